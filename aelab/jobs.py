@@ -1,0 +1,194 @@
+"""Background jobs that outlive a page rerun: bounded concurrency, a queue, progress snapshots, cancel.
+
+Nothing here knows about Streamlit. A job runs a work function in a daemon thread; the function reports through a
+JobContext (report / should_stop) and whatever it returns becomes the job's result. Readers take snapshot(), a copy
+made under the job's lock, so a page that polls twice a second never sees a half-updated job.
+
+Access: a job id is a random UUID and is the capability to watch it (a reloaded tab re-attaches with the id from
+its URL). Listing is per viewer: a session sees only the jobs it started or attached to.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aelab.errors import AelabError
+
+QUEUED, RUNNING, DONE, CANCELLED, ERROR = "queued", "running", "done", "cancelled", "error"
+FINISHED = (DONE, CANCELLED, ERROR)
+
+
+class JobCancelled(Exception):
+    """Raised inside a work function by JobContext.check_cancel() to stop at a safe point."""
+
+
+@dataclass
+class JobSnapshot:
+    id: str
+    title: str
+    status: str
+    queue_position: int  # 1 = next to start; 0 when not queued
+    state: dict[str, Any]  # whatever the work function reported (progress, history, frames...), deep-copied
+    result: Any  # the work function's return value once finished (shared, treat as read-only)
+    error: str | None
+    created: float
+    started: float | None
+    finished: float | None
+
+    @property
+    def finished_ok(self) -> bool:
+        return self.status == DONE
+
+    @property
+    def active(self) -> bool:
+        return self.status in (QUEUED, RUNNING)
+
+
+@dataclass
+class Job:
+    id: str
+    title: str
+    work: Callable[["JobContext"], Any]
+    viewers: set[str]
+    status: str = QUEUED
+    state: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+    error: str | None = None
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class JobContext:
+    """What a work function may do: report state, and ask whether it should stop."""
+
+    def __init__(self, job: Job):
+        self._job = job
+
+    def report(self, **fields: Any) -> None:
+        with self._job.lock:
+            self._job.state.update(fields)
+
+    def append(self, key: str, item: Any) -> None:
+        with self._job.lock:
+            self._job.state.setdefault(key, []).append(item)
+
+    def should_stop(self) -> bool:
+        return self._job.cancel_event.is_set()
+
+    def check_cancel(self) -> None:
+        if self.should_stop():
+            raise JobCancelled()
+
+
+class JobManager:
+    """Runs at most max_running jobs at once (default: one per core); the rest wait in order."""
+
+    def __init__(self, max_running: int | None = None, keep_finished: int = 200):
+        self.max_running = max(1, max_running or os.cpu_count() or 1)
+        self.keep_finished = keep_finished
+        self._jobs: dict[str, Job] = {}
+        self._queue: deque[str] = deque()
+        self._running = 0
+        self._lock = threading.Lock()
+
+    def submit(self, viewer: str, title: str, work: Callable[[JobContext], Any]) -> str:
+        job = Job(id=uuid.uuid4().hex, title=title, work=work, viewers={viewer})
+        with self._lock:
+            self._jobs[job.id] = job
+            self._queue.append(job.id)
+            self._forget_old_jobs()
+        self._start_waiting()
+        return job.id
+
+    def attach(self, job_id: str, viewer: str) -> bool:
+        """Let viewer watch job_id (a reloaded tab); False if there is no such job."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return False
+            job.viewers.add(viewer)
+            return True
+
+    def snapshot(self, job_id: str, viewer: str) -> JobSnapshot | None:
+        """A consistent copy of the job, or None if it does not exist or viewer has not started/attached to it."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or viewer not in job.viewers:
+                return None
+            position = self._queue.index(job_id) + 1 if job_id in self._queue else 0
+        with job.lock:
+            return JobSnapshot(job.id, job.title, job.status, position, copy.deepcopy(job.state), job.result,
+                               job.error, job.created, job.started, job.finished)
+
+    def jobs_for(self, viewer: str) -> list[JobSnapshot]:
+        with self._lock:
+            ids = [job.id for job in self._jobs.values() if viewer in job.viewers]
+        return [s for s in (self.snapshot(i, viewer) for i in ids) if s is not None]
+
+    def cancel(self, job_id: str, viewer: str) -> bool:
+        """Ask a job to stop at its next safe point (a queued job never starts). False if not viewer's job."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or viewer not in job.viewers:
+                return False
+            job.cancel_event.set()
+            if job_id in self._queue:
+                self._queue.remove(job_id)
+                with job.lock:
+                    job.status, job.finished = CANCELLED, time.time()
+        return True
+
+    def wait(self, job_id: str, timeout: float = 60.0) -> str:
+        """Block until the job finishes (for the CLI and tests); returns its status."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self._lock:
+                job = self._jobs[job_id]
+            if job.status in FINISHED:
+                return job.status
+            time.sleep(0.02)
+        raise TimeoutError(f"Job {job_id} did not finish within {timeout} s.")
+
+    # ------------------------------------------------------------------------------------------------ internals
+    def _start_waiting(self) -> None:
+        with self._lock:
+            while self._queue and self._running < self.max_running:
+                job = self._jobs[self._queue.popleft()]
+                self._running += 1
+                with job.lock:
+                    job.status, job.started = RUNNING, time.time()
+                threading.Thread(target=self._run, args=(job,), name=f"aelab-job-{job.id[:8]}", daemon=True).start()
+
+    def _run(self, job: Job) -> None:
+        status, result, error = DONE, None, None
+        try:
+            result = job.work(JobContext(job))
+            if job.cancel_event.is_set():
+                status = CANCELLED
+        except JobCancelled:
+            status = CANCELLED
+        except AelabError as err:  # a user-facing problem (NaN loss, bad data): its message is enough
+            status, error = ERROR, str(err)
+        except Exception as err:  # a bug: keep the traceback's last line visible rather than a dead thread
+            status, error = ERROR, f"{type(err).__name__}: {err}"
+            traceback.print_exc()
+        with job.lock:
+            job.status, job.result, job.error, job.finished = status, result, error, time.time()
+        with self._lock:
+            self._running -= 1
+        self._start_waiting()
+
+    def _forget_old_jobs(self) -> None:
+        finished = [j for j in self._jobs.values() if j.status in FINISHED]
+        for job in sorted(finished, key=lambda j: j.created)[:max(0, len(finished) - self.keep_finished)]:
+            del self._jobs[job.id]

@@ -1,0 +1,124 @@
+"""A training run packaged as a background job: trains, reports live pictures, saves to the library at the end.
+
+What it reports (JobContext state) is what the Train page draws: progress, per-epoch history, reconstructions of a
+fixed preview batch, and the 2-D latent view of a fixed test sample per epoch, each frame aligned to the previous
+one (Procrustes) so clusters can be watched forming without the axes flipping between epochs.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from aelab.config import ModelConfig, TrainConfig
+from aelab.jobs import JobContext
+from aelab.latent import align_to, encode_dataset, project_2d
+from aelab.store import save_model, validate_name
+from aelab.training import create_model, evaluate, train
+
+PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """Everything a training job needs; tensors are (N, 1, H, W) in [0, 1] and treated as read-only."""
+
+    variant: str
+    model_config: ModelConfig
+    train_config: TrainConfig
+    dataset: str
+    x_train: torch.Tensor
+    x_val: torch.Tensor
+    preview_x: torch.Tensor  # a few test images whose reconstructions are shown getting sharper
+    latent_x: torch.Tensor  # a fixed test sample whose codes are drawn each epoch
+    latent_y: torch.Tensor
+    save_name: str | None = None  # validated at construction: a bad name fails before any training
+    library_root: str | Path | None = None
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.save_name is not None:
+            validate_name(self.save_name)
+
+
+@dataclass
+class TrainingOutcome:
+    model: Any
+    history: list[dict]
+    metrics: dict[str, float]
+    cancelled: bool
+    saved_path: Path | None = None
+    save_error: str | None = None
+    variant: str = ""
+    model_config: ModelConfig | None = None
+    train_config: TrainConfig | None = None
+    dataset: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) -> np.ndarray:
+    z = encode_dataset(model, request.latent_x)
+    coords = z.numpy() if z.shape[1] == 2 else project_2d(z, "pca").coords
+    return coords if previous is None else align_to(previous, coords).astype(np.float32)
+
+
+def _preview(model, request: TrainingRequest) -> np.ndarray:
+    with torch.no_grad():
+        return model(request.preview_x).x_hat.clamp(0, 1)[:, 0].numpy().astype(np.float16)
+
+
+def _progress_fields(progress) -> dict[str, Any]:
+    return {"epoch": progress.epoch, "epochs": progress.epochs, "step": progress.step,
+            "total_steps": progress.total_steps, "fraction": progress.fraction, "eta_s": progress.eta_s,
+            "elapsed_s": progress.elapsed_s, "losses": dict(progress.losses)}
+
+
+def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
+    """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
+    model = create_model(request.model_config, request.train_config.seed)
+    ctx.report(labels=request.latent_y.numpy().copy(), preview_input=request.preview_x[:, 0].numpy().copy(),
+               history=[], latent_frames=[], progress=None)
+    history: list[dict] = []
+    frame: np.ndarray | None = None
+    last_report, cancelled = 0.0, False
+    if request.model_config.is_baseline:
+        model.fit(request.x_train, seed=request.train_config.seed)
+    else:
+        model.eval()
+        frame = _latent_frame(model, request, None)
+        ctx.append("latent_frames", frame)  # epoch 0: the untrained model's codes
+        for progress in train(model, request.x_train, request.train_config, request.x_val, ctx.should_stop):
+            now = time.perf_counter()
+            if progress.event == "epoch":
+                history.append({"epoch": progress.epoch, "train": progress.losses, "val": progress.val_losses,
+                                "elapsed_s": progress.elapsed_s})
+                frame = _latent_frame(model, request, frame)
+                ctx.append("latent_frames", frame)
+                ctx.report(history=list(history), preview=_preview(model, request), progress=_progress_fields(progress))
+                model.train()
+            elif now - last_report > PROGRESS_INTERVAL_S:
+                ctx.report(progress=_progress_fields(progress))
+                last_report = now
+        cancelled = ctx.should_stop()
+    model.eval()
+    metrics = evaluate(model, request.x_val)
+    if request.model_config.is_baseline:
+        history = [{"epoch": 1, "train": {"mse": evaluate(model, request.x_train)["mse"]}, "val": {"mse": metrics["mse"]}}]
+        ctx.append("latent_frames", _latent_frame(model, request, None))
+    ctx.report(preview=_preview(model, request), history=list(history), metrics=metrics)
+    outcome = TrainingOutcome(model, history, metrics, cancelled, variant=request.variant,
+                              model_config=request.model_config, train_config=request.train_config,
+                              dataset=request.dataset)
+    if request.save_name:
+        try:
+            outcome.saved_path = save_model(model, request.save_name, variant=request.variant,
+                                            train_config=request.train_config, dataset=request.dataset,
+                                            metrics=metrics, history=history, root=request.library_root,
+                                            overwrite=request.overwrite)
+        except Exception as err:  # keep the trained model: the page offers to save it under another name
+            outcome.save_error = str(err)
+    return outcome
