@@ -40,7 +40,7 @@ class ModelConfig:
     arch: str = "mlp"
     image_size: tuple[int, int] = (28, 28)
     latent_dim: int = 16
-    hidden: tuple[int, ...] = (512, 256)
+    hidden: tuple[int, ...] = (256, 128)
     variational: bool = False
     tied_weights: bool = False
     # Sigmoid keeps pixels in [0, 1] and pairs with BCE; a linear AE must stay linear to be comparable to PCA.

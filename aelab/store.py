@@ -80,8 +80,10 @@ def _sha256(path: Path) -> str:
 def save_model(model: nn.Module, name: str, *, variant: str, train_config: TrainConfig, dataset: str,
                metrics: dict[str, Any] | None = None, history: list[dict] | None = None,
                root: str | Path | None = None, overwrite: bool = False,
-               extra_files: dict[str, bytes] | None = None) -> Path:
-    """Write root/name atomically and return its path. extra_files: cache/<file> -> bytes (.npz or .json only)."""
+               extra_files: dict[str, bytes] | None = None, weights_dtype: torch.dtype = torch.float32) -> Path:
+    """Write root/name atomically and return its path. extra_files: cache/<file> -> bytes (.npz or .json only).
+
+    weights_dtype=torch.float16 halves the file (the shipped pretrained models); loading always gives float32."""
     root = library_root(root)
     target = root / validate_name(name)
     if target.exists() and not overwrite:
@@ -89,7 +91,8 @@ def save_model(model: nn.Module, name: str, *, variant: str, train_config: Train
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
     try:
-        tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        tensors = {k: v.detach().cpu().to(weights_dtype if v.is_floating_point() else v.dtype).contiguous()
+                   for k, v in model.state_dict().items()}
         save_file(tensors, staging / WEIGHTS_FILE)
         config = {
             "format_version": FORMAT_VERSION, "aelab_version": aelab.__version__, "variant": variant,
@@ -156,7 +159,8 @@ def load_model(path: str | Path, *, device: str | torch.device = "cpu", pretrain
         model_config = from_dict(ModelConfig, config["model"])
         train_config = from_dict(TrainConfig, config["train"])
         model = create_model(model_config)
-        model.load_state_dict(load_file(weights_path), strict=True)
+        weights = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights_path).items()}
+        model.load_state_dict(weights, strict=True)
         history = json.loads((path / HISTORY_FILE).read_text()) if (path / HISTORY_FILE).is_file() else []
     except (KeyError, TypeError) as err:
         raise ModelStoreError(f"{path / CONFIG_FILE} lacks or mistypes a field ({err}).") from None

@@ -28,14 +28,16 @@ class Variant:
         return self.model.is_baseline
 
 
-MLP = ModelConfig(arch="mlp", hidden=(512, 256), latent_dim=16)
+# 256-128 rather than the 512-256 often seen: as good on 28x28 digits, twice as fast to train on a laptop CPU,
+# and small enough to ship several pretrained models in a few MB.
+MLP = ModelConfig(arch="mlp", hidden=(256, 128), latent_dim=16)
 CONV = ModelConfig(arch="conv", hidden=(32, 64), latent_dim=16)
 TRAIN = TrainConfig(epochs=20, batch_size=128, lr=1e-3, recon_loss="bce")
 
 _ALL = [
     Variant("ae", "Plain MLP autoencoder: compress to a small code and reconstruct.", MLP, TRAIN),
     Variant("deep_ae", "Deeper MLP autoencoder (4 hidden layers each way).",
-            replace(MLP, hidden=(512, 256, 128, 64)), TRAIN),
+            replace(MLP, hidden=(256, 128, 64, 32)), TRAIN),
     Variant("conv_ae", "Convolutional autoencoder: strided convolutions down, transposed convolutions up.",
             CONV, TRAIN),
     Variant("denoising_ae", "Denoising AE: sees inputs with half the pixels dropped, learns to restore the clean image.",

@@ -1,0 +1,85 @@
+"""The shipped models: what they are and the one function that rebuilds them all, deterministically.
+
+`python -m aelab build-pretrained` trains each entry on mnist-5k's train split with its seed, evaluates it on the test
+split and writes pretrained/<name>/. Weights are stored as float16 to keep the whole set at a few MB. Pages may add
+artefacts for a model (precomputed projections, sweeps) through ARTEFACT_BUILDERS, so the first visit is instant.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from aelab.store import PRETRAINED_ROOT, save_model
+from aelab.training import create_model, evaluate, fit
+from aelab.variants import make_configs
+
+DATASET = "mnist-5k"
+
+
+@dataclass(frozen=True)
+class PretrainedSpec:
+    name: str
+    variant: str
+    model: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+
+
+PRETRAINED: list[PretrainedSpec] = [
+    PretrainedSpec("ae", "ae"),
+    PretrainedSpec("ae-2d", "ae", model={"latent_dim": 2}, train={"epochs": 40}),
+    PretrainedSpec("vae", "vae"),
+    PretrainedSpec("vae-2d", "vae", model={"latent_dim": 2}, train={"epochs": 40}),
+    PretrainedSpec("conv_ae", "conv_ae"),
+    PretrainedSpec("denoising_ae", "denoising_ae"),
+    PretrainedSpec("linear_ae", "linear_ae"),
+    PretrainedSpec("pca", "pca"),
+]
+
+# name -> function(record_model, dataset) -> {file name: bytes}; filled in by the modules that own the artefacts.
+ARTEFACT_BUILDERS: dict[str, Callable[[Any, Any], dict[str, bytes]]] = {}
+
+
+def build_one(spec: PretrainedSpec, dataset, out: Path, on_progress=None) -> dict[str, Any]:
+    model_config, train_config = make_configs(spec.variant, dataset.image_size, spec.model,
+                                              {"device": "cpu", **spec.train})
+    model = create_model(model_config, train_config.seed)
+    started = time.perf_counter()
+    result = fit(model, dataset.x_train, train_config, dataset.x_test, on_progress=on_progress)
+    seconds = time.perf_counter() - started
+    metrics = evaluate(model, dataset.x_test)
+    extra: dict[str, bytes] = {}
+    for builder in ARTEFACT_BUILDERS.values():
+        extra.update(builder(model, dataset))
+    save_model(model, spec.name, variant=spec.variant, train_config=train_config, dataset=dataset.name,
+               metrics=metrics, history=result.history, root=out, overwrite=True, extra_files=extra,
+               weights_dtype=torch.float16)
+    return {"name": spec.name, "variant": spec.variant, "latent_dim": model_config.latent_dim,
+            "epochs": train_config.epochs, "train_seconds": seconds, **metrics}
+
+
+def build_all(out: str | Path = PRETRAINED_ROOT, names: list[str] | None = None, on_model=None,
+              on_progress_factory=None) -> list[dict[str, Any]]:
+    """Rebuild the pretrained models (all, or those named). Threads are pinned so the float arithmetic, and so the
+    weights, are the same on every run of this machine's torch build."""
+    from aelab.data import load_dataset
+
+    torch.set_num_threads(2)
+    dataset = load_dataset(DATASET)
+    specs = [s for s in PRETRAINED if names is None or s.name in names]
+    unknown = set(names or []) - {s.name for s in PRETRAINED}
+    if unknown:
+        from aelab.errors import ConfigError
+
+        raise ConfigError(f"Unknown pretrained model(s) {', '.join(sorted(unknown))}; valid: "
+                          f"{', '.join(s.name for s in PRETRAINED)}.")
+    rows = []
+    for spec in specs:
+        on_progress = on_progress_factory(spec) if on_progress_factory else None
+        rows.append(build_one(spec, dataset, Path(out), on_progress))
+        if on_model:
+            on_model(rows[-1])
+    return rows
