@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,15 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)
+
+
+def _integer(config, *names: str) -> None:
+    """Whole numbers only (2.5 epochs would crash later, far from the typo); numpy integers become plain ints."""
+    for name in names:
+        value = getattr(config, name)
+        _require(isinstance(value, numbers.Integral) and not isinstance(value, bool),
+                 f"{name} must be a whole number, got {value!r}.")
+        object.__setattr__(config, name, int(value))
 
 
 def _choice(value: str, valid: tuple[str, ...], what: str) -> None:
@@ -50,6 +60,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         _choice(self.arch, ARCHITECTURES + BASELINES, "architecture")
+        _integer(self, "latent_dim")
         object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         _require(len(self.image_size) == 2 and all(2 <= s <= 256 for s in self.image_size),
@@ -94,6 +105,7 @@ class TrainConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
+        _integer(self, "epochs", "batch_size", "seed")
         _require(1 <= self.epochs <= 10_000, f"epochs must be between 1 and 10000, got {self.epochs}.")
         _require(1 <= self.batch_size <= 65_536, f"batch_size must be between 1 and 65536, got {self.batch_size}.")
         _require(0 < self.lr <= 10 and math.isfinite(self.lr), f"lr must be in (0, 10], got {self.lr}.")

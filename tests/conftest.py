@@ -1,0 +1,22 @@
+"""Fixtures shared by the test modules. Keep each one small and say what it holds."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session")
+def mnist5k(tmp_path_factory):
+    """The bundled mnist-5k Dataset (x_train (4000, 1, 28, 28), x_test (1000, 1, 28, 28) float32 in [0, 1]), loaded
+    once per session with its cache in a temporary folder rather than the user's."""
+    from aelab.data import load_dataset
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AELAB_DATA_DIR", str(tmp_path_factory.mktemp("data-cache")))
+        return load_dataset("mnist-5k")
+
+
+@pytest.fixture
+def small_images(mnist5k) -> torch.Tensor:
+    """A fixed batch of 32 real digits, (32, 1, 28, 28) in [0, 1]; a fresh copy per test, so none can alter another's."""
+    return mnist5k.x_train[:32].clone()
