@@ -173,6 +173,8 @@ def load_dataset(source: str | Path, *, data_dir: str | Path | None = None, mirr
     path = Path(source).expanduser()
     if path.exists():
         return load_user_data(path)
+    if isinstance(source, Path) or path.suffix or len(path.parts) > 1:  # meant as a path, not a name
+        raise DataError(f"{source} does not exist: give the path of an IDX folder, a .npz or a .zip.")
     names = ", ".join([*BUNDLED_SOURCES, *REMOTE_SOURCES])
     raise DataError(
         f"Unknown data source {str(source)!r}: give one of {names}, or the path of an IDX folder, .npz or .zip."
@@ -225,8 +227,9 @@ def _build_dataset(name: str, x_train, y_train, x_test, y_test, *, class_names: 
 
     ``class_names=None`` derives "0".."K" from the largest label (or () when nothing is labelled).
     """
-    x_train = _as_images(x_train, f"{label}: training images")
-    y_train = _as_labels(y_train, len(x_train), f"{label}: training labels")
+    part = "" if x_test is None else "training "  # without a test split, these are all the images
+    x_train = _as_images(x_train, f"{label}: {part}images")
+    y_train = _as_labels(y_train, len(x_train), f"{label}: {part}labels")
     if x_test is None:
         train_idx, test_idx = split_indices(y_train)
         x_test, y_test = x_train[test_idx], y_train[test_idx]
@@ -261,7 +264,8 @@ def _as_images(x: np.ndarray, what: str) -> np.ndarray:
         x = x.reshape(shape[0], *(shape[2:] if shape[1] == 1 else shape[1:3]))
     elif x.ndim != 3:
         raise DataError(
-            f"{what} have shape {shape}; expected (N, H, W), (N, H*W) with H*W a square, or (N, 1, H, W)."
+            f"{what} have shape {shape}; expected (N, H, W), (N, H*W) with H*W a square, "
+            "(N, 1, H, W) or (N, H, W, 1)."
         )
     if len(x) == 0 or x.size == 0:
         raise DataError(f"{what} are empty (shape {shape}).")

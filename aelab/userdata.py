@@ -159,7 +159,9 @@ def _decode_image(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str)
     try:
         image = Image.open(io.BytesIO(archive.read(member)))
         width, height = image.size
-    except (UnidentifiedImageError, SyntaxError, *_CORRUPT_ARCHIVE_ERRORS) as err:
+    except UnidentifiedImageError:
+        raise DataError(f"{label}: {member.filename!r} is not a readable PNG or JPEG image.") from None
+    except (SyntaxError, *_CORRUPT_ARCHIVE_ERRORS) as err:
         raise DataError(f"{label}: {member.filename!r} is not a readable image ({err}).") from None
     if max(width, height) > MAX_SIDE:
         raise DataError(
