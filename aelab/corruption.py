@@ -73,6 +73,9 @@ def user_mask(x: torch.Tensor, mask: torch.Tensor, generator: torch.Generator | 
         mask = mask.view(1, 1, *mask.shape)
     if mask.shape[-2:] != x.shape[-2:]:
         raise ValueError(f"The mask is {tuple(mask.shape[-2:])} but the images are {tuple(x.shape[-2:])}.")
+    if mask.dim() != 4 or mask.shape[0] not in (1, x.shape[0]) or mask.shape[1] != 1:
+        raise ValueError(f"The mask has shape {tuple(mask.shape)}; give one (H, W) mask or one (B, 1, H, W) per "
+                         f"image for images of shape {tuple(x.shape)}.")
     mask = mask.expand(x.shape).clone()
     return x.masked_fill(mask, value), mask
 
