@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_datasets_command(subparsers)
     _add_download_command(subparsers)
+    from aelab import cli_models  # train, evaluate, models, build-pretrained
+
+    cli_models.register(subparsers, add_data_argument)
     return parser
 
 

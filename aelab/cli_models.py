@@ -68,7 +68,7 @@ def _variant_names() -> list[str]:
 def cmd_train(args) -> int:
     from pathlib import Path
 
-    from aelab.data import load_dataset
+    from aelab.cli import dataset_from_args
     from aelab.store import save_model, validate_name
     from aelab.training import create_model, evaluate, fit
     from aelab.variants import make_configs
@@ -83,7 +83,7 @@ def cmd_train(args) -> int:
                      if v is not None}
     if args.noise:
         train_changes.update(noise=args.noise[0], noise_level=args.noise[1])
-    dataset = load_dataset(args.data, data_dir=args.data_dir, mirror=args.mirror)
+    dataset = dataset_from_args(args)
     model_config, train_config = make_configs(args.variant, dataset.image_size, model_changes, train_changes)
     model = create_model(model_config, train_config.seed)
     steps = -(-dataset.x_train.shape[0] // min(train_config.batch_size, dataset.x_train.shape[0]))
@@ -106,13 +106,13 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from aelab.data import load_dataset
+    from aelab.cli import dataset_from_args
     from aelab.errors import ModelStoreError
     from aelab.store import load_model, resolve_model_path
     from aelab.training import evaluate
 
     record = load_model(resolve_model_path(args.model))
-    dataset = load_dataset(args.data, data_dir=args.data_dir, mirror=args.mirror)
+    dataset = dataset_from_args(args)
     if tuple(record.model_config.image_size) != tuple(dataset.image_size):
         raise ModelStoreError(f"Model {record.name} was trained on {record.model_config.image_size} images but "
                               f"{dataset.name} has {dataset.image_size} images.")
