@@ -1,0 +1,15 @@
+"""aelab: see and teach what autoencoders learn. Run with `./run.sh app` (or `streamlit run app.py`)."""
+import streamlit as st
+
+from ui.sidebar import render_sidebar
+
+st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":material/blur_on:", layout="wide")
+
+# One line per page; each file in pages/ is thin UI over the aelab package.
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+]
+
+navigation = st.navigation(PAGES)
+render_sidebar()
+navigation.run()

@@ -1,0 +1,49 @@
+"""Home: what each page teaches, each with a small live picture from the current data and model."""
+import streamlit as st
+import torch
+
+from aelab.latent import reconstruct
+from ui.state import current_dataset, current_model
+from ui.widgets import show_grid
+
+st.title("What do autoencoders learn?")
+st.markdown(
+    "An **autoencoder** squeezes an image through a small **code** (the latent space) and rebuilds it. What it "
+    "keeps, and how it arranges the codes, is what these pages let you see. Everything runs on this machine, "
+    "offline, on the bundled MNIST digits and pretrained models; pick another dataset or model in the sidebar.")
+
+dataset = current_dataset()
+record = current_model()
+sample = dataset.x_test[:8]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def reconstructions(model_key: str, dataset_name: str) -> torch.Tensor:
+    return reconstruct(current_model().model, current_dataset().x_test[:8])
+
+
+st.caption(f"Dataset **{dataset.name}**: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test "
+           f"images of {dataset.image_size[0]}x{dataset.image_size[1]} pixels. Model: "
+           f"**{record.name if record else 'none yet'}**.")
+
+
+
+def draw_reconstructions() -> None:
+    show_grid(torch.cat([sample, reconstructions(st.session_state.get("model_key"), dataset.name)]), ncol=8,
+              scale=2, caption="test digits (top) and their reconstructions")
+
+
+# (page, title, what it teaches, a function drawing its small picture; pictures need a model)
+# Each page adds its card here when it is registered in app.py.
+CARDS = [
+]
+
+for page, title, text, draw in CARDS:
+    with st.container(border=True):
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            st.page_link(page, label=f"**{title}**")
+            st.markdown(text)
+        with right:
+            if record is not None:
+                draw()

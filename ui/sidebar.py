@@ -1,0 +1,132 @@
+"""The sidebar every page shares: dataset (bundled, downloadable, uploaded) and model. Both are kept in the URL
+(?data=...&model=...) so a teacher can share a link that opens on the same dataset and model."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from aelab import data as aedata
+from aelab.errors import AelabError
+from ui.state import (DEFAULT_DATASET, DEFAULT_MODEL, UPLOAD_PREFIX, bundled_or_cached_dataset, current_dataset,
+                      model_choices)
+
+STATUS_LABEL = {"bundled": "bundled", "cached": "downloaded", "needs download": "needs download"}
+
+
+def _read_url_once() -> None:
+    """At a session's first run, take the dataset and model from the URL (a shared link)."""
+    if st.session_state.get("url_read"):
+        return
+    st.session_state["url_read"] = True
+    params = st.query_params
+    if "data" in params:
+        st.session_state["dataset"] = params["data"]
+    if "model" in params:
+        st.session_state["model_key"] = params["model"]
+
+
+def _download(name: str) -> None:
+    bar = st.sidebar.progress(0.0, text=f"Downloading {name}...")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / total, 1.0) if total else 0.0, text=f"Downloading {name}: {done / 1e6:.1f} MB")
+
+    try:
+        aedata.download(name, progress=progress)
+        bar.progress(1.0, text=f"{name} downloaded and verified.")
+        bundled_or_cached_dataset.clear()
+    except AelabError as err:
+        bar.empty()
+        st.sidebar.error(str(err))
+
+
+def _handle_upload(files) -> None:
+    """Load an upload into this session's datasets; on bad input say why and keep the current dataset."""
+    if not files:
+        return
+    signature = tuple((f.name, f.size) for f in files)
+    if st.session_state.get("last_upload") == signature:
+        return  # already handled on an earlier rerun
+    st.session_state["last_upload"] = signature
+    name = files[0].name if len(files) == 1 else f"{Path(files[0].name).stem.split('-')[0]} (IDX)"
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for f in files:
+                (Path(folder) / Path(f.name).name).write_bytes(f.getvalue())
+            target = Path(folder) / Path(files[0].name).name if len(files) == 1 else Path(folder)
+            dataset = aedata.load_user_data(target, name=name)
+    except AelabError as err:
+        st.session_state["upload_error"] = f"Could not use {name}: {err}"
+        return
+    except Exception as err:  # an unexpected reader failure must not take the app down
+        st.session_state["upload_error"] = f"Could not read {name} ({type(err).__name__}: {err})."
+        return
+    st.session_state.pop("upload_error", None)
+    key = UPLOAD_PREFIX + name
+    st.session_state.setdefault("uploads", {})[key] = dataset
+    st.session_state["dataset"] = key
+
+
+def _dataset_picker() -> None:
+    sources = {info.name: info for info in aedata.list_sources()}
+    uploads = list(st.session_state.get("uploads", {}))
+    options = list(sources) + uploads
+    if st.session_state.get("dataset") not in options:
+        st.session_state["dataset"] = DEFAULT_DATASET
+
+    def label(name: str) -> str:
+        if name in sources:
+            return f"{name} ({STATUS_LABEL.get(sources[name].status, sources[name].status)})"
+        return f"{name[len(UPLOAD_PREFIX):]} (your upload)"
+
+    chosen = st.sidebar.selectbox("Dataset", options, key="dataset", format_func=label,
+                                  help="Bundled sets work offline; others download once and are cached.")
+    if chosen in sources and sources[chosen].status == "needs download":
+        st.sidebar.caption(f"{chosen} is not on this machine yet (internet needed once).")
+        if st.sidebar.button(f"Download {chosen}", key="download_button"):
+            _download(chosen)
+            st.rerun()
+    with st.sidebar.expander("Use your own data"):
+        files = st.file_uploader(
+            "An .npz (x, optional y), a .zip of PNG/JPEG images (one folder per label), or IDX files",
+            type=["npz", "zip", "gz", "idx3-ubyte", "idx1-ubyte", "ubyte"], accept_multiple_files=True,
+            key="upload", help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
+                               f"{aedata.MAX_SIDE}x{aedata.MAX_SIDE} pixels.")
+        _handle_upload(files)
+        if st.session_state.get("upload_error"):
+            st.error(st.session_state["upload_error"])
+
+
+def _model_picker() -> None:
+    dataset = current_dataset()
+    choices = model_choices(dataset.image_size)
+    keys = list(choices.values())
+    if not keys:
+        st.session_state["model_key"] = None
+        st.sidebar.info(f"No model for {dataset.image_size[0]}x{dataset.image_size[1]} images yet: train one.")
+        return
+    pending = st.session_state.pop("pending_model_key", None)
+    wanted = pending or st.session_state.get("model_key")
+    if wanted not in keys:
+        default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
+        if wanted and not pending and st.session_state.get("url_model_warned") != wanted:
+            st.session_state["url_model_warned"] = wanted
+            st.sidebar.warning(f"Model {wanted!r} is not available for this dataset; showing {default}.")
+        wanted = default
+    st.session_state["model_key"] = wanted
+    labels = {v: k for k, v in choices.items()}
+    st.sidebar.selectbox("Model", keys, key="model_key", format_func=labels.get,
+                         help="Pretrained models ship with the app; yours appear after training.")
+
+
+def render_sidebar() -> None:
+    _read_url_once()
+    _dataset_picker()
+    _model_picker()
+    st.query_params["data"] = st.session_state["dataset"]
+    if st.session_state.get("model_key"):
+        st.query_params["model"] = st.session_state["model_key"]
+    elif "model" in st.query_params:
+        del st.query_params["model"]
