@@ -20,3 +20,13 @@ def mnist5k(tmp_path_factory):
 def small_images(mnist5k) -> torch.Tensor:
     """A fixed batch of 32 real digits, (32, 1, 28, 28) in [0, 1]; a fresh copy per test, so none can alter another's."""
     return mnist5k.x_train[:32].clone()
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run a test on one intra-op thread. The models under test are small, and on a 2-core machine where another
+    process is busy, two OpenMP threads made each training step 50-100x slower (0.3 s instead of 3 ms, measured)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
