@@ -22,7 +22,7 @@ STEPS = 20  # one step per epoch on the 32-image batch
 # Measured after 20 steps (total after / before): 0.39-0.61 on 28x28 and 0.41-0.79 on 8x8 for the autoencoders;
 # 0.004-0.27 of the unfitted MSE for the baselines.
 MAX_LOSS_RATIO = {"autoencoder": 0.9, "baseline": 0.5}
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")
