@@ -102,20 +102,41 @@ def dimension_importance(z: torch.Tensor, kl_per_dim: torch.Tensor | None = None
     return kl_per_dim if kl_per_dim is not None else z.var(0)
 
 
+def importance_order(scores: torch.Tensor) -> list[int]:
+    """Dimension indices, most important first; ties keep index order so the order is the same on every run."""
+    return sorted(range(scores.numel()), key=lambda d: (-float(scores[d]), d))
+
+
+RANGE_MODES = ("std", "prior", "minmax")
+
+
 def dimension_ranges(z: torch.Tensor, mode: str = "std", k: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """(low, high) per dimension, each (latent_dim,).
+    """(low, high) per dimension, each (latent_dim,), from codes z: (N, latent_dim).
 
     "std": mean +- k standard deviations of the codes; "prior": -k..k, the standard-normal prior's quantiles
     Phi(-k)..Phi(k) (0.13%..99.87% for k=3; for a VAE); "minmax": the codes' range over the data."""
     if mode == "std":
-        mean, std = z.mean(0), z.std(0)
+        # One code has no spread; std() of one row is NaN, which would poison every slider built from it.
+        std = z.std(0) if z.shape[0] > 1 else torch.zeros(z.shape[1])
+        mean = z.mean(0)
         return mean - k * std, mean + k * std
     if mode == "prior":
         bound = torch.full((z.shape[1],), float(k))
         return -bound, bound
     if mode == "minmax":
         return z.min(0).values, z.max(0).values
-    raise ValueError(f"Unknown range mode {mode!r}; valid: std, prior, minmax.")
+    raise ValueError(f"Unknown range mode {mode!r}; valid: {', '.join(RANGE_MODES)}.")
+
+
+def widen_to_include(low: torch.Tensor, high: torch.Tensor, z: torch.Tensor,
+                     min_width: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ranges (each (d,)) stretched to contain the code z: (d,) and to be at least min_width wide, so a slider
+    built from them can start at the code (a drawn digit may lie outside mean +- 3 std) and a dead dimension
+    (zero variance) still gets a usable slider."""
+    low, high = torch.minimum(low, z), torch.maximum(high, z)
+    short = (high - low) < min_width
+    centre = (low + high) / 2
+    return torch.where(short, centre - min_width / 2, low), torch.where(short, centre + min_width / 2, high)
 
 
 def traverse(z: torch.Tensor, dim: int, values: torch.Tensor) -> torch.Tensor:
@@ -125,9 +146,25 @@ def traverse(z: torch.Tensor, dim: int, values: torch.Tensor) -> torch.Tensor:
     return codes
 
 
-def traversal_grid(z: torch.Tensor, dims: list[int], low: torch.Tensor, high: torch.Tensor, steps: int) -> torch.Tensor:
-    """Codes for a grid: row r sweeps dims[r] evenly from low to high, others fixed -> (len(dims) * steps, d)."""
-    rows = [traverse(z, d, torch.linspace(float(low[d]), float(high[d]), steps)) for d in dims]
+def traversal_values(value: float, low: float, high: float, steps: int, centre_on_value: bool = False) -> torch.Tensor:
+    """steps values across [low, high]: (steps,). centre_on_value: the middle value is exactly value (steps odd;
+    an even count gets one more), reached by even steps from low and on to high, so a traversal grid's centre
+    column is the original code rather than the middle of the range."""
+    if not centre_on_value:
+        return torch.linspace(float(low), float(high), steps)
+    half = max(steps // 2, 1)
+    left = torch.linspace(float(low), float(value), half + 1)
+    right = torch.linspace(float(value), float(high), half + 1)
+    return torch.cat([left, right[1:]])
+
+
+def traversal_grid(z: torch.Tensor, dims: list[int], low: torch.Tensor, high: torch.Tensor, steps: int,
+                   centre_on_code: bool = False) -> torch.Tensor:
+    """Codes for a grid: row r sweeps dims[r] from low to high, others fixed -> (len(dims) * steps', d), where
+    steps' = steps, or the odd count traversal_values makes when centre_on_code puts the code in the middle."""
+    z = z.reshape(-1)
+    rows = [traverse(z, d, traversal_values(float(z[d]), float(low[d]), float(high[d]), steps, centre_on_code))
+            for d in dims]
     return torch.cat(rows) if rows else torch.zeros(0, z.numel())
 
 
@@ -154,8 +191,17 @@ def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, steps: int, method: str = 
         return (1 - t) * z_a + t * z_b
     unit_a, unit_b = z_a / norm_a, z_b / norm_b
     omega = torch.arccos((unit_a * unit_b).sum().clamp(-1, 1))
-    if omega.abs() < 1e-6:  # (anti-)parallel within rounding: the great circle is undefined, a line is exact
+    if omega.abs() < 1e-6:  # parallel within rounding: the arc has length 0, so the line is the arc
         direction = (1 - t) * unit_a + t * unit_b
+    elif math.pi - float(omega) < 1e-6:
+        # Opposite directions: every great circle through a joins b, and the formula divides by sin(pi) = 0.
+        # Go through the unit vector orthogonal to a along the axis a is least aligned with.
+        flat_a = unit_a.reshape(-1)
+        axis = torch.zeros_like(flat_a)
+        axis[flat_a.abs().argmin()] = 1.0
+        normal = axis - (axis @ flat_a) * flat_a
+        normal = (normal / normal.norm()).reshape(unit_a.shape)
+        direction = torch.cos(t * math.pi) * unit_a + torch.sin(t * math.pi) * normal
     else:
         direction = (torch.sin((1 - t) * omega) * unit_a + torch.sin(t * omega) * unit_b) / torch.sin(omega)
     return direction * ((1 - t) * norm_a + t * norm_b)
@@ -171,6 +217,12 @@ def triangle_weights(steps: int) -> torch.Tensor:
             w_c = w_bc * (col / row if row else 0.0)
             weights.append((1 - w_bc, w_bc - w_c, w_c))
     return torch.tensor(weights, dtype=torch.float32)
+
+
+def triangle_codes(z_a: torch.Tensor, z_b: torch.Tensor, z_c: torch.Tensor, steps: int) -> torch.Tensor:
+    """Convex mixtures w_a z_a + w_b z_b + w_c z_c on triangle_weights(steps): (steps*(steps+1)/2, latent_dim)."""
+    corners = torch.stack([z_a.reshape(-1), z_b.reshape(-1), z_c.reshape(-1)])
+    return triangle_weights(steps) @ corners
 
 
 # ---------------------------------------------------------------------------------------------------- sampling
