@@ -69,6 +69,11 @@ class ModelRecord:
     pretrained: bool = False
 
 
+def _metrics(config: dict[str, Any]) -> dict[str, Any]:
+    metrics = config.get("metrics")
+    return dict(metrics) if isinstance(metrics, dict) else {}
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -140,7 +145,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
         config = json.loads((path / CONFIG_FILE).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelStoreError(f"{path / CONFIG_FILE} is unreadable or not valid JSON ({err}).") from None
-    if not isinstance(config, dict) or config.get("format_version") != FORMAT_VERSION:
+    if not isinstance(config, dict):
+        raise ModelStoreError(f"{path / CONFIG_FILE} is not a JSON object.")
+    if config.get("format_version") != FORMAT_VERSION:
         raise ModelStoreError(f"{path / CONFIG_FILE} has format version {config.get('format_version')!r} "
                               f"(this aelab reads version {FORMAT_VERSION}).")
     return config
@@ -171,7 +178,7 @@ def load_model(path: str | Path, *, device: str | torch.device = "cpu", pretrain
         raise ModelStoreError(f"Could not load the weights of {path}: {first_line}") from None
     model.to(device).eval()
     return ModelRecord(model, path.name, path, str(config.get("variant", model_config.arch)), model_config,
-                       train_config, str(config.get("dataset", "")), dict(config.get("metrics") or {}),
+                       train_config, str(config.get("dataset", "")), _metrics(config),
                        history if isinstance(history, list) else [], pretrained)
 
 
@@ -196,7 +203,7 @@ def _info(path: Path, source: str) -> ModelInfo:
         model = config["model"]
         return ModelInfo(path.name, path, source, config.get("variant", "?"), int(model["latent_dim"]),
                          tuple(model["image_size"]), config.get("dataset", ""),
-                         (config.get("metrics") or {}).get("mse"))
+                         _metrics(config).get("mse"))
     except (ModelStoreError, KeyError, TypeError, ValueError) as err:
         return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
 
