@@ -8,6 +8,7 @@ st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":mate
 # One line per page; each file in pages/ is thin UI over the aelab package.
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 
 navigation = st.navigation(PAGES)

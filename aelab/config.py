@@ -11,12 +11,13 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
+from aelab.corruption import CORRUPTION_INFO, TRAINABLE_CORRUPTIONS
 from aelab.errors import ConfigError
 
 ARCHITECTURES = ("mlp", "conv", "linear")
 BASELINES = ("pca", "kmeans", "soft_kmeans")
 RECON_LOSSES = ("bce", "mse")
-NOISE_TYPES = ("none", "gaussian", "dropout")
+NOISE_TYPES = ("none", *TRAINABLE_CORRUPTIONS)  # gaussian, salt_and_pepper, dropout, box, rows
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -98,7 +99,9 @@ class TrainConfig:
     recon_loss: str = "bce"
     beta: float = 0.0  # weight of the KL term; only meaningful for variational models
     noise: str = "none"  # corruption of the input for a denoising AE; the target stays clean
-    noise_level: float = 0.0  # gaussian: sigma; dropout: fraction of pixels set to 0
+    # The strength of the noise (see aelab.corruption.CORRUPTION_INFO): gaussian: sigma; dropout and
+    # salt_and_pepper: fraction of pixels; box: side in pixels; rows: number of rows.
+    noise_level: float = 0.0
     sparsity_weight: float = 0.0  # L1 on the code
     contractive_weight: float = 0.0  # squared Frobenius norm of the encoder Jacobian
     seed: int = 0
@@ -115,10 +118,22 @@ class TrainConfig:
         _choice(self.recon_loss, RECON_LOSSES, "reconstruction loss")
         _choice(self.noise, NOISE_TYPES, "noise type")
         _choice(self.device, DEVICES, "device")
-        limit = 1.0 if self.noise == "dropout" else 10.0
-        _require(0 <= self.noise_level <= limit, f"noise_level for {self.noise} must be between 0 and {limit}.")
-        _require(self.noise == "none" or self.noise_level > 0, f"{self.noise} noise needs a noise_level above 0.")
+        self._check_noise_level()
         _require(0 <= self.seed < 2**63, "seed must be a non-negative integer.")
+
+    def _check_noise_level(self) -> None:
+        """The level's meaning and range come from the corruption's own entry, so a new corruption needs no edit."""
+        level = self.noise_level
+        _require(isinstance(level, numbers.Real) and not isinstance(level, bool) and math.isfinite(level),
+                 f"noise_level must be a number, got {level!r}.")
+        if self.noise == "none":
+            _require(0 <= level <= 10, f"noise_level for none must be between 0 and 10, got {level}.")
+            return
+        strength = CORRUPTION_INFO[self.noise].strength
+        _require(0 < level <= strength.limit, f"noise_level for {self.noise} is the {strength.label} and must be "
+                                              f"above 0 and at most {strength.limit:g}, got {level}.")
+        _require(not strength.in_pixels or float(level).is_integer(),
+                 f"noise_level for {self.noise} is the {strength.label}: a whole number, got {level}.")
 
 
 def to_dict(config: ModelConfig | TrainConfig) -> dict[str, Any]:

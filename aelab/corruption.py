@@ -1,26 +1,48 @@
 """Corruptions of images, used to train denoising autoencoders and to score restoration methods.
 
-Every function takes x: (B, 1, H, W) in [0, 1] and a torch.Generator (so the same seed gives the same corruption)
-and returns (x_corrupt, mask): mask is a bool tensor of x's shape, True where the corruption touched the pixel.
-Inpainting methods are given the mask; pixels outside it are left exactly as they were.
+Every function takes x: (B, 1, H, W) in [0, 1], one strength (sigma, fraction, size or count; a mask for user_mask)
+and a torch.Generator (so the same seed gives the same corruption), and returns (x_corrupt, mask): mask is a bool
+tensor of x's shape, True where the corruption touched the pixel. Inpainting methods are given the mask; pixels
+outside it are left exactly as they were.
+
+CORRUPTIONS maps a name to its function and CORRUPTION_INFO to what a page or a training config needs to know about
+it (its strength's name, range and default, whether it damages a region that inpainting can fill, whether training
+may use it). Callers go through `apply_corruption(name, ...)` rather than branching on names.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import torch
 
 Corruption = Callable[..., tuple[torch.Tensor, torch.Tensor]]
 
 
+def _check_fraction(fraction: float) -> float:
+    fraction = float(fraction)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"The fraction of pixels must be between 0 and 1, got {fraction}.")
+    return fraction
+
+
+def _random_device(generator: torch.Generator | None) -> torch.device:
+    # Random positions are drawn where the generator lives (a CUDA generator cannot fill a CPU tensor), then moved.
+    return generator.device if generator is not None else torch.device("cpu")
+
+
 def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None):
     """x + N(0, sigma^2) per pixel, clipped to [0, 1]. Every pixel is touched."""
+    if not sigma >= 0:
+        raise ValueError(f"The noise sigma must be 0 or more, got {sigma}.")
     noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) * sigma
     return (x + noise).clamp(0, 1), torch.ones_like(x, dtype=torch.bool)
 
 
 def salt_and_pepper(x: torch.Tensor, fraction: float, generator: torch.Generator | None = None):
     """A fraction of pixels set to 0 or 1 with equal chance."""
+    fraction = _check_fraction(fraction)
     mask = torch.rand(x.shape, generator=generator, device=x.device) < fraction
     salt = torch.rand(x.shape, generator=generator, device=x.device) < 0.5
     return torch.where(mask, salt.to(x.dtype), x), mask
@@ -28,28 +50,31 @@ def salt_and_pepper(x: torch.Tensor, fraction: float, generator: torch.Generator
 
 def dropout_mask(x: torch.Tensor, fraction: float, generator: torch.Generator | None = None):
     """A fraction of pixels set to 0, as the masking noise of Vincent et al. (2008) denoising autoencoders."""
+    fraction = _check_fraction(fraction)
     mask = torch.rand(x.shape, generator=generator, device=x.device) < fraction
     return x.masked_fill(mask, 0.0), mask
 
 
+def _starts(count: int, span: int, fixed: int | None, generator: torch.Generator | None, device) -> torch.Tensor:
+    """(count,) first rows (or columns) of a block of length span: fixed (moved inside the image) or random."""
+    if fixed is None:
+        return torch.randint(0, span + 1, (count,), generator=generator, device=_random_device(generator)).to(device)
+    return torch.full((count,), min(max(int(fixed), 0), span), device=device)
+
+
 def box(x: torch.Tensor, size: int, generator: torch.Generator | None = None, top: int | None = None,
         left: int | None = None, value: float = 0.0):
-    """A size x size square filled with value (0 black, 0.5 grey); at (top, left), or a random place per image."""
+    """A size x size square filled with value (0 black, 0.5 grey); at (top, left), or a random place per image.
+    A box that would stick out of the image is moved inside, never cut."""
     batch, _, height, width = x.shape
     size = max(1, min(int(size), height, width))
-    if top is None:
-        tops = torch.randint(0, height - size + 1, (batch,), generator=generator)
-    else:
-        tops = torch.full((batch,), min(max(int(top), 0), height - size))
-    if left is None:
-        lefts = torch.randint(0, width - size + 1, (batch,), generator=generator)
-    else:
-        lefts = torch.full((batch,), min(max(int(left), 0), width - size))
-    rows = torch.arange(height).view(1, height, 1)
-    cols = torch.arange(width).view(1, 1, width)
+    tops = _starts(batch, height - size, top, generator, x.device)
+    lefts = _starts(batch, width - size, left, generator, x.device)
+    rows = torch.arange(height, device=x.device).view(1, height, 1)
+    cols = torch.arange(width, device=x.device).view(1, 1, width)
     inside = ((rows >= tops.view(-1, 1, 1)) & (rows < (tops + size).view(-1, 1, 1))
               & (cols >= lefts.view(-1, 1, 1)) & (cols < (lefts + size).view(-1, 1, 1)))
-    mask = inside.unsqueeze(1).to(x.device)
+    mask = inside.unsqueeze(1)
     return x.masked_fill(mask, value), mask
 
 
@@ -57,13 +82,10 @@ def missing_rows(x: torch.Tensor, count: int, generator: torch.Generator | None 
     """A block of count consecutive rows set to 0, starting at start (random per image when None)."""
     height = x.shape[2]
     count = max(1, min(int(count), height))
-    if start is None:
-        starts = torch.randint(0, height - count + 1, (x.shape[0],), generator=generator)
-    else:
-        starts = torch.full((x.shape[0],), min(max(int(start), 0), height - count))
-    rows = torch.arange(height).view(1, 1, height, 1)
+    starts = _starts(x.shape[0], height - count, start, generator, x.device)
+    rows = torch.arange(height, device=x.device).view(1, 1, height, 1)
     mask = ((rows >= starts.view(-1, 1, 1, 1)) & (rows < (starts + count).view(-1, 1, 1, 1))).expand(x.shape)
-    return x.masked_fill(mask.to(x.device), 0.0), mask.to(x.device).clone()
+    return x.masked_fill(mask, 0.0), mask.clone()
 
 
 def user_mask(x: torch.Tensor, mask: torch.Tensor, generator: torch.Generator | None = None, value: float = 0.0):
@@ -88,3 +110,102 @@ CORRUPTIONS: dict[str, Corruption] = {
     "rows": missing_rows,
     "user_mask": user_mask,
 }
+
+
+@dataclass(frozen=True)
+class Strength:
+    """The one number that sets how hard a corruption hits. Ranges are for 28x28 images; a size or count in pixels
+    (in_pixels) scales with the image side (see `strength_range`)."""
+
+    label: str  # what the number is, for sliders and messages: "noise sigma", "box side in pixels"
+    low: float  # smallest useful value (above 0: a strength of 0 would corrupt nothing)
+    high: float  # largest useful value on a slider
+    default: float
+    step: float
+    limit: float  # the largest value a training config accepts
+    in_pixels: bool = False  # a whole number of pixels, capped by the image side
+    sweep: tuple[float, ...] = ()  # strengths for a PSNR-vs-strength chart
+    benchmark: tuple[float, float] = (0.0, 0.0)  # a mild and a hard strength, for the README's score table
+
+
+@dataclass(frozen=True)
+class CorruptionInfo:
+    label: str
+    description: str
+    strength: Strength | None  # None: the user's drawn mask has no strength
+    local: bool  # True when the mask marks a part of the image, which inpainting can fill from the rest
+    trainable: bool  # usable as TrainConfig.noise (a drawn mask is one fixed mask, not a noise model)
+
+
+CORRUPTION_INFO: dict[str, CorruptionInfo] = {
+    "gaussian": CorruptionInfo(
+        "Gaussian noise", "Adds N(0, sigma^2) to every pixel, clipped to [0, 1].",
+        Strength("noise sigma", 0.05, 1.0, 0.3, 0.05, 10.0, sweep=(0.1, 0.2, 0.3, 0.4, 0.5, 0.7),
+                 benchmark=(0.2, 0.5)), local=False, trainable=True),
+    "salt_and_pepper": CorruptionInfo(
+        "Salt and pepper", "Sets a fraction of the pixels to white or black at random.",
+        Strength("fraction of pixels", 0.02, 0.9, 0.2, 0.02, 1.0, sweep=(0.05, 0.1, 0.2, 0.3, 0.5, 0.7),
+                 benchmark=(0.1, 0.4)), local=True, trainable=True),
+    "dropout": CorruptionInfo(
+        "Dropout mask", "Sets a fraction of the pixels to 0, as a dropout-trained denoising AE sees its input.",
+        Strength("fraction of pixels", 0.05, 0.95, 0.5, 0.05, 1.0, sweep=(0.1, 0.25, 0.4, 0.5, 0.65, 0.8),
+                 benchmark=(0.25, 0.65)), local=True, trainable=True),
+    "box": CorruptionInfo(
+        "Box", "Covers a square (black or grey) at a chosen or random place.",
+        Strength("box side in pixels", 2, 20, 10, 1, 256, in_pixels=True, sweep=(4, 6, 8, 10, 12, 14, 16),
+                 benchmark=(6, 12)), local=True, trainable=True),
+    "rows": CorruptionInfo(
+        "Missing rows", "Blanks a block of consecutive rows, as a torn or badly scanned image.",
+        Strength("rows", 1, 16, 6, 1, 256, in_pixels=True, sweep=(2, 4, 6, 8, 10, 12), benchmark=(3, 8)),
+        local=True, trainable=True),
+    "user_mask": CorruptionInfo(
+        "Drawn mask", "Blanks the pixels you draw over on the canvas.", None, local=True, trainable=False),
+}
+
+TRAINABLE_CORRUPTIONS: tuple[str, ...] = tuple(name for name, info in CORRUPTION_INFO.items() if info.trainable)
+
+
+def strength_range(name: str, image_size: tuple[int, int] = (28, 28)) -> Strength:
+    """The corruption's strength with sizes in pixels scaled to the image (a 10-pixel box on 28x28 is a 3-pixel box
+    on 8x8) and capped by the image side, so every value a slider offers is meaningful."""
+    strength = _info(name).strength
+    if strength is None:
+        raise ValueError(f"The corruption {name!r} has no strength.")
+    if not strength.in_pixels:
+        return strength
+    side = min(image_size)
+
+    def scale(value: float) -> int:
+        return int(min(side, max(1, round(value * side / 28))))
+
+    return Strength(strength.label, scale(strength.low), scale(strength.high), scale(strength.default), 1,
+                    strength.limit, True, tuple(sorted({scale(s) for s in strength.sweep})),
+                    (scale(strength.benchmark[0]), scale(strength.benchmark[1])))
+
+
+def _info(name: str) -> CorruptionInfo:
+    try:
+        return CORRUPTION_INFO[name]
+    except KeyError:
+        raise ValueError(f"Unknown corruption {name!r}; valid: {', '.join(CORRUPTIONS)}.") from None
+
+
+def apply_corruption(name: str, x: torch.Tensor, strength, generator: torch.Generator | None = None, **options):
+    """CORRUPTIONS[name](x, strength, generator, **options) -> (x_corrupt, mask). A strength in pixels is rounded
+    to a whole number, so a float from a config or a slider works. options: box's top, left, value; rows' start."""
+    info = _info(name)
+    if info.strength is not None and info.strength.in_pixels:
+        strength = int(round(float(strength)))
+    return CORRUPTIONS[name](x, strength, generator, **options)
+
+
+def mask_from_drawing(rgba, image_size: tuple[int, int], threshold: float = 0.5) -> torch.Tensor:
+    """A canvas drawing (H', W', 4) uint8 RGBA, anything drawn being non-transparent, -> (H, W) bool mask at the
+    image's size: a pixel is masked when at least threshold of its cell of canvas pixels is drawn over (area
+    averaging, so any canvas size maps onto any image size)."""
+    rgba = np.asarray(rgba)
+    if rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError(f"A drawing must be an RGBA image (H, W, 4), got shape {rgba.shape}.")
+    drawn = torch.from_numpy((rgba[:, :, 3] > 0).astype(np.float32)).view(1, 1, *rgba.shape[:2])
+    coverage = torch.nn.functional.interpolate(drawn, size=tuple(image_size), mode="area")[0, 0]
+    return coverage >= threshold

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from aelab.config import ModelConfig, TrainConfig
-from aelab.corruption import dropout_mask, gaussian_noise
+from aelab.corruption import apply_corruption
 from aelab.errors import TrainingError
 from aelab.losses import compute_losses, gaussian_kl, reconstruction_bce
 from aelab.model import build_model, resolve_device
@@ -59,11 +59,10 @@ class TrainResult:
 
 
 def _corrupt(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
-    if config.noise == "gaussian":
-        return gaussian_noise(x, config.noise_level, generator)[0]
-    if config.noise == "dropout":
-        return dropout_mask(x, config.noise_level, generator)[0]
-    return x
+    """The input a denoising AE sees: x corrupted by any trainable corruption of the registry (the target stays x)."""
+    if config.noise == "none":
+        return x
+    return apply_corruption(config.noise, x, config.noise_level, generator)[0]
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
