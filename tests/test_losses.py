@@ -12,6 +12,8 @@ from aelab.losses import (compute_losses, contractive_penalty, gaussian_kl, l1_s
                           reconstruction_mse)
 from aelab.model import Output
 
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def test_kl_is_exactly_zero_at_the_prior():
     mu, logvar = torch.zeros(5, 7), torch.zeros(5, 7)
