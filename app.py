@@ -9,6 +9,7 @@ st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":mate
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/restore.py", title="Denoise and inpaint", icon=":material/healing:"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -3,6 +3,7 @@ import streamlit as st
 import torch
 
 from aelab.latent import reconstruct
+from ui.restore_view import draw_home_card as draw_restore_card
 from ui.state import current_dataset, current_model
 from ui.widgets import show_grid
 
@@ -36,6 +37,9 @@ def draw_reconstructions() -> None:
 # (page, title, what it teaches, a function drawing its small picture; pictures need a model)
 # Each page adds its card here when it is registered in app.py.
 CARDS = [
+    ("pages/restore.py", "Denoise and inpaint",
+     "Damage digits with noise, holes or a box and compare how autoencoders and classic methods (OpenCV "
+     "inpainting, median, non-local means) restore them, scored by PSNR and SSIM.", draw_restore_card),
 ]
 
 for page, title, text, draw in CARDS:

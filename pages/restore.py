@@ -1,0 +1,92 @@
+"""Denoise and inpaint: corrupt test images, restore them with autoencoders and with classic methods, and score
+every method against the clean images (MSE, PSNR, SSIM; overall and inside the damaged pixels)."""
+import time
+
+import streamlit as st
+
+from aelab.corruption import CORRUPTION_INFO, strength_range
+from aelab.restoration import psnr_sweep, score_table
+from ui.restore_view import (MANIFOLD_TEXT, N_EXAMPLES, build_methods, corruption_controls, dataset_key,
+                             method_controls, methods_key, score_frame, show_examples, stored, styled_scores,
+                             sweep_figure)
+from ui.state import current_dataset
+
+st.title("Denoise and inpaint")
+st.markdown("Damage test images, then restore them with **autoencoders** (which only know what digits look like) "
+            "and with **classic methods** (which only know about pixels and their neighbours), and score each "
+            "against the clean image. Inpainting methods are given the mask of damaged pixels.")
+dataset = current_dataset()
+x_test = dataset.x_test
+
+left, right = st.columns(2, gap="large")
+with left:
+    choice = corruption_controls(dataset.image_size, x_test[:1])
+name = st.session_state.get("restore_corruption", "gaussian")
+local = CORRUPTION_INFO[name].local
+with right:
+    model_keys, classic, keep_known = method_controls(dataset.image_size, local)
+    seed = int(st.number_input("Seed", 0, 10_000, 0, key="restore_seed",
+                               help="The same seed gives the same noise and the same box places."))
+
+with st.container():  # after the canvas: elements whose number changes live in this one container
+    methods, skipped = build_methods(model_keys, classic, keep_known, name)
+    if choice is None:
+        st.info("Draw on the canvas to mark the pixels to blank out.", icon=":material/draw:")
+        st.stop()
+    if skipped:
+        st.caption(f"Skipped for {CORRUPTION_INFO[name].label.lower()}: {', '.join(skipped)}: inpainting fills "
+                   "damaged pixels from intact ones, and this corruption touches every pixel.")
+    if not methods:
+        st.info("Choose at least one autoencoder or classic method.")
+        st.stop()
+
+    st.subheader("Examples")
+    examples = x_test[:N_EXAMPLES]
+    examples_corrupt, examples_mask = choice.apply(examples, seed)
+    show_examples(examples, examples_corrupt, examples_mask, methods)
+
+    st.subheader("Scores")
+    n = int(st.number_input("Test images scored", 10, len(x_test), min(300, len(x_test)), 50, key="restore_batch"))
+    table_key = ("table", dataset_key(dataset), choice.key, methods_key(model_keys, classic, keep_known), n, seed)
+    rows = stored(table_key)
+    if rows is None:
+        bar = st.progress(0.0, text="Scoring...")
+        x = x_test[:n]
+        x_corrupt, mask = choice.apply(x, seed)
+        started = time.perf_counter()
+        rows = stored(table_key, lambda: score_table(x, x_corrupt, mask, methods,
+                                                     lambda f, text: bar.progress(f, text=text)))
+        st.session_state["restore_table_seconds"] = time.perf_counter() - started
+        bar.empty()
+    st.dataframe(styled_scores(score_frame(rows, local), rows), key="restore_scores")
+    st.caption(f"Means over {n} test images (seed {seed}). Best per column in **bold green**; the first row is "
+               "the corrupted input itself. A model's row scores its whole reconstruction; '+ known pixels' rows "
+               "keep the pixels the corruption did not touch and score the model's output only inside the mask"
+               + (", so inside the mask they tie with the model." if keep_known else ".")
+               + ("" if local else " Gaussian noise touches every pixel, so there is no separate in-mask score."))
+
+    st.subheader("PSNR against strength")
+    if CORRUPTION_INFO[name].strength is None:
+        st.caption("A drawn mask has no strength to sweep: choose another corruption.")
+    else:
+        s = strength_range(name, dataset.image_size)
+        n_sweep = min(n, 200)
+        options = dict(choice.options)  # the box's fill and place; the strength is what varies
+        sweep_key = ("sweep", dataset_key(dataset), name, str(options), methods_key(model_keys, classic, keep_known),
+                     n_sweep, seed)
+        sweep = stored(sweep_key)
+        if st.button(f"Compute PSNR at {len(s.sweep)} strengths on {n_sweep} images", key="restore_sweep",
+                     disabled=sweep is not None, icon=":material/show_chart:"):
+            bar = st.progress(0.0, text="Sweeping...")
+            sweep = stored(sweep_key, lambda: psnr_sweep(x_test[:n_sweep], name, s.sweep, methods, seed,
+                                                         lambda f, text: bar.progress(f, text=text), **options))
+            bar.empty()
+        if sweep is not None:
+            column = st.radio("Score", ["PSNR (dB)", "PSNR in mask (dB)"] if local else ["PSNR (dB)"],
+                              horizontal=True, key="restore_sweep_column")
+            st.plotly_chart(sweep_figure(sweep, column, s.label), key="restore_sweep_chart")
+        else:
+            st.caption("Computed on demand: each method at every strength (random box places, as above).")
+
+    with st.expander("Why does a denoising autoencoder work?", expanded=False):
+        st.markdown(MANIFOLD_TEXT)
