@@ -22,11 +22,12 @@ def small_images(mnist5k) -> torch.Tensor:
     return mnist5k.x_train[:32].clone()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def single_thread():
-    """Run a test on one thread (torch's intra-op pool, OpenMP and BLAS). The models under test are small, and on a
-    2-core machine where another process is busy, two threads made each training step 50-100x slower (0.3 s instead
-    of 3 ms) and scikit-learn's PCA fit 70x slower (19 s instead of 0.3 s), measured."""
+    """Run a module on one thread (torch's intra-op pool, OpenMP and BLAS); module-scoped fixtures that train or fit
+    should request it too. The models under test are small, and on a 2-core machine where another process is busy,
+    two threads made each training step 50-100x slower (0.3 s instead of 3 ms) and scikit-learn's PCA fit 70x slower
+    (19 s instead of 0.3 s), measured."""
     from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()

@@ -14,7 +14,7 @@ K = 10
 
 
 @pytest.fixture(scope="module")
-def digits(mnist5k):
+def digits(mnist5k, single_thread):
     """1000 training digits to fit on and 300 test digits to encode."""
     return mnist5k.x_train[:1000], mnist5k.x_test[:300]
 

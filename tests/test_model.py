@@ -41,7 +41,7 @@ def _total_loss(model, x, train_config) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def trained(batches):
+def trained(batches, single_thread):
     """(name, size) -> dict(model, configs, before, after): each variant trained (or fitted) once per module."""
     cache: dict = {}
 

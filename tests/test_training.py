@@ -265,7 +265,7 @@ def test_an_autoencoder_overfits_32_images(small_images):
 
 
 @pytest.fixture(scope="module")
-def pca16(mnist5k):
+def pca16(mnist5k, single_thread):
     """PCA with the linear AE's latent size (16), fitted on mnist-5k's training split."""
     model_config, train_config = make_configs("pca")
     pca = create_model(model_config)
