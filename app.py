@@ -10,6 +10,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/restore.py", title="Denoise and inpaint", icon=":material/healing:"),
+    st.Page("pages/anomalies.py", title="Anomalies", icon=":material/report:"),
 ]
 
 navigation = st.navigation(PAGES)

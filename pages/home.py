@@ -3,6 +3,7 @@ import streamlit as st
 import torch
 
 from aelab.latent import reconstruct
+from ui.anomaly_view import draw_home_card as draw_anomaly_card
 from ui.restore_view import draw_home_card as draw_restore_card
 from ui.state import current_dataset, current_model
 from ui.widgets import show_grid
@@ -40,6 +41,9 @@ CARDS = [
     ("pages/restore.py", "Denoise and inpaint",
      "Damage digits with noise, holes or a box and compare how autoencoders and classic methods (OpenCV "
      "inpainting, median, non-local means) restore them, scored by PSNR and SSIM.", draw_restore_card),
+    ("pages/anomalies.py", "Anomalies",
+     "An autoencoder reconstructs only what it has seen: its reconstruction error tells test digits from noise, "
+     "inverted digits or another dataset, measured by ROC AUC.", draw_anomaly_card),
 ]
 
 for page, title, text, draw in CARDS:
