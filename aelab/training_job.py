@@ -1,8 +1,9 @@
 """A training run packaged as a background job: trains, reports live pictures, saves to the library at the end.
 
 What it reports (JobContext state) is what the Train page draws: progress, per-epoch history, reconstructions of a
-fixed preview batch, and the 2-D latent view of a fixed test sample per epoch, each frame aligned to the previous
-one (Procrustes) so clusters can be watched forming without the axes flipping between epochs.
+fixed preview batch (the latest in "preview", one per epoch in "preview_frames" for the replay), and the 2-D latent
+view of a fixed test sample per epoch ("latent_frames", epoch 0 = the untrained model), each frame aligned to the
+previous one (Procrustes) so clusters can be watched forming without the axes flipping between epochs.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class TrainingRequest:
     preview_x: torch.Tensor  # a few test images whose reconstructions are shown getting sharper
     latent_x: torch.Tensor  # a fixed test sample whose codes are drawn each epoch
     latent_y: torch.Tensor
+    class_names: tuple[str, ...] = ()  # class_names[k] names label k, for the latent view's legend
     save_name: str | None = None  # validated at construction: a bad name fails before any training
     library_root: str | Path | None = None
     overwrite: bool = False
@@ -57,6 +59,7 @@ class TrainingOutcome:
     model_config: ModelConfig | None = None
     train_config: TrainConfig | None = None
     dataset: str = ""
+    name: str = ""  # the name asked for (save_name): the session keeps the model under it if saving failed
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -80,8 +83,9 @@ def _progress_fields(progress) -> dict[str, Any]:
 def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
     model = create_model(request.model_config, request.train_config.seed)
-    ctx.report(labels=request.latent_y.numpy().copy(), preview_input=request.preview_x[:, 0].numpy().copy(),
-               history=[], latent_frames=[], progress=None)
+    ctx.report(labels=request.latent_y.numpy().copy(), class_names=tuple(request.class_names),
+               preview_input=request.preview_x[:, 0].numpy().copy(), history=[], latent_frames=[],
+               preview_frames=[], progress=None)
     history: list[dict] = []
     frame: np.ndarray | None = None
     last_report, cancelled = 0.0, False
@@ -90,15 +94,18 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     else:
         model.eval()
         frame = _latent_frame(model, request, None)
-        ctx.append("latent_frames", frame)  # epoch 0: the untrained model's codes
+        ctx.append("latent_frames", frame)  # epoch 0: the untrained model's codes and reconstructions
+        ctx.append("preview_frames", _preview(model, request))
         for progress in train(model, request.x_train, request.train_config, request.x_val, ctx.should_stop):
             now = time.perf_counter()
             if progress.event == "epoch":
                 history.append({"epoch": progress.epoch, "train": progress.losses, "val": progress.val_losses,
                                 "elapsed_s": progress.elapsed_s})
                 frame = _latent_frame(model, request, frame)
+                preview = _preview(model, request)
                 ctx.append("latent_frames", frame)
-                ctx.report(history=list(history), preview=_preview(model, request), progress=_progress_fields(progress))
+                ctx.append("preview_frames", preview)
+                ctx.report(history=list(history), preview=preview, progress=_progress_fields(progress))
                 model.train()
             elif now - last_report > PROGRESS_INTERVAL_S:
                 ctx.report(progress=_progress_fields(progress))
@@ -109,10 +116,11 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     if request.model_config.is_baseline:
         history = [{"epoch": 1, "train": {"mse": evaluate(model, request.x_train)["mse"]}, "val": {"mse": metrics["mse"]}}]
         ctx.append("latent_frames", _latent_frame(model, request, None))
+        ctx.append("preview_frames", _preview(model, request))
     ctx.report(preview=_preview(model, request), history=list(history), metrics=metrics)
     outcome = TrainingOutcome(model, history, metrics, cancelled, variant=request.variant,
                               model_config=request.model_config, train_config=request.train_config,
-                              dataset=request.dataset)
+                              dataset=request.dataset, name=request.save_name or "")
     if request.save_name:
         try:
             outcome.saved_path = save_model(model, request.save_name, variant=request.variant,

@@ -1,5 +1,6 @@
 """The sidebar every page shares: dataset (bundled, downloadable, uploaded) and model. Both are kept in the URL
-(?data=...&model=...) so a teacher can share a link that opens on the same dataset and model."""
+(?data=...&model=...) so a teacher can share a link that opens on the same dataset and model; the training job this
+tab watches is kept there too (?job=...), so a reloaded tab re-attaches to it."""
 from __future__ import annotations
 
 import tempfile
@@ -9,8 +10,8 @@ import streamlit as st
 
 from aelab import data as aedata
 from aelab.errors import AelabError
-from ui.state import (DEFAULT_DATASET, DEFAULT_MODEL, UPLOAD_PREFIX, bundled_or_cached_dataset, current_dataset,
-                      model_choices)
+from ui.state import (DEFAULT_DATASET, DEFAULT_MODEL, UPLOAD_PREFIX, attach_job, bundled_or_cached_dataset,
+                      collect_finished_trainings, current_dataset, current_job_id, model_choices)
 
 STATUS_LABEL = {"bundled": "bundled", "cached": "downloaded", "needs download": "needs download"}
 
@@ -25,6 +26,9 @@ def _read_url_once() -> None:
         st.session_state["dataset"] = params["data"]
     if "model" in params:
         st.session_state["model_key"] = params["model"]
+    if "job" in params and not attach_job(params["job"]):
+        del st.query_params["job"]
+        st.session_state["url_job_missing"] = True
 
 
 def _download(name: str) -> None:
@@ -44,7 +48,9 @@ def _download(name: str) -> None:
 
 def _handle_upload(files) -> None:
     """Load an upload into this session's datasets; on bad input say why and keep the current dataset."""
-    if not files:
+    if not files:  # the user removed the file: forget the old complaint, so re-adding the same file is read again
+        st.session_state.pop("last_upload", None)
+        st.session_state.pop("upload_error", None)
         return
     signature = tuple((f.name, f.size) for f in files)
     if st.session_state.get("last_upload") == signature:
@@ -74,6 +80,9 @@ def _dataset_picker() -> None:
     uploads = list(st.session_state.get("uploads", {}))
     options = list(sources) + uploads
     if st.session_state.get("dataset") not in options:
+        wanted = st.session_state.get("dataset")
+        if wanted is not None:  # e.g. a link naming an upload of another session, or a misspelt name
+            st.sidebar.warning(f"Dataset {wanted!r} is not available here; showing {DEFAULT_DATASET}.")
         st.session_state["dataset"] = DEFAULT_DATASET
 
     def label(name: str) -> str:
@@ -84,7 +93,8 @@ def _dataset_picker() -> None:
     chosen = st.sidebar.selectbox("Dataset", options, key="dataset", format_func=label,
                                   help="Bundled sets work offline; others download once and are cached.")
     if chosen in sources and sources[chosen].status == "needs download":
-        st.sidebar.caption(f"{chosen} is not on this machine yet (internet needed once).")
+        st.sidebar.caption(f"{chosen} is not on this machine yet (internet needed once); pages show "
+                           f"{DEFAULT_DATASET} until it is downloaded.")
         if st.sidebar.button(f"Download {chosen}", key="download_button"):
             _download(chosen)
             st.rerun()
@@ -108,7 +118,9 @@ def _model_picker() -> None:
         st.sidebar.info(f"No model for {dataset.image_size[0]}x{dataset.image_size[1]} images yet: train one.")
         return
     pending = st.session_state.pop("pending_model_key", None)
-    wanted = pending or st.session_state.get("model_key")
+    # A model just trained for another image size (the user changed dataset meanwhile) must not reset the choice.
+    wanted = pending if pending in keys else st.session_state.get("model_key")
+    pending = pending if pending in keys else None
     if wanted not in keys:
         default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
         if wanted and not pending and st.session_state.get("url_model_warned") != wanted:
@@ -121,12 +133,29 @@ def _model_picker() -> None:
                          help="Pretrained models ship with the app; yours appear after training.")
 
 
+def _announce_finished_trainings() -> None:
+    """A training that ended since the last run selects its model (whatever page the user is on) and says so."""
+    for message in collect_finished_trainings():
+        st.toast(message, icon=":material/model_training:")
+    if st.session_state.pop("url_job_missing", False):
+        st.sidebar.warning("The training job in this link is no longer on the server (it restarted or the job is "
+                           "too old); saved models are still in the Model list.")
+
+
+def _sync_url() -> None:
+    """Keep the URL the shareable state of this tab (a page switch clears the query string; this puts it back)."""
+    wanted = {"data": st.session_state["dataset"], "model": st.session_state.get("model_key"),
+              "job": current_job_id()}
+    for key, value in wanted.items():
+        if value and st.query_params.get(key) != value:
+            st.query_params[key] = value
+        elif not value and key in st.query_params:
+            del st.query_params[key]
+
+
 def render_sidebar() -> None:
     _read_url_once()
+    _announce_finished_trainings()
     _dataset_picker()
     _model_picker()
-    st.query_params["data"] = st.session_state["dataset"]
-    if st.session_state.get("model_key"):
-        st.query_params["model"] = st.session_state["model_key"]
-    elif "model" in st.query_params:
-        del st.query_params["model"]
+    _sync_url()

@@ -12,18 +12,35 @@ from pathlib import Path
 
 import streamlit as st
 import torch
+from streamlit.runtime.pages_manager import PagesManager
 
 from aelab import data as aedata
 from aelab.errors import AelabError
 from aelab.jobs import JobManager
 from aelab.store import ModelRecord, list_models, load_model
+from aelab.training_job import TrainingOutcome
 
 DEFAULT_DATASET = "mnist-5k"
 DEFAULT_MODEL = "ae"
 UPLOAD_PREFIX = "upload:"
 
 # A class on one laptop: keep one core for the server so sliders stay responsive while others train.
-torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+# AELAB_TORCH_THREADS overrides it (bench/slider_during_training.py compares the two).
+TORCH_THREADS = int(os.environ.get("AELAB_TORCH_THREADS", "0")) or max(1, (os.cpu_count() or 2) // 2)
+torch.set_num_threads(TORCH_THREADS)
+
+
+def _leave_multipage_v1() -> None:
+    """If the first request a fresh server gets is a deep link (/train?data=...), Streamlit runs that page file alone,
+    multipage-v1 style, because a pages/ folder exists: the flag that turns v1 off is only set once app.py calls
+    st.navigation. Then there is no sidebar and the wrong page list. Turn v1 off and rerun: the rerun keeps the URL
+    path's page hash, so it lands on the same page, through app.py and its sidebar."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_multipage_v1()  # every page imports this module, so its first import can catch such a run
 
 
 def session_id() -> str:
@@ -116,9 +133,70 @@ def require_model(variational: bool | None = None) -> ModelRecord:
 
 
 def select_model(key: str) -> None:
-    """Make key the selected model (after training); the sidebar picks it up on the next rerun."""
-    st.session_state["model_key"] = key
+    """Make key ("library/NAME", "session/NAME", ...) the selected model. The sidebar's picker applies it when it is
+    drawn: at once if called before the sidebar in this run, otherwise on the next rerun (call st.rerun()).
+    Setting "model_key" directly would fail once the picker widget exists in this run."""
     st.session_state["pending_model_key"] = key
+
+
+# ------------------------------------------------------------------------------------------ this session's training
+def current_job_id() -> str | None:
+    """The training job this session is watching (the one in the URL's ?job=), or None."""
+    return st.session_state.get("train_job")
+
+
+def set_current_job(job_id: str | None) -> None:
+    """Watch job_id; it is kept in the URL (?job=, restored by the sidebar after a page switch) so a reloaded tab
+    re-attaches to it."""
+    if job_id is None:
+        st.session_state.pop("train_job", None)
+        if "job" in st.query_params:
+            del st.query_params["job"]
+    else:
+        st.session_state["train_job"] = job_id
+        st.query_params["job"] = job_id
+
+
+def attach_job(job_id: str) -> bool:
+    """Re-attach this session to a job started by an earlier session of the same tab (a reload); False if the
+    server has no such job (it restarted, or forgot old finished jobs)."""
+    if not job_manager().attach(job_id, session_id()):
+        return False
+    set_current_job(job_id)
+    return True
+
+
+def record_from_outcome(outcome: TrainingOutcome, name: str) -> ModelRecord:
+    """A finished training's model as a ModelRecord kept in this session (not saved to the library)."""
+    return ModelRecord(outcome.model, name, Path("session") / name, outcome.variant, outcome.model_config,
+                       outcome.train_config, outcome.dataset, dict(outcome.metrics), list(outcome.history))
+
+
+def collect_finished_trainings() -> list[str]:
+    """Once per finished training job of this session: make its model the selected one, from the library if it was
+    saved, else kept in this session (saving failed, or no name). Returns a message per job handled.
+    Called by the sidebar before it draws the model picker, on whichever page the user is."""
+    handled: set[str] = st.session_state.setdefault("handled_jobs", set())
+    messages = []
+    for snap in job_manager().jobs_for(session_id()):
+        if snap.active or snap.id in handled:
+            continue
+        handled.add(snap.id)
+        outcome = snap.result
+        if not isinstance(outcome, TrainingOutcome) or outcome.model is None:
+            if snap.error:  # (a job cancelled while queued has neither error nor model: nothing to say)
+                messages.append(f"Training {snap.title} stopped with an error: {snap.error}")
+            continue
+        how = "cancelled, model kept" if outcome.cancelled else "finished"
+        if outcome.saved_path is not None:
+            select_model(f"library/{outcome.saved_path.name}")
+            messages.append(f"Training {how}: {outcome.saved_path.name} is saved and selected.")
+        else:
+            name = outcome.name or f"{outcome.variant}-{snap.id[:6]}"
+            session_models()[name] = record_from_outcome(outcome, name)
+            select_model(f"session/{name}")
+            messages.append(f"Training {how}: {name} is kept in this session only and selected.")
+    return messages
 
 
 def model_path_mtime(path: Path) -> float:

@@ -1,0 +1,43 @@
+"""Train: choose a variant and its knobs, train in the background, and watch the codes and reconstructions form.
+
+The training is a job of the server's JobManager (at most one per core at once, the rest queued): it goes on while
+the user moves other widgets, visits other pages or reloads the tab (?job= in the URL re-attaches).
+"""
+import functools
+
+import streamlit as st
+
+from aelab.errors import AelabError
+from aelab.training_job import run_training
+from ui.state import current_dataset, current_job_id, job_manager, session_id, set_current_job
+from ui.train_form import build_request, draw_knobs, draw_variant_picker
+from ui.train_view import draw_job, draw_job_list
+
+st.title("Train an autoencoder")
+dataset = current_dataset()
+st.caption(f"On **{dataset.name}** ({len(dataset.x_train):,} training images of {dataset.image_size[0]}x"
+           f"{dataset.image_size[1]} pixels; change it in the sidebar). Each knob's **?** says what it does to the "
+           "latent space. The finished model is saved to your library and selected on every page.")
+
+settings, live = st.columns([2, 3], gap="large")
+with settings:
+    variant = draw_variant_picker()
+    draw_knobs(variant, dataset)
+    if st.button("Start training", type="primary", key="start_training", icon=":material/play_arrow:"):
+        try:
+            request = build_request(variant, dataset)
+        except AelabError as err:  # an invalid combination of knobs or a bad name: say why, start nothing
+            st.error(str(err), icon=":material/error:")
+        else:
+            title = f"{request.save_name} ({variant.name})"
+            set_current_job(job_manager().submit(session_id(), title, functools.partial(run_training, request)))
+
+with live:
+    draw_job_list(current_job_id())
+    if current_job_id():
+        draw_job(current_job_id())
+    else:
+        st.info("Set the knobs and press **Start training**. Here you will see the loss fall epoch by epoch, the "
+                "reconstructions of a few test images get sharper, and the codes of 600 test images (a 2-D view, "
+                "coloured by class) sort themselves into clusters. Fewer training images or epochs make it quicker; a "
+                "smaller batch size learns more per epoch.", icon=":material/school:")
