@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui.sidebar import render_sidebar
+from ui.warmup import umap_warmup
 
 st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":material/blur_on:", layout="wide")
 
@@ -9,10 +10,12 @@ st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":mate
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
     st.Page("pages/restore.py", title="Denoise and inpaint", icon=":material/healing:"),
     st.Page("pages/anomalies.py", title="Anomalies", icon=":material/report:"),
 ]
 
+umap_warmup()  # once per server process: compiles UMAP in a background thread (~25 s) before anyone asks for it
 navigation = st.navigation(PAGES)
 render_sidebar()
 navigation.run()

@@ -56,6 +56,8 @@ def register(subparsers, add_data_argument) -> None:
     p = subparsers.add_parser("build-pretrained", help="rebuild the shipped pretrained models deterministically")
     p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/)")
     p.add_argument("--only", default=None, help="comma-separated names to rebuild")
+    p.add_argument("--artefacts-only", action="store_true",
+                   help="keep the trained weights; only recompute the precomputed artefacts (projections)")
     p.set_defaults(handler=cmd_build_pretrained)
 
 
@@ -149,6 +151,15 @@ def cmd_build_pretrained(args) -> int:
     from aelab.store import PRETRAINED_ROOT
 
     names = [n.strip() for n in args.only.split(",")] if args.only else None
+    if args.artefacts_only:
+        from aelab.pretrained import rebuild_artefacts
+
+        with tqdm(total=len(names or PRETRAINED), unit="model", file=sys.stderr) as bar:
+            rows = rebuild_artefacts(args.out or PRETRAINED_ROOT, names,
+                                     on_model=lambda row: (bar.update(1), bar.set_postfix(last=row["name"])))
+        for r in rows:
+            print(f"{r['name']:<14}{r['seconds']:>7.1f} s  cache/: {', '.join(r['files']) or '-'}")
+        return 0
     with tqdm(total=len(names or PRETRAINED), unit="model", file=sys.stderr) as bar:
         rows = build_all(args.out or PRETRAINED_ROOT, names, on_model=lambda row: (bar.update(1),
                                                                                   bar.set_postfix(last=row["name"])))

@@ -13,10 +13,12 @@ import re
 import shutil
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import platformdirs
 import torch
 from safetensors import SafetensorError
@@ -151,6 +153,24 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raise ModelStoreError(f"{path / CONFIG_FILE} has format version {config.get('format_version')!r} "
                               f"(this aelab reads version {FORMAT_VERSION}).")
     return config
+
+
+def read_artefact(path: str | Path, file_name: str) -> dict[str, Any] | None:
+    """A model folder's cache/<file_name> (written by save_model's extra_files): a .npz as {name: array} read with
+    allow_pickle=False (0-d arrays come back as Python scalars / str), a .json parsed; None when the file is absent.
+    A corrupt file or a name that is not a plain .npz / .json is a ModelStoreError."""
+    if Path(file_name).name != file_name or Path(file_name).suffix not in (".npz", ".json"):
+        raise ModelStoreError(f"Artefact {file_name!r} must be a plain .npz or .json name.")
+    target = Path(path) / CACHE_DIR / file_name
+    if not target.is_file():
+        return None
+    try:
+        if target.suffix == ".json":
+            return json.loads(target.read_text())
+        with np.load(target, allow_pickle=False) as archive:
+            return {k: (archive[k].item() if archive[k].ndim == 0 else archive[k]) for k in archive.files}
+    except (OSError, ValueError, UnicodeDecodeError, zipfile.BadZipFile) as err:  # ValueError: bad JSON, pickled arrays
+        raise ModelStoreError(f"Could not read {target}: {err}") from None
 
 
 def load_model(path: str | Path, *, device: str | torch.device = "cpu", pretrained: bool = False) -> ModelRecord:

@@ -1,0 +1,112 @@
+"""Latent Space: the encoded test images as a map (PCA, UMAP or two raw dimensions); select points to see them and
+their reconstructions; draw a digit and see where it lands; for 2-latent models the decoded plane under the map."""
+import numpy as np
+import streamlit as st
+import torch
+
+from aelab.latent import dimension_importance, encode_dataset, importance_order
+from aelab.latent_maps import UMAP_DEFAULTS, coordinates_csv, plane_range, transform_new
+from ui.drawing_canvas import digit_canvas, drawing_as_input
+from ui.latent_figures import CHART_CONFIG, Mark, scatter_figure
+from ui.latent_view import (METHODS, dataset_id, dataset_layout, kl_dims, manifold_picture, model_id,
+                            projection_for, selection_from, show_drawn, show_plane_click, show_selection, test_codes,
+                            test_errors, vae_diagnostics)
+from ui.state import current_dataset, require_model
+
+st.title("Latent space")
+st.markdown("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "
+            "see which digits the model confuses, what lies between clusters, and where your own digit lands.")
+dataset = current_dataset()
+record = require_model()
+ids = (model_id(record, st.session_state["model_key"]), dataset_id(dataset))
+latent_dim = record.model_config.latent_dim
+if st.session_state.get("latent_method_for") != ids[0]:  # a new model starts on its natural map
+    st.session_state["latent_method_for"] = ids[0]
+    st.session_state["latent_method"] = "raw" if latent_dim == 2 else "pca"
+
+left, right = st.columns([3, 2], gap="large")
+with right:  # drawn first in the script (the map needs the drawing), shown on the right
+    st.subheader("Draw a digit")
+    rgba = digit_canvas("canvas")
+    drawn_box = st.container()  # everything whose element count changes goes after the canvas, in here
+with drawn_box:
+    x_in = drawing_as_input(rgba, dataset_layout(ids[1], dataset))
+
+with left:
+    n_test = len(dataset.x_test)
+    choices = sorted({n for n in (250, 500, 1000, 2000, 5000, 10000) if n < n_test} | {n_test})
+    n = st.select_slider("Test images on the map", choices, value=min(n_test, 5000),
+                         key="latent_points")
+    z = test_codes(*ids, n, record, dataset)
+    labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
+    kl = kl_dims(*ids, n, record, dataset)
+    method = st.radio("Map", [m for m in METHODS if m != "raw" or latent_dim >= 2], format_func=METHODS.get,
+                      horizontal=True, key="latent_method")
+    params: dict = {}
+    if method == "umap":
+        a, b = st.columns(2)
+        params["n_neighbors"] = a.slider("n_neighbors", 2, 100, UMAP_DEFAULTS["n_neighbors"], key="umap_neighbors",
+                                         help="How many neighbours shape each point's place: small values keep "
+                                              "local detail, large ones the global layout.")
+        params["min_dist"] = b.slider("min_dist", 0.0, 0.99, UMAP_DEFAULTS["min_dist"], 0.01, key="umap_min_dist",
+                                      help="How tightly points may pack: 0 gives dense clumps.")
+    elif method == "raw":
+        order = importance_order(dimension_importance(torch.from_numpy(z), None if kl is None else torch.from_numpy(kl)))
+        a, b = st.columns(2)
+        dim_x = a.selectbox("x axis: dimension", range(latent_dim), index=order[0], key=f"dim_x|{ids[0]}")
+        dim_y = b.selectbox("y axis: dimension", range(latent_dim), index=order[1], key=f"dim_y|{ids[0]}")
+        params["dims"] = (dim_x, dim_y)
+    try:
+        projection = projection_for(method, params, z, ids, record, dataset.name)
+    except ValueError as err:
+        st.error(str(err))
+        st.stop()
+    coords = projection.coords
+    marks, placement = [], None
+    z_in = None
+    if x_in is not None:
+        z_in = encode_dataset(record.model, x_in).numpy()
+        position, exact = transform_new(projection, z, z_in)
+        marks.append(Mark(float(position[0, 0]), float(position[0, 1]), "your digit"))
+        if not exact:
+            placement = ("This UMAP map was precomputed (no fitted UMAP in this server yet), so your digit is placed "
+                         "at the distance-weighted mean of its 5 nearest codes' positions, which is how UMAP itself "
+                         "starts placing a new point. PCA and the raw axes place it exactly.")
+    plane_2d = latent_dim == 2 and method == "raw"
+    manifold = plane_grid = None
+    if plane_2d:
+        low, high = plane_range(coords)
+        a, b = st.columns(2)
+        if a.toggle("Decoded images under the points", value=True, key="show_manifold"):
+            quantiles = record.model_config.variational and b.toggle(
+                "Equal prior mass per tile (Φ⁻¹ grid)", key="manifold_quantiles",
+                help="Kingma & Welling's figure: tiles at Gaussian quantiles, each holding the same prior mass.")
+            manifold = manifold_picture(ids[0], params["dims"], low, high, 16, bool(quantiles), record)
+        grid_x, grid_y = np.meshgrid(np.linspace(low, high, 70), np.linspace(low, high, 70))
+        plane_grid = (grid_x.ravel(), grid_y.ravel())
+    axis_names = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2")}
+    titles = axis_names.get(method) or tuple(f"z{d}" for d in params["dims"])
+    figure = scatter_figure(coords, labels, indices, dataset.class_names, titles, revision=f"{ids}|{method}|{params}",
+                            manifold=manifold, plane_grid=plane_grid, marks=marks)
+    event = st.plotly_chart(figure.figure, key="scatter", on_select="rerun", selection_mode=("points", "box", "lasso"),
+                            config=CHART_CONFIG, width="stretch")
+    st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
+               "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."
+               + (" Click anywhere on the plane to decode that point." if plane_2d else ""))
+    if projection.params.get("shipped"):
+        st.caption("UMAP precomputed when this model was built (umap-learn, same parameters, seed 0).")
+    csv = coordinates_csv(indices, labels, coords, z, dataset.class_names)
+    st.download_button("Download coordinates (CSV)", csv, file_name=f"latent_{record.name}_{method}.csv",
+                       mime="text/csv", key="download_csv", help="index, label, map x/y and the full code")
+    chosen, plane_click = selection_from(event, figure.grid_curve)
+    with st.container():
+        if chosen:
+            show_selection([i for i in chosen if i < n], z, dataset, record)
+        elif plane_click is not None:
+            show_plane_click(record, plane_click, params["dims"])
+
+if z_in is not None:
+    with drawn_box:
+        show_drawn(x_in, z_in, z, test_errors(*ids, n, record, dataset), dataset, record, placement)
+
+vae_diagnostics(kl, record)
