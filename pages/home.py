@@ -4,6 +4,7 @@ import torch
 
 from aelab.latent import reconstruct
 from ui.anomaly_view import draw_home_card as draw_anomaly_card
+from ui.latent_view import draw_home_card as draw_latent_card
 from ui.restore_view import draw_home_card as draw_restore_card
 from ui.train_view import draw_home_card as draw_train_card
 from ui.state import current_dataset, current_model
@@ -41,6 +42,8 @@ def draw_reconstructions() -> None:
 CARDS = [
     ("pages/train.py", "Train", "Pick a variant and its knobs, train it here, and watch the loss fall, the "
      "reconstructions sharpen and the classes sort themselves into clusters in the latent space.", draw_train_card),
+    ("pages/latent.py", "Latent space", "Every test image as a point placed by its code (PCA, UMAP or two raw "
+     "dimensions): click or lasso points to see them, draw your own digit and see where it lands.", draw_latent_card),
     ("pages/restore.py", "Denoise and inpaint",
      "Damage digits with noise, holes or a box and compare how autoencoders and classic methods (OpenCV "
      "inpainting, median, non-local means) restore them, scored by PSNR and SSIM.", draw_restore_card),

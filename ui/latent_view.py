@@ -248,3 +248,24 @@ def show_drawn(x_in: torch.Tensor, z_in: np.ndarray, z: np.ndarray, errors: np.n
     st.image([dataset.x_test[j, 0].numpy() for j in near[0].tolist()], width=56, clamp=True,
              caption=[f"{class_name(dataset.class_names, int(labels[j]))} d={d:.2f}"
                       for j, d in zip(near[0].tolist(), dist[0].tolist())])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _home_map(model_key: str, data_key: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray, np.ndarray]:
+    z = test_codes(model_key, data_key, min(500, len(_dataset.x_test)), _record, _dataset)
+    return project_2d(z, "pca").coords, _dataset.y_test[:len(z)].numpy()
+
+
+def draw_home_card() -> None:
+    """The home page's picture: a small PCA map of 500 test codes of the current model, coloured by label."""
+    from ui.latent_figures import scatter_figure
+    from ui.state import current_dataset, current_model
+
+    record, dataset = current_model(), current_dataset()
+    if record is None:
+        return
+    coords, labels = _home_map(model_id(record, st.session_state["model_key"]), dataset_id(dataset), record, dataset)
+    figure = scatter_figure(coords, labels, np.arange(len(coords)), dataset.class_names, ("", ""),
+                            revision="home", height=200).figure
+    figure.update_layout(showlegend=False, xaxis_showticklabels=False, yaxis_showticklabels=False)
+    st.plotly_chart(figure, key="home_latent_map", config={"displayModeBar": False, "staticPlot": True})
