@@ -11,7 +11,7 @@ from aelab.errors import AelabError
 from aelab.training_job import run_training
 from ui.state import current_dataset, current_job_id, job_manager, session_id, set_current_job
 from ui.train_form import build_request, draw_knobs, draw_variant_picker
-from ui.train_view import draw_job, draw_job_list
+from ui.train_view import draw_job, draw_job_list, draw_stale_link_notice
 
 st.title("Train an autoencoder")
 dataset = current_dataset()
@@ -33,6 +33,7 @@ with settings:
             set_current_job(job_manager().submit(session_id(), title, functools.partial(run_training, request)))
 
 with live:
+    draw_stale_link_notice()
     draw_job_list(current_job_id())
     if current_job_id():
         draw_job(current_job_id())

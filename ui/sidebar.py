@@ -28,7 +28,7 @@ def _read_url_once() -> None:
         st.session_state["model_key"] = params["model"]
     if "job" in params and not attach_job(params["job"]):
         del st.query_params["job"]
-        st.session_state["url_job_missing"] = True
+        st.session_state["url_job_missing"] = True  # the Train page says so
 
 
 def _download(name: str) -> None:
@@ -99,12 +99,13 @@ def _dataset_picker() -> None:
             _download(chosen)
             st.rerun()
     with st.sidebar.expander("Use your own data"):
-        files = st.file_uploader(
+        st.file_uploader(
             "An .npz (x, optional y), a .zip of PNG/JPEG images (one folder per label), or IDX files",
             type=["npz", "zip", "gz", "idx3-ubyte", "idx1-ubyte", "ubyte"], accept_multiple_files=True,
-            key="upload", help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
+            key="upload", on_change=lambda: _handle_upload(st.session_state.get("upload")),
+            help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
                                f"{aedata.MAX_SIDE}x{aedata.MAX_SIDE} pixels.")
-        _handle_upload(files)
+        # Read in on_change, before the Dataset picker above exists in the next run, so a good upload can select it.
         if st.session_state.get("upload_error"):
             st.error(st.session_state["upload_error"])
 
@@ -137,9 +138,6 @@ def _announce_finished_trainings() -> None:
     """A training that ended since the last run selects its model (whatever page the user is on) and says so."""
     for message in collect_finished_trainings():
         st.toast(message, icon=":material/model_training:")
-    if st.session_state.pop("url_job_missing", False):
-        st.sidebar.warning("The training job in this link is no longer on the server (it restarted or the job is "
-                           "too old); saved models are still in the Model list.")
 
 
 def _sync_url() -> None:

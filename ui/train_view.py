@@ -182,6 +182,13 @@ def draw_job(job_id: str) -> None:
         _loss_charts(snap)
 
 
+def draw_stale_link_notice() -> None:
+    """Once, if this tab was opened with ?job= naming a job the server no longer has."""
+    if st.session_state.pop("url_job_missing", False):
+        st.warning("The training job in your link is no longer on this server (it was restarted, or the job is "
+                   "long finished); models it saved are still in the Model list.", icon=":material/link_off:")
+
+
 def draw_job_list(current: str | None) -> None:
     """This session's trainings (never another session's), to switch the view between them."""
     jobs = sorted(job_manager().jobs_for(session_id()), key=lambda s: s.created)
