@@ -50,10 +50,17 @@ SYNTHETIC_OOD: dict[str, tuple[str, Callable[[torch.Tensor, torch.Generator], to
 
 
 def resize_images(x: torch.Tensor, image_size: tuple[int, int], content_fraction: float = 1.0) -> torch.Tensor:
-    """x: (N, 1, h, w) -> (N, 1, H, W): scaled (area averaging down, bilinear up) so the image fills content_fraction
-    of each side, centred on a black margin. content_fraction = 20/28 frames 8x8 digits the way MNIST frames its own
-    (a 20x20 digit in a 28x28 image), so the other dataset differs in style rather than in framing alone."""
+    """x: (N, 1, h, w) -> (N, 1, H, W), scaled (area averaging down, bilinear up).
+
+    content_fraction < 1: the image fills that fraction of each side, centred on a black margin (20/28 frames 8x8
+    digits the way MNIST frames its own, a 20x20 digit in a 28x28 image, so the other dataset differs in style
+    rather than in framing alone). content_fraction > 1: the central 1/content_fraction of the image is kept (an
+    MNIST-style margin cut away before shrinking to 8x8)."""
     height, width = image_size
+    if content_fraction > 1:
+        keep_h, keep_w = round(x.shape[-2] / content_fraction), round(x.shape[-1] / content_fraction)
+        top, left = (x.shape[-2] - keep_h) // 2, (x.shape[-1] - keep_w) // 2
+        x, content_fraction = x[..., top:top + keep_h, left:left + keep_w], 1.0
     inner = (max(1, round(height * content_fraction)), max(1, round(width * content_fraction)))
     if tuple(x.shape[-2:]) != inner:
         shrinking = inner[0] < x.shape[-2]
@@ -70,7 +77,7 @@ def content_fraction(source: str, target: str) -> float:
     if source == "digits" and target in framed:
         return MNIST_DIGIT_FRACTION
     if source in framed and target == "digits":
-        return 1 / MNIST_DIGIT_FRACTION  # crop the margin: scale past the frame, the pad becomes negative
+        return 1 / MNIST_DIGIT_FRACTION  # keep the central 20/28: the margin is cut away
     return 1.0
 
 

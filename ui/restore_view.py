@@ -183,7 +183,7 @@ def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, 
 
 
 def score_frame(rows: list[dict], local: bool) -> pd.DataFrame:
-    columns = [c for c, _, inside, _ in METRICS if local or not inside]
+    columns = [c for c, inside, _ in METRICS if local or not inside]
     frame = pd.DataFrame(rows).set_index("method")
     frame.index.name = "method"
     frame["needs mask"] = np.where(frame["needs_mask"], "✓", "")
