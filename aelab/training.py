@@ -68,7 +68,12 @@ def _corrupt(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -
 def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     # The fused kernel updates every parameter in one pass: ~15% faster than the per-tensor loop here.
     fused = device.type in ("cpu", "cuda")
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
+    # Weight decay on weight matrices and kernels only (nanoGPT's configure_optimizers makes the same split):
+    # decaying a bias pulls the learned mean image towards 0, which tilts a linear AE's subspace away from PCA's.
+    params = list(model.parameters())
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.Adam([g for g in groups if g["params"]], lr=config.lr, fused=fused)
 
 
 @torch.no_grad()
