@@ -37,8 +37,7 @@ with right:
                            key="anomaly_percentile",
                            help="A threshold on the error: the share of each set it flags as unusual.")
     table = auc_table(errors, auc, percentile)
-    st.dataframe(table.style.format({"ROC AUC": "{:.3f}", "median error": "{:.4f}", "flagged": "{:.1%}"},
-                                    na_rep="—"), key="anomaly_auc")
+    st.table(table.style.format({"ROC AUC": "{:.3f}", "median error": "{:.4f}", "flagged": "{:.1%}"}, na_rep="—"))
     st.caption("**ROC AUC**: the chance that an image of the set has a larger error than a test image. 1: the "
                "error separates them perfectly; 0.5: no better than a coin; below 0.5: the set is reconstructed "
                "*better* than the test digits, as smooth, simple images often are. A small error does not prove "

@@ -58,7 +58,7 @@ with st.container():  # after the canvas: elements whose number changes live in 
                                                      lambda f, text: bar.progress(f, text=text)))
         st.session_state["restore_table_seconds"] = time.perf_counter() - started
         bar.empty()
-    st.dataframe(styled_scores(score_frame(rows, local), rows), key="restore_scores")
+    st.table(styled_scores(score_frame(rows, local), rows))
     st.caption(f"Means over {n} test images (seed {seed}). Best per column in **bold green**; the first row is "
                "the corrupted input itself. A model's row scores its whole reconstruction; '+ known pixels' rows "
                "keep the pixels the corruption did not touch and score the model's output only inside the mask"

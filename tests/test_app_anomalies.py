@@ -24,21 +24,21 @@ def _histogram_traces(at) -> list[str]:
 
 def test_every_ood_set_gets_a_histogram_and_an_auc_and_choosing_one_narrows_both():
     at = run_app(PAGE)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     expected = ["test", *SYNTHETIC_OOD, OTHER_PREFIX + "digits"]
     assert list(table.index) == expected
     assert (table.loc[list(SYNTHETIC_OOD), "ROC AUC"] > 0.99).all()
     assert _histogram_traces(at) == ["test split (in distribution)", *expected[1:]]
     at.multiselect(key="anomaly_sets").set_value(["inverted digits"]).run()
     assert not at.exception
-    assert list(at.dataframe[0].value.index) == ["test", "inverted digits"]
+    assert list(at.table[0].value.index) == ["test", "inverted digits"]
     assert _histogram_traces(at) == ["test split (in distribution)", "inverted digits"]
 
 
 def test_threshold_flags_the_chosen_share_of_test_images_and_the_log_axis_toggles():
     at = run_app(PAGE, anomaly_sets=["pure noise"])
     at.slider(key="anomaly_percentile").set_value(90.0).run()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table.loc["test", "flagged"] == pytest.approx(0.10, abs=0.01)
     assert table.loc["pure noise", "flagged"] == 1.0
     at.toggle(key="anomaly_log").set_value(False).run()
@@ -60,13 +60,13 @@ def test_another_model_gives_another_answer_for_the_other_dataset():
     ae = run_app(PAGE, anomaly_sets=[OTHER_PREFIX + "digits"])
     pca = run_app(PAGE, anomaly_sets=[OTHER_PREFIX + "digits"], model_key="pretrained/pca")
     assert not pca.exception
-    auc_ae = ae.dataframe[0].value.loc[OTHER_PREFIX + "digits", "ROC AUC"]
-    auc_pca = pca.dataframe[0].value.loc[OTHER_PREFIX + "digits", "ROC AUC"]
+    auc_ae = ae.table[0].value.loc[OTHER_PREFIX + "digits", "ROC AUC"]
+    auc_pca = pca.table[0].value.loc[OTHER_PREFIX + "digits", "ROC AUC"]
     assert auc_ae > 0.55 and auc_pca < 0.3  # PCA rebuilds the smooth upscaled digits better than MNIST's own
 
 
 def test_no_set_chosen_and_no_model_for_the_dataset_are_explained():
     at = run_app(PAGE, anomaly_sets=[])
-    assert "Choose at least one" in texts(at) and not at.dataframe
+    assert "Choose at least one" in texts(at) and not at.table
     at = run_app(PAGE, dataset="digits")  # no pretrained model for 8x8 images
     assert not at.exception and "No model fits this dataset" in texts(at)

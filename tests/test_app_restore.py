@@ -22,11 +22,11 @@ def private_home(monkeypatch, tmp_path):
 
 
 def _methods(at) -> list[str]:
-    return list(at.dataframe[0].value.index)
+    return list(at.table[0].value.index)
 
 
 def _columns(at) -> list[str]:
-    return list(at.dataframe[0].value.columns)
+    return list(at.table[0].value.columns)
 
 
 def _canvas_state(rgba: np.ndarray) -> dict:
@@ -50,7 +50,7 @@ def test_every_corruption_shows_examples_and_a_scored_table():
         assert {"Telea inpainting (r=3)", "Navier-Stokes inpainting (r=3)", "denoising_ae + known pixels"} <= set(
             methods), name
         assert {"MSE", "PSNR (dB)", "SSIM", "MSE in mask", "PSNR in mask (dB)", "SSIM in mask"} <= set(_columns(at))
-        table = at.dataframe[0].value
+        table = at.table[0].value
         assert table["MSE"].notna().all() and (table["SSIM"] <= 1).all(), name
         assert at.slider(key=f"restore_strength_{name}").value == CORRUPTION_INFO[name].strength.default
         assert "**corrupted**" in texts(at) and "**denoising_ae + known pixels**" in texts(at)
@@ -58,13 +58,13 @@ def test_every_corruption_shows_examples_and_a_scored_table():
 
 def test_box_at_a_chosen_place_in_grey_and_a_stronger_setting_rescore():
     at = run_app(PAGE, restore_batch=30, restore_corruption="box")
-    before = at.dataframe[0].value
+    before = at.table[0].value
     at.radio(key="restore_box_fill").set_value("grey").run()
     at.radio(key="restore_box_place").set_value("chosen").run()
     at.slider(key="restore_box_top").set_value(0).run()
     at.slider(key="restore_strength_box").set_value(16).run()
     assert not at.exception
-    after = at.dataframe[0].value
+    after = at.table[0].value
     assert after.loc[REFERENCE, "MSE"] != before.loc[REFERENCE, "MSE"]
     # a 16-pixel box at the top row leaves 12 places: the top/left sliders stay inside the image
     assert at.slider(key="restore_box_left").max == 12
@@ -72,13 +72,13 @@ def test_box_at_a_chosen_place_in_grey_and_a_stronger_setting_rescore():
 
 def test_a_drawn_mask_is_read_from_the_canvas_and_scored():
     at = run_app(PAGE, restore_batch=30, restore_corruption="user_mask")
-    assert "Draw on the canvas" in texts(at) and not at.dataframe  # nothing drawn yet: a hint, no table
+    assert "Draw on the canvas" in texts(at) and not at.table  # nothing drawn yet: a hint, no table
     drawing = np.zeros((280, 280, 4), np.uint8)
     drawing[100:180, 60:220] = (230, 97, 0, 255)  # 8 rows x 16 columns of 28x28 pixels
     at.session_state["restore_canvas"] = _canvas_state(drawing)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert "Telea inpainting (r=3)" in table.index and "MSE in mask" in table.columns
     # the mask is the same for every image: every restoration changes something inside it
     assert table.loc[REFERENCE, "MSE in mask"] > table.loc[REFERENCE, "MSE"]

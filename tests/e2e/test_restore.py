@@ -1,0 +1,55 @@
+"""Real browser: choose a corruption on the Denoise and inpaint page and see the score table change; paint a mask on
+the canvas and see it scored."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import open_page, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def _table(page):
+    return page.locator('[data-testid="stTable"]').first
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def test_choosing_a_corruption_shows_its_score_table(page, app_server):
+    open_page(page, app_server, "restore")
+    table = _table(page)
+    table.wait_for(timeout=60_000)
+    assert "Median filter 3x3" in table.inner_text() and "Telea" not in table.inner_text()  # Gaussian: no inpainting
+    _choose(page, "Corruption", "Box")
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stTable\"]')"
+                           "?.innerText.includes('Telea inpainting')", timeout=60_000)
+    text = _table(page).inner_text()
+    for expected in ("denoising_ae + known pixels", "Navier-Stokes inpainting", "PSNR in mask", "SSIM in mask"):
+        assert expected in text
+    # the best value of each column is marked in bold
+    bold = page.locator('[data-testid="stTable"] td').evaluate_all(
+        "cells => cells.filter(c => getComputedStyle(c).fontWeight >= 600).length")
+    assert bold >= 6
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_painting_a_mask_on_the_canvas_scores_it(page, app_server):
+    open_page(page, app_server, "restore")
+    _choose(page, "Corruption", "Drawn mask")
+    canvas = page.locator("canvas.upper-canvas").first  # Playwright's locators reach into the component's shadow DOM
+    canvas.wait_for(timeout=30_000)
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 60, box["y"] + 140)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(box["x"] + 60 + step * 8, box["y"] + 140, steps=2)
+    page.mouse.up()
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stTable\"]')"
+                           "?.innerText.includes('Telea inpainting')", timeout=60_000)
+    wait_idle(page)
+    assert "MSE in mask" in _table(page).inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0
