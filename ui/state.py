@@ -172,6 +172,11 @@ def record_from_outcome(outcome: TrainingOutcome, name: str) -> ModelRecord:
                        outcome.train_config, outcome.dataset, dict(outcome.metrics), list(outcome.history))
 
 
+def training_collected(job_id: str) -> bool:
+    """Whether collect_finished_trainings has already handled this finished job in this session."""
+    return job_id in st.session_state.get("handled_jobs", set())
+
+
 def collect_finished_trainings() -> list[str]:
     """Once per finished training job of this session: make its model the selected one, from the library if it was
     saved, else kept in this session (saving failed, or no name). Returns a message per job handled.

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.jobs import CANCELLED, DONE, ERROR, QUEUED, JobSnapshot
-from ui.state import current_model, job_manager, session_id, set_current_job
+from ui.state import current_model, job_manager, session_id, set_current_job, training_collected
 from ui.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure, show_grid
 
 REFRESH_S = 0.5
@@ -176,6 +176,8 @@ def draw_job(job_id: str) -> None:
         return
     if snap.active:
         st.fragment(run_every=REFRESH_S)(_live)(job_id)
+    elif not training_collected(job_id):
+        st.rerun()  # it ended after the sidebar ran in this run: rerun so the sidebar selects its model
     else:
         _draw_status(snap)
         st.fragment(_replay)(snap)  # the slider reruns only the pictures
