@@ -127,6 +127,18 @@ def tile_on_axes(images: torch.Tensor | np.ndarray, x_centres: np.ndarray, y_cen
     return picture, (float(x_edges[0]), float(x_edges[-1]), float(y_edges[0]), float(y_edges[-1]))
 
 
+def prior_cdf(z: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Phi(z), the standard normal CDF, elementwise: a VAE's latent plane in "prior quantile" coordinates, where the
+    N(0, 1) prior is uniform on the unit square and Kingma & Welling's inverse-CDF grid is an even grid."""
+    return (0.5 * (1 + torch.erf(torch.as_tensor(np.asarray(z), dtype=torch.float64) / np.sqrt(2)))).numpy()
+
+
+def prior_quantile(p: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Phi^-1(p), the inverse of prior_cdf; p is clipped to [1e-6, 1 - 1e-6] so the plane's edges stay finite."""
+    p = torch.as_tensor(np.asarray(p), dtype=torch.float64).clamp(1e-6, 1 - 1e-6)
+    return (np.sqrt(2) * torch.erfinv(2 * p - 1)).numpy()
+
+
 def plane_range(coords: np.ndarray, margin: float = 0.08, quantile: float = 0.005) -> tuple[float, float]:
     """One (low, high) covering both axes of coords (N, 2) with a margin, ignoring the outermost 0.5% of points on
     each side so one outlier does not shrink the map: the square of latent space the manifold picture covers."""

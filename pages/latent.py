@@ -5,12 +5,12 @@ import streamlit as st
 import torch
 
 from aelab.latent import dimension_importance, encode_dataset, importance_order
-from aelab.latent_maps import UMAP_DEFAULTS, coordinates_csv, plane_range, transform_new
+from aelab.latent_maps import UMAP_DEFAULTS, coordinates_csv, transform_new
 from ui.drawing_canvas import digit_canvas, drawing_as_input
 from ui.latent_figures import CHART_CONFIG, Mark, scatter_figure
-from ui.latent_view import (METHODS, dataset_id, dataset_layout, kl_dims, manifold_picture, model_id,
-                            projection_for, selection_from, show_drawn, show_plane_click, show_selection, test_codes,
-                            test_errors, vae_diagnostics)
+from ui.latent_view import (METHODS, dataset_id, dataset_layout, kl_dims, model_id, plane_controls, projection_for,
+                            selection_from, show_drawn, show_plane_click, show_selection, test_codes, test_errors,
+                            vae_diagnostics)
 from ui.state import current_dataset, require_model
 
 st.title("Latent space")
@@ -61,38 +61,29 @@ with left:
     except ValueError as err:
         st.error(str(err))
         st.stop()
-    coords = projection.coords
-    marks, placement = [], None
-    z_in = None
+    coords, to_plot, plane = projection.coords, (lambda xy: xy), None
+    manifold = plane_grid = None
+    if latent_dim == 2 and method == "raw":  # the whole latent plane: decoded images under it, clickable anywhere
+        plane, manifold, plane_grid = plane_controls(record, coords, params["dims"], ids[0])
+        to_plot = plane.to_plot
+    marks, placement, z_in = [], None, None
     if x_in is not None:
         z_in = encode_dataset(record.model, x_in).numpy()
         position, exact = transform_new(projection, z, z_in)
-        marks.append(Mark(float(position[0, 0]), float(position[0, 1]), "your digit"))
+        marks.append(Mark(*to_plot(position)[0].tolist(), "your digit"))
         if not exact:
             placement = ("This UMAP map was precomputed (no fitted UMAP in this server yet), so your digit is placed "
                          "at the distance-weighted mean of its 5 nearest codes' positions, which is how UMAP itself "
                          "starts placing a new point. PCA and the raw axes place it exactly.")
-    plane_2d = latent_dim == 2 and method == "raw"
-    manifold = plane_grid = None
-    if plane_2d:
-        low, high = plane_range(coords)
-        a, b = st.columns(2)
-        if a.toggle("Decoded images under the points", value=True, key="show_manifold"):
-            quantiles = record.model_config.variational and b.toggle(
-                "Equal prior mass per tile (Φ⁻¹ grid)", key="manifold_quantiles",
-                help="Kingma & Welling's figure: tiles at Gaussian quantiles, each holding the same prior mass.")
-            manifold = manifold_picture(ids[0], params["dims"], low, high, 16, bool(quantiles), record)
-        grid_x, grid_y = np.meshgrid(np.linspace(low, high, 70), np.linspace(low, high, 70))
-        plane_grid = (grid_x.ravel(), grid_y.ravel())
-    axis_names = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2")}
-    titles = axis_names.get(method) or tuple(f"z{d}" for d in params["dims"])
-    figure = scatter_figure(coords, labels, indices, dataset.class_names, titles, revision=f"{ids}|{method}|{params}",
-                            manifold=manifold, plane_grid=plane_grid, marks=marks)
+    titles = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2")}.get(method) or (
+        plane.titles() if plane else tuple(f"z{d}" for d in params["dims"]))
+    figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
+                            revision=f"{ids}|{method}|{params}|{plane}", plane_grid=plane_grid, marks=marks)
     event = st.plotly_chart(figure.figure, key="scatter", on_select="rerun", selection_mode=("points", "box", "lasso"),
                             config=CHART_CONFIG, width="stretch")
     st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
                "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."
-               + (" Click anywhere on the plane to decode that point." if plane_2d else ""))
+               + (" Click anywhere on the plane to decode that point." if plane else ""))
     if projection.params.get("shipped"):
         st.caption("UMAP precomputed when this model was built (umap-learn, same parameters, seed 0).")
     csv = coordinates_csv(indices, labels, coords, z, dataset.class_names)
@@ -103,7 +94,7 @@ with left:
         if chosen:
             show_selection([i for i in chosen if i < n], z, dataset, record)
         elif plane_click is not None:
-            show_plane_click(record, plane_click, params["dims"])
+            show_plane_click(record, plane_click, plane)
 
 if z_in is not None:
     with drawn_box:

@@ -150,11 +150,19 @@ def test_two_latent_vae_shows_the_manifold_under_the_points_and_decodes_a_clicke
     images = spec["layout"]["images"]
     assert len(images) == 1 and images[0]["source"].startswith("data:image/png") and images[0]["layer"] == "below"
     assert spec["data"][0]["name"] == "latent plane" and len(values(spec["data"][0]["x"])) == 70 * 70
-    even_width = images[0]["sizex"]
-    at.toggle(key="manifold_quantiles").set_value(True).run()
-    assert chart_spec(at)["layout"]["images"][0]["sizex"] != even_width  # the inverse-CDF grid spans another range
     select(at, [{"curve_number": 0, "point_index": 5, "x": 0.5, "y": -1.0}])
-    assert "Decoded from z = (0.50, -1.00)" in texts(at)
+    assert "Decoded from z0 = 0.50, z1 = -1.00" in texts(at)
+    assert image_captions(at).count("") >= 1  # the decoded picture
+    at.toggle(key="manifold_quantiles").set_value(True).run()  # Kingma & Welling: axes Phi(z), grid even in them
+    spec = chart_spec(at)
+    assert spec["layout"]["xaxis"]["title"]["text"] == "Φ(z0): prior quantile"
+    data = [t for t in spec["data"] if t["name"] in [str(d) for d in range(10)]]
+    xs = np.concatenate([values(t["x"]) for t in data])
+    assert 0 < xs.min() and xs.max() < 1 and 0.3 < np.median(xs) < 0.7  # a VAE's codes spread over the prior
+    image = spec["layout"]["images"][0]
+    assert image["x"] == pytest.approx(0.02) and image["sizex"] == pytest.approx(0.96)
+    select(at, [{"curve_number": 0, "point_index": 5, "x": 0.5, "y": 0.8413447}])  # Phi(0), Phi(1)
+    assert "Decoded from z0 = 0.00, z1 = 1.00" in texts(at)
     assert "Active units" in [m.label for m in at.metric]
     assert at.metric[0].value.endswith("of 2")
 

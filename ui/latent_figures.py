@@ -84,12 +84,13 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, 
         point_indices.append(None)
     if manifold is not None:
         picture, (x0, x1, y0, y1) = manifold
-        fig.add_layout_image(source=data_uri(picture), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
-                             sizing="stretch", layer="below", opacity=0.55)
+        # Dark ink on white, faint: the coloured points must stay readable on top of it.
+        fig.add_layout_image(source=data_uri(255 - picture), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
+                             sizey=y1 - y0, sizing="stretch", layer="below", opacity=0.5)
     fig.update_layout(
         height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision=revision, hovermode="closest",
         xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], plot_bgcolor="#FFFFFF",
-        legend={"title": {"text": "label (click to hide)"}, "itemsizing": "constant"})
+        legend={"title": {"text": "label"}, "itemsizing": "constant"})
     fig.update_xaxes(showgrid=False, zeroline=False)
     fig.update_yaxes(showgrid=False, zeroline=False)
     if manifold is not None:  # a decoded grid is only readable with square pixels: 1 unit of x = 1 unit of y

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ import streamlit as st
 import torch
 
 from aelab.drawing import DigitLayout, layout_like
+from aelab.images import enlarge, to_uint8
 from aelab.latent import (Projection, active_units, decode, encode_dataset, kl_per_dimension, manifold_grid,
                           neighbours, project_2d, reconstruction_errors)
-from aelab.latent_maps import UMAP_DEFAULTS, plane_range, shipped_umap, tile_on_axes
+from aelab.latent_maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
 from aelab.store import ModelRecord
 from ui.state import UPLOAD_PREFIX, session_id
 from ui.warmup import umap_warmup
@@ -70,20 +72,58 @@ def dataset_layout(data_key: str, _dataset) -> DigitLayout:
 
 
 @st.cache_data(show_spinner="Decoding the latent plane...", max_entries=16)
-def manifold_picture(model_key: str, dims: tuple[int, int], low: float, high: float, tiles: int, quantiles: bool,
+def manifold_picture(model_key: str, dims: tuple[int, int], quantile_axes: bool, low: float, high: float, tiles: int,
                      _record: ModelRecord) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """The decoded manifold of a 2-latent model as one picture aligned to the plot axes (x = z[dims[0]])."""
-    grid = manifold_grid(tiles, low, high, gaussian_quantiles=quantiles)
-    axis = grid[:tiles, 0].numpy()
-    images = decode(_record.model, codes_on_plane(grid[:, 0], grid[:, 1], dims))
+    """The decoded manifold of a 2-latent model as one picture aligned to the plot's axes: an even grid over
+    [low, high] in z, or, on prior-quantile axes, Kingma & Welling's grid (even in Phi(z), at Gaussian quantiles)."""
+    plane = PlaneView(dims, quantile_axes)
+    grid = manifold_grid(tiles, low, high, gaussian_quantiles=quantile_axes)
+    images = decode(_record.model, plane.codes(*plane.to_plot(grid.numpy()).T))
+    axis = plane.to_plot(grid[:tiles].numpy())[:, 0]
     return tile_on_axes(images, axis, axis)
 
 
-def codes_on_plane(xs: torch.Tensor | np.ndarray, ys: torch.Tensor | np.ndarray, dims: tuple[int, int]) -> torch.Tensor:
-    """Plot positions of a 2-latent model's raw-axes map -> codes (N, 2) (the axes may be shown swapped)."""
-    z = torch.zeros(len(xs), 2)
-    z[:, dims[0]], z[:, dims[1]] = torch.as_tensor(np.asarray(xs)).float(), torch.as_tensor(np.asarray(ys)).float()
-    return z
+@dataclass(frozen=True)
+class PlaneView:
+    """How a 2-latent model's plane is drawn: x = z[dims[0]], y = z[dims[1]], or, with quantile_axes (VAEs),
+    Phi of those: the prior's quantiles, where N(0, 1) is uniform on the unit square."""
+
+    dims: tuple[int, int]
+    quantile_axes: bool = False
+
+    def to_plot(self, xy: np.ndarray) -> np.ndarray:
+        xy = np.asarray(xy, dtype=np.float64)
+        return (prior_cdf(xy) if self.quantile_axes else xy).astype(np.float32)
+
+    def codes(self, xs, ys) -> torch.Tensor:
+        """Plot positions -> codes (N, 2)."""
+        xs, ys = (prior_quantile(v) if self.quantile_axes else np.asarray(v) for v in (xs, ys))
+        z = torch.zeros(len(xs), 2)
+        z[:, self.dims[0]] = torch.as_tensor(np.asarray(xs, dtype=np.float32))
+        z[:, self.dims[1]] = torch.as_tensor(np.asarray(ys, dtype=np.float32))
+        return z
+
+    def titles(self) -> tuple[str, str]:
+        return tuple(f"Φ(z{d}): prior quantile" if self.quantile_axes else f"z{d}" for d in self.dims)
+
+
+def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int], model_key: str):
+    """Toggles for a 2-latent model's plane; returns its PlaneView, the manifold picture (or None) and the invisible
+    grid of clickable points that covers the plane."""
+    left, right = st.columns(2)
+    show = left.toggle("Decoded images under the points", value=True, key="show_manifold")
+    quantiles = record.model_config.variational and right.toggle(
+        "Prior-quantile axes (Kingma & Welling)", key="manifold_quantiles",
+        help="Plot Φ(z) instead of z: the N(0, 1) prior becomes uniform on the unit square, and the decoded grid "
+             "sits at Gaussian quantiles, each tile holding the same prior mass (Kingma & Welling 2014, Fig. 4). "
+             "Codes that match the prior fill the square evenly.")
+    plane = PlaneView(tuple(dims), bool(quantiles))
+    low, high = (0.0, 1.0) if plane.quantile_axes else plane_range(coords)
+    manifold = manifold_picture(model_key, plane.dims, plane.quantile_axes, *plane_range(coords), 16,
+                                record) if show else None
+    axis = np.linspace(low + 0.005 * (high - low), high - 0.005 * (high - low), 70)
+    grid_x, grid_y = np.meshgrid(axis, axis)
+    return plane, manifold, (grid_x.ravel(), grid_y.ravel())
 
 
 # ----------------------------------------------------------------------------------------------------- projections
@@ -155,6 +195,11 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, ids: tupl
 
 
 # -------------------------------------------------------------------------------------------------------- sections
+def crisp(image: torch.Tensor, pixels: int) -> np.ndarray:
+    """One (H, W) image in [0, 1] enlarged by whole pixels to about pixels wide (a browser would blur it)."""
+    return enlarge(to_uint8(image), max(1, round(pixels / image.shape[-1])))
+
+
 def selection_from(event, grid_curve: int | None) -> tuple[list[int], tuple[float, float] | None]:
     """The dataset indices of the selected data points (in selection order, no repeats) and, if the click hit the
     invisible plane grid and no data point, the (x, y) clicked. Data points carry their index as customdata."""
@@ -178,12 +223,11 @@ def show_selection(indices: list[int], z: np.ndarray, dataset, record: ModelReco
         st.markdown(f"**Point #{index}** (label {class_name(dataset.class_names, int(labels[index]))})")
         x = dataset.x_test[index:index + 1]
         recon = decode(record.model, torch.from_numpy(z[index:index + 1]))
-        st.image([x[0, 0].numpy(), recon[0, 0].numpy()], caption=["original", "reconstruction"], width=112,
-                 clamp=True)
+        st.image([crisp(x[0, 0], 112), crisp(recon[0, 0], 112)], caption=["original", "reconstruction"])
         near, dist = neighbours(torch.from_numpy(z), torch.from_numpy(z[index:index + 1]), k=k, exclude_self=True)
         near, dist = near[0].tolist(), dist[0].tolist()
         st.markdown(f"Its {len(near)} nearest codes (Euclidean distance in the {z.shape[1]}-D latent space):")
-        st.image([dataset.x_test[j, 0].numpy() for j in near], width=56, clamp=True,
+        st.image([crisp(dataset.x_test[j, 0], 56) for j in near],
                  caption=[f"#{j} ({class_name(dataset.class_names, int(labels[j]))}) d={d:.2f}"
                           for j, d in zip(near, dist)])
         return
@@ -201,10 +245,13 @@ def show_selection(indices: list[int], z: np.ndarray, dataset, record: ModelReco
         show_grid(recons, ncol=8, scale=2, caption="reconstructions")
 
 
-def show_plane_click(record: ModelRecord, xy: tuple[float, float], dims: tuple[int, int]) -> None:
-    image = decode(record.model, codes_on_plane([xy[0]], [xy[1]], dims))
-    st.markdown(f"**Decoded from z = ({xy[0]:.2f}, {xy[1]:.2f})**, a point of the plane with no image of its own:")
-    st.image(image[0, 0].numpy(), width=140, clamp=True)
+def show_plane_click(record: ModelRecord, xy: tuple[float, float], plane: PlaneView) -> None:
+    code = plane.codes([xy[0]], [xy[1]])
+    image = decode(record.model, code)
+    shown = code[0, list(plane.dims)].tolist()
+    st.markdown(f"**Decoded from z{plane.dims[0]} = {shown[0]:.2f}, z{plane.dims[1]} = {shown[1]:.2f}**, a point "
+                "of the plane with no image of its own:")
+    st.image(crisp(image[0, 0], 140))
 
 
 def vae_diagnostics(kl: np.ndarray | None, record: ModelRecord) -> None:
@@ -234,8 +281,7 @@ def show_drawn(x_in: torch.Tensor, z_in: np.ndarray, z: np.ndarray, errors: np.n
     recon = decode(record.model, torch.from_numpy(z_in))
     error = float((recon - x_in).pow(2).mean())
     percentile = float((errors < error).mean() * 100)
-    st.image([x_in[0, 0].numpy(), recon[0, 0].numpy()], caption=["what the model sees", "its reconstruction"],
-             width=112, clamp=True)
+    st.image([crisp(x_in[0, 0], 112), crisp(recon[0, 0], 112)], caption=["what the model sees", "its reconstruction"])
     verdict = ("typical for this model" if percentile < 75 else "unusual for this model" if percentile < 95
                else "very unusual: the model has seen little like it")
     st.markdown(f"**Reconstruction error {error:.4f}**: higher than **{percentile:.0f}%** of the {len(errors):,} "
@@ -245,7 +291,7 @@ def show_drawn(x_in: torch.Tensor, z_in: np.ndarray, z: np.ndarray, errors: np.n
     labels = dataset.y_test.numpy()
     near, dist = neighbours(torch.from_numpy(z), torch.from_numpy(z_in), k=k)
     st.markdown("Nearest test images in the latent space:")
-    st.image([dataset.x_test[j, 0].numpy() for j in near[0].tolist()], width=56, clamp=True,
+    st.image([crisp(dataset.x_test[j, 0], 56) for j in near[0].tolist()],
              caption=[f"{class_name(dataset.class_names, int(labels[j]))} d={d:.2f}"
                       for j, d in zip(near[0].tolist(), dist[0].tolist())])
 
