@@ -251,7 +251,7 @@ def show_plane_click(record: ModelRecord, xy: tuple[float, float], plane: PlaneV
     shown = code[0, list(plane.dims)].tolist()
     st.markdown(f"**Decoded from z{plane.dims[0]} = {shown[0]:.2f}, z{plane.dims[1]} = {shown[1]:.2f}**, a point "
                 "of the plane with no image of its own:")
-    st.image(crisp(image[0, 0], 140))
+    st.image(crisp(image[0, 0], 140), caption="decoded at the clicked point")
 
 
 def vae_diagnostics(kl: np.ndarray | None, record: ModelRecord) -> None:
