@@ -93,6 +93,7 @@ def test_the_model_choice_follows_the_user_and_reaches_the_url():
     ("nan.npz", npz_bytes(x=np.full((20, 28, 28), np.nan, dtype=np.float32)), "NaN"),
     ("renamed.zip", b"this is a text file, not a zip archive\n", "renamed.zip"),
     ("wrong.npz", npz_bytes(x=np.zeros((5, 7, 3, 2), dtype=np.uint8)), "shape"),
+    ("notes.txt", b"neither an archive nor IDX\n", "train-images"),
 ])
 def test_a_bad_upload_shows_its_message_and_keeps_the_current_dataset(name, content, message):
     at = run_app()
@@ -123,3 +124,21 @@ def test_removing_a_bad_upload_clears_its_message_and_a_good_upload_becomes_the_
     assert "No model for 8x8 images yet" in " ".join(i.value for i in at.sidebar.info)
     at.switch_page("pages/train.py").run()
     assert "On **mine.npz** (48 training images of 8x8 pixels" in texts(at)
+
+
+def test_idx_files_are_read_together_and_a_newer_archive_replaces_an_older_one(tmp_path):
+    from aelab.data import write_idx
+
+    rng = np.random.default_rng(1)
+    write_idx(tmp_path / "train-images-idx3-ubyte", (rng.random((50, 10, 10)) * 255).astype(np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.repeat(np.arange(5), 10).astype(np.uint8))
+    idx_files = [(p.name, p.read_bytes(), "application/octet-stream") for p in sorted(tmp_path.iterdir())]
+    at = run_app()
+    at.sidebar.file_uploader[0].set_value(idx_files).run()
+    assert not at.sidebar.error and sidebar_choice(at, "Dataset").value == "upload:train (IDX)"
+    assert "40 training and 10 test images of 10x10 pixels" in texts(at)
+
+    # The uploader keeps every file dropped on it: a bad archive followed by a good one uses the good one alone.
+    good = npz_bytes(x=(rng.random((30, 12, 12)) * 255).astype(np.uint8))
+    at.sidebar.file_uploader[0].set_value([("bad.npz", b"not an npz", "x"), ("good.npz", good, "x")]).run()
+    assert not at.sidebar.error and sidebar_choice(at, "Dataset").value == "upload:good.npz"

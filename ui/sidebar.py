@@ -46,22 +46,38 @@ def _download(name: str) -> None:
         st.sidebar.error(str(err))
 
 
+def _is_archive(upload) -> bool:
+    return Path(upload.name).suffix.lower() in (".npz", ".zip")
+
+
+def _files_to_read(files: list) -> list:
+    """The uploader keeps every file dropped on it. Only IDX files make one dataset together; an .npz or .zip is a
+    dataset on its own, so the newest one is read alone (a bad archive dropped earlier must not spoil a good one)."""
+    archives = [f for f in files if _is_archive(f)]
+    if archives and _is_archive(files[-1]):
+        return [files[-1]]
+    return [f for f in files if f not in archives] or [archives[-1]]
+
+
 def _handle_upload(files) -> None:
     """Load an upload into this session's datasets; on bad input say why and keep the current dataset."""
     if not files:  # the user removed the file: forget the old complaint, so re-adding the same file is read again
         st.session_state.pop("last_upload", None)
         st.session_state.pop("upload_error", None)
         return
+    files = _files_to_read(files)
     signature = tuple((f.name, f.size) for f in files)
     if st.session_state.get("last_upload") == signature:
         return  # already handled on an earlier rerun
     st.session_state["last_upload"] = signature
-    name = files[0].name if len(files) == 1 else f"{Path(files[0].name).stem.split('-')[0]} (IDX)"
+    archive = len(files) == 1 and _is_archive(files[0])
+    name = files[0].name if archive or len(files) == 1 else f"{Path(files[0].name).stem.split('-')[0]} (IDX)"
     try:
         with tempfile.TemporaryDirectory() as folder:
             for f in files:
                 (Path(folder) / Path(f.name).name).write_bytes(f.getvalue())
-            target = Path(folder) / Path(files[0].name).name if len(files) == 1 else Path(folder)
+            # An archive is read as a file; anything else is taken for IDX files, read as a folder.
+            target = Path(folder) / Path(files[0].name).name if archive else Path(folder)
             dataset = aedata.load_user_data(target, name=name)
     except AelabError as err:
         st.session_state["upload_error"] = f"Could not use {name}: {err}"
@@ -101,7 +117,9 @@ def _dataset_picker() -> None:
     with st.sidebar.expander("Use your own data"):
         st.file_uploader(
             "An .npz (x, optional y), a .zip of PNG/JPEG images (one folder per label), or IDX files",
-            type=["npz", "zip", "gz", "idx3-ubyte", "idx1-ubyte", "ubyte"], accept_multiple_files=True,
+            # No type filter: MNIST's own IDX files have no extension ("train-images-idx3-ubyte"), which a filter
+            # would refuse; the readers check the content and say what is wrong with any other file.
+            accept_multiple_files=True,
             key="upload", on_change=lambda: _handle_upload(st.session_state.get("upload")),
             help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
                                f"{aedata.MAX_SIDE}x{aedata.MAX_SIDE} pixels.")

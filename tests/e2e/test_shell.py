@@ -1,0 +1,99 @@
+"""Real browser on the app shell: a shared link opens on its dataset and model (even as the first request a fresh
+server gets), an unknown model in a link is a warning, bad uploads give their message and the app keeps running."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import REPO, _free_port, open_page, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory):
+    """A server of our own that no test has visited yet: its first request is the deep link under test."""
+    home = tmp_path_factory.mktemp("fresh_server")
+    port = _free_port()
+    env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data")}
+    with open(home / "server.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+             str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:  # the health check does not run the app script, so the first page request is still ours
+                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def _selected(page, label: str) -> str:
+    return page.get_by_role("combobox", name=label).input_value()
+
+
+def _upload(page, path) -> None:
+    expander = page.get_by_text("Use your own data")
+    if not page.locator('[data-testid="stSidebar"] input[type="file"]').is_visible():
+        expander.click()
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(path))
+
+
+def test_a_deep_link_is_the_first_request_of_a_fresh_server(page, fresh_server):
+    open_page(page, fresh_server, "train", "data=mnist-5k&model=pretrained/vae-2d")
+    page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Train" in nav and "Home" in nav and "app" not in nav.split()  # app.py's navigation, not pages/ v1
+    assert _selected(page, "Model").startswith("vae-2d")
+    assert _selected(page, "Dataset").startswith("mnist-5k")
+
+
+def test_a_link_opens_on_its_model_and_an_unknown_one_is_a_warning(page, app_server):
+    open_page(page, app_server, "", "data=mnist-5k&model=pretrained/vae")
+    page.get_by_text("Model: vae").wait_for(timeout=30_000)
+    assert _selected(page, "Model").startswith("vae ")
+    page.get_by_role("link", name="Train").first.click()
+    page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+    assert "model=pretrained%2Fvae" in page.url or "model=pretrained/vae" in page.url
+
+    open_page(page, app_server, "", "data=mnist-5k&model=library/nobody")
+    page.get_by_text("Model 'library/nobody' is not available").wait_for(timeout=30_000)
+    assert _selected(page, "Model").startswith("ae ")
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_bad_uploads_give_their_message_and_the_app_keeps_running(page, app_server, tmp_path):
+    buffer = io.BytesIO()
+    np.savez(buffer, x=np.full((10, 28, 28), np.nan, dtype=np.float32))
+    (tmp_path / "nan.npz").write_bytes(buffer.getvalue())
+    (tmp_path / "notes.zip").write_text("a text file renamed .zip\n")
+
+    open_page(page, app_server)
+    _upload(page, tmp_path / "nan.npz")
+    page.get_by_text("Could not use nan.npz").wait_for(timeout=30_000)
+    assert "NaN" in page.locator('[data-testid="stSidebar"] [data-testid="stAlert"]').inner_text()
+    _upload(page, tmp_path / "notes.zip")
+    page.get_by_text("notes.zip").last.wait_for(timeout=30_000)
+    page.wait_for_function("() => /Could not (use|read) notes.zip/.test(document.body.innerText)", timeout=30_000)
+    wait_idle(page)
+    assert _selected(page, "Dataset").startswith("mnist-5k")
+    # The app keeps running: another page opens and works.
+    page.get_by_role("link", name="Train").first.click()
+    page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -1,0 +1,113 @@
+"""Real browser on the Train page: a training keeps going while the user moves other widgets, visits another page and
+reloads the tab (the job id in the URL re-attaches); it ends with a loss curve and its model selected. Cancel keeps
+the model trained so far; the replay slider goes back to the untrained model."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import open_page, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+PROGRESS = '[data-testid="stProgress"]'
+
+
+def _set_number(page, label: str, value) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_idle(page)
+
+
+def _set_text(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    wait_idle(page)
+
+
+def _start(page, name: str, epochs: int, n_train: int = 4000) -> None:
+    _set_text(page, "Save as", name)
+    _set_number(page, "Epochs", epochs)
+    _set_number(page, "Training images", n_train)
+    page.get_by_role("button", name="Start training").click()
+    page.locator(PROGRESS).filter(has_text=name).wait_for(timeout=60_000)
+
+
+def _epoch(page) -> int:
+    """The epoch shown by the progress bar ("epoch 3/30"); the bar is the training's, so it may take a moment."""
+    text = page.locator(PROGRESS).first.inner_text(timeout=30_000)
+    return int(re.search(r"epoch (\d+)/", text).group(1))
+
+
+def _selected_model(page) -> str:
+    """The label shown by the sidebar's Model picker, e.g. "e2e-live  (ae, library)"."""
+    return page.get_by_role("combobox", name="Model").input_value()
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
+    open_page(page, app_server, "train")
+    _start(page, "e2e-live", epochs=25, n_train=2000)
+    job = re.search(r"job=([0-9a-f]+)", page.url).group(1)
+    page.wait_for_function("() => /epoch [2-9]|epoch \\d\\d/.test(document.body.innerText)", timeout=60_000)
+    before = _epoch(page)
+
+    # Move another widget while it runs: the page reruns, the training does not notice.
+    _set_number(page, "Latent size", 8)
+    assert page.locator(PROGRESS).filter(has_text="e2e-live").count() == 1
+
+    # Visit another page and come back: the job is still there, further on (or finished).
+    page.get_by_role("link", name="Home").click()
+    page.get_by_role("heading", name="What do autoencoders learn?").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    page.get_by_role("link", name="Train").first.click()
+    page.get_by_text("e2e-live (ae)").first.wait_for(timeout=30_000)
+    assert f"job={job}" in page.url
+    if page.locator(PROGRESS).count():
+        assert _epoch(page) >= before
+
+    # Reload the tab: the job id in the URL re-attaches this new session to the same job.
+    page.reload()
+    page.get_by_text("e2e-live (ae)").first.wait_for(timeout=60_000)
+    assert f"job={job}" in page.url
+
+    page.get_by_text("saved in your library as e2e-live").wait_for(timeout=180_000)
+    wait_idle(page)
+    legend = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="recon (train)")
+    assert legend.count() >= 1 and "recon (test)" in legend.first.inner_text()
+    assert _selected_model(page).startswith("e2e-live")  # the sidebar's model picker selected it
+    _no_exception(page)
+
+    # The replay slider goes back to the untrained model; the latent view's title follows.
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    slider.press("Home")
+    page.get_by_text("untrained model").first.wait_for(timeout=30_000)
+    _no_exception(page)
+
+
+def test_cancel_stops_the_training_and_keeps_the_model(page, app_server):
+    open_page(page, app_server, "train")
+    _start(page, "e2e-cancel", epochs=300, n_train=1000)
+    page.wait_for_function("() => /epoch [2-9]/.test(document.body.innerText)", timeout=60_000)
+    page.get_by_role("button", name="Cancel training").click()
+    page.get_by_text(re.compile(r"Cancelled after \d+ of 300 epochs")).wait_for(timeout=60_000)
+    assert page.get_by_text("saved in your library as e2e-cancel").count() == 1
+    wait_idle(page)
+    assert _selected_model(page).startswith("e2e-cancel")
+    _no_exception(page)
+
+
+def test_a_bad_name_gives_its_message_and_starts_nothing(page, app_server):
+    open_page(page, app_server, "train")
+    _set_text(page, "Save as", "no/slashes")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Invalid model name 'no/slashes'").wait_for(timeout=30_000)
+    assert page.locator(PROGRESS).count() == 0 and "job=" not in page.url
+    _no_exception(page)
