@@ -175,24 +175,23 @@ def ssim_map(x_hat: torch.Tensor, x: torch.Tensor, sigma: float = 1.5, data_rang
 
     Local means, variances and covariance come from an 11x11 Gaussian window (sigma 1.5, truncated at 3.5 sigma as
     scikit-image does) with reflected borders, so the map has the image's size and can be averaged over a mask.
-    K1 = 0.01, K2 = 0.03 as in the paper."""
-    x_hat, x = x_hat.clamp(0, 1).double(), x.double()
+    K1 = 0.01, K2 = 0.03 as in the paper. Float32 (float64 convolutions are ~20x slower on CPU here); the images
+    are centred on 0.5 first, which keeps E[x^2] - E[x]^2 from cancelling badly (the shift changes no variance)."""
+    centre = 0.5 * data_range
+    x_hat, x = x_hat.clamp(0, data_range).float() - centre, x.float() - centre
     radius = int(3.5 * sigma + 0.5)
     radius = min(radius, x.shape[-1] - 1, x.shape[-2] - 1)  # reflect padding needs radius < side
     window = _gaussian_window(sigma, radius, x.dtype)
-
-    def blur(t: torch.Tensor) -> torch.Tensor:  # separable Gaussian filter
-        t = F.pad(t, (radius, radius, radius, radius), mode="reflect")
-        t = F.conv2d(t, window.view(1, 1, 1, -1))
-        return F.conv2d(t, window.view(1, 1, -1, 1))
-
+    # The five local statistics in one separable, grouped convolution (one pass instead of ten).
+    stacked = torch.cat([x_hat, x, x_hat * x_hat, x * x, x_hat * x], dim=1)
+    stacked = F.pad(stacked, (radius, radius, radius, radius), mode="reflect")
+    stacked = F.conv2d(stacked, window.view(1, 1, 1, -1).expand(5, 1, 1, -1), groups=5)
+    mu_a, mu_b, e_aa, e_bb, e_ab = F.conv2d(stacked, window.view(1, 1, -1, 1).expand(5, 1, -1, 1),
+                                            groups=5).split(1, dim=1)
+    var_a, var_b, cov = e_aa - mu_a ** 2, e_bb - mu_b ** 2, e_ab - mu_a * mu_b
+    mu_a, mu_b = mu_a + centre, mu_b + centre
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-    mu_a, mu_b = blur(x_hat), blur(x)
-    var_a = blur(x_hat * x_hat) - mu_a ** 2
-    var_b = blur(x * x) - mu_b ** 2
-    cov = blur(x_hat * x) - mu_a * mu_b
-    value = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
-    return value.float()
+    return ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
 
 
 def ssim(x_hat: torch.Tensor, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -224,10 +223,11 @@ def score(x_hat: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> dict[str,
     a box that lands on empty background is restored perfectly, and one such image's 100 dB would outweigh many
     real failures in a mean of logarithms."""
     row = {}
+    squared_error, similarity = (x_hat.clamp(0, 1) - x).pow(2), ssim_map(x_hat, x)  # each computed once
     for suffix, region in (("", None), (" in mask", mask)):
-        row["MSE" + suffix] = _nanmean(mse(x_hat, x, region))
+        row["MSE" + suffix] = _nanmean(_masked_mean(squared_error, region))
         row["PSNR" + suffix + " (dB)"] = psnr_of_mse(row["MSE" + suffix])
-        row["SSIM" + suffix] = _nanmean(ssim(x_hat, x, region))
+        row["SSIM" + suffix] = _nanmean(_masked_mean(similarity, region))
     return {column: row[column] for column, _, _ in METRICS}
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from aelab.corruption import CORRUPTION_INFO, strength_range
 from aelab.restoration import psnr_sweep, score_table
-from ui.restore_view import (MANIFOLD_TEXT, N_EXAMPLES, build_methods, corruption_controls, dataset_key,
+from ui.restore_view import (DEFAULT_CORRUPTION, MANIFOLD_TEXT, N_EXAMPLES, build_methods, corruption_controls, dataset_key,
                              method_controls, methods_key, score_frame, show_examples, stored, styled_scores,
                              sweep_figure)
 from ui.state import current_dataset
@@ -21,7 +21,7 @@ x_test = dataset.x_test
 left, right = st.columns(2, gap="large")
 with left:
     choice = corruption_controls(dataset.image_size, x_test[:1])
-name = st.session_state.get("restore_corruption", "gaussian")
+name = st.session_state.get("restore_corruption", DEFAULT_CORRUPTION)
 local = CORRUPTION_INFO[name].local
 with right:
     model_keys, classic, keep_known = method_controls(dataset.image_size, local)
@@ -46,7 +46,8 @@ with st.container():  # after the canvas: elements whose number changes live in 
     show_examples(examples, examples_corrupt, examples_mask, methods)
 
     st.subheader("Scores")
-    n = int(st.number_input("Test images scored", 10, len(x_test), min(300, len(x_test)), 50, key="restore_batch"))
+    n = int(st.columns(3)[0].number_input("Test images scored", 10, len(x_test), min(300, len(x_test)), 50,
+                                          key="restore_batch"))
     table_key = ("table", dataset_key(dataset), choice.key, methods_key(model_keys, classic, keep_known), n, seed)
     rows = stored(table_key)
     if rows is None:

@@ -39,7 +39,10 @@ def _canvas_state(rgba: np.ndarray) -> dict:
 
 def test_every_corruption_shows_examples_and_a_scored_table():
     at = run_app(PAGE, restore_batch=40)
+    assert at.selectbox(key="restore_corruption").value == "box"  # the page opens on the course's showcase
+    at.selectbox(key="restore_corruption").set_value("gaussian").run()
     assert "Skipped for gaussian noise" in texts(at)  # inpainting needs intact pixels
+    assert "**damaged pixels**" not in texts(at)  # every pixel: nothing to show
     methods = _methods(at)
     assert methods[0] == REFERENCE and {"ae", "denoising_ae", "Median filter 3x3"} <= set(methods)
     assert "MSE in mask" not in _columns(at) and not any("Telea" in m for m in methods)
@@ -54,6 +57,7 @@ def test_every_corruption_shows_examples_and_a_scored_table():
         assert table["MSE"].notna().all() and (table["SSIM"] <= 1).all(), name
         assert at.slider(key=f"restore_strength_{name}").value == CORRUPTION_INFO[name].strength.default
         assert "**corrupted**" in texts(at) and "**denoising_ae + known pixels**" in texts(at)
+        assert "**damaged pixels**" in texts(at)
 
 
 def test_box_at_a_chosen_place_in_grey_and_a_stronger_setting_rescore():

@@ -27,6 +27,7 @@ from ui.state import load_model_key, model_choices, session_id
 from ui.widgets import PALETTE, show_rows
 
 DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae")
+DEFAULT_CORRUPTION = "box"
 CANVAS_SIDE = 280
 N_EXAMPLES = 8
 
@@ -87,7 +88,8 @@ def corruption_controls(image_size: tuple[int, int], background: torch.Tensor) -
     """The corruption picker and its strength; None (with a hint) while a drawn mask is still empty.
     background: (1, 1, H, W), the image drawn under the canvas."""
     names = list(CORRUPTION_INFO)
-    name = st.selectbox("Corruption", names, key="restore_corruption",
+    # The box opens the page: the case the course material shows by eye, a denoising AE against OpenCV inpainting.
+    name = st.selectbox("Corruption", names, index=names.index(DEFAULT_CORRUPTION), key="restore_corruption",
                         format_func=lambda n: CORRUPTION_INFO[n].label,
                         help="; ".join(f"{i.label}: {i.description}" for i in CORRUPTION_INFO.values()))
     info = CORRUPTION_INFO[name]
@@ -175,8 +177,8 @@ def methods_key(model_keys: list[str], classic: dict[str, Method], keep_known: b
 
 # -------------------------------------------------------------------------------------------------------- drawing
 def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, methods: dict[str, Method]) -> None:
-    """One row per image set: clean, corrupted, then each method's restoration of the same images."""
-    rows = {"clean": x, "corrupted": x_corrupt}
+    """One row per image set: clean, the damaged pixels (white), corrupted, then each method's restoration."""
+    rows = {"clean": x} | ({} if mask.all() else {"damaged pixels": mask.float()}) | {"corrupted": x_corrupt}
     for method in methods.values():
         rows[method.name] = method.restore(x_corrupt, mask if method.needs_mask else None)
     show_rows(rows, scale=2)

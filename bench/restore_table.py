@@ -1,0 +1,122 @@
+"""The score table for the README: pretrained autoencoders against the classic baselines, at a mild and a hard strength
+of each corruption, on mnist-5k's test split; and how long the Restore page's default table takes to compute.
+
+Run: .venv/bin/python bench/restore_table.py [--images 1000] [--repeats 3]
+Prints Markdown tables (PSNR of the whole image, PSNR inside the damaged pixels, SSIM), the best per column in bold,
+then the timings, with the models-only table as the baseline measured in the same process.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aelab.corruption import CORRUPTION_INFO, apply_corruption  # noqa: E402
+from aelab.data import load_dataset  # noqa: E402
+from aelab.restoration import REFERENCE, applicable, classic_methods, model_method, score_table  # noqa: E402
+from aelab.store import PRETRAINED_ROOT, load_model  # noqa: E402
+
+MODELS = ("ae", "denoising_ae", "conv_ae", "vae", "pca")
+KEEP_KNOWN = ("ae", "denoising_ae")  # the Restore page's default models, also scored with their known pixels kept
+SEED = 0
+
+
+def all_methods() -> dict:
+    methods = {}
+    for name in MODELS:
+        model = load_model(PRETRAINED_ROOT / name).model
+        methods[f"model:{name}"] = model_method(name, model)
+        if name in KEEP_KNOWN:
+            methods[f"known:{name}"] = model_method(name, model, keep_known=True)
+    methods.update({f"classic:{k}": m for k, m in classic_methods().items()})
+    return methods
+
+
+def markdown(results: dict[str, list[dict]], column: str, order: list[str], higher_is_better: bool = True,
+             local_only: bool = False) -> str:
+    """Rows: methods in order; columns: corruption @ strength; the best per column (not the reference) in bold."""
+    settings = [s for s in results if not local_only or CORRUPTION_INFO[s.split(" @ ")[0]].local]
+    methods = [REFERENCE, *order]
+    lines = ["| method | " + " | ".join(settings) + " |", "|---|" + "---:|" * len(settings)]
+    best = {}
+    for setting in settings:
+        values = [r[column] for r in results[setting] if r["method"] != REFERENCE]
+        best[setting] = max(values) if higher_is_better else min(values)
+    for method in methods:
+        cells = []
+        for setting in settings:
+            row = next((r for r in results[setting] if r["method"] == method), None)
+            if row is None:
+                cells.append("n/a")  # inpainting with Gaussian noise: no intact pixel to start from
+                continue
+            text = f"{row[column]:.3f}" if column.startswith("SSIM") else f"{row[column]:.2f}"
+            cells.append(f"**{text}**" if method != REFERENCE and row[column] == best[setting] else text)
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def timed(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=1000, help="test images scored for the README tables")
+    parser.add_argument("--repeats", type=int, default=3, help="timing repeats (the median is printed)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # what the app gives itself on a 2-core laptop (ui/state.py: half the cores)
+    dataset = load_dataset("mnist-5k")
+    x = dataset.x_test[:args.images]
+    methods = all_methods()
+    order = [m.name for m in methods.values()]
+
+    results: dict[str, list[dict]] = {}
+    for name, info in CORRUPTION_INFO.items():
+        if info.strength is None:
+            continue
+        for strength in info.strength.benchmark:
+            x_corrupt, mask = apply_corruption(name, x, strength, torch.Generator().manual_seed(SEED))
+            kept, _ = applicable(methods, name)
+            results[f"{name} @ {strength:g}"] = score_table(x, x_corrupt, mask, kept)
+
+    print(f"## Restoration scores on mnist-5k ({len(x)} test images, seed {SEED}; black boxes at random places)\n")
+    print("### PSNR of the whole image (dB, higher is better)\n")
+    print(markdown(results, "PSNR (dB)", order))
+    print("\n### PSNR inside the damaged pixels (dB)\n")
+    print(markdown(results, "PSNR in mask (dB)", order, local_only=True))
+    print("\n### SSIM of the whole image\n")
+    print(markdown(results, "SSIM", order))
+
+    # The page's default table: 300 images, the pretrained ae and denoising_ae (+ known pixels where there is a
+    # mask) and the four classic methods; the baseline is the same table with the two models only.
+    x_default = dataset.x_test[:300]
+    print("\n## Time to compute the Restore page's default score table (300 images, 1 thread, median of "
+          f"{args.repeats})\n")
+    print("| corruption | models only (s) | default table (s) | ratio |\n|---|---:|---:|---:|")
+    default_methods = {k: m for k, m in methods.items()
+                       if k.startswith("classic:") or k.split(":")[1] in KEEP_KNOWN}
+    models_only = {k: m for k, m in default_methods.items() if not k.startswith("classic:")}
+    for name, info in CORRUPTION_INFO.items():
+        if info.strength is None:
+            continue
+        x_corrupt, mask = apply_corruption(name, x_default, info.strength.default, torch.Generator().manual_seed(SEED))
+        full, _ = applicable(default_methods, name)
+        base, _ = applicable(models_only, name)
+        t_base = timed(lambda: score_table(x_default, x_corrupt, mask, base), args.repeats)
+        t_full = timed(lambda: score_table(x_default, x_corrupt, mask, full), args.repeats)
+        print(f"| {name} @ {info.strength.default:g} | {t_base:.2f} | {t_full:.2f} | {t_full / t_base:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
