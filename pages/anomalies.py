@@ -16,7 +16,8 @@ dataset = current_dataset()
 record = require_model()
 
 options = ood_options(dataset)
-chosen = st.multiselect("Out-of-distribution sets", options, default=options, key="anomaly_sets",
+# One selection per dataset: the other datasets on offer differ from one dataset to the next.
+chosen = st.multiselect("Out-of-distribution sets", options, default=options, key=f"anomaly_sets_{dataset.name}",
                         help="; ".join(f"{name}: {describe(name)}" for name in options))
 if not chosen:
     st.info("Choose at least one out-of-distribution set to compare with the test split.")

@@ -10,6 +10,7 @@ from aelab.anomaly import OTHER_PREFIX, SYNTHETIC_OOD
 from tests.apptest_helpers import run_app, texts
 
 PAGE = "pages/anomalies.py"
+SETS = "anomaly_sets_mnist-5k"  # the OOD sets chosen for mnist-5k (one selection per dataset)
 
 
 @pytest.fixture(autouse=True)
@@ -29,14 +30,14 @@ def test_every_ood_set_gets_a_histogram_and_an_auc_and_choosing_one_narrows_both
     assert list(table.index) == expected
     assert (table.loc[list(SYNTHETIC_OOD), "ROC AUC"] > 0.99).all()
     assert _histogram_traces(at) == ["test split (in distribution)", *expected[1:]]
-    at.multiselect(key="anomaly_sets").set_value(["inverted digits"]).run()
+    at.multiselect(key=SETS).set_value(["inverted digits"]).run()
     assert not at.exception
     assert list(at.table[0].value.index) == ["test", "inverted digits"]
     assert _histogram_traces(at) == ["test split (in distribution)", "inverted digits"]
 
 
 def test_threshold_flags_the_chosen_share_of_test_images_and_the_log_axis_toggles():
-    at = run_app(PAGE, anomaly_sets=["pure noise"])
+    at = run_app(PAGE, **{SETS: ["pure noise"]})
     at.slider(key="anomaly_percentile").set_value(90.0).run()
     table = at.table[0].value
     assert table.loc["test", "flagged"] == pytest.approx(0.10, abs=0.01)
@@ -46,7 +47,7 @@ def test_threshold_flags_the_chosen_share_of_test_images_and_the_log_axis_toggle
 
 
 def test_most_and_least_typical_images_are_shown_with_their_errors():
-    at = run_app(PAGE, anomaly_sets=["pure noise"])
+    at = run_app(PAGE, **{SETS: ["pure noise"]})
     at.slider(key="anomaly_k").set_value(5).run()
     page = texts(at)
     least = page.split("Smallest error")[1].split("(errors ")[1].split(")")[0]
@@ -57,8 +58,8 @@ def test_most_and_least_typical_images_are_shown_with_their_errors():
 
 
 def test_another_model_gives_another_answer_for_the_other_dataset():
-    ae = run_app(PAGE, anomaly_sets=[OTHER_PREFIX + "digits"])
-    pca = run_app(PAGE, anomaly_sets=[OTHER_PREFIX + "digits"], model_key="pretrained/pca")
+    ae = run_app(PAGE, **{SETS: [OTHER_PREFIX + "digits"]})
+    pca = run_app(PAGE, **{SETS: [OTHER_PREFIX + "digits"]}, model_key="pretrained/pca")
     assert not pca.exception
     auc_ae = ae.table[0].value.loc[OTHER_PREFIX + "digits", "ROC AUC"]
     auc_pca = pca.table[0].value.loc[OTHER_PREFIX + "digits", "ROC AUC"]
@@ -66,7 +67,7 @@ def test_another_model_gives_another_answer_for_the_other_dataset():
 
 
 def test_no_set_chosen_and_no_model_for_the_dataset_are_explained():
-    at = run_app(PAGE, anomaly_sets=[])
+    at = run_app(PAGE, **{SETS: []})
     assert "Choose at least one" in texts(at) and not at.table
     at = run_app(PAGE, dataset="digits")  # no pretrained model for 8x8 images
     assert not at.exception and "No model fits this dataset" in texts(at)

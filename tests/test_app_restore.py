@@ -91,7 +91,7 @@ def test_a_drawn_mask_is_read_from_the_canvas_and_scored():
 
 def test_the_sweep_is_computed_on_demand_with_one_line_per_method():
     at = run_app(PAGE, restore_batch=20, restore_corruption="salt_and_pepper",
-                 restore_models=["pretrained/denoising_ae"], restore_classic=["median"])
+                 restore_models_28x28=["pretrained/denoising_ae"], restore_classic=["median"])
     assert not at.get("plotly_chart")
     at.button(key="restore_sweep").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -108,9 +108,9 @@ def test_the_sweep_is_computed_on_demand_with_one_line_per_method():
 
 
 def test_no_method_chosen_or_known_pixels_off_is_handled():
-    at = run_app(PAGE, restore_batch=20, restore_corruption="dropout", restore_models=[], restore_classic=[])
+    at = run_app(PAGE, restore_batch=20, restore_corruption="dropout", restore_models_28x28=[], restore_classic=[])
     assert "Choose at least one" in texts(at) and not at.exception
-    at.multiselect(key="restore_models").set_value(["pretrained/ae"]).run()
+    at.multiselect(key="restore_models_28x28").set_value(["pretrained/ae"]).run()
     at.checkbox(key="restore_keep_known").uncheck().run()
     assert _methods(at) == [REFERENCE, "ae"]
 
@@ -120,5 +120,6 @@ def test_small_images_get_scaled_strengths_and_no_model_is_required():
     assert not at.exception, [e.value for e in at.exception]
     slider = at.slider(key="restore_strength_box")
     assert slider.max <= 8 and slider.value == 3  # a 10-pixel box on 28x28 is a 3-pixel box on 8x8
-    assert at.multiselect(key="restore_models").value == []  # no 8x8 model in the library
+    assert at.multiselect(key="restore_models_8x8").value == []  # no 8x8 model in the library
+    assert "No model for 8x8 images" in texts(at)
     assert "Telea inpainting (r=3)" in _methods(at)

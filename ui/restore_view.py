@@ -138,10 +138,13 @@ def method_controls(image_size: tuple[int, int], local: bool) -> tuple[list[str]
     choices = model_choices(image_size)
     labels = {key: label for label, key in choices.items()}
     defaults = [key for key in DEFAULT_MODELS if key in labels]
+    size = f"{image_size[0]}x{image_size[1]}"
+    # One selection per image size, so visiting a dataset of another size does not wipe this one's.
     model_keys = st.multiselect("Autoencoders (from the library)", list(labels), default=defaults,
-                                format_func=labels.get, key="restore_models",
-                                help=f"Models for {image_size[0]}x{image_size[1]} images. Each reconstructs the "
-                                     "corrupted image.")
+                                format_func=labels.get, key=f"restore_models_{size}",
+                                help=f"Models for {size} images. Each reconstructs the corrupted image.")
+    if not labels:
+        st.caption(f"No model for {size} images in the library yet: train one on the Train page.")
     keep_known = st.checkbox("Also score them with the known pixels kept", value=True, key="restore_keep_known",
                              disabled=not local,
                              help="Paste the model's output inside the mask only and keep every pixel the "
