@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     from aelab import cli_models  # train, evaluate, models, build-pretrained
 
     cli_models.register(subparsers, add_data_argument)
+    from aelab import cli_lessons  # build-lessons
+
+    cli_lessons.register(subparsers, add_data_argument)
     return parser
 
 
