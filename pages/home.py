@@ -5,6 +5,7 @@ import torch
 from aelab.latent import reconstruct
 from ui.anomaly_view import draw_home_card as draw_anomaly_card
 from ui.latent_view import draw_home_card as draw_latent_card
+from ui.lessons_view import draw_home_card as draw_lessons_card
 from ui.restore_view import draw_home_card as draw_restore_card
 from ui.train_view import draw_home_card as draw_train_card
 from ui.state import current_dataset, current_model
@@ -50,6 +51,9 @@ CARDS = [
     ("pages/anomalies.py", "Anomalies",
      "An autoencoder reconstructs only what it has seen: its reconstruction error tells test digits from noise, "
      "inverted digits or another dataset, measured by ROC AUC.", draw_anomaly_card),
+    ("pages/lessons.py", "Lessons",
+     "Classic facts shown live: PCA and k-means are autoencoders, how error falls with code size, why an "
+     "over-complete code copies noise, and what the first layer's units look at.", draw_lessons_card),
 ]
 
 for page, title, text, draw in CARDS:

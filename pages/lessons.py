@@ -1,0 +1,17 @@
+"""Lessons: the classic facts, live. PCA and k-means are autoencoders; how big the code should be; what an
+over-complete code does; what the first layer learns. One section is drawn at a time (ui/lessons_*.py)."""
+import streamlit as st
+
+from ui import lessons_bottleneck, lessons_copy, lessons_kmeans, lessons_pca, lessons_weights
+from ui.lessons_view import section_picker
+from ui.state import current_dataset
+
+RENDERERS = {"pca": lessons_pca.render, "kmeans": lessons_kmeans.render, "bottleneck": lessons_bottleneck.render,
+             "copy": lessons_copy.render, "weights": lessons_weights.render}
+
+st.title("Lessons")
+st.markdown("Classic facts about autoencoders, each shown live on the current dataset with its formula. Pick a "
+            "lesson; trained or computed results stay here while you switch.")
+dataset = current_dataset()
+section = section_picker()
+RENDERERS[section](dataset)
