@@ -39,6 +39,8 @@ class Method:
 # ------------------------------------------------------------------------------------------------- classic methods
 def _per_image(x: torch.Tensor, restore_one: Callable[[np.ndarray, int], np.ndarray]) -> torch.Tensor:
     """Apply an OpenCV function to each image as 8-bit grey (what cv2's inpainting and NL-means take)."""
+    if x.shape[0] == 0:
+        return x.clone()
     images = (x[:, 0].detach().cpu().clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
     restored = np.stack([restore_one(image, i) for i, image in enumerate(images)])
     return torch.from_numpy(restored.astype(np.float32) / 255.0).unsqueeze(1).to(x.device)

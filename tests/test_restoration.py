@@ -113,6 +113,7 @@ def test_median_filter_and_nl_means_validate_their_settings(digits):
     with pytest.raises(ValueError, match="h above 0"):
         nl_means(digits[:2], h=0)
     assert nl_means(digits[:3], h=10).shape == digits[:3].shape
+    assert median_filter(digits[:0]).shape == (0, 1, 28, 28)  # an empty batch is not an error
 
 
 def test_noise_estimate_follows_sigma():
