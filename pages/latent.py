@@ -2,15 +2,14 @@
 their reconstructions; draw a digit and see where it lands; for 2-latent models the decoded plane under the map."""
 import numpy as np
 import streamlit as st
-import torch
 
-from aelab.latent import dimension_importance, encode_dataset, importance_order
-from aelab.latent_maps import UMAP_DEFAULTS, coordinates_csv, transform_new
+from aelab.latent import encode_dataset
+from aelab.latent_maps import coordinates_csv, transform_new
 from ui.drawing_canvas import digit_canvas, drawing_as_input
 from ui.latent_figures import CHART_CONFIG, Mark, scatter_figure
-from ui.latent_view import (METHODS, dataset_id, dataset_layout, kl_dims, model_id, plane_controls, projection_for,
-                            selection_from, show_drawn, show_plane_click, show_selection, test_codes, test_errors,
-                            vae_diagnostics)
+from ui.latent_sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
+from ui.latent_view import (dataset_id, dataset_layout, kl_dims, map_controls, model_id, plane_controls,
+                            projection_for, test_codes, test_errors)
 from ui.state import current_dataset, require_model
 
 st.title("Latent space")
@@ -20,9 +19,6 @@ dataset = current_dataset()
 record = require_model()
 ids = (model_id(record, st.session_state["model_key"]), dataset_id(dataset))
 latent_dim = record.model_config.latent_dim
-if st.session_state.get("latent_method_for") != ids[0]:  # a new model starts on its natural map
-    st.session_state["latent_method_for"] = ids[0]
-    st.session_state["latent_method"] = "raw" if latent_dim == 2 else "pca"
 
 left, right = st.columns([3, 2], gap="large")
 with right:  # drawn first in the script (the map needs the drawing), shown on the right
@@ -35,27 +31,12 @@ with drawn_box:
 with left:
     n_test = len(dataset.x_test)
     choices = sorted({n for n in (250, 500, 1000, 2000, 5000, 10000) if n < n_test} | {n_test})
-    n = st.select_slider("Test images on the map", choices, value=min(n_test, 5000),
-                         key="latent_points")
+    n = st.select_slider("Test images on the map", choices, value=min(n_test, 5000), key="latent_points",
+                         help="The first n images of the test split") if len(choices) > 1 else n_test
     z = test_codes(*ids, n, record, dataset)
     labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
     kl = kl_dims(*ids, n, record, dataset)
-    method = st.radio("Map", [m for m in METHODS if m != "raw" or latent_dim >= 2], format_func=METHODS.get,
-                      horizontal=True, key="latent_method")
-    params: dict = {}
-    if method == "umap":
-        a, b = st.columns(2)
-        params["n_neighbors"] = a.slider("n_neighbors", 2, 100, UMAP_DEFAULTS["n_neighbors"], key="umap_neighbors",
-                                         help="How many neighbours shape each point's place: small values keep "
-                                              "local detail, large ones the global layout.")
-        params["min_dist"] = b.slider("min_dist", 0.0, 0.99, UMAP_DEFAULTS["min_dist"], 0.01, key="umap_min_dist",
-                                      help="How tightly points may pack: 0 gives dense clumps.")
-    elif method == "raw":
-        order = importance_order(dimension_importance(torch.from_numpy(z), None if kl is None else torch.from_numpy(kl)))
-        a, b = st.columns(2)
-        dim_x = a.selectbox("x axis: dimension", range(latent_dim), index=order[0], key=f"dim_x|{ids[0]}")
-        dim_y = b.selectbox("y axis: dimension", range(latent_dim), index=order[1], key=f"dim_y|{ids[0]}")
-        params["dims"] = (dim_x, dim_y)
+    method, params = map_controls(latent_dim, z, kl, ids[0])
     try:
         projection = projection_for(method, params, z, ids, record, dataset.name)
     except ValueError as err:

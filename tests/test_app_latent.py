@@ -172,3 +172,27 @@ def test_two_latent_ae_has_manifold_and_no_vae_toggle():
     assert chart_spec(at)["layout"]["images"]
     assert "manifold_quantiles" not in [t.key for t in at.toggle]
     assert "deterministic autoencoder" in texts(at)
+
+
+def test_a_one_latent_session_model_on_8x8_digits(monkeypatch, tmp_path):
+    """A model of this session (not saved), with a 1-D code, on sklearn's 8x8 digits: no raw-axes map is offered,
+    the PCA map is a line, and a drawing is scaled to the 8x8 images' layout before encoding."""
+    from pathlib import Path
+
+    from aelab.store import ModelRecord
+    from aelab.training import create_model
+    from aelab.variants import make_configs
+
+    monkeypatch.setenv("AELAB_DATA_DIR", str(tmp_path / "data"))
+    model_config, train_config = make_configs("ae", (8, 8), {"latent_dim": 1, "hidden": (16,)}, {})
+    record = ModelRecord(create_model(model_config, 0), "line", Path("session") / "line", "ae", model_config,
+                         train_config, "digits")
+    at = run_app(PAGE, dataset="digits", model_key="session/line", session_models={"line": record})
+    assert at.session_state["model_key"] == "session/line"
+    assert at.radio(key="latent_method").options == ["PCA", "UMAP"]
+    ys = np.concatenate([values(t["y"]) for t in chart_spec(at)["data"]])
+    assert np.all(ys == 0)
+    at.session_state["canvas"] = canvas_state(stroke_seven())
+    at.run()
+    assert not at.exception and "your digit" in trace_names(at)
+    assert re.search(r"of the 359 test images", texts(at))

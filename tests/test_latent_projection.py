@@ -17,7 +17,7 @@ from aelab.latent import project_2d
 from aelab.latent_maps import (SHIPPED_UMAP_FILE, UMAP_DEFAULTS, cell_edges, coordinates_csv, place_by_neighbours,
                                plane_range, shipped_umap, tile_on_axes, transform_new, umap_artefact)
 from aelab.store import read_artefact, save_model
-from aelab.warmup import start_warmup
+from aelab.warmup import start_warmup, umap_step
 
 
 def npz_bytes(**arrays) -> bytes:
@@ -245,19 +245,30 @@ def test_coordinates_csv_round_trips():
 
 
 # ---------------------------------------------------------------------------------------------------- warm-up
-def test_warmup_runs_in_a_daemon_thread_and_reports():
-    gate = threading.Event()
-    state = start_warmup("probe", task=gate.wait)
-    assert state.thread.daemon and not state.done and "warming up" in state.describe()
-    gate.set()
+def test_warmup_runs_its_steps_in_order_in_a_daemon_thread_and_reports():
+    first, second = threading.Event(), threading.Event()
+    state = start_warmup("probe", steps=[("small maps", first.wait), ("large maps", second.wait)])
+    assert state.thread.daemon and not state.done and "still compiling" in state.describe()
+    assert not state.ready("small maps")
+    first.set()
+    for _ in range(500):
+        if state.ready("small maps"):
+            break
+        time.sleep(0.01)
+    assert state.ready("small maps") and not state.ready("large maps") and "ready for small maps" in state.describe()
+    second.set()
     state.thread.join(5)
-    assert state.done and state.error is None and "is warm" in state.describe()
+    assert state.done and state.error is None and state.completed == ["small maps", "large maps"]
+    assert "is compiled" in state.describe()
 
     def broken():
         raise RuntimeError("no numba")
 
-    failed = start_warmup("probe", task=broken)
+    failed = start_warmup("probe", steps=[("small maps", broken), ("large maps", second.wait)])
     failed.thread.join(5)
     assert failed.done and "no numba" in failed.error and "failed" in failed.describe()
-    started = time.perf_counter()
-    assert failed.seconds < time.perf_counter() - started + 5
+    assert not failed.ready("small maps") and not failed.ready("large maps")  # a later fit compiles for itself
+
+
+def test_umap_step_follows_umap_learns_switch_to_approximate_neighbours():
+    assert umap_step(1000) == "small maps" and umap_step(4095) == "small maps" and umap_step(4096) == "large maps"

@@ -1,5 +1,6 @@
-"""The Latent Space page's Streamlit helpers: cached codes and projections, and the page's sections (selection,
-drawn digit, decoded manifold, VAE diagnostics, export). Figures are built in ui/latent_figures.py.
+"""The Latent Space page's Streamlit helpers: cached codes and projections, the map's controls, the 2-latent plane.
+The sections under the map (selection, drawn digit, VAE diagnostics) are in ui/latent_sections.py, figures in
+ui/latent_figures.py.
 
 Caching. Codes, errors, KL and the decoded manifold are arrays: st.cache_data, keyed by a model id and a dataset id
 (the heavy objects are passed as unhashed `_` arguments). A fitted PCA / UMAP is an object that places new codes (a
@@ -19,18 +20,15 @@ import streamlit as st
 import torch
 
 from aelab.drawing import DigitLayout, layout_like
-from aelab.images import enlarge, to_uint8
-from aelab.latent import (Projection, active_units, decode, encode_dataset, kl_per_dimension, manifold_grid,
-                          neighbours, project_2d, reconstruction_errors)
+from aelab.latent import (Projection, decode, dimension_importance, encode_dataset, importance_order,
+                          kl_per_dimension, manifold_grid, project_2d, reconstruction_errors)
 from aelab.latent_maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
 from aelab.store import ModelRecord
 from ui.state import UPLOAD_PREFIX, session_id
+from aelab.warmup import umap_step
 from ui.warmup import umap_warmup
-from ui.widgets import class_name, show_grid
 
 METHODS = {"pca": "PCA", "umap": "UMAP", "raw": "Two latent dimensions"}
-KL_ACTIVE_THRESHOLD = 0.01  # nats, as aelab.latent.active_units
-MAX_SHOWN = 48  # selected images drawn at once
 
 
 # ------------------------------------------------------------------------------------------------------ identities
@@ -186,114 +184,47 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, ids: tupl
             return shipped
     message = f"Fitting {METHODS[method]} to {len(z):,} codes..."
     warmup = umap_warmup()
-    if method == "umap":
-        message += (f" ({warmup.describe()}; this fit waits for it.)" if warmup and not warmup.done else
-                    " (a fresh server's first UMAP compiles numba code: up to ~30 s; later fits take seconds.)"
-                    if warmup is None else "")
+    if method == "umap" and warmup is None:
+        message += " (the first UMAP of a server process compiles numba code: 20 s or more; later fits take seconds)"
+    elif method == "umap" and not warmup.ready(umap_step(len(z))):
+        message += f" ({warmup.describe()}: this fit waits for it)"
     with st.spinner(message, show_time=True):
         return projection_store().get_or_fit(key, lambda: project_2d(z, method, **params, seed=UMAP_DEFAULTS["seed"]))
 
 
-# -------------------------------------------------------------------------------------------------------- sections
-def crisp(image: torch.Tensor, pixels: int) -> np.ndarray:
-    """One (H, W) image in [0, 1] enlarged by whole pixels to about pixels wide (a browser would blur it)."""
-    return enlarge(to_uint8(image), max(1, round(pixels / image.shape[-1])))
-
-
-def selection_from(event, grid_curve: int | None) -> tuple[list[int], tuple[float, float] | None]:
-    """The dataset indices of the selected data points (in selection order, no repeats) and, if the click hit the
-    invisible plane grid and no data point, the (x, y) clicked. Data points carry their index as customdata."""
-    indices, plane_click = [], None
-    for point in (event.selection.points if event is not None else []):
-        custom = point.get("customdata")
-        if custom is not None:
-            index = int(custom[0] if isinstance(custom, (list, tuple)) else custom)
-            if index not in indices:
-                indices.append(index)
-        elif point.get("curve_number") == grid_curve and grid_curve is not None:
-            plane_click = (float(point["x"]), float(point["y"]))
-    return indices, (plane_click if not indices else None)
-
-
-def show_selection(indices: list[int], z: np.ndarray, dataset, record: ModelRecord, k: int = 8) -> None:
-    """Selected originals over their reconstructions; for a single point, its k nearest codes with distances."""
-    labels = dataset.y_test.numpy()
-    if len(indices) == 1:
-        index = indices[0]
-        st.markdown(f"**Point #{index}** (label {class_name(dataset.class_names, int(labels[index]))})")
-        x = dataset.x_test[index:index + 1]
-        recon = decode(record.model, torch.from_numpy(z[index:index + 1]))
-        st.image([crisp(x[0, 0], 112), crisp(recon[0, 0], 112)], caption=["original", "reconstruction"])
-        near, dist = neighbours(torch.from_numpy(z), torch.from_numpy(z[index:index + 1]), k=k, exclude_self=True)
-        near, dist = near[0].tolist(), dist[0].tolist()
-        st.markdown(f"Its {len(near)} nearest codes (Euclidean distance in the {z.shape[1]}-D latent space):")
-        st.image([crisp(dataset.x_test[j, 0], 56) for j in near],
-                 caption=[f"#{j} ({class_name(dataset.class_names, int(labels[j]))}) d={d:.2f}"
-                          for j, d in zip(near, dist)])
-        return
-    shown = indices[:MAX_SHOWN]
-    counts = np.bincount(labels[indices].clip(min=0), minlength=1)
-    summary = ", ".join(f"{class_name(dataset.class_names, c)}: {n}" for c, n in enumerate(counts) if n)
-    st.markdown(f"**{len(indices)} points selected** ({summary})" +
-                (f"; the first {MAX_SHOWN} are shown." if len(indices) > MAX_SHOWN else "."))
-    originals = dataset.x_test[shown]
-    recons = decode(record.model, torch.from_numpy(z[shown]))
+def map_controls(latent_dim: int, z: np.ndarray, kl: np.ndarray | None, model_key: str) -> tuple[str, dict]:
+    """The map's method and its parameters: UMAP's n_neighbors / min_dist, or the two raw dimensions (by default
+    the two the model uses most: highest KL for a VAE, highest variance otherwise; 0 and 1 for a 2-latent model)."""
+    if st.session_state.get("latent_method_for") != model_key:  # a new model starts on its natural map
+        st.session_state["latent_method_for"] = model_key
+        st.session_state["latent_method"] = "raw" if latent_dim == 2 else "pca"
+    method = st.radio("Map", [m for m in METHODS if m != "raw" or latent_dim >= 2], format_func=METHODS.get,
+                      horizontal=True, key="latent_method")
+    if method == "pca":
+        return method, {}
     left, right = st.columns(2)
-    with left:
-        show_grid(originals, ncol=8, scale=2, caption="originals")
-    with right:
-        show_grid(recons, ncol=8, scale=2, caption="reconstructions")
+    if method == "umap":
+        params = {"n_neighbors": left.slider("n_neighbors", 2, 100, UMAP_DEFAULTS["n_neighbors"], key="umap_neighbors",
+                                             help="How many neighbours shape each point's place: small values keep "
+                                                  "local detail, large ones the global layout."),
+                  "min_dist": right.slider("min_dist", 0.0, 0.99, UMAP_DEFAULTS["min_dist"], 0.01, key="umap_min_dist",
+                                           help="How tightly points may pack: 0 gives dense clumps.")}
+        umap_status()
+        return method, params
+    scores = dimension_importance(torch.from_numpy(z), None if kl is None else torch.from_numpy(kl))
+    order = [0, 1] if latent_dim == 2 else importance_order(scores)
+    return method, {"dims": (left.selectbox("x axis: dimension", range(latent_dim), index=order[0],
+                                            key=f"dim_x|{model_key}"),
+                             right.selectbox("y axis: dimension", range(latent_dim), index=order[1],
+                                             key=f"dim_y|{model_key}"))}
 
 
-def show_plane_click(record: ModelRecord, xy: tuple[float, float], plane: PlaneView) -> None:
-    code = plane.codes([xy[0]], [xy[1]])
-    image = decode(record.model, code)
-    shown = code[0, list(plane.dims)].tolist()
-    st.markdown(f"**Decoded from z{plane.dims[0]} = {shown[0]:.2f}, z{plane.dims[1]} = {shown[1]:.2f}**, a point "
-                "of the plane with no image of its own:")
-    st.image(crisp(image[0, 0], 140), caption="decoded at the clicked point")
-
-
-def vae_diagnostics(kl: np.ndarray | None, record: ModelRecord) -> None:
-    st.subheader("VAE diagnostics")
-    if kl is None:
-        st.info(f"{record.name} is a deterministic autoencoder: its encoder gives each image one code, not a "
-                "distribution, so there is no KL to the prior to measure. Choose a VAE (vae, vae-2d) in the "
-                "sidebar to see which latent dimensions it uses.")
-        return
-    from ui.latent_figures import kl_figure
-
-    active = active_units(torch.from_numpy(kl), KL_ACTIVE_THRESHOLD)
-    st.metric("Active units", f"{active} of {len(kl)}", help=f"dimensions whose average KL exceeds "
-              f"{KL_ACTIVE_THRESHOLD} nats")
-    st.plotly_chart(kl_figure(kl, KL_ACTIVE_THRESHOLD), key="kl_chart")
-    st.markdown(
-        "Each bar is how far that dimension's posterior q(z_j|x), averaged over the test images, is from the prior "
-        "N(0, 1). A **collapsed** dimension (KL near 0) has the same posterior for every image: it carries no "
-        "information, the decoder learns to ignore it, and moving along it changes nothing, so every point "
-        "decodes to the same image along that axis. The KL term pushes unneeded dimensions there; the active ones "
-        "are the model's real code size.")
-
-
-def show_drawn(x_in: torch.Tensor, z_in: np.ndarray, z: np.ndarray, errors: np.ndarray, dataset,
-               record: ModelRecord, placement: str | None, k: int = 6) -> None:
-    """The drawing as the model sees it, its reconstruction, how unusual its error is, and its nearest codes."""
-    recon = decode(record.model, torch.from_numpy(z_in))
-    error = float((recon - x_in).pow(2).mean())
-    percentile = float((errors < error).mean() * 100)
-    st.image([crisp(x_in[0, 0], 112), crisp(recon[0, 0], 112)], caption=["what the model sees", "its reconstruction"])
-    verdict = ("typical for this model" if percentile < 75 else "unusual for this model" if percentile < 95
-               else "very unusual: the model has seen little like it")
-    st.markdown(f"**Reconstruction error {error:.4f}**: higher than **{percentile:.0f}%** of the {len(errors):,} "
-                f"test images ({verdict}).")
-    if placement:
-        st.caption(placement)
-    labels = dataset.y_test.numpy()
-    near, dist = neighbours(torch.from_numpy(z), torch.from_numpy(z_in), k=k)
-    st.markdown("Nearest test images in the latent space:")
-    st.image([crisp(dataset.x_test[j, 0], 56) for j in near[0].tolist()],
-             caption=[f"{class_name(dataset.class_names, int(labels[j]))} d={d:.2f}"
-                      for j, d in zip(near[0].tolist(), dist[0].tolist())])
+def umap_status() -> None:
+    """Under the UMAP controls: whether this server has compiled UMAP yet (a new fit waits for that)."""
+    warmup = umap_warmup()
+    if warmup is not None:
+        st.caption(f"{warmup.describe()}. The default map of a pretrained model is precomputed; other parameters "
+                   "are fitted here (a few seconds once warm).")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
