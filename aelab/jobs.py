@@ -119,15 +119,17 @@ class JobManager:
             job.viewers.add(viewer)
             return True
 
-    def snapshot(self, job_id: str, viewer: str) -> JobSnapshot | None:
-        """A consistent copy of the job, or None if it does not exist or viewer has not started/attached to it."""
+    def snapshot(self, job_id: str, viewer: str, keys: tuple[str, ...] | None = None) -> JobSnapshot | None:
+        """A consistent copy of the job, or None if it does not exist or viewer has not started/attached to it.
+        keys: copy only these entries of the reported state (a progress bar polled twice a second needs no frames)."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or viewer not in job.viewers:
                 return None
             position = self._queue.index(job_id) + 1 if job_id in self._queue else 0
         with job.lock:
-            return JobSnapshot(job.id, job.title, job.status, position, copy.deepcopy(job.state), job.result,
+            state = job.state if keys is None else {k: job.state[k] for k in keys if k in job.state}
+            return JobSnapshot(job.id, job.title, job.status, position, copy.deepcopy(state), job.result,
                                job.error, job.created, job.started, job.finished)
 
     def jobs_for(self, viewer: str) -> list[JobSnapshot]:

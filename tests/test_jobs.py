@@ -260,3 +260,12 @@ def test_a_baseline_job_fits_once_and_reports_one_frame(mnist5k, tmp_path, singl
     state = manager.snapshot(job, "alice").state
     assert len(state["latent_frames"]) == len(state["preview_frames"]) == 1
     assert list(state["history"][0]["train"]) == ["mse"]
+
+
+def test_a_snapshot_can_copy_only_some_of_the_state():
+    manager = JobManager(max_running=1)
+    job = manager.submit("alice", "keys", lambda ctx: ctx.report(progress={"step": 3}, frames=[np.zeros((600, 2))]))
+    manager.wait(job, timeout=10)
+    assert manager.snapshot(job, "alice", keys=("progress", "absent")).state == {"progress": {"step": 3}}
+    assert manager.snapshot(job, "alice", keys=()).state == {}
+    assert set(manager.snapshot(job, "alice").state) == {"progress", "frames"}

@@ -8,16 +8,20 @@ ends it triggers one full rerun, so the polling stops and the sidebar picks up t
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from aelab.jobs import CANCELLED, DONE, ERROR, QUEUED, JobSnapshot
+from aelab.images import grid
+from aelab.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
 from ui.state import current_model, job_manager, session_id, set_current_job, training_collected
-from ui.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure, show_grid
+from ui.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
 
-REFRESH_S = 0.5
+REFRESH_S = 0.5  # the progress bar
+PICTURES_REFRESH_S = 1.0  # the pictures: an epoch of a small model takes about a second
+LIVE_KEYS = ("latent_frames", "preview_frames", "preview", "preview_input", "labels", "class_names", "history")
 MAIN_TERMS = ("recon", "total", "mse")  # in nats (or squared error) per image; the penalties get their own chart
 
 
@@ -96,24 +100,20 @@ def _draw_outcome(snap: JobSnapshot) -> None:
                    f"session as **{outcome.name or 'an unnamed model'}** (in the Model list) until you close the tab.")
 
 
-def _loss_charts(snap: JobSnapshot) -> None:
-    """Loss per named term, train solid and test dashed; penalties (KL, L1, contractive) on their own scale."""
-    history = snap.state.get("history") or []
+def _loss_figures(history: list[dict]) -> list[tuple[str | None, go.Figure]]:
+    """Loss per named term, train solid and test dashed; penalties (KL, L1, contractive) on their own scale, since
+    their size differs from the reconstruction's by orders of magnitude. [(caption or None, figure)]"""
     if not history:
-        progress = snap.state.get("progress")
-        if progress:
-            terms = ", ".join(f"{k} {v:.3g}" for k, v in progress["losses"].items())
-            st.caption(f"First epoch in progress; this step's losses: {terms}. Curves appear after each epoch.")
-        return
+        return []
     names = list(history[0]["train"])
     main = [n for n in names if n in MAIN_TERMS]
     penalties = [n for n in names if n not in MAIN_TERMS]
-    st.plotly_chart(_legend_on_top(loss_figure(history, main, height=260)), key="train_loss_main")
+    figures: list[tuple[str | None, go.Figure]] = [(None, _legend_on_top(loss_figure(history, main, height=260)))]
     if penalties:
-        label = " and ".join(penalties)
-        st.caption(f"{label}, per image (the {'KL term pulls codes to the prior' if 'kl' in penalties else 'penalty'}"
-                   "; shown apart because its scale differs)")
-        st.plotly_chart(_legend_on_top(loss_figure(history, penalties, height=220)), key="train_loss_penalties")
+        what = "the KL term pulls codes to the prior" if "kl" in penalties else "the penalty"
+        figures.append((f"{' and '.join(penalties)}, per image ({what}; shown apart because its scale differs)",
+                        _legend_on_top(loss_figure(history, penalties, height=220))))
+    return figures
 
 
 def _legend_on_top(fig: go.Figure) -> go.Figure:
@@ -122,28 +122,53 @@ def _legend_on_top(fig: go.Figure) -> go.Figure:
                              margin={"t": 50})
 
 
-def _pictures(snap: JobSnapshot, frame: int | None = None) -> None:
-    """The latent view and the reconstructions after epoch `frame` (None: the latest)."""
-    state = snap.state
+@dataclass
+class EpochView:
+    """What the view shows after one epoch, built once (plotly figures take ~10-30 ms each to build; a page polled
+    twice a second must not rebuild them when nothing changed)."""
+
+    latent: go.Figure | None
+    recon: np.ndarray | None  # uint8 grid: preview images over their reconstructions
+    caption: str
+    losses: list[tuple[str | None, go.Figure]]
+
+
+def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True) -> EpochView:
+    """The view after epoch `frame` (None: the latest, with axes free; a replayed frame keeps every frame's axes)."""
     frames, previews = state.get("latent_frames") or [], state.get("preview_frames") or []
+    losses = _loss_figures(state.get("history") or []) if with_losses else []
     if not frames:
-        return
+        return EpochView(None, None, "", losses)
     index = len(frames) - 1 if frame is None else frame
     ranges = frame_ranges(frames) if frame is not None else None
     title = "untrained model" if index == 0 and len(frames) > 1 else f"after epoch {index}"
-    st.plotly_chart(latent_figure(frames[index], state["labels"], state.get("class_names", ()),
-                                  f"Codes of {len(state['labels'])} test images, {title}", ranges),
-                    key="train_latent")
+    latent = latent_figure(frames[index], state["labels"], state.get("class_names", ()),
+                           f"Codes of {len(state['labels'])} test images, {title}", ranges)
     preview = previews[min(index, len(previews) - 1)] if previews else state.get("preview")
+    recon = None
     if preview is not None:
-        show_grid(np.concatenate([state["preview_input"], preview.astype(np.float32)]), ncol=len(preview),
-                  scale=3, caption=f"Test images (top) and their reconstructions ({title})")
+        recon = grid(np.concatenate([state["preview_input"], preview.astype(np.float32)]), ncol=len(preview), scale=3)
+    return EpochView(latent, recon, f"Test images (top) and their reconstructions ({title})", losses)
+
+
+def _draw_pictures(view: EpochView) -> None:
+    if view.latent is not None:
+        st.plotly_chart(view.latent, key="train_latent")
+    if view.recon is not None:
+        st.image(view.recon, caption=view.caption, width="content")
+
+
+def _draw_losses(view: EpochView) -> None:
+    for i, (caption, figure) in enumerate(view.losses):
+        if caption:
+            st.caption(caption)
+        st.plotly_chart(figure, key=f"train_loss_{i}")
 
 
 def _replay(snap: JobSnapshot) -> None:
     frames = snap.state.get("latent_frames") or []
     if len(frames) < 2:
-        _pictures(snap)
+        _draw_pictures(_epoch_view(snap.state, with_losses=False))
         return
     last = len(frames) - 1
     if st.session_state.get("_replay_for") != snap.id:  # a new job: start the replay at its end
@@ -152,36 +177,55 @@ def _replay(snap: JobSnapshot) -> None:
     st.session_state["replay_epoch"] = min(st.session_state.get("replay_epoch", last), last)
     epoch = st.slider("Replay: epoch", 0, last, key="replay_epoch",
                       help="Watch the classes separate in the latent space as training went on (0 = untrained).")
-    _pictures(snap, epoch)
+    _draw_pictures(_epoch_view(snap.state, epoch, with_losses=False))
 
 
-def _live(job_id: str) -> None:
-    """The view of a queued or running job; a fragment polled every REFRESH_S seconds."""
-    snap = job_manager().snapshot(job_id, session_id())
+def _live_status(job_id: str) -> None:
+    """Queue position or progress bar, and Cancel; polled every REFRESH_S seconds, so it copies only the progress."""
+    snap = job_manager().snapshot(job_id, session_id(), keys=("progress", "history"))
     if snap is None:
         return
     if not snap.active:
         st.rerun()  # once: the full rerun stops the polling and lets the sidebar select the new model
     _draw_status(snap)
-    _pictures(snap)
-    _loss_charts(snap)
+    progress = snap.state.get("progress")
+    if progress and not snap.state.get("history"):
+        terms = ", ".join(f"{k} {v:.3g}" for k, v in progress["losses"].items())
+        st.caption(f"First epoch in progress; this step's losses: {terms}. Curves appear after each epoch.")
+
+
+def _live_pictures(job_id: str) -> None:
+    """Latent view, reconstructions and loss curves; rebuilt only when an epoch has ended since the last poll."""
+    snap = job_manager().snapshot(job_id, session_id(), keys=LIVE_KEYS)
+    if snap is None or not snap.active:
+        return
+    marker = (job_id, len(snap.state.get("latent_frames") or []), len(snap.state.get("history") or []))
+    cached = st.session_state.get("_live_view")
+    if cached is None or cached[0] != marker:
+        cached = (marker, _epoch_view(snap.state))
+        st.session_state["_live_view"] = cached
+    _draw_pictures(cached[1])
+    _draw_losses(cached[1])
 
 
 def draw_job(job_id: str) -> None:
     """Status, curves and pictures of job_id: live while it is queued or running, then with the replay slider."""
-    snap = job_manager().snapshot(job_id, session_id())
+    snap = job_manager().snapshot(job_id, session_id(), keys=())
     if snap is None:
         st.warning("That training job is not on this server any more; start a new one.")
         set_current_job(None)
         return
     if snap.active:
-        st.fragment(run_every=REFRESH_S)(_live)(job_id)
+        # Two fragments: the progress bar moves twice a second; the pictures change once an epoch.
+        st.fragment(run_every=REFRESH_S)(_live_status)(job_id)
+        st.fragment(run_every=PICTURES_REFRESH_S)(_live_pictures)(job_id)
     elif not training_collected(job_id):
         st.rerun()  # it ended after the sidebar ran in this run: rerun so the sidebar selects its model
     else:
+        snap = job_manager().snapshot(job_id, session_id())
         _draw_status(snap)
         st.fragment(_replay)(snap)  # the slider reruns only the pictures
-        _loss_charts(snap)
+        _draw_losses(_epoch_view({"history": snap.state.get("history")}))
 
 
 def draw_stale_link_notice() -> None:

@@ -1,0 +1,198 @@
+"""Does a slider still answer while someone trains? Time from a slider key press to the updated decoded image on the
+Traverse page, in Chromium, with the server idle and while a training job runs (started from the Train page in a
+second browser session that keeps watching it, as a student would).
+
+Usage: .venv/bin/python bench/slider_during_training.py [--presses 40] [--threads 1,2] [--trainings 1]
+
+For each torch thread count (AELAB_TORCH_THREADS, read by ui/state.py at import) it starts its own Streamlit server
+and measures: idle, during training, idle again (the two idle rounds together are the baseline, which evens out
+drift on a shared machine). Latency is measured inside the page: from the keydown event to the first animation
+frame on which the new image has loaded. Prints median, p95 and the ratio training / idle (goal: <= 1.5).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("AELAB_CHROMIUM", "/usr/bin/chromium")
+CAPTION = "decoded from the sliders"
+
+# Records, on every animation frame, when the decoded image shows a new, fully loaded picture; and each keydown time.
+WATCH_JS = """() => {
+  if (window.__bench) return;
+  window.__bench = {changes: [], keydowns: [], last: null};
+  const image = () => {  // the <img> next to the caption of the decoded image
+    let node = [...document.querySelectorAll('[data-testid="stImageCaption"]')]
+      .find(e => e.innerText.includes('%s'));
+    while (node && !node.querySelector('img')) node = node.parentElement;
+    return node ? node.querySelector('img') : null;
+  };
+  const tick = () => {
+    const img = image();
+    if (img && img.complete && img.naturalWidth > 0 && img.currentSrc !== window.__bench.last) {
+      window.__bench.last = img.currentSrc;
+      window.__bench.changes.push(performance.now());
+    }
+    requestAnimationFrame(tick);
+  };
+  document.addEventListener('keydown', () => window.__bench.keydowns.push(performance.now()), true);
+  requestAnimationFrame(tick);
+}""" % CAPTION
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(threads: int, home: Path, post_script_gc: bool = False) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
+           # .streamlit/config.toml turns Streamlit's gc.collect() after every run off; this can turn it back on.
+           "STREAMLIT_RUNNER_POST_SCRIPT_GC": str(post_script_gc).lower(),
+           "AELAB_TORCH_THREADS": str(threads),
+           # The UMAP warm-up compiles numba kernels for 30-90 s after start: a one-off that would blur the figures.
+           "AELAB_UMAP_WARMUP": "0"}
+    log = open(home / f"server-{threads}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
+                return proc, base
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError("streamlit did not start")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)  # only the process group this script started
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def open_traverse(context, base: str):
+    page = context.new_page()
+    page.goto(f"{base}/traverse?data=mnist-5k&model=pretrained/ae")
+    page.get_by_text(CAPTION).first.wait_for(timeout=120_000)
+    page.evaluate(WATCH_JS)
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text="z").first.get_by_role("slider")
+    slider.focus()
+    return page, slider
+
+
+def measure(page, slider, presses: int, pause_s: float = 0.25) -> list[float]:
+    """Latencies in ms of `presses` key presses, alternating right and left so the value stays in range."""
+    latencies = []
+    for i in range(presses):
+        seen = page.evaluate("window.__bench.changes.length")
+        slider.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        page.wait_for_function(f"window.__bench.changes.length > {seen}", timeout=30_000)
+        keydown, shown = page.evaluate(f"[window.__bench.keydowns.at(-1), window.__bench.changes[{seen}]]")
+        latencies.append(shown - keydown)
+        time.sleep(pause_s)
+    return latencies
+
+
+def start_trainings(context, base: str, count: int, watch: bool = True) -> list:
+    """count sessions, each starting a long training and, if watch, watching it (the page polls twice a second)."""
+    pages = []
+    for k in range(count):
+        page = context.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"{base}/train")
+        page.get_by_role("button", name="Start training").wait_for(timeout=120_000)
+        for label, value in (("Save as", f"bench-{k}-{time.time_ns()}"), ("Epochs", "1000")):
+            box = page.get_by_label(label, exact=True)
+            box.fill(value)
+            box.press("Enter")
+            page.wait_for_timeout(800)
+        page.get_by_role("button", name="Start training").click()
+        page.wait_for_function("() => /epoch [2-9]/.test(document.body.innerText)", timeout=120_000)
+        if not watch:  # leave the Train page: only the training itself loads the server
+            page.get_by_role("link", name="Home").click()
+            page.get_by_role("heading", name="What do autoencoders learn?").wait_for(timeout=60_000)
+        pages.append(page)
+    return pages
+
+
+def stats(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def run(threads: int, presses: int, trainings: int, watch: bool, post_script_gc: bool) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory() as folder:
+        proc, base = start_server(threads, Path(folder), post_script_gc)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page, slider = open_traverse(context, base)
+                measure(page, slider, 6)  # warm-up: first decodes, first media requests
+                idle = measure(page, slider, presses // 2)
+                trainers = start_trainings(context, base, trainings, watch)
+                slider.focus()
+                busy = measure(page, slider, presses)
+                for trainer in trainers:
+                    if not watch:
+                        trainer.get_by_role("link", name="Train").first.click()
+                    trainer.get_by_role("button", name="Cancel training").wait_for(timeout=60_000)
+                    trainer.get_by_role("button", name="Cancel training").click()
+                for trainer in trainers:
+                    trainer.get_by_text("Cancelled after").first.wait_for(timeout=60_000)
+                slider.focus()
+                idle += measure(page, slider, presses - presses // 2)
+                browser.close()
+        finally:
+            stop_server(proc)
+    return {"idle": idle, "training": busy}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presses", type=int, default=40, help="key presses per condition")
+    parser.add_argument("--threads", default=f"{max(1, (os.cpu_count() or 2) // 2)},{os.cpu_count() or 2}",
+                        help="comma-separated torch thread counts to compare (default: half the cores, all cores)")
+    parser.add_argument("--trainings", type=int, default=1, help="trainings running at once during the test")
+    parser.add_argument("--post-script-gc", action="store_true",
+                        help="turn Streamlit's gc.collect() after every script run back on (for comparison)")
+    parser.add_argument("--no-watch", dest="watch", action="store_false",
+                        help="the trainer leaves the Train page after starting (no live view polling the server)")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores; {args.presses} presses per condition; {args.trainings} training(s) running"
+          f"{' and watched live' if args.watch else ', nobody watching'}; post-script GC "
+          f"{'on' if args.post_script_gc else 'off'}; "
+          f"load average before: {os.getloadavg()[0]:.1f}")
+    print(f"{'torch threads':>13} {'condition':>10} {'median ms':>10} {'p95 ms':>8} {'n':>4}")
+    for threads in (int(t) for t in args.threads.split(",")):
+        result = run(threads, args.presses, args.trainings, args.watch, args.post_script_gc)
+        medians = {}
+        for condition, values in result.items():
+            medians[condition], p95 = stats(values)
+            print(f"{threads:>13} {condition:>10} {medians[condition]:>10.0f} {p95:>8.0f} {len(values):>4}")
+        print(f"{threads:>13} {'ratio':>10} {medians['training'] / medians['idle']:>10.2f}   (training / idle median)")
+
+
+if __name__ == "__main__":
+    main()
