@@ -34,9 +34,9 @@ def switch(at, section: str):
 def test_pca_section_opens_on_the_pretrained_linear_ae_with_near_zero_angles():
     at = run_app(PAGE)
     shown = metrics(at)
-    assert "Linear AE test MSE (the pretrained linear_ae)" in shown
+    assert "Linear AE: **the pretrained linear_ae**" in texts(at)
     assert degrees(shown["Median principal angle"]) < 2 and degrees(shown["Largest principal angle"]) < 15
-    assert float(shown["PCA test MSE"]) <= float(shown["Linear AE test MSE (the pretrained linear_ae)"])
+    assert float(shown["PCA test MSE"]) <= float(shown["Linear AE test MSE"])
     assert len(at.get("plotly_chart")) == 2  # the angles, and the |cosine| bars (before the tied model exists)
     assert "span the same space but are not the same images" in texts(at)
     assert "Train the tied version to add its bars" in texts(at)
@@ -49,7 +49,7 @@ def test_pca_section_trains_a_linear_ae_and_the_tied_version_on_demand():
     assert "No linear AE with a 4-number code" in texts(at)  # the pretrained one has 16
     at.number_input(key="lessons_pca_epochs").set_value(12).run()
     at.button(key="lessons_button_linear").click().run()
-    rerun_until(at, lambda a: "Linear AE test MSE (trained here)" in metrics(a), timeout=120)
+    rerun_until(at, lambda a: "Linear AE: **trained here**" in texts(a), timeout=120)
     assert not at.exception
     assert len(at.get("plotly_chart")) == 3  # + the angles per epoch
     at.button(key="lessons_button_tied").click().run()
@@ -150,3 +150,24 @@ def test_section_comes_from_the_url_and_a_bad_one_falls_back():
     other.query_params["section"] = "no-such-lesson"
     other.switch_page(PAGE).run()
     assert not other.exception and "PCA is a linear autoencoder" in texts(other)
+
+
+def test_clicking_the_chosen_section_again_keeps_it():
+    at = switch(run_app(PAGE), "kmeans")
+    at.segmented_control(key="lessons_section").set_value(None).run()
+    assert not at.exception and at.segmented_control(key="lessons_section").value == "kmeans"
+    assert "k-means and soft k-means are autoencoders" in texts(at)
+
+
+def test_every_section_explains_what_a_tiny_upload_cannot_show():
+    import torch
+
+    from aelab.data import Dataset
+
+    tiny = Dataset("upload:tiny.npz", torch.rand(1, 1, 4, 4), torch.zeros(1, dtype=torch.int64),
+                   torch.rand(1, 1, 4, 4), torch.zeros(1, dtype=torch.int64), ("0",))
+    at = run_app(PAGE, uploads={"upload:tiny.npz": tiny}, dataset="upload:tiny.npz")
+    assert "too few images or pixels" in texts(at)
+    for section, message in (("kmeans", "too few training images"), ("bottleneck", "No sweep for upload:tiny.npz"),
+                             ("copy", "No demo models for upload:tiny.npz"), ("weights", "No model fits")):
+        assert message in texts(switch(at, section)), section

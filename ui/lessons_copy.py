@@ -77,8 +77,11 @@ def _show(models: dict, dataset, seed: int, origin: str) -> None:
     for title, x in (("Noise", noise[:N_IMAGES]), ("Test digits", digits[:N_IMAGES])):
         st.markdown(f"**{title}** and each model's reconstruction")
         columns = st.columns(len(models) + 1)
+        # Titles above rather than as image captions: a caption wider than its picture stretches (blurs) it.
+        columns[0].caption("input")
         with columns[0]:
-            show_grid(x, ncol=1, scale=2, caption="input")
+            show_grid(x, ncol=1, scale=2)
         for column, (name, model) in zip(columns[1:], models.items()):
+            column.caption(labels[name])
             with column:
-                show_grid(reconstruct(model, x), ncol=1, scale=2, caption=labels[name])
+                show_grid(reconstruct(model, x), ncol=1, scale=2)

@@ -39,12 +39,14 @@ def autoencoder_error(dataset, k: int) -> float | None:
 def render(dataset) -> None:
     st.subheader("k-means and soft k-means are autoencoders")
     st.markdown(INTRO)
-    left, right = st.columns(2)
-    with left:
-        st.latex(r"q_{ik} = [\,k = \arg\min_j \lVert x_i - p_j \rVert^2\,], \qquad \hat x_i = q_i P, \qquad X \approx Q P")
-    with right:
-        st.latex(r"q_{ik} = \frac{\exp(-\lVert x_i - p_k \rVert^2 / T)}{\sum_j \exp(-\lVert x_i - p_j \rVert^2 / T)}")
+    st.latex(r"\text{k-means: } q_{ik} = [\,k = \arg\min_j \lVert x_i - p_j \rVert^2\,], \qquad \hat x_i = q_i P, "
+             r"\qquad X \approx Q P")
+    st.latex(r"\text{soft k-means: } q_{ik} = \frac{\exp(-\lVert x_i - p_k \rVert^2 / T)}"
+             r"{\sum_j \exp(-\lVert x_i - p_j \rVert^2 / T)}")
     sizes = [s for s in SIZES if s <= len(dataset.x_train)]
+    if not sizes:
+        st.info(f"{dataset.name} has too few training images for 2 centroids or more.")
+        return
     c1, c2 = st.columns(2)
     k = c1.select_slider("Number of centroids k (the code size)", sizes, value=16 if 16 in sizes else sizes[-1],
                          key="lessons_k")

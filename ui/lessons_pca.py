@@ -58,6 +58,9 @@ def render(dataset) -> None:
     st.markdown(INTRO)
     _formulas()
     sizes = [s for s in SIZES if s <= min(dataset.x_train[0].numel(), len(dataset.x_train))]
+    if not sizes:
+        st.info(f"{dataset.name} has too few images or pixels for a code of 2 numbers or more.")
+        return
     d = st.select_slider("Code size d", sizes, value=16 if 16 in sizes else sizes[-1], key="lessons_pca_d")
     key = data_key(dataset)
     pca = cached_pca(key, d, dataset.x_train)
@@ -88,8 +91,10 @@ def _compare(model, pca, dataset, model_key: tuple, source: str, history: list |
     angles = lessons.subspace_angles(model, pca).numpy()
     untrained = create_model(make_configs("linear_ae", dataset.image_size, {"latent_dim": pca.latent_dim})[0], 0)
     random_angles = lessons.subspace_angles(untrained, pca).numpy()
+    st.caption(f"Linear AE: **{source}**. PCA fitted on the same {len(dataset.x_train):,} training images; errors "
+               f"on the {len(dataset.x_test):,} test images.")
     columns = st.columns(4)
-    columns[0].metric(f"Linear AE test MSE ({source})", f"{test_mse(model_key, model, dataset.x_test):.5f}")
+    columns[0].metric("Linear AE test MSE", f"{test_mse(model_key, model, dataset.x_test):.5f}")
     columns[1].metric("PCA test MSE", f"{test_mse(('pca',) + model_key[1:3], pca, dataset.x_test):.5f}")
     columns[2].metric("Largest principal angle", f"{angles.max():.2f}°")
     columns[3].metric("Median principal angle", f"{np.median(angles):.2f}°",

@@ -37,10 +37,16 @@ def section_picker() -> str:
         wanted = st.query_params.get("section")
         st.session_state["lessons_section"] = wanted if wanted in SECTIONS else "pca"
     choice = st.segmented_control("Lesson", list(SECTIONS), format_func=SECTIONS.get, key="lessons_section",
-                                  label_visibility="collapsed")
-    choice = choice or "pca"  # clicking the chosen segment again unselects it: stay where we were
+                                  label_visibility="collapsed", on_change=_keep_a_section)
+    st.session_state["lessons_last_section"] = choice = choice or "pca"
     st.query_params["section"] = choice
     return choice
+
+
+def _keep_a_section() -> None:
+    """Clicking the chosen segment again would unselect it and leave no lesson: select it again instead."""
+    if st.session_state.get("lessons_section") is None:
+        st.session_state["lessons_section"] = st.session_state.get("lessons_last_section", "pca")
 
 
 def data_key(dataset) -> str:
