@@ -204,6 +204,11 @@ class CopyModel:
     latent_dim: int
     train: dict = field(default_factory=dict)
 
+    @property
+    def short(self) -> str:
+        """A label short enough for a column title: the name and the code size."""
+        return f"{self.name} ({self.latent_dim})"
+
 
 OVERCOMPLETE = 1024
 CONTRACTIVE_WEIGHT = 0.5  # lam in lam ||dz/dx||_F^2, trained as weight decay 2 lam (see the module docstring)

@@ -11,7 +11,7 @@ from aelab.lessons_capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, OVERCOMPLET
 from ui.lessons_view import SHIPPED_DATASET, data_key, stored, task_button
 from ui.widgets import show_grid
 
-N_IMAGES = 6
+N_IMAGES = 5
 INTRO = (f"An **under-complete** code (fewer numbers than pixels) forces an autoencoder to keep only what matters. "
          f"An **over-complete** one ({OVERCOMPLETE} numbers for fewer pixels) can simply **copy** its input, and "
          "then it has learned nothing about digits: it reproduces pure noise it never saw. A **denoising** AE "
@@ -62,6 +62,7 @@ def _show(models: dict, dataset, seed: int, origin: str) -> None:
     digits = dataset.x_test[:200]
     scores = copy_scores(models, digits, noise)
     labels = {spec.name: spec.label for spec in COPY_MODELS}
+    short = {spec.name: spec.short for spec in COPY_MODELS}
     table = pd.DataFrame([(labels[name], s["digits"], s["noise"]) for name, s in scores.items()],
                          columns=["model", "test digits: MSE", "noise: MSE"])
     st.dataframe(table, hide_index=True, width="stretch",
@@ -80,8 +81,8 @@ def _show(models: dict, dataset, seed: int, origin: str) -> None:
         # Titles above rather than as image captions: a caption wider than its picture stretches (blurs) it.
         columns[0].caption("input")
         with columns[0]:
-            show_grid(x, ncol=1, scale=2)
+            show_grid(x, ncol=1, scale=3)
         for column, (name, model) in zip(columns[1:], models.items()):
-            column.caption(labels[name])
+            column.caption(short[name])
             with column:
-                show_grid(reconstruct(model, x), ncol=1, scale=2)
+                show_grid(reconstruct(model, x), ncol=1, scale=3)

@@ -116,7 +116,8 @@ def _history_figure(history: np.ndarray) -> go.Figure:
         fig.add_scatter(x=np.arange(len(history)), y=np.maximum(history[:, j], 1e-3), mode="lines",
                         name=f"angle {j + 1}", line={"color": PALETTE[j % len(PALETTE)], "width": 1.5})
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="epoch",
-                      yaxis_title="degrees (log)", yaxis_type="log", showlegend=False)
+                      yaxis_title="degrees (log)", yaxis_type="log", showlegend=False,
+                      yaxis_tickvals=[0.1, 0.3, 1, 3, 10, 30, 90])
     return fig
 
 

@@ -33,8 +33,8 @@ def tied_section(dataset, pca, plain_model, plain_source: str) -> None:
                                        on_progress=on_progress, should_stop=should_stop)[0]
 
     task_button("tied", f"Train the tied version (weight decay {decay:.3g}, {epochs} epochs)", "tied linear AE",
-                result_key, compute, help=f"λ = 2 e_d = twice the {d}th variance, so every kept direction keeps "
-                                          "at least half its scale.")
+                result_key, compute, help=f"λ = 2 e_d: twice the variance along component {d}, the last one "
+                                          "kept, so every kept direction keeps at least half its scale.")
     tied = stored(result_key)
     plain_columns = lessons.decoder_columns(plain_model)
     series = {f"plain linear AE ({plain_source}): best-matching columns":
