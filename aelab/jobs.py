@@ -91,11 +91,16 @@ class JobContext:
 
 
 class JobManager:
-    """Runs at most max_running jobs at once (default: one per core); the rest wait in order."""
+    """Runs at most max_running jobs at once (default: one per core); the rest wait in order.
 
-    def __init__(self, max_running: int | None = None, keep_finished: int = 200):
+    niceness > 0 lowers the scheduling priority of the job threads (Linux gives each thread its own nice value), so
+    that on a machine whose cores are all training, the threads answering users still get a core when they need one.
+    """
+
+    def __init__(self, max_running: int | None = None, keep_finished: int = 200, niceness: int = 0):
         self.max_running = max(1, max_running or os.cpu_count() or 1)
         self.keep_finished = keep_finished
+        self.niceness = niceness
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
         self._running = 0
@@ -173,6 +178,7 @@ class JobManager:
 
     def _run(self, job: Job) -> None:
         status, result, error = DONE, None, None
+        _lower_priority(self.niceness)
         try:
             result = job.work(JobContext(job))
             if job.cancel_event.is_set():
@@ -194,3 +200,14 @@ class JobManager:
         finished = [j for j in self._jobs.values() if j.status in FINISHED]
         for job in sorted(finished, key=lambda j: j.created)[:max(0, len(finished) - self.keep_finished)]:
             del self._jobs[job.id]
+
+
+def _lower_priority(niceness: int) -> None:
+    """Raise this thread's nice value by niceness (Linux: per thread); a no-op elsewhere or when not allowed."""
+    if niceness <= 0 or not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return
+    try:
+        native = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, native, min(19, os.getpriority(os.PRIO_PROCESS, native) + niceness))
+    except OSError:
+        pass

@@ -63,7 +63,7 @@ def start_server(threads: int, home: Path, post_script_gc: bool = False) -> tupl
     env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
            # .streamlit/config.toml turns Streamlit's gc.collect() after every run off; this can turn it back on.
            "STREAMLIT_RUNNER_POST_SCRIPT_GC": str(post_script_gc).lower(),
-           "AELAB_TORCH_THREADS": str(threads),
+           "AELAB_TORCH_THREADS": str(threads), "AELAB_JOB_NICENESS": os.environ.get("AELAB_JOB_NICENESS", "10"),
            # The UMAP warm-up compiles numba kernels for 30-90 s after start: a one-off that would blur the figures.
            "AELAB_UMAP_WARMUP": "0"}
     log = open(home / f"server-{threads}.log", "w")
@@ -135,12 +135,20 @@ def start_trainings(context, base: str, count: int, watch: bool = True) -> list:
     return pages
 
 
+def training_steps(trainer) -> int:
+    """The step count shown by a watched training's progress bar ("step 130/32000")."""
+    text = trainer.locator('[data-testid="stProgress"]').first.inner_text(timeout=30_000)
+    return int(text.split("step ")[1].split("/")[0])
+
+
 def stats(values: list[float]) -> tuple[float, float]:
     ordered = sorted(values)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
-def run(threads: int, presses: int, trainings: int, watch: bool, post_script_gc: bool) -> dict[str, list[float]]:
+def run(threads: int, presses: int, trainings: int, watch: bool, post_script_gc: bool) -> tuple[dict, float]:
+    """Latencies (ms) idle and during training, and the (first) training's speed in steps/s meanwhile."""
+    rate = float("nan")
     with tempfile.TemporaryDirectory() as folder:
         proc, base = start_server(threads, Path(folder), post_script_gc)
         try:
@@ -153,7 +161,10 @@ def run(threads: int, presses: int, trainings: int, watch: bool, post_script_gc:
                 idle = measure(page, slider, presses // 2)
                 trainers = start_trainings(context, base, trainings, watch)
                 slider.focus()
+                steps_before, started = training_steps(trainers[0]) if watch else 0, time.perf_counter()
                 busy = measure(page, slider, presses)
+                if watch:
+                    rate = (training_steps(trainers[0]) - steps_before) / (time.perf_counter() - started)
                 for trainer in trainers:
                     if not watch:
                         trainer.get_by_role("link", name="Train").first.click()
@@ -166,7 +177,7 @@ def run(threads: int, presses: int, trainings: int, watch: bool, post_script_gc:
                 browser.close()
         finally:
             stop_server(proc)
-    return {"idle": idle, "training": busy}
+    return {"idle": idle, "training": busy}, rate
 
 
 def main() -> None:
@@ -186,12 +197,13 @@ def main() -> None:
           f"load average before: {os.getloadavg()[0]:.1f}")
     print(f"{'torch threads':>13} {'condition':>10} {'median ms':>10} {'p95 ms':>8} {'n':>4}")
     for threads in (int(t) for t in args.threads.split(",")):
-        result = run(threads, args.presses, args.trainings, args.watch, args.post_script_gc)
+        result, rate = run(threads, args.presses, args.trainings, args.watch, args.post_script_gc)
         medians = {}
         for condition, values in result.items():
             medians[condition], p95 = stats(values)
             print(f"{threads:>13} {condition:>10} {medians[condition]:>10.0f} {p95:>8.0f} {len(values):>4}")
-        print(f"{threads:>13} {'ratio':>10} {medians['training'] / medians['idle']:>10.2f}   (training / idle median)")
+        print(f"{threads:>13} {'ratio':>10} {medians['training'] / medians['idle']:>10.2f}   (training / idle median; "
+              f"the training meanwhile: {rate:.0f} steps/s)")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ isolation between viewers, and what a training job reports and keeps."""
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 
@@ -269,3 +270,16 @@ def test_a_snapshot_can_copy_only_some_of_the_state():
     assert manager.snapshot(job, "alice", keys=("progress", "absent")).state == {"progress": {"step": 3}}
     assert manager.snapshot(job, "alice", keys=()).state == {}
     assert set(manager.snapshot(job, "alice").state) == {"progress", "frames"}
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice values are a Linux feature")
+def test_jobs_can_run_at_a_lower_priority_than_the_server():
+    def own_niceness(ctx):
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    manager = JobManager(max_running=1, niceness=5)
+    job = manager.submit("alice", "nice", own_niceness)
+    manager.wait(job, timeout=10)
+    assert manager.snapshot(job, "alice").result == min(19, before + 5)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller's thread is unchanged

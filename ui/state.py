@@ -53,7 +53,8 @@ def session_id() -> str:
 def job_manager() -> JobManager:
     """One per server process, so jobs survive reruns, page switches and reloads."""
     max_running = int(os.environ.get("AELAB_MAX_JOBS", "0")) or os.cpu_count() or 1
-    return JobManager(max_running=max_running)
+    # Trainings run at a lower priority than the threads that answer users (AELAB_JOB_NICENESS, default 10).
+    return JobManager(max_running=max_running, niceness=int(os.environ.get("AELAB_JOB_NICENESS", "10")))
 
 
 @st.cache_resource(show_spinner="Loading dataset...")
