@@ -142,3 +142,41 @@ def test_idx_files_are_read_together_and_a_newer_archive_replaces_an_older_one(t
     good = npz_bytes(x=(rng.random((30, 12, 12)) * 255).astype(np.uint8))
     at.sidebar.file_uploader[0].set_value([("bad.npz", b"not an npz", "x"), ("good.npz", good, "x")]).run()
     assert not at.sidebar.error and sidebar_choice(at, "Dataset").value == "upload:good.npz"
+
+
+@pytest.fixture
+def local_mnist_mirror(tmp_path, monkeypatch):
+    """"mnist" served by a throw-away HTTP mirror on 127.0.0.1 (30 + 10 synthetic digits), into an empty cache."""
+    from tests.data_fixtures import LocalMirror, register_test_source, write_synthetic_source
+    from ui.state import bundled_or_cached_dataset
+
+    checksums = write_synthetic_source(tmp_path / "mirror")
+    mirror = LocalMirror(tmp_path / "mirror")
+    register_test_source(monkeypatch, "mnist", mirror.url, checksums)
+    monkeypatch.setenv("AELAB_DATA_DIR", str(tmp_path / "cache"))
+    bundled_or_cached_dataset.clear()
+    yield mirror
+    mirror.stop()
+    bundled_or_cached_dataset.clear()  # no other test may get the synthetic "mnist" from the process-wide cache
+
+
+def test_a_downloadable_dataset_is_fetched_with_the_download_button(local_mnist_mirror):
+    at = run_app()
+    sidebar_choice(at, "Dataset").set_value("mnist").run()
+    assert "mnist is not on this machine yet" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Dataset **mnist-5k**" in texts(at)  # the pages keep working on the bundled data meanwhile
+    at.sidebar.button(key="download_button").click().run()
+    assert not at.exception and not at.sidebar.error
+    assert local_mnist_mirror.requests == 4
+    assert "Dataset **mnist**: 30 training and 10 test images of 28x28 pixels" in texts(at)
+    assert not any(b.key == "download_button" for b in at.sidebar.button)
+
+
+def test_an_unreachable_mirror_is_a_message_and_the_app_keeps_running(local_mnist_mirror):
+    local_mnist_mirror.stop()  # nothing answers any more
+    at = run_app()
+    sidebar_choice(at, "Dataset").set_value("mnist").run()
+    at.sidebar.button(key="download_button").click().run()
+    assert not at.exception
+    assert "could not be reached" in " ".join(e.value for e in at.sidebar.error)
+    assert "Dataset **mnist-5k**" in texts(at)

@@ -31,7 +31,8 @@ def _read_url_once() -> None:
         st.session_state["url_job_missing"] = True  # the Train page says so
 
 
-def _download(name: str) -> None:
+def _download(name: str) -> bool:
+    """Download name with a progress bar; True when done, else the reason is shown in the sidebar."""
     bar = st.sidebar.progress(0.0, text=f"Downloading {name}...")
 
     def progress(done: int, total: int) -> None:
@@ -41,9 +42,11 @@ def _download(name: str) -> None:
         aedata.download(name, progress=progress)
         bar.progress(1.0, text=f"{name} downloaded and verified.")
         bundled_or_cached_dataset.clear()
+        return True
     except AelabError as err:
         bar.empty()
         st.sidebar.error(str(err))
+        return False
 
 
 def _is_archive(upload) -> bool:
@@ -112,8 +115,8 @@ def _dataset_picker() -> None:
         st.sidebar.caption(f"{chosen} is not on this machine yet (internet needed once); pages show "
                            f"{DEFAULT_DATASET} until it is downloaded.")
         if st.sidebar.button(f"Download {chosen}", key="download_button"):
-            _download(chosen)
-            st.rerun()
+            if _download(chosen):
+                st.rerun()  # (not after a failure: the rerun would wipe its message)
     with st.sidebar.expander("Use your own data"):
         st.file_uploader(
             "An .npz (x, optional y), a .zip of PNG/JPEG images (one folder per label), or IDX files",
