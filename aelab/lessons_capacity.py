@@ -162,8 +162,13 @@ def bottleneck_sweep(dataset: Dataset, sizes=SIZES, methods=SWEEP_METHODS,
                        n, time.perf_counter() - started)
 
 
+def _safe(name: str) -> str:
+    """A dataset name as a file name (user data names may hold any character)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
 def sweep_paths(dataset_name: str, root: str | Path = LESSONS_ROOT) -> tuple[Path, Path]:
-    stem = "bottleneck-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in dataset_name)
+    stem = "bottleneck-" + _safe(dataset_name)
     return Path(root) / f"{stem}.json", Path(root) / f"{stem}.npz"
 
 
@@ -266,18 +271,25 @@ def copy_scores(models: dict[str, nn.Module], digits: torch.Tensor, noise: torch
                    "noise": (reconstruct(m, noise) - noise).pow(2).mean().item()} for name, m in models.items()}
 
 
+def copy_models_folder(dataset_name: str, root: str | Path = LESSONS_ROOT / "models") -> Path:
+    return Path(root) / _safe(dataset_name)
+
+
 def save_copy_models(models: dict[str, nn.Module], dataset: str, root: str | Path = LESSONS_ROOT / "models") -> None:
-    """Ship the demo models as standard model folders (float16 weights) named copy-<name>."""
+    """Ship the demo models as standard model folders (float16 weights): <root>/<dataset>/copy-<name>."""
     for spec in COPY_MODELS:
         _, train_config = copy_model_configs(spec, models[spec.name].config.image_size)
         save_model(models[spec.name], f"copy-{spec.name}", variant="linear_ae", train_config=train_config,
-                   dataset=dataset, root=root, overwrite=True, weights_dtype=torch.float16)
+                   dataset=dataset, root=copy_models_folder(dataset, root), overwrite=True,
+                   weights_dtype=torch.float16)
 
 
-def load_copy_models(image_size: tuple[int, int], root: str | Path = LESSONS_ROOT / "models") -> dict | None:
-    """The shipped demo models if all are there and fit image_size, else None."""
+def load_copy_models(dataset_name: str, image_size: tuple[int, int],
+                     root: str | Path = LESSONS_ROOT / "models") -> dict | None:
+    """The shipped demo models for dataset_name if all are there and fit image_size, else None."""
+    folder = copy_models_folder(dataset_name, root)
     try:
-        records = {spec.name: load_model(Path(root) / f"copy-{spec.name}") for spec in COPY_MODELS}
+        records = {spec.name: load_model(folder / f"copy-{spec.name}") for spec in COPY_MODELS}
     except AelabError:
         return None
     if any(tuple(r.model_config.image_size) != tuple(image_size) for r in records.values()):

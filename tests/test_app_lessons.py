@@ -76,7 +76,7 @@ def test_kmeans_section_shows_codes_centroids_and_errors_next_to_pca_and_an_ae()
 
 def test_bottleneck_section_opens_on_the_shipped_sweep():
     at = switch(run_app(PAGE), "bottleneck")
-    assert "Result shipped with the app" in texts(at)
+    assert "Result built by `python -m aelab build-lessons`" in texts(at)
     assert len(at.get("plotly_chart")) == 1
     at.select_slider(key="lessons_sweep_size").set_value(2).run()
     shown = texts(at)

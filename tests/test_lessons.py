@@ -225,7 +225,7 @@ def test_noise_images_fill_only_the_digit_area(mnist5k):
 def test_the_over_complete_ae_copies_noise_and_the_regularised_ones_do_not(mnist5k):
     """The shipped demo models. Measured at build time: noise MSE 0.020 for the plain over-complete AE against
     0.111 (denoising), 0.112 (contractive) and 0.115 (under-complete); digits 0.001-0.029 for all four."""
-    models = capacity.load_copy_models((28, 28))
+    models = capacity.load_copy_models("mnist-5k", (28, 28))
     assert models is not None, "run `python -m aelab build-lessons`"
     noise = capacity.noise_images(capacity.digit_area(mnist5k.x_train), 200, seed=0)
     scores = capacity.copy_scores(models, mnist5k.x_test[:200], noise)
@@ -233,7 +233,8 @@ def test_the_over_complete_ae_copies_noise_and_the_regularised_ones_do_not(mnist
     assert over < 0.4 * scores["denoising"]["noise"] and over < 0.4 * scores["contractive"]["noise"], scores
     assert over < 0.5 * scores["under-complete"]["noise"], scores
     assert all(s["digits"] < 0.04 for s in scores.values()), scores
-    assert capacity.load_copy_models((8, 8)) is None  # the shipped models do not fit 8x8 images
+    assert capacity.load_copy_models("mnist-5k", (8, 8)) is None  # they do not fit 8x8 images
+    assert capacity.load_copy_models("digits", (8, 8)) is None  # none were built for digits
 
 
 def test_truncated_pca_equals_a_pca_fitted_with_fewer_components(mnist5k, pca16):
@@ -243,3 +244,15 @@ def test_truncated_pca_equals_a_pca_fitted_with_fewer_components(mnist5k, pca16)
     assert torch.allclose(truncated.components, direct.components, atol=1e-6)
     assert torch.allclose(truncated.decode(truncated.encode(mnist5k.x_test[:10])),
                           direct.decode(direct.encode(mnist5k.x_test[:10])), atol=1e-5)
+
+
+def test_copy_models_are_saved_and_loaded_per_dataset(tmp_path, small_images):
+    models = {spec.name: create_model(capacity.copy_model_configs(spec, (28, 28))[0]) for spec in capacity.COPY_MODELS}
+    capacity.save_copy_models(models, "my data:1", tmp_path)
+    assert (tmp_path / "my_data_1" / "copy-over-complete" / "config.json").is_file()
+    loaded = capacity.load_copy_models("my data:1", (28, 28), tmp_path)
+    assert set(loaded) == set(models)
+    with torch.no_grad():  # float16 weights on disk: close, not identical
+        assert torch.allclose(loaded["denoising"](small_images).x_hat, models["denoising"](small_images).x_hat,
+                              atol=2e-3)
+    assert capacity.load_copy_models("other", (28, 28), tmp_path) is None

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.lessons_capacity import METHOD_LABELS, SWEEP_METHODS, bottleneck_sweep, load_sweep, sweep_sizes
-from ui.lessons_view import SHIPPED_DATASET, data_key, stored, task_button
+from ui.lessons_view import data_key, may_have_shipped, stored, task_button
 from ui.widgets import PALETTE, show_grid
 
 INTRO = ("The code is the only road from input to output, so its size sets how much can get through. Each method "
@@ -25,8 +25,8 @@ def current_sweep(dataset):
     result = stored(("sweep", data_key(dataset)))
     if result is not None:
         return result, "computed here"
-    if dataset.name == SHIPPED_DATASET and shipped(dataset.name) is not None:
-        return shipped(dataset.name), "shipped with the app (`python -m aelab build-lessons`)"
+    if may_have_shipped(dataset) and shipped(dataset.name) is not None:
+        return shipped(dataset.name), "built by `python -m aelab build-lessons`"
     return None, None
 
 

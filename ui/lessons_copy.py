@@ -8,7 +8,7 @@ import torch
 from aelab.latent import reconstruct
 from aelab.lessons_capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, OVERCOMPLETE, copy_scores, digit_area,
                                     load_copy_models, noise_images, train_copy_models)
-from ui.lessons_view import SHIPPED_DATASET, data_key, stored, task_button
+from ui.lessons_view import data_key, may_have_shipped, stored, task_button
 from ui.widgets import show_grid
 
 N_IMAGES = 5
@@ -21,8 +21,8 @@ FORMULA = r"\hat x = W^\top (W x + b) + c, \qquad \text{contractive: } \lambda \
 
 
 @st.cache_resource(show_spinner="Loading the demo models...")
-def shipped(image_size: tuple[int, int]):
-    return load_copy_models(image_size)
+def shipped(dataset_name: str, image_size: tuple[int, int]):
+    return load_copy_models(dataset_name, image_size)
 
 
 def render(dataset) -> None:
@@ -39,8 +39,8 @@ def render(dataset) -> None:
 
     models = stored(result_key)
     origin = "trained here"
-    if models is None and dataset.name == SHIPPED_DATASET:
-        models, origin = shipped(dataset.image_size), "shipped with the app (`python -m aelab build-lessons`)"
+    if models is None and may_have_shipped(dataset):
+        models, origin = shipped(dataset.name, dataset.image_size), "built by `python -m aelab build-lessons`"
     task_button("copy", f"{'Retrain' if models else 'Train'} the four demo models on {dataset.name}",
                 "under/over-complete demo", result_key, compute, help="About half a minute.")
     if models is None:

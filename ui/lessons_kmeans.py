@@ -8,8 +8,9 @@ import streamlit as st
 import torch
 
 from aelab import lessons
-from aelab.lessons_capacity import SIZES, load_sweep
-from ui.lessons_view import SHIPPED_DATASET, code_figure, data_key, stored
+from aelab.lessons_capacity import SIZES
+from ui.lessons_bottleneck import current_sweep
+from ui.lessons_view import code_figure, data_key
 from ui.widgets import PALETTE, show_grid
 
 TEMPERATURES = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -28,9 +29,7 @@ def cached_lesson(dataset_key: str, k: int, temperature: float, _x_train, _x_tes
 
 def autoencoder_error(dataset, k: int) -> float | None:
     """The MLP AE's test MSE at code size k from the bottleneck sweep (computed here or shipped), if there is one."""
-    result = stored(("sweep", data_key(dataset)))
-    if result is None and dataset.name == SHIPPED_DATASET:
-        result = load_sweep(dataset.name)
+    result, _ = current_sweep(dataset)
     if result is None or k not in result.sizes or "mlp_ae" not in result.test_mse:
         return None
     return result.test_mse["mlp_ae"][result.sizes.index(k)]

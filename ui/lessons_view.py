@@ -19,7 +19,7 @@ import torch
 from aelab.jobs import JobContext
 from aelab.lessons import first_layer, strongest_tiles, tile_grid
 from ui.pickers import dataset_cache_key, model_cache_key
-from ui.state import current_model, job_manager, session_id
+from ui.state import UPLOAD_PREFIX, current_model, job_manager, session_id
 
 SECTIONS = {
     "pca": "PCA = linear AE",
@@ -28,7 +28,11 @@ SECTIONS = {
     "copy": "Under/over-complete",
     "weights": "First-layer weights",
 }
-SHIPPED_DATASET = "mnist-5k"
+
+def may_have_shipped(dataset) -> bool:
+    """Named datasets may have results built by `python -m aelab build-lessons` (mnist-5k's ship with the app); a
+    session's upload never has."""
+    return not dataset.name.startswith(UPLOAD_PREFIX)
 
 
 def section_picker() -> str:
