@@ -85,7 +85,8 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     model = create_model(request.model_config, request.train_config.seed)
     ctx.report(labels=request.latent_y.numpy().copy(), class_names=tuple(request.class_names),
                preview_input=request.preview_x[:, 0].numpy().copy(), history=[], latent_frames=[],
-               preview_frames=[], progress=None)
+               preview_frames=[], progress=None,
+               phase="fitting in closed form" if request.model_config.is_baseline else "preparing the first epoch")
     history: list[dict] = []
     frame: np.ndarray | None = None
     last_report, cancelled = 0.0, False

@@ -71,7 +71,7 @@ def _draw_status(snap: JobSnapshot) -> None:
             f"{progress['total_steps']}, {_duration(progress['elapsed_s'])} elapsed, about "
             f"{_duration(progress['eta_s'])} left"))
     elif snap.active:
-        st.progress(0.0, text=f"**{snap.title}**: starting (fitting, for a classic method)...")
+        st.progress(0.0, text=f"**{snap.title}**: {snap.state.get('phase', 'starting')}...")
     elif snap.status == ERROR:
         st.error(f"Training {snap.title} stopped: {snap.error}", icon=":material/error:")
     elif snap.status == CANCELLED and outcome is None:
@@ -93,8 +93,8 @@ def _draw_outcome(snap: JobSnapshot) -> None:
     quality = f"test MSE per pixel {outcome.metrics['mse']:.4f}, PSNR {outcome.metrics['psnr']:.1f} dB"
     if outcome.saved_path is not None:
         (st.warning if snap.status == CANCELLED else st.success)(
-            f"{how} ({quality}). The model trained so far is saved in your library as **{outcome.saved_path.name}** "
-            "and selected on every page.")
+            f"{how} ({quality}). The model{' trained so far' if snap.status == CANCELLED else ''} is saved in your "
+            f"library as **{outcome.saved_path.name}** and selected on every page.")
     else:
         st.warning(f"{how} ({quality}), but it could not be saved: {outcome.save_error} It is kept in this "
                    f"session as **{outcome.name or 'an unnamed model'}** (in the Model list) until you close the tab.")
@@ -108,18 +108,20 @@ def _loss_figures(history: list[dict]) -> list[tuple[str | None, go.Figure]]:
     names = list(history[0]["train"])
     main = [n for n in names if n in MAIN_TERMS]
     penalties = [n for n in names if n not in MAIN_TERMS]
-    figures: list[tuple[str | None, go.Figure]] = [(None, _legend_on_top(loss_figure(history, main, height=260)))]
+    figures: list[tuple[str | None, go.Figure]] = [(None, _tidy(loss_figure(history, main, height=260)))]
     if penalties:
         what = "the KL term pulls codes to the prior" if "kl" in penalties else "the penalty"
         figures.append((f"{' and '.join(penalties)}, per image ({what}; shown apart because its scale differs)",
-                        _legend_on_top(loss_figure(history, penalties, height=220))))
+                        _tidy(loss_figure(history, penalties, height=220))))
     return figures
 
 
-def _legend_on_top(fig: go.Figure) -> go.Figure:
-    """In a narrow column the legend below the plot runs into the axis title; above the plot it does not."""
-    return fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                             margin={"t": 50})
+def _tidy(fig: go.Figure) -> go.Figure:
+    """The legend above the plot (below it, in a narrow column, it runs into the axis title); ticks on whole epochs
+    (with two epochs plotly would mark 1.2, 1.4...)."""
+    epochs = max((len(trace.x) for trace in fig.data), default=1)
+    fig.update_xaxes(tick0=1, dtick=max(1, round(epochs / 8)))
+    return fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, margin={"t": 50})
 
 
 @dataclass
@@ -182,7 +184,7 @@ def _replay(snap: JobSnapshot) -> None:
 
 def _live_status(job_id: str) -> None:
     """Queue position or progress bar, and Cancel; polled every REFRESH_S seconds, so it copies only the progress."""
-    snap = job_manager().snapshot(job_id, session_id(), keys=("progress", "history"))
+    snap = job_manager().snapshot(job_id, session_id(), keys=("progress", "history", "phase"))
     if snap is None:
         return
     if not snap.active:
