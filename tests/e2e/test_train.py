@@ -53,7 +53,7 @@ def _no_exception(page) -> None:
 
 def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
     open_page(page, app_server, "train")
-    _start(page, "e2e-live", epochs=25, n_train=2000)
+    _start(page, "e2e-live", epochs=30, n_train=2000)
     job = re.search(r"job=([0-9a-f]+)", page.url).group(1)
     page.wait_for_function("() => /epoch [2-9]|epoch \\d\\d/.test(document.body.innerText)", timeout=60_000)
     before = _epoch(page)
