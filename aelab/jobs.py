@@ -137,10 +137,11 @@ class JobManager:
             return JobSnapshot(job.id, job.title, job.status, position, copy.deepcopy(state), job.result,
                                job.error, job.created, job.started, job.finished)
 
-    def jobs_for(self, viewer: str) -> list[JobSnapshot]:
+    def jobs_for(self, viewer: str, keys: tuple[str, ...] | None = None) -> list[JobSnapshot]:
+        """Snapshots of every job viewer started or attached to, oldest first (keys: as in snapshot)."""
         with self._lock:
             ids = [job.id for job in self._jobs.values() if viewer in job.viewers]
-        return [s for s in (self.snapshot(i, viewer) for i in ids) if s is not None]
+        return [s for s in (self.snapshot(i, viewer, keys) for i in ids) if s is not None]
 
     def cancel(self, job_id: str, viewer: str) -> bool:
         """Ask a job to stop at its next safe point (a queued job never starts). False if not viewer's job."""

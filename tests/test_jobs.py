@@ -270,6 +270,7 @@ def test_a_snapshot_can_copy_only_some_of_the_state():
     assert manager.snapshot(job, "alice", keys=("progress", "absent")).state == {"progress": {"step": 3}}
     assert manager.snapshot(job, "alice", keys=()).state == {}
     assert set(manager.snapshot(job, "alice").state) == {"progress", "frames"}
+    assert [s.state for s in manager.jobs_for("alice", keys=())] == [{}]
 
 
 @pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice values are a Linux feature")

@@ -184,7 +184,7 @@ def collect_finished_trainings() -> list[str]:
     Called by the sidebar before it draws the model picker, on whichever page the user is."""
     handled: set[str] = st.session_state.setdefault("handled_jobs", set())
     messages = []
-    for snap in job_manager().jobs_for(session_id()):
+    for snap in job_manager().jobs_for(session_id(), keys=()):  # runs on every rerun: copy no frames
         if snap.active or snap.id in handled:
             continue
         handled.add(snap.id)

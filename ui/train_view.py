@@ -239,7 +239,7 @@ def draw_stale_link_notice() -> None:
 
 def draw_job_list(current: str | None) -> None:
     """This session's trainings (never another session's), to switch the view between them."""
-    jobs = sorted(job_manager().jobs_for(session_id()), key=lambda s: s.created)
+    jobs = sorted(job_manager().jobs_for(session_id(), keys=()), key=lambda s: s.created)
     if len(jobs) < 2:
         return
     labels = {s.id: f"{s.title}: {s.status}" + (f" (queue position {s.queue_position})" if s.queue_position else "")
