@@ -1,4 +1,5 @@
-"""CLI command build-lessons: recompute what the Lessons page ships in pretrained/_lessons/ (registered by aelab.cli)."""
+"""CLI command build-lessons: recompute what the Lessons page ships in pretrained/_lessons/ (aelab.cli registers
+it)."""
 from __future__ import annotations
 
 import sys

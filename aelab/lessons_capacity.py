@@ -180,7 +180,8 @@ def save_sweep(result: SweepResult, root: str | Path = LESSONS_ROOT) -> tuple[Pa
     meta["made_by"] = "python -m aelab build-lessons"
     json_path.write_text(json.dumps(meta, indent=1))
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, examples=result.examples, **{f"recon_{k}": v for k, v in result.reconstructions.items()})
+    pictures = {f"recon_{name}": images for name, images in result.reconstructions.items()}
+    np.savez_compressed(buffer, examples=result.examples, **pictures)
     npz_path.write_bytes(buffer.getvalue())
     return json_path, npz_path
 

@@ -42,11 +42,12 @@ def render(dataset) -> None:
     label = "Recompute" if result is not None else "Compute"
     task_button("sweep", f"{label} the sweep for {dataset.name} ({len(SWEEP_METHODS)} methods x {len(sizes)} "
                          "sizes)", "bottleneck sweep", ("sweep", data_key(dataset)), compute,
-                help="A few minutes: 3 autoencoders trained at each size (a fixed number of steps each).",
+                help="Several minutes on a CPU: 3 autoencoders trained at each size, a fixed number of steps "
+                     "each.",
                 icon=":material/refresh:")
     if result is None:
         st.info(f"No sweep for {dataset.name} yet: compute it with the button above (it trains "
-                f"{3 * len(sizes)} small models, a few minutes).")
+                f"{3 * len(sizes)} small models: several minutes on a CPU).")
         return
     st.plotly_chart(sweep_figure(result), key="lessons_sweep_chart")
     budget = ", ".join(f"{METHOD_LABELS[k]} {v['epochs']} epochs" for k, v in result.budget.items()

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from aelab.latent import reconstruct
-from aelab.lessons_capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, OVERCOMPLETE, copy_scores, digit_area,
+from aelab.lessons_capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, COPY_TRAIN, OVERCOMPLETE, copy_scores, digit_area,
                                     load_copy_models, noise_images, train_copy_models)
 from ui.lessons_view import data_key, may_have_shipped, stored, task_button
 from ui.widgets import show_grid
@@ -17,7 +17,8 @@ INTRO = (f"An **under-complete** code (fewer numbers than pixels) forces an auto
          "then it has learned nothing about digits: it reproduces pure noise it never saw. A **denoising** AE "
          "(trained to restore digits with half their pixels dropped) or a **contractive** AE (penalised for "
          "how much its code moves when the input moves) of the very same size cannot get away with copying.")
-FORMULA = r"\hat x = W^\top (W x + b) + c, \qquad \text{contractive: } \lambda \left\lVert \tfrac{\partial z}{\partial x} \right\rVert_F^2 = \lambda \lVert W \rVert_F^2"
+FORMULA = (r"\hat x = W^\top (W x + b) + c, \qquad \text{contractive: } "
+           r"\lambda \left\lVert \tfrac{\partial z}{\partial x} \right\rVert_F^2 = \lambda \lVert W \rVert_F^2")
 
 
 @st.cache_resource(show_spinner="Loading the demo models...")
@@ -42,7 +43,8 @@ def render(dataset) -> None:
     if models is None and may_have_shipped(dataset):
         models, origin = shipped(dataset.name, dataset.image_size), "built by `python -m aelab build-lessons`"
     task_button("copy", f"{'Retrain' if models else 'Train'} the four demo models on {dataset.name}",
-                "under/over-complete demo", result_key, compute, help="About half a minute.")
+                "under/over-complete demo", result_key, compute,
+                help=f"Four models, {COPY_TRAIN['epochs']} epochs each: a minute or two on a CPU.")
     if models is None:
         st.info(f"No demo models for {dataset.name} yet: train them with the button above.")
         return

@@ -1,4 +1,5 @@
-"""Lessons, section "First-layer weights": each first-layer unit's weights drawn as an image, two models side by side."""
+"""Lessons, section "First-layer weights": each first-layer unit's weights drawn as an image, two models side by
+side."""
 from __future__ import annotations
 
 import streamlit as st
