@@ -64,8 +64,14 @@ class TrainingOutcome:
 
 
 def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) -> np.ndarray:
-    z = encode_dataset(model, request.latent_x)
-    coords = z.numpy() if z.shape[1] == 2 else project_2d(z, "pca").coords
+    """(N, 2): the codes themselves for a 2-D latent space, else their PCA plane, turned to match previous."""
+    z = encode_dataset(model, request.latent_x).numpy().astype(np.float32)
+    if z.shape[1] == 2:
+        coords = z
+    elif z.shape[0] >= 2:
+        coords = project_2d(z, "pca").coords
+    else:  # PCA needs two points; a one-image test split (a tiny upload) just shows its first two code units
+        coords = np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - z.shape[1]))))
     return coords if previous is None else align_to(previous, coords).astype(np.float32)
 
 

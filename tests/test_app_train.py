@@ -195,3 +195,19 @@ def test_a_reloaded_tab_reattaches_to_its_job_from_the_url():
     assert reloaded.session_state["train_job"] == job_id
     reloaded = rerun_until(reloaded, lambda a: "saved in your library as **reattached**" in texts(a), timeout=90)
     assert model_picker(reloaded).value == "library/reattached"
+
+
+def test_a_tiny_upload_can_be_trained_on():
+    """Six 8x8 images (five for training): the form adapts its limits and a small model trains on them."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, x=(np.random.default_rng(0).random((6, 8, 8)) * 255).astype(np.uint8))
+    at = run_app("pages/train.py")
+    at.sidebar.file_uploader[0].set_value(("six.npz", buffer.getvalue(), "application/octet-stream")).run()
+    assert not at.exception and at.number_input(key="knob_n_train").value == 5
+    start_training(at, name="tiny-upload", n_train=5, epochs=2, hidden="8", latent_dim=3)
+    at = rerun_until(at, lambda a: "saved in your library as **tiny-upload**" in texts(a), timeout=90)
+    assert model_picker(at).value == "library/tiny-upload"

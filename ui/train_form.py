@@ -21,6 +21,7 @@ from aelab.variants import VARIANTS, Variant, make_configs
 
 LATENT_SAMPLE = 600  # test images whose codes are drawn each epoch: enough for clusters, cheap to project
 PREVIEW_IMAGES = 8  # test images whose reconstructions are shown getting sharper
+MIN_TRAIN = 10  # the smallest training subset offered (an upload may hold fewer images: then all of them)
 MAX_VALIDATION = 2000  # validation loss each epoch on at most this many test images (full MNIST has 10,000)
 
 
@@ -39,41 +40,37 @@ class Knob:
     help: str
     applies: Callable[[Variant], bool]
     draw: Callable[..., Any]  # st.number_input / st.selectbox / st.text_input (called with label, key, help)
-    options: dict[str, Any]
-
-
-def _number(**kw) -> dict[str, Any]:
-    return kw
+    options: dict[str, Any]  # the widget's own arguments: bounds and step, or the options of a selectbox
 
 
 KNOBS = [
     Knob("latent_dim", "model", "Latent size",
          "How many numbers each image is squeezed into: fewer keep only the main variations; 2 shows the latent "
          "space itself, with no projection. For k-means: the number of clusters.",
-         lambda v: True, st.number_input, _number(min_value=1, max_value=4096, step=1)),
+         lambda v: True, st.number_input, dict(min_value=1, max_value=4096, step=1)),
     Knob("hidden", "model", "Hidden sizes",
          "Layer widths between image and code (MLP), or channels per stride-2 layer (conv), comma-separated; more "
          "or wider layers let the encoder bend the latent space into more complex shapes.",
          lambda v: v.model.arch in ("mlp", "conv"), st.text_input, {}),
     Knob("temperature", "model", "Temperature",
          "How soft the cluster assignment is: higher spreads each image's code over several clusters.",
-         lambda v: v.model.arch == "soft_kmeans", st.number_input, _number(min_value=0.01, max_value=1000.0)),
+         lambda v: v.model.arch == "soft_kmeans", st.number_input, dict(min_value=0.01, max_value=1000.0)),
     Knob("epochs", "train", "Epochs",
          "Passes over the training images: more lets the classes separate further in the latent space (and can "
-         "overfit a small subset).", _trained, st.number_input, _number(min_value=1, max_value=10_000, step=1)),
+         "overfit a small subset).", _trained, st.number_input, dict(min_value=1, max_value=10_000, step=1)),
     Knob("batch_size", "train", "Batch size",
          "Images per gradient step: smaller batches take more, noisier steps per epoch.",
-         _trained, st.number_input, _number(min_value=1, max_value=65_536, step=16)),
+         _trained, st.number_input, dict(min_value=1, max_value=65_536, step=16)),
     Knob("lr", "train", "Learning rate",
          "Adam's step size: too high and the loss jumps or becomes NaN, too low and the codes barely move.",
-         _trained, st.number_input, _number(min_value=1e-6, max_value=10.0, step=1e-4, format="%.5f")),
+         _trained, st.number_input, dict(min_value=1e-6, max_value=10.0, step=1e-4, format="%.5f")),
     Knob("recon_loss", "train", "Reconstruction loss",
          "bce treats pixels as probabilities of ink (sharper digits); mse is squared error, what PCA minimises "
          "(blurrier).", _trained, st.selectbox, {"options": RECON_LOSSES}),
     Knob("beta", "train", "beta (KL weight)",
          "How hard codes are pulled towards a standard normal: higher gives a smoother, more overlapping latent "
          "space that random samples decode well from, and blurrier reconstructions.",
-         lambda v: v.is_variational, st.number_input, _number(min_value=0.0, max_value=10_000.0, step=0.5)),
+         lambda v: v.is_variational, st.number_input, dict(min_value=0.0, max_value=10_000.0, step=0.5)),
     Knob("noise", "train", "Input noise",
          "Corrupt the input while the target stays clean (denoising): the code must ignore the noise, so "
          "corrupted and clean versions of an image land on the same point.", _trained, st.selectbox,
@@ -81,18 +78,18 @@ KNOBS = [
           "on_change": lambda: _noise_changed()}),
     Knob("noise_level", "train", "Noise level",
          "How hard the noise hits (its meaning depends on the noise type, see the label).",
-         _trained, st.number_input, _number(min_value=0.0)),
+         _trained, st.number_input, dict(min_value=0.0)),
     Knob("sparsity_weight", "train", "L1 weight (sparsity)",
          "Penalty on the code's absolute values: most code units become 0 for each image, so each unit tends to "
          "stand for one feature.", _trained, st.number_input,
-         _number(min_value=0.0, max_value=10_000.0, step=0.01, format="%.4f")),
+         dict(min_value=0.0, max_value=10_000.0, step=0.01, format="%.4f")),
     Knob("contractive_weight", "train", "Contractive weight",
          "Penalty on how much the code moves when the input moves slightly: flattens the latent space around "
          "each training image (slow: one extra backward pass per latent unit).", _trained, st.number_input,
-         _number(min_value=0.0, max_value=10_000.0, step=0.01, format="%.4f")),
+         dict(min_value=0.0, max_value=10_000.0, step=0.01, format="%.4f")),
     Knob("seed", "train", "Seed",
          "Starting weights and batch order: the same seed and settings give the same model.",
-         lambda v: True, st.number_input, _number(min_value=0, max_value=2**31 - 1, step=1)),
+         lambda v: True, st.number_input, dict(min_value=0, max_value=2**31 - 1, step=1)),
 ]
 KNOB_BY_FIELD = {k.field: k for k in KNOBS}
 ROWS = [("latent_dim", "hidden", "temperature", "seed"), ("epochs", "batch_size", "lr", "recon_loss"),
@@ -158,7 +155,8 @@ def _reset_if_needed(variant: str, dataset: Dataset) -> None:
     if state.get("_knobs_for") != marker:
         state.update(_defaults(variant, dataset.image_size, len(dataset.x_train)))
         state["_knobs_for"] = marker
-    state["knob_n_train"] = min(int(state.get("knob_n_train", len(dataset.x_train))), len(dataset.x_train))
+    n = len(dataset.x_train)
+    state["knob_n_train"] = max(min(int(state.get("knob_n_train", n)), n), min(MIN_TRAIN, n))
 
 
 def draw_variant_picker() -> Variant:
@@ -188,7 +186,8 @@ def draw_knobs(variant: Variant, dataset: Dataset) -> None:
                               **knob.options)
     st.markdown("**Data and name**")
     left, right = st.columns(2)
-    left.number_input("Training images", min_value=10, max_value=len(dataset.x_train), step=100,
+    left.number_input("Training images", min_value=min(MIN_TRAIN, len(dataset.x_train)),
+                      max_value=len(dataset.x_train), step=100,
                       key="knob_n_train", persist_state="session",
                       help=f"Use the first N of the {len(dataset.x_train):,} training images: a few hundred train "
                            "in seconds (for a class), all of them give a better latent space.")
