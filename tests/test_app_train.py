@@ -211,3 +211,22 @@ def test_a_tiny_upload_can_be_trained_on():
     start_training(at, name="tiny-upload", n_train=5, epochs=2, hidden="8", latent_dim=3)
     at = rerun_until(at, lambda a: "saved in your library as **tiny-upload**" in texts(a), timeout=90)
     assert model_picker(at).value == "library/tiny-upload"
+
+
+def test_a_training_that_fails_shows_why_and_the_page_keeps_working():
+    from aelab.errors import TrainingError
+
+    def diverges(ctx):
+        ctx.report(progress=None, history=[])
+        raise TrainingError("The loss became nan at epoch 1, step 3: try a 10x smaller learning rate.")
+
+    at = run_app("pages/train.py")
+    job_id = job_manager().submit(at.session_state["session_id"], "doomed (ae)", diverges)
+    job_manager().wait(job_id, timeout=10)
+    at.session_state["train_job"] = job_id
+    at.run()
+    assert not at.exception
+    assert "Training doomed (ae) stopped: The loss became nan" in " ".join(e.value for e in at.error)
+    assert any("stopped with an error" in t.value for t in at.toast)
+    assert model_picker(at).value == "pretrained/ae"  # nothing was selected
+    start_training(at, name="after-failure", epochs=1)  # and a new training can start
