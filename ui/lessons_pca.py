@@ -22,9 +22,21 @@ INTRO = ("A **linear autoencoder** (one matrix each way, squared error) is PCA i
          "zero means the same subspace.")
 
 
-@st.cache_resource(show_spinner="Fitting PCA...", max_entries=16)
-def cached_pca(dataset_key: str, latent_dim: int, _x_train: torch.Tensor) -> lessons.PCA:
+@st.cache_resource(show_spinner="Fitting PCA...", max_entries=8)
+def _full_pca(dataset_key: str, latent_dim: int, _x_train: torch.Tensor) -> lessons.PCA:
     return lessons.fit_pca(_x_train, latent_dim)
+
+
+def cached_pca(dataset, latent_dim: int, largest: int) -> lessons.PCA:
+    """PCA with latent_dim components: the shipped pca model when it fits (no SVD on the first visit), else one fit
+    with the largest size offered, truncated (the top components do not depend on how many are kept)."""
+    try:
+        record = load_model_key("pretrained/pca")
+        if record.dataset == dataset.name and record.model_config.latent_dim == latent_dim:
+            return record.model
+    except (AelabError, KeyError):
+        pass
+    return lessons.truncate_pca(_full_pca(data_key(dataset), largest, dataset.x_train), latent_dim)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -63,7 +75,7 @@ def render(dataset) -> None:
         return
     d = st.select_slider("Code size d", sizes, value=16 if 16 in sizes else sizes[-1], key="lessons_pca_d")
     key = data_key(dataset)
-    pca = cached_pca(key, d, dataset.x_train)
+    pca = cached_pca(dataset, d, sizes[-1])
     n = len(dataset.x_train)
     epochs = int(st.number_input("Epochs", 1, 2000, lessons.epochs_for_steps(lessons.LINEAR_AE_STEPS, n, 128),
                                  key="lessons_pca_epochs", help="Defaults to about 1,300 steps of 128 images."))
