@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from data_fixtures import LocalMirror, closed_port_url, files_under, register_test_source, write_synthetic_source
+from tests.data_fixtures import LocalMirror, closed_port_url, files_under, register_test_source, write_synthetic_source
 
 from aelab import cli
 from aelab.download import REMOTE_SOURCES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from data_fixtures import (
+from tests.data_fixtures import (
     LocalMirror,
     closed_port_url,
     files_under,
