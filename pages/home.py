@@ -1,15 +1,13 @@
 """Home: what each page teaches, each with a small live picture from the current data and model."""
 import streamlit as st
-import torch
 
-from aelab.latent import reconstruct
 from ui.anomaly_view import draw_home_card as draw_anomaly_card
+from ui.generate_card import draw_home_card as draw_generate_card
 from ui.latent_view import draw_home_card as draw_latent_card
 from ui.lessons_view import draw_home_card as draw_lessons_card
 from ui.restore_view import draw_home_card as draw_restore_card
 from ui.train_view import draw_home_card as draw_train_card
 from ui.state import current_dataset, current_model
-from ui.widgets import show_grid
 
 st.title("What do autoencoders learn?")
 st.markdown(
@@ -19,23 +17,11 @@ st.markdown(
 
 dataset = current_dataset()
 record = current_model()
-sample = dataset.x_test[:8]
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def reconstructions(model_key: str, dataset_name: str) -> torch.Tensor:
-    return reconstruct(current_model().model, current_dataset().x_test[:8])
 
 
 st.caption(f"Dataset **{dataset.name}**: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test "
            f"images of {dataset.image_size[0]}x{dataset.image_size[1]} pixels. Model: "
            f"**{record.name if record else 'none yet'}**.")
-
-
-
-def draw_reconstructions() -> None:
-    show_grid(torch.cat([sample, reconstructions(st.session_state.get("model_key"), dataset.name)]), ncol=8,
-              scale=2, caption="test digits (top) and their reconstructions")
 
 
 # (page, title, what it teaches, a function drawing its small picture; pictures need a model)
@@ -45,6 +31,8 @@ CARDS = [
      "reconstructions sharpen and the classes sort themselves into clusters in the latent space.", draw_train_card),
     ("pages/latent.py", "Latent space", "Every test image as a point placed by its code (PCA, UMAP or two raw "
      "dimensions): click or lasso points to see them, draw your own digit and see where it lands.", draw_latent_card),
+    ("pages/generate.py", "Generate", "Decode random codes: a VAE's prior samples look like digits, a plain "
+     "autoencoder's mostly do not. Why a VAE and not a plain AE, with a seed to show it twice.", draw_generate_card),
     ("pages/restore.py", "Denoise and inpaint",
      "Damage digits with noise, holes or a box and compare how autoencoders and classic methods (OpenCV "
      "inpainting, median, non-local means) restore them, scored by PSNR and SSIM.", draw_restore_card),

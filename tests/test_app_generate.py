@@ -1,0 +1,53 @@
+"""AppTest of the Generate page: three grids, resample, the same seed gives the same grids, refusals."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.apptest_helpers import run_app, texts
+
+
+@pytest.fixture(autouse=True)
+def private_library(tmp_path, monkeypatch):
+    monkeypatch.setenv("AELAB_HOME", str(tmp_path / "library"))
+
+
+def _pictures(at):
+    return [np.array(p) for p in at.session_state["generate_pictures"]]
+
+
+def test_three_grids_with_their_notes_and_resample_changes_them():
+    at = run_app("pages/generate.py")
+    first = _pictures(at)
+    assert len(first) == 3 and first[0].shape == first[1].shape
+    page = texts(at)
+    assert "codes from the prior" in page and "fitted to its codes" in page and "Why N(0, I) fails" in page
+    at.button(key="generate_resample").click().run()
+    assert not at.exception and at.session_state["generate_seed"] == 1
+    second = _pictures(at)
+    assert all(not np.array_equal(a, b) for a, b in zip(first, second))
+    at.number_input(key="generate_seed").set_value(0).run()
+    assert all(np.array_equal(a, b) for a, b in zip(first, _pictures(at)))
+
+
+def test_grid_side_and_temperature_change_the_grids():
+    at = run_app("pages/generate.py")
+    small = _pictures(at)[0]
+    at.slider(key="generate_side").set_value(4).run()
+    assert _pictures(at)[0].shape[0] < small.shape[0]
+    before = _pictures(at)[0]
+    at.slider(key="generate_temperature").set_value(0.3).run()
+    assert not np.array_equal(before, _pictures(at)[0]) and not at.exception
+
+
+def test_choosing_the_two_latent_models():
+    at = run_app("pages/generate.py")
+    at.selectbox(key="generate_vae").set_value("pretrained/vae-2d").run()
+    at.selectbox(key="generate_ae").set_value("pretrained/ae-2d").run()
+    assert not at.exception and "N(0, I) have norm about 1.4" in texts(at)
+
+
+def test_without_a_vae_for_the_image_size_the_page_says_what_to_train():
+    at = run_app(dataset="digits")
+    at.switch_page("pages/generate.py").run()
+    assert not at.exception and "needs a VAE and a plain autoencoder for 8x8 images" in texts(at)

@@ -1,0 +1,25 @@
+"""The Generate page's home card: a few samples from the current VAE's prior (or the pretrained vae)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from aelab.generation import vae_prior_samples
+from ui.state import current_dataset, load_model_key, model_choices
+from ui.widgets import show_grid
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _samples(model_key: str, _model):
+    return vae_prior_samples(_model, 8, 1.0, seed=0).images
+
+
+def draw_home_card() -> None:
+    keys = list(model_choices(current_dataset().image_size).values())
+    current = st.session_state.get("model_key")
+    records = {key: load_model_key(key) for key in keys}
+    vaes = [k for k, r in records.items() if r.model_config.variational and not k.startswith("session/")]
+    if not vaes:
+        st.caption("(needs a VAE for these images)")
+        return
+    key = current if current in vaes else ("pretrained/vae" if "pretrained/vae" in vaes else vaes[0])
+    show_grid(_samples(key, records[key].model), ncol=8, scale=2, caption=f"random codes decoded by {key}")
