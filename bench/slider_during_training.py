@@ -3,11 +3,14 @@ Traverse page, in Chromium, with the server idle and while a training job runs (
 second browser session that keeps watching it, as a student would).
 
 Usage: .venv/bin/python bench/slider_during_training.py [--presses 40] [--threads 1,2] [--trainings 1]
+       [--no-watch] [--post-script-gc]        (AELAB_JOB_NICENESS=0 in the environment: trainings at normal priority)
 
 For each torch thread count (AELAB_TORCH_THREADS, read by ui/state.py at import) it starts its own Streamlit server
 and measures: idle, during training, idle again (the two idle rounds together are the baseline, which evens out
 drift on a shared machine). Latency is measured inside the page: from the keydown event to the first animation
-frame on which the new image has loaded. Prints median, p95 and the ratio training / idle (goal: <= 1.5).
+frame on which the new image has loaded. Prints median, p95 and the ratio training / idle (goal: <= 1.5), and how
+fast the training went meanwhile (a thread setting that keeps sliders fast by starving the training is no win).
+Everything (server, the measuring browser, the trainer's browser) shares this machine's cores.
 """
 from __future__ import annotations
 
