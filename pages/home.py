@@ -3,6 +3,7 @@ import streamlit as st
 
 from ui.anomaly_view import draw_home_card as draw_anomaly_card
 from ui.generate_card import draw_home_card as draw_generate_card
+from ui.interpolate_card import draw_home_card as draw_interpolate_card
 from ui.latent_view import draw_home_card as draw_latent_card
 from ui.lessons_view import draw_home_card as draw_lessons_card
 from ui.restore_view import draw_home_card as draw_restore_card
@@ -31,6 +32,10 @@ CARDS = [
      "reconstructions sharpen and the classes sort themselves into clusters in the latent space.", draw_train_card),
     ("pages/latent.py", "Latent space", "Every test image as a point placed by its code (PCA, UMAP or two raw "
      "dimensions): click or lasso points to see them, draw your own digit and see where it lands.", draw_latent_card),
+    ("pages/interpolate.py", "Interpolate", "Pixel space blends, latent space morphs: walk "
+     "between two digits' codes and one turns into the other, while a pixel blend is two ghosts off the data "
+     "manifold.",
+     draw_interpolate_card),
     ("pages/generate.py", "Generate", "Decode random codes: a VAE's prior samples look like digits, a plain "
      "autoencoder's mostly do not. Why a VAE and not a plain AE, with a seed to show it twice.", draw_generate_card),
     ("pages/restore.py", "Denoise and inpaint",

@@ -115,3 +115,10 @@ def test_latent_page_selection_fills_a_and_b():
     assert "from test #5" in texts(at) and "test #9" in texts(at)
     at.button(key="interpolate_use_selection_3").click().run()
     assert "test #12" in texts(at)
+
+
+def test_home_card_links_the_page_and_draws_its_picture():
+    at = run_app(None, model_key="pretrained/ae")
+    assert not at.exception
+    assert any("Interpolate" in str(getattr(link, "proto", "")) for link in at.get("page_link"))
+    assert "pixel blend (top) vs. decoded latent path (bottom)" in "".join(str(image.proto) for image in at.get("image"))

@@ -165,3 +165,4 @@ def rows_section(record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: t
                            key="interpolate_png", icon=":material/download:")
         st.download_button("Download the animation (GIF)", gif, f"{stem}.gif", "image/gif", key="interpolate_gif",
                            icon=":material/download:")
+
