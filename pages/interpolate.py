@@ -2,7 +2,7 @@
 import streamlit as st
 import torch
 
-from ui.interpolate_view import rows_section, triangle_images, triangle_picture
+from ui.interpolate_view import first_index_with_new_label, rows_section, triangle_images, triangle_picture
 from ui.pickers import pick_image, selection_button
 from ui.state import current_dataset, require_model
 from ui.widgets import show_grid
@@ -34,7 +34,8 @@ st.markdown("Add a third image C: each image in the triangle is decoded from w_A
             "(weights >= 0 summing to 1), A at the top, B bottom left, C bottom right.")
 pick_c, triangle_col = st.columns([2, 3], gap="large")
 with pick_c:
-    picked_c = pick_image("interpolate_c", dataset, "Image C", default_index=2, allow_drawing=False)
+    default_c = first_index_with_new_label(dataset.y_test, [0, 1])
+    picked_c = pick_image("interpolate_c", dataset, "Image C", default_index=default_c, allow_drawing=False)
     side = st.slider("Images per side", 3, 9, 6, key="interpolate_triangle_steps")
     selection_button(["interpolate_a", "interpolate_b", "interpolate_c"], dataset.y_test,
                      "interpolate_use_selection_3")

@@ -3,6 +3,7 @@ triangle, and the Latent Space page's selection as the two images."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import torch
@@ -99,6 +100,8 @@ def test_plain_ae_has_no_slerp_row_and_pixel_blends_leave_the_manifold():
 def test_triangle_size_follows_its_slider():
     at = run_app(PAGE, model_key="pretrained/vae-2d")
     assert "21 decoded mixtures" in texts(at)
+    corners = next(c.value for c in at.caption if c.value.startswith("A, B, C:"))
+    assert len(set(re.findall(r"\((\w+)\)", corners))) == 3  # by default C is a third digit, not A's or B's again
     at.slider(key="interpolate_triangle_steps").set_value(4).run()
     assert not at.exception and "10 decoded mixtures" in texts(at)
 
