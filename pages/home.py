@@ -8,6 +8,7 @@ from ui.latent_view import draw_home_card as draw_latent_card
 from ui.lessons_view import draw_home_card as draw_lessons_card
 from ui.restore_view import draw_home_card as draw_restore_card
 from ui.train_view import draw_home_card as draw_train_card
+from ui.traverse_card import draw_home_card as draw_traverse_card
 from ui.state import current_dataset, current_model
 
 st.title("What do autoencoders learn?")
@@ -32,6 +33,9 @@ CARDS = [
      "reconstructions sharpen and the classes sort themselves into clusters in the latent space.", draw_train_card),
     ("pages/latent.py", "Latent space", "Every test image as a point placed by its code (PCA, UMAP or two raw "
      "dimensions): click or lasso points to see them, draw your own digit and see where it lands.", draw_latent_card),
+    ("pages/traverse.py", "Traverse", "Change one number of a digit's code, keep the others, and see what it "
+     "controls (slant, width, which digit): one slider per dimension, a traversal grid and an animated sweep.",
+     draw_traverse_card),
     ("pages/interpolate.py", "Interpolate", "Pixel space blends, latent space morphs: walk "
      "between two digits' codes and one turns into the other, while a pixel blend is two ghosts off the data "
      "manifold.",
