@@ -59,7 +59,7 @@ n_rows = rows_col.slider("Rows (top dimensions)", 1, len(order), min(8, len(orde
 steps = steps_col.slider("Columns", 3, 15, 9, step=2, key="traverse_grid_steps")
 sweep_dim = dim_col.selectbox("Dimension for the GIF", order, key="traverse_gif_dim", format_func=lambda d: f"z{d}")
 picture, _ = grid_picture(model, z0, order[:n_rows], torch.tensor(lows), torch.tensor(highs), steps)
-st.image(picture, width="content",
+st.image(picture, width="content", output_format="PNG",
          caption=f"Rows, top to bottom: {', '.join(f'z{d}' for d in order[:n_rows])}. Each row sweeps one dimension "
                  "from its low to its high value; the framed centre column is the original code.")
 frames = sweep_frames(model, z0, sweep_dim, lows[sweep_dim], highs[sweep_dim], 17)

@@ -72,7 +72,7 @@ def slider_panel(model, z0: torch.Tensor, order: list[int], scores: torch.Tensor
     with image_col:
         z = torch.tensor(code, dtype=torch.float32)
         picture = enlarge(to_uint8(decode(model, z.unsqueeze(0))[0, 0]), IMAGE_SCALE)
-        st.image(picture, caption="decoded from the sliders' code", width="content")
+        st.image(picture, caption="decoded from the sliders' code", width="content", output_format="PNG")
         moved = [d for d in order if abs(code[d] - float(z0[d])) > 1e-6]
         st.caption(f"distance from the start ||z - z0|| = {float((z - z0).norm()):.2f}; "
                    + (f"moved: {', '.join(f'z{d}' for d in moved[:6])}{'...' if len(moved) > 6 else ''}"
