@@ -5,6 +5,11 @@ import time
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
+import io
+
+import pytest
+from PIL import Image
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,3 +58,24 @@ def texts(at: AppTest) -> str:
     for kind in ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
+
+
+@pytest.fixture
+def media(monkeypatch) -> dict[str, bytes]:
+    """Every file the app hands to the media store (images, downloads), by file id: the bytes a user would get."""
+    stored: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        stored[file_id] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return stored
+
+
+def download(at, key: str, media: dict[str, bytes]) -> Image.Image:
+    button = at.download_button(key=key)
+    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
+    return Image.open(io.BytesIO(media[file_id]))

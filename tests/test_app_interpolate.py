@@ -9,13 +9,12 @@ import pytest
 import torch
 from PIL import Image
 from streamlit.elements.plotly_chart import PlotlySelectionState
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.typing import PlotlyState
 
 from aelab.data import load_dataset
 from aelab.latent import decode, encode_dataset, reconstruction_errors
 from aelab.store import load_model
-from tests.apptest_helpers import REPO, run_app, texts
+from tests.apptest_helpers import REPO, download, media, run_app, texts  # noqa: F401 (media is a fixture)
 
 PAGE = "pages/interpolate.py"
 
@@ -23,27 +22,6 @@ PAGE = "pages/interpolate.py"
 @pytest.fixture(autouse=True)
 def private_home(monkeypatch, tmp_path):
     monkeypatch.setenv("AELAB_HOME", str(tmp_path))
-
-
-@pytest.fixture
-def media(monkeypatch) -> dict[str, bytes]:
-    """Every file the app hands to the media store (images, downloads), by file id: the bytes a user would get."""
-    stored: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self, path_or_data, mimetype, kind, filename=None):
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        stored[file_id] = path_or_data
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return stored
-
-
-def download(at, key: str, media: dict[str, bytes]) -> Image.Image:
-    button = at.download_button(key=key)
-    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
-    return Image.open(io.BytesIO(media[file_id]))
 
 
 def test_vae_rows_end_on_a_and_b_slerp_keeps_norms_and_gif_has_n_frames(media):

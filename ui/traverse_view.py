@@ -69,7 +69,7 @@ def slider_panel(model, z0: torch.Tensor, order: list[int], scores: torch.Tensor
             code[dim] = columns[rank % 2].slider(
                 f"z{dim}  ({score_name} {float(scores[dim]):.2f})", min_value=lows[dim], max_value=highs[dim],
                 step=step, format="%.2f", key=key)
-    with image_col:
+    with image_col, st.container(key="traverse_decoded"):  # the key names it for browser tests
         z = torch.tensor(code, dtype=torch.float32)
         picture = enlarge(to_uint8(decode(model, z.unsqueeze(0))[0, 0]), IMAGE_SCALE)
         st.image(picture, caption="decoded from the sliders' code", width="content", output_format="PNG")

@@ -1,0 +1,63 @@
+"""Traverse in Chromium: a slider moved with the keyboard re-decodes the image (its src changes) and Reset brings
+the first image back; a digit drawn on the canvas becomes the starting image."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import open_page, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+DECODED = ".st-key-traverse_decoded"
+
+
+def _decoded_src(page) -> str:
+    return page.locator(f"{DECODED} img").first.get_attribute("src")
+
+
+def _wait_src_change(page, before: str) -> str:
+    page.wait_for_function("([selector, before]) => { const img = document.querySelector(selector + ' img');"
+                           " return img && img.getAttribute('src') !== before && img.complete; }",
+                           arg=[DECODED, before], timeout=30_000)
+    return _decoded_src(page)
+
+
+def test_arrow_keys_on_a_slider_change_the_image_and_reset_restores_it(page, app_server):
+    open_page(page, app_server, "traverse", "model=pretrained%2Fvae")
+    page.locator(DECODED).get_by_text("no slider moved yet").wait_for()
+    first = _decoded_src(page)
+
+    # the first slider is the most used dimension (highest KL): z8 for the shipped VAE
+    thumb = page.get_by_test_id("stSlider").first.get_by_role("slider")
+    label = page.get_by_test_id("stSlider").first.get_by_test_id("stWidgetLabel").inner_text()
+    dim = label.split()[0]
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowRight")
+    moved = _wait_src_change(page, first)
+    page.locator(DECODED).get_by_text(f"moved: {dim}").wait_for()
+    wait_idle(page)
+
+    page.locator(DECODED).get_by_role("button", name="Reset").click()
+    page.locator(DECODED).get_by_text("no slider moved yet").wait_for()
+    assert _wait_src_change(page, moved) == first  # the same picture: the media URL is a hash of the content
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_drawn_digit_becomes_the_start(page, app_server):
+    open_page(page, app_server, "traverse", "model=pretrained%2Fae")
+    page.get_by_text("Draw it").click()
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for(timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x0, y0, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x0 + 0.5 * w, y0 + 0.15 * h)  # a 1: one vertical stroke
+    page.mouse.down()
+    for k in range(1, 15):
+        page.mouse.move(x0 + 0.5 * w, y0 + (0.15 + 0.05 * k) * h)
+    page.mouse.up()
+    page.get_by_text("your drawing and its reconstruction").wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.locator(DECODED).get_by_text("no slider moved yet").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
