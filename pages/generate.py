@@ -27,8 +27,13 @@ if not vae_keys or not ae_keys:
 
 
 def default(keys: list[str], preferred: str) -> int:
+    """The sidebar's model if it is of this kind; else one with the sidebar model's latent size (pretrained first),
+    so vae-2d is compared with ae-2d; else preferred."""
     current = st.session_state.get("model_key")
-    for wanted in (current, preferred):
+    dim = records[current].model_config.latent_dim if current in records else None
+    same_size = sorted((k for k in keys if records[k].model_config.latent_dim == dim),
+                       key=lambda k: (k != preferred, not k.startswith("pretrained/"), k))
+    for wanted in [current, *same_size, preferred]:
         if wanted in keys:
             return keys.index(wanted)
     return 0

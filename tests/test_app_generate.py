@@ -51,3 +51,11 @@ def test_without_a_vae_for_the_image_size_the_page_says_what_to_train():
     at = run_app(dataset="digits")
     at.switch_page("pages/generate.py").run()
     assert not at.exception and "needs a VAE and a plain autoencoder for 8x8 images" in texts(at)
+
+
+@pytest.mark.parametrize("current, vae, ae", [("pretrained/vae-2d", "pretrained/vae-2d", "pretrained/ae-2d"),
+                                              ("pretrained/ae-2d", "pretrained/vae-2d", "pretrained/ae-2d"),
+                                              ("pretrained/conv_ae", "pretrained/vae", "pretrained/conv_ae")])
+def test_the_comparison_model_defaults_to_the_sidebar_models_latent_size(current, vae, ae):
+    at = run_app("pages/generate.py", model_key=current)
+    assert (at.selectbox(key="generate_vae").value, at.selectbox(key="generate_ae").value) == (vae, ae)
