@@ -156,6 +156,26 @@ class JobManager:
                     job.status, job.finished = CANCELLED, time.time()
         return True
 
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        """Cancel every job (queued ones never start) and wait up to timeout seconds for the running ones to stop
+        at their next safe point; True if none is left running. For the end of the process: a thread still inside
+        torch when the interpreter exits aborts it ("terminate called without an active exception")."""
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancel_event.set()
+            queued = [self._jobs[job_id] for job_id in self._queue]
+            self._queue.clear()
+        for job in queued:
+            with job.lock:
+                job.status, job.finished = CANCELLED, time.time()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self._lock:
+                if self._running == 0:
+                    return True
+            time.sleep(0.02)
+        return False
+
     def wait(self, job_id: str, timeout: float = 60.0) -> str:
         """Block until the job finishes (for the CLI and tests); returns its status."""
         deadline = time.time() + timeout

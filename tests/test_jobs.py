@@ -284,3 +284,13 @@ def test_jobs_can_run_at_a_lower_priority_than_the_server():
     manager.wait(job, timeout=10)
     assert manager.snapshot(job, "alice").result == min(19, before + 5)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller's thread is unchanged
+
+
+def test_shutdown_cancels_running_and_queued_jobs_and_waits_for_them():
+    manager = JobManager(max_running=1)
+    running, queued = Gate(), Gate()
+    first, second = manager.submit("alice", "a", running), manager.submit("bob", "b", queued)
+    _wait_for(running.started.is_set)
+    assert manager.shutdown(timeout=10)
+    assert status(manager, first) == CANCELLED and status(manager, second, "bob") == CANCELLED
+    assert not queued.started.is_set()

@@ -6,6 +6,7 @@ A session's own uploads and unsaved models live in st.session_state, invisible t
 """
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from pathlib import Path
@@ -54,7 +55,9 @@ def job_manager() -> JobManager:
     """One per server process, so jobs survive reruns, page switches and reloads."""
     max_running = int(os.environ.get("AELAB_MAX_JOBS", "0")) or os.cpu_count() or 1
     # Trainings run at a lower priority than the threads that answer users (AELAB_JOB_NICENESS, default 10).
-    return JobManager(max_running=max_running, niceness=int(os.environ.get("AELAB_JOB_NICENESS", "10")))
+    manager = JobManager(max_running=max_running, niceness=int(os.environ.get("AELAB_JOB_NICENESS", "10")))
+    atexit.register(manager.shutdown, 5.0)  # stop trainings cleanly when the server (or a test process) exits
+    return manager
 
 
 @st.cache_resource(show_spinner="Loading dataset...")
