@@ -20,7 +20,7 @@ with pick_a:
     picked_a = pick_image("interpolate_a", dataset, "Image A", default_index=0, allow_drawing=False)
 with pick_b:
     picked_b = pick_image("interpolate_b", dataset, "Image B", default_index=1, allow_drawing=False)
-selection_button(["interpolate_a", "interpolate_b"], dataset.y_test, "interpolate_use_selection")
+selection_button(["interpolate_a", "interpolate_b"], dataset.y_test, "interpolate_use_selection", dataset.name)
 if picked_a is None or picked_b is None:
     st.stop()
 if picked_a.signature == picked_b.signature:
@@ -38,7 +38,7 @@ with pick_c:
     picked_c = pick_image("interpolate_c", dataset, "Image C", default_index=default_c, allow_drawing=False)
     side = st.slider("Images per side", 3, 9, 6, key="interpolate_triangle_steps")
     selection_button(["interpolate_a", "interpolate_b", "interpolate_c"], dataset.y_test,
-                     "interpolate_use_selection_3")
+                     "interpolate_use_selection_3", dataset.name)
 if picked_c is not None:
     corners = torch.cat([picked_a.x, picked_b.x, picked_c.x])
     with triangle_col:

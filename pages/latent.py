@@ -71,6 +71,8 @@ with left:
     st.download_button("Download coordinates (CSV)", csv, file_name=f"latent_{record.name}_{method}.csv",
                        mime="text/csv", key="download_csv", help="index, label, map x/y and the full code")
     chosen, plane_click = selection_from(event, figure.grid_curve)
+    # Traverse and Interpolate start from this selection; the chart's own state is dropped once the user leaves.
+    st.session_state["latent_selection"] = {"dataset": dataset.name, "indices": [int(i) for i in chosen if i < n]}
     with st.container():
         if chosen:
             show_selection([i for i in chosen if i < n], z, dataset, record)

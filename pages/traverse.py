@@ -26,7 +26,7 @@ order = importance_order(scores)
 pick_col, start_col = st.columns([3, 2], gap="large")
 with pick_col:
     picked = pick_image("traverse_start", dataset, "Start from")
-    selection_button(["traverse_start"], dataset.y_test, "traverse_use_selection")
+    selection_button(["traverse_start"], dataset.y_test, "traverse_use_selection", dataset.name)
     mode_col, k_col = st.columns([3, 2])
     mode = mode_col.radio("Slider range", list(RANGE_MODES), format_func=RANGE_MODES.get, key="traverse_range",
                           horizontal=True)

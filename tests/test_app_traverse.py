@@ -153,3 +153,14 @@ def test_a_2d_model_has_two_sliders_and_no_show_all():
     at = run_app(PAGE, model_key="pretrained/vae-2d")
     assert len([s for s in at.slider if s.key.startswith("traverse_z")]) == 2
     assert at.toggle(key="traverse_show_all").disabled
+
+
+def test_the_latent_pages_kept_selection_becomes_the_start(vae):
+    model, x_test, codes, order = vae
+    at = run_app(PAGE, model_key="pretrained/vae", latent_selection={"dataset": "mnist-5k", "indices": [42, 3]})
+    at.button(key="traverse_use_selection").click().run()
+    assert not at.exception and any(c.startswith("test #42 (") for c in image_captions(at))
+    assert abs(at.slider(key=f"traverse_z{order[0]}").value - float(codes[42, order[0]])) < 1e-5
+    # a selection made on another dataset is not offered
+    other = run_app(PAGE, model_key="pretrained/vae", latent_selection={"dataset": "digits", "indices": [42]})
+    assert "Tip: select 1 or more points" in texts(other)

@@ -18,7 +18,10 @@ from ui.state import session_id
 from ui.widgets import class_name
 
 ANY_LABEL = -1
-LATENT_SELECTION_KEY = "scatter"  # the Latent Space page's plotly selection (st.session_state)
+LATENT_SELECTION_KEY = "scatter"  # the Latent Space page's plotly selection (st.session_state), while on that page
+# ...and the copy that page keeps, {"dataset": name, "indices": [...]}: Streamlit drops a widget's state (the chart's
+# selection) at the end of the first run of another page.
+KEPT_SELECTION_KEY = "latent_selection"
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,15 @@ def _randomise(key: str, labels: torch.Tensor) -> None:
     set_pick(key, labels, int(np.random.default_rng().integers(len(labels))))
 
 
-def latent_page_selection(n_images: int) -> list[int]:
-    """Test indices selected on the Latent Space page, in selection order, at most those in range.
+def latent_page_selection(n_images: int, dataset_name: str | None = None) -> list[int]:
+    """Test indices selected on the Latent Space page, in selection order, at most those in range: from the copy
+    that page keeps (for dataset_name), else, while the chart's own state is still there, from the chart.
 
     That page plots one trace per label, so a point's index within its trace is not its test index: the test index
     travels as the point's customdata (its first entry when customdata is a list)."""
+    kept = st.session_state.get(KEPT_SELECTION_KEY)
+    if kept and (dataset_name is None or kept.get("dataset") == dataset_name):
+        return [i for i in kept.get("indices", []) if 0 <= i < n_images]
     state = st.session_state.get(LATENT_SELECTION_KEY)
     try:
         points = state["selection"]["points"]
@@ -110,9 +117,11 @@ def latent_page_selection(n_images: int) -> list[int]:
     return chosen
 
 
-def selection_button(keys: list[str], labels: torch.Tensor, button_key: str) -> None:
-    """A button filling pickers `keys` with the first len(keys) points selected on the Latent Space page."""
-    selected = latent_page_selection(len(labels))
+def selection_button(keys: list[str], labels: torch.Tensor, button_key: str,
+                     dataset_name: str | None = None) -> None:
+    """A button filling pickers `keys` with the first len(keys) points selected on the Latent Space page (on the
+    dataset named dataset_name: a selection made on another dataset is ignored)."""
+    selected = latent_page_selection(len(labels), dataset_name)
     if len(selected) < len(keys):
         st.caption(f"Tip: select {len(keys)} or more points on the Latent Space page and use them here"
                    + (f" ({len(selected)} selected now)." if selected else "."))

@@ -61,3 +61,20 @@ def test_a_drawn_digit_becomes_the_start(page, app_server):
     wait_idle(page)
     assert page.locator(DECODED).get_by_text("no slider moved yet").count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_point_clicked_on_the_latent_page_becomes_the_start(page, app_server):
+    from tests.e2e.test_latent import click_chart, open_latent, position
+
+    open_latent(page, app_server, "ae")
+    point = position(page, trace=2, i=5)
+    click_chart(page, point, f"index {point['index']}")
+    page.get_by_text(f"Point #{point['index']}", exact=False).wait_for(timeout=30_000)
+    wait_idle(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Traverse").click()  # same session
+    use = page.get_by_role("button", name=f"Use the Latent Space selection (test #{point['index']})")
+    use.wait_for(timeout=30_000)
+    use.click()
+    page.get_by_text(f"test #{point['index']} (", exact=False).first.wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
