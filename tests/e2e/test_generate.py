@@ -16,6 +16,8 @@ def _grid_sources(page) -> list[str]:
 def test_resample_changes_the_grids_and_the_seed_brings_them_back(page, app_server):
     open_page(page, app_server, "generate")
     page.get_by_text("VAE: codes from the prior N(0, I)").wait_for()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 3")
+    wait_idle(page)
     first = _grid_sources(page)
     assert len(first) == 3
     page.get_by_role("button", name="Resample").click()
