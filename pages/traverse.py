@@ -17,6 +17,9 @@ st.markdown("Each image is decoded from a **code** of a few numbers. Change **on
             "are ordered by how much the model uses each dimension.")
 
 dataset, record = current_dataset(), require_model()
+if len(dataset.x_test) == 0:
+    st.error(f"{dataset.name} has no test images to start from: choose another dataset in the sidebar.")
+    st.stop()
 model, variational = record.model, record.model_config.variational
 codes = codes_for(record, dataset)
 kl = kl_for(record, dataset)
