@@ -75,8 +75,11 @@ def main() -> None:
         ours.append(aelab_loop(x, args.epochs, args.batch_size))
         print(f"round {round_ + 1}: bare {bare[-1]:8.0f} samples/s   aelab {ours[-1]:8.0f} samples/s   "
               f"ratio {ours[-1] / bare[-1]:.2f}")
+    ratios = [o / b for o, b in zip(ours, bare)]
     print(f"median: bare {statistics.median(bare):.0f} samples/s, aelab {statistics.median(ours):.0f} samples/s, "
-          f"aelab/bare = {statistics.median(ours) / statistics.median(bare):.2f}x (goal >= 1.10x)")
+          f"aelab/bare = {statistics.median(ours) / statistics.median(bare):.2f}x; median of the per-round ratios "
+          f"{statistics.median(ratios):.2f}x (goal >= 1.10x; a round where another process stole the CPU shows "
+          "as an outlier ratio, which the median of ratios ignores)")
 
 
 if __name__ == "__main__":
