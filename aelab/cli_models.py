@@ -36,7 +36,8 @@ def register(subparsers, add_data_argument) -> None:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--beta", type=float, help="KL weight (variational models)")
-    p.add_argument("--noise", type=_noise, help="input corruption for denoising: gaussian:SIGMA or dropout:P")
+    p.add_argument("--noise", type=_noise, help="input corruption for denoising, TYPE:LEVEL: gaussian:SIGMA, dropout:P, "
+                   "salt_and_pepper:FRACTION, box:SIDE or rows:COUNT")
     p.add_argument("--seed", type=int)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
