@@ -157,7 +157,8 @@ def pick_image(key: str, dataset, title: str, default_index: int = 0, allow_draw
     options = [ANY_LABEL] + present
     if st.session_state.get(f"{key}_label") not in options:
         st.session_state[f"{key}_label"] = ANY_LABEL
-    label_col, index_col, random_col = st.columns([3, 3, 2], vertical_alignment="bottom")
+    # Room for "Random" in full even in Interpolate's narrow third picker (a third of the page).
+    label_col, index_col, random_col = st.columns([4, 4, 3], vertical_alignment="bottom")
     label = label_col.selectbox("Label", options, key=f"{key}_label",
                                 format_func=lambda v: "any" if v == ANY_LABEL else class_name(dataset.class_names, v))
     pool = _pool(y, label)
@@ -165,7 +166,8 @@ def pick_image(key: str, dataset, title: str, default_index: int = 0, allow_draw
     st.session_state[position_key] = int(min(max(int(st.session_state.get(position_key, 0)), 0), len(pool) - 1))
     position = index_col.number_input(f"Index (0-{len(pool) - 1})", min_value=0, max_value=len(pool) - 1, step=1,
                                       key=position_key, help="Which image of that label, in test-split order.")
-    random_col.button("Random", key=f"{key}_random", on_click=_randomise, args=(key, y), icon=":material/casino:")
+    random_col.button("Random", key=f"{key}_random", on_click=_randomise, args=(key, y), width="stretch",
+                      help="Another test image, chosen at random")
     index = int(pool[int(position)])
     name = class_name(dataset.class_names, int(y[index]))
     return Picked(x[index:index + 1], f"test #{index} ({name})", f"test:{index}", index)
