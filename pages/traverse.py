@@ -52,8 +52,9 @@ start_code(z0, f"{st.session_state.get('model_key')}|{picked.signature}")
 
 st.subheader("One slider per dimension")
 score_name = "KL" if kl is not None else "var"
-st.caption(f"Ordered by {'average KL over the test images (what a VAE uses)' if kl is not None else 'the variance of the codes over the test images'}; "
-           "a slider starts at the image's own code.")
+ordered_by = ("average KL over the test images (what a VAE uses)" if kl is not None
+              else "the variance of the codes over the test images")
+st.caption(f"Ordered by {ordered_by}; a slider starts at the image's own code.")
 slider_panel(model, z0, order, scores, score_name, lows, highs)
 
 st.subheader("Traversal grid")

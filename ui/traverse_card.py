@@ -31,4 +31,5 @@ def draw_home_card() -> None:
     if record is None or len(dataset.x_test) == 0:
         return
     picture = _card_grid(str(st.session_state.get("model_key")), dataset.name, record.model, dataset.x_test)
-    st.image(picture, width="content", caption="the two most used dimensions, each swept (centre: the digit's own code)")
+    st.image(picture, width="content",
+             caption="the two most used dimensions, each swept (centre: the digit's own code)")
