@@ -43,8 +43,10 @@ def app_server(tmp_path_factory):
     """Start `streamlit run app.py` on a free port; yield its base URL; stop only the process group we started."""
     home = tmp_path_factory.mktemp("aelab_home")
     port = _free_port()
+    # No UMAP warm-up: its 1-3 minutes of background compiling on a 2-core machine slowed the browser tests into
+    # timeouts; the warm-up has its own tests, and the Latent Space tests use the shipped projections.
     env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", "AELAB_UMAP_WARMUP": "0"}
     log = open(home / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
