@@ -90,3 +90,4 @@ def open_page(page, app_server: str, path: str = "", query: str = "") -> None:
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
+
