@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("AELAB_CHROMIUM", "/usr/bin/chromium")
+sys.path.insert(0, str(REPO))
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app  # noqa: E402
+
 CAPTION = "decoded from the sliders"
 
 # Records, on every animation frame, when the decoded image shows a new, fully loaded picture; and each keydown time.
@@ -55,43 +53,10 @@ WATCH_JS = """() => {
 }""" % CAPTION
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(threads: int, home: Path, post_script_gc: bool = False) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
-           # .streamlit/config.toml turns Streamlit's gc.collect() after every run off; this can turn it back on.
-           "STREAMLIT_RUNNER_POST_SCRIPT_GC": str(post_script_gc).lower(),
-           "AELAB_TORCH_THREADS": str(threads), "AELAB_JOB_NICENESS": os.environ.get("AELAB_JOB_NICENESS", "10"),
-           # The UMAP warm-up compiles numba kernels for 30-90 s after start: a one-off that would blur the figures.
-           "AELAB_UMAP_WARMUP": "0"}
-    log = open(home / f"server-{threads}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, base
-        except OSError:
-            time.sleep(0.3)
-    stop_server(proc)
-    raise RuntimeError("streamlit did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)  # only the process group this script started
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+def server_env(threads: int, post_script_gc: bool) -> dict[str, str]:
+    # .streamlit/config.toml turns Streamlit's gc.collect() after every run off; this can turn it back on.
+    return {"STREAMLIT_RUNNER_POST_SCRIPT_GC": str(post_script_gc).lower(), "AELAB_TORCH_THREADS": str(threads),
+            "AELAB_JOB_NICENESS": os.environ.get("AELAB_JOB_NICENESS", "10")}
 
 
 def open_traverse(context, base: str):
@@ -99,7 +64,7 @@ def open_traverse(context, base: str):
     page.goto(f"{base}/traverse?data=mnist-5k&model=pretrained/ae")
     page.get_by_text(CAPTION).first.wait_for(timeout=120_000)
     page.evaluate(WATCH_JS)
-    slider = page.locator('[data-testid="stSlider"]').filter(has_text="z").first.get_by_role("slider")
+    slider = page.locator('[class*="st-key-traverse_z"]').first.get_by_role("slider")  # the top dimension's
     slider.focus()
     return page, slider
 
@@ -121,7 +86,7 @@ def start_trainings(context, base: str, count: int, watch: bool = True) -> list:
     """count sessions, each starting a long training and, if watch, watching it (the page polls twice a second)."""
     pages = []
     for k in range(count):
-        page = context.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page = context.browser.new_context(viewport=VIEWPORT).new_page()
         page.goto(f"{base}/train")
         page.get_by_role("button", name="Start training").wait_for(timeout=120_000)
         for label, value in (("Save as", f"bench-{k}-{time.time_ns()}"), ("Epochs", "1000")):
@@ -152,34 +117,30 @@ def stats(values: list[float]) -> tuple[float, float]:
 def run(threads: int, presses: int, trainings: int, watch: bool, post_script_gc: bool) -> tuple[dict, float]:
     """Latencies (ms) idle and during training, and the (first) training's speed in steps/s meanwhile."""
     rate = float("nan")
-    with tempfile.TemporaryDirectory() as folder:
-        proc, base = start_server(threads, Path(folder), post_script_gc)
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-                context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                page, slider = open_traverse(context, base)
-                measure(page, slider, 6)  # warm-up: first decodes, first media requests
-                idle = measure(page, slider, presses // 2)
-                trainers = start_trainings(context, base, trainings, watch)
-                slider.focus()
-                steps_before, started = training_steps(trainers[0]) if watch else 0, time.perf_counter()
-                busy = measure(page, slider, presses)
-                if watch:
-                    rate = (training_steps(trainers[0]) - steps_before) / (time.perf_counter() - started)
-                for trainer in trainers:
-                    if not watch:
-                        trainer.get_by_role("link", name="Train").first.click()
-                    trainer.get_by_role("button", name="Cancel training").wait_for(timeout=60_000)
-                    trainer.get_by_role("button", name="Cancel training").click()
-                for trainer in trainers:
-                    trainer.get_by_text("Cancelled after").first.wait_for(timeout=60_000)
-                slider.focus()
-                idle += measure(page, slider, presses - presses // 2)
-                browser.close()
-        finally:
-            stop_server(proc)
+    with tempfile.TemporaryDirectory() as folder, running_app(Path(folder), server_env(threads, post_script_gc),
+                                                              log_name=f"server-{threads}.log") as base, \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=VIEWPORT)
+        page, slider = open_traverse(context, base)
+        measure(page, slider, 6)  # warm-up: first decodes, first media requests
+        idle = measure(page, slider, presses // 2)
+        trainers = start_trainings(context, base, trainings, watch)
+        slider.focus()
+        steps_before, started = training_steps(trainers[0]) if watch else 0, time.perf_counter()
+        busy = measure(page, slider, presses)
+        if watch:
+            rate = (training_steps(trainers[0]) - steps_before) / (time.perf_counter() - started)
+        for trainer in trainers:
+            if not watch:
+                trainer.get_by_role("link", name="Train").first.click()
+            trainer.get_by_role("button", name="Cancel training").wait_for(timeout=60_000)
+            trainer.get_by_role("button", name="Cancel training").click()
+        for trainer in trainers:
+            trainer.get_by_text("Cancelled after").first.wait_for(timeout=60_000)
+        slider.focus()
+        idle += measure(page, slider, presses - presses // 2)
+        browser.close()
     return {"idle": idle, "training": busy}, rate
 
 

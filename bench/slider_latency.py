@@ -17,20 +17,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("AELAB_CHROMIUM", "/usr/bin/chromium")
+sys.path.insert(0, str(REPO))
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle  # noqa: E402
+
 DECODED = ".st-key-traverse_decoded"
 GRID_CAPTION = "Rows, top to bottom"
 
@@ -69,44 +67,6 @@ WATCH_JS = """([decoded, gridCaption]) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(home: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
-           "AELAB_UMAP_WARMUP": "0"}
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, base
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            break
-    stop_server(proc)
-    raise RuntimeError(f"streamlit did not start; see {home / 'server.log'}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)  # only the process group this script started
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
 def press_and_time(page, thumb, key: str, image: str) -> float:
     """Press key on the focused slider thumb; the ms from its keydown to the next new `image` having loaded."""
     seen = page.evaluate(f"window.__lat.shown['{image}'].length")
@@ -114,11 +74,6 @@ def press_and_time(page, thumb, key: str, image: str) -> float:
     page.wait_for_function(f"window.__lat.shown['{image}'].length > {seen}", timeout=30_000)
     keydown, shown = page.evaluate(f"[window.__lat.keydowns.at(-1), window.__lat.shown['{image}'][{seen}]]")
     return shown - keydown
-
-
-def wait_idle(page) -> None:
-    page.wait_for_timeout(150)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
 def sweep(page, thumb, presses: int, image: str, pause_s: float) -> list[float]:
@@ -155,30 +110,24 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.25, help="seconds between presses")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; model {args.model}")
-    with tempfile.TemporaryDirectory() as folder:
-        proc, base = start_server(Path(folder))
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(f"{base}/traverse?data=mnist-5k&model={args.model}")
-                page.locator(DECODED).get_by_text("no slider moved yet").wait_for(timeout=120_000)
-                wait_idle(page)
-                page.evaluate(WATCH_JS, [DECODED, GRID_CAPTION])
-                latent = page.get_by_test_id("stSlider").first.get_by_role("slider")
-                sweep(page, latent, 5, "decoded", args.pause)  # warm-up: first media requests, first fragment runs
-                fragment = sweep(page, latent, min(args.presses, 99), "decoded", args.pause)
+    with tempfile.TemporaryDirectory() as folder, running_app(Path(folder)) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{base}/traverse?data=mnist-5k&model={args.model}")
+        page.locator(DECODED).get_by_text("no slider moved yet").wait_for(timeout=120_000)
+        wait_idle(page)
+        page.evaluate(WATCH_JS, [DECODED, GRID_CAPTION])
+        latent = page.locator('[class*="st-key-traverse_z"]').first.get_by_role("slider")  # the top dimension's
+        sweep(page, latent, 5, "decoded", args.pause)  # warm-up: first media requests, first fragment runs
+        fragment = sweep(page, latent, min(args.presses, 99), "decoded", args.pause)
 
-                # Columns slider: 3..15 by 2, so Home then at most 6 steps right; repeat to collect enough presses.
-                columns = page.get_by_test_id("stSlider").filter(has_text="Columns").get_by_role("slider")
-                columns.scroll_into_view_if_needed()
-                full: list[float] = []
-                while len(full) < args.baseline_presses:
-                    full += sweep(page, columns, min(6, args.baseline_presses - len(full)), "grid", args.pause)
-                browser.close()
-        finally:
-            stop_server(proc)
+        # Columns slider: 3..15 by 2, so Home then at most 6 steps right; repeat to collect enough presses.
+        columns = page.get_by_test_id("stSlider").filter(has_text="Columns").get_by_role("slider")
+        columns.scroll_into_view_if_needed()
+        full: list[float] = []
+        while len(full) < args.baseline_presses:
+            full += sweep(page, columns, min(6, args.baseline_presses - len(full)), "grid", args.pause)
+        browser.close()
     median_fragment = report("latent slider -> decoded image (fragment)", fragment)
     median_full = report("grid Columns slider -> grid (full rerun)", full)
     print(f"goal: median <= 120 ms for the latent slider: {'met' if median_fragment <= 120 else 'NOT met'}; "

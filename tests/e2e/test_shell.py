@@ -3,45 +3,21 @@ server gets), an unknown model in a link is a warning, bad uploads give their me
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import REPO, _free_port, open_page, wait_idle
+from tests.e2e.conftest import open_page, running_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory):
-    """A server of our own that no test has visited yet: its first request is the deep link under test."""
-    home = tmp_path_factory.mktemp("fresh_server")
-    port = _free_port()
-    env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data")}
-    with open(home / "server.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:  # the health check does not run the app script, so the first page request is still ours
-                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
+    """A server of our own that no test has visited yet (UMAP warm-up on, as for a user): its first request is the
+    deep link under test."""
+    with running_app(tmp_path_factory.mktemp("fresh_server"), umap_warmup=True) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
 
 
 def _selected(page, label: str) -> str:

@@ -1,0 +1,106 @@
+"""Run the app in a real server and drive it in Chromium: start `streamlit run app.py` on a free port with its own
+model library and data cache, stop exactly what was started, and wait for a page to settle.
+
+One copy for everything that needs a live app: the browser tests (tests/e2e), the slider benchmarks (bench/slider_*.py)
+and the README's screenshots (scripts/screenshots.py). Scripts outside tests/ put the repository on sys.path first.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("AELAB_CHROMIUM") or "/usr/bin/chromium"  # Debian's package; ./run.sh installs it
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1400, "height": 1000}
+START_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(home: Path, env: dict[str, str] | None = None, umap_warmup: bool = False,
+                log_name: str = "server.log") -> Iterator[str]:
+    """Start the app with AELAB_HOME / AELAB_DATA_DIR under `home` (so nothing touches the user's files) and yield
+    its base URL, e.g. http://127.0.0.1:43121; pages are at BASE/<page file stem>. The server's output goes to
+    home/log_name. The UMAP warm-up is off unless asked for: its minutes of background compiling on a 2-core machine
+    would compete with whatever is being tested or timed. `env` adds or overrides environment variables."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    full_env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
+                "PYTHONUNBUFFERED": "1", **({} if umap_warmup else {"AELAB_UMAP_WARMUP": "0"}), **(env or {})}
+    log_path = home / log_name
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+             str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, proc, log_path)
+        yield base
+    finally:
+        _stop(proc)
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen, log_path: Path) -> None:
+    # The health check does not run the app's script, so a test's first page request is still the first run.
+    deadline = time.time() + START_TIMEOUT_S
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+    raise RuntimeError(f"streamlit did not answer its health check in {START_TIMEOUT_S} s; see {log_path}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group we started (the server and its children), SIGKILL if it lingers."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
+# Settled: connected, the script not running (the attribute Streamlit's own browser tests read), no "running" status
+# widget and no stale element left over from an earlier run -- all of it for quiet_ms in a row, because a component
+# that reports its value on mount (a canvas, a clickable image) starts another run right after the first one ends.
+_SETTLED_JS = """([quietMs]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const busy = !app || app.getAttribute('data-test-connection-state') !== 'CONNECTED'
+    || app.getAttribute('data-test-script-state') !== 'notRunning'
+    || document.querySelector('[data-testid="stStatusWidget"]')
+    || document.querySelector('[data-stale="true"]');
+  const now = performance.now();
+  if (busy) { window.__aelabQuietSince = undefined; return false; }
+  if (window.__aelabQuietSince === undefined) window.__aelabQuietSince = now;
+  return now - window.__aelabQuietSince >= quietMs;
+}"""
+QUIET_MS = 300
+
+
+def wait_idle(page, timeout: float = 60_000, quiet_ms: int = QUIET_MS) -> None:
+    """Wait until Streamlit has finished its runs and stayed idle for quiet_ms (see _SETTLED_JS). A page that polls
+    a live job (a fragment rerunning every 0.5 s) is never quiet for long: pass quiet_ms=0 there."""
+    page.wait_for_timeout(150)  # a click's rerun request reaches the server before the page shows it as running
+    page.evaluate("() => { window.__aelabQuietSince = undefined; }")
+    page.wait_for_function(_SETTLED_JS, arg=[quiet_ms], timeout=timeout)
