@@ -3,7 +3,6 @@ reloads the tab (the job id in the URL re-attaches); it ends with a loss curve a
 the model trained so far; the replay slider goes back to the untrained model."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -15,11 +14,11 @@ pytestmark = pytest.mark.e2e
 PROGRESS = '[data-testid="stProgress"]'
 
 
-def _set_number(page, label: str, value) -> None:
+def _set_number(page, label: str, value, quiet_ms: int = 300) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
     box.press("Enter")
-    wait_idle(page)
+    wait_idle(page, quiet_ms=quiet_ms)
 
 
 def _set_text(page, label: str, value: str) -> None:
@@ -48,23 +47,26 @@ def _selected_model(page) -> str:
     return page.get_by_role("combobox", name="Model").input_value()
 
 
+def _wait_job_shown(page, name: str) -> None:
+    """The page shows the job: live (its title "<name> (ae)") or, if it has just ended, its saved-model message.
+    (A race, seen in full runs: short epochs can end between a click and the next page's first run.)"""
+    shown = page.get_by_text(f"{name} (ae)").or_(page.get_by_text(f"saved in your library as {name}"))
+    shown.first.wait_for(timeout=120_000)
+
+
 def _no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-@pytest.mark.skipif(os.environ.get("CI") == "true", reason=(
-    "Known flaky in the full browser run on a loaded 2-core machine: after the reload the re-attached job's title did "
-    "not appear within 120 s, while the test passes on its own and in smaller groups. Re-attach from the URL is also "
-    "covered by tests/test_app_train.py. Under investigation; run locally with `./run.sh test tests/e2e/test_train.py`."))
 def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
     open_page(page, app_server, "train")
-    _start(page, "e2e-live", epochs=30, n_train=2000)
+    _start(page, "e2e-live", epochs=60, n_train=2000)
     job = re.search(r"job=([0-9a-f]+)", page.url).group(1)
     page.wait_for_function("() => /epoch [2-9]|epoch \\d\\d/.test(document.body.innerText)", timeout=60_000)
     before = _epoch(page)
 
     # Move another widget while it runs: the page reruns, the training does not notice.
-    _set_number(page, "Latent size", 8)
+    _set_number(page, "Latent size", 8, quiet_ms=0)  # the live job's fragments keep rerunning
     assert page.locator(PROGRESS).filter(has_text="e2e-live").count() == 1
 
     # Visit another page and come back: the job is still there, further on (or finished).
@@ -72,14 +74,14 @@ def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
     page.get_by_role("heading", name="What do autoencoders learn?").wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
     page.get_by_role("link", name="Train").first.click()
-    page.get_by_text("e2e-live (ae)").first.wait_for(timeout=90_000)
+    _wait_job_shown(page, "e2e-live")
     assert f"job={job}" in page.url
     if page.locator(PROGRESS).count():
         assert _epoch(page) >= before
 
     # Reload the tab: the job id in the URL re-attaches this new session to the same job.
     page.reload()
-    page.get_by_text("e2e-live (ae)").first.wait_for(timeout=120_000)
+    _wait_job_shown(page, "e2e-live")
     assert f"job={job}" in page.url
 
     page.get_by_text("saved in your library as e2e-live").wait_for(timeout=180_000)

@@ -29,10 +29,13 @@ def test_arrow_keys_on_a_slider_change_the_image_and_reset_restores_it(page, app
     page.locator(DECODED).get_by_text("no slider moved yet").wait_for()
     first = _decoded_src(page)
 
-    # the first slider is the most used dimension (highest KL): z8 for the shipped VAE
-    thumb = page.get_by_test_id("stSlider").first.get_by_role("slider")
-    label = page.get_by_test_id("stSlider").first.get_by_test_id("stWidgetLabel").inner_text()
+    # The first latent slider (keys traverse_z<d>) is the most used dimension (highest KL): z8 for the shipped VAE.
+    # Found by its key, not as the page's first slider: in one CI run the page's first slider was the grid's.
+    latent_slider = page.locator('[class*="st-key-traverse_z"]').first
+    label = latent_slider.get_by_test_id("stWidgetLabel").inner_text(timeout=30_000)
     dim = label.split()[0]
+    assert re.fullmatch(r"z\d+", dim), label
+    thumb = latent_slider.get_by_role("slider")
     thumb.focus()
     for _ in range(5):
         thumb.press("ArrowRight")
