@@ -2,12 +2,10 @@
 triangle, and the Latent Space page's selection as the two images."""
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
 import torch
-from PIL import Image
 from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.typing import PlotlyState
 
