@@ -17,6 +17,14 @@ def mnist5k(tmp_path_factory):
 
 
 @pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty data cache folder (AELAB_DATA_DIR points at it), so downloads never touch the user's cache."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("AELAB_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
 def small_images(mnist5k) -> torch.Tensor:
     """A fixed batch of 32 real digits, (32, 1, 28, 28) in [0, 1]; a fresh copy per test, so none can alter another's."""
     return mnist5k.x_train[:32].clone()

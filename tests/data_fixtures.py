@@ -7,7 +7,9 @@ import hashlib
 import http.server
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -91,6 +93,19 @@ class LocalMirror:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+@contextmanager
+def serving_source(folder: Path, monkeypatch, name: str) -> Iterator[LocalMirror]:
+    """Write the synthetic IDX files into folder, serve them from a LocalMirror and register them as the source
+    `name` (e.g. "mnist"); the server stops on exit."""
+    checksums = write_synthetic_source(folder)
+    server = LocalMirror(folder)
+    register_test_source(monkeypatch, name, server.url, checksums)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def closed_port_url() -> str:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.data_fixtures import LocalMirror, closed_port_url, files_under, register_test_source, write_synthetic_source
+from tests.data_fixtures import closed_port_url, files_under, serving_source, write_synthetic_source
 
 from aelab import cli
 from aelab.download import REMOTE_SOURCES
@@ -18,19 +18,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("AELAB_DATA_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def mirror(tmp_path, monkeypatch):
-    checksums = write_synthetic_source(tmp_path / "served")
-    server = LocalMirror(tmp_path / "served")
-    register_test_source(monkeypatch, "kmnist", server.url, checksums)
-    yield server
-    server.stop()
+    """A running local mirror serving synthetic files, registered as the "kmnist" source."""
+    with serving_source(tmp_path / "served", monkeypatch, "kmnist") as server:
+        yield server
 
 
 def _table_rows(output: str) -> dict[str, str]:

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import torch
 from tests.data_fixtures import (
-    LocalMirror,
     closed_port_url,
     files_under,
     register_test_source,
+    serving_source,
     synthetic_source_arrays,
-    write_synthetic_source,
 )
 
 from aelab import data
@@ -20,20 +19,10 @@ from aelab.errors import DataError
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("AELAB_DATA_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def mirror(tmp_path, monkeypatch):
     """A running local mirror serving synthetic MNIST files, registered as the "mnist" source."""
-    checksums = write_synthetic_source(tmp_path / "served")
-    server = LocalMirror(tmp_path / "served")
-    register_test_source(monkeypatch, "mnist", server.url, checksums)
-    yield server
-    server.stop()
+    with serving_source(tmp_path / "served", monkeypatch, "mnist") as server:
+        yield server
 
 
 def test_data_dir_follows_argument_then_environment(cache, tmp_path):
