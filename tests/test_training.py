@@ -115,6 +115,28 @@ def test_a_loss_that_stops_being_finite_raises_and_keeps_the_last_finite_weights
     assert _finite(model) and _same(_weights(model), snapshots[-1])  # the failed step changed nothing
 
 
+def test_a_gradient_that_overflows_with_a_finite_loss_raises_before_the_step(x256):
+    """The case the loss check cannot see: the loss is finite but a gradient is inf (injected by a hook on one
+    weight from the third step on). Without the gradient check, Adam's step would write NaN into the weights."""
+    model_config, train_config = _configs("ae", epochs=3, batch_size=32, lr=1e-3)
+    model = create_model(model_config)
+    backward_calls = []
+
+    def overflow_from_step_3(grad):
+        backward_calls.append(1)
+        return grad * math.inf if len(backward_calls) >= 3 else grad
+
+    next(model.parameters()).register_hook(overflow_from_step_3)
+    snapshots = []
+    with pytest.raises(TrainingError) as info:
+        for progress in train(model, x256, train_config):
+            snapshots.append(_weights(model))
+    message = str(info.value)
+    assert "gradients overflowed" in message and "step 3" in message and "0.001" in message
+    assert len(snapshots) == 2
+    assert _finite(model) and _same(_weights(model), snapshots[-1])  # the step was not taken
+
+
 # ---- progress events ------------------------------------------------------------------------------------------
 
 
