@@ -41,6 +41,24 @@ def run_app(page: str | None = None, timeout: float = 60, **session_state) -> Ap
     return at
 
 
+UNMODELLED = "upload:unmodelled.npz"
+
+
+def unmodelled_dataset(side: int = 12, n_train: int = 64, n_test: int = 32) -> dict:
+    """Session state for run_app that makes an uploaded dataset of side x side images the current one. No shipped
+    model has that size (the pretrained models are 28x28 and 8x8), so every page shows what it says without a model:
+    run_app(PAGE, **unmodelled_dataset())."""
+    import torch
+
+    from aelab.data import Dataset
+
+    generator = torch.Generator().manual_seed(0)
+    dataset = Dataset(UNMODELLED, torch.rand(n_train, 1, side, side, generator=generator),
+                      torch.arange(n_train) % 4, torch.rand(n_test, 1, side, side, generator=generator),
+                      torch.arange(n_test) % 4, ("a", "b", "c", "d"))
+    return {"uploads": {UNMODELLED: dataset}, "dataset": UNMODELLED}
+
+
 def rerun_until(at: AppTest, condition, timeout: float = 60, interval: float = 0.2) -> AppTest:
     """AppTest is synchronous: to follow a background job, rerun until condition(at) holds."""
     deadline = time.time() + timeout

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from aelab.anomaly import OTHER_PREFIX, SYNTHETIC_OOD
-from tests.apptest_helpers import run_app, texts
+from tests.apptest_helpers import run_app, texts, unmodelled_dataset
 
 PAGE = "pages/anomalies.py"
 SETS = "anomaly_sets_mnist-5k"  # the OOD sets chosen for mnist-5k (one selection per dataset)
@@ -69,5 +69,5 @@ def test_another_model_gives_another_answer_for_the_other_dataset():
 def test_no_set_chosen_and_no_model_for_the_dataset_are_explained():
     at = run_app(PAGE, **{SETS: []})
     assert "Choose at least one" in texts(at) and not at.table
-    at = run_app(PAGE, dataset="digits")  # no pretrained model for 8x8 images
+    at = run_app(PAGE, **unmodelled_dataset())  # no model for 12x12 images
     assert not at.exception and "No model fits this dataset" in texts(at)

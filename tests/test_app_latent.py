@@ -84,6 +84,16 @@ def test_pca_map_renders_with_one_trace_per_class_and_csv():
     csv = at.get("download_button")[0]
     assert csv.proto.label.startswith("Download coordinates")
     assert "VAE diagnostics" in texts(at) and "deterministic autoencoder" in texts(at)
+    assert "Choose a VAE (vae, vae-2d) in the sidebar" in texts(at)  # the VAEs that fit this dataset
+
+
+def test_the_bundled_8x8_digits_open_on_their_shipped_model_and_name_its_vae():
+    at = run_app(PAGE, dataset="digits")
+    assert at.session_state["model_key"] == "pretrained/digits-ae" and not at.exception
+    assert point_count(at) == 359  # the test split, one point per image
+    assert "Choose a VAE (digits-vae) in the sidebar" in texts(at)
+    at.radio(key="latent_method").set_value("umap").run()
+    assert not at.exception and point_count(at) == 359  # the shipped projection: no fit in the test
 
 
 def test_umap_uses_the_shipped_projection_and_raw_dims_render():

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from aelab import lessons_capacity
-from tests.apptest_helpers import rerun_until, run_app, texts
+from tests.apptest_helpers import rerun_until, run_app, texts, unmodelled_dataset
 
 PAGE = "pages/lessons.py"
 
@@ -135,10 +135,10 @@ def test_weights_section_draws_two_models_and_conv_kernels():
 
 
 def test_weights_and_pca_sections_without_a_fitting_model():
-    at = switch(run_app(PAGE, dataset="digits"), "weights")
+    at = switch(run_app(PAGE, **unmodelled_dataset()), "weights")
     assert "No model fits this dataset yet" in texts(at)
     at = switch(at, "pca")
-    assert "No linear AE with a 16-number code for digits yet" in texts(at)  # no pretrained model for 8x8
+    assert "No linear AE with a 16-number code for upload:unmodelled.npz yet" in texts(at)
 
 
 def test_section_comes_from_the_url_and_a_bad_one_falls_back():

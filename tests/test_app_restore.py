@@ -11,7 +11,7 @@ from PIL import Image
 
 from aelab.corruption import CORRUPTION_INFO
 from aelab.restoration import REFERENCE
-from tests.apptest_helpers import run_app, texts
+from tests.apptest_helpers import run_app, texts, unmodelled_dataset
 
 PAGE = "pages/restore.py"
 
@@ -116,10 +116,19 @@ def test_no_method_chosen_or_known_pixels_off_is_handled():
 
 
 def test_small_images_get_scaled_strengths_and_no_model_is_required():
-    at = run_app(PAGE, dataset="digits", restore_batch=20, restore_corruption="box")
+    at = run_app(PAGE, **unmodelled_dataset(side=12), restore_batch=20, restore_corruption="box")
     assert not at.exception, [e.value for e in at.exception]
     slider = at.slider(key="restore_strength_box")
-    assert slider.max <= 8 and slider.value == 3  # a 10-pixel box on 28x28 is a 3-pixel box on 8x8
-    assert at.multiselect(key="restore_models_8x8").value == []  # no 8x8 model in the library
-    assert "No model for 8x8 images" in texts(at)
+    assert slider.max == 9 and slider.value == 4  # a 10-pixel box (of 2-20) on 28x28 is a 4-pixel one (of 1-9) on 12x12
+    assert at.multiselect(key="restore_models_12x12").value == []  # no 12x12 model anywhere
+    assert "No model for 12x12 images" in texts(at)
     assert "Telea inpainting (r=3)" in _methods(at)
+
+
+def test_the_bundled_8x8_digits_are_restored_by_their_shipped_models():
+    at = run_app(PAGE, dataset="digits", restore_batch=20, restore_corruption="box")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.slider(key="restore_strength_box").value == 3  # a 10-pixel box on 28x28 is a 3-pixel box on 8x8
+    assert "digits-ae  (ae, pretrained)" in at.multiselect(key="restore_models_8x8").options
+    at.multiselect(key="restore_models_8x8").set_value(["pretrained/digits-ae"]).run()
+    assert not at.exception and "digits-ae" in _methods(at)

@@ -108,21 +108,21 @@ def test_a_bad_upload_shows_its_message_and_keeps_the_current_dataset(name, cont
 
 def test_removing_a_bad_upload_clears_its_message_and_a_good_upload_becomes_the_dataset():
     rng = np.random.default_rng(0)
-    x = (rng.random((60, 8, 8)) * 255).astype(np.uint8)
+    x = (rng.random((60, 12, 12)) * 255).astype(np.uint8)  # a size no shipped model has
     y = np.repeat(np.arange(3), 20)
     at = run_app()
-    at.sidebar.file_uploader[0].set_value(("bad.npz", npz_bytes(x=np.full((4, 8, 8), np.inf)), "x")).run()
+    at.sidebar.file_uploader[0].set_value(("bad.npz", npz_bytes(x=np.full((4, 12, 12), np.inf)), "x")).run()
     assert "infinite" in at.sidebar.error[0].value
     at.sidebar.file_uploader[0].clear().run()  # removing the file removes its complaint
     assert not at.sidebar.error and not at.exception
     at.sidebar.file_uploader[0].set_value(("mine.npz", npz_bytes(x=x, y=y), "application/octet-stream")).run()
     assert not at.exception and not at.sidebar.error
     assert sidebar_choice(at, "Dataset").value == "upload:mine.npz"
-    assert "Dataset **mine.npz**: 48 training and 12 test images of 8x8 pixels" in texts(at)
-    # No model fits 8x8 images yet: the sidebar says so and the Train page offers to train one.
-    assert "No model for 8x8 images yet" in " ".join(i.value for i in at.sidebar.info)
+    assert "Dataset **mine.npz**: 48 training and 12 test images of 12x12 pixels" in texts(at)
+    # No model fits 12x12 images yet: the sidebar says so and the Train page offers to train one.
+    assert "No model for 12x12 images yet" in " ".join(i.value for i in at.sidebar.info)
     at.switch_page("pages/train.py").run()
-    assert "On **mine.npz** (48 training images of 8x8 pixels" in texts(at)
+    assert "On **mine.npz** (48 training images of 12x12 pixels" in texts(at)
 
 
 def test_idx_files_are_read_together_and_a_newer_archive_replaces_an_older_one(tmp_path):

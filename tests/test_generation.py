@@ -1,6 +1,7 @@
 """aelab.generation: the VAE decodes prior samples to digit-like images far better than a plain AE does."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 from aelab.generation import ae_fitted_samples, ae_prior_samples, code_scale, vae_prior_samples
@@ -25,15 +26,17 @@ def test_temperature_scales_the_codes():
     assert torch.allclose(cold.codes * 2, warm.codes)
 
 
-def test_vae_prior_samples_sit_on_the_data_manifold_and_ae_random_codes_do_not(mnist5k):
+@pytest.mark.parametrize("vae_name, ae_name, at_most", [("vae", "ae", 0.5), ("digits-vae", "digits-ae", 0.85)])
+def test_vae_prior_samples_sit_on_the_data_manifold_and_ae_random_codes_do_not(vae_name, ae_name, at_most):
     """A sample on the data manifold survives a round trip through its own model nearly unchanged; measured here:
-    VAE prior samples 0.0025 MSE, plain AE N(0, I) samples 0.0098."""
-    vae, ae = _models()
+    mnist-5k: VAE prior samples 0.0025 MSE, plain AE N(0, I) samples 0.0098; the 8x8 digits: 0.0033 against 0.0048
+    (ratio 0.64-0.77 over seeds 0-2: 64 pixels leave a random code less room to go wrong)."""
+    vae, ae = load_model(PRETRAINED_ROOT / vae_name).model, load_model(PRETRAINED_ROOT / ae_name).model
     vae_samples = vae_prior_samples(vae, 256, 1.0, 0).images
     ae_samples = ae_prior_samples(ae, 256, 1.0, 0).images
     vae_roundtrip = reconstruction_errors(vae, vae_samples).mean()
     ae_roundtrip = reconstruction_errors(ae, ae_samples).mean()
-    assert vae_roundtrip < 0.5 * ae_roundtrip
+    assert vae_roundtrip < at_most * ae_roundtrip
 
 
 def test_fitted_gaussian_samples_match_the_codes_statistics(mnist5k):

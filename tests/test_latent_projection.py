@@ -112,15 +112,18 @@ def test_shipped_umap_is_used_only_for_its_own_dataset_and_parameters(tmp_path, 
     assert shipped_umap(folder, "mnist-5k", 40, 15, 0.1) is None  # a broken cache only costs a fit
 
 
-def test_pretrained_models_ship_a_umap_of_their_test_split(mnist5k):
+def test_pretrained_models_ship_a_umap_of_their_test_split():
+    from aelab.data import load_dataset
     from aelab.pretrained import PRETRAINED
     from aelab.store import PRETRAINED_ROOT
 
     for spec in PRETRAINED:
-        shipped = shipped_umap(PRETRAINED_ROOT / spec.name, "mnist-5k", len(mnist5k.x_test),
-                               UMAP_DEFAULTS["n_neighbors"], UMAP_DEFAULTS["min_dist"])
+        n_test = len(load_dataset(spec.dataset).x_test)
+        shipped = shipped_umap(PRETRAINED_ROOT / spec.name, spec.dataset, n_test, UMAP_DEFAULTS["n_neighbors"],
+                               UMAP_DEFAULTS["min_dist"])
         assert shipped is not None, spec.name
-        assert shipped.coords.shape == (len(mnist5k.x_test), 2) and np.isfinite(shipped.coords).all()
+        assert shipped.coords.shape == (n_test, 2) and np.isfinite(shipped.coords).all()
+    assert {spec.dataset for spec in PRETRAINED} == {"mnist-5k", "digits"}  # both bundled sources
 
 
 @pytest.mark.slow
