@@ -1,5 +1,6 @@
 """The Latent Space page in a real browser: click a point and see its images, lasso a cluster and see the grid,
-click empty latent plane and see the decoded image, draw a digit on the canvas and see its reconstruction."""
+click empty latent plane and see the decoded image, draw a digit on the canvas and see its reconstruction, switch to
+the bundled 8x8 digits and their shipped model."""
 from __future__ import annotations
 
 import math
@@ -114,3 +115,21 @@ def test_draw_a_stroke_and_see_its_reconstruction(page, app_server):
     assert "what the model sees" in image_captions(page, "its reconstruction")
     names = page.locator(CHART).evaluate("gd => gd.data.map(t => t.name)")
     assert "your digit" in names  # the star on the map
+
+
+def test_choosing_the_bundled_digits_opens_their_shipped_model_and_a_click_shows_an_8x8_image(page, app_server):
+    open_latent(page, app_server, "ae")
+    page.get_by_role("combobox", name="Dataset").click()
+    page.get_by_role("option", name="digits (bundled)").click()
+    page.get_by_text("digits-ae", exact=False).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.get_by_role("combobox", name="Model").input_value().startswith("digits-ae")
+    assert "data=digits" in page.url and "model=pretrained%2Fdigits-ae" in page.url
+    page.wait_for_function("() => { const gd = document.querySelector('.st-key-scatter .js-plotly-plot');"
+                           " return gd && gd._fullData && gd._fullData.reduce((n, t) => n + t.x.length, 0) === 359; }",
+                           timeout=30_000)  # one point per image of the 8x8 digits' test split
+    point = position(page, trace=1, i=0)
+    click_chart(page, point, f"index {point['index']}")
+    page.get_by_text(f"Point #{point['index']}", exact=False).wait_for(timeout=30_000)
+    assert "reconstruction" in image_captions(page, "reconstruction")
+    assert page.locator('[data-testid="stException"]').count() == 0
