@@ -40,6 +40,9 @@ PRETRAINED: list[PretrainedSpec] = [
     PretrainedSpec("vae-2d", "vae", model={"latent_dim": 2}, train={"epochs": 100}),
     PretrainedSpec("conv_ae", "conv_ae", train={"epochs": 30}),
     PretrainedSpec("denoising_ae", "denoising_ae", train={"epochs": 100}),
+    # The same model trained on Gaussian noise (sigma 0.3) instead of dropped pixels: side by side on the Restore page,
+    # each denoiser wins on the corruption it was trained on, which is the lesson.
+    PretrainedSpec("denoising_gaussian", "denoising_ae", train={"epochs": 100, "noise": "gaussian", "noise_level": 0.3}),
     PretrainedSpec("linear_ae", "linear_ae"),
     PretrainedSpec("pca", "pca"),
     # The other bundled source, sklearn's 1437 + 360 digits of 8x8 pixels: without these, every page asks a class that

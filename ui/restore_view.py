@@ -26,7 +26,7 @@ from aelab.restoration import (HIGHER_IS_BETTER, METRICS, REFERENCE, Method, app
 from ui.state import load_model_key, model_choices, session_id
 from ui.widgets import PALETTE, show_rows
 
-DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae")
+DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian")
 DEFAULT_CORRUPTION = "box"
 CANVAS_SIDE = 280
 N_EXAMPLES = 8
@@ -234,9 +234,10 @@ near the manifold to the closest-looking point *on* it. Vincent et al. (2008) fr
 (2014) showed that for small Gaussian noise the learned correction x̂(x̃) − x̃ points along the gradient of the log
 data density: a step uphill, towards where digits are. The bottleneck helps too: a 16-number code can only describe
 digit-like images, so whatever it cannot describe (the corruption) is dropped. Its limit is the flip side: it
-restores the corruptions it was trained on. The pretrained *denoising_ae* saw only dropped pixels (set to 0), so it
-fills holes and boxes well but can do worse than the plain AE on noise that *brightens* pixels (Gaussian noise, salt
-and pepper); train one with that noise on the Train page to see the difference.
+restores the corruptions it was trained on. The two pretrained denoisers share one architecture and differ only in
+their training noise: *denoising_ae* saw dropped pixels (set to 0), so it fills holes and boxes well but does worse
+than the plain AE on noise that *brightens* pixels; *denoising_gaussian* saw Gaussian noise (sigma 0.3), so it wins
+on Gaussian noise and salt and pepper and loses on holes. Switch the corruption above and watch the two trade places.
 """
 
 
