@@ -86,19 +86,21 @@ def _add_datasets_command(subparsers) -> None:
     parser.set_defaults(handler=cmd_datasets)
 
 
+def table_lines(header: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[int, ...] = ()) -> list[str]:
+    """A plain-text table: columns as wide as their widest cell (names can be long), those in `right` right-aligned,
+    the last one left unpadded (a free-text description)."""
+    rows = [header, *rows]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
+    return ["  ".join([*(cell.rjust(width) if column in right else cell.ljust(width)
+                         for column, (cell, width) in enumerate(zip(row, widths))), row[-1]]).rstrip()
+            for row in rows]
+
+
 def cmd_datasets(args: argparse.Namespace) -> int:
     """Print a table: name, image size, train/test counts, status, description."""
-    header = ("name", "size", "train", "test", "status", "description")
-    rows = [header] + [
-        (info.name, f"{info.image_size[0]}x{info.image_size[1]}", f"{info.n_train:,}", f"{info.n_test:,}",
-         info.status, info.description)
-        for info in data.list_sources(args.data_dir)
-    ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
-    for row in rows:
-        cells = [cell.rjust(width) if column in (2, 3) else cell.ljust(width)
-                 for column, (cell, width) in enumerate(zip(row, widths))]
-        print("  ".join([*cells, row[-1]]))
+    rows = [(info.name, f"{info.image_size[0]}x{info.image_size[1]}", f"{info.n_train:,}", f"{info.n_test:,}",
+             info.status, info.description) for info in data.list_sources(args.data_dir)]
+    print("\n".join(table_lines(("name", "size", "train", "test", "status", "description"), rows, right=(2, 3))))
     print(f"\ndownload folder: {data.data_dir(args.data_dir)}")
     return 0
 

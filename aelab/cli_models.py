@@ -7,6 +7,7 @@ import sys
 
 from tqdm import tqdm
 
+from aelab.cli import table_lines
 from aelab.errors import ConfigError
 
 
@@ -139,11 +140,11 @@ def cmd_models(args) -> int:
                            "dataset": i.dataset, "test_mse": i.test_mse, "path": str(i.path), "error": i.error}
                           for i in infos]))
         return 0
-    print(f"{'name':<24}{'source':<12}{'variant':<16}{'latent':>7}  {'dataset':<14}{'test mse':>10}")
-    for i in infos:
-        mse = f"{i.test_mse:.5f}" if i.test_mse is not None else "-"
-        line = f"{i.name:<24}{i.source:<12}{i.variant:<16}{i.latent_dim:>7}  {i.dataset:<14}{mse:>10}"
-        print(line + (f"  (unreadable: {i.error})" if i.error else ""))
+    rows = [(i.name, i.source, i.variant, str(i.latent_dim), i.dataset,
+             f"{i.test_mse:.5f}" if i.test_mse is not None else "-", f"(unreadable: {i.error})" if i.error else "")
+            for i in infos]
+    print("\n".join(table_lines(("name", "source", "variant", "latent", "dataset", "test mse", ""), rows,
+                                right=(3, 5))))
     return 0
 
 
@@ -158,14 +159,13 @@ def cmd_build_pretrained(args) -> int:
         with tqdm(total=len(names or PRETRAINED), unit="model", file=sys.stderr) as bar:
             rows = rebuild_artefacts(args.out or PRETRAINED_ROOT, names,
                                      on_model=lambda row: (bar.update(1), bar.set_postfix(last=row["name"])))
-        for r in rows:
-            print(f"{r['name']:<14}{r['seconds']:>7.1f} s  cache/: {', '.join(r['files']) or '-'}")
+        print("\n".join(table_lines(("name", "seconds", "cache/"), [
+            (r["name"], f"{r['seconds']:.1f}", ", ".join(r["files"]) or "-") for r in rows], right=(1,))))
         return 0
     with tqdm(total=len(names or PRETRAINED), unit="model", file=sys.stderr) as bar:
         rows = build_all(args.out or PRETRAINED_ROOT, names, on_model=lambda row: (bar.update(1),
                                                                                   bar.set_postfix(last=row["name"])))
-    print(f"{'name':<14}{'variant':<14}{'latent':>7}{'epochs':>8}{'seconds':>9}{'test mse':>10}{'psnr':>8}")
-    for r in rows:
-        print(f"{r['name']:<14}{r['variant']:<14}{r['latent_dim']:>7}{r['epochs']:>8}{r['train_seconds']:>9.1f}"
-              f"{r['mse']:>10.5f}{r['psnr']:>8.2f}")
+    print("\n".join(table_lines(("name", "variant", "latent", "epochs", "seconds", "test mse", "psnr"), [
+        (r["name"], r["variant"], str(r["latent_dim"]), str(r["epochs"]), f"{r['train_seconds']:.1f}",
+         f"{r['mse']:.5f}", f"{r['psnr']:.2f}") for r in rows], right=(2, 3, 4, 5))))
     return 0
