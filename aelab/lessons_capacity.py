@@ -92,8 +92,9 @@ def example_indices(y: torch.Tensor, n: int = N_EXAMPLES) -> list[int]:
 
 
 def sweep_sizes(image_size: tuple[int, int], sizes=SIZES) -> list[int]:
-    """Code sizes up to the number of pixels (PCA has no more components than that)."""
-    return [s for s in sizes if s <= image_size[0] * image_size[1]]
+    """Code sizes below the number of pixels: a code as large as the image lets PCA and the linear AE copy it
+    exactly (on 8x8 digits PCA's error at 64 is 3e-15, which flattens a log-scale plot), so it teaches nothing."""
+    return [s for s in sizes if s < image_size[0] * image_size[1]]
 
 
 def epochs_for(method: SweepMethod, n_train: int) -> int:

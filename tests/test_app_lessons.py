@@ -84,6 +84,12 @@ def test_bottleneck_section_opens_on_the_shipped_sweep():
     assert f"{pca_error:.4f}" in shown and "**conv AE**" in shown
 
 
+def test_the_bundled_digits_show_their_shipped_sweep():
+    at = switch(run_app(PAGE, dataset="digits"), "bottleneck")
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+    assert "built by `python -m aelab build-lessons`" in texts(at) and "1,438 training images" in texts(at)
+
+
 def test_bottleneck_section_computes_the_sweep_for_another_dataset(monkeypatch):
     quick = (lessons_capacity.SweepMethod("pca", "PCA", "pca"),
              lessons_capacity.SweepMethod("mlp_ae", "MLP AE", "ae", steps=12))
@@ -91,8 +97,8 @@ def test_bottleneck_section_computes_the_sweep_for_another_dataset(monkeypatch):
 
     monkeypatch.setattr(lessons_bottleneck, "bottleneck_sweep",
                         functools.partial(lessons_capacity.bottleneck_sweep, methods=quick, sizes=(2, 4, 8)))
-    at = switch(run_app(PAGE, dataset="digits"), "bottleneck")
-    assert "No sweep for digits yet" in texts(at)
+    at = switch(run_app(PAGE, **unmodelled_dataset(side=12, n_train=200, n_test=50)), "bottleneck")
+    assert "No sweep for upload:unmodelled.npz yet" in texts(at)
     at.button(key="lessons_button_sweep").click().run()
     rerun_until(at, lambda a: "Result computed here" in texts(a), timeout=120)
     assert not at.exception and len(at.get("plotly_chart")) == 1
