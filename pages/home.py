@@ -15,7 +15,8 @@ st.title("What do autoencoders learn?")
 st.markdown(
     "An **autoencoder** squeezes an image through a small **code** (the latent space) and rebuilds it. What it "
     "keeps, and how it arranges the codes, is what these pages let you see. Everything runs on this machine, "
-    "offline, on the bundled MNIST digits and pretrained models; pick another dataset or model in the sidebar.")
+    "offline, on the bundled MNIST digits (or scikit-learn's small 8x8 digits) and their pretrained models; pick "
+    "another dataset or model in the sidebar.")
 
 dataset = current_dataset()
 record = current_model()
