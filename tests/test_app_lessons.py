@@ -105,6 +105,12 @@ def test_bottleneck_section_computes_the_sweep_for_another_dataset(monkeypatch):
     assert at.button(key="lessons_button_sweep").label.startswith("Recompute")
 
 
+def test_the_bundled_digits_show_their_shipped_copy_demo():
+    at = switch(run_app(PAGE, dataset="digits"), "copy")
+    assert not at.exception and len(at.dataframe[0].value) == 4
+    assert "built by `python -m aelab build-lessons`" in texts(at)
+
+
 def test_copy_section_shows_the_over_complete_ae_copying_noise():
     at = switch(run_app(PAGE), "copy")
     table = at.dataframe[0].value
@@ -119,8 +125,8 @@ def test_copy_section_shows_the_over_complete_ae_copying_noise():
 
 
 def test_copy_section_trains_the_demo_models_for_another_dataset():
-    at = switch(run_app(PAGE, dataset="digits"), "copy")
-    assert "No demo models for digits yet" in texts(at)
+    at = switch(run_app(PAGE, **unmodelled_dataset(side=12, n_train=200, n_test=50)), "copy")
+    assert "No demo models for upload:unmodelled.npz yet" in texts(at)
     at.button(key="lessons_button_copy").click().run()
     rerun_until(at, lambda a: len(a.dataframe) == 1, timeout=180)
     assert not at.exception and "Models trained here" in texts(at)

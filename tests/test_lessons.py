@@ -14,6 +14,7 @@ import torch
 
 from aelab import lessons
 from aelab import lessons_capacity as capacity
+from aelab.data import load_dataset
 from aelab.losses import contractive_penalty
 from aelab.store import PRETRAINED_ROOT, load_model
 from aelab.training import create_model
@@ -228,19 +229,24 @@ def test_noise_images_fill_only_the_digit_area(mnist5k):
     assert torch.equal(noise, capacity.noise_images(area, 5, seed=1))
 
 
-def test_the_over_complete_ae_copies_noise_and_the_regularised_ones_do_not(mnist5k):
-    """The shipped demo models. Measured at build time: noise MSE 0.020 for the plain over-complete AE against
-    0.111 (denoising), 0.112 (contractive) and 0.115 (under-complete); digits 0.001-0.029 for all four."""
-    models = capacity.load_copy_models("mnist-5k", (28, 28))
+@pytest.mark.parametrize("dataset, size, at_most, digits_below", [("mnist-5k", (28, 28), 0.4, 0.04),
+                                                                  ("digits", (8, 8), 0.6, 0.05)])
+def test_the_over_complete_ae_copies_noise_and_the_regularised_ones_do_not(dataset, size, at_most, digits_below):
+    """The shipped demo models, 192 training steps each. Measured at build time, noise MSE of the plain over-complete
+    AE against denoising / contractive / under-complete: mnist-5k 0.020 vs 0.111 / 0.112 / 0.115, digits in the 8x8
+    set 0.028 vs 0.065 / 0.096 / 0.100 (fewer pixels: a weaker effect, so a looser threshold); test digits are
+    reconstructed with MSE 0.001-0.029 (mnist-5k) and 0.006-0.037 (digits) by all four."""
+    data = load_dataset(dataset)
+    models = capacity.load_copy_models(dataset, size)
     assert models is not None, "run `python -m aelab build-lessons`"
-    noise = capacity.noise_images(capacity.digit_area(mnist5k.x_train), 200, seed=0)
-    scores = capacity.copy_scores(models, mnist5k.x_test[:200], noise)
+    noise = capacity.noise_images(capacity.digit_area(data.x_train), 200, seed=0)
+    scores = capacity.copy_scores(models, data.x_test[:200], noise)
     over = scores["over-complete"]["noise"]
-    assert over < 0.4 * scores["denoising"]["noise"] and over < 0.4 * scores["contractive"]["noise"], scores
+    assert over < at_most * scores["denoising"]["noise"] and over < at_most * scores["contractive"]["noise"], scores
     assert over < 0.5 * scores["under-complete"]["noise"], scores
-    assert all(s["digits"] < 0.04 for s in scores.values()), scores
-    assert capacity.load_copy_models("mnist-5k", (8, 8)) is None  # they do not fit 8x8 images
-    assert capacity.load_copy_models("digits", (8, 8)) is None  # none were built for digits
+    assert all(s["digits"] < digits_below for s in scores.values()), scores
+    other = (8, 8) if size == (28, 28) else (28, 28)
+    assert capacity.load_copy_models(dataset, other) is None  # they do not fit images of another size
 
 
 def test_truncated_pca_equals_a_pca_fitted_with_fewer_components(mnist5k, pca16):
@@ -253,8 +259,9 @@ def test_truncated_pca_equals_a_pca_fitted_with_fewer_components(mnist5k, pca16)
 
 
 def test_copy_models_are_saved_and_loaded_per_dataset(tmp_path, small_images):
-    models = {spec.name: create_model(capacity.copy_model_configs(spec, (28, 28))[0]) for spec in capacity.COPY_MODELS}
-    capacity.save_copy_models(models, "my data:1", tmp_path)
+    models = {spec.name: create_model(capacity.copy_model_configs(spec, (28, 28), 4000)[0])
+              for spec in capacity.COPY_MODELS}
+    capacity.save_copy_models(models, "my data:1", 4000, tmp_path)
     assert (tmp_path / "my_data_1" / "copy-over-complete" / "config.json").is_file()
     loaded = capacity.load_copy_models("my data:1", (28, 28), tmp_path)
     assert set(loaded) == set(models)

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from aelab.latent import reconstruct
-from aelab.lessons_capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, COPY_TRAIN, OVERCOMPLETE, copy_scores, digit_area,
+from aelab.lessons_capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, COPY_STEPS, OVERCOMPLETE, copy_scores, digit_area,
                                     load_copy_models, noise_images, train_copy_models)
 from ui.lessons_view import data_key, may_have_shipped, stored, task_button
 from ui.widgets import show_grid
@@ -44,7 +44,7 @@ def render(dataset) -> None:
         models, origin = shipped(dataset.name, dataset.image_size), "built by `python -m aelab build-lessons`"
     task_button("copy", f"{'Retrain' if models else 'Train'} the four demo models on {dataset.name}",
                 "under/over-complete demo", result_key, compute,
-                help=f"Four models, {COPY_TRAIN['epochs']} epochs each: a minute or two on a CPU.")
+                help=f"Four models, {COPY_STEPS} training steps each: a minute or two on a CPU.")
     if models is None:
         st.info(f"No demo models for {dataset.name} yet: train them with the button above.")
         return
