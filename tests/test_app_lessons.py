@@ -31,6 +31,12 @@ def switch(at, section: str):
     return at
 
 
+def test_the_bundled_digits_open_the_pca_section_on_their_shipped_linear_ae():
+    at = run_app(PAGE, dataset="digits")
+    assert "Linear AE: **the pretrained digits-linear_ae**" in texts(at)
+    assert degrees(metrics(at)["Largest principal angle"]) < 5
+
+
 def test_pca_section_opens_on_the_pretrained_linear_ae_with_near_zero_angles():
     at = run_app(PAGE)
     shown = metrics(at)

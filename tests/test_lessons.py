@@ -17,7 +17,7 @@ from aelab import lessons_capacity as capacity
 from aelab.data import load_dataset
 from aelab.losses import contractive_penalty
 from aelab.store import PRETRAINED_ROOT, load_model
-from aelab.training import create_model
+from aelab.training import create_model, evaluate
 from aelab.variants import make_configs
 
 
@@ -36,6 +36,17 @@ def test_principal_angles_near_zero_for_the_pretrained_linear_ae_and_large_for_a
     untrained = create_model(make_configs("linear_ae")[0], seed=3)
     random_angles = lessons.subspace_angles(untrained, pca16).numpy()
     assert random_angles.min() > 60, random_angles
+
+
+def test_the_shipped_digits_linear_ae_spans_the_digits_pca_subspace():
+    """digits-linear_ae (8x8 digits, d = 16, 600 epochs). Measured: angles 0.2-2.8 degrees, test MSE 0.01042 against
+    PCA's 0.01040."""
+    digits = load_dataset("digits")
+    pca = lessons.fit_pca(digits.x_train, 16)
+    trained = load_model(PRETRAINED_ROOT / "digits-linear_ae").model
+    angles = lessons.subspace_angles(trained, pca).numpy()
+    assert angles.shape == (16,) and angles.max() < 5, angles
+    assert evaluate(trained, digits.x_test)["mse"] < 1.02 * evaluate(pca, digits.x_test)["mse"]
 
 
 def test_decoder_columns_of_pca_untied_and_tied_linear_aes(pca16):

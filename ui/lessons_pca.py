@@ -8,6 +8,7 @@ import torch
 
 from aelab import lessons
 from aelab.errors import AelabError
+from aelab.store import list_models
 from aelab.training import create_model, evaluate
 from aelab.variants import make_configs
 from ui.lessons_tied import tied_section
@@ -44,14 +45,17 @@ def test_mse(model_key: tuple, _model, _x_test: torch.Tensor) -> float:
     return evaluate(_model, _x_test)["mse"]
 
 
-def _pretrained_linear(dataset, latent_dim: int):
-    """The shipped linear_ae when it was trained on this dataset with this code size, else None."""
-    try:
-        record = load_model_key("pretrained/linear_ae")
-    except (AelabError, KeyError):
-        return None
-    fits = record.dataset == dataset.name and record.model_config.latent_dim == latent_dim
-    return record.model if fits and tuple(record.model_config.image_size) == dataset.image_size else None
+def _pretrained_linear(dataset, latent_dim: int) -> tuple[object, str] | tuple[None, None]:
+    """(model, name) of a shipped linear AE trained on this dataset with this code size (linear_ae for mnist-5k,
+    digits-linear_ae for the 8x8 digits), else (None, None)."""
+    for info in list_models():
+        if (info.source == "pretrained" and info.variant == "linear_ae" and info.dataset == dataset.name
+                and info.latent_dim == latent_dim and tuple(info.image_size) == tuple(dataset.image_size)):
+            try:
+                return load_model_key(f"pretrained/{info.name}").model, info.name
+            except AelabError:
+                return None, None
+    return None, None
 
 
 def _formulas() -> None:
@@ -90,11 +94,11 @@ def render(dataset) -> None:
     task_button("linear", f"Train a linear AE with d = {d} here and watch the angles fall", "linear AE",
                 result_key, compute, help="Seconds on mnist-5k; the angles are recorded after every epoch.")
     trained = stored(result_key)
-    model = trained["model"] if trained else _pretrained_linear(dataset, d)
+    model, name = (trained["model"], None) if trained else _pretrained_linear(dataset, d)
     if model is None:
         st.info(f"No linear AE with a {d}-number code for {dataset.name} yet: train one with the button above.")
         return
-    source = "trained here" if trained else "the pretrained linear_ae"
+    source = "trained here" if trained else f"the pretrained {name}"
     _compare(model, pca, dataset, (result_key if trained else ("pretrained", key, d)), source,
              trained["history"] if trained else None)
     tied_section(dataset, pca, model, source)
