@@ -26,7 +26,8 @@ from aelab.restoration import (HIGHER_IS_BETTER, METRICS, REFERENCE, Method, app
 from ui.state import load_model_key, model_choices, session_id
 from ui.widgets import PALETTE, show_rows
 
-DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian")
+# Those that fit the dataset's image size are chosen at first: the three 28x28 ones, or the 8x8 digits' own AE.
+DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian", "pretrained/digits-ae")
 DEFAULT_CORRUPTION = "box"
 CANVAS_SIDE = 280
 N_EXAMPLES = 8
