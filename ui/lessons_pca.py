@@ -73,7 +73,9 @@ def render(dataset) -> None:
     st.subheader("PCA is a linear autoencoder")
     st.markdown(INTRO)
     _formulas()
-    sizes = [s for s in SIZES if s <= min(dataset.x_train[0].numel(), len(dataset.x_train))]
+    # Below the pixel count (a code as large as the image is a copy: every angle trivially 0), and at most one
+    # component per training image.
+    sizes = [s for s in SIZES if s < dataset.x_train[0].numel() and s <= len(dataset.x_train)]
     if not sizes:
         st.info(f"{dataset.name} has too few images or pixels for a code of 2 numbers or more.")
         return
