@@ -17,8 +17,9 @@ def mnist5k(tmp_path_factory):
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """An empty data cache folder (AELAB_DATA_DIR points at it), so downloads never touch the user's cache."""
+def data_cache(tmp_path, monkeypatch):
+    """An empty data cache folder (AELAB_DATA_DIR points at it), so downloads never touch the user's cache. (Not
+    named `cache`: that is pytest's own fixture.)"""
     folder = tmp_path / "cache"
     monkeypatch.setenv("AELAB_DATA_DIR", str(folder))
     return folder

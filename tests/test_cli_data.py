@@ -32,7 +32,7 @@ def _table_rows(output: str) -> dict[str, str]:
 _NAMES = ("mnist-5k", "digits", "mnist", "fashion-mnist", "kmnist")
 
 
-def test_datasets_lists_all_five_sources_with_their_status(cache, tmp_path, capsys):
+def test_datasets_lists_all_five_sources_with_their_status(data_cache, tmp_path, capsys):
     write_synthetic_source(tmp_path / "other" / "fashion-mnist")  # a cache holding one source
     assert cli.main(["datasets", "--data-dir", str(tmp_path / "other")]) == 0
     rows = _table_rows(capsys.readouterr().out)
@@ -43,28 +43,28 @@ def test_datasets_lists_all_five_sources_with_their_status(cache, tmp_path, caps
     assert "needs download" in rows["mnist"] and "needs download" in rows["kmnist"]
 
 
-def test_download_against_a_local_mirror(cache, mirror, capsys):
-    assert cli.main(["download", "kmnist", "--data-dir", str(cache)]) == 0
+def test_download_against_a_local_mirror(data_cache, mirror, capsys):
+    assert cli.main(["download", "kmnist", "--data-dir", str(data_cache)]) == 0
     out = capsys.readouterr().out
-    assert str(cache / "kmnist") in out and "4 files verified" in out
-    assert len(files_under(cache / "kmnist")) == 4
-    assert cli.main(["download", "kmnist", "--data-dir", str(cache)]) == 0  # cached: no request
+    assert str(data_cache / "kmnist") in out and "4 files verified" in out
+    assert len(files_under(data_cache / "kmnist")) == 4
+    assert cli.main(["download", "kmnist", "--data-dir", str(data_cache)]) == 0  # cached: no request
     assert "already downloaded" in capsys.readouterr().out and mirror.requests == 4
 
 
-def test_download_from_a_dead_mirror_fails_with_one_line(cache, capsys):
+def test_download_from_a_dead_mirror_fails_with_one_line(data_cache, capsys):
     code = cli.main(["download", "mnist", "--mirror", closed_port_url()])
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and err.startswith("error: Downloading mnist failed")
-    assert "mnist-5k and digits are bundled" in err and files_under(cache) == []
+    assert "mnist-5k and digits are bundled" in err and files_under(data_cache) == []
 
 
-def test_download_of_a_bundled_source_needs_nothing(cache, capsys):
+def test_download_of_a_bundled_source_needs_nothing(data_cache, capsys):
     assert cli.main(["download", "mnist-5k"]) == 0
     assert "bundled" in capsys.readouterr().out
 
 
-def test_unknown_names_are_one_line_errors(cache, capsys):
+def test_unknown_names_are_one_line_errors(data_cache, capsys):
     assert cli.main(["download", "cifar"]) == 2
     assert capsys.readouterr().err == (
         "error: 'cifar' is not a downloadable source; choose one of mnist, fashion-mnist, kmnist "
@@ -72,7 +72,7 @@ def test_unknown_names_are_one_line_errors(cache, capsys):
     )
 
 
-def test_add_data_argument_defaults_to_mnist_5k_and_loads(cache, tmp_path):
+def test_add_data_argument_defaults_to_mnist_5k_and_loads(data_cache, tmp_path):
     parser = argparse.ArgumentParser()
     cli.add_data_argument(parser)
     args = parser.parse_args([])
@@ -82,7 +82,7 @@ def test_add_data_argument_defaults_to_mnist_5k_and_loads(cache, tmp_path):
     assert cli.dataset_from_args(args).image_size == (8, 8)
 
 
-def test_python_dash_m_aelab_runs(cache):
+def test_python_dash_m_aelab_runs(data_cache):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     result = subprocess.run([sys.executable, "-m", "aelab", "datasets"], capture_output=True, text=True, env=env,
                             cwd=REPO_ROOT, timeout=60)

@@ -25,16 +25,16 @@ def mirror(tmp_path, monkeypatch):
         yield server
 
 
-def test_data_dir_follows_argument_then_environment(cache, tmp_path):
-    assert data_dir() == cache
+def test_data_dir_follows_argument_then_environment(data_cache, tmp_path):
+    assert data_dir() == data_cache
     assert data_dir(tmp_path / "elsewhere") == tmp_path / "elsewhere"
 
 
-def test_download_verifies_caches_and_loads(cache, mirror):
+def test_download_verifies_caches_and_loads(data_cache, mirror):
     calls = []
     folder = download("mnist", progress=lambda done, total: calls.append((done, total)))
-    assert folder == cache / "mnist"
-    assert sorted(p.name for p in files_under(cache)) == sorted(REMOTE_SOURCES["mnist"].checksums)
+    assert folder == data_cache / "mnist"
+    assert sorted(p.name for p in files_under(data_cache)) == sorted(REMOTE_SOURCES["mnist"].checksums)
     assert mirror.requests == 4 and is_cached("mnist")
     starts = [call for call in calls if call[0] == 0]
     assert len(starts) == 4 and all(total > 0 for _, total in starts)  # servers send Content-Length
@@ -48,76 +48,76 @@ def test_download_verifies_caches_and_loads(cache, mirror):
     assert [info.status for info in data.list_sources() if info.name == "mnist"] == ["cached"]
 
 
-def test_second_call_uses_the_cache_without_the_network(cache, mirror):
+def test_second_call_uses_the_cache_without_the_network(data_cache, mirror):
     download("mnist")
     mirror.stop()
-    assert download("mnist") == cache / "mnist"  # the server is gone: any request would fail
+    assert download("mnist") == data_cache / "mnist"  # the server is gone: any request would fail
     assert len(data.load_dataset("mnist").x_train) == 30
 
 
-def test_wrong_checksum_leaves_nothing_behind(cache, mirror, monkeypatch):
+def test_wrong_checksum_leaves_nothing_behind(data_cache, mirror, monkeypatch):
     checksums = dict(REMOTE_SOURCES["mnist"].checksums)
     checksums[TRAIN_IMAGES] = "0" * 32
     register_test_source(monkeypatch, "mnist", mirror.url, checksums)
     with pytest.raises(DataError, match="train-images-idx3-ubyte.gz .* failed its checksum"):
         download("mnist")
-    assert files_under(cache) == []
+    assert files_under(data_cache) == []
     assert not is_cached("mnist")
 
 
-def test_a_failure_after_some_files_removes_those_too(cache, mirror, monkeypatch):
+def test_a_failure_after_some_files_removes_those_too(data_cache, mirror, monkeypatch):
     checksums = dict(REMOTE_SOURCES["mnist"].checksums)
     checksums["t10k-labels-idx1-ubyte.gz"] = "0" * 32  # the last file fails after three were verified
     register_test_source(monkeypatch, "mnist", mirror.url, checksums)
     with pytest.raises(DataError, match="checksum"):
         download("mnist")
-    assert files_under(cache) == [] and mirror.requests == 4
+    assert files_under(data_cache) == [] and mirror.requests == 4
 
 
-def test_connection_cut_half_way_leaves_nothing(cache, mirror):
+def test_connection_cut_half_way_leaves_nothing(data_cache, mirror):
     mirror.cut_files.add(TRAIN_IMAGES)
     with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz .* was cut off after [\d,]+ of [\d,]+ bytes"):
         download("mnist")
-    assert files_under(cache) == []
+    assert files_under(data_cache) == []
 
 
-def test_ctrl_c_during_a_download_leaves_nothing(cache, mirror):
+def test_ctrl_c_during_a_download_leaves_nothing(data_cache, mirror):
     def interrupt(done, total):
         if done > 0:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         download("mnist", progress=interrupt)
-    assert files_under(cache) == []
+    assert files_under(data_cache) == []
 
 
-def test_http_error_is_reported(cache, mirror, monkeypatch):
+def test_http_error_is_reported(data_cache, mirror, monkeypatch):
     register_test_source(monkeypatch, "mnist", mirror.url + "missing/", REMOTE_SOURCES["mnist"].checksums)
     with pytest.raises(DataError, match="HTTP 404"):
         download("mnist")
-    assert files_under(cache) == []
+    assert files_under(data_cache) == []
 
 
-def test_unreachable_mirror_says_the_bundled_sources_work_offline(cache):
+def test_unreachable_mirror_says_the_bundled_sources_work_offline(data_cache):
     with pytest.raises(DataError, match="could not be reached .*; mnist-5k and digits are bundled and work offline"):
         download("fashion-mnist", mirror=closed_port_url())
-    assert files_under(cache) == []
+    assert files_under(data_cache) == []
 
 
-def test_mirror_argument_replaces_the_base_url(cache, mirror, monkeypatch):
+def test_mirror_argument_replaces_the_base_url(data_cache, mirror, monkeypatch):
     register_test_source(monkeypatch, "mnist", closed_port_url(), REMOTE_SOURCES["mnist"].checksums)
     download("mnist", mirror=mirror.url.rstrip("/"))  # a missing trailing slash is added
     assert is_cached("mnist")
 
 
-def test_load_dataset_refuses_an_uncached_source_unless_asked_to_download(cache, mirror):
+def test_load_dataset_refuses_an_uncached_source_unless_asked_to_download(data_cache, mirror):
     with pytest.raises(DataError, match=r"run `python -m aelab download mnist` \(or press Download in the app\)"):
         data.load_dataset("mnist")
     assert mirror.requests == 0
     assert len(data.load_dataset("mnist", download=True).x_test) == 10
 
 
-def test_unknown_or_bundled_names_and_bad_mirrors_are_refused(cache):
+def test_unknown_or_bundled_names_and_bad_mirrors_are_refused(data_cache):
     with pytest.raises(DataError, match="choose one of mnist, fashion-mnist, kmnist"):
         download("mnist-5k")
     with pytest.raises(DataError, match="not an http:// or https:// URL"):
