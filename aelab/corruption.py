@@ -102,12 +102,41 @@ def user_mask(x: torch.Tensor, mask: torch.Tensor, generator: torch.Generator | 
     return x.masked_fill(mask, value), mask
 
 
+MIXED_PARTS = ("gaussian", "salt_and_pepper", "dropout", "box", "rows")
+
+
+def mixed(x: torch.Tensor, scale: float, generator: torch.Generator | None = None):
+    """Each image gets one of MIXED_PARTS, drawn at random, at that corruption's default strength times scale (sizes
+    in pixels scaled to the image; every value capped at the top of that corruption's slider, so a scale of 2 does
+    not drop all the pixels): a denoiser trained on it has seen every kind of damage."""
+    if not scale > 0:
+        raise ValueError(f"The strength scale must be above 0, got {scale}.")
+    picks = torch.randint(0, len(MIXED_PARTS), (x.shape[0],), generator=generator,
+                          device=_random_device(generator)).to(x.device)
+    out, mask = x.clone(), torch.zeros_like(x, dtype=torch.bool)
+    for k, name in enumerate(MIXED_PARTS):
+        chosen = picks == k
+        if bool(chosen.any()):
+            out[chosen], mask[chosen] = CORRUPTIONS[name](x[chosen], _scaled_default(name, x.shape[-2:], scale),
+                                                          generator)
+    return out, mask
+
+
+def _scaled_default(name: str, image_size, scale: float) -> float:
+    strength = strength_range(name, tuple(image_size))
+    value = strength.default * scale
+    if strength.in_pixels:
+        return int(min(strength.high, max(1, round(value))))
+    return min(value, strength.high)
+
+
 CORRUPTIONS: dict[str, Corruption] = {
     "gaussian": gaussian_noise,
     "salt_and_pepper": salt_and_pepper,
     "dropout": dropout_mask,
     "box": box,
     "rows": missing_rows,
+    "mixed": mixed,
     "user_mask": user_mask,
 }
 
@@ -158,6 +187,11 @@ CORRUPTION_INFO: dict[str, CorruptionInfo] = {
         "Missing rows", "Blanks a block of consecutive rows, as a torn or badly scanned image.",
         Strength("rows", 1, 16, 6, 1, 256, in_pixels=True, sweep=(2, 4, 6, 8, 10, 12), benchmark=(3, 8)),
         local=True, trainable=True),
+    "mixed": CorruptionInfo(
+        "Mixed", "Each image gets one of the five kinds above, chosen at random, at its default strength times this "
+        "scale.",
+        Strength("strength scale (1 = each kind's default)", 0.25, 2.0, 1.0, 0.25, 3.0,
+                 sweep=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0), benchmark=(0.5, 1.5)), local=True, trainable=True),
     "user_mask": CorruptionInfo(
         "Drawn mask", "Blanks the pixels you draw over on the canvas.", None, local=True, trainable=False),
 }

@@ -43,6 +43,8 @@ PRETRAINED: list[PretrainedSpec] = [
     # The same model trained on Gaussian noise (sigma 0.3) instead of dropped pixels: side by side on the Restore page,
     # each denoiser wins on the corruption it was trained on, which is the lesson.
     PretrainedSpec("denoising_gaussian", "denoising_ae", train={"epochs": 100, "noise": "gaussian", "noise_level": 0.3}),
+    # And trained on all five kinds at once (aelab.corruption.mixed): the generalist beside the two specialists.
+    PretrainedSpec("denoising_mixed", "denoising_ae", train={"epochs": 100, "noise": "mixed", "noise_level": 1.0}),
     PretrainedSpec("linear_ae", "linear_ae"),
     PretrainedSpec("pca", "pca"),
     # The other bundled source, sklearn's 1438 + 359 digits of 8x8 pixels: without these, every page asks a class that

@@ -22,9 +22,9 @@ from aelab.data import load_dataset  # noqa: E402
 from aelab.restoration import REFERENCE, applicable, classic_methods, model_method, score_table  # noqa: E402
 from aelab.store import PRETRAINED_ROOT, load_model  # noqa: E402
 
-MODELS = ("ae", "denoising_ae", "denoising_gaussian", "conv_ae", "vae", "pca")
+MODELS = ("ae", "denoising_ae", "denoising_gaussian", "denoising_mixed", "conv_ae", "vae", "pca")
 # The Restore page's default models (ui/restore_view.DEFAULT_MODELS), also scored with their known pixels kept
-KEEP_KNOWN = ("ae", "denoising_ae", "denoising_gaussian")
+KEEP_KNOWN = ("ae", "denoising_ae", "denoising_gaussian", "denoising_mixed")
 SEED = 0
 
 
@@ -99,7 +99,7 @@ def main() -> None:
     print("\n### SSIM of the whole image\n")
     print(markdown(results, "SSIM", order))
 
-    # The page's default table: 300 images, its three default models (+ known pixels where there is a mask) and the
+    # The page's default table: 300 images, its four default models (+ known pixels where there is a mask) and the
     # four classic methods; the baseline is the same table with the models only.
     x_default = dataset.x_test[:300]
     print("\n## Time to compute the Restore page's default score table (300 images, 1 thread, median of "

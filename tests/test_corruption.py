@@ -32,6 +32,7 @@ CALLS = {
     "dropout": lambda x, g: CORRUPTIONS["dropout"](x, 0.3, g),
     "box": lambda x, g: CORRUPTIONS["box"](x, 7, g),
     "rows": lambda x, g: CORRUPTIONS["rows"](x, 5, g),
+    "mixed": lambda x, g: CORRUPTIONS["mixed"](x, 1.0, g),
     "user_mask": lambda x, g: CORRUPTIONS["user_mask"](x, _user_square(), g),
 }
 
@@ -54,6 +55,10 @@ def test_pixels_outside_the_mask_are_unchanged_and_inside_are_changed(name, x):
         assert corrupt.min() >= 0 and corrupt.max() <= 1
     elif name == "salt_and_pepper":
         assert set(corrupt[mask].unique().tolist()) == {0.0, 1.0}
+    elif name == "mixed":  # one kind per image: Gaussian ones touch every pixel, the others set some to 0 or 1
+        whole = torch.tensor([bool(m.all()) for m in mask])
+        assert whole.any() and not whole.all()
+        assert set(corrupt[~whole][mask[~whole]].unique().tolist()) <= {0.0, 1.0}
     else:
         assert torch.all(corrupt[mask] == 0.0)
 
@@ -139,3 +144,17 @@ def test_user_mask_accepts_one_mask_for_all_or_one_per_image(x):
 def test_user_mask_of_the_wrong_shape_is_refused(shape, x):
     with pytest.raises(ValueError, match="mask"):
         user_mask(x, torch.ones(shape, dtype=torch.bool))
+
+
+def test_mixed_gives_each_image_one_kind_at_its_default_strength_times_the_scale():
+    x = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 0.8 + 0.1
+    for scale, box_side, rows in ((1.0, 10, 6), (2.0, 20, 12)):
+        _, mask = CORRUPTIONS["mixed"](x, scale, _seeded(3))
+        m = mask[:, 0]
+        gaussian = m.flatten(1).all(1)
+        blank_rows = m.all(2).sum(1)  # rows blanked from edge to edge
+        boxes = (m.any(2).sum(1) == box_side) & (m.any(1).sum(1) == box_side) & (m.flatten(1).sum(1) == box_side ** 2)
+        for kind in (gaussian, (blank_rows == rows) & ~gaussian, boxes):
+            assert 20 <= int(kind.sum()) <= 60  # each kind on about one in five of 200 images
+    with pytest.raises(ValueError, match="scale"):
+        CORRUPTIONS["mixed"](x, 0.0, _seeded())

@@ -26,8 +26,9 @@ from aelab.restoration import (HIGHER_IS_BETTER, METRICS, REFERENCE, Method, app
 from ui.state import load_model_key, model_choices, session_id
 from ui.widgets import PALETTE, show_rows
 
-# Those that fit the dataset's image size are chosen at first: the three 28x28 ones, or the 8x8 digits' own AE.
-DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian", "pretrained/digits-ae")
+# Those that fit the dataset's image size are chosen at first: the four 28x28 ones, or the 8x8 digits' own AE.
+DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian",
+                  "pretrained/denoising_mixed", "pretrained/digits-ae")
 DEFAULT_CORRUPTION = "box"
 CANVAS_SIDE = 280
 N_EXAMPLES = 8
@@ -239,6 +240,8 @@ restores the corruptions it was trained on. The two pretrained denoisers share o
 their training noise: *denoising_ae* saw dropped pixels (set to 0), so it fills holes and boxes well but does worse
 than the plain AE on noise that *brightens* pixels; *denoising_gaussian* saw Gaussian noise (sigma 0.3), so it wins
 on Gaussian noise and salt and pepper and loses on holes. Switch the corruption above and watch the two trade places.
+*denoising_mixed* saw all five kinds (the "Mixed" corruption): never far behind the specialist on its own noise, and
+ahead of both on boxes and missing rows.
 """
 
 
