@@ -88,6 +88,18 @@ def test_an_absurd_learning_rate_is_refused_before_training():
         make_configs("linear_ae", train={"lr": 1e6, "recon_loss": "mse"})
 
 
+def _fails_at_step_3_keeping_the_weights_of_step_2(model, x, train_config) -> str:
+    """Train until the TrainingError; check it came at step 3 and left the weights finite and as step 2 left them
+    (the failed step changed nothing). Returns the error message."""
+    snapshots = []
+    with pytest.raises(TrainingError) as info:
+        for _ in train(model, x, train_config):
+            snapshots.append(_weights(model))
+    assert "step 3" in str(info.value) and len(snapshots) == 2
+    assert _finite(model) and _same(_weights(model), snapshots[-1])
+    return str(info.value)
+
+
 def test_a_loss_that_stops_being_finite_raises_and_keeps_the_last_finite_weights(x256, monkeypatch):
     """No learning rate makes Adam diverge reliably here: its normalised steps kept every variant finite at lr=10
     (the largest valid), and even a linear AE forced to lr=1e6 (measured over 800-3200 steps: losses up to 1e33,
@@ -105,14 +117,8 @@ def test_a_loss_that_stops_being_finite_raises_and_keeps_the_last_finite_weights
     monkeypatch.setattr(training, "compute_losses", diverging)
     model_config, train_config = _configs("linear_ae", epochs=3, batch_size=32, lr=5e-3, recon_loss="mse")
     model = create_model(model_config)
-    snapshots = []
-    with pytest.raises(TrainingError) as info:
-        for progress in train(model, x256, train_config):
-            snapshots.append(_weights(model))
-    message = str(info.value)
-    assert "learning rate" in message and "0.005" in message and "step 3" in message
-    assert len(snapshots) == 2
-    assert _finite(model) and _same(_weights(model), snapshots[-1])  # the failed step changed nothing
+    message = _fails_at_step_3_keeping_the_weights_of_step_2(model, x256, train_config)
+    assert "learning rate" in message and "0.005" in message
 
 
 def test_a_gradient_that_overflows_with_a_finite_loss_raises_before_the_step(x256):
@@ -127,14 +133,8 @@ def test_a_gradient_that_overflows_with_a_finite_loss_raises_before_the_step(x25
         return grad * math.inf if len(backward_calls) >= 3 else grad
 
     next(model.parameters()).register_hook(overflow_from_step_3)
-    snapshots = []
-    with pytest.raises(TrainingError) as info:
-        for progress in train(model, x256, train_config):
-            snapshots.append(_weights(model))
-    message = str(info.value)
-    assert "gradients overflowed" in message and "step 3" in message and "0.001" in message
-    assert len(snapshots) == 2
-    assert _finite(model) and _same(_weights(model), snapshots[-1])  # the step was not taken
+    message = _fails_at_step_3_keeping_the_weights_of_step_2(model, x256, train_config)
+    assert "gradients overflowed" in message and "0.001" in message
 
 
 # ---- progress events ------------------------------------------------------------------------------------------
