@@ -42,7 +42,8 @@ PRETRAINED: list[PretrainedSpec] = [
     PretrainedSpec("denoising_ae", "denoising_ae", train={"epochs": 100}),
     # The same model trained on Gaussian noise (sigma 0.3) instead of dropped pixels: side by side on the Restore page,
     # each denoiser wins on the corruption it was trained on, which is the lesson.
-    PretrainedSpec("denoising_gaussian", "denoising_ae", train={"epochs": 100, "noise": "gaussian", "noise_level": 0.3}),
+    PretrainedSpec("denoising_gaussian", "denoising_ae",
+                   train={"epochs": 100, "noise": "gaussian", "noise_level": 0.3}),
     # And trained on all five kinds at once (aelab.corruption.mixed): the generalist beside the two specialists.
     PretrainedSpec("denoising_mixed", "denoising_ae", train={"epochs": 100, "noise": "mixed", "noise_level": 1.0}),
     PretrainedSpec("linear_ae", "linear_ae"),
@@ -94,10 +95,11 @@ def build_all(out: str | Path = PRETRAINED_ROOT, names: list[str] | None = None,
 
         raise ConfigError(f"Unknown pretrained model(s) {', '.join(sorted(unknown))}; valid: "
                           f"{', '.join(s.name for s in PRETRAINED)}.")
+    datasets = {name: load_dataset(name) for name in {spec.dataset for spec in specs}}  # each loaded once
     rows = []
     for spec in specs:
         on_progress = on_progress_factory(spec) if on_progress_factory else None
-        rows.append(build_one(spec, load_dataset(spec.dataset), Path(out), on_progress))
+        rows.append(build_one(spec, datasets[spec.dataset], Path(out), on_progress))
         if on_model:
             on_model(rows[-1])
     return rows
@@ -118,6 +120,7 @@ def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None
     if unknown:
         raise ConfigError(f"Unknown pretrained model(s) {', '.join(sorted(unknown))}; valid: "
                           f"{', '.join(s.name for s in PRETRAINED)}.")
+    datasets = {name: load_dataset(name) for name in {spec.dataset for spec in specs.values()}}  # each loaded once
     rows = []
     for name, spec in specs.items():
         if not (Path(out) / name).is_dir():
@@ -126,7 +129,7 @@ def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None
         started = time.perf_counter()
         extra: dict[str, bytes] = {}
         for builder in ARTEFACT_BUILDERS.values():
-            extra.update(builder(record.model, load_dataset(spec.dataset)))
+            extra.update(builder(record.model, datasets[spec.dataset]))
         save_model(record.model, name, variant=record.variant, train_config=record.train_config,
                    dataset=record.dataset, metrics=record.metrics, history=record.history, root=out, overwrite=True,
                    extra_files=extra, weights_dtype=torch.float16)

@@ -133,8 +133,8 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
             if not torch.isfinite(grad_sum):
                 raise TrainingError(
                     f"The gradients overflowed (their sum is {grad_sum.item()}) at epoch {epoch}, step {step + 1}, "
-                    f"with a finite loss: training is unstable, most likely because the learning rate ({config.lr:g}) is too "
-                    "high; try a 10x smaller one.")
+                    f"with a finite loss: training is unstable, most likely because the learning rate "
+                    f"({config.lr:g}) is too high; try a 10x smaller one.")
             optimizer.step()
             step += 1
             step_losses = {name: value.item() for name, value in terms.items()}

@@ -126,6 +126,7 @@ def test_cancel_stops_the_training_and_keeps_the_model_trained_so_far():
     ({"name": ""}, "Invalid model name ''"),
     ({"hidden": "256, lots"}, "Hidden sizes must be whole numbers"),
     ({"noise": "rows", "noise_level": 2.5}, "noise_level for rows"),
+    ({"noise": "mixed", "noise_level": 0.0}, "noise_level for mixed is the strength scale"),
 ])
 def test_a_bad_name_or_knob_gives_its_message_and_starts_nothing(knobs, message):
     at = run_app("pages/train.py")

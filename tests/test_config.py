@@ -95,6 +95,7 @@ def test_invalid_model_values_are_refused(changes, field):
     ({"noise": "dropout", "noise_level": 1.5}, "noise_level"),
     ({"noise": "gaussian", "noise_level": -0.1}, "noise_level"),
     ({"noise": "gaussian", "noise_level": 0.0}, "noise_level"),
+    ({"noise": "mixed", "noise_level": 5.0}, "noise_level"),  # a scale of each kind's default: at most 3
     ({"seed": -1}, "seed"),
     ({"device": "tpu"}, "device"),
 ])

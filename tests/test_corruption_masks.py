@@ -114,7 +114,8 @@ def test_training_noise_levels_are_validated_with_clear_messages(changes, messag
         TrainConfig(**changes)
 
 
-@pytest.mark.parametrize("noise, level", [("box", 10), ("salt_and_pepper", 0.3), ("rows", 5), ("dropout", 0.5)])
+@pytest.mark.parametrize("noise, level", [("box", 10), ("salt_and_pepper", 0.3), ("rows", 5), ("dropout", 0.5),
+                                          ("mixed", 1.0)])
 def test_training_corrupts_the_input_with_the_chosen_corruption(noise, level, x):
     config = TrainConfig(noise=noise, noise_level=level, seed=3)
     corrupted = _corrupt(x, config, torch.Generator().manual_seed(3))

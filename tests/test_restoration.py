@@ -164,9 +164,10 @@ def test_the_denoising_ae_beats_the_plain_ae_inside_a_box(mnist5k, pretrained, s
 
 
 def test_each_shipped_denoiser_wins_on_the_noise_it_was_trained_on(mnist5k, pretrained, single_thread):
-    """denoising_ae saw dropped pixels, denoising_gaussian saw Gaussian noise (sigma 0.3); same architecture. Whole-image
-    MSE on the 1000 test images, measured: Gaussian sigma 0.2: ae 0.039, denoising_ae 0.098, denoising_gaussian 0.018;
-    sigma 0.5: 0.080, 0.131, 0.028; half the pixels dropped: ae 0.050, denoising_ae 0.019, denoising_gaussian 0.047.
+    """denoising_ae saw dropped pixels, denoising_gaussian saw Gaussian noise (sigma 0.3); same architecture.
+    Whole-image MSE on the 1000 test images, measured: Gaussian sigma 0.2: ae 0.039, denoising_ae 0.098,
+    denoising_gaussian 0.018; sigma 0.5: 0.080, 0.131, 0.028; half the pixels dropped: ae 0.050, denoising_ae 0.019,
+    denoising_gaussian 0.047.
     Threshold: the specialist's MSE is at most 0.6x that of each other model on its own noise."""
     x = mnist5k.x_test
     methods = {name: model_method(name, pretrained[name]) for name in ("ae", "denoising_ae", "denoising_gaussian")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aelab.generation import vae_prior_samples
-from ui.state import current_dataset, load_model_key, model_choices
+from ui.state import current_dataset, load_model_key, variational_keys
 from ui.widgets import show_grid
 
 
@@ -14,12 +14,10 @@ def _samples(model_key: str, _model):
 
 
 def draw_home_card() -> None:
-    keys = list(model_choices(current_dataset().image_size).values())
     current = st.session_state.get("model_key")
-    records = {key: load_model_key(key) for key in keys}
-    vaes = [k for k, r in records.items() if r.model_config.variational and not k.startswith("session/")]
+    vaes = [k for k in variational_keys(current_dataset().image_size) if not k.startswith("session/")]
     if not vaes:
         st.caption("(needs a VAE for these images)")
         return
     key = current if current in vaes else ("pretrained/vae" if "pretrained/vae" in vaes else vaes[0])
-    show_grid(_samples(key, records[key].model), ncol=8, scale=2, caption=f"random codes decoded by {key}")
+    show_grid(_samples(key, load_model_key(key).model), ncol=8, scale=2, caption=f"random codes decoded by {key}")

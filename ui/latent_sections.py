@@ -11,7 +11,7 @@ from aelab.images import enlarge, to_uint8
 from aelab.latent import active_units, decode, neighbours
 from aelab.store import ModelRecord
 from ui.latent_view import PlaneView
-from ui.state import load_model_key, model_choices
+from ui.state import variational_keys
 from ui.widgets import class_name, show_grid
 
 KL_ACTIVE_THRESHOLD = 0.01  # nats, as aelab.latent.active_units
@@ -81,8 +81,7 @@ def vae_diagnostics(kl: np.ndarray | None, record: ModelRecord) -> None:
     st.subheader("VAE diagnostics")
     if kl is None:
         size = tuple(record.model_config.image_size)
-        vaes = [label.split()[0] for label, key in model_choices(size).items()
-                if load_model_key(key).model_config.variational]
+        vaes = [key.partition("/")[2] for key in variational_keys(size)]
         where = (f"Choose a VAE ({', '.join(vaes)}) in the sidebar" if vaes else
                  f"Train a VAE for {size[0]}x{size[1]} images on the Train page")
         st.info(f"{record.name} is a deterministic autoencoder: its encoder gives each image one code, not a "

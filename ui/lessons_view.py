@@ -30,8 +30,8 @@ SECTIONS = {
 }
 
 def may_have_shipped(dataset) -> bool:
-    """Named datasets may have results built by `python -m aelab build-lessons` (mnist-5k's, and digits' sweep, ship
-    with the app); a session's upload never has."""
+    """Named datasets may have results built by `python -m aelab build-lessons` (mnist-5k's and digits' ship with the
+    app); a session's upload never has."""
     return not dataset.name.startswith(UPLOAD_PREFIX)
 
 

@@ -236,12 +236,12 @@ near the manifold to the closest-looking point *on* it. Vincent et al. (2008) fr
 (2014) showed that for small Gaussian noise the learned correction x̂(x̃) − x̃ points along the gradient of the log
 data density: a step uphill, towards where digits are. The bottleneck helps too: a 16-number code can only describe
 digit-like images, so whatever it cannot describe (the corruption) is dropped. Its limit is the flip side: it
-restores the corruptions it was trained on. The two pretrained denoisers share one architecture and differ only in
+restores the corruptions it was trained on. The three pretrained denoisers share one architecture and differ only in
 their training noise: *denoising_ae* saw dropped pixels (set to 0), so it fills holes and boxes well but does worse
 than the plain AE on noise that *brightens* pixels; *denoising_gaussian* saw Gaussian noise (sigma 0.3), so it wins
-on Gaussian noise and salt and pepper and loses on holes. Switch the corruption above and watch the two trade places.
-*denoising_mixed* saw all five kinds (the "Mixed" corruption): never far behind the specialist on its own noise, and
-ahead of both on boxes and missing rows.
+on Gaussian noise and salt and pepper and loses on holes. Switch the corruption above and watch those two trade
+places. *denoising_mixed* saw all five kinds (the "Mixed" corruption): never far behind the specialist on its own
+noise, and ahead of both on boxes and missing rows.
 """
 
 

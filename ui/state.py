@@ -103,6 +103,12 @@ def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
     return choices
 
 
+def variational_keys(image_size: tuple[int, int]) -> list[str]:
+    """Keys of the VAEs (variational code) among the models that fit images of image_size, in the Model list's order.
+    Loads each fitting model once (cached)."""
+    return [key for key in model_choices(image_size).values() if load_model_key(key).model_config.variational]
+
+
 def load_model_key(key: str) -> ModelRecord:
     source, _, name = key.partition("/")
     if source == "session":

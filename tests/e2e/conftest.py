@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, REPO, VIEWPORT, free_port, running_app, wait_idle
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle
 
-__all__ = ["REPO", "free_port", "open_page", "running_app", "wait_idle"]
+__all__ = ["open_page", "wait_idle"]  # what the browser tests import from here
 
 _SERVER_LOG: list[Path] = []  # the running server's log, shown under a failed browser test
 

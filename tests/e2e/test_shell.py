@@ -7,7 +7,8 @@ import io
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import open_page, running_app, wait_idle
+from tests.app_server import running_app
+from tests.e2e.conftest import open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
