@@ -1,8 +1,8 @@
 """aelab: see and teach what autoencoders learn. Run with `./run.sh app` (or `streamlit run app.py`)."""
 import streamlit as st
 
-from ui.sidebar import render_sidebar
-from ui.warmup import umap_warmup
+from ui.common.sidebar import render_sidebar
+from ui.common.warmup import umap_warmup
 
 st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":material/blur_on:", layout="wide")
 

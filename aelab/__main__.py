@@ -1,5 +1,5 @@
-"""``python -m aelab``: see aelab.cli."""
+"""``python -m aelab``: see aelab.cli.main."""
 
-from aelab.cli import main
+from aelab.cli.main import main
 
 raise SystemExit(main())

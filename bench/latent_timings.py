@@ -34,10 +34,10 @@ import json, sys, time
 started = time.perf_counter()
 import numpy as np, torch
 torch.set_num_threads(1)
-from aelab.data import load_dataset
-from aelab.latent import encode_dataset, project_2d
-from aelab.latent_maps import shipped_umap
-from aelab.store import PRETRAINED_ROOT, load_model
+from aelab.data.sources import load_dataset
+from aelab.analysis.latent import encode_dataset, project_2d
+from aelab.analysis.maps import shipped_umap
+from aelab.library.store import PRETRAINED_ROOT, load_model
 task, n = sys.argv[1], int(sys.argv[2])
 out = {}
 if task == "shipped":
@@ -47,7 +47,7 @@ else:
     d = load_dataset("mnist-5k"); model = load_model(PRETRAINED_ROOT / "ae").model
     z = encode_dataset(model, torch.cat([d.x_test, d.x_train])[:n]).numpy()
     if task == "warmup":
-        from aelab.warmup import UMAP_STEPS, umap_step
+        from aelab.runtime.warmup import UMAP_STEPS, umap_step
         t = time.perf_counter()
         for step, task in UMAP_STEPS:  # what the server's warm-up thread runs, up to the step this size needs
             task()
@@ -68,8 +68,8 @@ def fresh(task: str, n: int, *extra: str) -> dict:
 def process_timings(skip_cold: bool) -> None:
     import numpy as np
 
-    from aelab.latent_maps import SHIPPED_UMAP_FILE
-    from aelab.store import PRETRAINED_ROOT
+    from aelab.analysis.maps import SHIPPED_UMAP_FILE
+    from aelab.library.store import PRETRAINED_ROOT
 
     with tempfile.TemporaryDirectory() as folder:  # a 5000-point artefact of the shipped format
         (Path(folder) / "cache").mkdir()

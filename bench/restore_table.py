@@ -17,13 +17,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aelab.corruption import CORRUPTION_INFO, apply_corruption  # noqa: E402
-from aelab.data import load_dataset  # noqa: E402
-from aelab.restoration import REFERENCE, applicable, classic_methods, model_method, score_table  # noqa: E402
-from aelab.store import PRETRAINED_ROOT, load_model  # noqa: E402
+from aelab.data.corruption import CORRUPTION_INFO, apply_corruption  # noqa: E402
+from aelab.data.sources import load_dataset  # noqa: E402
+from aelab.analysis.restoration import REFERENCE, applicable, classic_methods, model_method, score_table  # noqa: E402
+from aelab.library.store import PRETRAINED_ROOT, load_model  # noqa: E402
 
 MODELS = ("ae", "denoising_ae", "denoising_gaussian", "denoising_mixed", "conv_ae", "vae", "pca")
-# The Restore page's default models (ui/restore_view.DEFAULT_MODELS), also scored with their known pixels kept
+# The Restore page's default models (ui/restore.DEFAULT_MODELS), also scored with their known pixels kept
 KEEP_KNOWN = ("ae", "denoising_ae", "denoising_gaussian", "denoising_mixed")
 SEED = 0
 
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=1000, help="test images scored for the README tables")
     parser.add_argument("--repeats", type=int, default=3, help="timing repeats (the median is printed)")
     args = parser.parse_args()
-    torch.set_num_threads(1)  # what the app gives itself on a 2-core laptop (ui/state.py: half the cores)
+    torch.set_num_threads(1)  # what the app gives itself on a 2-core laptop (ui/common/state.py: half the cores)
     dataset = load_dataset("mnist-5k")
     x = dataset.x_test[:args.images]
     methods = all_methods()

@@ -5,7 +5,7 @@ second browser session that keeps watching it, as a student would).
 Usage: .venv/bin/python bench/slider_during_training.py [--presses 40] [--threads 1,2] [--trainings 1]
        [--no-watch] [--post-script-gc]        (AELAB_JOB_NICENESS=0 in the environment: trainings at normal priority)
 
-For each torch thread count (AELAB_TORCH_THREADS, read by ui/state.py at import) it starts its own Streamlit server
+For each torch thread count (AELAB_TORCH_THREADS, read by ui/common/state.py at import) it starts its own Streamlit server
 and measures: idle, during training, idle again (the two idle rounds together are the baseline, which evens out
 drift on a shared machine). Latency is measured inside the page: from the keydown event to the first animation
 frame on which the new image has loaded. Prints median, p95 and the ratio training / idle (goal: <= 1.5), and how

@@ -19,9 +19,10 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aelab.data import load_dataset  # noqa: E402
-from aelab.training import create_model, train  # noqa: E402
-from aelab.variants import make_configs  # noqa: E402
+from aelab.data.sources import load_dataset  # noqa: E402
+from aelab.train.loop import train  # noqa: E402
+from aelab.models.autoencoder import create_model
+from aelab.models.variants import make_configs  # noqa: E402
 
 
 def bare_model() -> nn.Module:

@@ -3,10 +3,10 @@ its training data. Histograms of the error on the test split against out-of-dist
 most and least typical test images."""
 import streamlit as st
 
-from ui.anomaly_view import (N_EXAMPLES, TEST, auc_table, describe, histogram_figure, ood_options, report_for,
+from ui.anomalies import (N_EXAMPLES, TEST, auc_table, describe, histogram_figure, ood_options, report_for,
                              roc_figure, typical_rows)
-from ui.state import current_dataset, require_model
-from ui.widgets import show_rows
+from ui.common.state import current_dataset, require_model
+from ui.common.widgets import show_rows
 
 st.title("Anomalies: it reconstructs only what it has seen")
 st.markdown("An autoencoder is trained to rebuild its training images through a small code. Shown something "

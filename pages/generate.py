@@ -2,10 +2,10 @@
 import streamlit as st
 import torch
 
-from aelab.generation import ae_fitted_samples, ae_prior_samples, code_scale, vae_prior_samples
-from aelab.images import grid, png_bytes
-from aelab.latent import encode_dataset
-from ui.state import current_dataset, load_model_key, model_choices, session_id
+from aelab.analysis.generation import ae_fitted_samples, ae_prior_samples, code_scale, vae_prior_samples
+from aelab.analysis.images import grid, png_bytes
+from aelab.analysis.latent import encode_dataset
+from ui.common.state import current_dataset, load_model_key, model_choices, session_id
 
 st.title("Generate: sampling from the prior")
 st.markdown(

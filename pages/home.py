@@ -1,15 +1,15 @@
 """Home: what each page teaches, each with a small live picture from the current data and model."""
 import streamlit as st
 
-from ui.anomaly_view import draw_home_card as draw_anomaly_card
-from ui.generate_card import draw_home_card as draw_generate_card
-from ui.interpolate_card import draw_home_card as draw_interpolate_card
-from ui.latent_view import draw_home_card as draw_latent_card
-from ui.lessons_view import draw_home_card as draw_lessons_card
-from ui.restore_view import draw_home_card as draw_restore_card
-from ui.train_view import draw_home_card as draw_train_card
-from ui.traverse_card import draw_home_card as draw_traverse_card
-from ui.state import current_dataset, current_model
+from ui.anomalies import draw_home_card as draw_anomaly_card
+from ui.home.generate_card import draw_home_card as draw_generate_card
+from ui.home.interpolate_card import draw_home_card as draw_interpolate_card
+from ui.latent.view import draw_home_card as draw_latent_card
+from ui.lessons.common import draw_home_card as draw_lessons_card
+from ui.restore import draw_home_card as draw_restore_card
+from ui.train.view import draw_home_card as draw_train_card
+from ui.home.traverse_card import draw_home_card as draw_traverse_card
+from ui.common.state import current_dataset, current_model
 
 st.title("What do autoencoders learn?")
 st.markdown(

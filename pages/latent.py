@@ -3,14 +3,14 @@ their reconstructions; draw a digit and see where it lands; for 2-latent models 
 import numpy as np
 import streamlit as st
 
-from aelab.latent import encode_dataset
-from aelab.latent_maps import coordinates_csv, transform_new
-from ui.drawing_canvas import digit_canvas, drawing_as_input
-from ui.latent_figures import CHART_CONFIG, Mark, scatter_figure
-from ui.latent_sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
-from ui.latent_view import (dataset_id, dataset_layout, kl_dims, map_controls, model_id, plane_controls,
+from aelab.analysis.latent import encode_dataset
+from aelab.analysis.maps import coordinates_csv, transform_new
+from ui.common.drawing_canvas import digit_canvas, drawing_as_input
+from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure
+from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
+from ui.latent.view import (dataset_id, dataset_layout, kl_dims, map_controls, model_id, plane_controls,
                             projection_for, test_codes, test_errors)
-from ui.state import current_dataset, require_model
+from ui.common.state import current_dataset, require_model
 
 st.title("Latent space")
 st.markdown("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "

@@ -1,10 +1,14 @@
 """Lessons: the classic facts, live. PCA and k-means are autoencoders; how big the code should be; what an
-over-complete code does; what the first layer learns. One section is drawn at a time (ui/lessons_*.py)."""
+over-complete code does; what the first layer learns. One section is drawn at a time (ui/lessons/*.py)."""
 import streamlit as st
 
-from ui import lessons_bottleneck, lessons_copy, lessons_kmeans, lessons_pca, lessons_weights
-from ui.lessons_view import section_picker
-from ui.state import current_dataset
+from ui.lessons import bottleneck as lessons_bottleneck
+from ui.lessons import copying as lessons_copy
+from ui.lessons import kmeans as lessons_kmeans
+from ui.lessons import pca as lessons_pca
+from ui.lessons import weights as lessons_weights
+from ui.lessons.common import section_picker
+from ui.common.state import current_dataset
 
 RENDERERS = {"pca": lessons_pca.render, "kmeans": lessons_kmeans.render, "bottleneck": lessons_bottleneck.render,
              "copy": lessons_copy.render, "weights": lessons_weights.render}

@@ -4,12 +4,12 @@ import time
 
 import streamlit as st
 
-from aelab.corruption import CORRUPTION_INFO, strength_range
-from aelab.restoration import psnr_sweep, score_table
-from ui.restore_view import (DEFAULT_CORRUPTION, MANIFOLD_TEXT, N_EXAMPLES, build_methods, corruption_controls, dataset_key,
+from aelab.data.corruption import CORRUPTION_INFO, strength_range
+from aelab.analysis.restoration import psnr_sweep, score_table
+from ui.restore import (DEFAULT_CORRUPTION, MANIFOLD_TEXT, N_EXAMPLES, build_methods, corruption_controls, dataset_key,
                              method_controls, methods_key, score_frame, show_examples, stored, styled_scores,
                              sweep_figure)
-from ui.state import current_dataset
+from ui.common.state import current_dataset
 
 st.title("Denoise and inpaint")
 st.markdown("Damage test images, then restore them with **autoencoders** (which only know what digits look like) "

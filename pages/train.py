@@ -8,10 +8,10 @@ import functools
 import streamlit as st
 
 from aelab.errors import AelabError
-from aelab.training_job import run_training
-from ui.state import current_dataset, current_job_id, job_manager, session_id, set_current_job
-from ui.train_form import build_request, draw_knobs, draw_variant_picker
-from ui.train_view import draw_job, draw_job_list, draw_stale_link_notice
+from aelab.train.job import run_training
+from ui.common.state import current_dataset, current_job_id, job_manager, session_id, set_current_job
+from ui.train.form import build_request, draw_knobs, draw_variant_picker
+from ui.train.view import draw_job, draw_job_list, draw_stale_link_notice
 
 st.title("Train an autoencoder")
 dataset = current_dataset()

@@ -2,11 +2,11 @@
 import streamlit as st
 import torch
 
-from aelab.latent import dimension_importance, dimension_ranges, importance_order, widen_to_include
-from ui.pickers import codes_for, kl_for, pick_image, selection_button
-from ui.state import current_dataset, require_model
-from ui.traverse_view import grid_exports, grid_picture, slider_bounds, slider_panel, start_code, sweep_frames
-from ui.widgets import show_grid
+from aelab.analysis.latent import dimension_importance, dimension_ranges, importance_order, widen_to_include
+from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
+from ui.common.state import current_dataset, require_model
+from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, start_code, sweep_frames
+from ui.common.widgets import show_grid
 
 RANGE_MODES = {"std": "mean ± k std of the codes", "prior": "the prior's quantiles (VAE)",
                "minmax": "the data's min .. max"}

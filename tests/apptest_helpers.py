@@ -50,7 +50,7 @@ def unmodelled_dataset(side: int = 12, n_train: int = 64, n_test: int = 32) -> d
     run_app(PAGE, **unmodelled_dataset())."""
     import torch
 
-    from aelab.data import Dataset
+    from aelab.data.sources import Dataset
 
     generator = torch.Generator().manual_seed(0)
     dataset = Dataset(UNMODELLED, torch.rand(n_train, 1, side, side, generator=generator),

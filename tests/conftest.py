@@ -9,7 +9,7 @@ import torch
 def mnist5k(tmp_path_factory):
     """The bundled mnist-5k Dataset (x_train (4000, 1, 28, 28), x_test (1000, 1, 28, 28) float32 in [0, 1]), loaded
     once per session with its cache in a temporary folder rather than the user's."""
-    from aelab.data import load_dataset
+    from aelab.data.sources import load_dataset
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AELAB_DATA_DIR", str(tmp_path_factory.mktemp("data-cache")))

@@ -13,9 +13,9 @@ from typing import Iterator
 
 import numpy as np
 
-from aelab import download as download_module
-from aelab.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
-from aelab.idx import write_idx
+from aelab.data import download as download_module
+from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from aelab.data.idx import write_idx
 
 N_TRAIN, N_TEST = 30, 10
 

@@ -1,0 +1,47 @@
+"""CLI command build-lessons: recompute what the Lessons page ships in pretrained/_lessons/ (aelab.cli.main registers
+it)."""
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+
+def register(subparsers, add_data_argument) -> None:
+    p = subparsers.add_parser("build-lessons", help="recompute the Lessons page's shipped results: the bottleneck "
+                                                    "sweep and the under/over-complete demo models")
+    add_data_argument(p)
+    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/_lessons)")
+    p.add_argument("--only", choices=("sweep", "copy"), default=None,
+                   help="rebuild only the bottleneck sweep or only the copy-demo models")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on a busy 2-core machine a second thread made training slower)")
+    p.set_defaults(handler=cmd_build_lessons)
+
+
+def cmd_build_lessons(args) -> int:
+    import torch
+
+    from aelab.cli.common import dataset_from_args
+    from aelab.lessons.capacity import COPY_MODELS, LESSONS_ROOT, METHOD_LABELS, build_lessons
+
+    torch.set_num_threads(max(1, args.threads))
+    dataset = dataset_from_args(args)
+    with tqdm(total=1000, file=sys.stderr, bar_format="{l_bar}{bar}| {elapsed}<{remaining}") as bar:
+        def on_progress(fraction: float, text: str) -> None:
+            bar.update(max(0, int(fraction * 1000) - bar.n))
+            bar.set_description(text[:70].ljust(70))
+
+        summary = build_lessons(dataset, args.out or LESSONS_ROOT, on_progress,
+                                (args.only,) if args.only else ("sweep", "copy"))
+    if "sweep" in summary:
+        print(f"bottleneck sweep on {dataset.name} ({summary['sweep_seconds']:.0f} s), test MSE per pixel:")
+        print(f"{'code size':<12}" + "".join(f"{s:>9}" for s in summary["sizes"]))
+        for name, errors in summary["sweep"].items():
+            print(f"{METHOD_LABELS[name]:<12}" + "".join(f"{e:>9.5f}" for e in errors))
+    if "copy" in summary:
+        print(f"under/over-complete demo ({summary['copy_seconds']:.0f} s), MSE per pixel:")
+        labels = {spec.name: spec.label for spec in COPY_MODELS}
+        for name, scores in summary["copy"].items():
+            print(f"  {labels[name]:<52} digits {scores['digits']:.5f}  noise {scores['noise']:.5f}")
+    return 0

@@ -1,0 +1,44 @@
+"""Command line: ``python -m aelab COMMAND ...``.
+
+Each subcommand is a ``_add_<name>_command(subparsers)`` that declares its arguments and a
+``cmd_<name>(args) -> int`` handler; :func:`build_parser` lists them. Handlers raise AelabError for anything
+the user can fix, and :func:`main` turns it into one ``error: ...`` line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aelab.cli import data as data_commands
+from aelab.cli import lessons as lesson_commands
+from aelab.cli import models as model_commands
+from aelab.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR, add_data_argument
+from aelab.errors import AelabError
+
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m aelab", description="Explore autoencoders on small images.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    data_commands.register(subparsers)  # datasets, download
+    model_commands.register(subparsers, add_data_argument)  # train, evaluate, models, build-pretrained
+    lesson_commands.register(subparsers, add_data_argument)  # build-lessons
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 success, 2 a user error, 130 interrupted)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits on --help and on bad arguments; report it as a return value
+        return int(exit_.code or 0)
+    try:
+        return args.handler(args)
+    except AelabError as err:
+        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)  # one line, whatever the message holds
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

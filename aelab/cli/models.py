@@ -1,0 +1,172 @@
+"""CLI commands about models: train, evaluate, models, build-pretrained (registered by aelab.cli.main)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tqdm import tqdm
+
+from aelab.cli.common import table_lines
+from aelab.errors import ConfigError
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 512,256, got {text!r}") from None
+
+
+def _noise(text: str) -> tuple[str, float]:
+    kind, _, level = text.partition(":")
+    try:
+        return kind, float(level) if level else 0.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected TYPE:LEVEL like gaussian:0.3 or dropout:0.5, got {text!r}") from None
+
+
+def register(subparsers, add_data_argument) -> None:
+    p = subparsers.add_parser("train", help="train a model and save it as a model folder")
+    p.add_argument("--variant", required=True, help="one of: " + ", ".join(_variant_names()))
+    add_data_argument(p)
+    p.add_argument("--out", required=True, help="the model folder to write (its name must be a valid model name)")
+    p.add_argument("--latent-dim", type=int)
+    p.add_argument("--hidden", type=_int_list, help="hidden sizes (mlp) or channels (conv), e.g. 512,256")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--beta", type=float, help="KL weight (variational models)")
+    p.add_argument("--noise", type=_noise, help="input corruption for denoising, TYPE:LEVEL: gaussian:SIGMA, dropout:P, "
+                   "salt_and_pepper:FRACTION, box:SIDE or rows:COUNT")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
+    p.set_defaults(handler=cmd_train)
+
+    p = subparsers.add_parser("evaluate", help="evaluate a model folder on a dataset split")
+    p.add_argument("model", help="a model folder, or the name of a library or pretrained model")
+    add_data_argument(p)
+    p.add_argument("--split", default="test", choices=("train", "test"))
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = subparsers.add_parser("models", help="list the pretrained and library models")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_models)
+
+    p = subparsers.add_parser("build-pretrained", help="rebuild the shipped pretrained models deterministically")
+    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/)")
+    p.add_argument("--only", default=None, help="comma-separated names to rebuild")
+    p.add_argument("--artefacts-only", action="store_true",
+                   help="keep the trained weights; only recompute the precomputed artefacts (projections)")
+    p.set_defaults(handler=cmd_build_pretrained)
+
+
+def _variant_names() -> list[str]:
+    from aelab.models.variants import VARIANTS
+
+    return list(VARIANTS)
+
+
+def cmd_train(args) -> int:
+    from pathlib import Path
+
+    from aelab.cli.common import dataset_from_args
+    from aelab.library.store import save_model, validate_name
+    from aelab.train.loop import evaluate, fit
+    from aelab.models.autoencoder import create_model
+    from aelab.models.variants import make_configs
+
+    out = Path(args.out)
+    validate_name(out.name)
+    if out.exists() and not args.overwrite:
+        raise ConfigError(f"{out} already exists; pass --overwrite to replace it.")
+    model_changes = {k: v for k, v in {"latent_dim": args.latent_dim, "hidden": args.hidden}.items() if v is not None}
+    train_changes = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                                       "beta": args.beta, "seed": args.seed, "device": args.device}.items()
+                     if v is not None}
+    if args.noise:
+        train_changes.update(noise=args.noise[0], noise_level=args.noise[1])
+    dataset = dataset_from_args(args)
+    model_config, train_config = make_configs(args.variant, dataset.image_size, model_changes, train_changes)
+    model = create_model(model_config, train_config.seed)
+    steps = -(-dataset.x_train.shape[0] // min(train_config.batch_size, dataset.x_train.shape[0]))
+    with tqdm(total=steps * train_config.epochs if not model_config.is_baseline else 1, unit="step",
+              desc=args.variant, file=sys.stderr) as bar:
+        def on_progress(progress):
+            bar.update(progress.step - bar.n)
+            if progress.event == "epoch":
+                val = progress.val_losses or {}
+                bar.set_postfix(epoch=progress.epoch, loss=f"{progress.losses['total']:.2f}",
+                                val=f"{val.get('total', float('nan')):.2f}")
+
+        result = fit(model, dataset.x_train, train_config, dataset.x_test, on_progress=on_progress)
+        bar.update(bar.total - bar.n)
+    metrics = evaluate(model, dataset.x_test)
+    path = save_model(model, out.name, variant=args.variant, train_config=train_config, dataset=dataset.name,
+                      metrics=metrics, history=result.history, root=out.parent, overwrite=args.overwrite)
+    print(f"saved {path}  test mse={metrics['mse']:.5f}  psnr={metrics['psnr']:.2f} dB")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from aelab.cli.common import dataset_from_args
+    from aelab.errors import ModelStoreError
+    from aelab.library.store import load_model, resolve_model_path
+    from aelab.train.loop import evaluate
+
+    record = load_model(resolve_model_path(args.model))
+    dataset = dataset_from_args(args)
+    if tuple(record.model_config.image_size) != tuple(dataset.image_size):
+        raise ModelStoreError(f"Model {record.name} was trained on {record.model_config.image_size} images but "
+                              f"{dataset.name} has {dataset.image_size} images.")
+    x, _ = dataset.split(args.split)
+    metrics = evaluate(record.model, x)
+    if args.json:
+        print(json.dumps({"model": record.name, "variant": record.variant, "data": dataset.name, "split": args.split,
+                          **metrics}))
+    else:
+        print(f"{record.name} ({record.variant}) on {dataset.name}/{args.split}: "
+              + "  ".join(f"{k}={v:.5g}" for k, v in metrics.items()))
+    return 0
+
+
+def cmd_models(args) -> int:
+    from aelab.library.store import list_models
+
+    infos = list_models()
+    if args.json:
+        print(json.dumps([{"name": i.name, "source": i.source, "variant": i.variant, "latent_dim": i.latent_dim,
+                           "dataset": i.dataset, "test_mse": i.test_mse, "path": str(i.path), "error": i.error}
+                          for i in infos]))
+        return 0
+    rows = [(i.name, i.source, i.variant, str(i.latent_dim), i.dataset,
+             f"{i.test_mse:.5f}" if i.test_mse is not None else "-", f"(unreadable: {i.error})" if i.error else "")
+            for i in infos]
+    print("\n".join(table_lines(("name", "source", "variant", "latent", "dataset", "test mse", ""), rows,
+                                right=(3, 5))))
+    return 0
+
+
+def cmd_build_pretrained(args) -> int:
+    from aelab.library.pretrained import PRETRAINED, build_all
+    from aelab.library.store import PRETRAINED_ROOT
+
+    names = [n.strip() for n in args.only.split(",")] if args.only else None
+    if args.artefacts_only:
+        from aelab.library.pretrained import rebuild_artefacts
+
+        with tqdm(total=len(names or PRETRAINED), unit="model", file=sys.stderr) as bar:
+            rows = rebuild_artefacts(args.out or PRETRAINED_ROOT, names,
+                                     on_model=lambda row: (bar.update(1), bar.set_postfix(last=row["name"])))
+        print("\n".join(table_lines(("name", "seconds", "cache/"), [
+            (r["name"], f"{r['seconds']:.1f}", ", ".join(r["files"]) or "-") for r in rows], right=(1,))))
+        return 0
+    with tqdm(total=len(names or PRETRAINED), unit="model", file=sys.stderr) as bar:
+        rows = build_all(args.out or PRETRAINED_ROOT, names, on_model=lambda row: (bar.update(1),
+                                                                                  bar.set_postfix(last=row["name"])))
+    print("\n".join(table_lines(("name", "variant", "latent", "epochs", "seconds", "test mse", "psnr"), [
+        (r["name"], r["variant"], str(r["latent_dim"]), str(r["epochs"]), f"{r['train_seconds']:.1f}",
+         f"{r['mse']:.5f}", f"{r['psnr']:.2f}") for r in rows], right=(2, 3, 4, 5))))
+    return 0

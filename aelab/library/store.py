@@ -1,0 +1,253 @@
+"""The model library: a model is a folder holding config.json, model.safetensors and history.json.
+
+Saving writes a temporary folder and renames it into place, so a crash never leaves half a model. Loading reads only
+those files, never unpickles anything (a folder holding a pickle-capable file is refused outright), checks the
+format version and the weights' SHA-256 recorded in the config, and loads the weights strictly.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+import aelab
+from aelab.models.config import ModelConfig, TrainConfig, from_dict, to_dict
+from aelab.errors import AelabError, ModelStoreError
+from aelab.resources import pretrained_root
+from aelab.models.autoencoder import create_model
+
+FORMAT_VERSION = 1
+CONFIG_FILE, WEIGHTS_FILE, HISTORY_FILE = "config.json", "model.safetensors", "history.json"
+# Extra, optional artefacts (precomputed projections) live in cache/ as .npz or .json, read with allow_pickle=False.
+CACHE_DIR = "cache"
+PICKLE_SUFFIXES = {".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib", ".npy", ".tar", ".zip"}
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PRETRAINED_ROOT = pretrained_root()
+
+
+def library_root(root: str | Path | None = None) -> Path:
+    """The user's library: AELAB_HOME, else the platform's user data folder (~/.local/share/aelab/models)."""
+    if root is not None:
+        return Path(root)
+    home = os.environ.get("AELAB_HOME")
+    return Path(home) if home else Path(platformdirs.user_data_dir("aelab")) / "models"
+
+
+def validate_name(name: str) -> str:
+    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+        raise ModelStoreError(
+            f"Invalid model name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit (no '/', no '..').")
+    return name
+
+
+@dataclass
+class ModelRecord:
+    """A loaded model with everything saved beside it."""
+
+    model: nn.Module
+    name: str
+    path: Path
+    variant: str
+    model_config: ModelConfig
+    train_config: TrainConfig
+    dataset: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    pretrained: bool = False
+
+
+def _metrics(config: dict[str, Any]) -> dict[str, Any]:
+    metrics = config.get("metrics")
+    return dict(metrics) if isinstance(metrics, dict) else {}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_model(model: nn.Module, name: str, *, variant: str, train_config: TrainConfig, dataset: str,
+               metrics: dict[str, Any] | None = None, history: list[dict] | None = None,
+               root: str | Path | None = None, overwrite: bool = False,
+               extra_files: dict[str, bytes] | None = None, weights_dtype: torch.dtype = torch.float32) -> Path:
+    """Write root/name atomically and return its path. extra_files: cache/<file> -> bytes (.npz or .json only).
+
+    weights_dtype=torch.float16 halves the file (the shipped pretrained models); loading always gives float32."""
+    root = library_root(root)
+    target = root / validate_name(name)
+    if target.exists() and not overwrite:
+        raise ModelStoreError(f"A model named {name!r} already exists in {root}; choose another name.")
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    try:
+        tensors = {k: v.detach().cpu().to(weights_dtype if v.is_floating_point() else v.dtype).contiguous()
+                   for k, v in model.state_dict().items()}
+        save_file(tensors, staging / WEIGHTS_FILE)
+        config = {
+            "format_version": FORMAT_VERSION, "aelab_version": aelab.__version__, "variant": variant,
+            "model": to_dict(model.config), "train": to_dict(train_config), "dataset": dataset,
+            "metrics": metrics or {}, "weights_sha256": _sha256(staging / WEIGHTS_FILE),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+        (staging / HISTORY_FILE).write_text(json.dumps(history or [], indent=1))
+        for file_name, data in (extra_files or {}).items():
+            if Path(file_name).suffix not in (".npz", ".json") or Path(file_name).name != file_name:
+                raise ModelStoreError(f"Extra file {file_name!r} must be a plain .npz or .json name.")
+            (staging / CACHE_DIR).mkdir(exist_ok=True)
+            (staging / CACHE_DIR / file_name).write_bytes(data)
+        if target.exists():  # overwrite: move the old one aside first, so there is never a moment with neither
+            trash = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=root))
+            os.replace(target, trash / "old")
+            os.replace(staging, target)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _check_folder(path: Path) -> None:
+    if not path.is_dir():
+        raise ModelStoreError(f"No model folder at {path}.")
+    for item in path.rglob("*"):
+        if item.suffix.lower() in PICKLE_SUFFIXES or item.is_symlink():
+            raise ModelStoreError(
+                f"Refusing to load {path}: it holds {item.name}, a file that could carry pickled code; aelab models "
+                "are only config.json, model.safetensors and history.json.")
+    for required in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (path / required).is_file():
+            raise ModelStoreError(f"{path} is not a model folder: {required} is missing.")
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The parsed config.json of a model folder, checked for format version (no weights are read)."""
+    path = Path(path)
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelStoreError(f"{path / CONFIG_FILE} is unreadable or not valid JSON ({err}).") from None
+    if not isinstance(config, dict):
+        raise ModelStoreError(f"{path / CONFIG_FILE} is not a JSON object.")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise ModelStoreError(f"{path / CONFIG_FILE} has format version {config.get('format_version')!r} "
+                              f"(this aelab reads version {FORMAT_VERSION}).")
+    return config
+
+
+def read_artefact(path: str | Path, file_name: str) -> dict[str, Any] | None:
+    """A model folder's cache/<file_name> (written by save_model's extra_files): a .npz as {name: array} read with
+    allow_pickle=False (0-d arrays come back as Python scalars / str), a .json parsed; None when the file is absent.
+    A corrupt file or a name that is not a plain .npz / .json is a ModelStoreError."""
+    if Path(file_name).name != file_name or Path(file_name).suffix not in (".npz", ".json"):
+        raise ModelStoreError(f"Artefact {file_name!r} must be a plain .npz or .json name.")
+    target = Path(path) / CACHE_DIR / file_name
+    if not target.is_file():
+        return None
+    try:
+        if target.suffix == ".json":
+            return json.loads(target.read_text())
+        with np.load(target, allow_pickle=False) as archive:
+            return {k: (archive[k].item() if archive[k].ndim == 0 else archive[k]) for k in archive.files}
+    except (OSError, ValueError, UnicodeDecodeError, zipfile.BadZipFile) as err:  # ValueError: bad JSON, pickled arrays
+        raise ModelStoreError(f"Could not read {target}: {err}") from None
+
+
+def load_model(path: str | Path, *, device: str | torch.device = "cpu", pretrained: bool = False) -> ModelRecord:
+    """Load a model folder. Any problem is a ModelStoreError naming the folder; the model is returned in eval mode."""
+    path = Path(path)
+    _check_folder(path)
+    config = read_config(path)
+    weights_path = path / WEIGHTS_FILE
+    if config.get("weights_sha256") != _sha256(weights_path):
+        raise ModelStoreError(f"{weights_path} does not match the checksum in its config.json: the weights were "
+                              "changed or corrupted after saving.")
+    try:
+        model_config = from_dict(ModelConfig, config["model"])
+        train_config = from_dict(TrainConfig, config["train"])
+        model = create_model(model_config)
+        weights = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights_path).items()}
+        model.load_state_dict(weights, strict=True)
+        history = json.loads((path / HISTORY_FILE).read_text()) if (path / HISTORY_FILE).is_file() else []
+    except (KeyError, TypeError) as err:
+        raise ModelStoreError(f"{path / CONFIG_FILE} lacks or mistypes a field ({err}).") from None
+    except AelabError as err:
+        raise ModelStoreError(f"{path / CONFIG_FILE} is invalid: {err}") from None
+    except (SafetensorError, RuntimeError, OSError, json.JSONDecodeError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelStoreError(f"Could not load the weights of {path}: {first_line}") from None
+    model.to(device).eval()
+    return ModelRecord(model, path.name, path, str(config.get("variant", model_config.arch)), model_config,
+                       train_config, str(config.get("dataset", "")), _metrics(config),
+                       history if isinstance(history, list) else [], pretrained)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A line of the model list, read from config.json alone (cheap enough to list every model on each rerun)."""
+
+    name: str
+    path: Path
+    source: str  # "pretrained" | "library"
+    variant: str
+    latent_dim: int
+    image_size: tuple[int, int]
+    dataset: str
+    test_mse: float | None
+    error: str | None = None  # set when the folder is unreadable: listed, but marked, not hidden
+
+
+def _info(path: Path, source: str) -> ModelInfo:
+    try:
+        config = read_config(path)
+        model = config["model"]
+        return ModelInfo(path.name, path, source, config.get("variant", "?"), int(model["latent_dim"]),
+                         tuple(model["image_size"]), config.get("dataset", ""),
+                         _metrics(config).get("mse"))
+    except (ModelStoreError, KeyError, TypeError, ValueError) as err:
+        return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
+
+
+def list_models(root: str | Path | None = None, pretrained_root: str | Path | None = None) -> list[ModelInfo]:
+    """Pretrained models first, then the user's library, each sorted by name; hidden (staging) folders skipped."""
+    found = []
+    for source, folder in (("pretrained", Path(pretrained_root or PRETRAINED_ROOT)), ("library", library_root(root))):
+        if folder.is_dir():
+            found += [_info(p, source) for p in sorted(folder.iterdir())
+                      if p.is_dir() and not p.name.startswith(".") and (p / CONFIG_FILE).exists()]
+    return found
+
+
+def resolve_model_path(name_or_path: str | Path, root: str | Path | None = None,
+                       pretrained_root: str | Path | None = None) -> Path:
+    """A model given as a folder path, a library name, or a pretrained name (the library wins a name clash)."""
+    candidate = Path(name_or_path)
+    if candidate.is_dir():
+        return candidate
+    name = validate_name(str(name_or_path))
+    for folder in (library_root(root), Path(pretrained_root or PRETRAINED_ROOT)):
+        if (folder / name).is_dir():
+            return folder / name
+    known = ", ".join(info.name for info in list_models(root, pretrained_root)) or "none"
+    raise ModelStoreError(f"No model named {name!r}; known models: {known}.")

@@ -1,0 +1,140 @@
+"""A training run packaged as a background job: trains, reports live pictures, saves to the library at the end.
+
+What it reports (JobContext state) is what the Train page draws: progress, per-epoch history, reconstructions of a
+fixed preview batch (the latest in "preview", one per epoch in "preview_frames" for the replay), and the 2-D latent
+view of a fixed test sample per epoch ("latent_frames", epoch 0 = the untrained model), each frame aligned to the
+previous one (Procrustes) so clusters can be watched forming without the axes flipping between epochs.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from aelab.models.config import ModelConfig, TrainConfig
+from aelab.runtime.jobs import JobContext
+from aelab.analysis.latent import align_to, encode_dataset, project_2d
+from aelab.library.store import save_model, validate_name
+from aelab.train.loop import evaluate, train
+from aelab.models.autoencoder import create_model
+
+PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """Everything a training job needs; tensors are (N, 1, H, W) in [0, 1] and treated as read-only."""
+
+    variant: str
+    model_config: ModelConfig
+    train_config: TrainConfig
+    dataset: str
+    x_train: torch.Tensor
+    x_val: torch.Tensor
+    preview_x: torch.Tensor  # a few test images whose reconstructions are shown getting sharper
+    latent_x: torch.Tensor  # a fixed test sample whose codes are drawn each epoch
+    latent_y: torch.Tensor
+    class_names: tuple[str, ...] = ()  # class_names[k] names label k, for the latent view's legend
+    save_name: str | None = None  # validated at construction: a bad name fails before any training
+    library_root: str | Path | None = None
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.save_name is not None:
+            validate_name(self.save_name)
+
+
+@dataclass
+class TrainingOutcome:
+    model: Any
+    history: list[dict]
+    metrics: dict[str, float]
+    cancelled: bool
+    saved_path: Path | None = None
+    save_error: str | None = None
+    variant: str = ""
+    model_config: ModelConfig | None = None
+    train_config: TrainConfig | None = None
+    dataset: str = ""
+    name: str = ""  # the name asked for (save_name): the session keeps the model under it if saving failed
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) -> np.ndarray:
+    """(N, 2): the codes themselves for a 2-D latent space, else their PCA plane, turned to match previous."""
+    z = encode_dataset(model, request.latent_x).numpy().astype(np.float32)
+    if z.shape[1] == 2:
+        coords = z
+    elif z.shape[0] >= 2:
+        coords = project_2d(z, "pca").coords
+    else:  # PCA needs two points; a one-image test split (a tiny upload) just shows its first two code units
+        coords = np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - z.shape[1]))))
+    return coords if previous is None else align_to(previous, coords).astype(np.float32)
+
+
+def _preview(model, request: TrainingRequest) -> np.ndarray:
+    with torch.no_grad():
+        return model(request.preview_x).x_hat.clamp(0, 1)[:, 0].numpy().astype(np.float16)
+
+
+def _progress_fields(progress) -> dict[str, Any]:
+    return {"epoch": progress.epoch, "epochs": progress.epochs, "step": progress.step,
+            "total_steps": progress.total_steps, "fraction": progress.fraction, "eta_s": progress.eta_s,
+            "elapsed_s": progress.elapsed_s, "losses": dict(progress.losses)}
+
+
+def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
+    """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
+    model = create_model(request.model_config, request.train_config.seed)
+    ctx.report(labels=request.latent_y.numpy().copy(), class_names=tuple(request.class_names),
+               preview_input=request.preview_x[:, 0].numpy().copy(), history=[], latent_frames=[],
+               preview_frames=[], progress=None,
+               phase="fitting in closed form" if request.model_config.is_baseline else "preparing the first epoch")
+    history: list[dict] = []
+    frame: np.ndarray | None = None
+    last_report, cancelled = 0.0, False
+    if request.model_config.is_baseline:
+        model.fit(request.x_train, seed=request.train_config.seed)
+    else:
+        model.eval()
+        frame = _latent_frame(model, request, None)
+        ctx.append("latent_frames", frame)  # epoch 0: the untrained model's codes and reconstructions
+        ctx.append("preview_frames", _preview(model, request))
+        for progress in train(model, request.x_train, request.train_config, request.x_val, ctx.should_stop):
+            now = time.perf_counter()
+            if progress.event == "epoch":
+                history.append({"epoch": progress.epoch, "train": progress.losses, "val": progress.val_losses,
+                                "elapsed_s": progress.elapsed_s})
+                frame = _latent_frame(model, request, frame)
+                preview = _preview(model, request)
+                ctx.append("latent_frames", frame)
+                ctx.append("preview_frames", preview)
+                ctx.report(history=list(history), preview=preview, progress=_progress_fields(progress))
+                model.train()
+            elif now - last_report > PROGRESS_INTERVAL_S:
+                ctx.report(progress=_progress_fields(progress))
+                last_report = now
+        cancelled = ctx.should_stop()
+    model.eval()
+    metrics = evaluate(model, request.x_val)
+    if request.model_config.is_baseline:
+        history = [{"epoch": 1, "train": {"mse": evaluate(model, request.x_train)["mse"]}, "val": {"mse": metrics["mse"]}}]
+        ctx.append("latent_frames", _latent_frame(model, request, None))
+        ctx.append("preview_frames", _preview(model, request))
+    ctx.report(preview=_preview(model, request), history=list(history), metrics=metrics)
+    outcome = TrainingOutcome(model, history, metrics, cancelled, variant=request.variant,
+                              model_config=request.model_config, train_config=request.train_config,
+                              dataset=request.dataset, name=request.save_name or "")
+    if request.save_name:
+        try:
+            outcome.saved_path = save_model(model, request.save_name, variant=request.variant,
+                                            train_config=request.train_config, dataset=request.dataset,
+                                            metrics=metrics, history=history, root=request.library_root,
+                                            overwrite=request.overwrite)
+        except Exception as err:  # keep the trained model: the page offers to save it under another name
+            outcome.save_error = str(err)
+    return outcome

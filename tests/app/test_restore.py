@@ -1,0 +1,133 @@
+"""AppTest for the Denoise and inpaint page: every corruption (a drawn mask injected as canvas data), the score table
+with its methods and columns, the PSNR sweep, and the page's answers to odd choices."""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aelab.data.corruption import CORRUPTION_INFO
+from aelab.analysis.restoration import REFERENCE
+from tests.apptest_helpers import run_app, texts, unmodelled_dataset
+
+PAGE = "pages/restore.py"
+
+
+@pytest.fixture(autouse=True)
+def private_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("AELAB_HOME", str(tmp_path))
+
+
+def _methods(at) -> list[str]:
+    return list(at.table[0].value.index)
+
+
+def _columns(at) -> list[str]:
+    return list(at.table[0].value.columns)
+
+
+def _canvas_state(rgba: np.ndarray) -> dict:
+    """What streamlit-drawable-canvas sends back: the drawing as a PNG data URL."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="PNG")
+    return {"drawing": {"raw": {"objects": []},
+                        "data": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}}
+
+
+def test_every_corruption_shows_examples_and_a_scored_table():
+    at = run_app(PAGE, restore_batch=40)
+    assert at.selectbox(key="restore_corruption").value == "box"  # the page opens on the course's showcase
+    at.selectbox(key="restore_corruption").set_value("gaussian").run()
+    assert "Skipped for gaussian noise" in texts(at)  # inpainting needs intact pixels
+    assert "**damaged pixels**" not in texts(at)  # every pixel: nothing to show
+    methods = _methods(at)
+    assert methods[0] == REFERENCE and {"ae", "denoising_ae", "Median filter 3x3"} <= set(methods)
+    assert "MSE in mask" not in _columns(at) and not any("Telea" in m for m in methods)
+    for name in [n for n, info in CORRUPTION_INFO.items() if info.strength is not None and n != "gaussian"]:
+        at.selectbox(key="restore_corruption").set_value(name).run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        methods = _methods(at)
+        assert {"Telea inpainting (r=3)", "Navier-Stokes inpainting (r=3)", "denoising_ae + known pixels"} <= set(
+            methods), name
+        assert {"MSE", "PSNR (dB)", "SSIM", "MSE in mask", "PSNR in mask (dB)", "SSIM in mask"} <= set(_columns(at))
+        table = at.table[0].value
+        assert table["MSE"].notna().all() and (table["SSIM"] <= 1).all(), name
+        assert at.slider(key=f"restore_strength_{name}").value == CORRUPTION_INFO[name].strength.default
+        assert "**corrupted**" in texts(at) and "**denoising_ae + known pixels**" in texts(at)
+        assert "**damaged pixels**" in texts(at)
+
+
+def test_box_at_a_chosen_place_in_grey_and_a_stronger_setting_rescore():
+    at = run_app(PAGE, restore_batch=30, restore_corruption="box")
+    before = at.table[0].value
+    at.radio(key="restore_box_fill").set_value("grey").run()
+    at.radio(key="restore_box_place").set_value("chosen").run()
+    at.slider(key="restore_box_top").set_value(0).run()
+    at.slider(key="restore_strength_box").set_value(16).run()
+    assert not at.exception
+    after = at.table[0].value
+    assert after.loc[REFERENCE, "MSE"] != before.loc[REFERENCE, "MSE"]
+    # a 16-pixel box at the top row leaves 12 places: the top/left sliders stay inside the image
+    assert at.slider(key="restore_box_left").max == 12
+
+
+def test_a_drawn_mask_is_read_from_the_canvas_and_scored():
+    at = run_app(PAGE, restore_batch=30, restore_corruption="user_mask")
+    assert "Draw on the canvas" in texts(at) and not at.table  # nothing drawn yet: a hint, no table
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    drawing[100:180, 60:220] = (230, 97, 0, 255)  # 8 rows x 16 columns of 28x28 pixels
+    at.session_state["restore_canvas"] = _canvas_state(drawing)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.table[0].value
+    assert "Telea inpainting (r=3)" in table.index and "MSE in mask" in table.columns
+    # the mask is the same for every image: every restoration changes something inside it
+    assert table.loc[REFERENCE, "MSE in mask"] > table.loc[REFERENCE, "MSE"]
+    assert "no strength to sweep" in texts(at)
+
+
+def test_the_sweep_is_computed_on_demand_with_one_line_per_method():
+    at = run_app(PAGE, restore_batch=20, restore_corruption="salt_and_pepper",
+                 restore_models_28x28=["pretrained/denoising_ae"], restore_classic=["median"])
+    assert not at.get("plotly_chart")
+    at.button(key="restore_sweep").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    import json
+
+    figure = json.loads(charts[0].proto.spec)
+    names = {trace["name"] for trace in figure["data"]}
+    assert names == {REFERENCE, "denoising_ae", "denoising_ae + known pixels", "Median filter 3x3"}
+    assert all(len(trace["x"]) == len(CORRUPTION_INFO["salt_and_pepper"].strength.sweep) for trace in figure["data"])
+    at.radio(key="restore_sweep_column").set_value("PSNR in mask (dB)").run()
+    assert not at.exception and at.button(key="restore_sweep").disabled  # stored: no need to press again
+
+
+def test_no_method_chosen_or_known_pixels_off_is_handled():
+    at = run_app(PAGE, restore_batch=20, restore_corruption="dropout", restore_models_28x28=[], restore_classic=[])
+    assert "Choose at least one" in texts(at) and not at.exception
+    at.multiselect(key="restore_models_28x28").set_value(["pretrained/ae"]).run()
+    at.checkbox(key="restore_keep_known").uncheck().run()
+    assert _methods(at) == [REFERENCE, "ae"]
+
+
+def test_small_images_get_scaled_strengths_and_no_model_is_required():
+    at = run_app(PAGE, **unmodelled_dataset(side=12), restore_batch=20, restore_corruption="box")
+    assert not at.exception, [e.value for e in at.exception]
+    slider = at.slider(key="restore_strength_box")
+    assert slider.max == 9 and slider.value == 4  # a 10-pixel box (of 2-20) on 28x28 is a 4-pixel one (of 1-9) on 12x12
+    assert at.multiselect(key="restore_models_12x12").value == []  # no 12x12 model anywhere
+    assert "No model for 12x12 images" in texts(at)
+    assert "Telea inpainting (r=3)" in _methods(at)
+
+
+def test_the_bundled_8x8_digits_are_restored_by_their_shipped_models():
+    at = run_app(PAGE, dataset="digits", restore_batch=20, restore_corruption="box")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.slider(key="restore_strength_box").value == 3  # a 10-pixel box on 28x28 is a 3-pixel box on 8x8
+    assert at.multiselect(key="restore_models_8x8").value == ["pretrained/digits-ae"]  # chosen at first
+    assert not at.exception and {"digits-ae", "digits-ae + known pixels"} <= set(_methods(at))

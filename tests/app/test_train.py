@@ -1,0 +1,233 @@
+"""AppTest of the Train page: the form for every variant, a short training from start to selected model, cancel,
+refused names and knobs, the queue, isolation between sessions, re-attaching from the URL, and a failed save."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aelab.runtime.jobs import CANCELLED, DONE, QUEUED, RUNNING
+from aelab.library.store import load_model
+from aelab.models.variants import VARIANTS
+from tests.apptest_helpers import REPO, rerun_until, run_app, texts
+from ui.common.state import job_manager
+
+
+@pytest.fixture(autouse=True)
+def private_library(tmp_path, monkeypatch):
+    monkeypatch.setenv("AELAB_HOME", str(tmp_path / "models"))
+    return tmp_path / "models"
+
+
+@pytest.fixture
+def one_job_at_a_time(monkeypatch):
+    """A server that runs one training at once (the job manager is per process: rebuild it around the test)."""
+    monkeypatch.setenv("AELAB_MAX_JOBS", "1")
+    job_manager.clear()
+    yield
+    job_manager.clear()
+
+
+def set_knobs(at: AppTest, variant: str = "ae", **knobs) -> AppTest:
+    at.selectbox(key="train_variant").set_value(variant).run()
+    for field, value in knobs.items():
+        widget = next(w for kind in ("number_input", "text_input", "selectbox")
+                      for w in getattr(at, kind) if w.key == f"knob_{field}")
+        widget.set_value(value).run()  # one at a time: a knob may enable the next (noise -> noise level)
+    return at
+
+
+def start_training(at: AppTest, variant: str = "ae", **knobs) -> str:
+    """Fill in the form, press Start, and return the job id (which is also in the URL)."""
+    settings = {"n_train": 200, "epochs": 2, "latent_dim": 2, "hidden": "64", **knobs}
+    set_knobs(at, variant, **settings)
+    at.button(key="start_training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    job_id = at.session_state["train_job"]
+    assert at.query_params["job"] == job_id
+    return job_id
+
+
+def job_status(at: AppTest, job_id: str) -> str:
+    return job_manager().snapshot(job_id, at.session_state["session_id"]).status
+
+
+def latent_view_title(at: AppTest) -> str:
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(c["layout"]["title"]["text"] for c in charts if "Codes of" in str(c["layout"].get("title")))
+
+
+def model_picker(at: AppTest):
+    return next(s for s in at.sidebar.selectbox if s.label == "Model")
+
+
+def test_the_form_shows_each_variants_knobs_and_only_those():
+    at = run_app("pages/train.py")
+    for name, variant in VARIANTS.items():
+        at.selectbox(key="train_variant").set_value(name).run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        keys = {w.key for kind in ("number_input", "text_input", "selectbox") for w in getattr(at, kind)}
+        assert ("knob_beta" in keys) == variant.is_variational, name
+        assert ("knob_hidden" in keys) == (variant.model.arch in ("mlp", "conv")), name
+        assert ("knob_epochs" in keys) == (not variant.is_baseline), name
+        assert {"knob_latent_dim", "knob_seed", "knob_n_train"} <= keys
+        # Defaults come from the variant: e.g. the denoising AE starts with its dropout noise.
+        if "knob_noise" in keys:
+            assert at.selectbox(key="knob_noise").value == variant.train.noise
+        assert at.number_input(key="knob_latent_dim").value == variant.model.latent_dim
+    # Every knob explains itself in one line.
+    assert all(w.help for w in at.number_input) and all(w.help for w in at.selectbox if w.key)
+
+
+def test_a_short_training_completes_and_its_model_is_saved_and_selected(private_library):
+    at = run_app("pages/train.py")
+    job_id = start_training(at, name="class-demo")
+    at = rerun_until(at, lambda a: "saved in your library as **class-demo**" in texts(a), timeout=90)
+    assert not at.exception
+    assert job_status(at, job_id) == DONE
+    # The model is in the picker, selected, in the URL, and on disk.
+    assert model_picker(at).value == "library/class-demo"
+    assert at.session_state["model_key"] == "library/class-demo"
+    assert at.query_params["model"] == "library/class-demo"
+    assert load_model(private_library / "class-demo").history[-1]["epoch"] == 2
+    assert len(at.get("plotly_chart")) >= 2  # the latent view and the loss curves
+    # The replay slider goes back to the untrained model (epoch 0).
+    slider = at.slider(key="replay_epoch")
+    assert slider.value == 2 and slider.max == 2
+    slider.set_value(0).run()
+    assert "untrained model" in latent_view_title(at)
+    # Other pages now use it.
+    at.switch_page("pages/home.py").run()
+    assert "Model: **class-demo**" in texts(at)
+
+
+def test_cancel_stops_the_training_and_keeps_the_model_trained_so_far():
+    at = run_app("pages/train.py")
+    job_id = start_training(at, name="stopped-early", epochs=400, n_train=1000)
+    manager, viewer = job_manager(), at.session_state["session_id"]
+    deadline = time.time() + 60
+    while not manager.snapshot(job_id, viewer).state.get("history") and time.time() < deadline:
+        time.sleep(0.1)
+    at.run()
+    assert job_status(at, job_id) == RUNNING and at.button(key="cancel_training")
+    at.button(key="cancel_training").click().run()
+    at = rerun_until(at, lambda a: "Cancelled after" in texts(a), timeout=60)
+    assert job_status(at, job_id) == CANCELLED
+    outcome = manager.snapshot(job_id, viewer).result
+    assert outcome.cancelled and 1 <= len(outcome.history) < 400
+    assert "saved in your library as **stopped-early**" in texts(at)
+    assert model_picker(at).value == "library/stopped-early"
+
+
+@pytest.mark.parametrize("knobs, message", [
+    ({"name": "../../etc"}, "Invalid model name '../../etc'"),
+    ({"name": ""}, "Invalid model name ''"),
+    ({"hidden": "256, lots"}, "Hidden sizes must be whole numbers"),
+    ({"noise": "rows", "noise_level": 2.5}, "noise_level for rows"),
+    ({"noise": "mixed", "noise_level": 0.0}, "noise_level for mixed is the strength scale"),
+])
+def test_a_bad_name_or_knob_gives_its_message_and_starts_nothing(knobs, message):
+    at = run_app("pages/train.py")
+    set_knobs(at, "ae", **knobs)
+    at.button(key="start_training").click().run()
+    assert not at.exception
+    assert message in " ".join(e.value for e in at.error)
+    assert "train_job" not in at.session_state
+    assert job_manager().jobs_for(at.session_state["session_id"]) == []
+
+
+def test_a_conv_model_too_deep_for_small_images_is_explained():
+    at = run_app("pages/train.py")
+    at.sidebar.selectbox[0].set_value("digits").run()  # 8x8 images
+    set_knobs(at, "conv_ae", hidden="16, 32, 64, 128")
+    at.button(key="start_training").click().run()
+    assert "shrink a (8, 8) image below one pixel" in " ".join(e.value for e in at.error)
+
+
+def test_a_taken_name_is_refused_until_overwrite_is_ticked(private_library):
+    at = run_app("pages/train.py")
+    start_training(at, name="taken", epochs=1)
+    at = rerun_until(at, lambda a: "saved in your library as **taken**" in texts(a), timeout=90)
+    set_knobs(at, name="taken")
+    at.button(key="start_training").click().run()
+    assert "A model named 'taken' is already in your library" in " ".join(e.value for e in at.error)
+    at.checkbox(key="knob_overwrite").check().run()
+    at.button(key="start_training").click().run()
+    assert not at.error
+    at = rerun_until(at, lambda a: job_status(a, a.session_state["train_job"]) == DONE, timeout=90)
+
+
+def test_beyond_the_limit_a_training_waits_and_shows_its_queue_position(one_job_at_a_time):
+    first, second = run_app("pages/train.py"), run_app("pages/train.py")
+    first_job = start_training(first, name="first", epochs=400, n_train=1000)
+    second_job = start_training(second, name="second")
+    assert job_status(second, second_job) == QUEUED
+    assert "waiting in the queue, position **1**" in texts(second)
+    # Sessions are isolated: neither sees the other's job, even by its id.
+    assert [s.id for s in job_manager().jobs_for(second.session_state["session_id"])] == [second_job]
+    assert job_manager().snapshot(first_job, second.session_state["session_id"]) is None
+    first.button(key="cancel_training").click().run()
+    second = rerun_until(second, lambda a: job_status(a, second_job) == DONE, timeout=90)
+    assert model_picker(second).value == "library/second"
+
+
+def test_an_unsaved_model_stays_in_its_own_session_only(tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("the library path is a file, so saving fails")
+    monkeypatch.setenv("AELAB_HOME", str(blocked))
+    mine, other = run_app("pages/train.py"), run_app("pages/train.py")
+    start_training(mine, name="unsaved", epochs=1)
+    mine = rerun_until(mine, lambda a: "could not be saved" in texts(a), timeout=90)
+    assert "kept in this session as **unsaved**" in texts(mine)
+    assert model_picker(mine).value == "session/unsaved"
+    other.run()
+    assert not any("unsaved" in label for label in model_picker(other).options)
+
+
+def test_a_reloaded_tab_reattaches_to_its_job_from_the_url():
+    at = run_app("pages/train.py")
+    job_id = start_training(at, name="reattached", epochs=1)
+    reloaded = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    reloaded.query_params.update({"data": "mnist-5k", "job": job_id})
+    reloaded.run()
+    reloaded.switch_page("pages/train.py").run()
+    assert reloaded.session_state["train_job"] == job_id
+    reloaded = rerun_until(reloaded, lambda a: "saved in your library as **reattached**" in texts(a), timeout=90)
+    assert model_picker(reloaded).value == "library/reattached"
+
+
+def test_a_tiny_upload_can_be_trained_on():
+    """Six 8x8 images (five for training): the form adapts its limits and a small model trains on them."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, x=(np.random.default_rng(0).random((6, 8, 8)) * 255).astype(np.uint8))
+    at = run_app("pages/train.py")
+    at.sidebar.file_uploader[0].set_value(("six.npz", buffer.getvalue(), "application/octet-stream")).run()
+    assert not at.exception and at.number_input(key="knob_n_train").value == 5
+    start_training(at, name="tiny-upload", n_train=5, epochs=2, hidden="8", latent_dim=3)
+    at = rerun_until(at, lambda a: "saved in your library as **tiny-upload**" in texts(a), timeout=90)
+    assert model_picker(at).value == "library/tiny-upload"
+
+
+def test_a_training_that_fails_shows_why_and_the_page_keeps_working():
+    from aelab.errors import TrainingError
+
+    def diverges(ctx):
+        ctx.report(progress=None, history=[])
+        raise TrainingError("The loss became nan at epoch 1, step 3: try a 10x smaller learning rate.")
+
+    at = run_app("pages/train.py")
+    job_id = job_manager().submit(at.session_state["session_id"], "doomed (ae)", diverges)
+    job_manager().wait(job_id, timeout=10)
+    at.session_state["train_job"] = job_id
+    at.run()
+    assert not at.exception
+    assert "Training doomed (ae) stopped: The loss became nan" in " ".join(e.value for e in at.error)
+    assert any("stopped with an error" in t.value for t in at.toast)
+    assert model_picker(at).value == "pretrained/ae"  # nothing was selected
+    start_training(at, name="after-failure", epochs=1)  # and a new training can start

@@ -1,0 +1,180 @@
+"""The sidebar every page shares: dataset (bundled, downloadable, uploaded) and model. Both are kept in the URL
+(?data=...&model=...) so a teacher can share a link that opens on the same dataset and model; the training job this
+tab watches is kept there too (?job=...), so a reloaded tab re-attaches to it."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from aelab.data import sources as aedata
+from aelab.errors import AelabError
+from ui.common.state import (DEFAULT_DATASET, DEFAULT_MODEL, UPLOAD_PREFIX, attach_job, bundled_or_cached_dataset,
+                      collect_finished_trainings, current_dataset, current_job_id, model_choices)
+
+STATUS_LABEL = {"bundled": "bundled", "cached": "downloaded", "needs download": "needs download"}
+
+
+def _read_url_once() -> None:
+    """At a session's first run, take the dataset and model from the URL (a shared link)."""
+    if st.session_state.get("url_read"):
+        return
+    st.session_state["url_read"] = True
+    params = st.query_params
+    if "data" in params:
+        st.session_state["dataset"] = params["data"]
+    if "model" in params:
+        st.session_state["model_key"] = params["model"]
+    if "job" in params and not attach_job(params["job"]):
+        del st.query_params["job"]
+        st.session_state["url_job_missing"] = True  # the Train page says so
+
+
+def _download(name: str) -> bool:
+    """Download name with a progress bar; True when done, else the reason is shown in the sidebar."""
+    bar = st.sidebar.progress(0.0, text=f"Downloading {name}...")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / total, 1.0) if total else 0.0, text=f"Downloading {name}: {done / 1e6:.1f} MB")
+
+    try:
+        aedata.download(name, progress=progress)
+        bar.progress(1.0, text=f"{name} downloaded and verified.")
+        bundled_or_cached_dataset.clear()
+        return True
+    except AelabError as err:
+        bar.empty()
+        st.sidebar.error(str(err))
+        return False
+
+
+def _is_archive(upload) -> bool:
+    return Path(upload.name).suffix.lower() in (".npz", ".zip")
+
+
+def _files_to_read(files: list) -> list:
+    """The uploader keeps every file dropped on it. Only IDX files make one dataset together; an .npz or .zip is a
+    dataset on its own, so the newest one is read alone (a bad archive dropped earlier must not spoil a good one)."""
+    archives = [f for f in files if _is_archive(f)]
+    if archives and _is_archive(files[-1]):
+        return [files[-1]]
+    return [f for f in files if f not in archives] or [archives[-1]]
+
+
+def _handle_upload(files) -> None:
+    """Load an upload into this session's datasets; on bad input say why and keep the current dataset."""
+    if not files:  # the user removed the file: forget the old complaint, so re-adding the same file is read again
+        st.session_state.pop("last_upload", None)
+        st.session_state.pop("upload_error", None)
+        return
+    files = _files_to_read(files)
+    signature = tuple((f.name, f.size) for f in files)
+    if st.session_state.get("last_upload") == signature:
+        return  # already handled on an earlier rerun
+    st.session_state["last_upload"] = signature
+    archive = len(files) == 1 and _is_archive(files[0])
+    name = files[0].name if archive or len(files) == 1 else f"{Path(files[0].name).stem.split('-')[0]} (IDX)"
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for f in files:
+                (Path(folder) / Path(f.name).name).write_bytes(f.getvalue())
+            # An archive is read as a file; anything else is taken for IDX files, read as a folder.
+            target = Path(folder) / Path(files[0].name).name if archive else Path(folder)
+            dataset = aedata.load_user_data(target, name=name)
+    except AelabError as err:
+        st.session_state["upload_error"] = f"Could not use {name}: {err}"
+        return
+    except Exception as err:  # an unexpected reader failure must not take the app down
+        st.session_state["upload_error"] = f"Could not read {name} ({type(err).__name__}: {err})."
+        return
+    st.session_state.pop("upload_error", None)
+    key = UPLOAD_PREFIX + name
+    st.session_state.setdefault("uploads", {})[key] = dataset
+    st.session_state["dataset"] = key
+
+
+def _dataset_picker() -> None:
+    sources = {info.name: info for info in aedata.list_sources()}
+    uploads = list(st.session_state.get("uploads", {}))
+    options = list(sources) + uploads
+    if st.session_state.get("dataset") not in options:
+        wanted = st.session_state.get("dataset")
+        if wanted is not None:  # e.g. a link naming an upload of another session, or a misspelt name
+            st.sidebar.warning(f"Dataset {wanted!r} is not available here; showing {DEFAULT_DATASET}.")
+        st.session_state["dataset"] = DEFAULT_DATASET
+
+    def label(name: str) -> str:
+        if name in sources:
+            return f"{name} ({STATUS_LABEL.get(sources[name].status, sources[name].status)})"
+        return f"{name[len(UPLOAD_PREFIX):]} (your upload)"
+
+    chosen = st.sidebar.selectbox("Dataset", options, key="dataset", format_func=label,
+                                  help="Bundled sets work offline; others download once and are cached.")
+    if chosen in sources and sources[chosen].status == "needs download":
+        st.sidebar.caption(f"{chosen} is not on this machine yet (internet needed once); pages show "
+                           f"{DEFAULT_DATASET} until it is downloaded.")
+        if st.sidebar.button(f"Download {chosen}", key="download_button"):
+            if _download(chosen):
+                st.rerun()  # (not after a failure: the rerun would wipe its message)
+    with st.sidebar.expander("Use your own data"):
+        st.file_uploader(
+            "An .npz (x, optional y), a .zip of PNG/JPEG images (one folder per label), or IDX files",
+            # No type filter: MNIST's own IDX files have no extension ("train-images-idx3-ubyte"), which a filter
+            # would refuse; the readers check the content and say what is wrong with any other file.
+            accept_multiple_files=True,
+            key="upload", on_change=lambda: _handle_upload(st.session_state.get("upload")),
+            help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
+                               f"{aedata.MAX_SIDE}x{aedata.MAX_SIDE} pixels.")
+        # Read in on_change, before the Dataset picker above exists in the next run, so a good upload can select it.
+        if st.session_state.get("upload_error"):
+            st.error(st.session_state["upload_error"])
+
+
+def _model_picker() -> None:
+    dataset = current_dataset()
+    choices = model_choices(dataset.image_size)
+    keys = list(choices.values())
+    if not keys:
+        st.session_state["model_key"] = None
+        st.sidebar.info(f"No model for {dataset.image_size[0]}x{dataset.image_size[1]} images yet: train one.")
+        return
+    pending = st.session_state.pop("pending_model_key", None)
+    # A model just trained for another image size (the user changed dataset meanwhile) must not reset the choice.
+    wanted = pending if pending in keys else st.session_state.get("model_key")
+    pending = pending if pending in keys else None
+    if wanted not in keys:
+        default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
+        if wanted and not pending and st.session_state.get("url_model_warned") != wanted:
+            st.session_state["url_model_warned"] = wanted
+            st.sidebar.warning(f"Model {wanted!r} is not available for this dataset; showing {default}.")
+        wanted = default
+    st.session_state["model_key"] = wanted
+    labels = {v: k for k, v in choices.items()}
+    st.sidebar.selectbox("Model", keys, key="model_key", format_func=labels.get,
+                         help="Pretrained models ship with the app; yours appear after training.")
+
+
+def _announce_finished_trainings() -> None:
+    """A training that ended since the last run selects its model (whatever page the user is on) and says so."""
+    for message in collect_finished_trainings():
+        st.toast(message, icon=":material/model_training:")
+
+
+def _sync_url() -> None:
+    """Keep the URL the shareable state of this tab (a page switch clears the query string; this puts it back)."""
+    wanted = {"data": st.session_state["dataset"], "model": st.session_state.get("model_key"),
+              "job": current_job_id()}
+    for key, value in wanted.items():
+        if value and st.query_params.get(key) != value:
+            st.query_params[key] = value
+        elif not value and key in st.query_params:
+            del st.query_params[key]
+
+
+def render_sidebar() -> None:
+    _read_url_once()
+    _announce_finished_trainings()
+    _dataset_picker()
+    _model_picker()
+    _sync_url()

@@ -1,0 +1,218 @@
+"""What every page shares: cached loaders, the session's identity, the job manager, and the current data and model.
+
+Caching: models and datasets are st.cache_resource (loaded once per process, shared read-only between sessions: a
+dataset is ~12 MB of tensors that cache_data would copy on every rerun); small derived arrays are st.cache_data.
+A session's own uploads and unsaved models live in st.session_state, invisible to other sessions.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import uuid
+from pathlib import Path
+
+import streamlit as st
+import torch
+from streamlit.runtime.pages_manager import PagesManager
+
+from aelab.data import sources as aedata
+from aelab.errors import AelabError
+from aelab.runtime.jobs import JobManager
+from aelab.library.store import ModelRecord, list_models, load_model
+from aelab.train.job import TrainingOutcome
+
+DEFAULT_DATASET = "mnist-5k"
+DEFAULT_MODEL = "ae"
+UPLOAD_PREFIX = "upload:"
+
+# A class on one laptop: keep one core for the server so sliders stay responsive while others train.
+# AELAB_TORCH_THREADS overrides it (bench/slider_during_training.py compares the two).
+TORCH_THREADS = int(os.environ.get("AELAB_TORCH_THREADS", "0")) or max(1, (os.cpu_count() or 2) // 2)
+torch.set_num_threads(TORCH_THREADS)
+
+
+def _leave_multipage_v1() -> None:
+    """If the first request a fresh server gets is a deep link (/train?data=...), Streamlit runs that page file alone,
+    multipage-v1 style, because a pages/ folder exists: the flag that turns v1 off is only set once app.py calls
+    st.navigation. Then there is no sidebar and the wrong page list. Turn v1 off and rerun: the rerun keeps the URL
+    path's page hash, so it lands on the same page, through app.py and its sidebar."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_multipage_v1()  # every page imports this module, so its first import can catch such a run
+
+
+def session_id() -> str:
+    if "session_id" not in st.session_state:
+        st.session_state["session_id"] = uuid.uuid4().hex
+    return st.session_state["session_id"]
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> JobManager:
+    """One per server process, so jobs survive reruns, page switches and reloads."""
+    max_running = int(os.environ.get("AELAB_MAX_JOBS", "0")) or os.cpu_count() or 1
+    # Trainings run at a lower priority than the threads that answer users (AELAB_JOB_NICENESS, default 10).
+    manager = JobManager(max_running=max_running, niceness=int(os.environ.get("AELAB_JOB_NICENESS", "10")))
+    atexit.register(manager.shutdown, 5.0)  # stop trainings cleanly when the server (or a test process) exits
+    return manager
+
+
+@st.cache_resource(show_spinner="Loading dataset...")
+def bundled_or_cached_dataset(name: str) -> aedata.Dataset:
+    return aedata.load_dataset(name)
+
+
+@st.cache_resource(show_spinner="Loading model...", max_entries=32)
+def cached_model(path: str, modified: float) -> ModelRecord:
+    """modified (the config's mtime) is part of the key, so a model saved again under the same name reloads."""
+    return load_model(path)
+
+
+def current_dataset() -> aedata.Dataset:
+    """The dataset chosen in the sidebar (an upload lives in this session only)."""
+    name = st.session_state.get("dataset", DEFAULT_DATASET)
+    if name.startswith(UPLOAD_PREFIX):
+        uploads = st.session_state.get("uploads", {})
+        if name in uploads:
+            return uploads[name]
+        name = DEFAULT_DATASET
+    try:
+        return bundled_or_cached_dataset(name)
+    except AelabError:
+        return bundled_or_cached_dataset(DEFAULT_DATASET)
+
+
+def session_models() -> dict[str, ModelRecord]:
+    """Models trained in this session and not (or not yet) saved to the library."""
+    return st.session_state.setdefault("session_models", {})
+
+
+def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
+    """label -> key for every model that fits images of image_size. Keys: "pretrained/NAME", "library/NAME",
+    "session/NAME"."""
+    choices: dict[str, str] = {}
+    for info in list_models():
+        if info.error is None and tuple(info.image_size) == tuple(image_size):
+            choices[f"{info.name}  ({info.variant}, {info.source})"] = f"{info.source}/{info.name}"
+    for name, record in session_models().items():
+        if tuple(record.model_config.image_size) == tuple(image_size):
+            choices[f"{name}  ({record.variant}, this session)"] = f"session/{name}"
+    return choices
+
+
+def variational_keys(image_size: tuple[int, int]) -> list[str]:
+    """Keys of the VAEs (variational code) among the models that fit images of image_size, in the Model list's order.
+    Loads each fitting model once (cached)."""
+    return [key for key in model_choices(image_size).values() if load_model_key(key).model_config.variational]
+
+
+def load_model_key(key: str) -> ModelRecord:
+    source, _, name = key.partition("/")
+    if source == "session":
+        return session_models()[name]
+    for info in list_models():
+        if info.source == source and info.name == name:
+            return cached_model(str(info.path), (info.path / "config.json").stat().st_mtime)
+    raise AelabError(f"The model {key!r} is no longer there.")
+
+
+def current_model() -> ModelRecord | None:
+    """The model chosen in the sidebar, or None if no model fits the current dataset's image size."""
+    key = st.session_state.get("model_key")
+    if not key:
+        return None
+    try:
+        return load_model_key(key)
+    except (AelabError, KeyError) as err:
+        st.session_state["model_error"] = str(err)
+        return None
+
+
+def require_model(variational: bool | None = None) -> ModelRecord:
+    """The current model, or stop the page with a message saying what to pick."""
+    record = current_model()
+    if record is None:
+        st.info("No model fits this dataset yet: train one on the Train page, or choose another dataset.")
+        st.stop()
+    if variational and not record.model_config.variational:
+        st.info(f"{record.name} is not a VAE; this section needs a variational model (e.g. vae).")
+    return record
+
+
+def select_model(key: str) -> None:
+    """Make key ("library/NAME", "session/NAME", ...) the selected model. The sidebar's picker applies it when it is
+    drawn: at once if called before the sidebar in this run, otherwise on the next rerun (call st.rerun()).
+    Setting "model_key" directly would fail once the picker widget exists in this run."""
+    st.session_state["pending_model_key"] = key
+
+
+# ------------------------------------------------------------------------------------------ this session's training
+def current_job_id() -> str | None:
+    """The training job this session is watching (the one in the URL's ?job=), or None."""
+    return st.session_state.get("train_job")
+
+
+def set_current_job(job_id: str | None) -> None:
+    """Watch job_id; it is kept in the URL (?job=, restored by the sidebar after a page switch) so a reloaded tab
+    re-attaches to it."""
+    if job_id is None:
+        st.session_state.pop("train_job", None)
+        if "job" in st.query_params:
+            del st.query_params["job"]
+    else:
+        st.session_state["train_job"] = job_id
+        st.query_params["job"] = job_id
+
+
+def attach_job(job_id: str) -> bool:
+    """Re-attach this session to a job started by an earlier session of the same tab (a reload); False if the
+    server has no such job (it restarted, or forgot old finished jobs)."""
+    if not job_manager().attach(job_id, session_id()):
+        return False
+    set_current_job(job_id)
+    return True
+
+
+def record_from_outcome(outcome: TrainingOutcome, name: str) -> ModelRecord:
+    """A finished training's model as a ModelRecord kept in this session (not saved to the library)."""
+    return ModelRecord(outcome.model, name, Path("session") / name, outcome.variant, outcome.model_config,
+                       outcome.train_config, outcome.dataset, dict(outcome.metrics), list(outcome.history))
+
+
+def training_collected(job_id: str) -> bool:
+    """Whether collect_finished_trainings has already handled this finished job in this session."""
+    return job_id in st.session_state.get("handled_jobs", set())
+
+
+def collect_finished_trainings() -> list[str]:
+    """Once per finished training job of this session: make its model the selected one, from the library if it was
+    saved, else kept in this session (saving failed, or no name). Returns a message per job handled.
+    Called by the sidebar before it draws the model picker, on whichever page the user is."""
+    handled: set[str] = st.session_state.setdefault("handled_jobs", set())
+    messages = []
+    for snap in job_manager().jobs_for(session_id(), keys=()):  # runs on every rerun: copy no frames
+        if snap.active or snap.id in handled:
+            continue
+        handled.add(snap.id)
+        outcome = snap.result
+        if not isinstance(outcome, TrainingOutcome) or outcome.model is None:
+            if snap.error:  # (a job cancelled while queued has neither error nor model: nothing to say)
+                messages.append(f"Training {snap.title} stopped with an error: {snap.error}")
+            continue
+        how = "cancelled, model kept" if outcome.cancelled else "finished"
+        if outcome.saved_path is not None:
+            select_model(f"library/{outcome.saved_path.name}")
+            messages.append(f"Training {how}: {outcome.saved_path.name} is saved and selected.")
+        else:
+            name = outcome.name or f"{outcome.variant}-{snap.id[:6]}"
+            session_models()[name] = record_from_outcome(outcome, name)
+            select_model(f"session/{name}")
+            messages.append(f"Training {how}: {name} is kept in this session only and selected.")
+    return messages
+
+
+def model_path_mtime(path: Path) -> float:
+    return (path / "config.json").stat().st_mtime

@@ -1,0 +1,248 @@
+"""The Latent Space page's Streamlit helpers: cached codes and projections, the map's controls, the 2-latent plane.
+The sections under the map (selection, drawn digit, VAE diagnostics) are in ui/latent/sections.py, figures in
+ui/latent/figures.py.
+
+Caching. Codes, errors, KL and the decoded manifold are arrays: st.cache_data, keyed by a model id and a dataset id
+(the heavy objects are passed as unhashed `_` arguments). A fitted PCA / UMAP is an object that places new codes (a
+drawn digit), not just data: st.cache_data would pickle and unpickle a UMAP (its neighbour graph, megabytes) on every
+rerun, so fitted projections live in one process-wide ProjectionStore (st.cache_resource), shared read-only.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+from aelab.data.drawing import DigitLayout, layout_like
+from aelab.analysis.latent import (Projection, decode, dimension_importance, encode_dataset, importance_order,
+                          kl_per_dimension, manifold_grid, project_2d, reconstruction_errors)
+from aelab.analysis.maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
+from aelab.library.store import ModelRecord
+from ui.common.state import UPLOAD_PREFIX, session_id
+from aelab.runtime.warmup import umap_step
+from ui.common.warmup import umap_warmup
+
+METHODS = {"pca": "PCA", "umap": "UMAP", "raw": "Two latent dimensions"}
+
+
+# ------------------------------------------------------------------------------------------------------ identities
+def model_id(record: ModelRecord, model_key: str) -> str:
+    """A cache key naming this exact model: a session's model is private to it (two sessions may both have a model
+    called "my_ae"), and a library model saved again under the same name is a new model (its config's mtime)."""
+    if model_key.startswith("session/"):
+        return f"{model_key}@{session_id()}#{id(record.model)}"
+    config = Path(record.path) / "config.json"
+    return f"{model_key}@{config.stat().st_mtime_ns if config.exists() else 0}"
+
+
+def dataset_id(dataset) -> str:
+    return f"{dataset.name}@{session_id()}" if dataset.name.startswith(UPLOAD_PREFIX) else dataset.name
+
+
+# ------------------------------------------------------------------------------------------------- cached arrays
+@st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
+def test_codes(model_key: str, data_key: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray:
+    """Codes of the first n test images: (n, latent_dim) float32 (the posterior mean for a VAE)."""
+    return encode_dataset(_record.model, _dataset.x_test[:n]).numpy()
+
+
+@st.cache_data(show_spinner="Measuring reconstruction errors...", max_entries=32)
+def test_errors(model_key: str, data_key: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray:
+    return reconstruction_errors(_record.model, _dataset.x_test[:n]).numpy()
+
+
+@st.cache_data(show_spinner="Measuring KL per dimension...", max_entries=32)
+def kl_dims(model_key: str, data_key: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray | None:
+    kl = kl_per_dimension(_record.model, _dataset.x_test[:n])
+    return None if kl is None else kl.numpy()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def dataset_layout(data_key: str, _dataset) -> DigitLayout:
+    """Where digits sit in this dataset's images (box size, centre of mass), for preprocessing drawings."""
+    return layout_like(_dataset.x_train[:2000])
+
+
+@st.cache_data(show_spinner="Decoding the latent plane...", max_entries=16)
+def manifold_picture(model_key: str, dims: tuple[int, int], quantile_axes: bool, low: float, high: float, tiles: int,
+                     _record: ModelRecord) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """The decoded manifold of a 2-latent model as one picture aligned to the plot's axes: an even grid over
+    [low, high] in z, or, on prior-quantile axes, Kingma & Welling's grid (even in Phi(z), at Gaussian quantiles)."""
+    plane = PlaneView(dims, quantile_axes)
+    grid = manifold_grid(tiles, low, high, gaussian_quantiles=quantile_axes)
+    images = decode(_record.model, plane.codes(*plane.to_plot(grid.numpy()).T))
+    axis = plane.to_plot(grid[:tiles].numpy())[:, 0]
+    return tile_on_axes(images, axis, axis)
+
+
+@dataclass(frozen=True)
+class PlaneView:
+    """How a 2-latent model's plane is drawn: x = z[dims[0]], y = z[dims[1]], or, with quantile_axes (VAEs),
+    Phi of those: the prior's quantiles, where N(0, 1) is uniform on the unit square."""
+
+    dims: tuple[int, int]
+    quantile_axes: bool = False
+
+    def to_plot(self, xy: np.ndarray) -> np.ndarray:
+        xy = np.asarray(xy, dtype=np.float64)
+        return (prior_cdf(xy) if self.quantile_axes else xy).astype(np.float32)
+
+    def codes(self, xs, ys) -> torch.Tensor:
+        """Plot positions -> codes (N, 2)."""
+        xs, ys = (prior_quantile(v) if self.quantile_axes else np.asarray(v) for v in (xs, ys))
+        z = torch.zeros(len(xs), 2)
+        z[:, self.dims[0]] = torch.as_tensor(np.asarray(xs, dtype=np.float32))
+        z[:, self.dims[1]] = torch.as_tensor(np.asarray(ys, dtype=np.float32))
+        return z
+
+    def titles(self) -> tuple[str, str]:
+        return tuple(f"Φ(z{d}): prior quantile" if self.quantile_axes else f"z{d}" for d in self.dims)
+
+
+def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int], model_key: str):
+    """Toggles for a 2-latent model's plane; returns its PlaneView, the manifold picture (or None) and the invisible
+    grid of clickable points that covers the plane."""
+    left, right = st.columns(2)
+    show = left.toggle("Decoded images under the points", value=True, key="show_manifold")
+    quantiles = record.model_config.variational and right.toggle(
+        "Prior-quantile axes (Kingma & Welling)", key="manifold_quantiles",
+        help="Plot Φ(z) instead of z: the N(0, 1) prior becomes uniform on the unit square, and the decoded grid "
+             "sits at Gaussian quantiles, each tile holding the same prior mass (Kingma & Welling 2014, Fig. 4). "
+             "Codes that match the prior fill the square evenly.")
+    plane = PlaneView(tuple(dims), bool(quantiles))
+    low, high = (0.0, 1.0) if plane.quantile_axes else plane_range(coords)
+    manifold = manifold_picture(model_key, plane.dims, plane.quantile_axes, *plane_range(coords), 16,
+                                record) if show else None
+    axis = np.linspace(low + 0.005 * (high - low), high - 0.005 * (high - low), 70)
+    grid_x, grid_y = np.meshgrid(axis, axis)
+    return plane, manifold, (grid_x.ravel(), grid_y.ravel())
+
+
+# ----------------------------------------------------------------------------------------------------- projections
+class ProjectionStore:
+    """Fitted projections by (model, dataset, method, parameters, points), the most recent max_entries kept. One lock
+    per key, so two sessions asking for the same UMAP fit it once and the second waits for the first."""
+
+    def __init__(self, max_entries: int = 12):
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple, Projection] = OrderedDict()
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple) -> Projection | None:
+        with self._guard:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def get_or_fit(self, key: tuple, fit) -> Projection:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            found = self.get(key)
+            if found is not None:
+                return found
+            projection = fit()
+            with self._guard:
+                self._items[key] = projection
+                while len(self._items) > self.max_entries:
+                    old, _ = self._items.popitem(last=False)
+                    self._locks.pop(old, None)
+            return projection
+
+
+@st.cache_resource(show_spinner=False)
+def projection_store() -> ProjectionStore:
+    return ProjectionStore()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def shipped_projection(model_path: str, data_name: str, n: int, n_neighbors: int, min_dist: float) -> Projection | None:
+    return shipped_umap(model_path, data_name, n, n_neighbors, min_dist)
+
+
+def projection_for(method: str, params: dict[str, Any], z: np.ndarray, ids: tuple[str, str], record: ModelRecord,
+                   data_name: str) -> Projection:
+    """The 2-D map of codes z: raw axes at once; PCA and UMAP from the store; the default UMAP of a model that ships
+    one from its cache/ folder (unless this server has fitted it already: then new points are placed exactly)."""
+    if method == "raw":
+        return project_2d(z, "raw", dims=params["dims"])
+    key = (*ids, method, tuple(sorted(params.items())), len(z))
+    fitted = projection_store().get(key)
+    if fitted is not None:
+        return fitted
+    if method == "umap" and Path(record.path).is_dir():
+        shipped = shipped_projection(str(record.path), data_name, len(z), params["n_neighbors"], params["min_dist"])
+        if shipped is not None:
+            return shipped
+    message = f"Fitting {METHODS[method]} to {len(z):,} codes..."
+    warmup = umap_warmup()
+    if method == "umap" and warmup is None:
+        message += " (the first UMAP of a server process compiles numba code: 20 s or more; later fits take seconds)"
+    elif method == "umap" and not warmup.ready(umap_step(len(z))):
+        message += f" ({warmup.describe()}: this fit waits for it)"
+    with st.spinner(message, show_time=True):
+        return projection_store().get_or_fit(key, lambda: project_2d(z, method, **params, seed=UMAP_DEFAULTS["seed"]))
+
+
+def map_controls(latent_dim: int, z: np.ndarray, kl: np.ndarray | None, model_key: str) -> tuple[str, dict]:
+    """The map's method and its parameters: UMAP's n_neighbors / min_dist, or the two raw dimensions (by default
+    the two the model uses most: highest KL for a VAE, highest variance otherwise; 0 and 1 for a 2-latent model)."""
+    if st.session_state.get("latent_method_for") != model_key:  # a new model starts on its natural map
+        st.session_state["latent_method_for"] = model_key
+        st.session_state["latent_method"] = "raw" if latent_dim == 2 else "pca"
+    method = st.radio("Map", [m for m in METHODS if m != "raw" or latent_dim >= 2], format_func=METHODS.get,
+                      horizontal=True, key="latent_method")
+    if method == "pca":
+        return method, {}
+    left, right = st.columns(2)
+    if method == "umap":
+        params = {"n_neighbors": left.slider("n_neighbors", 2, 100, UMAP_DEFAULTS["n_neighbors"], key="umap_neighbors",
+                                             help="How many neighbours shape each point's place: small values keep "
+                                                  "local detail, large ones the global layout."),
+                  "min_dist": right.slider("min_dist", 0.0, 0.99, UMAP_DEFAULTS["min_dist"], 0.01, key="umap_min_dist",
+                                           help="How tightly points may pack: 0 gives dense clumps.")}
+        umap_status()
+        return method, params
+    scores = dimension_importance(torch.from_numpy(z), None if kl is None else torch.from_numpy(kl))
+    order = [0, 1] if latent_dim == 2 else importance_order(scores)
+    return method, {"dims": (left.selectbox("x axis: dimension", range(latent_dim), index=order[0],
+                                            key=f"dim_x|{model_key}"),
+                             right.selectbox("y axis: dimension", range(latent_dim), index=order[1],
+                                             key=f"dim_y|{model_key}"))}
+
+
+def umap_status() -> None:
+    """Under the UMAP controls: whether this server has compiled UMAP yet (a new fit waits for that)."""
+    warmup = umap_warmup()
+    if warmup is not None:
+        st.caption(f"{warmup.describe()}. The default map of a pretrained model is precomputed; other parameters "
+                   "are fitted here (a few seconds once warm).")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _home_map(model_key: str, data_key: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray, np.ndarray]:
+    z = test_codes(model_key, data_key, min(500, len(_dataset.x_test)), _record, _dataset)
+    return project_2d(z, "pca").coords, _dataset.y_test[:len(z)].numpy()
+
+
+def draw_home_card() -> None:
+    """The home page's picture: a small PCA map of 500 test codes of the current model, coloured by label."""
+    from ui.latent.figures import scatter_figure
+    from ui.common.state import current_dataset, current_model
+
+    record, dataset = current_model(), current_dataset()
+    if record is None:
+        return
+    coords, labels = _home_map(model_id(record, st.session_state["model_key"]), dataset_id(dataset), record, dataset)
+    figure = scatter_figure(coords, labels, np.arange(len(coords)), dataset.class_names, ("", ""),
+                            revision="home", height=200).figure
+    figure.update_layout(showlegend=False, xaxis_showticklabels=False, yaxis_showticklabels=False)
+    st.plotly_chart(figure, key="home_latent_map", config={"displayModeBar": False, "staticPlot": True})

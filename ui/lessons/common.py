@@ -1,0 +1,184 @@
+"""What the Lessons page's sections share: the section switch, a process-wide store of computed results, background
+tasks with a progress bar, and small figure builders. The sections live in ui/lessons/*.py.
+
+Training here (a linear AE, the sweep, the demo models) runs as a job (ui.common.state.job_manager) so a widget touched
+meanwhile does not throw the work away; the job writes its result into the store, keyed by dataset and parameters,
+so every session on the same data sees it, and this session's page reruns once when it is done.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from aelab.runtime.jobs import JobContext
+from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
+from ui.common.pickers import dataset_cache_key, model_cache_key
+from ui.common.state import UPLOAD_PREFIX, current_model, job_manager, session_id
+
+SECTIONS = {
+    "pca": "PCA = linear AE",
+    "kmeans": "k-means = AE",
+    "bottleneck": "Bottleneck size",
+    "copy": "Under/over-complete",
+    "weights": "First-layer weights",
+}
+
+def may_have_shipped(dataset) -> bool:
+    """Named datasets may have results built by `python -m aelab build-lessons` (mnist-5k's and digits' ship with the
+    app); a session's upload never has."""
+    return not dataset.name.startswith(UPLOAD_PREFIX)
+
+
+def section_picker() -> str:
+    """The section switch (also ?section= in the URL, so a teacher can link one lesson). Renders one section."""
+    if "lessons_section" not in st.session_state:
+        wanted = st.query_params.get("section")
+        st.session_state["lessons_section"] = wanted if wanted in SECTIONS else "pca"
+    choice = st.segmented_control("Lesson", list(SECTIONS), format_func=SECTIONS.get, key="lessons_section",
+                                  label_visibility="collapsed", on_change=_keep_a_section)
+    st.session_state["lessons_last_section"] = choice = choice or "pca"
+    st.query_params["section"] = choice
+    return choice
+
+
+def _keep_a_section() -> None:
+    """Clicking the chosen segment again would unselect it and leave no lesson: select it again instead."""
+    if st.session_state.get("lessons_section") is None:
+        st.session_state["lessons_section"] = st.session_state.get("lessons_last_section", "pca")
+
+
+def data_key(dataset) -> str:
+    return dataset_cache_key(dataset)
+
+
+# ------------------------------------------------------------------------------------------------ the store
+@st.cache_resource(show_spinner=False)
+def _store() -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def stored(key: tuple) -> Any:
+    results, lock = _store()
+    with lock:
+        return results.get(key)
+
+
+def store(key: tuple, value: Any, max_entries: int = 32) -> None:
+    """Written from job threads too: never call st.* here."""
+    results, lock = _store()
+    with lock:
+        results[key] = value
+        results.move_to_end(key)
+        while len(results) > max_entries:
+            results.popitem(last=False)
+
+
+# ------------------------------------------------------------------------------------------------ tasks
+def start_task(slot: str, title: str, result_key: tuple,
+               compute: Callable[[Callable[[float, str], None], Callable[[], bool]], Any]) -> None:
+    """Run compute(on_progress, should_stop) as a background job; its result, unless None (stopped), is stored
+    under result_key. slot names the button, so one session runs one task per slot at a time."""
+    def work(ctx: JobContext) -> None:
+        result = compute(lambda fraction, text: ctx.report(fraction=fraction, text=text), ctx.should_stop)
+        if result is not None and not ctx.should_stop():
+            store(result_key, result)
+
+    st.session_state[f"lessons_task_{slot}"] = job_manager().submit(session_id(), title, work)
+
+
+def task_running(slot: str) -> bool:
+    job_id = st.session_state.get(f"lessons_task_{slot}")
+    snapshot = job_manager().snapshot(job_id, session_id()) if job_id else None
+    return snapshot is not None and snapshot.active
+
+
+def show_task(slot: str) -> None:
+    """This session's task in slot: a live progress bar with a Stop button; an error message if it failed."""
+    job_id = st.session_state.get(f"lessons_task_{slot}")
+    if not job_id:
+        if st.session_state.get(f"lessons_error_{slot}"):
+            st.error(st.session_state[f"lessons_error_{slot}"])
+        return
+
+    @st.fragment(run_every=0.5)
+    def poll() -> None:
+        snapshot = job_manager().snapshot(job_id, session_id())
+        if snapshot is not None and snapshot.active:
+            state = snapshot.state
+            text = "waiting for a free core..." if snapshot.queue_position else state.get("text", "starting...")
+            bar, stop = st.columns([6, 1], vertical_alignment="center")
+            bar.progress(float(state.get("fraction", 0.0)), text=text)
+            if stop.button("Stop", key=f"lessons_stop_{slot}", icon=":material/stop:"):
+                job_manager().cancel(job_id, session_id())
+            return
+        st.session_state.pop(f"lessons_task_{slot}", None)
+        if snapshot is not None and snapshot.error:
+            st.session_state[f"lessons_error_{slot}"] = f"That did not work: {snapshot.error}"
+        else:
+            st.session_state.pop(f"lessons_error_{slot}", None)
+        st.rerun()  # the whole page, so the section draws the new result (and the polling stops)
+
+    poll()
+
+
+def task_button(slot: str, label: str, title: str, result_key: tuple, compute, help: str | None = None,
+                icon: str = ":material/play_arrow:") -> None:
+    """A button that starts the task (disabled while it runs), followed by its progress."""
+    running = task_running(slot)
+    if st.button(label, key=f"lessons_button_{slot}", disabled=running, help=help, icon=icon):
+        start_task(slot, title, result_key, compute)
+        running = True
+    if running or st.session_state.get(f"lessons_error_{slot}"):
+        show_task(slot)
+
+
+# ------------------------------------------------------------------------------------------------ figures
+def bar_figure(series: dict[str, np.ndarray], x_title: str, y_title: str, height: int = 300,
+               colours: list[str] | None = None, y_range: list[float] | None = None) -> go.Figure:
+    """Grouped bars, one series per entry, x = 1, 2, ... (component or angle index)."""
+    from ui.common.widgets import PALETTE
+
+    colours = colours or PALETTE
+    fig = go.Figure()
+    for i, (name, values) in enumerate(series.items()):
+        values = np.asarray(values)
+        fig.add_bar(x=np.arange(1, len(values) + 1), y=values, name=name, marker_color=colours[i % len(colours)])
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title=x_title,
+                      yaxis_title=y_title, barmode="group", legend={"orientation": "h", "y": 1.12})
+    if y_range:
+        fig.update_yaxes(range=y_range)
+    return fig
+
+
+def code_figure(code: torch.Tensor, colour: str, height: int = 130) -> go.Figure:
+    """One code vector as small bars (k-means' one-hot or soft k-means' responsibilities), y from 0 to 1."""
+    fig = go.Figure(go.Bar(x=np.arange(len(code)), y=code.numpy(), marker_color=colour))
+    fig.update_layout(height=height, margin={"l": 5, "r": 5, "t": 5, "b": 5}, yaxis={"range": [0, 1.02]},
+                      xaxis={"showticklabels": len(code) <= 16, "dtick": 1}, showlegend=False)
+    return fig
+
+
+def weight_picture(model, n_tiles: int, diverging: bool, ncol: int = 8) -> tuple[np.ndarray, str, int]:
+    """The strongest n_tiles first-layer tiles of model as an RGB picture, what they are, and how many are shown."""
+    tiles, what = first_layer(model)
+    order = strongest_tiles(tiles, n_tiles)
+    scale = max(1, 84 // max(tiles.shape[1:]))  # small kernels (3x3) enlarged more than 28x28 units
+    return tile_grid(tiles[order], ncol=ncol, scale=scale, diverging=diverging), what, len(order)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _home_tiles(model_key: str) -> np.ndarray:
+    return weight_picture(current_model().model, 16, diverging=True)[0]
+
+
+def draw_home_card() -> None:
+    """Home card: the current model's strongest first-layer units."""
+    record = current_model()
+    st.image(_home_tiles(model_cache_key(record)), caption=f"{record.name}: its 16 strongest first-layer units "
+                                                            "(blue negative, orange positive)")

@@ -1,0 +1,90 @@
+"""Lessons, section "Under/over-complete": an over-complete AE copies anything, even noise; regularised ones don't."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from aelab.analysis.latent import reconstruct
+from aelab.lessons.capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, COPY_STEPS, OVERCOMPLETE, copy_scores, digit_area,
+                                    load_copy_models, noise_images, train_copy_models)
+from ui.lessons.common import data_key, may_have_shipped, stored, task_button
+from ui.common.widgets import show_grid
+
+N_IMAGES = 5
+INTRO = (f"An **under-complete** code (fewer numbers than pixels) forces an autoencoder to keep only what matters. "
+         f"An **over-complete** one ({OVERCOMPLETE} numbers for fewer pixels) can simply **copy** its input, and "
+         "then it has learned nothing about digits: it reproduces pure noise it never saw. A **denoising** AE "
+         "(trained to restore digits with half their pixels dropped) or a **contractive** AE (penalised for "
+         "how much its code moves when the input moves) of the very same size cannot get away with copying.")
+FORMULA = (r"\hat x = W^\top (W x + b) + c, \qquad \text{contractive: } "
+           r"\lambda \left\lVert \tfrac{\partial z}{\partial x} \right\rVert_F^2 = \lambda \lVert W \rVert_F^2")
+
+
+@st.cache_resource(show_spinner="Loading the demo models...")
+def shipped(dataset_name: str, image_size: tuple[int, int]):
+    return load_copy_models(dataset_name, image_size)
+
+
+def render(dataset) -> None:
+    st.subheader("Under- and over-complete")
+    st.markdown(INTRO)
+    st.latex(FORMULA)
+    st.caption(f"All four share one architecture, a tied linear AE (one matrix W each way); only the code size and "
+               f"the objective differ. For this encoder the Jacobian ∂z/∂x is W, so the contractive penalty "
+               f"(λ = {CONTRACTIVE_WEIGHT}) is exactly weight decay on W.")
+    result_key = ("copy", data_key(dataset))
+
+    def compute(on_progress, should_stop):
+        return train_copy_models(dataset.x_train, on_progress, should_stop)
+
+    models = stored(result_key)
+    origin = "trained here"
+    if models is None and may_have_shipped(dataset):
+        models, origin = shipped(dataset.name, dataset.image_size), "built by `python -m aelab build-lessons`"
+    task_button("copy", f"{'Retrain' if models else 'Train'} the four demo models on {dataset.name}",
+                "under/over-complete demo", result_key, compute,
+                help=f"Four models, {COPY_STEPS} training steps each: a minute or two on a CPU.")
+    if models is None:
+        st.info(f"No demo models for {dataset.name} yet: train them with the button above.")
+        return
+    seed = int(st.session_state.get("lessons_noise_seed", 0))
+    if st.button("New noise", key="lessons_new_noise", icon=":material/casino:"):
+        seed = st.session_state["lessons_noise_seed"] = seed + 1
+    _show(models, dataset, seed, origin)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _area(dataset_key: str, _x_train: torch.Tensor) -> torch.Tensor:
+    return digit_area(_x_train)
+
+
+def _show(models: dict, dataset, seed: int, origin: str) -> None:
+    noise = noise_images(_area(data_key(dataset), dataset.x_train), 200, seed)
+    digits = dataset.x_test[:200]
+    scores = copy_scores(models, digits, noise)
+    labels = {spec.name: spec.label for spec in COPY_MODELS}
+    short = {spec.name: spec.short for spec in COPY_MODELS}
+    table = pd.DataFrame([(labels[name], s["digits"], s["noise"]) for name, s in scores.items()],
+                         columns=["model", "test digits: MSE", "noise: MSE"])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[1:]})
+    over, dae, cae = scores["over-complete"]["noise"], scores["denoising"]["noise"], scores["contractive"]["noise"]
+    st.markdown(f"The plain over-complete AE reconstructs **noise** with MSE **{over:.4f}**, "
+                f"{dae / over:.1f}x lower than the denoising AE ({dae:.4f}) and {cae / over:.1f}x lower than the "
+                f"contractive AE ({cae:.4f}): it copies whatever it is shown, while the regularised ones keep only "
+                "what digits are made of and turn noise into a smudge.")
+    st.caption(f"Models {origin}. MSE per pixel over 200 test digits and 200 noise images: uniform noise on the "
+               "pixels that vary in the training digits (elsewhere every training image is black, so no model "
+               "can learn anything there).")
+    for title, x in (("Noise", noise[:N_IMAGES]), ("Test digits", digits[:N_IMAGES])):
+        st.markdown(f"**{title}** and each model's reconstruction")
+        columns = st.columns(len(models) + 1)
+        # Titles above rather than as image captions: a caption wider than its picture stretches (blurs) it.
+        columns[0].caption("input")
+        with columns[0]:
+            show_grid(x, ncol=1, scale=3)
+        for column, (name, model) in zip(columns[1:], models.items()):
+            column.caption(short[name])
+            with column:
+                show_grid(reconstruct(model, x), ncol=1, scale=3)

@@ -1,0 +1,51 @@
+"""Lessons, section "First-layer weights": each first-layer unit's weights drawn as an image, two models side by
+side."""
+from __future__ import annotations
+
+import streamlit as st
+
+from aelab.errors import AelabError
+from ui.lessons.common import weight_picture
+from ui.common.state import current_model, load_model_key, model_choices
+
+INTRO = ("Each unit of an encoder's first layer computes a weighted sum of the pixels; drawing its weights as an "
+         "image shows **what pattern it responds to** (orange: bright here raises the unit; blue: bright here "
+         "lowers it). A plain AE's units are often noisy, global blobs; a **denoising** AE, which must fill in "
+         "dropped pixels from their neighbours, tends to learn localized **stroke detectors**, as in Vincent et al. "
+         "(2008). Conv AEs show their first layer's small kernels instead.")
+DEFAULT_OTHER = "pretrained/denoising_ae"
+
+
+def render(dataset) -> None:
+    st.subheader("What the encoder's first layer learned")
+    st.markdown(INTRO)
+    record = current_model()
+    if record is None:
+        st.info("No model fits this dataset yet: train one on the Train page, or choose another dataset.")
+        return
+    choices = model_choices(dataset.image_size)
+    keys = list(choices.values())
+    labels = {v: k for k, v in choices.items()}
+    c1, c2, c3 = st.columns([2, 1, 1])
+    default = DEFAULT_OTHER if DEFAULT_OTHER in keys else keys[0]
+    if st.session_state.get("lessons_other_model") not in keys:
+        st.session_state["lessons_other_model"] = default
+    other_key = c1.selectbox("Compare with", keys, format_func=labels.get, key="lessons_other_model")
+    n_tiles = c2.select_slider("Units shown", (16, 32, 64, 128), value=64, key="lessons_n_tiles")
+    diverging = c3.radio("Colours", ["diverging", "grey"], horizontal=True, key="lessons_tile_colours") == "diverging"
+    try:
+        other = load_model_key(other_key)
+    except (AelabError, KeyError) as err:
+        st.error(f"Could not load {other_key}: {err}")
+        return
+    left, right = st.columns(2, gap="large")
+    for column, shown, note in ((left, record, "the sidebar's model"), (right, other, "chosen above")):
+        with column:
+            picture, what, count = weight_picture(shown.model, n_tiles, diverging)
+            st.markdown(f"**{shown.name}** ({shown.variant}, {note})")
+            st.image(picture, caption=f"{what}: the {count} with the largest weights, "
+                                      "each scaled to its own range", width="stretch")
+    st.caption("Units are ordered by the size of their weights (the most active first). Change the left model in "
+               "the sidebar; the pretrained *ae* and *denoising_ae* have the same architecture and differ only in "
+               "the noise they were trained with.")
+

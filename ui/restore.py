@@ -1,0 +1,267 @@
+"""The Restore page's controls and drawings: a corruption and its strength (or a drawn mask), the methods, the row
+of examples, the score table and the PSNR-against-strength chart. The work itself is aelab.analysis.restoration's.
+
+Long computations (the score table, the sweep) report progress through a bar, so they are not st.cache_data
+functions (a cached function would record and replay the bar); their results go to a small shared store instead,
+keyed by everything they depend on.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+from PIL import Image
+
+from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
+from aelab.analysis.images import grid
+from aelab.analysis.restoration import (HIGHER_IS_BETTER, METRICS, REFERENCE, Method, applicable, best_per_column,
+                               classic_methods, model_method)
+from ui.common.state import load_model_key, model_choices, session_id
+from ui.common.widgets import PALETTE, show_rows
+
+# Those that fit the dataset's image size are chosen at first: the four 28x28 ones, or the 8x8 digits' own AE.
+DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian",
+                  "pretrained/denoising_mixed", "pretrained/digits-ae")
+DEFAULT_CORRUPTION = "box"
+CANVAS_SIDE = 280
+N_EXAMPLES = 8
+
+
+@dataclass(frozen=True)
+class CorruptionChoice:
+    """What the user picked: name, strength (None for a drawn mask), options for the corruption function, and a
+    key that names all of it for caches."""
+
+    name: str
+    strength: float | None
+    options: dict = field(default_factory=dict)
+    key: str = ""
+
+    def apply(self, x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        strength = self.options.get("mask") if self.strength is None else self.strength
+        options = {k: v for k, v in self.options.items() if k != "mask"}
+        return apply_corruption(self.name, x, strength, torch.Generator().manual_seed(seed), **options)
+
+
+# ------------------------------------------------------------------------------------------------------- storage
+@st.cache_resource(show_spinner=False)
+def _store() -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def stored(key: tuple, compute: Callable[[], object] | None = None, max_entries: int = 64):
+    """The stored result for key; computed with compute() when missing (None when missing and no compute)."""
+    results, lock = _store()
+    with lock:
+        if key in results:
+            results.move_to_end(key)
+            return results[key]
+    if compute is None:
+        return None
+    value = compute()
+    with lock:
+        results[key] = value
+        while len(results) > max_entries:
+            results.popitem(last=False)
+    return value
+
+
+def dataset_key(dataset) -> str:
+    """Uploads live in one session, and two sessions may upload different files under one name."""
+    return f"{dataset.name}@{session_id()}" if dataset.name.startswith("upload") else dataset.name
+
+
+def model_key_for_cache(key: str) -> str:
+    """A session's unsaved models share names across sessions and a retrained one keeps its name: add who and which."""
+    if key.startswith("session/"):
+        return f"{key}@{session_id()}#{id(load_model_key(key).model)}"
+    return key
+
+
+# ------------------------------------------------------------------------------------------------------ controls
+def corruption_controls(image_size: tuple[int, int], background: torch.Tensor) -> CorruptionChoice | None:
+    """The corruption picker and its strength; None (with a hint) while a drawn mask is still empty.
+    background: (1, 1, H, W), the image drawn under the canvas."""
+    names = list(CORRUPTION_INFO)
+    # The box opens the page: the case the course material shows by eye, a denoising AE against OpenCV inpainting.
+    name = st.selectbox("Corruption", names, index=names.index(DEFAULT_CORRUPTION), key="restore_corruption",
+                        format_func=lambda n: CORRUPTION_INFO[n].label,
+                        help="; ".join(f"{i.label}: {i.description}" for i in CORRUPTION_INFO.values()))
+    info = CORRUPTION_INFO[name]
+    st.caption(info.description)
+    if name == "user_mask":
+        return _drawn_mask(image_size, background)
+    s = strength_range(name, image_size)
+    kind = int if s.in_pixels else float
+    strength = st.slider(s.label.capitalize(), kind(s.low), kind(s.high), kind(s.default), kind(s.step),
+                         key=f"restore_strength_{name}")
+    options: dict = {}
+    if name == "box":
+        fill = st.radio("Fill", ["black", "grey"], horizontal=True, key="restore_box_fill")
+        options["value"] = 0.0 if fill == "black" else 0.5
+        if st.radio("Place", ["random", "chosen"], horizontal=True, key="restore_box_place",
+                    help="Random: a different place in each image. Chosen: the same place in every image.") == "chosen":
+            limit = max(0, min(image_size) - int(strength))
+            top = st.slider("Top row", 0, max(limit, 1), min(limit, limit // 2), key="restore_box_top",
+                            disabled=limit == 0)
+            left = st.slider("Left column", 0, max(limit, 1), min(limit, limit // 2), key="restore_box_left",
+                             disabled=limit == 0)
+            options.update(top=min(top, limit), left=min(left, limit))
+    key = f"{name}:{strength}:{sorted(options.items())}"
+    return CorruptionChoice(name, strength, options, key)
+
+
+def _drawn_mask(image_size: tuple[int, int], background: torch.Tensor) -> CorruptionChoice | None:
+    from streamlit_drawable_canvas import st_canvas
+
+    st.caption("Paint over the pixels to blank out (the same mask on every test image); the digit is only a guide.")
+    picture = Image.fromarray(grid(background, padding=0)).resize((CANVAS_SIDE, CANVAS_SIDE), Image.NEAREST)
+    result = st_canvas(stroke_width=st.slider("Brush width", 10, 60, 30, 5, key="restore_brush"),
+                       stroke_color="rgba(230, 97, 0, 0.85)", background_image=picture.convert("RGB"),
+                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", key="restore_canvas",
+                       return_image_data=True)
+    image = result.image_data
+    mask = mask_from_drawing(image, image_size) if image is not None else None
+    if mask is None or not mask.any():
+        return None
+    packed = np.packbits(mask.numpy()).tobytes().hex()
+    return CorruptionChoice("user_mask", None, {"mask": mask}, f"user_mask:{packed}")
+
+
+def method_controls(image_size: tuple[int, int], local: bool) -> tuple[list[str], dict[str, Method], bool]:
+    """(chosen model keys, chosen classic methods by name, keep known pixels?)."""
+    choices = model_choices(image_size)
+    labels = {key: label for label, key in choices.items()}
+    defaults = [key for key in DEFAULT_MODELS if key in labels]
+    size = f"{image_size[0]}x{image_size[1]}"
+    # One selection per image size, so visiting a dataset of another size does not wipe this one's.
+    model_keys = st.multiselect("Autoencoders (from the library)", list(labels), default=defaults,
+                                format_func=labels.get, key=f"restore_models_{size}",
+                                help=f"Models for {size} images. Each reconstructs the corrupted image.")
+    if not labels:
+        st.caption(f"No model for {size} images in the library yet: train one on the Train page.")
+    keep_known = st.checkbox("Also score them with the known pixels kept", value=True, key="restore_keep_known",
+                             disabled=not local,
+                             help="Paste the model's output inside the mask only and keep every pixel the "
+                                  "corruption did not touch, as the inpainting methods do. Scored as extra rows "
+                                  "named '+ known pixels'.")
+    left, right = st.columns(2)
+    radius = left.slider("Inpainting radius", 1, 10, 3, key="restore_radius",
+                         help="How far (pixels) OpenCV's inpainting looks around each damaged pixel.")
+    auto_h = right.checkbox("Non-local means: h from the estimated noise", value=True, key="restore_nlm_auto")
+    h = None if auto_h else right.slider("h (grey levels)", 5, 120, 40, 5, key="restore_nlm_h")
+    classic = classic_methods(radius=radius, nlm_h=h)
+    picked = st.multiselect("Classic methods", list(classic), default=list(classic), key="restore_classic",
+                            format_func=lambda k: f"{classic[k].name}{' (needs the mask)' if classic[k].needs_mask else ''}")
+    return model_keys, {k: classic[k] for k in picked}, keep_known and local
+
+
+def build_methods(model_keys: list[str], classic: dict[str, Method], keep_known: bool,
+                  corruption: str) -> tuple[dict[str, Method], list[str]]:
+    """The methods that will run, in display order, and the names of those skipped for this corruption."""
+    methods: dict[str, Method] = {}
+    for key in model_keys:
+        record = load_model_key(key)
+        methods[f"model:{key}"] = model_method(record.name, record.model)
+        if keep_known:
+            methods[f"known:{key}"] = model_method(record.name, record.model, keep_known=True)
+    methods.update({f"classic:{k}": m for k, m in classic.items()})
+    return applicable(methods, corruption)
+
+
+def methods_key(model_keys: list[str], classic: dict[str, Method], keep_known: bool) -> tuple:
+    return (tuple(model_key_for_cache(k) for k in model_keys), tuple(m.name for m in classic.values()), keep_known)
+
+
+# -------------------------------------------------------------------------------------------------------- drawing
+def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, methods: dict[str, Method]) -> None:
+    """One row per image set: clean, the damaged pixels (white), corrupted, then each method's restoration."""
+    rows = {"clean": x} | ({} if mask.all() else {"damaged pixels": mask.float()}) | {"corrupted": x_corrupt}
+    for method in methods.values():
+        rows[method.name] = method.restore(x_corrupt, mask if method.needs_mask else None)
+    show_rows(rows, scale=2)
+
+
+def score_frame(rows: list[dict], local: bool) -> pd.DataFrame:
+    columns = [c for c, inside, _ in METRICS if local or not inside]
+    frame = pd.DataFrame(rows).set_index("method")
+    frame.index.name = "method"
+    frame["needs mask"] = np.where(frame["needs_mask"], "✓", "")
+    frame = frame.rename(columns={"ms_per_image": "ms / image"})
+    return frame[["needs mask", *columns, "ms / image"]]
+
+
+def styled_scores(frame: pd.DataFrame, rows: list[dict]):
+    """The best method of each column in bold on a light green background (ties all marked)."""
+    best = best_per_column(rows)
+
+    def mark(column: pd.Series) -> list[str]:
+        winners = set(best.get(column.name, []))
+        return ["font-weight: bold; background-color: #CCEBC5" if m in winners else "" for m in column.index]
+
+    metric_columns = [c for c in frame.columns if c in HIGHER_IS_BETTER]
+    formats = {c: ("{:.4f}" if c.startswith(("MSE", "SSIM")) else "{:.2f}") for c in metric_columns}
+    return frame.style.apply(mark, subset=metric_columns).format({**formats, "ms / image": "{:.2f}"}, na_rep="—")
+
+
+def sweep_figure(rows: list[dict], column: str, strength_label: str) -> go.Figure:
+    """PSNR against strength, one line per method; the unrestored input dotted grey, classic methods dashed."""
+    fig = go.Figure()
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    for i, name in enumerate(methods):
+        points = [r for r in rows if r["method"] == name]
+        is_reference = name == REFERENCE
+        fig.add_scatter(x=[p["strength"] for p in points], y=[p[column] for p in points], name=name,
+                        mode="lines+markers",
+                        line={"color": "#888888" if is_reference else PALETTE[i % len(PALETTE)],
+                              "dash": "dot" if is_reference else ("dash" if points[0]["kind"] == "classic" else "solid")})
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title=strength_label,
+                      yaxis_title=column, legend={"orientation": "h", "y": -0.25}, hovermode="x unified")
+    return fig
+
+
+MANIFOLD_TEXT = """
+**Why a denoising autoencoder pulls images back onto the data.** Real digits fill a thin, curved region of the
+784-dimensional pixel space: the *data manifold*. Corrupting an image pushes it off that region, in a direction
+the digit itself never takes (speckles, holes, a black square). A denoising autoencoder is trained to map each
+corrupted point back to the clean one it came from, so, to lower its loss, it learns a map that sends everything
+near the manifold to the closest-looking point *on* it. Vincent et al. (2008) framed it this way, and Alain & Bengio
+(2014) showed that for small Gaussian noise the learned correction x̂(x̃) − x̃ points along the gradient of the log
+data density: a step uphill, towards where digits are. The bottleneck helps too: a 16-number code can only describe
+digit-like images, so whatever it cannot describe (the corruption) is dropped. Its limit is the flip side: it
+restores the corruptions it was trained on. The three pretrained denoisers share one architecture and differ only in
+their training noise: *denoising_ae* saw dropped pixels (set to 0), so it fills holes and boxes well but does worse
+than the plain AE on noise that *brightens* pixels; *denoising_gaussian* saw Gaussian noise (sigma 0.3), so it wins
+on Gaussian noise and salt and pepper and loses on holes. Switch the corruption above and watch those two trade
+places. *denoising_mixed* saw all five kinds (the "Mixed" corruption): never far behind the specialist on its own
+noise, and ahead of both on boxes and missing rows.
+"""
+
+
+# ------------------------------------------------------------------------------------------------------ home card
+@st.cache_data(show_spinner=False, max_entries=16)
+def _card_images(model_key: str | None, dataset_name: str) -> torch.Tensor:
+    from aelab.analysis.latent import reconstruct
+    from ui.common.state import current_dataset, current_model
+
+    dataset, record = current_dataset(), current_model()
+    x = dataset.x_test[:6]
+    x_corrupt, mask = apply_corruption("box", x, strength_range("box", dataset.image_size).default,
+                                       torch.Generator().manual_seed(0))
+    return torch.cat([x_corrupt, torch.where(mask, reconstruct(record.model, x_corrupt), x_corrupt)])
+
+
+def draw_home_card() -> None:
+    """Home page picture: digits with a black box (top) and the current model's fill-in (bottom)."""
+    from ui.common.state import current_dataset
+    from ui.common.widgets import show_grid
+
+    show_grid(_card_images(st.session_state.get("model_key"), dataset_key(current_dataset())), ncol=6, scale=2,
+              caption="a box over each digit (top), filled in by the current model (bottom)")

@@ -1,0 +1,239 @@
+"""The Train page's form: a variant and its knobs, each explained in one line; builds a validated TrainingRequest.
+
+Knob values live in st.session_state under "knob_<field>", kept for the whole session (persist_state="session": a
+trip to another page does not reset the form). They are reset to the variant's defaults when the variant or the
+image size changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import streamlit as st
+
+from aelab.models.config import NOISE_TYPES, RECON_LOSSES, ModelConfig, TrainConfig
+from aelab.data.corruption import CORRUPTION_INFO, strength_range
+from aelab.data.sources import Dataset
+from aelab.errors import ConfigError, ModelStoreError
+from aelab.library.store import library_root, validate_name
+from aelab.train.job import TrainingRequest
+from aelab.models.variants import VARIANTS, Variant, make_configs
+
+LATENT_SAMPLE = 600  # test images whose codes are drawn each epoch: enough for clusters, cheap to project
+PREVIEW_IMAGES = 8  # test images whose reconstructions are shown getting sharper
+MIN_TRAIN = 10  # the smallest training subset offered (an upload may hold fewer images: then all of them)
+MAX_VALIDATION = 2000  # validation loss each epoch on at most this many test images (full MNIST has 10,000)
+
+
+def _trained(v: Variant) -> bool:
+    return not v.is_baseline
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One config field as a widget. target: which config it sets ("model" | "train"); applies: is it meaningful for
+    this variant (otherwise hidden, and the variant's default is kept)."""
+
+    field: str
+    target: str
+    label: str
+    help: str
+    applies: Callable[[Variant], bool]
+    draw: Callable[..., Any]  # st.number_input / st.selectbox / st.text_input (called with label, key, help)
+    options: dict[str, Any]  # the widget's own arguments: bounds and step, or the options of a selectbox
+
+
+KNOBS = [
+    Knob("latent_dim", "model", "Latent size",
+         "How many numbers each image is squeezed into: fewer keep only the main variations; 2 shows the latent "
+         "space itself, with no projection. For k-means: the number of clusters.",
+         lambda v: True, st.number_input, dict(min_value=1, max_value=4096, step=1)),
+    Knob("hidden", "model", "Hidden sizes",
+         "Layer widths between image and code (MLP), or channels per stride-2 layer (conv), comma-separated; more "
+         "or wider layers let the encoder bend the latent space into more complex shapes.",
+         lambda v: v.model.arch in ("mlp", "conv"), st.text_input, {}),
+    Knob("temperature", "model", "Temperature",
+         "How soft the cluster assignment is: higher spreads each image's code over several clusters.",
+         lambda v: v.model.arch == "soft_kmeans", st.number_input, dict(min_value=0.01, max_value=1000.0)),
+    Knob("epochs", "train", "Epochs",
+         "Passes over the training images: more lets the classes separate further in the latent space (and can "
+         "overfit a small subset).", _trained, st.number_input, dict(min_value=1, max_value=10_000, step=1)),
+    Knob("batch_size", "train", "Batch size",
+         "Images per gradient step: smaller batches take more, noisier steps per epoch.",
+         _trained, st.number_input, dict(min_value=1, max_value=65_536, step=16)),
+    Knob("lr", "train", "Learning rate",
+         "Adam's step size: too high and the loss jumps or becomes NaN, too low and the codes barely move.",
+         _trained, st.number_input, dict(min_value=1e-6, max_value=10.0, step=1e-4, format="%.5f")),
+    Knob("recon_loss", "train", "Reconstruction loss",
+         "bce treats pixels as probabilities of ink (sharper digits); mse is squared error, what PCA minimises "
+         "(blurrier).", _trained, st.selectbox, {"options": RECON_LOSSES}),
+    Knob("beta", "train", "beta (KL weight)",
+         "How hard codes are pulled towards a standard normal: higher gives a smoother, more overlapping latent "
+         "space that random samples decode well from, and blurrier reconstructions.",
+         lambda v: v.is_variational, st.number_input, dict(min_value=0.0, max_value=10_000.0, step=0.5)),
+    Knob("noise", "train", "Input noise",
+         "Corrupt the input while the target stays clean (denoising): the code must ignore the noise, so "
+         "corrupted and clean versions of an image land on the same point.", _trained, st.selectbox,
+         {"options": NOISE_TYPES, "format_func": lambda n: CORRUPTION_INFO[n].label if n in CORRUPTION_INFO else n,
+          "on_change": lambda: _noise_changed()}),
+    Knob("noise_level", "train", "Noise level",
+         "How hard the noise hits (its meaning depends on the noise type, see the label).",
+         _trained, st.number_input, dict(min_value=0.0)),
+    Knob("sparsity_weight", "train", "L1 weight (sparsity)",
+         "Penalty on the code's absolute values: most code units become 0 for each image, so each unit tends to "
+         "stand for one feature.", _trained, st.number_input,
+         dict(min_value=0.0, max_value=10_000.0, step=0.01, format="%.4f")),
+    Knob("contractive_weight", "train", "Contractive weight",
+         "Penalty on how much the code moves when the input moves slightly: flattens the latent space around "
+         "each training image (slow: one extra backward pass per latent unit).", _trained, st.number_input,
+         dict(min_value=0.0, max_value=10_000.0, step=0.01, format="%.4f")),
+    Knob("seed", "train", "Seed",
+         "Starting weights and batch order: the same seed and settings give the same model.",
+         lambda v: True, st.number_input, dict(min_value=0, max_value=2**31 - 1, step=1)),
+]
+KNOB_BY_FIELD = {k.field: k for k in KNOBS}
+ROWS = [("latent_dim", "hidden", "temperature", "seed"), ("epochs", "batch_size", "lr", "recon_loss"),
+        ("beta", "noise", "noise_level", "sparsity_weight", "contractive_weight")]
+
+
+def _noise_changed() -> None:
+    """A new noise type starts at its own default strength (a box side of 10 pixels means nothing as a sigma)."""
+    noise = st.session_state.get("knob_noise", "none")
+    if noise in CORRUPTION_INFO:
+        size = st.session_state.get("_knobs_for", (None, (28, 28)))[1]
+        st.session_state["knob_noise_level"] = float(strength_range(noise, size).default)
+    else:
+        st.session_state["knob_noise_level"] = 0.0
+
+
+def _draw_noise_level(knob: Knob, image_size: tuple[int, int]) -> None:
+    """The level's label, range and step follow the chosen noise type (a sigma, a fraction, a size in pixels)."""
+    noise = st.session_state.get("knob_noise", "none")
+    if noise not in CORRUPTION_INFO:
+        st.number_input(knob.label, min_value=0.0, key="knob_noise_level", disabled=True, persist_state="session",
+                        help="Choose an input noise first.")
+        return
+    strength = strength_range(noise, image_size)
+    st.session_state["knob_noise_level"] = min(float(st.session_state.get("knob_noise_level", strength.default)),
+                                               float(strength.limit))
+    st.number_input(f"Noise level: {strength.label}", min_value=0.0, max_value=float(strength.limit),
+                    step=float(strength.step), key="knob_noise_level", persist_state="session",
+                    help=f"{CORRUPTION_INFO[noise].description} Useful values: {strength.low:g} to {strength.high:g}.")
+
+
+def _widget_value(knob: Knob, model: ModelConfig, train: TrainConfig) -> Any:
+    value = getattr(model if knob.target == "model" else train, knob.field)
+    if knob.field == "hidden":
+        return ", ".join(str(h) for h in value)
+    if isinstance(knob.options.get("min_value"), float):
+        return float(value)
+    return value
+
+
+def _defaults(variant: str, image_size: tuple[int, int], n_train: int) -> dict[str, Any]:
+    model, train = make_configs(variant, image_size)
+    values = {f"knob_{k.field}": _widget_value(k, model, train) for k in KNOBS}
+    values["knob_n_train"] = n_train
+    values["knob_name"] = _free_name(f"my-{variant.replace('_', '-')}")
+    values["knob_overwrite"] = False
+    return values
+
+
+def _free_name(stem: str) -> str:
+    """stem, or stem-2, stem-3... whichever is not in the library yet."""
+    root, name, k = library_root(), stem, 1
+    while (root / name).exists():
+        k += 1
+        name = f"{stem}-{k}"
+    return name
+
+
+def _reset_if_needed(variant: str, dataset: Dataset) -> None:
+    """Reset knob_* to the variant's defaults when the variant or the image size changed since they were set."""
+    state = st.session_state
+    marker = (variant, dataset.image_size)
+    if state.get("_knobs_for") != marker:
+        state.update(_defaults(variant, dataset.image_size, len(dataset.x_train)))
+        state["_knobs_for"] = marker
+    n = len(dataset.x_train)
+    state["knob_n_train"] = max(min(int(state.get("knob_n_train", n)), n), min(MIN_TRAIN, n))
+
+
+def draw_variant_picker() -> Variant:
+    name = st.selectbox("Variant", list(VARIANTS), key="train_variant", persist_state="session",
+                        help="Each variant is the same autoencoder with a different architecture, bottleneck or "
+                             "objective; the last three are the classic methods it generalises.")
+    st.caption(VARIANTS[name].description)
+    return VARIANTS[name]
+
+
+def draw_knobs(variant: Variant, dataset: Dataset) -> None:
+    """The knobs that matter for variant, in sections (model, optimisation, objective), then data and name; drawn
+    two to a row so the form fits beside the live view."""
+    _reset_if_needed(variant.name, dataset)
+    for row, title in zip(ROWS, ("Model", "Optimisation", "Objective")):
+        knobs = [KNOB_BY_FIELD[f] for f in row if KNOB_BY_FIELD[f].applies(variant)]
+        if not knobs:
+            continue
+        st.markdown(f"**{title}**")
+        columns = st.columns(2)
+        for i, knob in enumerate(knobs):
+            with columns[i % 2]:
+                if knob.field == "noise_level":
+                    _draw_noise_level(knob, dataset.image_size)
+                else:
+                    knob.draw(knob.label, key=f"knob_{knob.field}", help=knob.help, persist_state="session",
+                              **knob.options)
+    st.markdown("**Data and name**")
+    left, right = st.columns(2)
+    left.number_input("Training images", min_value=min(MIN_TRAIN, len(dataset.x_train)),
+                      max_value=len(dataset.x_train), step=100,
+                      key="knob_n_train", persist_state="session",
+                      help=f"Use the first N of the {len(dataset.x_train):,} training images: a few hundred train "
+                           "in seconds (for a class), all of them give a better latent space.")
+    right.text_input("Save as", key="knob_name", max_chars=64, persist_state="session",
+                     help="The model's name in your library (letters, digits, '.', '_', '-'); when training ends it "
+                          "is saved there and selected on every page.")
+    if _name_exists(st.session_state.get("knob_name", "")):
+        st.checkbox("Replace the model of that name in my library", key="knob_overwrite", persist_state="session",
+                    help="A model with this name is already in your library; tick to overwrite it.")
+
+
+def _name_exists(name: str) -> bool:
+    try:
+        return (library_root() / validate_name(name)).exists()
+    except ModelStoreError:
+        return False
+
+
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"Hidden sizes must be whole numbers separated by commas, e.g. 256, 128; got {text!r}.") \
+            from None
+
+
+def build_request(variant: Variant, dataset: Dataset) -> TrainingRequest:
+    """The form's values as a TrainingRequest; raises ConfigError / ModelStoreError with a message for the page."""
+    state = st.session_state
+    changes: dict[str, dict[str, Any]] = {"model": {}, "train": {}}
+    for knob in KNOBS:
+        if knob.applies(variant):
+            value = state[f"knob_{knob.field}"]
+            changes[knob.target][knob.field] = _parse_hidden(value) if knob.field == "hidden" else value
+    if changes["train"].get("noise") == "none":
+        changes["train"]["noise_level"] = 0.0  # a level without a noise type means nothing; do not record it
+    model_config, train_config = make_configs(variant.name, dataset.image_size, changes["model"], changes["train"])
+    name = validate_name(str(state.get("knob_name", "")).strip())
+    overwrite = bool(state.get("knob_overwrite")) and _name_exists(name)
+    if _name_exists(name) and not overwrite:
+        raise ModelStoreError(f"A model named {name!r} is already in your library: choose another name, or tick "
+                              "'Replace the model of that name'.")
+    n_train = int(state.get("knob_n_train", len(dataset.x_train)))
+    return TrainingRequest(
+        variant=variant.name, model_config=model_config, train_config=train_config, dataset=dataset.name,
+        x_train=dataset.x_train[:n_train], x_val=dataset.x_test[:MAX_VALIDATION],
+        preview_x=dataset.x_test[:PREVIEW_IMAGES], latent_x=dataset.x_test[:LATENT_SAMPLE],
+        latent_y=dataset.y_test[:LATENT_SAMPLE], class_names=dataset.class_names, save_name=name, overwrite=overwrite)

@@ -1,0 +1,264 @@
+"""The Train page's live view of a training job: status and progress, loss curves, reconstructions, the latent view,
+and after training a slider that replays the latent view and the reconstructions epoch by epoch.
+
+Everything is drawn from a JobSnapshot (a copy taken under the job's lock), never from the training thread's objects.
+While the job is queued or running, the view is a fragment that reruns itself every REFRESH_S seconds; when the job
+ends it triggers one full rerun, so the polling stops and the sidebar picks up the new model.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from aelab.analysis.images import grid
+from aelab.runtime.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
+from ui.common.state import current_model, job_manager, session_id, set_current_job, training_collected
+from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
+
+REFRESH_S = 0.5  # the progress bar
+PICTURES_REFRESH_S = 1.0  # the pictures: an epoch of a small model takes about a second
+LIVE_KEYS = ("latent_frames", "preview_frames", "preview", "preview_input", "labels", "class_names", "history")
+MAIN_TERMS = ("recon", "total", "mse")  # in nats (or squared error) per image; the penalties get their own chart
+
+
+def latent_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], title: str,
+                  ranges: tuple[tuple[float, float], tuple[float, float]] | None = None,
+                  height: int = 380) -> go.Figure:
+    """coords: (N, 2) codes (or their 2-D projection); labels: (N,) ints, -1 = unlabelled. One trace per class, so
+    the legend can hide a class; ranges fixes the axes (the replay keeps them still while the clusters move)."""
+    fig = go.Figure()
+    for label in np.unique(labels):
+        mask = labels == label
+        colour = PALETTE[int(label) % len(PALETTE)] if label >= 0 else UNLABELLED_COLOUR
+        fig.add_scatter(x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=class_name(class_names, int(label)),
+                        marker={"color": colour, "size": 6, "opacity": 0.85})
+    fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"itemsizing": "constant"}, xaxis_title="z1", yaxis_title="z2")
+    if ranges is not None:
+        fig.update_xaxes(range=ranges[0])
+        fig.update_yaxes(range=ranges[1])
+    return fig
+
+
+def frame_ranges(frames: list[np.ndarray], margin: float = 0.05) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axis ranges holding every frame, so a replay does not rescale from epoch to epoch."""
+    points = np.concatenate(frames)
+    low, high = points.min(0), points.max(0)
+    pad = (high - low) * margin + 1e-6
+    return (float(low[0] - pad[0]), float(high[0] + pad[0])), (float(low[1] - pad[1]), float(high[1] + pad[1]))
+
+
+def _duration(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "estimating"
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def _draw_status(snap: JobSnapshot) -> None:
+    """The one-line state of the job, a progress bar while it runs, and Cancel while it can be cancelled."""
+    outcome, progress = snap.result, snap.state.get("progress")
+    if snap.status == QUEUED:
+        st.info(f"**{snap.title}** is waiting in the queue, position **{snap.queue_position}**: this server runs "
+                f"{job_manager().max_running} trainings at once, yours starts when one ends.",
+                icon=":material/hourglass_top:")
+    elif snap.active and progress:
+        st.progress(progress["fraction"], text=(
+            f"**{snap.title}**: epoch {progress['epoch']}/{progress['epochs']}, step {progress['step']}/"
+            f"{progress['total_steps']}, {_duration(progress['elapsed_s'])} elapsed, about "
+            f"{_duration(progress['eta_s'])} left"))
+    elif snap.active:
+        st.progress(0.0, text=f"**{snap.title}**: {snap.state.get('phase', 'starting')}...")
+    elif snap.status == ERROR:
+        st.error(f"Training {snap.title} stopped: {snap.error}", icon=":material/error:")
+    elif snap.status == CANCELLED and outcome is None:
+        st.warning(f"Training {snap.title} was cancelled before it started.")
+    else:
+        _draw_outcome(snap)
+    if snap.active and st.button("Cancel training", key="cancel_training", icon=":material/stop_circle:",
+                                 help="Stops after the current step; the model trained so far is kept and saved."):
+        job_manager().cancel(snap.id, session_id())
+        st.toast("Cancelling: the training stops after its current step.")
+
+
+def _draw_outcome(snap: JobSnapshot) -> None:
+    outcome = snap.result
+    epochs = len(outcome.history)
+    took = _duration((snap.finished or time.time()) - (snap.started or snap.created))
+    how = (f"Cancelled after {epochs} of {outcome.train_config.epochs} epochs" if snap.status == CANCELLED
+           else f"Finished in {took}")
+    quality = f"test MSE per pixel {outcome.metrics['mse']:.4f}, PSNR {outcome.metrics['psnr']:.1f} dB"
+    if outcome.saved_path is not None:
+        (st.warning if snap.status == CANCELLED else st.success)(
+            f"{how} ({quality}). The model{' trained so far' if snap.status == CANCELLED else ''} is saved in your "
+            f"library as **{outcome.saved_path.name}** and selected on every page.")
+    else:
+        st.warning(f"{how} ({quality}), but it could not be saved: {outcome.save_error} It is kept in this "
+                   f"session as **{outcome.name or 'an unnamed model'}** (in the Model list) until you close the tab.")
+
+
+def _loss_figures(history: list[dict]) -> list[tuple[str | None, go.Figure]]:
+    """Loss per named term, train solid and test dashed; penalties (KL, L1, contractive) on their own scale, since
+    their size differs from the reconstruction's by orders of magnitude. [(caption or None, figure)]"""
+    if not history:
+        return []
+    names = list(history[0]["train"])
+    main = [n for n in names if n in MAIN_TERMS]
+    penalties = [n for n in names if n not in MAIN_TERMS]
+    figures: list[tuple[str | None, go.Figure]] = [(None, _tidy(loss_figure(history, main, height=260)))]
+    if penalties:
+        what = "the KL term pulls codes to the prior" if "kl" in penalties else "the penalty"
+        figures.append((f"{' and '.join(penalties)}, per image ({what}; shown apart because its scale differs)",
+                        _tidy(loss_figure(history, penalties, height=220))))
+    return figures
+
+
+def _tidy(fig: go.Figure) -> go.Figure:
+    """The legend above the plot (below it, in a narrow column, it runs into the axis title); ticks on whole epochs
+    (with two epochs plotly would mark 1.2, 1.4...)."""
+    epochs = max((len(trace.x) for trace in fig.data), default=1)
+    fig.update_xaxes(tick0=1, dtick=max(1, round(epochs / 8)))
+    return fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, margin={"t": 50})
+
+
+@dataclass
+class EpochView:
+    """What the view shows after one epoch, built once (plotly figures take ~10-30 ms each to build; a page polled
+    twice a second must not rebuild them when nothing changed)."""
+
+    latent: go.Figure | None
+    recon: np.ndarray | None  # uint8 grid: preview images over their reconstructions
+    caption: str
+    losses: list[tuple[str | None, go.Figure]]
+
+
+def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True) -> EpochView:
+    """The view after epoch `frame` (None: the latest, with axes free; a replayed frame keeps every frame's axes)."""
+    frames, previews = state.get("latent_frames") or [], state.get("preview_frames") or []
+    losses = _loss_figures(state.get("history") or []) if with_losses else []
+    if not frames:
+        return EpochView(None, None, "", losses)
+    index = len(frames) - 1 if frame is None else frame
+    ranges = frame_ranges(frames) if frame is not None else None
+    title = "untrained model" if index == 0 and len(frames) > 1 else f"after epoch {index}"
+    latent = latent_figure(frames[index], state["labels"], state.get("class_names", ()),
+                           f"Codes of {len(state['labels'])} test images, {title}", ranges)
+    preview = previews[min(index, len(previews) - 1)] if previews else state.get("preview")
+    recon = None
+    if preview is not None:
+        recon = grid(np.concatenate([state["preview_input"], preview.astype(np.float32)]), ncol=len(preview), scale=3)
+    return EpochView(latent, recon, f"Test images (top) and their reconstructions ({title})", losses)
+
+
+def _draw_pictures(view: EpochView) -> None:
+    if view.latent is not None:
+        st.plotly_chart(view.latent, key="train_latent")
+    if view.recon is not None:
+        st.image(view.recon, caption=view.caption, width="content")
+
+
+def _draw_losses(view: EpochView) -> None:
+    for i, (caption, figure) in enumerate(view.losses):
+        if caption:
+            st.caption(caption)
+        st.plotly_chart(figure, key=f"train_loss_{i}")
+
+
+def _replay(snap: JobSnapshot) -> None:
+    frames = snap.state.get("latent_frames") or []
+    if len(frames) < 2:
+        _draw_pictures(_epoch_view(snap.state, with_losses=False))
+        return
+    last = len(frames) - 1
+    if st.session_state.get("_replay_for") != snap.id:  # a new job: start the replay at its end
+        st.session_state["_replay_for"] = snap.id
+        st.session_state["replay_epoch"] = last
+    st.session_state["replay_epoch"] = min(st.session_state.get("replay_epoch", last), last)
+    epoch = st.slider("Replay: epoch", 0, last, key="replay_epoch",
+                      help="Watch the classes separate in the latent space as training went on (0 = untrained).")
+    _draw_pictures(_epoch_view(snap.state, epoch, with_losses=False))
+
+
+def _live_status(job_id: str) -> None:
+    """Queue position or progress bar, and Cancel; polled every REFRESH_S seconds, so it copies only the progress."""
+    snap = job_manager().snapshot(job_id, session_id(), keys=("progress", "history", "phase"))
+    if snap is None:
+        return
+    if not snap.active:
+        st.rerun()  # once: the full rerun stops the polling and lets the sidebar select the new model
+    _draw_status(snap)
+    progress = snap.state.get("progress")
+    if progress and not snap.state.get("history"):
+        terms = ", ".join(f"{k} {v:.3g}" for k, v in progress["losses"].items())
+        st.caption(f"First epoch in progress; this step's losses: {terms}. Curves appear after each epoch.")
+
+
+def _live_pictures(job_id: str) -> None:
+    """Latent view, reconstructions and loss curves; rebuilt only when an epoch has ended since the last poll."""
+    snap = job_manager().snapshot(job_id, session_id(), keys=LIVE_KEYS)
+    if snap is None or not snap.active:
+        return
+    marker = (job_id, len(snap.state.get("latent_frames") or []), len(snap.state.get("history") or []))
+    cached = st.session_state.get("_live_view")
+    if cached is None or cached[0] != marker:
+        cached = (marker, _epoch_view(snap.state))
+        st.session_state["_live_view"] = cached
+    _draw_pictures(cached[1])
+    _draw_losses(cached[1])
+
+
+def draw_job(job_id: str) -> None:
+    """Status, curves and pictures of job_id: live while it is queued or running, then with the replay slider."""
+    snap = job_manager().snapshot(job_id, session_id(), keys=())
+    if snap is None:
+        st.warning("That training job is not on this server any more; start a new one.")
+        set_current_job(None)
+        return
+    if snap.active:
+        # Two fragments: the progress bar moves twice a second; the pictures change once an epoch.
+        st.fragment(run_every=REFRESH_S)(_live_status)(job_id)
+        st.fragment(run_every=PICTURES_REFRESH_S)(_live_pictures)(job_id)
+    elif not training_collected(job_id):
+        st.rerun()  # it ended after the sidebar ran in this run: rerun so the sidebar selects its model
+    else:
+        snap = job_manager().snapshot(job_id, session_id())
+        _draw_status(snap)
+        st.fragment(_replay)(snap)  # the slider reruns only the pictures
+        _draw_losses(_epoch_view({"history": snap.state.get("history")}))
+
+
+def draw_stale_link_notice() -> None:
+    """Once, if this tab was opened with ?job= naming a job the server no longer has."""
+    if st.session_state.pop("url_job_missing", False):
+        st.warning("The training job in your link is no longer on this server (it was restarted, or the job is "
+                   "long finished); models it saved are still in the Model list.", icon=":material/link_off:")
+
+
+def draw_job_list(current: str | None) -> None:
+    """This session's trainings (never another session's), to switch the view between them."""
+    jobs = sorted(job_manager().jobs_for(session_id(), keys=()), key=lambda s: s.created)
+    if len(jobs) < 2:
+        return
+    labels = {s.id: f"{s.title}: {s.status}" + (f" (queue position {s.queue_position})" if s.queue_position else "")
+              for s in jobs}
+    st.session_state["job_picker"] = current if current in labels else jobs[-1].id
+    st.selectbox("Your trainings", list(labels), format_func=labels.get, key="job_picker",
+                 on_change=lambda: set_current_job(st.session_state["job_picker"]),
+                 help="Trainings started in this tab; several can run or wait in the queue at once.")
+
+
+def draw_home_card() -> None:
+    """Home page card: how the current model's reconstruction loss fell while it trained (from its saved history)."""
+    record = current_model()
+    history = record.history if record is not None else []
+    terms = [t for t in ("recon", "mse") if history and t in history[0].get("train", {})][:1]
+    if not terms:
+        st.caption("This model has no training history to show.")
+        return
+    fig = loss_figure(history, terms, height=170)
+    fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_title=None)
+    st.plotly_chart(fig, key="home_train_card", config={"displayModeBar": False})
+    st.caption(f"{record.name}: reconstruction loss per epoch, train (solid) and test (dashed)")

@@ -1,0 +1,123 @@
+"""The Traverse page's pieces: the slider panel (a fragment, so a slider step reruns only it), the traversal grid
+with its centre column framed, and the one-dimension sweep as an animated GIF.
+
+Why the panel is fast: everything a slider step does not change (the test codes, the ranges, the importance order,
+the starting code) is computed by the page and handed to the fragment, which only decodes one code (~0.1 ms) and
+sends one small PNG.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+import torch
+
+from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes, to_uint8
+from aelab.analysis.latent import decode, traversal_grid, traversal_values, traverse
+
+SHOWN_AT_FIRST = 8
+IMAGE_SCALE = 8  # 28 px -> 224 px: crisp, and a ~2 KB PNG per slider step
+CODE_KEY = "traverse_code"  # the code the sliders describe, kept across reruns and for dimensions not shown
+SIGNATURE_KEY = "traverse_signature"
+FRAME_COLOUR = (204, 102, 119)  # the palette's rose: the original code's column
+
+
+def slider_key(dim: int) -> str:
+    return f"traverse_z{dim}"
+
+
+def slider_bounds(low: torch.Tensor, high: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Slider limits rounded outwards to 3 decimals (what the slider shows), as plain floats."""
+    lows = [math.floor(float(v) * 1000) / 1000 for v in low]
+    highs = [math.ceil(float(v) * 1000) / 1000 for v in high]
+    return lows, highs
+
+
+def start_code(z0: torch.Tensor, signature: str) -> None:
+    """When the starting image changes, put every slider back on its code."""
+    if st.session_state.get(SIGNATURE_KEY) != signature:
+        st.session_state[SIGNATURE_KEY] = signature
+        reset_code(z0)
+
+
+def reset_code(z0: torch.Tensor) -> None:
+    """Callback of Reset: the code goes back to z0 and each slider rebuilds from it."""
+    st.session_state[CODE_KEY] = [float(v) for v in z0]
+    for dim in range(z0.numel()):
+        st.session_state.pop(slider_key(dim), None)
+
+
+@st.fragment
+def slider_panel(model, z0: torch.Tensor, order: list[int], scores: torch.Tensor, score_name: str,
+                 lows: list[float], highs: list[float]) -> None:
+    """One slider per dimension (most important first; the first 8 unless "show all"), the decoded image beside.
+    z0: (latent_dim,) the starting code; lows/highs: slider limits per dimension (containing z0)."""
+    code = st.session_state.setdefault(CODE_KEY, [float(v) for v in z0])
+    sliders_col, image_col = st.columns([3, 2], gap="large")
+    with sliders_col:
+        show_all = st.toggle(f"Show all {len(order)} dimensions", key="traverse_show_all",
+                             disabled=len(order) <= SHOWN_AT_FIRST)
+        shown = order if show_all else order[:SHOWN_AT_FIRST]
+        columns = st.columns(2)
+        for rank, dim in enumerate(shown):
+            key = slider_key(dim)
+            value = min(max(code[dim], lows[dim]), highs[dim])
+            if key not in st.session_state or not lows[dim] <= st.session_state[key] <= highs[dim]:
+                st.session_state[key] = value
+            step = max((highs[dim] - lows[dim]) / 100, 1e-4)
+            code[dim] = columns[rank % 2].slider(
+                f"z{dim}  ({score_name} {float(scores[dim]):.2f})", min_value=lows[dim], max_value=highs[dim],
+                step=step, format="%.2f", key=key)
+    with image_col, st.container(key="traverse_decoded"):  # the key names it for browser tests
+        z = torch.tensor(code, dtype=torch.float32)
+        picture = enlarge(to_uint8(decode(model, z.unsqueeze(0))[0, 0]), IMAGE_SCALE)
+        st.image(picture, caption="decoded from the sliders' code", width="content", output_format="PNG")
+        moved = [d for d in order if abs(code[d] - float(z0[d])) > 1e-6]
+        st.caption(f"distance from the start ||z - z0|| = {float((z - z0).norm()):.2f}; "
+                   + (f"moved: {', '.join(f'z{d}' for d in moved[:6])}{'...' if len(moved) > 6 else ''}"
+                      if moved else "no slider moved yet"))
+        st.button("Reset", key="traverse_reset", on_click=reset_code, args=(z0,), icon=":material/restart_alt:")
+
+
+def framed_grid(images: torch.Tensor, rows: int, cols: int, framed_col: int, scale: int = 3,
+                colour: tuple[int, int, int] = FRAME_COLOUR) -> np.ndarray:
+    """images: (rows*cols, 1, H, W) row-major -> RGB uint8 grid with a coloured frame around column framed_col.
+    The frame is the 2-pixel padding around each cell of that column, so no image pixel is covered."""
+    padding = 2
+    picture = grid(images, ncol=cols, padding=padding, scale=1)
+    rgb = np.repeat(picture[:, :, None], 3, axis=2)
+    height, width = images.shape[-2:]
+    left = framed_col * (width + padding)
+    rgb[:, left:left + width + 2 * padding][:rows * (height + padding) + padding] = colour
+    for row in range(rows):  # put the images back inside the frame
+        top = padding + row * (height + padding)
+        cell = picture[top:top + height, left + padding:left + padding + width]
+        rgb[top:top + height, left + padding:left + padding + width] = cell[:, :, None]
+    return enlarge(rgb, scale)
+
+
+def grid_picture(model, z0: torch.Tensor, dims: list[int], low: torch.Tensor, high: torch.Tensor,
+                 steps: int) -> tuple[np.ndarray, int]:
+    """The traversal grid (rows = dims, centre column = z0) as an RGB picture, and its column count."""
+    codes = traversal_grid(z0, dims, low, high, steps, centre_on_code=True)
+    cols = codes.shape[0] // max(len(dims), 1)
+    return framed_grid(decode(model, codes), len(dims), cols, cols // 2), cols
+
+
+def sweep_frames(model, z0: torch.Tensor, dim: int, low: float, high: float, frames: int,
+                 scale: int = 4) -> list[np.ndarray]:
+    """One dimension swept from low to high: frames uint8 images (H*scale, W*scale)."""
+    images = decode(model, traverse(z0.reshape(-1), dim, traversal_values(float(z0[dim]), low, high, frames)))
+    return [enlarge(to_uint8(image[0]), scale) for image in images]
+
+
+def grid_exports(picture: np.ndarray, frames: list[np.ndarray], dim: int, name: str) -> None:
+    """The grid's PNG and the sweep's GIF, each downloadable; the GIF also plays in the page."""
+    gif = gif_bytes(frames, duration_ms=90)
+    left, right = st.columns(2)
+    left.download_button("Download the grid (PNG)", png_bytes(picture), file_name=f"traversal-{name}.png",
+                         mime="image/png", key="traverse_grid_png", icon=":material/download:")
+    right.download_button(f"Download the z{dim} sweep (GIF)", gif, file_name=f"traversal-{name}-z{dim}.gif",
+                          mime="image/gif", key="traverse_sweep_gif", icon=":material/gif_box:")
+    st.image(gif, caption=f"z{dim} swept from its low to its high value and back", width="content")
