@@ -3,6 +3,9 @@
 #   ./run.sh app    installs everything into .venv and starts the app (bundled data, pretrained models, offline)
 #   ./run.sh test   installs everything into .venv (and Chromium if missing) and runs every test
 # Extra arguments go to streamlit (app) or pytest (test), e.g. ./run.sh test -k latent
+#   ./run.sh lint   installs everything into .venv and runs ruff (settings in pyproject.toml); CI runs it first
+# What gets installed: requirements.txt, generated from pyproject.toml (the one list of dependencies) by
+# scripts/sync_requirements.py. aelab itself is not installed: the app and the tests run from this checkout.
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="${AELAB_VENV:-.venv}"
@@ -12,7 +15,8 @@ install_python_packages() {
   if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
   fi
-  # Reinstall only when requirements.txt changed since the last install.
+  # Reinstall only when requirements.txt changed since the last install (a change to pyproject.toml's dependencies
+  # changes requirements.txt too: tests/unit/test_requirements.py fails while they disagree).
   local stamp="$VENV/.requirements.sha256"
   local wanted
   wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
@@ -50,8 +54,13 @@ case "${1:-}" in
     install_chromium
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
+  lint)
+    shift
+    install_python_packages
+    exec "$VENV/bin/python" -m ruff check "$@"
+    ;;
   *)
-    echo "usage: ./run.sh app | ./run.sh test [pytest arguments]" >&2
+    echo "usage: ./run.sh app | ./run.sh test [pytest arguments] | ./run.sh lint [ruff arguments]" >&2
     exit 2
     ;;
 esac
