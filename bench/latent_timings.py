@@ -1,6 +1,6 @@
 """How fast the Latent Space page answers: the first UMAP after a fresh start, the PCA scatter, click-to-images.
 
-Run: .venv/bin/python bench/latent_timings.py [--skip-browser] [--skip-cold]
+Run from the repository root: .venv/bin/python -m bench.latent_timings [--skip-browser] [--skip-cold]
 
 1. Fresh Python processes (each number is a new process, as after a server restart):
    - the shipped projection (a file read, what the page does for a pretrained model's default UMAP), for the 1000
@@ -60,8 +60,9 @@ print(json.dumps(out))
 
 
 def fresh(task: str, n: int, *extra: str) -> dict:
+    # `python -c` in the repository root imports aelab from this checkout
     result = subprocess.run([PYTHON, "-c", FRESH_PROCESS, task, str(n), *extra], cwd=REPO, capture_output=True,
-                            text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+                            text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -225,7 +226,6 @@ def main() -> None:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-cold", action="store_true", help="skip the cold UMAP fits (~2 minutes)")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
     process_timings(args.skip_cold)
     if not args.skip_browser:
         browser_timings()

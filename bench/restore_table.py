@@ -1,7 +1,7 @@
 """The score table for the README: pretrained autoencoders against the classic baselines, at a mild and a hard strength
 of each corruption, on mnist-5k's test split; and how long the Restore page's default table takes to compute.
 
-Run: .venv/bin/python bench/restore_table.py [--images 1000] [--repeats 3]
+Run from the repository root: .venv/bin/python -m bench.restore_table [--images 1000] [--repeats 3]
 Prints Markdown tables (PSNR of the whole image, PSNR inside the damaged pixels, SSIM), the best per column in bold,
 then the timings, with the models-only table as the baseline measured in the same process.
 """
@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from aelab.data.corruption import CORRUPTION_INFO, apply_corruption  # noqa: E402
-from aelab.data.sources import load_dataset  # noqa: E402
-from aelab.analysis.restoration import REFERENCE, applicable, classic_methods, model_method, score_table  # noqa: E402
-from aelab.library.store import PRETRAINED_ROOT, load_model  # noqa: E402
+from aelab.analysis.restoration import REFERENCE, applicable, classic_methods, model_method, score_table
+from aelab.data.corruption import CORRUPTION_INFO, apply_corruption
+from aelab.data.sources import load_dataset
+from aelab.library.store import PRETRAINED_ROOT, load_model
 
 MODELS = ("ae", "denoising_ae", "denoising_gaussian", "denoising_mixed", "conv_ae", "vae", "pca")
 # The Restore page's default models (ui/restore.DEFAULT_MODELS), also scored with their known pixels kept

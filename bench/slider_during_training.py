@@ -2,7 +2,8 @@
 Traverse page, in Chromium, with the server idle and while a training job runs (started from the Train page in a
 second browser session that keeps watching it, as a student would).
 
-Usage: .venv/bin/python bench/slider_during_training.py [--presses 40] [--threads 1,2] [--trainings 1]
+Usage, from the repository root:
+    .venv/bin/python -m bench.slider_during_training [--presses 40] [--threads 1,2] [--trainings 1]
        [--no-watch] [--post-script-gc]        (AELAB_JOB_NICENESS=0 in the environment: trainings at normal priority)
 
 For each torch thread count (AELAB_TORCH_THREADS, read by ui/common/state.py at import) it starts its own Streamlit server
@@ -17,16 +18,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app  # noqa: E402
 
 CAPTION = "decoded from the sliders"
 

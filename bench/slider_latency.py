@@ -1,6 +1,7 @@
 """Slider latency on the Traverse page: time from a key press on a latent slider to the new decoded image, in Chromium.
 
-Usage: .venv/bin/python bench/slider_latency.py [--presses 40] [--model pretrained/vae] [--baseline-presses 10]
+Usage, from the repository root:
+    .venv/bin/python -m bench.slider_latency [--presses 40] [--model pretrained/vae] [--baseline-presses 10]
 
 Starts its own Streamlit server (its own empty model library, the UMAP warm-up off so it does not compete for the
 cores), opens /traverse in headless Chromium, focuses the first latent slider, presses Home (the slider's minimum)
@@ -18,16 +19,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle  # noqa: E402
 
 DECODED = ".st-key-traverse_decoded"
 GRID_CAPTION = "Rows, top to bottom"

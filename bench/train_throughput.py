@@ -4,25 +4,21 @@ The model is the MLP AE 784-512-256-16 (ReLU, sigmoid output, MSE), batch 128, A
 training images. The two loops alternate, round after round, so a noisy machine slows both alike; the figure that
 matters is the ratio of medians. Goal: aelab >= 1.1x the bare loop.
 
-    .venv/bin/python bench/train_throughput.py [--rounds 5] [--epochs 3] [--threads 2]
+    .venv/bin/python -m bench.train_throughput [--rounds 5] [--epochs 3] [--threads 2]
 """
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from aelab.data.sources import load_dataset  # noqa: E402
-from aelab.train.loop import train  # noqa: E402
+from aelab.data.sources import load_dataset
 from aelab.models.autoencoder import create_model
-from aelab.models.variants import make_configs  # noqa: E402
+from aelab.models.variants import make_configs
+from aelab.train.loop import train
 
 
 def bare_model() -> nn.Module:

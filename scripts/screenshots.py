@@ -1,19 +1,18 @@
 """Take the README's screenshots: start the app, open each page in headless Chromium, save docs/screenshots/*.png.
 
-    .venv/bin/python scripts/screenshots.py [--pages home,train,...]
+    .venv/bin/python -m scripts.screenshots [--pages home,train,...]
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
 # page stem -> query string that shows it at its most telling
