@@ -10,10 +10,10 @@ its URL). Listing is per viewer: a session sees only the jobs it started or atta
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import threading
 import time
-import traceback
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,6 +23,7 @@ from aelab.errors import AelabError
 
 QUEUED, RUNNING, DONE, CANCELLED, ERROR = "queued", "running", "done", "cancelled", "error"
 FINISHED = (DONE, CANCELLED, ERROR)
+log = logging.getLogger(__name__)
 
 
 class JobCancelled(Exception):
@@ -208,9 +209,9 @@ class JobManager:
             status = CANCELLED
         except AelabError as err:  # a user-facing problem (NaN loss, bad data): its message is enough
             status, error = ERROR, str(err)
-        except Exception as err:  # a bug: keep the traceback's last line visible rather than a dead thread
+        except Exception as err:  # a bug: the job shows its last line; the log keeps the whole traceback
             status, error = ERROR, f"{type(err).__name__}: {err}"
-            traceback.print_exc()
+            log.exception("job %s (%s) failed", job.id[:8], job.title)
         with job.lock:
             job.status, job.result, job.error, job.finished = status, result, error, time.time()
         with self._lock:

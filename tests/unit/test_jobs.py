@@ -102,7 +102,7 @@ def test_cancel_a_queued_job_never_starts_it_and_moves_the_queue_up():
     assert not second.started.is_set()  # the cancelled job's work never ran
 
 
-def test_an_exception_inside_a_job_is_an_error_status_and_the_manager_keeps_working():
+def test_an_exception_inside_a_job_is_an_error_status_and_the_manager_keeps_working(caplog):
     manager = JobManager(max_running=1)
 
     def broken(ctx):
@@ -122,6 +122,10 @@ def test_an_exception_inside_a_job_is_an_error_status_and_the_manager_keeps_work
     assert manager.snapshot(user_error, "alice").error == "The loss became nan at epoch 1."  # its message alone
     assert manager.wait(after, timeout=10) == DONE  # the slot was freed: no dead thread holds it
     assert manager.snapshot(after, "alice").result == 42
+    # the bug's whole traceback goes to the log (not printed); a user-facing error is not logged as a bug
+    logged = [r for r in caplog.records if r.name == "aelab.runtime.jobs"]
+    assert [(r.levelname, r.exc_info[0]) for r in logged] == [("ERROR", ZeroDivisionError)]
+    assert "bug" in logged[0].getMessage()
 
 
 def test_two_sessions_do_not_see_or_cancel_each_others_jobs():
