@@ -20,7 +20,8 @@ import torch.nn.functional as F
 
 from aelab.data.corruption import CORRUPTION_INFO, apply_corruption
 from aelab.analysis.latent import reconstruct
-from aelab.analysis.metrics import masked_mean, mse, psnr, psnr_of_mse, ssim, ssim_map  # noqa: F401 (re-exported)
+from aelab.analysis.metrics import (masked_mean, mean_ssim, mse, psnr, psnr_of_each, ssim,  # noqa: F401 (re-exported)
+                                    ssim_map)
 
 RestoreFn = Callable[[torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what is being done)
@@ -159,16 +160,17 @@ def _nanmean(values: torch.Tensor) -> float:
 
 
 def score(x_hat: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
-    """The METRICS columns for a batch. MSE and SSIM are means over the images (images with an empty mask are left
-    out of the in-mask means). PSNR is 10 log10(1 / MSE) of the batch's mean MSE, not a mean of per-image PSNRs:
-    a box that lands on empty background is restored perfectly, and one such image's 100 dB would outweigh many
-    real failures in a mean of logarithms."""
+    """The METRICS columns for a batch, each the mean over the images of the per-image score (aelab.analysis.metrics:
+    PSNR is the mean of each image's 10 log10(1 / MSE_i), as evaluate() reports it; SSIM is scikit-image's
+    whole-image SSIM, or the SSIM map's mean inside the mask). Images with an empty mask are left out of the in-mask
+    means."""
     row = {}
     squared_error, similarity = (x_hat.clamp(0, 1) - x).pow(2), ssim_map(x_hat, x)  # each computed once
     for suffix, region in (("", None), (" in mask", mask)):
-        row["MSE" + suffix] = _nanmean(masked_mean(squared_error, region))
-        row["PSNR" + suffix + " (dB)"] = psnr_of_mse(row["MSE" + suffix])
-        row["SSIM" + suffix] = _nanmean(masked_mean(similarity, region))
+        per_image_mse = masked_mean(squared_error, region)
+        row["MSE" + suffix] = _nanmean(per_image_mse)
+        row["PSNR" + suffix + " (dB)"] = _nanmean(psnr_of_each(per_image_mse))
+        row["SSIM" + suffix] = _nanmean(mean_ssim(similarity, region))
     return {column: row[column] for column, _, _ in METRICS}
 
 
