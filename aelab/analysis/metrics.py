@@ -96,7 +96,7 @@ def ssim_map(x_hat: torch.Tensor, x: torch.Tensor, sigma: float = SIGMA, data_ra
     return ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
 
 
-def mean_ssim(similarity: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+def mean_ssim(similarity: torch.Tensor, mask: torch.Tensor | None = None, sigma: float = SIGMA) -> torch.Tensor:
     """(N,) SSIM per image from its map (N, 1, H, W). Without a mask, the whole-image SSIM: the map's mean with a
     band of the window's radius cropped from every side (5 pixels on 28x28, 3 on 8x8), whose windows reach past the
     image, as scikit-image does. With a mask, the map's mean over the mask's pixels, borders included (a damaged
@@ -104,7 +104,7 @@ def mean_ssim(similarity: torch.Tensor, mask: torch.Tensor | None = None) -> tor
     if mask is not None:
         return masked_mean(similarity, mask)
     height, width = similarity.shape[-2:]
-    radius = ssim_window(height, width)[0] // 2
+    radius = ssim_window(height, width, sigma)[0] // 2  # the sigma the map was made with
     return similarity[..., radius:height - radius, radius:width - radius].flatten(1).double().mean(1).float()
 
 
