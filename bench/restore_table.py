@@ -3,7 +3,10 @@ of each corruption, on mnist-5k's test split; and how long the Restore page's de
 
 Run from the repository root: .venv/bin/python -m bench.restore_table [--images 1000] [--repeats 3]
 Prints Markdown tables (PSNR of the whole image, PSNR inside the damaged pixels, SSIM), the best per column in bold,
-then the timings, with the models-only table as the baseline measured in the same process.
+then the timings, with the models-only table as the baseline measured in the same process. The README's tables are
+this output pasted under its "Autoencoders against classic restoration" heading, each heading one level deeper.
+PSNR is the mean over images of each image's PSNR and SSIM scikit-image's whole-image SSIM (aelab.analysis.metrics),
+on the images each corruption changed (aelab.analysis.restoration.score_table); n/a: the method does not apply.
 """
 from __future__ import annotations
 
@@ -49,8 +52,8 @@ def markdown(results: dict[str, list[dict]], column: str, order: list[str], high
         cells = []
         for setting in settings:
             row = next((r for r in results[setting] if r["method"] == method), None)
-            if row is None:
-                cells.append("n/a")  # inpainting with Gaussian noise: no intact pixel to start from
+            if row is None:  # inpainting with Gaussian noise (no intact pixel), non-local means on blanked pixels
+                cells.append("n/a")
                 continue
             text = f"{row[column]:.3f}" if column.startswith("SSIM") else f"{row[column]:.2f}"
             cells.append(f"**{text}**" if method != REFERENCE and row[column] == best[setting] else text)
@@ -88,6 +91,13 @@ def main() -> None:
             results[f"{name} @ {strength:g}"] = score_table(x, x_corrupt, mask, kept)
 
     print(f"## Restoration scores on mnist-5k ({len(x)} test images, seed {SEED}; black boxes at random places)\n")
+    left_out = [f"{setting}: {len(x) - rows[0]['images']}" for setting, rows in results.items()
+                if rows[0]["images"] < len(x)]
+    print("PSNR: the mean over images of each image's 10 log10(1 / MSE) (pixels in [0, 1]). SSIM: scikit-image's "
+          "whole-image SSIM (Gaussian 11x11 window, sigma 1.5). n/a: the method does not apply (inpainting needs "
+          "intact pixels; non-local means removes additive noise, and dropout, boxes and rows blank pixels instead). "
+          "Images the corruption left unchanged have nothing to restore and are left out"
+          + (f" ({', '.join(left_out)} of {len(x)})." if left_out else "."), "\n")
     print("### PSNR of the whole image (dB, higher is better)\n")
     print(markdown(results, "PSNR (dB)", order))
     print("\n### PSNR inside the damaged pixels (dB)\n")

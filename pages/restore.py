@@ -33,9 +33,9 @@ with st.container():  # after the canvas: elements whose number changes live in 
     if choice is None:
         st.info("Draw on the canvas to mark the pixels to blank out.", icon=":material/draw:")
         st.stop()
-    if skipped:
-        st.caption(f"Skipped for {CORRUPTION_INFO[name].label.lower()}: {', '.join(skipped)}: inpainting fills "
-                   "damaged pixels from intact ones, and this corruption touches every pixel.")
+    for reason in dict.fromkeys(skipped.values()):  # one line per reason, naming the methods it skips
+        names = ", ".join(method for method, why in skipped.items() if why == reason)
+        st.caption(f"Skipped (n/a) for {CORRUPTION_INFO[name].label.lower()}: {names}: {reason}.")
     if not methods:
         st.info("Choose at least one autoencoder or classic method.")
         st.stop()
@@ -60,7 +60,15 @@ with st.container():  # after the canvas: elements whose number changes live in 
         st.session_state["restore_table_seconds"] = time.perf_counter() - started
         bar.empty()
     st.table(styled_scores(score_frame(rows, local), rows))
-    st.caption(f"Means over {n} test images (seed {seed}). Best per column in **bold green**; the first row is "
+    scored = rows[0]["images"]
+    left_out = (f" ({n - scored} left out: the corruption changed nothing in them, e.g. a box on blank background, "
+                "so there was nothing to restore)" if scored < n else "")
+    st.caption(f"Means over {scored} of {n} test images{left_out} (seed {seed}). PSNR is the mean over images of "
+               "each image's 10 log10(1 / MSE) (pixels in [0, 1]; a perfect image counts as 100 dB), as "
+               "scikit-image's peak_signal_noise_ratio gives it per image; SSIM is scikit-image's "
+               "structural_similarity (Gaussian 11x11 window, sigma 1.5, the border band the window overhangs left "
+               "out; smaller on images under 11 pixels a side), and inside the mask the mean of its map over the "
+               "damaged pixels. Best per column in **bold green**; the first row is "
                "the corrupted input itself. A model's row scores its whole reconstruction; '+ known pixels' rows "
                "keep the pixels the corruption did not touch and score the model's output only inside the mask"
                + (", so inside the mask they tie with the model." if keep_known else ".")
@@ -86,6 +94,7 @@ with st.container():  # after the canvas: elements whose number changes live in 
             column = st.radio("Score", ["PSNR (dB)", "PSNR in mask (dB)"] if local else ["PSNR (dB)"],
                               horizontal=True, key="restore_sweep_column")
             st.plotly_chart(sweep_figure(sweep, column, s.label), key="restore_sweep_chart")
+            st.caption("Each point: the mean over images of each image's PSNR, on the images that strength changed.")
         else:
             st.caption("Computed on demand: each method at every strength (random box places, as above).")
 

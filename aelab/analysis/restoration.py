@@ -20,7 +20,8 @@ import torch.nn.functional as F
 
 from aelab.data.corruption import CORRUPTION_INFO, apply_corruption
 from aelab.analysis.latent import reconstruct
-from aelab.analysis.metrics import masked_mean, mse, psnr, psnr_of_mse, ssim, ssim_map  # noqa: F401 (re-exported)
+from aelab.analysis.metrics import (masked_mean, mean_ssim, mse, psnr, psnr_of_each, ssim,  # noqa: F401 (re-exported)
+                                    ssim_map)
 
 RestoreFn = Callable[[torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what is being done)
@@ -35,6 +36,7 @@ class Method:
     needs_mask: bool
     kind: str
     description: str = ""
+    denoiser: bool = False  # removes additive noise only: nothing to do where a corruption blanks pixels
 
 
 # ------------------------------------------------------------------------------------------------- classic methods
@@ -92,7 +94,9 @@ def nl_means(x_corrupt: torch.Tensor, mask: torch.Tensor | None = None, h: float
     """Non-local means (Buades et al. 2005, cv2.fastNlMeansDenoising): each pixel becomes an average of pixels whose
     7x7 neighbourhoods look alike, within 21x21. h (in 0-255 grey levels) sets how alike; stronger noise needs a
     larger h. h=None picks it per image as 255 x the estimated noise sigma (on mnist-5k under Gaussian noise this
-    lands within 1 dB of the best fixed h for sigma 0.1 to 0.5). Ignores the mask."""
+    lands within 1 dB of the best fixed h for sigma 0.1 to 0.5). Ignores the mask. A denoiser for additive noise:
+    on blanked pixels (dropout, a box, missing rows) the noise estimate is 0 and h=None returns the input as it
+    was, so `applicable` skips it for those corruptions."""
     if h is not None and not h > 0:
         raise ValueError(f"Non-local means needs a filter strength h above 0, got {h}.")
     if h is None:
@@ -113,8 +117,9 @@ def classic_methods(radius: int = 3, median_size: int = 3, nlm_h: float | None =
         "median": Method(f"Median filter {median_size}x{median_size}",
                          functools.partial(median_filter, size=median_size), False, "classic",
                          "Median of each neighbourhood; no mask."),
-        "nl_means": Method(f"Non-local means (h={'auto' if nlm_h is None else f'{nlm_h:g}'})", functools.partial(nl_means, h=nlm_h), False, "classic",
-                           "Averages similar patches; no mask."),
+        "nl_means": Method(f"Non-local means (h={'auto' if nlm_h is None else f'{nlm_h:g}'})",
+                           functools.partial(nl_means, h=nlm_h), False, "classic",
+                           "Averages similar patches; no mask. For additive noise only.", denoiser=True),
     }
 
 
@@ -136,13 +141,29 @@ def model_method(name: str, model, keep_known: bool = False) -> Method:
     return Method(name, restore, False, "model", "The model's whole reconstruction of the corrupted image.")
 
 
-def applicable(methods: dict[str, Method], corruption: str) -> tuple[dict[str, Method], list[str]]:
-    """(methods that make sense for this corruption, names of those skipped). Inpainting needs a part of the image
-    to be intact: with Gaussian noise every pixel is touched, so there is nothing to inpaint from."""
-    if CORRUPTION_INFO[corruption].local:
-        return dict(methods), []
-    kept = {key: m for key, m in methods.items() if not m.needs_mask}
-    return kept, [m.name for key, m in methods.items() if key not in kept]
+def skip_reason(method: Method, corruption: str) -> str | None:
+    """Why method does not apply to this corruption, or None when it does."""
+    info = CORRUPTION_INFO[corruption]
+    if method.needs_mask and not info.local:
+        # Inpainting needs part of the image intact: Gaussian noise touches every pixel.
+        return "inpainting fills damaged pixels from intact ones, and this corruption touches every pixel"
+    if method.denoiser and info.blanks:
+        return ("a denoiser for additive noise has no noise to remove where pixels are blanked (its estimate of the "
+                "noise is 0 and it returns the input as it was)")
+    return None
+
+
+def applicable(methods: dict[str, Method], corruption: str) -> tuple[dict[str, Method], dict[str, str]]:
+    """(methods that make sense for this corruption, {name: why} for those skipped)."""
+    reasons = {key: skip_reason(m, corruption) for key, m in methods.items()}
+    return ({key: m for key, m in methods.items() if reasons[key] is None},
+            {methods[key].name: why for key, why in reasons.items() if why is not None})
+
+
+def changed_images(x: torch.Tensor, x_corrupt: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: the images the corruption changed. A black box on blank background changes nothing: there is
+    nothing to restore, and the unrestored input would score a perfect PSNR, so the tables leave such images out."""
+    return (x_corrupt != x).flatten(1).any(1)
 
 
 # (column, inside the mask?, higher is better?)
@@ -159,16 +180,17 @@ def _nanmean(values: torch.Tensor) -> float:
 
 
 def score(x_hat: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
-    """The METRICS columns for a batch. MSE and SSIM are means over the images (images with an empty mask are left
-    out of the in-mask means). PSNR is 10 log10(1 / MSE) of the batch's mean MSE, not a mean of per-image PSNRs:
-    a box that lands on empty background is restored perfectly, and one such image's 100 dB would outweigh many
-    real failures in a mean of logarithms."""
+    """The METRICS columns for a batch, each the mean over the images of the per-image score (aelab.analysis.metrics:
+    PSNR is the mean of each image's 10 log10(1 / MSE_i), as evaluate() reports it; SSIM is scikit-image's
+    whole-image SSIM, or the SSIM map's mean inside the mask). Images with an empty mask are left out of the in-mask
+    means."""
     row = {}
     squared_error, similarity = (x_hat.clamp(0, 1) - x).pow(2), ssim_map(x_hat, x)  # each computed once
     for suffix, region in (("", None), (" in mask", mask)):
-        row["MSE" + suffix] = _nanmean(masked_mean(squared_error, region))
-        row["PSNR" + suffix + " (dB)"] = psnr_of_mse(row["MSE" + suffix])
-        row["SSIM" + suffix] = _nanmean(masked_mean(similarity, region))
+        per_image_mse = masked_mean(squared_error, region)
+        row["MSE" + suffix] = _nanmean(per_image_mse)
+        row["PSNR" + suffix + " (dB)"] = _nanmean(psnr_of_each(per_image_mse))
+        row["SSIM" + suffix] = _nanmean(mean_ssim(similarity, region))
     return {column: row[column] for column, _, _ in METRICS}
 
 
@@ -188,13 +210,17 @@ def restore_all(methods: dict[str, Method], x_corrupt: torch.Tensor, mask: torch
 def score_table(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, methods: dict[str, Method],
                 on_progress: Progress | None = None) -> list[dict]:
     """One row per method (plus the corrupted input as a reference, first): method, kind, needs_mask, every
-    METRICS column averaged over the N images, and ms_per_image. x, x_corrupt: (N, 1, H, W); mask bool (N, 1, H, W)."""
+    METRICS column averaged over the images the corruption changed (see `changed_images`), their number as images,
+    and ms_per_image. x, x_corrupt: (N, 1, H, W); mask bool (N, 1, H, W). NaN scores when no image changed."""
+    changed = changed_images(x, x_corrupt)
+    x, x_corrupt, mask = x[changed], x_corrupt[changed], mask[changed]
+    n = int(changed.sum())
     rows = [{"method": REFERENCE, "kind": "reference", "needs_mask": False, **score(x_corrupt, x, mask),
-             "ms_per_image": 0.0}]
+             "images": n, "ms_per_image": 0.0}]
     for key, (restored, seconds) in restore_all(methods, x_corrupt, mask, on_progress).items():
         method = methods[key]
         rows.append({"method": method.name, "kind": method.kind, "needs_mask": method.needs_mask,
-                     **score(restored, x, mask), "ms_per_image": 1000 * seconds / max(x.shape[0], 1)})
+                     **score(restored, x, mask), "images": n, "ms_per_image": 1000 * seconds / max(n, 1)})
     if on_progress:
         on_progress(1.0, "Scored")
     return rows
@@ -215,21 +241,25 @@ def best_per_column(rows: Sequence[dict], rel_tol: float = 1e-6) -> dict[str, li
 def psnr_sweep(x: torch.Tensor, corruption: str, strengths: Sequence[float], methods: dict[str, Method],
                seed: int = 0, on_progress: Progress | None = None, **options) -> list[dict]:
     """PSNR of each method at each strength of one corruption: rows of strength, method, kind, PSNR (dB), PSNR in
-    mask (dB), SSIM. The same seed at every strength, so the curves differ only by the strength. options go to the
-    corruption (box's value, for instance)."""
+    mask (dB), SSIM, images (how many the corruption changed: only those are scored, as in `score_table`). The same
+    seed at every strength, so the curves differ only by the strength. options go to the corruption (box's value,
+    for instance)."""
     rows = []
     steps = max(len(strengths) * (len(methods) + 1), 1)
     for s, strength in enumerate(strengths):
         x_corrupt, mask = apply_corruption(corruption, x, strength, torch.Generator().manual_seed(seed), **options)
+        changed = changed_images(x, x_corrupt)
+        x_changed, x_corrupt, mask = x[changed], x_corrupt[changed], mask[changed]
         outputs = {REFERENCE: ("reference", x_corrupt)}
         for m, method in enumerate(methods.values()):
             if on_progress:
                 on_progress((s * (len(methods) + 1) + m) / steps, f"strength {strength:g}: {method.name}")
             outputs[method.name] = (method.kind, method.restore(x_corrupt, mask if method.needs_mask else None))
         for name, (kind, restored) in outputs.items():
-            scores = score(restored, x, mask)
+            scores = score(restored, x_changed, mask)
             rows.append({"strength": float(strength), "method": name, "kind": kind,
-                         **{c: scores[c] for c in ("PSNR (dB)", "PSNR in mask (dB)", "SSIM")}})
+                         **{c: scores[c] for c in ("PSNR (dB)", "PSNR in mask (dB)", "SSIM")},
+                         "images": int(changed.sum())})
     if on_progress:
         on_progress(1.0, "Sweep done")
     return rows

@@ -44,14 +44,19 @@ def register(subparsers, add_data_argument) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
     p.set_defaults(handler=cmd_train)
 
-    p = subparsers.add_parser("evaluate", help="evaluate a model folder on a dataset split")
+    p = subparsers.add_parser("evaluate", help="evaluate a model folder on a dataset split",
+                              description="Prints mse (per pixel), psnr (dB: the mean over images of each image's "
+                              "10 log10(1 / MSE), pixels in [0, 1]), bce (nats per image) and, for variational "
+                              "models, kl and neg_elbo (nats per image).")
     p.add_argument("model", help="a model folder, or the name of a library or pretrained model")
     add_data_argument(p)
     p.add_argument("--split", default="test", choices=("train", "test"))
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_evaluate)
 
-    p = subparsers.add_parser("models", help="list the pretrained and library models")
+    p = subparsers.add_parser("models", help="list the pretrained and library models",
+                              description="Each model with its stored test mse (per pixel) and psnr (dB, the mean "
+                              "over test images of each image's PSNR).")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_models)
 

@@ -29,6 +29,7 @@ class CorruptionInfo:
     strength: Strength | None  # None: the user's drawn mask has no strength
     local: bool  # True when the mask marks a part of the image, which inpainting can fill from the rest
     trainable: bool  # usable as TrainConfig.noise (a drawn mask is one fixed mask, not a noise model)
+    blanks: bool = False  # sets the pixels it touches to one fill value: no additive noise for a denoiser to remove
 
 
 CORRUPTION_INFO: dict[str, CorruptionInfo] = {
@@ -43,22 +44,22 @@ CORRUPTION_INFO: dict[str, CorruptionInfo] = {
     "dropout": CorruptionInfo(
         "Dropout mask", "Sets a fraction of the pixels to 0, as a dropout-trained denoising AE sees its input.",
         Strength("fraction of pixels", 0.05, 0.95, 0.5, 0.05, 1.0, sweep=(0.1, 0.25, 0.4, 0.5, 0.65, 0.8),
-                 benchmark=(0.25, 0.65)), local=True, trainable=True),
+                 benchmark=(0.25, 0.65)), local=True, trainable=True, blanks=True),
     "box": CorruptionInfo(
         "Box", "Covers a square (black or grey) at a chosen or random place.",
         Strength("box side in pixels", 2, 20, 10, 1, 256, in_pixels=True, sweep=(4, 6, 8, 10, 12, 14, 16),
-                 benchmark=(6, 12)), local=True, trainable=True),
+                 benchmark=(6, 12)), local=True, trainable=True, blanks=True),
     "rows": CorruptionInfo(
         "Missing rows", "Blanks a block of consecutive rows, as a torn or badly scanned image.",
         Strength("rows", 1, 16, 6, 1, 256, in_pixels=True, sweep=(2, 4, 6, 8, 10, 12), benchmark=(3, 8)),
-        local=True, trainable=True),
+        local=True, trainable=True, blanks=True),
     "mixed": CorruptionInfo(
         "Mixed", "Each image gets one of the five kinds above, chosen at random, at its default strength times this "
         "scale.",
         Strength("strength scale (1 = each kind's default)", 0.25, 2.0, 1.0, 0.25, 3.0,
                  sweep=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0), benchmark=(0.5, 1.5)), local=True, trainable=True),
     "user_mask": CorruptionInfo(
-        "Drawn mask", "Blanks the pixels you draw over on the canvas.", None, local=True, trainable=False),
+        "Drawn mask", "Blanks the pixels you draw over on the canvas.", None, local=True, trainable=False, blanks=True),
 }
 
 TRAINABLE_CORRUPTIONS: tuple[str, ...] = tuple(name for name, info in CORRUPTION_INFO.items() if info.trainable)

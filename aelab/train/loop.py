@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
+from aelab.analysis.metrics import psnr
 from aelab.models.config import ModelConfig, TrainConfig
 from aelab.data.corruption import apply_corruption
 from aelab.errors import TrainingError
@@ -169,7 +170,8 @@ def fit(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: tor
 def evaluate(model: nn.Module, x: torch.Tensor, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
     """Metrics on x: (N, 1, H, W) in [0, 1].
 
-    mse: per pixel; psnr: mean over images of 10 log10(1 / mse_image) dB; bce: nats per image; for variational models
+    mse: per pixel; psnr: mean over images of each image's PSNR, 10 log10(1 / mse_image) dB (aelab.analysis.metrics
+    .psnr, the one PSNR aelab reports everywhere); bce: nats per image; for variational models
     kl (nats per image) and neg_elbo = bce + kl with one sample of z per image (nats per image).
     """
     model.eval()
@@ -182,7 +184,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, batch_size: int = 1000, seed: in
         out = model(xb)
         per_image_mse = (out.x_hat.clamp(0, 1) - xb).pow(2).flatten(1).mean(1)
         sums["mse"] += per_image_mse.sum().item()
-        sums["psnr"] += (10 * torch.log10(1 / per_image_mse.clamp_min(1e-10))).sum().item()
+        sums["psnr"] += psnr(out.x_hat, xb).sum().item()
         sums["bce"] += reconstruction_bce(out, xb).item() * xb.shape[0]
         if variational:
             sampled = model(xb, sample=True, generator=generator)

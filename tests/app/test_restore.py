@@ -41,7 +41,8 @@ def test_every_corruption_shows_examples_and_a_scored_table():
     at = run_app(PAGE, restore_batch=40)
     assert at.selectbox(key="restore_corruption").value == "box"  # the page opens on the course's showcase
     at.selectbox(key="restore_corruption").set_value("gaussian").run()
-    assert "Skipped for gaussian noise" in texts(at)  # inpainting needs intact pixels
+    assert "Skipped (n/a) for gaussian noise" in texts(at)  # inpainting needs intact pixels
+    assert "mean over images of each image's 10 log10(1 / MSE)" in texts(at)  # what PSNR means, said in the caption
     assert "**damaged pixels**" not in texts(at)  # every pixel: nothing to show
     methods = _methods(at)
     assert methods[0] == REFERENCE and {"ae", "denoising_ae", "Median filter 3x3"} <= set(methods)
@@ -56,6 +57,10 @@ def test_every_corruption_shows_examples_and_a_scored_table():
         table = at.table[0].value
         assert table["MSE"].notna().all() and (table["SSIM"] <= 1).all(), name
         assert at.slider(key=f"restore_strength_{name}").value == CORRUPTION_INFO[name].strength.default
+        # non-local means removes additive noise: n/a, with the reason, where the corruption blanks pixels
+        blanks = CORRUPTION_INFO[name].blanks
+        assert ("Non-local means (h=auto)" in methods) != blanks, name
+        assert ("a denoiser for additive noise" in texts(at)) == blanks, name
         assert "**corrupted**" in texts(at) and "**denoising_ae + known pixels**" in texts(at)
         assert "**damaged pixels**" in texts(at)
 
@@ -131,3 +136,5 @@ def test_the_bundled_8x8_digits_are_restored_by_their_shipped_models():
     assert at.slider(key="restore_strength_box").value == 3  # a 10-pixel box on 28x28 is a 3-pixel box on 8x8
     assert at.multiselect(key="restore_models_8x8").value == ["pretrained/digits-ae"]  # chosen at first
     assert not at.exception and {"digits-ae", "digits-ae + known pixels"} <= set(_methods(at))
+    table = at.table[0].value  # SSIM with its window shrunk to the 8x8 images
+    assert table["SSIM"].between(-1, 1).all() and table["SSIM in mask"].notna().any()

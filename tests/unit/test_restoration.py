@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from aelab.data.corruption import apply_corruption
-from aelab.analysis.restoration import (REFERENCE, applicable, best_per_column, classic_methods, estimate_noise_sigma,
-                               inpaint_navier_stokes, inpaint_telea, median_filter, model_method, mse, nl_means, psnr,
-                               psnr_of_mse, psnr_sweep, score, score_table, ssim, ssim_map)
+from aelab.analysis.restoration import (REFERENCE, applicable, best_per_column, changed_images, classic_methods,
+                                        estimate_noise_sigma, inpaint_navier_stokes, inpaint_telea, median_filter,
+                                        model_method, mse, nl_means, psnr, psnr_sweep, score, score_table, ssim,
+                                        ssim_map)
 from aelab.library.store import PRETRAINED_ROOT, load_model
 
 
@@ -29,8 +30,9 @@ def test_ssim_of_an_image_with_itself_is_one_and_noise_lowers_it(digits):
     assert torch.allclose(ssim(digits, digits), torch.ones(len(digits)), atol=1e-6)
     scores = [ssim(apply_corruption("gaussian", digits, sigma, _seeded())[0], digits).mean().item()
               for sigma in (0.05, 0.1, 0.2, 0.4)]
+    # measured (whole-image SSIM as scikit-image computes it): 0.856, 0.787, 0.684, 0.496
     assert scores[0] < 0.9 and all(a > b for a, b in zip(scores, scores[1:]))  # strictly worse with more noise
-    assert scores[-1] < 0.35
+    assert scores[-1] < 0.6
 
 
 def test_ssim_is_symmetric_and_bounded(digits):
@@ -67,7 +69,6 @@ def test_mse_and_psnr_known_values_overall_and_inside_the_mask():
     assert torch.allclose(mse(x_hat, x, mask), torch.full((2,), 0.01))
     assert torch.allclose(mse(x_hat, x), torch.full((2,), 0.005))
     assert torch.allclose(psnr(x_hat, x, mask), torch.full((2,), 20.0), atol=1e-4)
-    assert psnr_of_mse(0.01) == pytest.approx(20.0) and psnr_of_mse(0.0) == 100.0
     assert psnr(x, x).eq(100.0).all()  # perfect: capped, not infinite
     empty = torch.zeros_like(mask)
     assert torch.isnan(mse(x_hat, x, empty)).all()
@@ -92,10 +93,10 @@ def test_inpainting_changes_only_the_masked_pixels_and_needs_the_mask(digits):
 def test_the_opencv_baselines_run_and_are_scored_and_each_helps_where_it_should(digits):
     x = digits
     cases = {  # corruption, strength, method, the least PSNR gain (dB) over the corrupted input, measured + margin
-        "telea on dropout": ("dropout", 0.5, classic_methods()["telea"], 3.0),  # measured +5.1 dB
-        "navier_stokes on dropout": ("dropout", 0.5, classic_methods()["navier_stokes"], 3.0),  # +5.9 dB
-        "median on salt and pepper": ("salt_and_pepper", 0.2, classic_methods()["median"], 5.0),  # +7.9 dB
-        "nl_means on gaussian": ("gaussian", 0.3, classic_methods()["nl_means"], 1.5),  # +3.0 dB
+        "telea on dropout": ("dropout", 0.5, classic_methods()["telea"], 3.0),  # measured +5.0 dB
+        "navier_stokes on dropout": ("dropout", 0.5, classic_methods()["navier_stokes"], 3.0),  # +5.8 dB
+        "median on salt and pepper": ("salt_and_pepper", 0.2, classic_methods()["median"], 5.0),  # +8.1 dB
+        "nl_means on gaussian": ("gaussian", 0.3, classic_methods()["nl_means"], 1.5),  # +3.1 dB
     }
     for label, (corruption, strength, method, gain) in cases.items():
         x_corrupt, mask = apply_corruption(corruption, x, strength, _seeded())
@@ -128,7 +129,43 @@ def test_inpainting_is_skipped_where_every_pixel_is_damaged():
     methods = {**classic_methods(), "known": model_method("m", torch.nn.Identity(), keep_known=True)}
     kept, skipped = applicable(methods, "gaussian")
     assert set(kept) == {"median", "nl_means"} and len(skipped) == 3
-    assert applicable(methods, "box")[0].keys() == methods.keys()
+    assert all("touches every pixel" in reason for reason in skipped.values())
+    assert applicable(methods, "salt_and_pepper")[0].keys() == methods.keys()
+
+
+@pytest.mark.parametrize("kind, strength", [("dropout", 0.25), ("box", 6), ("rows", 3)])
+def test_non_local_means_is_not_applied_where_pixels_are_blanked(digits, kind, strength):
+    """A denoiser for additive noise: on blanked pixels its automatic h (from a noise estimate of 0) leaves the
+    input as it was, so its rows used to repeat the unrestored input's. It is skipped there, with the reason."""
+    x_corrupt, mask = apply_corruption(kind, digits, strength, _seeded())
+    # Why: the estimate is at most 0.011 (h is then its floor of 3 grey levels) and fewer than 0.02% of the pixels
+    # move by more than one grey level (measured on these 200 digits); thresholds 0.02 and 0.1%.
+    assert estimate_noise_sigma(x_corrupt).max() < 0.02
+    assert ((nl_means(x_corrupt) - x_corrupt).abs() > 1.5 / 255).float().mean() < 1e-3
+    nlm = classic_methods()["nl_means"]
+    kept, skipped = applicable(classic_methods(), kind)
+    assert "nl_means" not in kept and "additive noise" in skipped[nlm.name] and "median" in kept
+    assert all(row["method"] != nlm.name for row in score_table(digits, x_corrupt, mask, kept))
+    for noisy_kind in ("gaussian", "salt_and_pepper", "mixed"):  # where it has noise to remove, it runs
+        assert "nl_means" in applicable(classic_methods(), noisy_kind)[0]
+
+
+def test_score_tables_leave_out_images_the_corruption_did_not_change(digits):
+    """A box that lands on blank background changes nothing: there is nothing to restore, and the unrestored input
+    would score a perfect 100 dB. Such images are left out of the table's means (and counted)."""
+    x_corrupt, mask = apply_corruption("box", digits, 6, _seeded())
+    changed = changed_images(digits, x_corrupt)
+    assert 0 < changed.sum() < len(digits)  # some of 200 boxes of side 6 land on background
+    rows = score_table(digits, x_corrupt, mask, {"median": classic_methods()["median"]})
+    assert all(row["images"] == int(changed.sum()) for row in rows)
+    expected = psnr(x_corrupt[changed], digits[changed]).mean().item()
+    assert rows[0]["PSNR (dB)"] == pytest.approx(expected, abs=1e-4) and rows[0]["PSNR (dB)"] < 40
+    assert rows[0]["PSNR in mask (dB)"] < 15  # the unrestored box: no perfect images among those scored
+    untouched = score_table(digits[:5], digits[:5].clone(), mask[:5], {"median": classic_methods()["median"]})
+    assert all(row["images"] == 0 and math.isnan(row["PSNR (dB)"]) for row in untouched)
+    sweep = psnr_sweep(digits[:50], "box", [4], {"median": classic_methods()["median"]})
+    reference = next(r for r in sweep if r["method"] == REFERENCE)
+    assert reference["PSNR (dB)"] < 40 and 0 < reference["images"] < 50
 
 
 # ----------------------------------------------------------------------------------------------------- models
@@ -150,15 +187,19 @@ def test_keep_known_pixels_pastes_the_model_output_only_inside_the_mask(digits, 
 
 
 def test_the_denoising_ae_beats_the_plain_ae_inside_a_box(mnist5k, pretrained, single_thread):
-    """The issue's claim, on the whole test split (1000 images), black boxes at random places, three sizes.
-    Measured MSE in the mask, ae -> denoising_ae: 0.089 -> 0.052 (6 px), 0.137 -> 0.090 (10 px), 0.172 -> 0.116
-    (14 px): ratios 0.58, 0.65, 0.67, i.e. +2.3, +1.8 and +1.7 dB of PSNR in the mask. Threshold: a ratio of at most
-    0.8 (+1 dB) at every size."""
+    """The issue's claim, on the whole test split (1000 images), black boxes at random places, three sizes, scored
+    as the tables score it: on the images the box changed (682, 966 and 1000 of them). Measured MSE in the mask,
+    ae -> denoising_ae: 0.131 -> 0.075 (6 px), 0.142 -> 0.093 (10 px), 0.172 -> 0.116 (14 px): ratios 0.58, 0.65,
+    0.67; mean PSNR in the mask 12.9 -> 14.4, 10.6 -> 12.6, 8.2 -> 10.2 dB (+1.5, +2.0, +2.0). Thresholds: a ratio
+    of at most 0.8 and at least +1 dB at every size."""
     x = mnist5k.x_test
     ae, dae = model_method("ae", pretrained["ae"]), model_method("denoising_ae", pretrained["denoising_ae"])
     for size in (6, 10, 14):
         x_corrupt, mask = apply_corruption("box", x, size, _seeded(0))
-        plain, denoising = score(ae.restore(x_corrupt, mask), x, mask), score(dae.restore(x_corrupt, mask), x, mask)
+        changed = changed_images(x, x_corrupt)
+        clean, x_corrupt, mask = x[changed], x_corrupt[changed], mask[changed]
+        plain = score(ae.restore(x_corrupt, mask), clean, mask)
+        denoising = score(dae.restore(x_corrupt, mask), clean, mask)
         assert denoising["MSE in mask"] <= 0.8 * plain["MSE in mask"], (size, plain, denoising)
         assert denoising["PSNR in mask (dB)"] >= plain["PSNR in mask (dB)"] + 1.0, (size, plain, denoising)
 
