@@ -17,7 +17,8 @@ import torch
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes
 from aelab.analysis.latent import (decode, encode_dataset, interpolate, pixel_blend, project_2d, reconstruction_errors,
                           triangle_codes)
-from ui.common.pickers import codes_for, dataset_cache_key, model_cache_key
+from ui.common import cache
+from ui.common.pickers import codes_for
 from ui.common.widgets import PALETTE
 
 STATE_KEY = "interpolate_rows"  # the rows last shown: {name: frames (N, 1, H, W)} plus their codes, for tests
@@ -93,7 +94,7 @@ def triangle_images(model, x_abc: torch.Tensor, steps: int) -> torch.Tensor:
 
 
 @st.cache_data(show_spinner="Projecting the test codes (PCA)...", max_entries=16)
-def _pca_of_codes(model_key: str, data_key: str, _codes: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pca_of_codes(identity: str, _codes: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(coords (N, 2), mean (latent_dim,), components (2, latent_dim)): the PCA map, kept as arrays so new codes
     (the path, the re-encoded blends) land in the same picture by (z - mean) @ components.T."""
     projection = project_2d(_codes, "pca")
@@ -106,8 +107,7 @@ def _pca_of_codes(model_key: str, data_key: str, _codes: torch.Tensor) -> tuple[
 def path_figure(record, dataset, model, codes: dict[str, torch.Tensor], pixel_frames: torch.Tensor,
                 height: int = 380) -> go.Figure:
     """The test codes as grey dots (PCA), each latent path as a line, the re-encoded pixel blend as another."""
-    coords, mean, components = _pca_of_codes(model_cache_key(record), dataset_cache_key(dataset),
-                                             codes_for(record, dataset))
+    coords, mean, components = _pca_of_codes(cache.key(record, dataset), codes_for(record, dataset))
 
     def place(z: torch.Tensor) -> np.ndarray:
         return (np.asarray(z, dtype=np.float32) - mean) @ components.T
