@@ -21,7 +21,6 @@ from ui.common import cache
 from ui.common.pickers import codes_for
 from ui.common.widgets import PALETTE
 
-STATE_KEY = "interpolate_rows"  # the rows last shown: {name: frames (N, 1, H, W)} plus their codes, for tests
 ROW_COLOURS = {"pixel blend": PALETTE[6], "latent (linear)": PALETTE[0], "latent (slerp)": PALETTE[2]}
 FRAME_SCALE = 3
 GIF_SCALE = 4
@@ -148,7 +147,6 @@ def rows_section(record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: t
     model, variational = record.model, record.model_config.variational
     steps = st.slider("Steps (frames per row, ends included)", 3, 21, 9, key="interpolate_steps")
     frames, codes = interpolation_rows(model, x_a, x_b, steps, variational)
-    st.session_state[STATE_KEY] = {"frames": frames, "codes": codes, "steps": steps}
     with st.container(key="interpolate_row_images"):
         st.caption(f"{steps} frames per row, from {names[0]} (left) to {names[1]} (right).")
         for name, x in frames.items():
