@@ -9,6 +9,8 @@ from ui.common import cache
 from ui.common.session import session
 from ui.common.state import current_dataset, load_model_key, model_choices
 
+SEED_KEY = "generate_seed"  # the seed box, moved on by Resample
+
 st.title("Generate: sampling from the prior")
 st.markdown(
     "A generative model should turn **random codes** into plausible images. A VAE is trained for exactly that: its "
@@ -56,13 +58,13 @@ left, middle, right = st.columns(3)
 temperature = left.slider("Temperature", 0.1, 2.0, 1.0, 0.1, key="generate_temperature",
                           help="Scales the standard deviation of the random codes: lower gives clearer, less varied "
                                "samples; higher wanders off where the decoder was never trained.")
-st.session_state.setdefault("generate_seed", 0)
-seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="generate_seed",
+st.session_state.setdefault(SEED_KEY, 0)
+seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=SEED_KEY,
                            help="The same seed gives the same grids, so a class can see them twice.")
 
 
 def resample() -> None:
-    st.session_state["generate_seed"] = int(st.session_state["generate_seed"]) + 1
+    st.session_state[SEED_KEY] = int(st.session_state[SEED_KEY]) + 1
 
 
 right.button("Resample", on_click=resample, key="generate_resample", icon=":material/casino:",

@@ -11,6 +11,7 @@ from ui.latent.sections import selection_from, show_drawn, show_plane_click, sho
 from ui.latent.view import (dataset_layout, kl_dims, map_controls, plane_controls, projection_for, test_codes,
                             test_errors)
 from ui.common import cache
+from ui.common.pickers import LATENT_SELECTION_KEY
 from ui.common.session import session
 from ui.common.state import current_dataset, require_model
 
@@ -62,8 +63,8 @@ with left:
         plane.titles() if plane else tuple(f"z{d}" for d in params["dims"]))
     figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
                             revision=f"{identity}|{method}|{params}|{plane}", plane_grid=plane_grid, marks=marks)
-    event = st.plotly_chart(figure.figure, key="scatter", on_select="rerun", selection_mode=("points", "box", "lasso"),
-                            config=CHART_CONFIG, width="stretch")
+    event = st.plotly_chart(figure.figure, key=LATENT_SELECTION_KEY, on_select="rerun",
+                            selection_mode=("points", "box", "lasso"), config=CHART_CONFIG, width="stretch")
     st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
                "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."
                + (" Click anywhere on the plane to decode that point." if plane else ""))
