@@ -2,8 +2,9 @@
 
 Entries are keyed by ``(CacheIdentity, what, params)``: what was computed, from which data and weights, with which
 parameters. The store is
-- bounded: at most ``max_entries`` entries and ``max_bytes`` bytes (estimated) in all, and optionally a per-owner share
-  (``owner_max_entries`` / ``owner_max_bytes``) so one session's uploads cannot flush what every session uses;
+- bounded: at most ``max_entries`` entries and ``max_bytes`` bytes (estimated) in all, and optionally a share for each
+  private owner (``owner_max_entries`` / ``owner_max_bytes``; PUBLIC results, which every session uses, have none) so
+  one session's uploads cannot flush what every session uses;
 - least-recently-used first out: a read moves an entry to the back of the queue;
 - partitioned by owner (``identity.owner``): ``evict_owner(owner)`` frees a session's share when it ends;
 - thread-safe: Streamlit runs each session in its own thread and background jobs write results from theirs.
@@ -19,7 +20,7 @@ from typing import Any, Callable, Hashable
 
 import numpy as np
 
-from aelab.runtime.identity import CacheIdentity
+from aelab.runtime.identity import PUBLIC, CacheIdentity
 
 _MISSING = object()
 
@@ -129,7 +130,7 @@ class ResultStore:
         owner = identity.owner
         with self._guard:
             self._remove(key)
-            if self._too_big(nbytes):
+            if self._too_big(nbytes, owner):
                 return value
             self._items[key] = _Entry(value, nbytes, owner)
             self._by_owner.setdefault(owner, set()).add(key)
@@ -174,12 +175,15 @@ class ResultStore:
             self._bytes = 0
 
     # ---------------------------------------------------------------------------------------------------- bounds
-    def _too_big(self, nbytes: int) -> bool:
-        return any(limit is not None and nbytes > limit for limit in (self.max_bytes, self.owner_max_bytes))
+    def _too_big(self, nbytes: int, owner: str) -> bool:
+        limits = (self.max_bytes,) if owner == PUBLIC else (self.max_bytes, self.owner_max_bytes)
+        return any(limit is not None and nbytes > limit for limit in limits)
 
     def _enforce_bounds(self, owner: str) -> None:
-        """Drop least recently used entries: first the owner's beyond its share, then anyone's beyond the total."""
+        """Drop least recently used entries: a private owner's beyond its share, then anyone's beyond the total."""
         def owner_over() -> bool:
+            if owner == PUBLIC:
+                return False
             return ((self.owner_max_entries is not None and len(self._by_owner.get(owner, ())) > self.owner_max_entries)
                     or (self.owner_max_bytes is not None and self._owner_bytes.get(owner, 0) > self.owner_max_bytes))
 

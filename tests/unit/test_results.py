@@ -42,12 +42,13 @@ def test_byte_bound_is_respected_and_an_oversized_value_is_not_kept():
 
 def test_owner_share_and_eviction_leave_other_owners_alone():
     store = ResultStore(max_entries=100, owner_max_entries=2)
-    store.put(ident("shipped"), "codes", (), "public")
+    for data in ("shipped", "bundled", "downloaded"):  # public results, which every session uses, have no share
+        store.put(ident(data), "codes", (), "public")
     for i in range(4):
         store.put(ident(f"upload{i}", owner="session-a"), "codes", (), i)
     store.put(ident("upload", owner="session-b"), "codes", (), "b")
     stats = store.stats()
-    assert stats.owners == {PUBLIC: 1, "session-a": 2, "session-b": 1}  # a's share holds its two newest
+    assert stats.owners == {PUBLIC: 3, "session-a": 2, "session-b": 1}  # a's share holds its two newest
     assert store.get(ident("upload3", owner="session-a"), "codes") == 3
     assert store.get(ident("upload0", owner="session-a"), "codes") is None
 
@@ -55,8 +56,8 @@ def test_owner_share_and_eviction_leave_other_owners_alone():
     assert store.evict_owner("session-a") == 0
     assert store.get(ident("shipped"), "codes") == "public"
     assert store.get(ident("upload", owner="session-b"), "codes") == "b"
-    assert store.stats().owners == {PUBLIC: 1, "session-b": 1}
-    assert store.stats().bytes == sum(estimate_bytes(v) for v in ("public", "b"))
+    assert store.stats().owners == {PUBLIC: 3, "session-b": 1}
+    assert store.stats().bytes == sum(estimate_bytes(v) for v in ("public",) * 3 + ("b",))
 
 
 def test_two_identities_or_params_never_share_an_entry():

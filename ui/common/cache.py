@@ -25,7 +25,7 @@ RESULTS_MB = int(os.environ.get("AELAB_RESULTS_MB", "1024"))  # the store's memo
 
 @st.cache_resource(show_spinner=False)
 def result_store() -> ResultStore:
-    """One per server process, shared by every session; a session's share is at most a quarter of it."""
+    """One per server process, shared by every session; a session's private results take at most a quarter."""
     limit = RESULTS_MB * 2**20
     return ResultStore(max_entries=512, max_bytes=limit, owner_max_bytes=limit // 4)
 

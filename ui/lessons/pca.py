@@ -26,7 +26,7 @@ INTRO = ("A **linear autoencoder** (one matrix each way, squared error) is PCA i
 
 
 @st.cache_resource(show_spinner="Fitting PCA...", max_entries=8)
-def _full_pca(dataset_key: str, latent_dim: int, _x_train: torch.Tensor) -> lessons.PCA:
+def _full_pca(identity: str, latent_dim: int, _x_train: torch.Tensor) -> lessons.PCA:
     return lessons.fit_pca(_x_train, latent_dim)
 
 
@@ -35,7 +35,7 @@ def cached_pca(dataset, latent_dim: int, largest: int) -> lessons.PCA:
     with the largest size offered, truncated (the top components do not depend on how many are kept)."""
     try:
         record = load_model_key("pretrained/pca")
-        if record.dataset == dataset.name and record.model_config.latent_dim == latent_dim:
+        if dataset.named_source and record.dataset == dataset.name and record.model_config.latent_dim == latent_dim:
             return record.model
     except (AelabError, KeyError):
         pass
@@ -51,7 +51,8 @@ def _pretrained_linear(dataset, latent_dim: int) -> tuple[object, str] | tuple[N
     """(model, name) of a shipped linear AE trained on this dataset with this code size (linear_ae for mnist-5k,
     digits-linear_ae for the 8x8 digits), else (None, None)."""
     for info in list_models():
-        if (info.source == "pretrained" and info.variant == "linear_ae" and info.dataset == dataset.name
+        if (dataset.named_source and info.source == "pretrained" and info.variant == "linear_ae"
+                and info.dataset == dataset.name
                 and info.latent_dim == latent_dim and tuple(info.image_size) == tuple(dataset.image_size)):
             try:
                 return load_model_key(f"pretrained/{info.name}").model, info.name
