@@ -122,7 +122,9 @@ def variational_keys(image_size: tuple[int, int]) -> list[str]:
 def load_model_key(key: str) -> ModelRecord:
     source, _, name = key.partition("/")
     if source == "session":
-        return session_models()[name]
+        record = session_models()[name]
+        record.owner = model_owner(source)  # whoever built it: a session's model is that session's
+        return record
     for info in list_models():
         if info.source == source and info.name == name:
             modified = (info.path / "config.json").stat().st_mtime_ns
