@@ -5,7 +5,11 @@ import torch
 from aelab.analysis.generation import ae_fitted_samples, ae_prior_samples, code_scale, vae_prior_samples
 from aelab.analysis.images import grid, png_bytes
 from aelab.analysis.latent import encode_dataset
-from ui.common.state import current_dataset, load_model_key, model_choices, session_id
+from ui.common import cache
+from ui.common.session import session
+from ui.common.state import current_dataset, load_model_key, model_choices
+
+SEED_KEY = "generate_seed"  # the seed box, moved on by Resample
 
 st.title("Generate: sampling from the prior")
 st.markdown(
@@ -29,7 +33,7 @@ if not vae_keys or not ae_keys:
 def default(keys: list[str], preferred: str) -> int:
     """The sidebar's model if it is of this kind; else one with the sidebar model's latent size (pretrained first),
     so vae-2d is compared with ae-2d; else preferred."""
-    current = st.session_state.get("model_key")
+    current = session.model_key
     dim = records[current].model_config.latent_dim if current in records else None
     same_size = sorted((k for k in keys if records[k].model_config.latent_dim == dim),
                        key=lambda k: (k != preferred, not k.startswith("pretrained/"), k))
@@ -40,7 +44,7 @@ def default(keys: list[str], preferred: str) -> int:
 
 
 @st.cache_data(show_spinner="Encoding the training images...", max_entries=16)
-def data_codes(model_key: str, dataset_key: str, _model, _x: torch.Tensor) -> torch.Tensor:
+def data_codes(identity: str, _model, _x: torch.Tensor) -> torch.Tensor:
     return encode_dataset(_model, _x)
 
 
@@ -54,27 +58,24 @@ left, middle, right = st.columns(3)
 temperature = left.slider("Temperature", 0.1, 2.0, 1.0, 0.1, key="generate_temperature",
                           help="Scales the standard deviation of the random codes: lower gives clearer, less varied "
                                "samples; higher wanders off where the decoder was never trained.")
-st.session_state.setdefault("generate_seed", 0)
-seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="generate_seed",
+st.session_state.setdefault(SEED_KEY, 0)
+seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=SEED_KEY,
                            help="The same seed gives the same grids, so a class can see them twice.")
 
 
 def resample() -> None:
-    st.session_state["generate_seed"] = int(st.session_state["generate_seed"]) + 1
+    st.session_state[SEED_KEY] = int(st.session_state[SEED_KEY]) + 1
 
 
 right.button("Resample", on_click=resample, key="generate_resample", icon=":material/casino:",
              help="Draw new random codes (moves the seed on by one).")
 
 vae, ae = records[vae_key].model, records[ae_key].model
-dataset_key = dataset.name + (f"@{session_id()}" if dataset.name.startswith("upload") else "")
-ae_cache_key = ae_key + (f"@{session_id()}#{id(ae)}" if ae_key.startswith("session/") else "")
-ae_codes = data_codes(ae_cache_key, dataset_key, ae, dataset.x_train)
+ae_codes = data_codes(cache.key(records[ae_key], dataset), ae, dataset.x_train)
 n = side * side
 grids = [vae_prior_samples(vae, n, temperature, int(seed)), ae_prior_samples(ae, n, temperature, int(seed)),
          ae_fitted_samples(ae, ae_codes, n, temperature, int(seed))]
 pictures = [grid(g.images, ncol=side, scale=2) for g in grids]
-st.session_state["generate_pictures"] = pictures  # what the download button and the tests read
 
 for column, generated, picture in zip(st.columns(3), grids, pictures):
     with column:

@@ -8,8 +8,11 @@ from aelab.analysis.maps import coordinates_csv, transform_new
 from ui.common.drawing_canvas import digit_canvas, drawing_as_input
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure
 from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
-from ui.latent.view import (dataset_id, dataset_layout, kl_dims, map_controls, model_id, plane_controls,
-                            projection_for, test_codes, test_errors)
+from ui.latent.view import (dataset_layout, kl_dims, map_controls, plane_controls, projection_for, test_codes,
+                            test_errors)
+from ui.common import cache
+from ui.common.pickers import LATENT_SELECTION_KEY
+from ui.common.session import session
 from ui.common.state import current_dataset, require_model
 
 st.title("Latent space")
@@ -17,7 +20,7 @@ st.markdown("Each dot is a test image, placed by its **code** (what the encoder 
             "see which digits the model confuses, what lies between clusters, and where your own digit lands.")
 dataset = current_dataset()
 record = require_model()
-ids = (model_id(record, st.session_state["model_key"]), dataset_id(dataset))
+identity = cache.key(record, dataset)
 latent_dim = record.model_config.latent_dim
 
 left, right = st.columns([3, 2], gap="large")
@@ -26,26 +29,26 @@ with right:  # drawn first in the script (the map needs the drawing), shown on t
     rgba = digit_canvas("canvas")
     drawn_box = st.container()  # everything whose element count changes goes after the canvas, in here
 with drawn_box:
-    x_in = drawing_as_input(rgba, dataset_layout(ids[1], dataset))
+    x_in = drawing_as_input(rgba, dataset_layout(cache.key(dataset=dataset), dataset))
 
 with left:
     n_test = len(dataset.x_test)
     choices = sorted({n for n in (250, 500, 1000, 2000, 5000, 10000) if n < n_test} | {n_test})
     n = st.select_slider("Test images on the map", choices, value=min(n_test, 5000), key="latent_points",
                          help="The first n images of the test split") if len(choices) > 1 else n_test
-    z = test_codes(*ids, n, record, dataset)
+    z = test_codes(identity, n, record, dataset)
     labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
-    kl = kl_dims(*ids, n, record, dataset)
-    method, params = map_controls(latent_dim, z, kl, ids[0])
+    kl = kl_dims(identity, n, record, dataset)
+    method, params = map_controls(latent_dim, z, kl, cache.key(record))
     try:
-        projection = projection_for(method, params, z, ids, record, dataset.name)
+        projection = projection_for(method, params, z, record, dataset)
     except ValueError as err:
         st.error(str(err))
         st.stop()
     coords, to_plot, plane = projection.coords, (lambda xy: xy), None
     manifold = plane_grid = None
     if latent_dim == 2 and method == "raw":  # the whole latent plane: decoded images under it, clickable anywhere
-        plane, manifold, plane_grid = plane_controls(record, coords, params["dims"], ids[0])
+        plane, manifold, plane_grid = plane_controls(record, coords, params["dims"])
         to_plot = plane.to_plot
     marks, placement, z_in = [], None, None
     if x_in is not None:
@@ -59,9 +62,9 @@ with left:
     titles = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2")}.get(method) or (
         plane.titles() if plane else tuple(f"z{d}" for d in params["dims"]))
     figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
-                            revision=f"{ids}|{method}|{params}|{plane}", plane_grid=plane_grid, marks=marks)
-    event = st.plotly_chart(figure.figure, key="scatter", on_select="rerun", selection_mode=("points", "box", "lasso"),
-                            config=CHART_CONFIG, width="stretch")
+                            revision=f"{identity}|{method}|{params}|{plane}", plane_grid=plane_grid, marks=marks)
+    event = st.plotly_chart(figure.figure, key=LATENT_SELECTION_KEY, on_select="rerun",
+                            selection_mode=("points", "box", "lasso"), config=CHART_CONFIG, width="stretch")
     st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
                "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."
                + (" Click anywhere on the plane to decode that point." if plane else ""))
@@ -72,7 +75,7 @@ with left:
                        mime="text/csv", key="download_csv", help="index, label, map x/y and the full code")
     chosen, plane_click = selection_from(event, figure.grid_curve)
     # Traverse and Interpolate start from this selection; the chart's own state is dropped once the user leaves.
-    st.session_state["latent_selection"] = {"dataset": dataset.name, "indices": [int(i) for i in chosen if i < n]}
+    session.kept_selection = {"dataset": dataset.name, "indices": [int(i) for i in chosen if i < n]}
     with st.container():
         if chosen:
             show_selection([i for i in chosen if i < n], z, dataset, record)
@@ -81,6 +84,6 @@ with left:
 
 if z_in is not None:
     with drawn_box:
-        show_drawn(x_in, z_in, z, test_errors(*ids, n, record, dataset), dataset, record, placement)
+        show_drawn(x_in, z_in, z, test_errors(identity, n, record, dataset), dataset, record, placement)
 
 vae_diagnostics(kl, record)

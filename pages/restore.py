@@ -1,14 +1,13 @@
 """Denoise and inpaint: corrupt test images, restore them with autoencoders and with classic methods, and score
 every method against the clean images (MSE, PSNR, SSIM; overall and inside the damaged pixels)."""
-import time
-
 import streamlit as st
 
 from aelab.data.corruption import CORRUPTION_INFO, strength_range
 from aelab.analysis.restoration import psnr_sweep, score_table
-from ui.restore import (DEFAULT_CORRUPTION, MANIFOLD_TEXT, N_EXAMPLES, build_methods, corruption_controls, dataset_key,
-                             method_controls, methods_key, score_frame, show_examples, stored, styled_scores,
-                             sweep_figure)
+from ui.restore import (CORRUPTION_KEY, DEFAULT_CORRUPTION, MANIFOLD_TEXT, N_EXAMPLES, build_methods,
+                        corruption_controls, method_controls, methods_identity, methods_params, score_frame,
+                        show_examples, styled_scores, sweep_figure)
+from ui.common.cache import result_store
 from ui.common.state import current_dataset
 
 st.title("Denoise and inpaint")
@@ -21,7 +20,7 @@ x_test = dataset.x_test
 left, right = st.columns(2, gap="large")
 with left:
     choice = corruption_controls(dataset.image_size, x_test[:1])
-name = st.session_state.get("restore_corruption", DEFAULT_CORRUPTION)
+name = st.session_state.get(CORRUPTION_KEY, DEFAULT_CORRUPTION)
 local = CORRUPTION_INFO[name].local
 with right:
     model_keys, classic, keep_known = method_controls(dataset.image_size, local)
@@ -48,16 +47,16 @@ with st.container():  # after the canvas: elements whose number changes live in 
     st.subheader("Scores")
     n = int(st.columns(3)[0].number_input("Test images scored", 10, len(x_test), min(300, len(x_test)), 50,
                                           key="restore_batch"))
-    table_key = ("table", dataset_key(dataset), choice.key, methods_key(model_keys, classic, keep_known), n, seed)
-    rows = stored(table_key)
+    results, identity = result_store(), methods_identity(dataset, model_keys)
+    described = methods_params(model_keys, classic, keep_known)
+    table_params = (choice.key, described, n, seed)
+    rows = results.get(identity, "restore/table", table_params)
     if rows is None:
         bar = st.progress(0.0, text="Scoring...")
         x = x_test[:n]
         x_corrupt, mask = choice.apply(x, seed)
-        started = time.perf_counter()
-        rows = stored(table_key, lambda: score_table(x, x_corrupt, mask, methods,
-                                                     lambda f, text: bar.progress(f, text=text)))
-        st.session_state["restore_table_seconds"] = time.perf_counter() - started
+        rows = results.get_or_compute(identity, "restore/table", table_params, lambda: score_table(
+            x, x_corrupt, mask, methods, lambda f, text: bar.progress(f, text=text)))
         bar.empty()
     st.table(styled_scores(score_frame(rows, local), rows))
     scored = rows[0]["images"]
@@ -81,14 +80,13 @@ with st.container():  # after the canvas: elements whose number changes live in 
         s = strength_range(name, dataset.image_size)
         n_sweep = min(n, 200)
         options = dict(choice.options)  # the box's fill and place; the strength is what varies
-        sweep_key = ("sweep", dataset_key(dataset), name, str(options), methods_key(model_keys, classic, keep_known),
-                     n_sweep, seed)
-        sweep = stored(sweep_key)
+        sweep_params = (name, str(options), described, n_sweep, seed)
+        sweep = results.get(identity, "restore/sweep", sweep_params)
         if st.button(f"Compute PSNR at {len(s.sweep)} strengths on {n_sweep} images", key="restore_sweep",
                      disabled=sweep is not None, icon=":material/show_chart:"):
             bar = st.progress(0.0, text="Sweeping...")
-            sweep = stored(sweep_key, lambda: psnr_sweep(x_test[:n_sweep], name, s.sweep, methods, seed,
-                                                         lambda f, text: bar.progress(f, text=text), **options))
+            sweep = results.get_or_compute(identity, "restore/sweep", sweep_params, lambda: psnr_sweep(
+                x_test[:n_sweep], name, s.sweep, methods, seed, lambda f, text: bar.progress(f, text=text), **options))
             bar.empty()
         if sweep is not None:
             column = st.radio("Score", ["PSNR (dB)", "PSNR in mask (dB)"] if local else ["PSNR (dB)"],

@@ -3,6 +3,7 @@ import streamlit as st
 import torch
 
 from aelab.analysis.latent import dimension_importance, dimension_ranges, importance_order, widen_to_include
+from ui.common import cache
 from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
 from ui.common.state import current_dataset, require_model
 from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, start_code, sweep_frames
@@ -48,7 +49,7 @@ if mode == "prior" and not variational:
             "may miss where its codes live. Showing it anyway; compare with 'mean ± k std'.")
 low, high = widen_to_include(*dimension_ranges(codes, mode, k), z0)
 lows, highs = slider_bounds(low, high)
-start_code(z0, f"{st.session_state.get('model_key')}|{picked.signature}")
+start_code(z0, f"{cache.key(record)}|{picked.signature}")  # new weights (a replaced model) start afresh too
 
 st.subheader("One slider per dimension")
 score_name = "KL" if kl is not None else "var"

@@ -11,7 +11,7 @@ import torch
 from aelab.analysis.anomaly import (OTHER_PREFIX, SYNTHETIC_OOD, anomaly_report, available_other_datasets,
                            least_and_most_typical, other_dataset_ood, roc_curve, synthetic_ood)
 from aelab.analysis.latent import reconstruct
-from ui.restore import dataset_key, model_key_for_cache
+from ui.common import cache
 from ui.common.widgets import PALETTE
 
 TEST = "test"
@@ -30,7 +30,7 @@ def describe(name: str) -> str:
 
 
 @st.cache_data(show_spinner="Reconstructing the test split and the OOD sets...", max_entries=16)
-def _report(model_key: str, dataset_key_: str, names: tuple[str, ...], _model, _dataset) -> dict:
+def _report(identity: str, names: tuple[str, ...], _model, _dataset) -> dict:
     """errors (set -> (N,) numpy), auc (set -> float), examples (set -> (k, 1, H, W) images and reconstructions)."""
     x_test = _dataset.x_test
     synthetic = [n for n in names if n in SYNTHETIC_OOD]
@@ -44,8 +44,7 @@ def _report(model_key: str, dataset_key_: str, names: tuple[str, ...], _model, _
 
 
 def report_for(record, dataset, names: list[str]) -> dict:
-    key = model_key_for_cache(st.session_state.get("model_key") or f"model/{record.name}")
-    return _report(key, dataset_key(dataset), tuple(names), record.model, dataset)
+    return _report(cache.key(record, dataset), tuple(names), record.model, dataset)
 
 
 def colour(i: int) -> str:
@@ -116,19 +115,18 @@ def typical_rows(errors: np.ndarray, x_test: torch.Tensor, model, k: int) -> dic
 
 # ------------------------------------------------------------------------------------------------------ home card
 @st.cache_data(show_spinner=False, max_entries=16)
-def _card_images(model_key: str | None, dataset_name: str) -> torch.Tensor:
+def _card_images(identity: str, _model, _x_test: torch.Tensor) -> torch.Tensor:
     from aelab.analysis.latent import reconstruction_errors
-    from ui.common.state import current_dataset, current_model
 
-    x_test = current_dataset().x_test
-    least, most = least_and_most_typical(reconstruction_errors(current_model().model, x_test), 6)
-    return torch.cat([x_test[torch.as_tensor(least.copy())], x_test[torch.as_tensor(most.copy())]])
+    least, most = least_and_most_typical(reconstruction_errors(_model, _x_test), 6)
+    return torch.cat([_x_test[torch.as_tensor(least.copy())], _x_test[torch.as_tensor(most.copy())]])
 
 
 def draw_home_card() -> None:
     """Home page picture: the 6 test images the current model rebuilds best (top) and worst (bottom)."""
-    from ui.common.state import current_dataset
+    from ui.common.state import current_dataset, current_model
     from ui.common.widgets import show_grid
 
-    show_grid(_card_images(st.session_state.get("model_key"), dataset_key(current_dataset())), ncol=6, scale=2,
+    record, dataset = current_model(), current_dataset()
+    show_grid(_card_images(cache.key(record, dataset), record.model, dataset.x_test), ncol=6, scale=2,
               caption="the test images the model finds most typical (top) and least typical (bottom)")

@@ -17,10 +17,10 @@ import torch
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes
 from aelab.analysis.latent import (decode, encode_dataset, interpolate, pixel_blend, project_2d, reconstruction_errors,
                           triangle_codes)
-from ui.common.pickers import codes_for, dataset_cache_key, model_cache_key
+from ui.common import cache
+from ui.common.pickers import codes_for
 from ui.common.widgets import PALETTE
 
-STATE_KEY = "interpolate_rows"  # the rows last shown: {name: frames (N, 1, H, W)} plus their codes, for tests
 ROW_COLOURS = {"pixel blend": PALETTE[6], "latent (linear)": PALETTE[0], "latent (slerp)": PALETTE[2]}
 FRAME_SCALE = 3
 GIF_SCALE = 4
@@ -93,7 +93,7 @@ def triangle_images(model, x_abc: torch.Tensor, steps: int) -> torch.Tensor:
 
 
 @st.cache_data(show_spinner="Projecting the test codes (PCA)...", max_entries=16)
-def _pca_of_codes(model_key: str, data_key: str, _codes: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pca_of_codes(identity: str, _codes: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(coords (N, 2), mean (latent_dim,), components (2, latent_dim)): the PCA map, kept as arrays so new codes
     (the path, the re-encoded blends) land in the same picture by (z - mean) @ components.T."""
     projection = project_2d(_codes, "pca")
@@ -106,8 +106,7 @@ def _pca_of_codes(model_key: str, data_key: str, _codes: torch.Tensor) -> tuple[
 def path_figure(record, dataset, model, codes: dict[str, torch.Tensor], pixel_frames: torch.Tensor,
                 height: int = 380) -> go.Figure:
     """The test codes as grey dots (PCA), each latent path as a line, the re-encoded pixel blend as another."""
-    coords, mean, components = _pca_of_codes(model_cache_key(record), dataset_cache_key(dataset),
-                                             codes_for(record, dataset))
+    coords, mean, components = _pca_of_codes(cache.key(record, dataset), codes_for(record, dataset))
 
     def place(z: torch.Tensor) -> np.ndarray:
         return (np.asarray(z, dtype=np.float32) - mean) @ components.T
@@ -148,7 +147,6 @@ def rows_section(record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: t
     model, variational = record.model, record.model_config.variational
     steps = st.slider("Steps (frames per row, ends included)", 3, 21, 9, key="interpolate_steps")
     frames, codes = interpolation_rows(model, x_a, x_b, steps, variational)
-    st.session_state[STATE_KEY] = {"frames": frames, "codes": codes, "steps": steps}
     with st.container(key="interpolate_row_images"):
         st.caption(f"{steps} frames per row, from {names[0]} (left) to {names[1]} (right).")
         for name, x in frames.items():

@@ -2,15 +2,13 @@
 of examples, the score table and the PSNR-against-strength chart. The work itself is aelab.analysis.restoration's.
 
 Long computations (the score table, the sweep) report progress through a bar, so they are not st.cache_data
-functions (a cached function would record and replay the bar); their results go to a small shared store instead,
-keyed by everything they depend on.
+functions (a cached function would record and replay the bar); their results go to the process-wide result store
+instead, under the identity of the dataset and the chosen models' weights (methods_identity) and the rest of the
+choices (methods_params).
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -23,13 +21,16 @@ from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_d
 from aelab.analysis.images import grid
 from aelab.analysis.restoration import (HIGHER_IS_BETTER, METRICS, REFERENCE, Method, applicable, best_per_column,
                                classic_methods, model_method)
-from ui.common.state import load_model_key, model_choices, session_id
+from aelab.runtime.identity import CacheIdentity
+from ui.common import cache
+from ui.common.state import load_model_key, model_choices
 from ui.common.widgets import PALETTE, show_rows
 
 # Those that fit the dataset's image size are chosen at first: the four 28x28 ones, or the 8x8 digits' own AE.
 DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian",
                   "pretrained/denoising_mixed", "pretrained/digits-ae")
 DEFAULT_CORRUPTION = "box"
+CORRUPTION_KEY = "restore_corruption"  # the corruption picker (the page reads it before drawing the methods)
 CANVAS_SIDE = 280
 N_EXAMPLES = 8
 
@@ -51,38 +52,14 @@ class CorruptionChoice:
 
 
 # ------------------------------------------------------------------------------------------------------- storage
-@st.cache_resource(show_spinner=False)
-def _store() -> tuple[OrderedDict, threading.Lock]:
-    return OrderedDict(), threading.Lock()
+def methods_identity(dataset, model_keys: list[str]) -> CacheIdentity:
+    """What a score table or sweep is computed from: the dataset and the chosen models' weights, in order."""
+    return cache.identity_of([load_model_key(key) for key in model_keys], dataset)
 
 
-def stored(key: tuple, compute: Callable[[], object] | None = None, max_entries: int = 64):
-    """The stored result for key; computed with compute() when missing (None when missing and no compute)."""
-    results, lock = _store()
-    with lock:
-        if key in results:
-            results.move_to_end(key)
-            return results[key]
-    if compute is None:
-        return None
-    value = compute()
-    with lock:
-        results[key] = value
-        while len(results) > max_entries:
-            results.popitem(last=False)
-    return value
-
-
-def dataset_key(dataset) -> str:
-    """Uploads live in one session, and two sessions may upload different files under one name."""
-    return f"{dataset.name}@{session_id()}" if dataset.name.startswith("upload") else dataset.name
-
-
-def model_key_for_cache(key: str) -> str:
-    """A session's unsaved models share names across sessions and a retrained one keeps its name: add who and which."""
-    if key.startswith("session/"):
-        return f"{key}@{session_id()}#{id(load_model_key(key).model)}"
-    return key
+def methods_params(model_keys: list[str], classic: dict[str, Method], keep_known: bool) -> tuple:
+    """The rest of the methods' description (the model keys name the rows)."""
+    return tuple(model_keys), tuple(m.name for m in classic.values()), keep_known
 
 
 # ------------------------------------------------------------------------------------------------------ controls
@@ -91,7 +68,7 @@ def corruption_controls(image_size: tuple[int, int], background: torch.Tensor) -
     background: (1, 1, H, W), the image drawn under the canvas."""
     names = list(CORRUPTION_INFO)
     # The box opens the page: the case the course material shows by eye, a denoising AE against OpenCV inpainting.
-    name = st.selectbox("Corruption", names, index=names.index(DEFAULT_CORRUPTION), key="restore_corruption",
+    name = st.selectbox("Corruption", names, index=names.index(DEFAULT_CORRUPTION), key=CORRUPTION_KEY,
                         format_func=lambda n: CORRUPTION_INFO[n].label,
                         help="; ".join(f"{i.label}: {i.description}" for i in CORRUPTION_INFO.values()))
     info = CORRUPTION_INFO[name]
@@ -176,10 +153,6 @@ def build_methods(model_keys: list[str], classic: dict[str, Method], keep_known:
     return applicable(methods, corruption)
 
 
-def methods_key(model_keys: list[str], classic: dict[str, Method], keep_known: bool) -> tuple:
-    return (tuple(model_key_for_cache(k) for k in model_keys), tuple(m.name for m in classic.values()), keep_known)
-
-
 # -------------------------------------------------------------------------------------------------------- drawing
 def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, methods: dict[str, Method]) -> None:
     """One row per image set: clean, the damaged pixels (white), corrupted, then each method's restoration."""
@@ -247,21 +220,20 @@ noise, and ahead of both on boxes and missing rows.
 
 # ------------------------------------------------------------------------------------------------------ home card
 @st.cache_data(show_spinner=False, max_entries=16)
-def _card_images(model_key: str | None, dataset_name: str) -> torch.Tensor:
+def _card_images(identity: str, _record, _dataset) -> torch.Tensor:
     from aelab.analysis.latent import reconstruct
-    from ui.common.state import current_dataset, current_model
 
-    dataset, record = current_dataset(), current_model()
-    x = dataset.x_test[:6]
-    x_corrupt, mask = apply_corruption("box", x, strength_range("box", dataset.image_size).default,
+    x = _dataset.x_test[:6]
+    x_corrupt, mask = apply_corruption("box", x, strength_range("box", _dataset.image_size).default,
                                        torch.Generator().manual_seed(0))
-    return torch.cat([x_corrupt, torch.where(mask, reconstruct(record.model, x_corrupt), x_corrupt)])
+    return torch.cat([x_corrupt, torch.where(mask, reconstruct(_record.model, x_corrupt), x_corrupt)])
 
 
 def draw_home_card() -> None:
     """Home page picture: digits with a black box (top) and the current model's fill-in (bottom)."""
-    from ui.common.state import current_dataset
+    from ui.common.state import current_dataset, current_model
     from ui.common.widgets import show_grid
 
-    show_grid(_card_images(st.session_state.get("model_key"), dataset_key(current_dataset())), ncol=6, scale=2,
+    record, dataset = current_model(), current_dataset()
+    show_grid(_card_images(cache.key(record, dataset), record, dataset), ncol=6, scale=2,
               caption="a box over each digit (top), filled in by the current model (bottom)")

@@ -11,6 +11,7 @@ most MAX_SIDE = 64 pixels a side, and archives may unpack to at most 1 GiB.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LA
 from aelab.errors import DataError
 from aelab.data.idx import read_idx, write_idx
 from aelab.data.userdata import MAX_IMAGES, MAX_SIDE, read_user_files
+from aelab.runtime.identity import content_identity, is_named_source, source_identity
 
 __all__ = [
     "MAX_IMAGES", "MAX_SIDE", "Dataset", "SourceInfo", "list_sources", "load_dataset", "load_user_data",
@@ -31,6 +33,9 @@ __all__ = [
 
 SPLIT_SEED = 20_240_601  # fixed: changing it changes every split below, and the pinned hashes in the tests
 TEST_FRACTION = 0.2
+# Part of every named source's identity: bump it when a loader's output changes (its conversion, its split), so
+# results cached for the old images are never served for the new ones.
+SOURCE_VERSION = f"v1-split{SPLIT_SEED}-{TEST_FRACTION}"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class Dataset:
 
     x_train, x_test: (N, 1, H, W) float32 in [0, 1]. y_train, y_test: (N,) int64 class index, -1 where
     unlabelled. class_names[k] names class k; () when the data has no labels.
+
+    identity names the content for caches (see aelab.runtime.identity): a named source's loader gives its name and
+    version; otherwise (an upload, data built in code) it is the SHA-256 of the arrays, computed once, here.
     """
 
     name: str
@@ -47,6 +55,7 @@ class Dataset:
     x_test: torch.Tensor
     y_test: torch.Tensor
     class_names: tuple[str, ...]
+    identity: str = ""
 
     def __post_init__(self) -> None:
         for x, y in ((self.x_train, self.y_train), (self.x_test, self.y_test)):
@@ -56,6 +65,16 @@ class Dataset:
             if y.dtype != torch.int64 or y.shape != x.shape[:1]:
                 raise DataError(f"Dataset {self.name!r}: labels must be (N,) int64 matching the images, "
                                 f"got {tuple(y.shape)} {y.dtype}.")
+        if not self.identity:
+            arrays = [("x_train", self.x_train), ("y_train", self.y_train), ("x_test", self.x_test),
+                      ("y_test", self.y_test)]
+            classes = np.array(self.class_names, dtype=np.str_)
+            object.__setattr__(self, "identity", content_identity([*arrays, ("class_names", classes)]))
+
+    @property
+    def named_source(self) -> bool:
+        """Whether this is a shipped or downloaded source (the same for everyone), not data someone brought."""
+        return is_named_source(self.identity)
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -125,7 +144,8 @@ def _load_mnist_5k() -> Dataset:
 
     pixels, labels = mnist_data()  # (5000, 784) float64 holding integers 0-255; 500 images per digit
     images = pixels.reshape(-1, 28, 28).astype(np.uint8)
-    return _build_dataset("mnist-5k", images, labels, None, None, class_names=_DIGIT_NAMES, label="mnist-5k")
+    return _build_dataset("mnist-5k", images, labels, None, None, class_names=_DIGIT_NAMES, label="mnist-5k",
+                          identity=source_identity("mnist-5k", SOURCE_VERSION))
 
 
 @functools.lru_cache(maxsize=None)
@@ -134,7 +154,8 @@ def _load_digits() -> Dataset:
 
     bunch = load_digits()  # images (1797, 8, 8) float64 holding integers 0-16
     images = (bunch.images / 16.0).astype(np.float32)
-    return _build_dataset("digits", images, bunch.target, None, None, class_names=_DIGIT_NAMES, label="digits")
+    return _build_dataset("digits", images, bunch.target, None, None, class_names=_DIGIT_NAMES, label="digits",
+                          identity=source_identity("digits", SOURCE_VERSION))
 
 
 BUNDLED_SOURCES: dict[str, _BundledSource] = {
@@ -191,7 +212,11 @@ def _load_remote(name: str, data_dir_: str | Path | None, mirror: str | None, fe
         download(name, mirror=mirror, data_dir=data_dir_)
     folder = source_folder(name, data_dir_)
     arrays = [read_idx(folder / file) for file in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)]
-    return _build_dataset(name, *arrays, class_names=remote_source(name).class_names, label=f"{name} ({folder})")
+    remote = remote_source(name)
+    # The published checksums version the files: a mirror serving other files under the name is another source.
+    files = hashlib.sha256("".join(f"{k}={v};" for k, v in sorted(remote.checksums.items())).encode()).hexdigest()
+    return _build_dataset(name, *arrays, class_names=remote.class_names, label=f"{name} ({folder})",
+                          identity=source_identity(name, f"{SOURCE_VERSION}-{files[:16]}"))
 
 
 # ---- user data -------------------------------------------------------------------------------------------
@@ -222,10 +247,11 @@ def load_user_data(path: str | Path, *, name: str | None = None) -> Dataset:
 
 
 def _build_dataset(name: str, x_train, y_train, x_test, y_test, *, class_names: tuple[str, ...] | None,
-                   label: str) -> Dataset:
+                   label: str, identity: str = "") -> Dataset:
     """Validate numpy arrays and assemble a Dataset; without ``x_test``, split ``x_train`` 80/20.
 
-    ``class_names=None`` derives "0".."K" from the largest label (or () when nothing is labelled).
+    ``class_names=None`` derives "0".."K" from the largest label (or () when nothing is labelled). ``identity``: a
+    named source's (see :func:`source_identity`); empty for user data, which the Dataset names by its content.
     """
     part = "" if x_test is None else "training "  # without a test split, these are all the images
     x_train = _as_images(x_train, f"{label}: {part}images")
@@ -249,7 +275,7 @@ def _build_dataset(name: str, x_train, y_train, x_test, y_test, *, class_names: 
     elif top_label >= len(class_names):
         raise DataError(f"{label}: label {top_label} has no class name; there are {len(class_names)} classes.")
     return Dataset(name, _to_tensor(x_train), torch.from_numpy(y_train), _to_tensor(x_test), torch.from_numpy(y_test),
-                   tuple(class_names))
+                   tuple(class_names), identity)
 
 
 def _as_images(x: np.ndarray, what: str) -> np.ndarray:

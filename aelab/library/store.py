@@ -29,6 +29,7 @@ import aelab
 from aelab.models.config import ModelConfig, TrainConfig, from_dict, to_dict
 from aelab.errors import AelabError, ModelStoreError
 from aelab.resources import pretrained_root
+from aelab.runtime.identity import PUBLIC, weights_digest
 from aelab.models.autoencoder import create_model
 
 FORMAT_VERSION = 1
@@ -58,7 +59,12 @@ def validate_name(name: str) -> str:
 
 @dataclass
 class ModelRecord:
-    """A loaded model with everything saved beside it."""
+    """A loaded model with everything saved beside it.
+
+    weights_digest names its weights for caches (aelab.runtime.identity.weights_digest), computed once here: a model
+    saved again under the same name has another digest. owner: who may see results computed from it (PUBLIC, or a
+    session's id for a model only that session holds); whoever loads or builds the record decides it.
+    """
 
     model: nn.Module
     name: str
@@ -70,6 +76,12 @@ class ModelRecord:
     metrics: dict[str, Any] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     pretrained: bool = False
+    weights_digest: str = ""
+    owner: str = PUBLIC
+
+    def __post_init__(self) -> None:
+        if not self.weights_digest:
+            self.weights_digest = weights_digest(self.model)
 
 
 def _metrics(config: dict[str, Any]) -> dict[str, Any]:

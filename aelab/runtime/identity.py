@@ -14,11 +14,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from typing import Iterable
+from urllib.parse import quote
 
 import numpy as np
 
 PUBLIC = "public"
 DATA_ABSENT = "-"  # a result that depends on the weights alone (a decoded prior sample)
+WEIGHTS_ABSENT = "-"  # a result that depends on the data alone (a PCA of the images, a k-means fit)
+SOURCE_PREFIX = "source:"  # data identities of named (bundled or downloaded) sources; others are content digests
+CONTENT_PREFIX = "sha256:"
 
 
 def digest_arrays(named_arrays: Iterable[tuple[str, object]]) -> str:
@@ -29,6 +33,29 @@ def digest_arrays(named_arrays: Iterable[tuple[str, object]]) -> str:
         digest.update(f"{name}|{values.dtype.str}|{values.shape}|".encode())
         digest.update(values.tobytes())
     return digest.hexdigest()
+
+
+def source_identity(name: str, version: str) -> str:
+    """The data identity of a named source: its name and the version of its content (and of the split made of it)."""
+    return f"{SOURCE_PREFIX}{name}@{version}"
+
+
+def content_identity(named_arrays: Iterable[tuple[str, object]]) -> str:
+    """The data identity of data known only by its content (an upload): the SHA-256 of its arrays."""
+    return CONTENT_PREFIX + digest_arrays(named_arrays)
+
+
+def is_named_source(data_identity: str) -> bool:
+    """Whether a data identity names a shipped or downloaded source (anyone's), not content someone brought."""
+    return data_identity.startswith(SOURCE_PREFIX)
+
+
+def combine_weights(digests: Iterable[str]) -> str:
+    """One weights identity for a result computed from several models (a table comparing them), order included."""
+    digests = list(digests)
+    if not digests:
+        return WEIGHTS_ABSENT
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
 def weights_digest(model) -> str:
@@ -46,4 +73,5 @@ class CacheIdentity:
     owner: str = PUBLIC
 
     def __str__(self) -> str:
-        return f"{self.owner}/{self.data}/{self.weights}"
+        # Each part quoted, so no two identities share a string (a "/" inside a part cannot fake a separator).
+        return "/".join(quote(part, safe="@:+-_.") for part in (self.owner, self.data, self.weights))

@@ -1,10 +1,13 @@
 """AppTest of the Generate page: three grids, resample, the same seed gives the same grids, refusals."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
-from tests.apptest_helpers import run_app, texts, unmodelled_dataset
+from tests.apptest_helpers import media, run_app, texts, unmodelled_dataset  # noqa: F401 (media is a fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -12,32 +15,34 @@ def private_library(tmp_path, monkeypatch):
     monkeypatch.setenv("AELAB_HOME", str(tmp_path / "library"))
 
 
-def _pictures(at):
-    return [np.array(p) for p in at.session_state["generate_pictures"]]
+def _pictures(at, media):
+    """The three grids as the browser receives them (left to right)."""
+    return [np.asarray(Image.open(io.BytesIO(media[image.url.rsplit("/", 1)[-1].split(".")[0]])))
+            for element in at.get("image") for image in element.proto.imgs if "samples, seed" in image.caption]
 
 
-def test_three_grids_with_their_notes_and_resample_changes_them():
+def test_three_grids_with_their_notes_and_resample_changes_them(media):
     at = run_app("pages/generate.py")
-    first = _pictures(at)
+    first = _pictures(at, media)
     assert len(first) == 3 and first[0].shape == first[1].shape
     page = texts(at)
     assert "codes from the prior" in page and "fitted to its codes" in page and "Why N(0, I) fails" in page
     at.button(key="generate_resample").click().run()
     assert not at.exception and at.session_state["generate_seed"] == 1
-    second = _pictures(at)
+    second = _pictures(at, media)
     assert all(not np.array_equal(a, b) for a, b in zip(first, second))
     at.number_input(key="generate_seed").set_value(0).run()
-    assert all(np.array_equal(a, b) for a, b in zip(first, _pictures(at)))
+    assert all(np.array_equal(a, b) for a, b in zip(first, _pictures(at, media)))
 
 
-def test_grid_side_and_temperature_change_the_grids():
+def test_grid_side_and_temperature_change_the_grids(media):
     at = run_app("pages/generate.py")
-    small = _pictures(at)[0]
+    small = _pictures(at, media)[0]
     at.slider(key="generate_side").set_value(4).run()
-    assert _pictures(at)[0].shape[0] < small.shape[0]
-    before = _pictures(at)[0]
+    assert _pictures(at, media)[0].shape[0] < small.shape[0]
+    before = _pictures(at, media)[0]
     at.slider(key="generate_temperature").set_value(0.3).run()
-    assert not np.array_equal(before, _pictures(at)[0]) and not at.exception
+    assert not np.array_equal(before, _pictures(at, media)[0]) and not at.exception
 
 
 def test_choosing_the_two_latent_models():
@@ -53,11 +58,11 @@ def test_without_a_vae_for_the_image_size_the_page_says_what_to_train():
     assert not at.exception and "needs a VAE and a plain autoencoder for 12x12 images" in texts(at)
 
 
-def test_the_bundled_8x8_digits_have_their_own_vae_and_ae():
+def test_the_bundled_8x8_digits_have_their_own_vae_and_ae(media):
     """sklearn's digits ship with digits-vae and digits-ae, so the page works offline on both bundled sources (the
     lesson's measure at 8x8 is in tests/test_generation.py)."""
     at = run_app("pages/generate.py", dataset="digits")
-    assert not at.exception and len(_pictures(at)) == 3
+    assert not at.exception and len(_pictures(at, media)) == 3
     assert at.selectbox(key="generate_vae").value == "pretrained/digits-vae"
     assert at.selectbox(key="generate_ae").value == "pretrained/digits-ae"
 

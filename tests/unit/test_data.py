@@ -287,3 +287,32 @@ def test_upload_keeps_its_name_whatever_the_temporary_file_is_called(tmp_path):
     assert ds.name == "my-digits.npz" and len(ds.x_train) == 24
     with pytest.raises(DataError, match="my-digits.npz has arrays"):
         load_user_data(_npz(tmp_path / "tmp2.npz", images=IMAGES), name="my-digits.npz")
+
+
+# ---- content identity ------------------------------------------------------------------------------------------
+
+
+def test_named_sources_are_identified_by_name_and_version_uploads_by_content(tmp_path):
+    assert load_dataset("mnist-5k").identity.startswith("source:mnist-5k@") and load_dataset("mnist-5k").named_source
+    assert load_dataset("digits").identity != load_dataset("mnist-5k").identity
+    x = (np.random.default_rng(0).random((20, 8, 8)) * 255).astype(np.uint8)
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    np.savez(first / "train.npz", x=x)
+    np.savez(second / "train.npz", x=255 - x)  # another file of the same name
+    one, other = load_user_data(first / "train.npz"), load_user_data(second / "train.npz")
+    assert one.name == other.name == "train.npz" and not one.named_source
+    assert one.identity.startswith("sha256:") and one.identity != other.identity
+    assert load_user_data(first / "train.npz", name="renamed").identity == one.identity  # the content, not the name
+
+
+def test_a_dataset_built_in_code_is_identified_by_its_arrays():
+    images = torch.rand(6, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    labels = torch.zeros(6, dtype=torch.int64)
+    same = [data.Dataset("x", images, labels, images[:2], labels[:2], ("a",)) for _ in range(2)]
+    assert same[0].identity == same[1].identity
+    changed = images.clone()
+    changed[0, 0, 0, 0] += 0.01
+    assert data.Dataset("x", changed, labels, images[:2], labels[:2], ("a",)).identity != same[0].identity
+    assert data.Dataset("x", images, labels, images[:2], labels[:2], ("b",)).identity != same[0].identity
+    assert data.Dataset("x", images, labels, images[:2], labels[:2], ("a",), "given").identity == "given"

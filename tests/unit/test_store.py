@@ -84,6 +84,17 @@ def test_an_existing_name_is_refused_unless_overwrite(home):
     assert [p.name for p in home.iterdir()] == ["m"]
 
 
+def test_a_loaded_model_carries_its_weights_digest_and_a_replaced_one_another(home):
+    from aelab.runtime.identity import PUBLIC, weights_digest
+
+    path, first = _save("m", seed=0)
+    record = load_model(path)
+    assert record.weights_digest == weights_digest(first) and record.owner == PUBLIC
+    assert load_model(path).weights_digest == record.weights_digest  # the same file: the same digest
+    _, second = _save("m", seed=1, overwrite=True)
+    assert load_model(path).weights_digest == weights_digest(second) != record.weights_digest
+
+
 def test_a_failed_save_leaves_nothing_behind(home):
     with pytest.raises(ModelStoreError, match="Extra file"):
         _save("m", extra_files={"../escape.json": b"{}"})

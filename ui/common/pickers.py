@@ -14,14 +14,14 @@ import streamlit as st
 import torch
 
 from aelab.analysis.latent import encode_dataset, kl_per_dimension
-from ui.common.state import session_id
+from ui.common import cache
+from ui.common.session import session
 from ui.common.widgets import class_name
 
 ANY_LABEL = -1
 LATENT_SELECTION_KEY = "scatter"  # the Latent Space page's plotly selection (st.session_state), while on that page
-# ...and the copy that page keeps, {"dataset": name, "indices": [...]}: Streamlit drops a widget's state (the chart's
-# selection) at the end of the first run of another page.
-KEPT_SELECTION_KEY = "latent_selection"
+# ...and the copy that page keeps (session.kept_selection): Streamlit drops a widget's state (the chart's selection)
+# at the end of the first run of another page.
 
 
 @dataclass(frozen=True)
@@ -36,40 +36,26 @@ class Picked:
 
 
 # ------------------------------------------------------------------------------------------------------ caching
-def model_cache_key(record) -> str:
-    """A key naming the current model across sessions. A session's unsaved models share names between sessions
-    (and a retrained one keeps its name), so their key also holds the session and the object's identity."""
-    key = st.session_state.get("model_key") or f"model/{record.name}"
-    if key.startswith("session/"):
-        key += f"@{session_id()}#{id(record.model)}"
-    return key
-
-
-def dataset_cache_key(dataset) -> str:
-    """Uploads live in one session and two sessions may upload different files with the same name."""
-    return f"{dataset.name}@{session_id()}" if dataset.name.startswith("upload") else dataset.name
-
-
 @st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
-def test_codes(model_key: str, dataset_key: str, _model, _x: torch.Tensor) -> torch.Tensor:
+def test_codes(identity: str, _model, _x: torch.Tensor) -> torch.Tensor:
     """Codes of the test split, (N, latent_dim); computed once per model and dataset, not on each slider step."""
     return encode_dataset(_model, _x)
 
 
 @st.cache_data(show_spinner="Measuring each dimension's KL...", max_entries=32)
-def test_kl(model_key: str, dataset_key: str, _model, _x: torch.Tensor) -> torch.Tensor | None:
+def test_kl(identity: str, _model, _x: torch.Tensor) -> torch.Tensor | None:
     """Average KL per latent dimension over the test split, (latent_dim,); None for a deterministic model."""
     return kl_per_dimension(_model, _x)
 
 
 def codes_for(record, dataset) -> torch.Tensor:
-    return test_codes(model_cache_key(record), dataset_cache_key(dataset), record.model, dataset.x_test)
+    return test_codes(cache.key(record, dataset), record.model, dataset.x_test)
 
 
 def kl_for(record, dataset) -> torch.Tensor | None:
     if not record.model_config.variational:
         return None
-    return test_kl(model_cache_key(record), dataset_cache_key(dataset), record.model, dataset.x_test)
+    return test_kl(cache.key(record, dataset), record.model, dataset.x_test)
 
 
 # ------------------------------------------------------------------------------------------------------ picking
@@ -98,7 +84,7 @@ def latent_page_selection(n_images: int, dataset_name: str | None = None) -> lis
 
     That page plots one trace per label, so a point's index within its trace is not its test index: the test index
     travels as the point's customdata (its first entry when customdata is a list)."""
-    kept = st.session_state.get(KEPT_SELECTION_KEY)
+    kept = session.kept_selection
     if kept and (dataset_name is None or kept.get("dataset") == dataset_name):
         return [i for i in kept.get("indices", []) if 0 <= i < n_images]
     state = st.session_state.get(LATENT_SELECTION_KEY)
@@ -184,7 +170,7 @@ def _drawing_module():
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _layout(dataset_key: str, _dataset):
+def _layout(identity: str, _dataset):
     """Where the dataset's digits sit (box size, centre of mass), so a drawing is made like them."""
     from aelab.data.drawing import layout_like
 
@@ -194,7 +180,7 @@ def _layout(dataset_key: str, _dataset):
 def _drawn(key: str, dataset, drawing) -> Picked | None:
     rgba = drawing.digit_canvas(f"{key}_canvas")
     with st.container():  # after the canvas: output whose element count changes must not remount it
-        x = drawing.drawing_as_input(rgba, _layout(dataset_cache_key(dataset), dataset))
+        x = drawing.drawing_as_input(rgba, _layout(cache.key(dataset=dataset), dataset))
     if x is None:
         return None
     digest = hashlib.sha1(x.numpy().tobytes()).hexdigest()[:12]

@@ -10,25 +10,29 @@ import streamlit as st
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
+from ui.common.session import DATASET_KEY, MODEL_KEY, session
 from ui.common.state import (DEFAULT_DATASET, DEFAULT_MODEL, UPLOAD_PREFIX, attach_job, bundled_or_cached_dataset,
                       collect_finished_trainings, current_dataset, current_job_id, model_choices)
+
+UPLOADER_KEY = "upload"
+DOWNLOAD_BUTTON_KEY = "download_button"
 
 STATUS_LABEL = {"bundled": "bundled", "cached": "downloaded", "needs download": "needs download"}
 
 
 def _read_url_once() -> None:
     """At a session's first run, take the dataset and model from the URL (a shared link)."""
-    if st.session_state.get("url_read"):
+    if session.url_read:
         return
-    st.session_state["url_read"] = True
+    session.mark_url_read()
     params = st.query_params
     if "data" in params:
-        st.session_state["dataset"] = params["data"]
+        session.dataset_name = params["data"]
     if "model" in params:
-        st.session_state["model_key"] = params["model"]
+        session.model_key = params["model"]
     if "job" in params and not attach_job(params["job"]):
         del st.query_params["job"]
-        st.session_state["url_job_missing"] = True  # the Train page says so
+        session.url_job_missing = True  # the Train page says so
 
 
 def _download(name: str) -> bool:
@@ -65,14 +69,14 @@ def _files_to_read(files: list) -> list:
 def _handle_upload(files) -> None:
     """Load an upload into this session's datasets; on bad input say why and keep the current dataset."""
     if not files:  # the user removed the file: forget the old complaint, so re-adding the same file is read again
-        st.session_state.pop("last_upload", None)
-        st.session_state.pop("upload_error", None)
+        session.last_upload = None
+        session.upload_error = None
         return
     files = _files_to_read(files)
     signature = tuple((f.name, f.size) for f in files)
-    if st.session_state.get("last_upload") == signature:
+    if session.last_upload == signature:
         return  # already handled on an earlier rerun
-    st.session_state["last_upload"] = signature
+    session.last_upload = signature
     archive = len(files) == 1 and _is_archive(files[0])
     name = files[0].name if archive or len(files) == 1 else f"{Path(files[0].name).stem.split('-')[0]} (IDX)"
     try:
@@ -83,38 +87,38 @@ def _handle_upload(files) -> None:
             target = Path(folder) / Path(files[0].name).name if archive else Path(folder)
             dataset = aedata.load_user_data(target, name=name)
     except AelabError as err:
-        st.session_state["upload_error"] = f"Could not use {name}: {err}"
+        session.upload_error = f"Could not use {name}: {err}"
         return
     except Exception as err:  # an unexpected reader failure must not take the app down
-        st.session_state["upload_error"] = f"Could not read {name} ({type(err).__name__}: {err})."
+        session.upload_error = f"Could not read {name} ({type(err).__name__}: {err})."
         return
-    st.session_state.pop("upload_error", None)
+    session.upload_error = None
     key = UPLOAD_PREFIX + name
-    st.session_state.setdefault("uploads", {})[key] = dataset
-    st.session_state["dataset"] = key
+    session.uploads[key] = dataset  # named by its file, identified by its content (dataset.identity)
+    session.dataset_name = key
 
 
 def _dataset_picker() -> None:
     sources = {info.name: info for info in aedata.list_sources()}
-    uploads = list(st.session_state.get("uploads", {}))
+    uploads = list(session.uploads)
     options = list(sources) + uploads
-    if st.session_state.get("dataset") not in options:
-        wanted = st.session_state.get("dataset")
+    if session.dataset_name not in options:
+        wanted = session.dataset_name
         if wanted is not None:  # e.g. a link naming an upload of another session, or a misspelt name
             st.sidebar.warning(f"Dataset {wanted!r} is not available here; showing {DEFAULT_DATASET}.")
-        st.session_state["dataset"] = DEFAULT_DATASET
+        session.dataset_name = DEFAULT_DATASET
 
     def label(name: str) -> str:
         if name in sources:
             return f"{name} ({STATUS_LABEL.get(sources[name].status, sources[name].status)})"
         return f"{name[len(UPLOAD_PREFIX):]} (your upload)"
 
-    chosen = st.sidebar.selectbox("Dataset", options, key="dataset", format_func=label,
+    chosen = st.sidebar.selectbox("Dataset", options, key=DATASET_KEY, format_func=label,
                                   help="Bundled sets work offline; others download once and are cached.")
     if chosen in sources and sources[chosen].status == "needs download":
         st.sidebar.caption(f"{chosen} is not on this machine yet (internet needed once); pages show "
                            f"{DEFAULT_DATASET} until it is downloaded.")
-        if st.sidebar.button(f"Download {chosen}", key="download_button"):
+        if st.sidebar.button(f"Download {chosen}", key=DOWNLOAD_BUTTON_KEY):
             if _download(chosen):
                 st.rerun()  # (not after a failure: the rerun would wipe its message)
     with st.sidebar.expander("Use your own data"):
@@ -123,12 +127,12 @@ def _dataset_picker() -> None:
             # No type filter: MNIST's own IDX files have no extension ("train-images-idx3-ubyte"), which a filter
             # would refuse; the readers check the content and say what is wrong with any other file.
             accept_multiple_files=True,
-            key="upload", on_change=lambda: _handle_upload(st.session_state.get("upload")),
+            key=UPLOADER_KEY, on_change=lambda: _handle_upload(st.session_state.get(UPLOADER_KEY)),
             help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
                                f"{aedata.MAX_SIDE}x{aedata.MAX_SIDE} pixels.")
         # Read in on_change, before the Dataset picker above exists in the next run, so a good upload can select it.
-        if st.session_state.get("upload_error"):
-            st.error(st.session_state["upload_error"])
+        if session.upload_error:
+            st.error(session.upload_error)
 
 
 def _model_picker() -> None:
@@ -136,22 +140,22 @@ def _model_picker() -> None:
     choices = model_choices(dataset.image_size)
     keys = list(choices.values())
     if not keys:
-        st.session_state["model_key"] = None
+        session.model_key = None
         st.sidebar.info(f"No model for {dataset.image_size[0]}x{dataset.image_size[1]} images yet: train one.")
         return
-    pending = st.session_state.pop("pending_model_key", None)
+    pending = session.take_pending_model_key()
     # A model just trained for another image size (the user changed dataset meanwhile) must not reset the choice.
-    wanted = pending if pending in keys else st.session_state.get("model_key")
+    wanted = pending if pending in keys else session.model_key
     pending = pending if pending in keys else None
     if wanted not in keys:
         default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
-        if wanted and not pending and st.session_state.get("url_model_warned") != wanted:
-            st.session_state["url_model_warned"] = wanted
+        if wanted and not pending and session.url_model_warned != wanted:
+            session.url_model_warned = wanted
             st.sidebar.warning(f"Model {wanted!r} is not available for this dataset; showing {default}.")
         wanted = default
-    st.session_state["model_key"] = wanted
+    session.model_key = wanted
     labels = {v: k for k, v in choices.items()}
-    st.sidebar.selectbox("Model", keys, key="model_key", format_func=labels.get,
+    st.sidebar.selectbox("Model", keys, key=MODEL_KEY, format_func=labels.get,
                          help="Pretrained models ship with the app; yours appear after training.")
 
 
@@ -163,7 +167,7 @@ def _announce_finished_trainings() -> None:
 
 def _sync_url() -> None:
     """Keep the URL the shareable state of this tab (a page switch clears the query string; this puts it back)."""
-    wanted = {"data": st.session_state["dataset"], "model": st.session_state.get("model_key"),
+    wanted = {"data": session.dataset_name, "model": session.model_key,
               "job": current_job_id()}
     for key, value in wanted.items():
         if value and st.query_params.get(key) != value:

@@ -1,14 +1,14 @@
-"""What every page shares: cached loaders, the session's identity, the job manager, and the current data and model.
+"""What every page shares: cached loaders, the job manager, and the current data and model.
 
 Caching: models and datasets are st.cache_resource (loaded once per process, shared read-only between sessions: a
-dataset is ~12 MB of tensors that cache_data would copy on every rerun); small derived arrays are st.cache_data.
-A session's own uploads and unsaved models live in st.session_state, invisible to other sessions.
+dataset is ~12 MB of tensors that cache_data would copy on every rerun); results computed from them are keyed by
+their identity (ui.common.cache). A session's own uploads and unsaved models live in its session state
+(ui.common.session), invisible to other sessions; model_owner says whose a model is.
 """
 from __future__ import annotations
 
 import atexit
 import os
-import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -19,7 +19,9 @@ from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from aelab.runtime.jobs import JobManager
 from aelab.library.store import ModelRecord, list_models, load_model
+from aelab.runtime.identity import PUBLIC
 from aelab.train.job import TrainingOutcome
+from ui.common.session import session
 
 DEFAULT_DATASET = "mnist-5k"
 DEFAULT_MODEL = "ae"
@@ -45,9 +47,14 @@ _leave_multipage_v1()  # every page imports this module, so its first import can
 
 
 def session_id() -> str:
-    if "session_id" not in st.session_state:
-        st.session_state["session_id"] = uuid.uuid4().hex
-    return st.session_state["session_id"]
+    return session.id
+
+
+def model_owner(source: str) -> str:
+    """Who may see a model of source ("pretrained", "library" or "session") and the results computed from it: the one
+    place that decides. A session's unsaved models are its own. The library is one folder per server for now, so
+    its models are everyone's (a later change makes libraries private per browser: decide it here)."""
+    return session.id if source == "session" else PUBLIC
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,16 +73,19 @@ def bundled_or_cached_dataset(name: str) -> aedata.Dataset:
 
 
 @st.cache_resource(show_spinner="Loading model...", max_entries=32)
-def cached_model(path: str, modified: float) -> ModelRecord:
-    """modified (the config's mtime) is part of the key, so a model saved again under the same name reloads."""
-    return load_model(path)
+def cached_model(path: str, modified_ns: int, owner: str) -> ModelRecord:
+    """modified_ns (the config's mtime) is part of the key, so a model saved again under the same name reloads (and
+    its record carries the new weights' digest, so no result of the old weights is served for it)."""
+    record = load_model(path)
+    record.owner = owner
+    return record
 
 
 def current_dataset() -> aedata.Dataset:
     """The dataset chosen in the sidebar (an upload lives in this session only)."""
-    name = st.session_state.get("dataset", DEFAULT_DATASET)
+    name = session.dataset_name or DEFAULT_DATASET
     if name.startswith(UPLOAD_PREFIX):
-        uploads = st.session_state.get("uploads", {})
+        uploads = session.uploads
         if name in uploads:
             return uploads[name]
         name = DEFAULT_DATASET
@@ -87,7 +97,7 @@ def current_dataset() -> aedata.Dataset:
 
 def session_models() -> dict[str, ModelRecord]:
     """Models trained in this session and not (or not yet) saved to the library."""
-    return st.session_state.setdefault("session_models", {})
+    return session.session_models
 
 
 def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
@@ -112,22 +122,24 @@ def variational_keys(image_size: tuple[int, int]) -> list[str]:
 def load_model_key(key: str) -> ModelRecord:
     source, _, name = key.partition("/")
     if source == "session":
-        return session_models()[name]
+        record = session_models()[name]
+        record.owner = model_owner(source)  # whoever built it: a session's model is that session's
+        return record
     for info in list_models():
         if info.source == source and info.name == name:
-            return cached_model(str(info.path), (info.path / "config.json").stat().st_mtime)
+            modified = (info.path / "config.json").stat().st_mtime_ns
+            return cached_model(str(info.path), modified, model_owner(source))
     raise AelabError(f"The model {key!r} is no longer there.")
 
 
 def current_model() -> ModelRecord | None:
     """The model chosen in the sidebar, or None if no model fits the current dataset's image size."""
-    key = st.session_state.get("model_key")
+    key = session.model_key
     if not key:
         return None
     try:
         return load_model_key(key)
-    except (AelabError, KeyError) as err:
-        st.session_state["model_error"] = str(err)
+    except (AelabError, KeyError):  # gone since it was chosen: the sidebar's picker falls back on its next run
         return None
 
 
@@ -146,24 +158,23 @@ def select_model(key: str) -> None:
     """Make key ("library/NAME", "session/NAME", ...) the selected model. The sidebar's picker applies it when it is
     drawn: at once if called before the sidebar in this run, otherwise on the next rerun (call st.rerun()).
     Setting "model_key" directly would fail once the picker widget exists in this run."""
-    st.session_state["pending_model_key"] = key
+    session.pending_model_key = key
 
 
 # ------------------------------------------------------------------------------------------ this session's training
 def current_job_id() -> str | None:
     """The training job this session is watching (the one in the URL's ?job=), or None."""
-    return st.session_state.get("train_job")
+    return session.train_job
 
 
 def set_current_job(job_id: str | None) -> None:
     """Watch job_id; it is kept in the URL (?job=, restored by the sidebar after a page switch) so a reloaded tab
     re-attaches to it."""
+    session.train_job = job_id
     if job_id is None:
-        st.session_state.pop("train_job", None)
         if "job" in st.query_params:
             del st.query_params["job"]
     else:
-        st.session_state["train_job"] = job_id
         st.query_params["job"] = job_id
 
 
@@ -177,21 +188,23 @@ def attach_job(job_id: str) -> bool:
 
 
 def record_from_outcome(outcome: TrainingOutcome, name: str) -> ModelRecord:
-    """A finished training's model as a ModelRecord kept in this session (not saved to the library)."""
+    """A finished training's model as a ModelRecord kept in this session (not saved to the library); its weights'
+    digest is taken here, once."""
     return ModelRecord(outcome.model, name, Path("session") / name, outcome.variant, outcome.model_config,
-                       outcome.train_config, outcome.dataset, dict(outcome.metrics), list(outcome.history))
+                       outcome.train_config, outcome.dataset, dict(outcome.metrics), list(outcome.history),
+                       owner=model_owner("session"))
 
 
 def training_collected(job_id: str) -> bool:
     """Whether collect_finished_trainings has already handled this finished job in this session."""
-    return job_id in st.session_state.get("handled_jobs", set())
+    return job_id in session.handled_jobs
 
 
 def collect_finished_trainings() -> list[str]:
     """Once per finished training job of this session: make its model the selected one, from the library if it was
     saved, else kept in this session (saving failed, or no name). Returns a message per job handled.
     Called by the sidebar before it draws the model picker, on whichever page the user is."""
-    handled: set[str] = st.session_state.setdefault("handled_jobs", set())
+    handled = session.handled_jobs
     messages = []
     for snap in job_manager().jobs_for(session_id(), keys=()):  # runs on every rerun: copy no frames
         if snap.active or snap.id in handled:
@@ -212,7 +225,3 @@ def collect_finished_trainings() -> list[str]:
             select_model(f"session/{name}")
             messages.append(f"Training {how}: {name} is kept in this session only and selected.")
     return messages
-
-
-def model_path_mtime(path: Path) -> float:
-    return (path / "config.json").stat().st_mtime

@@ -4,20 +4,23 @@ from __future__ import annotations
 import streamlit as st
 
 from aelab.analysis.generation import vae_prior_samples
+from ui.common import cache
+from ui.common.session import session
 from ui.common.state import current_dataset, load_model_key, variational_keys
 from ui.common.widgets import show_grid
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _samples(model_key: str, _model):
+def _samples(identity: str, _model):
     return vae_prior_samples(_model, 8, 1.0, seed=0).images
 
 
 def draw_home_card() -> None:
-    current = st.session_state.get("model_key")
-    vaes = [k for k in variational_keys(current_dataset().image_size) if not k.startswith("session/")]
+    current = session.model_key
+    vaes = variational_keys(current_dataset().image_size)  # a session's own VAEs too: their samples are theirs
     if not vaes:
         st.caption("(needs a VAE for these images)")
         return
     key = current if current in vaes else ("pretrained/vae" if "pretrained/vae" in vaes else vaes[0])
-    show_grid(_samples(key, load_model_key(key).model), ncol=8, scale=2, caption=f"random codes decoded by {key}")
+    record = load_model_key(key)
+    show_grid(_samples(cache.key(record), record.model), ncol=8, scale=2, caption=f"random codes decoded by {key}")

@@ -9,12 +9,13 @@ import torch
 
 from aelab.analysis.images import grid
 from aelab.analysis.latent import decode, encode_dataset, interpolate, pixel_blend
+from ui.common import cache
 
 STEPS = 7
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _card_rows(model_key: str, data_name: str, _model, _x_test: torch.Tensor, _y_test: torch.Tensor) -> np.ndarray:
+def _card_rows(identity: str, _model, _x_test: torch.Tensor, _y_test: torch.Tensor) -> np.ndarray:
     """The first test digit and the first one with another label: pixel blend (top row), decoded linear path."""
     differs = torch.nonzero(_y_test != _y_test[0]).flatten()
     other = int(differs[0]) if len(differs) else min(1, len(_x_test) - 1)
@@ -30,6 +31,5 @@ def draw_home_card() -> None:
     record, dataset = current_model(), current_dataset()
     if record is None or len(dataset.x_test) == 0:
         return
-    picture = _card_rows(str(st.session_state.get("model_key")), dataset.name, record.model, dataset.x_test,
-                         dataset.y_test)
+    picture = _card_rows(cache.key(record, dataset), record.model, dataset.x_test, dataset.y_test)
     st.image(picture, width="content", caption="pixel blend (top) vs. decoded latent path (bottom)")

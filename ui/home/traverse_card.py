@@ -10,13 +10,14 @@ import streamlit as st
 from aelab.analysis.images import grid
 from aelab.analysis.latent import (decode, dimension_importance, dimension_ranges, encode_dataset, importance_order,
                           kl_per_dimension, traversal_grid, widen_to_include)
+from ui.common import cache
 
 STEPS = 7
 ROWS = 2
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _card_grid(model_key: str, data_name: str, _model, _x_test) -> np.ndarray:
+def _card_grid(identity: str, _model, _x_test) -> np.ndarray:
     codes = encode_dataset(_model, _x_test[:1000])
     order = importance_order(dimension_importance(codes, kl_per_dimension(_model, _x_test[:1000])))
     low, high = widen_to_include(*dimension_ranges(codes, "std", 3.0), codes[0])
@@ -30,6 +31,6 @@ def draw_home_card() -> None:
     record, dataset = current_model(), current_dataset()
     if record is None or len(dataset.x_test) == 0:
         return
-    picture = _card_grid(str(st.session_state.get("model_key")), dataset.name, record.model, dataset.x_test)
+    picture = _card_grid(cache.key(record, dataset), record.model, dataset.x_test)
     st.image(picture, width="content",
              caption="the two most used dimensions, each swept (centre: the digit's own code)")

@@ -2,15 +2,14 @@
 The sections under the map (selection, drawn digit, VAE diagnostics) are in ui/latent/sections.py, figures in
 ui/latent/figures.py.
 
-Caching. Codes, errors, KL and the decoded manifold are arrays: st.cache_data, keyed by a model id and a dataset id
-(the heavy objects are passed as unhashed `_` arguments). A fitted PCA / UMAP is an object that places new codes (a
-drawn digit), not just data: st.cache_data would pickle and unpickle a UMAP (its neighbour graph, megabytes) on every
-rerun, so fitted projections live in one process-wide ProjectionStore (st.cache_resource), shared read-only.
+Caching. Codes, errors, KL and the decoded manifold are arrays: st.cache_data, keyed by the cache identity of the
+model and the dataset (ui.common.cache; the heavy objects are passed as unhashed `_` arguments). A fitted PCA / UMAP
+is an object that places new codes (a drawn digit), not just data: st.cache_data would pickle and unpickle a UMAP
+(its neighbour graph, megabytes) on every rerun, so fitted projections live in the process-wide result store, shared
+read-only.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,53 +23,39 @@ from aelab.analysis.latent import (Projection, decode, dimension_importance, enc
                           kl_per_dimension, manifold_grid, project_2d, reconstruction_errors)
 from aelab.analysis.maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
 from aelab.library.store import ModelRecord
-from ui.common.state import UPLOAD_PREFIX, session_id
 from aelab.runtime.warmup import umap_step
+from ui.common import cache
 from ui.common.warmup import umap_warmup
 
 METHODS = {"pca": "PCA", "umap": "UMAP", "raw": "Two latent dimensions"}
 
 
-# ------------------------------------------------------------------------------------------------------ identities
-def model_id(record: ModelRecord, model_key: str) -> str:
-    """A cache key naming this exact model: a session's model is private to it (two sessions may both have a model
-    called "my_ae"), and a library model saved again under the same name is a new model (its config's mtime)."""
-    if model_key.startswith("session/"):
-        return f"{model_key}@{session_id()}#{id(record.model)}"
-    config = Path(record.path) / "config.json"
-    return f"{model_key}@{config.stat().st_mtime_ns if config.exists() else 0}"
-
-
-def dataset_id(dataset) -> str:
-    return f"{dataset.name}@{session_id()}" if dataset.name.startswith(UPLOAD_PREFIX) else dataset.name
-
-
 # ------------------------------------------------------------------------------------------------- cached arrays
 @st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
-def test_codes(model_key: str, data_key: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray:
+def test_codes(identity: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray:
     """Codes of the first n test images: (n, latent_dim) float32 (the posterior mean for a VAE)."""
     return encode_dataset(_record.model, _dataset.x_test[:n]).numpy()
 
 
 @st.cache_data(show_spinner="Measuring reconstruction errors...", max_entries=32)
-def test_errors(model_key: str, data_key: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray:
+def test_errors(identity: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray:
     return reconstruction_errors(_record.model, _dataset.x_test[:n]).numpy()
 
 
 @st.cache_data(show_spinner="Measuring KL per dimension...", max_entries=32)
-def kl_dims(model_key: str, data_key: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray | None:
+def kl_dims(identity: str, n: int, _record: ModelRecord, _dataset) -> np.ndarray | None:
     kl = kl_per_dimension(_record.model, _dataset.x_test[:n])
     return None if kl is None else kl.numpy()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def dataset_layout(data_key: str, _dataset) -> DigitLayout:
+def dataset_layout(identity: str, _dataset) -> DigitLayout:
     """Where digits sit in this dataset's images (box size, centre of mass), for preprocessing drawings."""
     return layout_like(_dataset.x_train[:2000])
 
 
 @st.cache_data(show_spinner="Decoding the latent plane...", max_entries=16)
-def manifold_picture(model_key: str, dims: tuple[int, int], quantile_axes: bool, low: float, high: float, tiles: int,
+def manifold_picture(identity: str, dims: tuple[int, int], quantile_axes: bool, low: float, high: float, tiles: int,
                      _record: ModelRecord) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """The decoded manifold of a 2-latent model as one picture aligned to the plot's axes: an even grid over
     [low, high] in z, or, on prior-quantile axes, Kingma & Welling's grid (even in Phi(z), at Gaussian quantiles)."""
@@ -105,7 +90,7 @@ class PlaneView:
         return tuple(f"Φ(z{d}): prior quantile" if self.quantile_axes else f"z{d}" for d in self.dims)
 
 
-def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int], model_key: str):
+def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int]):
     """Toggles for a 2-latent model's plane; returns its PlaneView, the manifold picture (or None) and the invisible
     grid of clickable points that covers the plane."""
     left, right = st.columns(2)
@@ -117,7 +102,7 @@ def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int
              "Codes that match the prior fill the square evenly.")
     plane = PlaneView(tuple(dims), bool(quantiles))
     low, high = (0.0, 1.0) if plane.quantile_axes else plane_range(coords)
-    manifold = manifold_picture(model_key, plane.dims, plane.quantile_axes, *plane_range(coords), 16,
+    manifold = manifold_picture(cache.key(record), plane.dims, plane.quantile_axes, *plane_range(coords), 16,
                                 record) if show else None
     axis = np.linspace(low + 0.005 * (high - low), high - 0.005 * (high - low), 70)
     grid_x, grid_y = np.meshgrid(axis, axis)
@@ -125,61 +110,26 @@ def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int
 
 
 # ----------------------------------------------------------------------------------------------------- projections
-class ProjectionStore:
-    """Fitted projections by (model, dataset, method, parameters, points), the most recent max_entries kept. One lock
-    per key, so two sessions asking for the same UMAP fit it once and the second waits for the first."""
-
-    def __init__(self, max_entries: int = 12):
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple, Projection] = OrderedDict()
-        self._locks: dict[tuple, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def get(self, key: tuple) -> Projection | None:
-        with self._guard:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def get_or_fit(self, key: tuple, fit) -> Projection:
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            found = self.get(key)
-            if found is not None:
-                return found
-            projection = fit()
-            with self._guard:
-                self._items[key] = projection
-                while len(self._items) > self.max_entries:
-                    old, _ = self._items.popitem(last=False)
-                    self._locks.pop(old, None)
-            return projection
-
-
-@st.cache_resource(show_spinner=False)
-def projection_store() -> ProjectionStore:
-    return ProjectionStore()
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
-def shipped_projection(model_path: str, data_name: str, n: int, n_neighbors: int, min_dist: float) -> Projection | None:
+def shipped_projection(identity: str, model_path: str, data_name: str, n: int, n_neighbors: int,
+                       min_dist: float) -> Projection | None:
+    """The UMAP saved in the model's folder, if it was made with these weights on this data (the identity: a model
+    saved again under the same path is another entry)."""
     return shipped_umap(model_path, data_name, n, n_neighbors, min_dist)
 
 
-def projection_for(method: str, params: dict[str, Any], z: np.ndarray, ids: tuple[str, str], record: ModelRecord,
-                   data_name: str) -> Projection:
-    """The 2-D map of codes z: raw axes at once; PCA and UMAP from the store; the default UMAP of a model that ships
-    one from its cache/ folder (unless this server has fitted it already: then new points are placed exactly)."""
+def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: ModelRecord, dataset) -> Projection:
+    """The 2-D map of codes z: raw axes at once; PCA and UMAP from the result store; the default UMAP of a model that
+    ships one from its cache/ folder (unless this server has fitted it already: then new points are placed exactly)."""
     if method == "raw":
         return project_2d(z, "raw", dims=params["dims"])
-    key = (*ids, method, tuple(sorted(params.items())), len(z))
-    fitted = projection_store().get(key)
+    identity, what, key = cache.identity(record, dataset), f"projection/{method}", (params, len(z))
+    fitted = cache.result_store().get(identity, what, key)
     if fitted is not None:
         return fitted
-    if method == "umap" and Path(record.path).is_dir():
-        shipped = shipped_projection(str(record.path), data_name, len(z), params["n_neighbors"], params["min_dist"])
+    if method == "umap" and Path(record.path).is_dir() and dataset.named_source:
+        shipped = shipped_projection(str(identity), str(record.path), dataset.name, len(z), params["n_neighbors"],
+                                     params["min_dist"])
         if shipped is not None:
             return shipped
     message = f"Fitting {METHODS[method]} to {len(z):,} codes..."
@@ -189,7 +139,8 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, ids: tupl
     elif method == "umap" and not warmup.ready(umap_step(len(z))):
         message += f" ({warmup.describe()}: this fit waits for it)"
     with st.spinner(message, show_time=True):
-        return projection_store().get_or_fit(key, lambda: project_2d(z, method, **params, seed=UMAP_DEFAULTS["seed"]))
+        return cache.result_store().get_or_compute(
+            identity, what, key, lambda: project_2d(z, method, **params, seed=UMAP_DEFAULTS["seed"]))
 
 
 def map_controls(latent_dim: int, z: np.ndarray, kl: np.ndarray | None, model_key: str) -> tuple[str, dict]:
@@ -228,8 +179,8 @@ def umap_status() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _home_map(model_key: str, data_key: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray, np.ndarray]:
-    z = test_codes(model_key, data_key, min(500, len(_dataset.x_test)), _record, _dataset)
+def _home_map(identity: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray, np.ndarray]:
+    z = test_codes(identity, min(500, len(_dataset.x_test)), _record, _dataset)
     return project_2d(z, "pca").coords, _dataset.y_test[:len(z)].numpy()
 
 
@@ -241,7 +192,7 @@ def draw_home_card() -> None:
     record, dataset = current_model(), current_dataset()
     if record is None:
         return
-    coords, labels = _home_map(model_id(record, st.session_state["model_key"]), dataset_id(dataset), record, dataset)
+    coords, labels = _home_map(cache.key(record, dataset), record, dataset)
     figure = scatter_figure(coords, labels, np.arange(len(coords)), dataset.class_names, ("", ""),
                             revision="home", height=200).figure
     figure.update_layout(showlegend=False, xaxis_showticklabels=False, yaxis_showticklabels=False)

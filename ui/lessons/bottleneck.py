@@ -6,7 +6,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.lessons.capacity import METHOD_LABELS, SWEEP_METHODS, bottleneck_sweep, load_sweep, sweep_sizes
-from ui.lessons.common import data_key, may_have_shipped, stored, task_button
+from ui.lessons.common import may_have_shipped, stored, task_button
+from ui.common import cache
 from ui.common.widgets import PALETTE, show_grid
 
 INTRO = ("The code is the only road from input to output, so its size sets how much can get through. Each method "
@@ -16,17 +17,18 @@ INTRO = ("The code is the only road from input to output, so its size sets how m
 
 
 @st.cache_resource(show_spinner=False)
-def shipped(dataset_name: str):
+def shipped(identity: str, dataset_name: str):
+    """The sweep `python -m aelab build-lessons` saved for this named dataset (identity: its name and version)."""
     return load_sweep(dataset_name)
 
 
 def current_sweep(dataset):
     """(result, where it came from) for this dataset: computed here, else shipped, else (None, None)."""
-    result = stored(("sweep", data_key(dataset)))
+    result = stored(dataset, "sweep")
     if result is not None:
         return result, "computed here"
-    if may_have_shipped(dataset) and shipped(dataset.name) is not None:
-        return shipped(dataset.name), "built by `python -m aelab build-lessons`"
+    if may_have_shipped(dataset) and shipped(cache.key(dataset=dataset), dataset.name) is not None:
+        return shipped(cache.key(dataset=dataset), dataset.name), "built by `python -m aelab build-lessons`"
     return None, None
 
 
@@ -41,7 +43,7 @@ def render(dataset) -> None:
 
     label = "Recompute" if result is not None else "Compute"
     task_button("sweep", f"{label} the sweep for {dataset.name} ({len(SWEEP_METHODS)} methods x {len(sizes)} "
-                         "sizes)", "bottleneck sweep", ("sweep", data_key(dataset)), compute,
+                         "sizes)", "bottleneck sweep", dataset, ("sweep", ()), compute,
                 help="Several minutes on a CPU: 3 autoencoders trained at each size, a fixed number of steps "
                      "each.",
                 icon=":material/refresh:")

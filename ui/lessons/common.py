@@ -1,14 +1,13 @@
-"""What the Lessons page's sections share: the section switch, a process-wide store of computed results, background
-tasks with a progress bar, and small figure builders. The sections live in ui/lessons/*.py.
+"""What the Lessons page's sections share: the section switch, results kept in the process-wide result store,
+background tasks with a progress bar, and small figure builders. The sections live in ui/lessons/*.py.
 
 Training here (a linear AE, the sweep, the demo models) runs as a job (ui.common.state.job_manager) so a widget touched
-meanwhile does not throw the work away; the job writes its result into the store, keyed by dataset and parameters,
-so every session on the same data sees it, and this session's page reruns once when it is done.
+meanwhile does not throw the work away; the job writes its result into the result store under the dataset's identity
+(ui.common.cache) and the section's parameters, so every session on the same named data sees it (an upload's stay
+its session's), and this session's page reruns once when it is done.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any, Callable
 
 import numpy as np
@@ -18,8 +17,8 @@ import torch
 
 from aelab.runtime.jobs import JobContext
 from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
-from ui.common.pickers import dataset_cache_key, model_cache_key
-from ui.common.state import UPLOAD_PREFIX, current_model, job_manager, session_id
+from ui.common import cache
+from ui.common.state import current_model, job_manager, session_id
 
 SECTIONS = {
     "pca": "PCA = linear AE",
@@ -31,8 +30,8 @@ SECTIONS = {
 
 def may_have_shipped(dataset) -> bool:
     """Named datasets may have results built by `python -m aelab build-lessons` (mnist-5k's and digits' ship with the
-    app); a session's upload never has."""
-    return not dataset.name.startswith(UPLOAD_PREFIX)
+    app); a session's upload never has, whatever its file is called."""
+    return dataset.named_source
 
 
 def section_picker() -> str:
@@ -53,41 +52,25 @@ def _keep_a_section() -> None:
         st.session_state["lessons_section"] = st.session_state.get("lessons_last_section", "pca")
 
 
-def data_key(dataset) -> str:
-    return dataset_cache_key(dataset)
-
-
-# ------------------------------------------------------------------------------------------------ the store
-@st.cache_resource(show_spinner=False)
-def _store() -> tuple[OrderedDict, threading.Lock]:
-    return OrderedDict(), threading.Lock()
-
-
-def stored(key: tuple) -> Any:
-    results, lock = _store()
-    with lock:
-        return results.get(key)
-
-
-def store(key: tuple, value: Any, max_entries: int = 32) -> None:
-    """Written from job threads too: never call st.* here."""
-    results, lock = _store()
-    with lock:
-        results[key] = value
-        results.move_to_end(key)
-        while len(results) > max_entries:
-            results.popitem(last=False)
+# ------------------------------------------------------------------------------------------------ results
+def stored(dataset, what: str, params: Any = ()) -> Any:
+    """The result of section task `what` on dataset with params, or None."""
+    return cache.result_store().get(cache.identity(dataset=dataset), f"lessons/{what}", params)
 
 
 # ------------------------------------------------------------------------------------------------ tasks
-def start_task(slot: str, title: str, result_key: tuple,
+def start_task(slot: str, title: str, dataset, result_key: tuple,
                compute: Callable[[Callable[[float, str], None], Callable[[], bool]], Any]) -> None:
     """Run compute(on_progress, should_stop) as a background job; its result, unless None (stopped), is stored
-    under result_key. slot names the button, so one session runs one task per slot at a time."""
+    for dataset under result_key = (what, params) (see stored). slot names the button, so one session runs one task
+    per slot at a time."""
+    what, params = result_key
+    results, identity = cache.result_store(), cache.identity(dataset=dataset)  # taken here: the job calls no st.*
+
     def work(ctx: JobContext) -> None:
         result = compute(lambda fraction, text: ctx.report(fraction=fraction, text=text), ctx.should_stop)
         if result is not None and not ctx.should_stop():
-            store(result_key, result)
+            results.put(identity, f"lessons/{what}", params, result)
 
     st.session_state[f"lessons_task_{slot}"] = job_manager().submit(session_id(), title, work)
 
@@ -127,12 +110,12 @@ def show_task(slot: str) -> None:
     poll()
 
 
-def task_button(slot: str, label: str, title: str, result_key: tuple, compute, help: str | None = None,
+def task_button(slot: str, label: str, title: str, dataset, result_key: tuple, compute, help: str | None = None,
                 icon: str = ":material/play_arrow:") -> None:
     """A button that starts the task (disabled while it runs), followed by its progress."""
     running = task_running(slot)
     if st.button(label, key=f"lessons_button_{slot}", disabled=running, help=help, icon=icon):
-        start_task(slot, title, result_key, compute)
+        start_task(slot, title, dataset, result_key, compute)
         running = True
     if running or st.session_state.get(f"lessons_error_{slot}"):
         show_task(slot)
@@ -173,12 +156,12 @@ def weight_picture(model, n_tiles: int, diverging: bool, ncol: int = 8) -> tuple
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _home_tiles(model_key: str) -> np.ndarray:
-    return weight_picture(current_model().model, 16, diverging=True)[0]
+def _home_tiles(identity: str, _model) -> np.ndarray:
+    return weight_picture(_model, 16, diverging=True)[0]
 
 
 def draw_home_card() -> None:
     """Home card: the current model's strongest first-layer units."""
     record = current_model()
-    st.image(_home_tiles(model_cache_key(record)), caption=f"{record.name}: its 16 strongest first-layer units "
+    st.image(_home_tiles(cache.key(record), record.model), caption=f"{record.name}: its 16 strongest first-layer units "
                                                             "(blue negative, orange positive)")

@@ -8,7 +8,8 @@ import torch
 from aelab.analysis.latent import reconstruct
 from aelab.lessons.capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, COPY_STEPS, OVERCOMPLETE, copy_scores, digit_area,
                                     load_copy_models, noise_images, train_copy_models)
-from ui.lessons.common import data_key, may_have_shipped, stored, task_button
+from ui.lessons.common import may_have_shipped, stored, task_button
+from ui.common import cache
 from ui.common.widgets import show_grid
 
 N_IMAGES = 5
@@ -22,7 +23,8 @@ FORMULA = (r"\hat x = W^\top (W x + b) + c, \qquad \text{contractive: } "
 
 
 @st.cache_resource(show_spinner="Loading the demo models...")
-def shipped(dataset_name: str, image_size: tuple[int, int]):
+def shipped(identity: str, dataset_name: str, image_size: tuple[int, int]):
+    """The demo models `python -m aelab build-lessons` saved for this named dataset (identity: its name and version)."""
     return load_copy_models(dataset_name, image_size)
 
 
@@ -33,17 +35,18 @@ def render(dataset) -> None:
     st.caption(f"All four share one architecture, a tied linear AE (one matrix W each way); only the code size and "
                f"the objective differ. For this encoder the Jacobian ∂z/∂x is W, so the contractive penalty "
                f"(λ = {CONTRACTIVE_WEIGHT}) is exactly weight decay on W.")
-    result_key = ("copy", data_key(dataset))
+    result_key = ("copy", ())
 
     def compute(on_progress, should_stop):
         return train_copy_models(dataset.x_train, on_progress, should_stop)
 
-    models = stored(result_key)
+    models = stored(dataset, *result_key)
     origin = "trained here"
     if models is None and may_have_shipped(dataset):
-        models, origin = shipped(dataset.name, dataset.image_size), "built by `python -m aelab build-lessons`"
+        models = shipped(cache.key(dataset=dataset), dataset.name, dataset.image_size)
+        origin = "built by `python -m aelab build-lessons`"
     task_button("copy", f"{'Retrain' if models else 'Train'} the four demo models on {dataset.name}",
-                "under/over-complete demo", result_key, compute,
+                "under/over-complete demo", dataset, result_key, compute,
                 help=f"Four models, {COPY_STEPS} training steps each: a minute or two on a CPU.")
     if models is None:
         st.info(f"No demo models for {dataset.name} yet: train them with the button above.")
@@ -55,12 +58,12 @@ def render(dataset) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _area(dataset_key: str, _x_train: torch.Tensor) -> torch.Tensor:
+def _area(identity: str, _x_train: torch.Tensor) -> torch.Tensor:
     return digit_area(_x_train)
 
 
 def _show(models: dict, dataset, seed: int, origin: str) -> None:
-    noise = noise_images(_area(data_key(dataset), dataset.x_train), 200, seed)
+    noise = noise_images(_area(cache.key(dataset=dataset), dataset.x_train), 200, seed)
     digits = dataset.x_test[:200]
     scores = copy_scores(models, digits, noise)
     labels = {spec.name: spec.label for spec in COPY_MODELS}

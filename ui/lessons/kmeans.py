@@ -10,7 +10,8 @@ import torch
 from aelab.lessons import basics as lessons
 from aelab.lessons.capacity import SIZES
 from ui.lessons.bottleneck import current_sweep
-from ui.lessons.common import code_figure, data_key
+from ui.lessons.common import code_figure
+from ui.common import cache
 from ui.common.widgets import PALETTE, show_grid
 
 TEMPERATURES = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -23,7 +24,7 @@ INTRO = ("**k-means is an autoencoder** whose code is a one-hot vector $q$ (whic
 
 
 @st.cache_resource(show_spinner="Fitting k-means and soft k-means...", max_entries=16)
-def cached_lesson(dataset_key: str, k: int, temperature: float, _x_train, _x_test) -> lessons.ClusterLesson:
+def cached_lesson(identity: str, k: int, temperature: float, _x_train, _x_test) -> lessons.ClusterLesson:
     return lessons.cluster_lesson(_x_train, _x_test, k, temperature)
 
 
@@ -51,7 +52,7 @@ def render(dataset) -> None:
                          key="lessons_k")
     temperature = c2.select_slider("Soft k-means temperature T", TEMPERATURES, value=5.0, key="lessons_temperature",
                                    help="Squared distances between digits are tens of units: T of a few is soft.")
-    lesson = cached_lesson(data_key(dataset), k, temperature, dataset.x_train, dataset.x_test)
+    lesson = cached_lesson(cache.key(dataset=dataset), k, temperature, dataset.x_train, dataset.x_test)
     _errors(dataset, lesson, k)
     ncol = min(k, 16)
     st.markdown("**The decoders**: the centroids $P$, one image per code unit")

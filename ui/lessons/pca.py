@@ -13,7 +13,8 @@ from aelab.train.loop import evaluate
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 from ui.lessons.tied import tied_section
-from ui.lessons.common import bar_figure, data_key, stored, task_button
+from ui.lessons.common import bar_figure, stored, task_button
+from ui.common import cache
 from ui.common.state import load_model_key
 from ui.common.widgets import PALETTE
 
@@ -25,7 +26,7 @@ INTRO = ("A **linear autoencoder** (one matrix each way, squared error) is PCA i
 
 
 @st.cache_resource(show_spinner="Fitting PCA...", max_entries=8)
-def _full_pca(dataset_key: str, latent_dim: int, _x_train: torch.Tensor) -> lessons.PCA:
+def _full_pca(identity: str, latent_dim: int, _x_train: torch.Tensor) -> lessons.PCA:
     return lessons.fit_pca(_x_train, latent_dim)
 
 
@@ -34,15 +35,15 @@ def cached_pca(dataset, latent_dim: int, largest: int) -> lessons.PCA:
     with the largest size offered, truncated (the top components do not depend on how many are kept)."""
     try:
         record = load_model_key("pretrained/pca")
-        if record.dataset == dataset.name and record.model_config.latent_dim == latent_dim:
+        if dataset.named_source and record.dataset == dataset.name and record.model_config.latent_dim == latent_dim:
             return record.model
     except (AelabError, KeyError):
         pass
-    return lessons.truncate_pca(_full_pca(data_key(dataset), largest, dataset.x_train), latent_dim)
+    return lessons.truncate_pca(_full_pca(cache.key(dataset=dataset), largest, dataset.x_train), latent_dim)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def test_mse(model_key: tuple, _model, _x_test: torch.Tensor) -> float:
+def test_mse(identity: str, _model, _x_test: torch.Tensor) -> float:
     return evaluate(_model, _x_test)["mse"]
 
 
@@ -50,7 +51,8 @@ def _pretrained_linear(dataset, latent_dim: int) -> tuple[object, str] | tuple[N
     """(model, name) of a shipped linear AE trained on this dataset with this code size (linear_ae for mnist-5k,
     digits-linear_ae for the 8x8 digits), else (None, None)."""
     for info in list_models():
-        if (info.source == "pretrained" and info.variant == "linear_ae" and info.dataset == dataset.name
+        if (dataset.named_source and info.source == "pretrained" and info.variant == "linear_ae"
+                and info.dataset == dataset.name
                 and info.latent_dim == latent_dim and tuple(info.image_size) == tuple(dataset.image_size)):
             try:
                 return load_model_key(f"pretrained/{info.name}").model, info.name
@@ -81,12 +83,11 @@ def render(dataset) -> None:
         st.info(f"{dataset.name} has too few images or pixels for a code of 2 numbers or more.")
         return
     d = st.select_slider("Code size d", sizes, value=16 if 16 in sizes else sizes[-1], key="lessons_pca_d")
-    key = data_key(dataset)
     pca = cached_pca(dataset, d, sizes[-1])
     n = len(dataset.x_train)
     epochs = int(st.number_input("Epochs", 1, 2000, lessons.epochs_for_steps(lessons.LINEAR_AE_STEPS, n, 128),
                                  key="lessons_pca_epochs", help="Defaults to about 1,300 steps of 128 images."))
-    result_key = ("linear", key, d, epochs)
+    result_key = ("linear", (d, epochs))
 
     def compute(on_progress, should_stop):
         model, history = lessons.train_linear_ae(dataset.x_train, d, pca,
@@ -95,27 +96,26 @@ def render(dataset) -> None:
         return {"model": model, "history": history}
 
     task_button("linear", f"Train a linear AE with d = {d} here and watch the angles fall", "linear AE",
-                result_key, compute, help="Seconds on mnist-5k; the angles are recorded after every epoch.")
-    trained = stored(result_key)
+                dataset, result_key, compute, help="Seconds on mnist-5k; the angles are recorded after every epoch.")
+    trained = stored(dataset, *result_key)
     model, name = (trained["model"], None) if trained else _pretrained_linear(dataset, d)
     if model is None:
         st.info(f"No linear AE with a {d}-number code for {dataset.name} yet: train one with the button above.")
         return
     source = "trained here" if trained else f"the pretrained {name}"
-    _compare(model, pca, dataset, (result_key if trained else ("pretrained", key, d)), source,
-             trained["history"] if trained else None)
+    _compare(model, pca, dataset, source, trained["history"] if trained else None)
     tied_section(dataset, pca, model, source)
 
 
-def _compare(model, pca, dataset, model_key: tuple, source: str, history: list | None) -> None:
+def _compare(model, pca, dataset, source: str, history: list | None) -> None:
     angles = lessons.subspace_angles(model, pca).numpy()
     untrained = create_model(make_configs("linear_ae", dataset.image_size, {"latent_dim": pca.latent_dim})[0], 0)
     random_angles = lessons.subspace_angles(untrained, pca).numpy()
     st.caption(f"Linear AE: **{source}**. PCA fitted on the same {len(dataset.x_train):,} training images; errors "
                f"on the {len(dataset.x_test):,} test images.")
     columns = st.columns(4)
-    columns[0].metric("Linear AE test MSE", f"{test_mse(model_key, model, dataset.x_test):.5f}")
-    columns[1].metric("PCA test MSE", f"{test_mse(('pca',) + model_key[1:3], pca, dataset.x_test):.5f}")
+    columns[0].metric("Linear AE test MSE", f"{test_mse(cache.module_key(model, dataset), model, dataset.x_test):.5f}")
+    columns[1].metric("PCA test MSE", f"{test_mse(cache.module_key(pca, dataset), pca, dataset.x_test):.5f}")
     columns[2].metric("Largest principal angle", f"{angles.max():.2f}°")
     columns[3].metric("Median principal angle", f"{np.median(angles):.2f}°",
                       help=f"An untrained linear AE: median {np.median(random_angles):.0f}°")

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.lessons import basics as lessons
-from ui.lessons.common import bar_figure, data_key, stored, task_button
+from ui.lessons.common import bar_figure, stored, task_button
 from ui.common.widgets import PALETTE
 
 EXPLANATION = (
@@ -25,7 +25,7 @@ def tied_section(dataset, pca, plain_model, plain_source: str) -> None:
     decay = lessons.tied_weight_decay(pca.explained_variance)
     d, n = pca.latent_dim, len(dataset.x_train)
     epochs = lessons.epochs_for_steps(lessons.TIED_DECAY_STEPS, n, lessons.TIED_DECAY_TRAIN["batch_size"])
-    result_key = ("tied", data_key(dataset), d, epochs)
+    result_key = ("tied", (d, epochs))
 
     def compute(on_progress, should_stop):
         changes = {**lessons.TIED_DECAY_TRAIN, "weight_decay": decay, "epochs": epochs}
@@ -33,9 +33,9 @@ def tied_section(dataset, pca, plain_model, plain_source: str) -> None:
                                        on_progress=on_progress, should_stop=should_stop)[0]
 
     task_button("tied", f"Train the tied version (weight decay {decay:.3g}, {epochs} epochs)", "tied linear AE",
-                result_key, compute, help=f"λ = 2 e_d: twice the variance along component {d}, the last one "
+                dataset, result_key, compute, help=f"λ = 2 e_d: twice the variance along component {d}, the last one "
                                           "kept, so every kept direction keeps at least half its scale.")
-    tied = stored(result_key)
+    tied = stored(dataset, *result_key)
     plain_columns = lessons.decoder_columns(plain_model)
     series = {f"plain linear AE ({plain_source}): best-matching columns":
               lessons.match_columns(plain_columns, pca.components).abs_cos,

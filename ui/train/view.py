@@ -16,6 +16,7 @@ import streamlit as st
 
 from aelab.analysis.images import grid
 from aelab.runtime.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
+from ui.common.session import session
 from ui.common.state import current_model, job_manager, session_id, set_current_job, training_collected
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
 
@@ -233,7 +234,8 @@ def draw_job(job_id: str) -> None:
 
 def draw_stale_link_notice() -> None:
     """Once, if this tab was opened with ?job= naming a job the server no longer has."""
-    if st.session_state.pop("url_job_missing", False):
+    if session.url_job_missing:
+        session.url_job_missing = False
         st.warning("The training job in your link is no longer on this server (it was restarted, or the job is "
                    "long finished); models it saved are still in the Model list.", icon=":material/link_off:")
 

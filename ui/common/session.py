@@ -1,0 +1,160 @@
+"""The state pages share across reruns and page switches, with types: one property per item instead of loose strings.
+
+Everything lives in st.session_state (one browser tab's session) under the keys named here. Two of them are also
+widget keys, the sidebar's Dataset and Model pickers (DATASET_KEY, MODEL_KEY): a widget's value may only be set
+before the widget is drawn in a run, hence pending_model_key (see ui.common.state.select_model).
+Page-only widget keys live in each page's view module; this file holds what more than one page reads.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import streamlit as st
+
+SESSION_ID_KEY = "session_id"
+DATASET_KEY = "dataset"  # the sidebar's Dataset picker: a source name, or UPLOAD_PREFIX + an upload's name
+UPLOADS_KEY = "uploads"  # {UPLOAD_PREFIX + name: Dataset}
+MODEL_KEY = "model_key"  # the sidebar's Model picker: "pretrained/NAME", "library/NAME" or "session/NAME"
+PENDING_MODEL_KEY = "pending_model_key"
+SESSION_MODELS_KEY = "session_models"  # {name: ModelRecord}, trained here and not saved
+TRAIN_JOB_KEY = "train_job"
+HANDLED_JOBS_KEY = "handled_jobs"
+KEPT_SELECTION_KEY = "latent_selection"  # {"dataset": name, "indices": [...]}: the Latent page's selection, kept
+UPLOAD_ERROR_KEY = "upload_error"
+LAST_UPLOAD_KEY = "last_upload"
+URL_READ_KEY = "url_read"
+URL_JOB_MISSING_KEY = "url_job_missing"
+URL_MODEL_WARNED_KEY = "url_model_warned"
+
+
+class Session:
+    """Typed properties over st.session_state (the current tab's, whichever thread runs the script)."""
+
+    @property
+    def _state(self):
+        return st.session_state
+
+    def _get(self, key: str, default: Any = None) -> Any:
+        return self._state.get(key, default)
+
+    def _set(self, key: str, value: Any) -> None:
+        if value is None:
+            self._state.pop(key, None)
+        else:
+            self._state[key] = value
+
+    # ------------------------------------------------------------------------------------------------ who
+    @property
+    def id(self) -> str:
+        """This session's id: the owner of its uploads and unsaved models, and of the results computed from them."""
+        if SESSION_ID_KEY not in self._state:
+            self._state[SESSION_ID_KEY] = uuid.uuid4().hex
+        return self._state[SESSION_ID_KEY]
+
+    # ------------------------------------------------------------------------------------------------ data
+    @property
+    def dataset_name(self) -> str | None:
+        return self._get(DATASET_KEY)
+
+    @dataset_name.setter
+    def dataset_name(self, name: str) -> None:
+        self._state[DATASET_KEY] = name
+
+    @property
+    def uploads(self) -> dict:
+        """This session's uploaded datasets, {UPLOAD_PREFIX + name: Dataset}."""
+        return self._state.setdefault(UPLOADS_KEY, {})
+
+    @property
+    def upload_error(self) -> str | None:
+        return self._get(UPLOAD_ERROR_KEY)
+
+    @upload_error.setter
+    def upload_error(self, message: str | None) -> None:
+        self._set(UPLOAD_ERROR_KEY, message)
+
+    @property
+    def last_upload(self) -> tuple | None:
+        """(name, size) of each file of the upload handled last, so a rerun does not read it again."""
+        return self._get(LAST_UPLOAD_KEY)
+
+    @last_upload.setter
+    def last_upload(self, signature: tuple | None) -> None:
+        self._set(LAST_UPLOAD_KEY, signature)
+
+    # ------------------------------------------------------------------------------------------------ models
+    @property
+    def model_key(self) -> str | None:
+        return self._get(MODEL_KEY)
+
+    @model_key.setter
+    def model_key(self, key: str | None) -> None:
+        self._state[MODEL_KEY] = key
+
+    @property
+    def pending_model_key(self) -> str | None:
+        return self._get(PENDING_MODEL_KEY)
+
+    @pending_model_key.setter
+    def pending_model_key(self, key: str | None) -> None:
+        self._set(PENDING_MODEL_KEY, key)
+
+    def take_pending_model_key(self) -> str | None:
+        """The model to select, once (the sidebar's picker applies it)."""
+        return self._state.pop(PENDING_MODEL_KEY, None)
+
+    @property
+    def session_models(self) -> dict:
+        """Models trained in this session and not saved, {name: ModelRecord}."""
+        return self._state.setdefault(SESSION_MODELS_KEY, {})
+
+    # ------------------------------------------------------------------------------------------------ training
+    @property
+    def train_job(self) -> str | None:
+        return self._get(TRAIN_JOB_KEY)
+
+    @train_job.setter
+    def train_job(self, job_id: str | None) -> None:
+        self._set(TRAIN_JOB_KEY, job_id)
+
+    @property
+    def handled_jobs(self) -> set[str]:
+        """Finished jobs whose model this session has already taken in."""
+        return self._state.setdefault(HANDLED_JOBS_KEY, set())
+
+    # ------------------------------------------------------------------------------------------------ the Latent page
+    @property
+    def kept_selection(self) -> dict | None:
+        return self._get(KEPT_SELECTION_KEY)
+
+    @kept_selection.setter
+    def kept_selection(self, selection: dict | None) -> None:
+        self._set(KEPT_SELECTION_KEY, selection)
+
+    # ------------------------------------------------------------------------------------------------ the URL
+    @property
+    def url_read(self) -> bool:
+        return bool(self._get(URL_READ_KEY))
+
+    def mark_url_read(self) -> None:
+        self._state[URL_READ_KEY] = True
+
+    @property
+    def url_job_missing(self) -> bool:
+        return bool(self._get(URL_JOB_MISSING_KEY))
+
+    @url_job_missing.setter
+    def url_job_missing(self, missing: bool) -> None:
+        self._set(URL_JOB_MISSING_KEY, True if missing else None)
+
+    @property
+    def url_model_warned(self) -> str | None:
+        return self._get(URL_MODEL_WARNED_KEY)
+
+    @url_model_warned.setter
+    def url_model_warned(self, key: str | None) -> None:
+        self._set(URL_MODEL_WARNED_KEY, key)
+
+
+session = Session()
