@@ -6,7 +6,7 @@ import streamlit as st
 from aelab.analysis.latent import encode_dataset
 from aelab.analysis.maps import coordinates_csv, transform_new
 from ui.common.drawing_canvas import digit_canvas, drawing_as_input
-from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure
+from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
 from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
 from ui.latent.view import (dataset_layout, kl_dims, map_controls, plane_controls, projection_for, test_codes,
                             test_errors)
@@ -62,7 +62,7 @@ with left:
     titles = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2")}.get(method) or (
         plane.titles() if plane else tuple(f"z{d}" for d in params["dims"]))
     figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
-                            revision=f"{identity}|{method}|{params}|{plane}", plane_grid=plane_grid, marks=marks)
+                            revision=ui_revision(identity, method, params, plane), plane_grid=plane_grid, marks=marks)
     event = st.plotly_chart(figure.figure, key=LATENT_SELECTION_KEY, on_select="rerun",
                             selection_mode=("points", "box", "lasso"), config=CHART_CONFIG, width="stretch")
     st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "

@@ -8,6 +8,7 @@ point_index of curve c to the dataset index (None for a trace that is not data).
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -39,6 +40,12 @@ class ScatterFigure:
     figure: go.Figure
     point_indices: list[np.ndarray | None] = field(default_factory=list)  # per curve: dataset index of each point
     grid_curve: int | None = None  # the clickable plane grid's curve number, if any
+
+
+def ui_revision(*parts: object) -> str:
+    """Plotly's uirevision for a map of these parts: a short digest, because the parts hold the cache identity (the
+    session id of a private upload or model), which the browser has no reason to see."""
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
 def data_uri(image: np.ndarray) -> str:
