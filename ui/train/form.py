@@ -169,10 +169,21 @@ def _reset_if_needed(variant: str, dataset: Dataset) -> None:
         state["_n_train_for"] = (dataset.name, n)
 
 
-def _n_train(dataset: Dataset) -> int:
+def _n_train_range(dataset: Dataset) -> NumberRange:
     n = len(dataset.x_train)
-    bounds = NumberRange(min(MIN_TRAIN, n), n, integer=True)
-    return int(bounds.parse("Training images", st.session_state.get("knob_n_train", n)))
+    return NumberRange(min(MIN_TRAIN, n), n, integer=True)
+
+
+def _n_train(dataset: Dataset) -> int:
+    text = st.session_state.get("knob_n_train", len(dataset.x_train))
+    return int(_n_train_range(dataset).parse("Training images", text))
+
+
+def _accepted(field: str) -> str:
+    """The range a typed number must be in, for the knob's help (the number fields no longer show bounds)."""
+    if field not in RANGES:
+        return ""
+    return f" Accepted: {'each ' if field == 'hidden' else ''}{RANGES[field].describe()}."
 
 
 def draw_variant_picker() -> Variant:
@@ -198,13 +209,14 @@ def draw_knobs(variant: Variant, dataset: Dataset) -> None:
                 if knob.field == "noise_level":
                     _draw_noise_level(knob, dataset.image_size)
                 else:
-                    knob.draw(knob.label, key=f"knob_{knob.field}", help=knob.help, persist_state="session",
-                              **knob.options)
+                    knob.draw(knob.label, key=f"knob_{knob.field}", help=knob.help + _accepted(knob.field),
+                              persist_state="session", **knob.options)
     st.markdown("**Data and name**")
     left, right = st.columns(2)
     left.text_input("Training images", key="knob_n_train", persist_state="session",
                     help=f"Use the first N of the {len(dataset.x_train):,} training images: a few hundred train "
-                         "in seconds (for a class), all of them give a better latent space.")
+                         "in seconds (for a class), all of them give a better latent space. Accepted: "
+                         f"{_n_train_range(dataset).describe()}.")
     right.text_input("Save as", key="knob_name", max_chars=64, persist_state="session",
                      help="The model's name in your library (letters, digits, '.', '_', '-'); when training ends it "
                           "is saved there and selected on every page.")
