@@ -59,8 +59,7 @@ with left:
             placement = ("This UMAP map was precomputed (no fitted UMAP in this server yet), so your digit is placed "
                          "at the distance-weighted mean of its 5 nearest codes' positions, which is how UMAP itself "
                          "starts placing a new point. PCA and the raw axes place it exactly.")
-    titles = {"pca": ("PC 1", "PC 2"), "umap": ("UMAP 1", "UMAP 2")}.get(method) or (
-        plane.titles() if plane else tuple(f"z{d}" for d in params["dims"]))
+    titles = plane.titles() if plane else projection.axes  # PC1/PC2, UMAP-1/UMAP-2 or the raw axes z1..zd
     figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
                             revision=ui_revision(identity, method, params, plane), plane_grid=plane_grid, marks=marks)
     event = st.plotly_chart(figure.figure, key=LATENT_SELECTION_KEY, on_select="rerun",
@@ -70,9 +69,10 @@ with left:
                + (" Click anywhere on the plane to decode that point." if plane else ""))
     if projection.params.get("shipped"):
         st.caption("UMAP precomputed when this model was built (umap-learn, same parameters, seed 0).")
-    csv = coordinates_csv(indices, labels, coords, z, dataset.class_names)
+    csv = coordinates_csv(indices, labels, coords, z, dataset.class_names, axes=projection.axes)
     st.download_button("Download coordinates (CSV)", csv, file_name=f"latent_{record.name}_{method}.csv",
-                       mime="text/csv", key="download_csv", help="index, label, map x/y and the full code")
+                       mime="text/csv", key="download_csv",
+                       help="index, label, the map's two coordinates and the full code z1..zd")
     chosen, plane_click = selection_from(event, figure.grid_curve)
     # Traverse and Interpolate start from this selection; the chart's own state is dropped once the user leaves.
     session.kept_selection = {"dataset": dataset.name, "indices": [int(i) for i in chosen if i < n]}

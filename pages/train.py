@@ -10,7 +10,7 @@ import streamlit as st
 from aelab.errors import AelabError
 from aelab.train.job import run_training
 from ui.common.state import current_dataset, current_job_id, job_manager, session_id, set_current_job
-from ui.train.form import build_request, draw_knobs, draw_variant_picker
+from ui.train.form import build_request, draw_knobs, draw_variant_picker, knob_problem
 from ui.train.view import draw_job, draw_job_list, draw_stale_link_notice
 
 st.title("Train an autoencoder")
@@ -23,10 +23,14 @@ settings, live = st.columns([2, 3], gap="large")
 with settings:
     variant = draw_variant_picker()
     draw_knobs(variant, dataset)
-    if st.button("Start training", type="primary", key="start_training", icon=":material/play_arrow:"):
+    problem = knob_problem(variant, dataset)
+    if problem:  # shown as soon as a value is entered; nothing can start until it is fixed
+        st.error(problem, icon=":material/error:")
+    if st.button("Start training", type="primary", key="start_training", icon=":material/play_arrow:",
+                 disabled=problem is not None) and not problem:
         try:
             request = build_request(variant, dataset)
-        except AelabError as err:  # an invalid combination of knobs or a bad name: say why, start nothing
+        except AelabError as err:  # a bad or taken name: say why, start nothing
             st.error(str(err), icon=":material/error:")
         else:
             title = f"{request.save_name} ({variant.name})"

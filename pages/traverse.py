@@ -2,7 +2,8 @@
 import streamlit as st
 import torch
 
-from aelab.analysis.latent import dimension_importance, dimension_ranges, importance_order, widen_to_include
+from aelab.analysis.latent import (dimension_importance, dimension_ranges, importance_order, latent_name,
+                                   widen_to_include)
 from ui.common import cache
 from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
 from ui.common.state import current_dataset, require_model
@@ -62,10 +63,10 @@ st.subheader("Traversal grid")
 rows_col, steps_col, dim_col = st.columns(3)
 n_rows = rows_col.slider("Rows (top dimensions)", 1, len(order), min(8, len(order)), key="traverse_grid_rows")
 steps = steps_col.slider("Columns", 3, 15, 9, step=2, key="traverse_grid_steps")
-sweep_dim = dim_col.selectbox("Dimension for the GIF", order, key="traverse_gif_dim", format_func=lambda d: f"z{d}")
+sweep_dim = dim_col.selectbox("Dimension for the GIF", order, key="traverse_gif_dim", format_func=latent_name)
 picture, _ = grid_picture(model, z0, order[:n_rows], torch.tensor(lows), torch.tensor(highs), steps)
 st.image(picture, width="content", output_format="PNG",
-         caption=f"Rows, top to bottom: {', '.join(f'z{d}' for d in order[:n_rows])}. Each row sweeps one dimension "
-                 "from its low to its high value; the framed centre column is the original code.")
+         caption=f"Rows, top to bottom: {', '.join(latent_name(d) for d in order[:n_rows])}. Each row sweeps one "
+                 "dimension from its low to its high value; the framed centre column is the original code.")
 frames = sweep_frames(model, z0, sweep_dim, lows[sweep_dim], highs[sweep_dim], 17)
 grid_exports(picture, frames, sweep_dim, record.name)

@@ -1,31 +1,21 @@
 """AppTest helpers: run the whole app (sidebar included) on a given page, with a private library and cache."""
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
-
-from streamlit.runtime.pages_manager import PagesManager
-import io
 
 import pytest
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from ui.common.legacy_pages import navigation_only_in_apptest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _navigation_only_pages_manager_init(self, *args, **kwargs) -> None:
-    """AppTest (Streamlit 1.67) resets PagesManager.uses_pages_directory to None before every run; with a pages/
-    folder beside app.py it then turns True, and every run after the first executes the current page file alone
-    (multipage v1), skipping app.py and with it the shared sidebar. A real server sets it False for good as soon as
-    app.py calls st.navigation; this does the same for every AppTest run."""
-    _original_pages_manager_init(self, *args, **kwargs)
-    PagesManager.uses_pages_directory = False
-
-
-_original_pages_manager_init = PagesManager.__init__
-PagesManager.__init__ = _navigation_only_pages_manager_init
+navigation_only_in_apptest()  # AppTest would run pages/ files alone, without app.py: see ui/common/legacy_pages.py
 
 
 def run_app(page: str | None = None, timeout: float = 60, **session_state) -> AppTest:

@@ -125,8 +125,8 @@ def path_figure(record, dataset, model, codes: dict[str, torch.Tensor], pixel_fr
     ends = place(next(iter(codes.values()))[[0, -1]])
     fig.add_scatter(x=ends[:, 0], y=ends[:, 1], mode="markers+text", text=["A", "B"], textposition="top center",
                     name="A and B", marker={"size": 14, "color": "black", "symbol": "star"})
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title="PC 1",
-                      yaxis_title="PC 2", legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title="PC1",
+                      yaxis_title="PC2", legend={"orientation": "h", "y": -0.2})
     return fig
 
 

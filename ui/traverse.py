@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes, to_uint8
-from aelab.analysis.latent import decode, traversal_grid, traversal_values, traverse
+from aelab.analysis.latent import decode, latent_name, traversal_grid, traversal_values, traverse
 
 SHOWN_AT_FIRST = 8
 IMAGE_SCALE = 8  # 28 px -> 224 px: crisp, and a ~2 KB PNG per slider step
@@ -24,7 +24,8 @@ FRAME_COLOUR = (204, 102, 119)  # the palette's rose: the original code's column
 
 
 def slider_key(dim: int) -> str:
-    return f"traverse_z{dim}"
+    """The latent slider's widget key (and so its element's CSS class st-key-traverse_z3): named as its label."""
+    return f"traverse_{latent_name(dim)}"
 
 
 def slider_bounds(low: torch.Tensor, high: torch.Tensor) -> tuple[list[float], list[float]]:
@@ -67,7 +68,8 @@ def slider_panel(model, z0: torch.Tensor, order: list[int], scores: torch.Tensor
                 st.session_state[key] = value
             step = max((highs[dim] - lows[dim]) / 100, 1e-4)
             code[dim] = columns[rank % 2].slider(
-                f"z{dim}  ({score_name} {float(scores[dim]):.2f})", min_value=lows[dim], max_value=highs[dim],
+                f"{latent_name(dim)}  ({score_name} {float(scores[dim]):.2f})", min_value=lows[dim],
+                max_value=highs[dim],
                 step=step, format="%.2f", key=key)
     with image_col, st.container(key="traverse_decoded"):  # the key names it for browser tests
         z = torch.tensor(code, dtype=torch.float32)
@@ -75,7 +77,7 @@ def slider_panel(model, z0: torch.Tensor, order: list[int], scores: torch.Tensor
         st.image(picture, caption="decoded from the sliders' code", width="content", output_format="PNG")
         moved = [d for d in order if abs(code[d] - float(z0[d])) > 1e-6]
         st.caption(f"distance from the start ||z - z0|| = {float((z - z0).norm()):.2f}; "
-                   + (f"moved: {', '.join(f'z{d}' for d in moved[:6])}{'...' if len(moved) > 6 else ''}"
+                   + (f"moved: {', '.join(latent_name(d) for d in moved[:6])}{'...' if len(moved) > 6 else ''}"
                       if moved else "no slider moved yet"))
         st.button("Reset", key="traverse_reset", on_click=reset_code, args=(z0,), icon=":material/restart_alt:")
 
@@ -118,6 +120,7 @@ def grid_exports(picture: np.ndarray, frames: list[np.ndarray], dim: int, name: 
     left, right = st.columns(2)
     left.download_button("Download the grid (PNG)", png_bytes(picture), file_name=f"traversal-{name}.png",
                          mime="image/png", key="traverse_grid_png", icon=":material/download:")
-    right.download_button(f"Download the z{dim} sweep (GIF)", gif, file_name=f"traversal-{name}-z{dim}.gif",
-                          mime="image/gif", key="traverse_sweep_gif", icon=":material/gif_box:")
-    st.image(gif, caption=f"z{dim} swept from its low to its high value and back", width="content")
+    right.download_button(f"Download the {latent_name(dim)} sweep (GIF)", gif,
+                          file_name=f"traversal-{name}-{latent_name(dim)}.gif", mime="image/gif",
+                          key="traverse_sweep_gif", icon=":material/gif_box:")
+    st.image(gif, caption=f"{latent_name(dim)} swept from its low to its high value and back", width="content")

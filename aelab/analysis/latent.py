@@ -43,6 +43,15 @@ def reconstruction_errors(model, x: torch.Tensor, batch_size: int = 1000) -> tor
 
 
 # ---------------------------------------------------------------------------------------------------- projections
+def latent_name(dim: int) -> str:
+    """What users read for latent dimension dim (a 0-based index): z1 .. zd, as in the papers, on every page, in
+    figure labels, CSV headers and widget keys."""
+    return f"z{dim + 1}"
+
+
+PROJECTION_AXES = {"pca": ("PC1", "PC2"), "umap": ("UMAP-1", "UMAP-2")}
+
+
 @dataclass
 class Projection:
     """2-D coordinates of codes plus the fitted map, so new codes (a drawn digit) land in the same picture."""
@@ -51,6 +60,15 @@ class Projection:
     coords: np.ndarray  # (N, 2) float32
     params: dict[str, Any]
     reducer: Any = None  # fitted sklearn PCA / umap.UMAP; None for raw axes
+
+    @property
+    def axes(self) -> tuple[str, str]:
+        """The axes' names: a projection's own (PC1, UMAP-1...), never a code dimension's; raw axes name theirs."""
+        if self.method == "raw":
+            return tuple(latent_name(d) for d in self.params["dims"])
+        if self.method == "pca" and getattr(self.reducer, "n_components_", 2) == 1:
+            return ("PC1", "")  # a 1-latent code has one component, drawn along x
+        return PROJECTION_AXES[self.method]
 
     def transform(self, z: torch.Tensor | np.ndarray) -> np.ndarray:
         z = np.asarray(z, dtype=np.float32)
@@ -67,7 +85,8 @@ def project_2d(z: torch.Tensor | np.ndarray, method: str = "pca", *, n_neighbors
     z = np.asarray(z, dtype=np.float32)
     if method == "raw":
         if z.shape[1] < 2 or not all(0 <= d < z.shape[1] for d in dims) or dims[0] == dims[1]:
-            raise ValueError(f"Choose two different dimensions between 0 and {z.shape[1] - 1}.")
+            raise ValueError(f"Choose two different dimensions between {latent_name(0)} and "
+                             f"{latent_name(z.shape[1] - 1)}.")
         return Projection("raw", z[:, list(dims)].copy(), {"dims": tuple(dims)})
     if method == "pca":
         from sklearn.decomposition import PCA

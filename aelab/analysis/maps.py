@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import torch
 
-from aelab.analysis.latent import Projection, encode_dataset, project_2d
+from aelab.analysis.latent import Projection, encode_dataset, latent_name, project_2d
 
 # The UMAP the page shows first; the shipped projections are computed with exactly these, so asking for the default
 # map of a pretrained model is a file read instead of a ~2 s fit (~25 s in a fresh process while numba compiles).
@@ -152,12 +152,16 @@ def plane_range(coords: np.ndarray, margin: float = 0.08, quantile: float = 0.00
 
 # ----------------------------------------------------------------------------------------------------- CSV export
 def coordinates_csv(indices: np.ndarray, labels: np.ndarray, coords: np.ndarray, z: np.ndarray,
-                    class_names: tuple[str, ...] = ()) -> str:
-    """One row per point: index (in the test split), label, its class name, x, y (the map), z0..z{d-1} (the code)."""
+                    class_names: tuple[str, ...] = (), axes: tuple[str, str] = ("x", "y")) -> str:
+    """One row per point: index (in the test split), label, its class name, the map's two coordinates named by
+    axes (Projection.axes: PC1, PC2 or UMAP-1, UMAP-2), then the code z1..zd. A raw map's axes are code columns
+    themselves, so they are written as map_z3, map_z7 beside them rather than under the same name twice."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     z = np.asarray(z)
-    writer.writerow(["index", "label", "class", "x", "y", *[f"z{j}" for j in range(z.shape[1])]])
+    code_columns = [latent_name(j) for j in range(z.shape[1])]
+    map_columns = [f"map_{name}" if name in code_columns else name for name in axes]
+    writer.writerow(["index", "label", "class", *map_columns, *code_columns])
     for i, label, (x, y), code in zip(np.asarray(indices), np.asarray(labels), np.asarray(coords), z):
         name = class_names[label] if 0 <= label < len(class_names) else ("" if label < 0 else str(label))
         writer.writerow([int(i), int(label), name, f"{x:.6g}", f"{y:.6g}", *[f"{v:.6g}" for v in code]])

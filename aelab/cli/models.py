@@ -1,7 +1,6 @@
 """CLI commands about models: train, evaluate, models, build-pretrained (registered by aelab.cli.main)."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -11,19 +10,20 @@ from aelab.cli.common import table_lines
 from aelab.errors import ConfigError
 
 
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 512,256, got {text!r}") from None
+def _number(flag: str, text: str | None):
+    """A numeric flag checked against the config's own range (the Train page uses the same): one `error:` line
+    naming the flag and the range, rather than argparse's usage block or a silently truncated value."""
+    from aelab.models.config import RANGES
+
+    return None if text is None else RANGES[flag.lstrip("-").replace("-", "_")].parse(flag, text)
 
 
 def _noise(text: str) -> tuple[str, float]:
+    """TYPE:LEVEL, the level checked against the range of that noise type."""
+    from aelab.models.config import noise_level_range
+
     kind, _, level = text.partition(":")
-    try:
-        return kind, float(level) if level else 0.0
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected TYPE:LEVEL like gaussian:0.3 or dropout:0.5, got {text!r}") from None
+    return kind, noise_level_range(kind).parse(f"--noise {kind}:LEVEL", level) if level else 0.0
 
 
 def register(subparsers, add_data_argument) -> None:
@@ -31,15 +31,16 @@ def register(subparsers, add_data_argument) -> None:
     p.add_argument("--variant", required=True, help="one of: " + ", ".join(_variant_names()))
     add_data_argument(p)
     p.add_argument("--out", required=True, help="the model folder to write (its name must be a valid model name)")
-    p.add_argument("--latent-dim", type=int)
-    p.add_argument("--hidden", type=_int_list, help="hidden sizes (mlp) or channels (conv), e.g. 512,256")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--beta", type=float, help="KL weight (variational models)")
-    p.add_argument("--noise", type=_noise, help="input corruption for denoising, TYPE:LEVEL: gaussian:SIGMA, dropout:P, "
+    # Numbers are parsed in cmd_train against the configs' ranges, so a bad value is one `error:` line.
+    p.add_argument("--latent-dim")
+    p.add_argument("--hidden", help="hidden sizes (mlp) or channels (conv), e.g. 512,256")
+    p.add_argument("--epochs")
+    p.add_argument("--batch-size")
+    p.add_argument("--lr")
+    p.add_argument("--beta", help="KL weight (variational models)")
+    p.add_argument("--noise", help="input corruption for denoising, TYPE:LEVEL: gaussian:SIGMA, dropout:P, "
                    "salt_and_pepper:FRACTION, box:SIDE or rows:COUNT")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
     p.set_defaults(handler=cmd_train)
@@ -81,18 +82,24 @@ def cmd_train(args) -> int:
     from aelab.library.store import save_model, validate_name
     from aelab.train.loop import evaluate, fit
     from aelab.models.autoencoder import create_model
+    from aelab.models.config import parse_sizes
     from aelab.models.variants import make_configs
 
     out = Path(args.out)
     validate_name(out.name)
     if out.exists() and not args.overwrite:
         raise ConfigError(f"{out} already exists; pass --overwrite to replace it.")
-    model_changes = {k: v for k, v in {"latent_dim": args.latent_dim, "hidden": args.hidden}.items() if v is not None}
-    train_changes = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                                       "beta": args.beta, "seed": args.seed, "device": args.device}.items()
+    hidden = None if args.hidden is None else parse_sizes("--hidden", args.hidden)
+    model_changes = {k: v for k, v in {"latent_dim": _number("--latent-dim", args.latent_dim),
+                                       "hidden": hidden}.items() if v is not None}
+    train_changes = {k: v for k, v in {"epochs": _number("--epochs", args.epochs),
+                                       "batch_size": _number("--batch-size", args.batch_size),
+                                       "lr": _number("--lr", args.lr), "beta": _number("--beta", args.beta),
+                                       "seed": _number("--seed", args.seed), "device": args.device}.items()
                      if v is not None}
     if args.noise:
-        train_changes.update(noise=args.noise[0], noise_level=args.noise[1])
+        noise, level = _noise(args.noise)
+        train_changes.update(noise=noise, noise_level=level)
     dataset = dataset_from_args(args)
     model_config, train_config = make_configs(args.variant, dataset.image_size, model_changes, train_changes)
     model = create_model(model_config, train_config.seed)

@@ -26,6 +26,102 @@ def _require(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+@dataclass(frozen=True)
+class NumberRange:
+    """The values one numeric field accepts: from low (excluded when low_open) to high, whole numbers only when
+    integer. The configs validate with these, and the Train page and the CLI parse typed text with them, so the
+    three cannot disagree."""
+
+    low: float
+    high: float
+    integer: bool = False
+    low_open: bool = False
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        low, high = (_plain(self.low), _plain(self.high))
+        return f"{kind} above {low} and at most {high}" if self.low_open else f"{kind} from {low} to {high}"
+
+    def contains(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            return False
+        if self.integer and not float(value).is_integer():
+            return False
+        return (self.low < value if self.low_open else self.low <= value) and value <= self.high
+
+    def check(self, name: str, value: Any) -> None:
+        _require(self.contains(value), f"{name} must be {self.describe()}, got {value!r}.")
+
+    def parse(self, name: str, text: Any) -> int | float:
+        """Typed text as a number in range ("1e3" is the whole number 1000); ConfigError names name and the range.
+        NaN, infinities and values the browser would round or truncate are refused, never coerced."""
+        text = str(text).strip()
+        value = _number(text)
+        if value is not None and self.integer and value.is_integer():
+            value = int(text) if _is_int(text) else int(value)  # int(text) keeps all digits of a large seed
+        if value is None or not self.contains(value):
+            raise ConfigError(f"{name} must be {self.describe()}, got {text!r}.")
+        return value
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _plain(bound: float) -> str:
+    """A bound as a person writes it: 10000, 0.5, 9223372036854775807 (not 1e+04 or 9.22337e+18)."""
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
+
+# Every numeric field's accepted values; hidden: each layer's width. noise_level depends on the noise type: see
+# noise_level_range.
+RANGES: dict[str, NumberRange] = {
+    "latent_dim": NumberRange(1, 4096, integer=True),
+    "hidden": NumberRange(1, 8192, integer=True),
+    "temperature": NumberRange(0, 10_000, low_open=True),
+    "epochs": NumberRange(1, 10_000, integer=True),
+    "batch_size": NumberRange(1, 65_536, integer=True),
+    "lr": NumberRange(0, 10, low_open=True),
+    "weight_decay": NumberRange(0, 10_000),
+    "beta": NumberRange(0, 10_000),
+    "sparsity_weight": NumberRange(0, 10_000),
+    "contractive_weight": NumberRange(0, 10_000),
+    "seed": NumberRange(0, 2**63 - 1, integer=True),  # what torch.Generator.manual_seed takes
+}
+
+
+def noise_level_range(noise: str) -> NumberRange:
+    """The strength a noise type accepts, from the corruption's own entry (a new corruption needs no edit here);
+    with no noise, a level is meaningless but 0 to 10 is kept so old configs still load."""
+    _choice(noise, NOISE_TYPES, "noise type")
+    if noise == "none":
+        return NumberRange(0, 10)
+    strength = CORRUPTION_INFO[noise].strength
+    return NumberRange(0, strength.limit, integer=strength.in_pixels, low_open=True)
+
+
+def parse_sizes(name: str, text: Any) -> tuple[int, ...]:
+    """Comma-separated layer sizes ("256, 128"; ";" works too) in RANGES["hidden"]; ConfigError names name."""
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
+    try:
+        return tuple(RANGES["hidden"].parse(name, part) for part in parts)
+    except ConfigError:
+        raise ConfigError(f"{name} must be whole numbers from {_plain(RANGES['hidden'].low)} to "
+                          f"{_plain(RANGES['hidden'].high)} separated by commas, e.g. 256, 128; got {text!r}.") \
+            from None
+
+
 def _integer(config, *names: str) -> None:
     """Whole numbers only (2.5 epochs would crash later, far from the typo); numpy integers become plain ints."""
     for name in names:
@@ -33,6 +129,11 @@ def _integer(config, *names: str) -> None:
         _require(isinstance(value, numbers.Integral) and not isinstance(value, bool),
                  f"{name} must be a whole number, got {value!r}.")
         object.__setattr__(config, name, int(value))
+
+
+def _in_range(config, *names: str) -> None:
+    for name in names:
+        RANGES[name].check(name, getattr(config, name))
 
 
 def _choice(value: str, valid: tuple[str, ...], what: str) -> None:
@@ -63,13 +164,13 @@ class ModelConfig:
         _choice(self.arch, ARCHITECTURES + BASELINES, "architecture")
         _integer(self, "latent_dim")
         object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         _require(len(self.image_size) == 2 and all(2 <= s <= 256 for s in self.image_size),
                  f"image_size must be two sides between 2 and 256, got {self.image_size}.")
-        _require(1 <= self.latent_dim <= 4096, f"latent_dim must be between 1 and 4096, got {self.latent_dim}.")
-        _require(all(1 <= h <= 8192 for h in self.hidden), f"hidden sizes must be between 1 and 8192: {self.hidden}.")
+        _require(all(RANGES["hidden"].contains(h) for h in self.hidden),
+                 f"hidden sizes must each be {RANGES['hidden'].describe()}, got {self.hidden}.")
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        _in_range(self, "latent_dim", "temperature")
         _choice(self.output_activation, ("sigmoid", "identity"), "output activation")
-        _require(self.temperature > 0 and math.isfinite(self.temperature), "temperature must be a positive number.")
         _require(not self.tied_weights or (self.arch == "linear" and not self.variational),
                  "tied_weights is only defined for a deterministic arch 'linear'.")
         _require(not self.variational or self.arch in ARCHITECTURES, "Baselines cannot be variational.")
@@ -109,31 +210,18 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _integer(self, "epochs", "batch_size", "seed")
-        _require(1 <= self.epochs <= 10_000, f"epochs must be between 1 and 10000, got {self.epochs}.")
-        _require(1 <= self.batch_size <= 65_536, f"batch_size must be between 1 and 65536, got {self.batch_size}.")
-        _require(0 < self.lr <= 10 and math.isfinite(self.lr), f"lr must be in (0, 10], got {self.lr}.")
-        for name in ("weight_decay", "beta", "sparsity_weight", "contractive_weight"):
-            value = getattr(self, name)
-            _require(math.isfinite(value) and 0 <= value <= 1e4, f"{name} must be between 0 and 10000, got {value}.")
+        _in_range(self, "epochs", "batch_size", "lr", "weight_decay", "beta", "sparsity_weight", "contractive_weight",
+                  "seed")
         _choice(self.recon_loss, RECON_LOSSES, "reconstruction loss")
-        _choice(self.noise, NOISE_TYPES, "noise type")
         _choice(self.device, DEVICES, "device")
         self._check_noise_level()
-        _require(0 <= self.seed < 2**63, "seed must be a non-negative integer.")
 
     def _check_noise_level(self) -> None:
         """The level's meaning and range come from the corruption's own entry, so a new corruption needs no edit."""
-        level = self.noise_level
-        _require(isinstance(level, numbers.Real) and not isinstance(level, bool) and math.isfinite(level),
-                 f"noise_level must be a number, got {level!r}.")
-        if self.noise == "none":
-            _require(0 <= level <= 10, f"noise_level for none must be between 0 and 10, got {level}.")
-            return
-        strength = CORRUPTION_INFO[self.noise].strength
-        _require(0 < level <= strength.limit, f"noise_level for {self.noise} is the {strength.label} and must be "
-                                              f"above 0 and at most {strength.limit:g}, got {level}.")
-        _require(not strength.in_pixels or float(level).is_integer(),
-                 f"noise_level for {self.noise} is the {strength.label}: a whole number, got {level}.")
+        bounds = noise_level_range(self.noise)
+        what = f"the {CORRUPTION_INFO[self.noise].strength.label}" if self.noise in CORRUPTION_INFO else "unused"
+        _require(bounds.contains(self.noise_level), f"noise_level for {self.noise} is {what} and must be "
+                                                    f"{bounds.describe()}, got {self.noise_level!r}.")
 
 
 def to_dict(config: ModelConfig | TrainConfig) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import torch
 
 from aelab.models.config import ModelConfig, TrainConfig
 from aelab.runtime.jobs import JobContext
-from aelab.analysis.latent import align_to, encode_dataset, project_2d
+from aelab.analysis.latent import PROJECTION_AXES, align_to, encode_dataset, latent_name, project_2d
 from aelab.library.store import save_model, validate_name
 from aelab.train.loop import evaluate, train
 from aelab.models.autoencoder import create_model
@@ -64,15 +64,22 @@ class TrainingOutcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def latent_axes(latent_dim: int, n_points: int) -> tuple[str, str]:
+    """The names of the latent view's axes, as _latent_frame draws them."""
+    if latent_dim <= 2 or n_points < 2:
+        return latent_name(0), latent_name(1) if latent_dim >= 2 else ""
+    return PROJECTION_AXES["pca"]
+
+
 def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) -> np.ndarray:
-    """(N, 2): the codes themselves for a 2-D latent space, else their PCA plane, turned to match previous."""
+    """(N, 2): the codes themselves for a latent space of 1 or 2 dimensions (a 1-D code along x), else their PCA
+    plane, turned to match previous so clusters do not flip between epochs. Codes are never turned: their axes are
+    z1 and z2, and they do not jump from epoch to epoch the way a recomputed projection can."""
     z = encode_dataset(model, request.latent_x).numpy().astype(np.float32)
-    if z.shape[1] == 2:
-        coords = z
-    elif z.shape[0] >= 2:
-        coords = project_2d(z, "pca").coords
-    else:  # PCA needs two points; a one-image test split (a tiny upload) just shows its first two code units
-        coords = np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - z.shape[1]))))
+    if latent_axes(z.shape[1], z.shape[0])[0] == latent_name(0):
+        # PCA needs two points: a one-image test split (a tiny upload) shows the first two code units too
+        return np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - z.shape[1]))))
+    coords = project_2d(z, "pca").coords
     return coords if previous is None else align_to(previous, coords).astype(np.float32)
 
 
@@ -91,6 +98,7 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
     model = create_model(request.model_config, request.train_config.seed)
     ctx.report(labels=request.latent_y.numpy().copy(), class_names=tuple(request.class_names),
+               latent_axes=latent_axes(request.model_config.latent_dim, len(request.latent_x)),
                preview_input=request.preview_x[:, 0].numpy().copy(), history=[], latent_frames=[],
                preview_frames=[], progress=None,
                phase="fitting in closed form" if request.model_config.is_baseline else "preparing the first epoch")

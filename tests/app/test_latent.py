@@ -13,7 +13,7 @@ from PIL import Image
 from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.typing import PlotlyState
 
-from tests.apptest_helpers import run_app, texts
+from tests.apptest_helpers import media, run_app, texts  # noqa: F401 (media is a fixture)
 
 PAGE = "pages/latent.py"
 
@@ -72,7 +72,7 @@ def stroke_seven(size: int = 240) -> np.ndarray:
     return rgba
 
 
-def test_pca_map_renders_with_one_trace_per_class_and_csv():
+def test_pca_map_renders_with_one_trace_per_class_and_csv(media):
     at = run_app(PAGE, model_key="pretrained/ae")
     assert at.radio(key="latent_method").value == "pca"
     names = trace_names(at)
@@ -81,8 +81,11 @@ def test_pca_map_renders_with_one_trace_per_class_and_csv():
     assert point_count(at) == 1000
     assert "index %{customdata}" in spec["data"][0]["hovertemplate"]
     assert "dragmode" not in spec["layout"]  # COOKBOOK: a set dragmode stops click selection
+    assert (spec["layout"]["xaxis"]["title"]["text"], spec["layout"]["yaxis"]["title"]["text"]) == ("PC1", "PC2")
     csv = at.get("download_button")[0]
     assert csv.proto.label.startswith("Download coordinates")
+    header = media[csv.proto.url.rsplit("/", 1)[-1].split(".")[0]].decode().splitlines()[0]
+    assert header == ",".join(["index", "label", "class", "PC1", "PC2", *[f"z{j}" for j in range(1, 17)]])
     assert "VAE diagnostics" in texts(at) and "deterministic autoencoder" in texts(at)
     assert "Choose a VAE (vae, vae-2d) in the sidebar" in texts(at)  # the VAEs that fit this dataset
 
@@ -101,13 +104,15 @@ def test_umap_uses_the_shipped_projection_and_raw_dims_render():
     at.radio(key="latent_method").set_value("umap").run()
     assert not at.exception
     assert "precomputed when this model was built" in texts(at)
-    assert chart_spec(at)["layout"]["xaxis"]["title"]["text"] == "UMAP 1"
+    assert chart_spec(at)["layout"]["xaxis"]["title"]["text"] == "UMAP-1"
+    assert chart_spec(at)["layout"]["yaxis"]["title"]["text"] == "UMAP-2"
     at.select_slider(key="latent_points").set_value(250).run()  # a subset of the shipped map, not a new fit
     assert point_count(at) == 250
     at.radio(key="latent_method").set_value("raw").run()
     x_key = next(k for k in at.session_state if str(k).startswith("dim_x|"))
-    at.selectbox(key=x_key).set_value(3).run()
-    assert chart_spec(at)["layout"]["xaxis"]["title"]["text"] == "z3"
+    assert at.selectbox(key=x_key).options == [f"z{j}" for j in range(1, 17)]  # 1-based, as the axis titles
+    at.selectbox(key=x_key).set_value(3).run()  # the fourth dimension
+    assert chart_spec(at)["layout"]["xaxis"]["title"]["text"] == "z4"
     y_key = x_key.replace("dim_x", "dim_y")
     at.selectbox(key=y_key).set_value(3).run()  # the same dimension twice: a message, not a crash
     assert not at.exception and "two different dimensions" in " ".join(e.value for e in at.error)
@@ -161,19 +166,23 @@ def test_two_latent_vae_shows_the_manifold_under_the_points_and_decodes_a_clicke
     assert len(images) == 1 and images[0]["source"].startswith("data:image/png") and images[0]["layer"] == "below"
     assert spec["data"][0]["name"] == "latent plane" and len(values(spec["data"][0]["x"])) == 70 * 70
     select(at, [{"curve_number": 0, "point_index": 5, "x": 0.5, "y": -1.0}])
-    assert "Decoded from z0 = 0.50, z1 = -1.00" in texts(at)
+    assert (spec["layout"]["xaxis"]["title"]["text"], spec["layout"]["yaxis"]["title"]["text"]) == ("z1", "z2")
+    assert "Decoded from z1 = 0.50, z2 = -1.00" in texts(at)
     assert "decoded at the clicked point" in image_captions(at)
     at.toggle(key="manifold_quantiles").set_value(True).run()  # Kingma & Welling: axes Phi(z), grid even in them
     spec = chart_spec(at)
-    assert spec["layout"]["xaxis"]["title"]["text"] == "Φ(z0): prior quantile"
+    assert spec["layout"]["xaxis"]["title"]["text"] == "Φ(z1): prior quantile"
     data = [t for t in spec["data"] if t["name"] in [str(d) for d in range(10)]]
     xs = np.concatenate([values(t["x"]) for t in data])
     assert 0 < xs.min() and xs.max() < 1 and 0.3 < np.median(xs) < 0.7  # a VAE's codes spread over the prior
     image = spec["layout"]["images"][0]
     assert image["x"] == pytest.approx(0.02) and image["sizex"] == pytest.approx(0.96)
     select(at, [{"curve_number": 0, "point_index": 5, "x": 0.5, "y": 0.8413447}])  # Phi(0), Phi(1)
-    assert "Decoded from z0 = 0.00, z1 = 1.00" in texts(at)
+    assert "Decoded from z1 = 0.00, z2 = 1.00" in texts(at)
     assert "Active units" in [m.label for m in at.metric]
+    bars = next(json.loads(c.proto.spec)["data"][0] for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["data"][0].get("type") == "bar")  # the KL per dimension
+    assert list(bars["x"]) == ["z1", "z2"]
     assert at.metric[0].value.endswith("of 2")
 
 
@@ -202,6 +211,8 @@ def test_a_one_latent_session_model_on_8x8_digits(monkeypatch, tmp_path):
     assert at.radio(key="latent_method").options == ["PCA", "UMAP"]
     ys = np.concatenate([values(t["y"]) for t in chart_spec(at)["data"]])
     assert np.all(ys == 0)
+    assert chart_spec(at)["layout"]["xaxis"]["title"]["text"] == "PC1"  # one component: no PC2 to name
+    assert chart_spec(at)["layout"]["yaxis"].get("title", {}).get("text", "") == ""
     at.session_state["canvas"] = canvas_state(stroke_seven())
     at.run()
     assert not at.exception and "your digit" in trace_names(at)

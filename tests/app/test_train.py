@@ -35,7 +35,8 @@ def set_knobs(at: AppTest, variant: str = "ae", **knobs) -> AppTest:
     for field, value in knobs.items():
         widget = next(w for kind in ("number_input", "text_input", "selectbox")
                       for w in getattr(at, kind) if w.key == f"knob_{field}")
-        widget.set_value(value).run()  # one at a time: a knob may enable the next (noise -> noise level)
+        typed = str(value) if widget.type == "text_input" else value  # numbers are typed as text, as a user would
+        widget.set_value(typed).run()  # one at a time: a knob may enable the next (noise -> noise level)
     return at
 
 
@@ -54,9 +55,13 @@ def job_status(at: AppTest, job_id: str) -> str:
     return job_manager().snapshot(job_id, at.session_state["session_id"]).status
 
 
-def latent_view_title(at: AppTest) -> str:
+def latent_view(at: AppTest) -> dict:
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return next(c["layout"]["title"]["text"] for c in charts if "Codes of" in str(c["layout"].get("title")))
+    return next(c for c in charts if "Codes of" in str(c["layout"].get("title")))
+
+
+def latent_view_title(at: AppTest) -> str:
+    return latent_view(at)["layout"]["title"]["text"]
 
 
 def model_picker(at: AppTest):
@@ -76,9 +81,10 @@ def test_the_form_shows_each_variants_knobs_and_only_those():
         # Defaults come from the variant: e.g. the denoising AE starts with its dropout noise.
         if "knob_noise" in keys:
             assert at.selectbox(key="knob_noise").value == variant.train.noise
-        assert at.number_input(key="knob_latent_dim").value == variant.model.latent_dim
+        assert at.text_input(key="knob_latent_dim").value == str(variant.model.latent_dim)
+        assert not at.error, name  # every variant's defaults are valid
     # Every knob explains itself in one line.
-    assert all(w.help for w in at.number_input) and all(w.help for w in at.selectbox if w.key)
+    assert all(w.help for w in at.text_input) and all(w.help for w in at.selectbox if w.key)
 
 
 def test_a_short_training_completes_and_its_model_is_saved_and_selected(private_library):
@@ -93,6 +99,8 @@ def test_a_short_training_completes_and_its_model_is_saved_and_selected(private_
     assert at.query_params["model"] == "library/class-demo"
     assert load_model(private_library / "class-demo").history[-1]["epoch"] == 2
     assert len(at.get("plotly_chart")) >= 2  # the latent view and the loss curves
+    axes = latent_view(at)["layout"]
+    assert (axes["xaxis"]["title"]["text"], axes["yaxis"]["title"]["text"]) == ("z1", "z2")  # a 2-D code, 1-based
     # The replay slider goes back to the untrained model (epoch 0).
     slider = at.slider(key="replay_epoch")
     assert slider.value == 2 and slider.max == 2
@@ -124,11 +132,8 @@ def test_cancel_stops_the_training_and_keeps_the_model_trained_so_far():
 @pytest.mark.parametrize("knobs, message", [
     ({"name": "../../etc"}, "Invalid model name '../../etc'"),
     ({"name": ""}, "Invalid model name ''"),
-    ({"hidden": "256, lots"}, "Hidden sizes must be whole numbers"),
-    ({"noise": "rows", "noise_level": 2.5}, "noise_level for rows"),
-    ({"noise": "mixed", "noise_level": 0.0}, "noise_level for mixed is the strength scale"),
 ])
-def test_a_bad_name_or_knob_gives_its_message_and_starts_nothing(knobs, message):
+def test_a_bad_name_gives_its_message_and_starts_nothing(knobs, message):
     at = run_app("pages/train.py")
     set_knobs(at, "ae", **knobs)
     at.button(key="start_training").click().run()
@@ -138,11 +143,61 @@ def test_a_bad_name_or_knob_gives_its_message_and_starts_nothing(knobs, message)
     assert job_manager().jobs_for(at.session_state["session_id"]) == []
 
 
+@pytest.mark.parametrize("variant, knobs, message", [
+    ("ae", {"lr": "NaN"}, "Learning rate must be a number above 0 and at most 10, got 'NaN'"),
+    ("ae", {"lr": "0"}, "Learning rate must be a number above 0 and at most 10, got '0'"),
+    ("ae", {"lr": "-1e-3"}, "Learning rate must be a number above 0"),
+    ("ae", {"epochs": "1e9"}, "Epochs must be a whole number from 1 to 10000, got '1e9'"),
+    ("ae", {"epochs": "0"}, "Epochs must be a whole number from 1 to 10000, got '0'"),
+    ("ae", {"epochs": "2.5"}, "Epochs must be a whole number"),
+    ("ae", {"batch_size": "0"}, "Batch size must be a whole number from 1 to 65536, got '0'"),
+    ("ae", {"batch_size": "1e9"}, "Batch size must be a whole number from 1 to 65536"),
+    ("ae", {"latent_dim": "-4"}, "Latent size must be a whole number from 1 to 4096, got '-4'"),
+    ("ae", {"latent_dim": "0"}, "Latent size must be a whole number from 1 to 4096"),
+    ("ae", {"latent_dim": "nan"}, "Latent size must be a whole number"),
+    ("ae", {"hidden": "64, -1"}, "Hidden sizes must be whole numbers from 1 to 8192"),
+    ("ae", {"hidden": "1e9"}, "Hidden sizes must be whole numbers from 1 to 8192"),
+    ("ae", {"hidden": "256, lots"}, "Hidden sizes must be whole numbers"),
+    ("ae", {"noise": "rows", "noise_level": 2.5}, "Noise level for Missing rows must be a whole number above 0"),
+    ("ae", {"noise": "mixed", "noise_level": 0.0}, "Noise level for Mixed must be a number above 0 and at most 3"),
+    ("ae", {"noise": "gaussian", "noise_level": "NaN"}, "Noise level for Gaussian noise must be a number above 0"),
+    ("ae", {"noise": "gaussian", "noise_level": "1e9"}, "Noise level for Gaussian noise must be a number above 0"),
+    ("ae", {"noise": "box", "noise_level": "-2"}, "Noise level for Box must be a whole number above 0 and at most 256"),
+    ("ae", {"sparsity_weight": "-0.1"}, "L1 weight (sparsity) must be a number from 0 to 10000, got '-0.1'"),
+    ("ae", {"contractive_weight": "inf"}, "Contractive weight must be a number from 0 to 10000"),
+    ("vae", {"beta": "1e9"}, "beta (KL weight) must be a number from 0 to 10000, got '1e9'"),
+    ("vae", {"beta": "NaN"}, "beta (KL weight) must be a number from 0 to 10000"),
+    ("soft_kmeans", {"temperature": "0"}, "Temperature must be a number above 0 and at most 10000"),
+    ("pca", {"seed": "-1"}, "Seed must be a whole number from 0 to"),
+    ("ae", {"seed": "1e30"}, "Seed must be a whole number from 0 to"),
+    ("ae", {"n_train": "1e9"}, "Training images must be a whole number from 10 to 4000, got '1e9'"),
+    ("ae", {"n_train": "0"}, "Training images must be a whole number from 10 to 4000"),
+])
+def test_an_out_of_range_number_is_explained_at_once_and_starts_nothing(variant, knobs, message):
+    """Typed text is checked against the configs' own ranges as soon as it is entered: one message, Start disabled,
+    no job, and the page goes on working once the value is fixed."""
+    at = run_app("pages/train.py")
+    set_knobs(at, variant, **knobs)
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and message in at.error[0].value
+    assert at.button(key="start_training").disabled  # AppTest, like a browser, cannot press it
+    assert "train_job" not in at.session_state
+    assert job_manager().jobs_for(at.session_state["session_id"]) == []
+    field = next(iter(knobs.keys() - {"noise"}))
+    at.text_input(key=f"knob_{field}").set_value(VALID_TEXT[field]).run()
+    assert not at.error and not at.exception
+
+
+VALID_TEXT = {"lr": "0.01", "epochs": "2", "batch_size": "64", "latent_dim": "2", "hidden": "64", "noise_level": "3",
+              "sparsity_weight": "0.1", "contractive_weight": "0", "beta": "1", "temperature": "1", "seed": "7",
+              "n_train": "200"}
+
+
 def test_a_conv_model_too_deep_for_small_images_is_explained():
     at = run_app("pages/train.py")
     at.sidebar.selectbox[0].set_value("digits").run()  # 8x8 images
     set_knobs(at, "conv_ae", hidden="16, 32, 64, 128")
-    at.button(key="start_training").click().run()
+    assert at.button(key="start_training").disabled
     assert "shrink a (8, 8) image below one pixel" in " ".join(e.value for e in at.error)
 
 
@@ -208,7 +263,7 @@ def test_a_tiny_upload_can_be_trained_on():
     np.savez(buffer, x=(np.random.default_rng(0).random((6, 8, 8)) * 255).astype(np.uint8))
     at = run_app("pages/train.py")
     at.sidebar.file_uploader[0].set_value(("six.npz", buffer.getvalue(), "application/octet-stream")).run()
-    assert not at.exception and at.number_input(key="knob_n_train").value == 5
+    assert not at.exception and at.text_input(key="knob_n_train").value == "5"
     start_training(at, name="tiny-upload", n_train=5, epochs=2, hidden="8", latent_dim=3)
     at = rerun_until(at, lambda a: "saved in your library as **tiny-upload**" in texts(a), timeout=90)
     assert model_picker(at).value == "library/tiny-upload"

@@ -49,6 +49,11 @@ def image_captions(at) -> list[str]:
     return [image.caption for element in at.get("image") for image in element.proto.imgs]
 
 
+def key(dim: int) -> str:
+    """A latent slider's widget key: named like its label, 1-based (dimension index 0 is z1)."""
+    return f"traverse_z{dim + 1}"
+
+
 def expected_picture(model, z: torch.Tensor) -> np.ndarray:
     return enlarge(to_uint8(decode(model, z.reshape(1, -1))[0, 0]), IMAGE_SCALE)
 
@@ -58,13 +63,16 @@ def test_slider_move_decodes_the_moved_code_and_reset_puts_it_back(vae, media):
     at = run_app(PAGE, model_key="pretrained/vae")
     z0 = codes[0]
     # sliders are ordered by KL, most used first; each starts at test image #0's own code
-    labels = [s.label.split()[0] for s in at.slider if s.key.startswith("traverse_z")]
-    assert sorted(labels, key=lambda name: order.index(int(name[1:]))) == [f"z{d}" for d in order[:8]]
+    sliders = [s for s in at.slider if s.key.startswith("traverse_z")]
+    labels = [s.label.split()[0] for s in sliders]
+    assert sorted(labels, key=lambda name: order.index(int(name[1:]) - 1)) == [f"z{d + 1}" for d in order[:8]]
+    assert all(s.key == f"traverse_{label}" for s, label in zip(sliders, labels))  # key and label name one z
+    assert "z0" not in labels
     assert np.array_equal(shown_image(at, DECODED_CAPTION, media), expected_picture(model, z0))
     assert "no slider moved yet" in texts(at)
 
     top = order[0]
-    slider = at.slider(key=f"traverse_z{top}")
+    slider = at.slider(key=key(top))
     new_value = round(slider.max - 0.01, 2)
     slider.set_value(new_value).run()
     assert not at.exception
@@ -73,23 +81,23 @@ def test_slider_move_decodes_the_moved_code_and_reset_puts_it_back(vae, media):
     after = shown_image(at, DECODED_CAPTION, media)
     assert np.array_equal(after, expected_picture(model, moved))
     assert not np.array_equal(after, expected_picture(model, z0)), "moving the top dimension changes the image"
-    assert f"moved: z{top}" in texts(at)
+    assert f"moved: z{top + 1}" in texts(at)
     assert f"= {abs(new_value - float(z0[top])):.2f}" in texts(at)
 
     at.button(key="traverse_reset").click().run()
-    assert abs(at.slider(key=f"traverse_z{top}").value - float(z0[top])) < 1e-6
+    assert abs(at.slider(key=key(top)).value - float(z0[top])) < 1e-6
     assert np.array_equal(shown_image(at, DECODED_CAPTION, media), expected_picture(model, z0))
 
 
 def test_a_new_start_image_resets_the_sliders_to_its_code(vae):
     model, x_test, codes, order = vae
     at = run_app(PAGE, model_key="pretrained/vae")
-    at.slider(key=f"traverse_z{order[1]}").set_value(0.0).run()
+    at.slider(key=key(order[1])).set_value(0.0).run()
     at.selectbox(key="traverse_start_label").set_value(-1).run()
     at.number_input(key="traverse_start_pos").set_value(7).run()
     assert not at.exception and "test #7 (7) and its reconstruction" in image_captions(at)
     for dim in order[:8]:
-        assert abs(at.slider(key=f"traverse_z{dim}").value - float(codes[7, dim])) < 1e-5
+        assert abs(at.slider(key=key(dim)).value - float(codes[7, dim])) < 1e-5
 
 
 def test_range_modes_give_their_documented_limits(vae):
@@ -98,7 +106,7 @@ def test_range_modes_give_their_documented_limits(vae):
     z0 = codes[0]
 
     def limits(dim: int) -> tuple[float, float]:
-        slider = at.slider(key=f"traverse_z{dim}")
+        slider = at.slider(key=key(dim))
         return slider.min, slider.max
 
     # mean +- k std of the test codes (k = 3), rounded outwards to 3 decimals, widened to hold the start code
@@ -131,7 +139,7 @@ def test_plain_ae_orders_by_variance_warns_about_the_prior_and_shows_all_dimensi
     assert not at.exception and "not a VAE" in texts(at)
 
 
-def test_grid_png_and_sweep_gif(media):
+def test_grid_png_and_sweep_gif(vae, media):
     at = run_app(PAGE, model_key="pretrained/vae")
     png = download(at, "traverse_grid_png", media)
     cell = (28 + 2) * 3
@@ -142,6 +150,12 @@ def test_grid_png_and_sweep_gif(media):
     assert tuple(pixels[0, 4 * cell + 1]) == (204, 102, 119) and tuple(pixels[0, 1]) == (255, 255, 255)
 
     gif = download(at, "traverse_sweep_gif", media)
+    top = f"z{vae[3][0] + 1}"  # the GIF sweeps the most used dimension, named 1-based everywhere
+    assert at.download_button(key="traverse_sweep_gif").label == f"Download the {top} sweep (GIF)"
+    dim_box = at.selectbox(key="traverse_gif_dim")
+    assert dim_box.options[dim_box.index] == top and "z0" not in dim_box.options
+    assert f"Rows, top to bottom: {top}, " in " ".join(image_captions(at))
+    assert f"{top} swept from its low to its high value and back" in image_captions(at)
     assert gif.format == "GIF" and gif.is_animated and gif.n_frames == 2 * 17 - 2  # 17 frames there and back
 
     at.slider(key="traverse_grid_rows").set_value(3).run()
@@ -151,7 +165,7 @@ def test_grid_png_and_sweep_gif(media):
 
 def test_a_2d_model_has_two_sliders_and_no_show_all():
     at = run_app(PAGE, model_key="pretrained/vae-2d")
-    assert len([s for s in at.slider if s.key.startswith("traverse_z")]) == 2
+    assert sorted(s.key for s in at.slider if s.key.startswith("traverse_z")) == ["traverse_z1", "traverse_z2"]
     assert at.toggle(key="traverse_show_all").disabled
 
 
@@ -160,7 +174,7 @@ def test_the_latent_pages_kept_selection_becomes_the_start(vae):
     at = run_app(PAGE, model_key="pretrained/vae", latent_selection={"dataset": "mnist-5k", "indices": [42, 3]})
     at.button(key="traverse_use_selection").click().run()
     assert not at.exception and any(c.startswith("test #42 (") for c in image_captions(at))
-    assert abs(at.slider(key=f"traverse_z{order[0]}").value - float(codes[42, order[0]])) < 1e-5
+    assert abs(at.slider(key=key(order[0])).value - float(codes[42, order[0]])) < 1e-5
     # a selection made on another dataset is not offered
     other = run_app(PAGE, model_key="pretrained/vae", latent_selection={"dataset": "digits", "indices": [42]})
     assert "Tip: select 1 or more points" in texts(other)

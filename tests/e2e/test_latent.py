@@ -92,7 +92,7 @@ def test_click_empty_plane_of_a_two_latent_model_decodes_it(page, app_server):
     corner = position(page, trace=0, i=63 * 70 + 63)  # a point of the invisible 70x70 plane grid, far from the data
     assert corner["index"] is None
     click_chart(page, corner, "decode z")
-    decoded = page.locator("p", has_text="Decoded from z0 =").first
+    decoded = page.locator("p", has_text="Decoded from z1 =").first
     decoded.wait_for(timeout=30_000)
     assert "a point of the plane with no image of its own" in decoded.inner_text()
     assert "decoded at the clicked point" in image_captions(page, "decoded at the clicked point")

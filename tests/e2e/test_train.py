@@ -118,3 +118,23 @@ def test_a_bad_name_gives_its_message_and_starts_nothing(page, app_server):
     page.get_by_text("Invalid model name 'no/slashes'").wait_for(timeout=30_000)
     assert page.locator(PROGRESS).count() == 0 and "job=" not in page.url
     _no_exception(page)
+
+
+def test_an_out_of_range_number_is_explained_as_soon_as_it_is_typed(page, app_server):
+    """The browser sends what was typed (a number field's own parser turned 1e9 into 1 and NaN into 0): one message
+    naming the knob and its range, Start disabled until the value is fixed."""
+    open_page(page, app_server, "train")
+    start = page.get_by_role("button", name="Start training")
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    _set_number(page, "Learning rate", "NaN")
+    page.get_by_text("Learning rate must be a number above 0 and at most 10, got 'NaN'").wait_for(timeout=30_000)
+    assert errors.count() == 1 and start.is_disabled()
+    _set_number(page, "Learning rate", "0.001")
+    _set_number(page, "Epochs", "1e9")
+    page.get_by_text("Epochs must be a whole number from 1 to 10000, got '1e9'").wait_for(timeout=30_000)
+    assert errors.count() == 1 and start.is_disabled()
+    _set_number(page, "Epochs", "3")
+    page.wait_for_function("() => !document.body.innerText.includes('must be')", timeout=30_000)
+    assert errors.count() == 0 and start.is_enabled()
+    assert page.locator(PROGRESS).count() == 0 and "job=" not in page.url
+    _no_exception(page)

@@ -29,12 +29,20 @@ def test_arrow_keys_on_a_slider_change_the_image_and_reset_restores_it(page, app
     page.locator(DECODED).get_by_text("no slider moved yet").wait_for()
     first = _decoded_src(page)
 
-    # The first latent slider (keys traverse_z<d>) is the most used dimension (highest KL): z8 for the shipped VAE.
-    # Found by its key, not as the page's first slider: in one CI run the page's first slider was the grid's.
-    latent_slider = page.locator('[class*="st-key-traverse_z"]').first
-    label = latent_slider.get_by_test_id("stWidgetLabel").inner_text(timeout=30_000)
-    dim = label.split()[0]
-    assert re.fullmatch(r"z\d+", dim), label
+    # The first latent slider (keys traverse_z<d>, 1-based like the labels) is the most used dimension (highest KL):
+    # z9 for the shipped VAE. Found by its key, not as the page's first slider: in one CI run the page's first
+    # slider was the grid's.
+    sliders = page.locator('[class*="st-key-traverse_z"]')
+    sliders.first.get_by_test_id("stWidgetLabel").wait_for(timeout=30_000)
+    labels = sliders.get_by_test_id("stWidgetLabel").all_inner_texts()
+    keys = [re.search(r"st-key-(traverse_z\d+)", c).group(1) for c in sliders.evaluate_all(
+        "els => els.map(e => e.className)")]
+    dims = [label.split()[0] for label in labels]
+    assert all(re.fullmatch(r"z[1-9]\d*", d) for d in dims), labels  # 1-based: there is no z0
+    assert keys == [f"traverse_{d}" for d in dims]  # each key names its slider's dimension
+    kls = [float(re.search(r"KL (-?[\d.]+)", label).group(1)) for label in labels]
+    assert kls[0] == max(kls) and len(dims) == 8, labels
+    latent_slider, dim = sliders.first, dims[0]
     thumb = latent_slider.get_by_role("slider")
     thumb.focus()
     for _ in range(5):

@@ -60,8 +60,8 @@ def test_models_lists_pretrained_and_library(trained_digits_vae, capsys, monkeyp
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "--variant", "nope", "--out", "x"], "Unknown variant 'nope'; valid: ae,"),
-    (["train", "--variant", "ae", "--out", "x", "--latent-dim", "0", "--data", "digits"], "latent_dim must be"),
-    (["train", "--variant", "ae", "--out", "x", "--lr", "-1", "--data", "digits"], "lr must be"),
+    (["train", "--variant", "ae", "--out", "x", "--latent-dim", "0", "--data", "digits"], "--latent-dim must be"),
+    (["train", "--variant", "ae", "--out", "x", "--lr", "-1", "--data", "digits"], "--lr must be"),
     (["train", "--variant", "ae", "--out", "x", "--noise", "pink:0.3", "--data", "digits"], "Unknown noise type"),
     (["train", "--variant", "ae", "--out", "bad..name", "--data", "digits"], "Invalid model name"),
     (["train", "--variant", "ae", "--out", "x", "--data", "no-such-source"], "no-such-source"),
@@ -72,6 +72,38 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, message, capsys, tmp_path,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+TRAIN = ["train", "--variant", "vae", "--out", "x", "--data", "digits"]
+
+
+@pytest.mark.parametrize("flag, text, message", [
+    ("--lr", "NaN", "--lr must be a number above 0 and at most 10, got 'NaN'"),
+    ("--lr", "1e9", "--lr must be a number above 0 and at most 10, got '1e9'"),
+    ("--lr", "0", "--lr must be a number above 0"),
+    ("--epochs", "1e9", "--epochs must be a whole number from 1 to 10000, got '1e9'"),
+    ("--epochs", "0", "--epochs must be a whole number from 1 to 10000, got '0'"),
+    ("--epochs", "2.5", "--epochs must be a whole number"),
+    ("--batch-size", "-16", "--batch-size must be a whole number from 1 to 65536"),
+    ("--latent-dim", "-4", "--latent-dim must be a whole number from 1 to 4096, got '-4'"),
+    ("--latent-dim", "nan", "--latent-dim must be a whole number"),
+    ("--hidden", "64,-1", "--hidden must be whole numbers from 1 to 8192"),
+    ("--hidden", "1e9", "--hidden must be whole numbers from 1 to 8192"),
+    ("--beta", "inf", "--beta must be a number from 0 to 10000, got 'inf'"),
+    ("--beta", "-1", "--beta must be a number from 0 to 10000"),
+    ("--seed", "-1", "--seed must be a whole number from 0 to"),
+    ("--noise", "gaussian:nan", "--noise gaussian:LEVEL must be a number above 0 and at most 10, got 'nan'"),
+    ("--noise", "gaussian:1e9", "--noise gaussian:LEVEL must be a number above 0 and at most 10"),
+    ("--noise", "box:2.5", "--noise box:LEVEL must be a whole number above 0 and at most 256"),
+    ("--noise", "gaussian:abc", "--noise gaussian:LEVEL must be a number"),
+])
+def test_out_of_range_numbers_give_one_line_and_exit_2(flag, text, message, capsys, tmp_path, monkeypatch):
+    """The same ranges as the Train page's form (both come from aelab.models.config.RANGES)."""
+    monkeypatch.chdir(tmp_path)
+    assert main([*TRAIN, flag, text]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x").exists()
 
 
 def test_a_model_of_another_image_size_is_refused(trained_digits_vae, capsys):

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from aelab.models.config import ModelConfig, TrainConfig, from_dict, replace, to_dict
+from aelab.models.config import (RANGES, ModelConfig, TrainConfig, from_dict, noise_level_range, parse_sizes, replace,
+                                 to_dict)
 from aelab.errors import ConfigError
 from aelab.models.variants import VARIANTS, get_variant, make_configs
 
@@ -134,3 +135,70 @@ def test_numpy_integers_are_accepted_as_plain_ints():
     json.dumps(to_dict(model)), json.dumps(to_dict(train))  # would raise on a numpy scalar
     with pytest.raises(ConfigError, match="latent_dim"):
         ModelConfig(latent_dim=True)
+
+
+@pytest.mark.parametrize("field, text, expected", [
+    ("epochs", "20", 20), ("epochs", " 1e3 ", 1000), ("lr", "1e-3", 1e-3), ("lr", "10", 10.0),
+    ("latent_dim", "4096", 4096), ("beta", "0", 0.0), ("seed", str(2**63 - 1), 2**63 - 1),
+])
+def test_typed_numbers_in_range_are_parsed(field, text, expected):
+    value = RANGES[field].parse(field, text)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("field, text", [
+    ("lr", "NaN"), ("lr", "inf"), ("lr", "0"), ("lr", "-1e-3"), ("lr", "1e9"), ("lr", "fast"), ("lr", ""),
+    ("epochs", "1e9"), ("epochs", "0"), ("epochs", "-3"), ("epochs", "2.5"), ("epochs", "nan"),
+    ("batch_size", "0"), ("batch_size", "1e9"), ("latent_dim", "-4"), ("latent_dim", "0"), ("latent_dim", "5000"),
+    ("temperature", "0"), ("temperature", "1e9"), ("beta", "-1"), ("beta", "inf"), ("sparsity_weight", "1e5"),
+    ("contractive_weight", "NaN"), ("seed", "-1"), ("seed", "1e30"), ("seed", str(2**63)),
+])
+def test_typed_numbers_out_of_range_name_the_range(field, text):
+    with pytest.raises(ConfigError) as info:
+        RANGES[field].parse("Label", text)
+    assert str(info.value).startswith(f"Label must be {RANGES[field].describe()}, got {text.strip()!r}")
+
+
+@pytest.mark.parametrize("field", sorted(RANGES))
+def test_the_parser_and_the_configs_accept_the_same_values(field):
+    """The page and the CLI parse with RANGES; the configs validate with them too, so the limits cannot drift."""
+    bounds = RANGES[field]
+    config = ModelConfig if field in {f.name for f in dataclasses.fields(ModelConfig)} else TrainConfig
+
+    def accepted(value) -> bool:
+        try:
+            config(**{field: (value,) if field == "hidden" else value})
+        except ConfigError:
+            return False
+        return True
+
+    inside = [bounds.low if not bounds.low_open else bounds.low + (1 if bounds.integer else 1e-6), bounds.high]
+    outside = [bounds.low - 1 if not bounds.low_open else bounds.low, bounds.high + 1, float("nan")]
+    for value in inside:
+        value = int(value) if bounds.integer else float(value)
+        assert accepted(value) and bounds.parse(field, repr(value)) == value, (field, value)
+    for value in outside:
+        assert not accepted(value), (field, value)
+        with pytest.raises(ConfigError):
+            bounds.parse(field, repr(value))
+
+
+@pytest.mark.parametrize("text, expected", [("256, 128", (256, 128)), ("64;32", (64, 32)), ("8192", (8192,))])
+def test_typed_sizes_are_parsed(text, expected):
+    assert parse_sizes("Hidden sizes", text) == expected
+
+
+@pytest.mark.parametrize("text", ["256, lots", "64, -1", "0", "1e9", "64, 2.5", "nan"])
+def test_typed_sizes_out_of_range_are_refused_with_the_range(text):
+    with pytest.raises(ConfigError, match="Hidden sizes must be whole numbers from 1 to 8192"):
+        parse_sizes("Hidden sizes", text)
+
+
+@pytest.mark.parametrize("noise, text", [("gaussian", "nan"), ("gaussian", "0"), ("gaussian", "11"),
+                                         ("box", "2.5"), ("rows", "1e9"), ("dropout", "-0.5"), ("none", "11")])
+def test_the_noise_levels_range_follows_the_noise_type(noise, text):
+    bounds = noise_level_range(noise)
+    with pytest.raises(ConfigError, match=r"^Noise level must be .*, got"):
+        bounds.parse("Noise level", text)
+    with pytest.raises(ConfigError, match="noise_level"):
+        TrainConfig(noise=noise, noise_level=float(text))

@@ -13,6 +13,7 @@ import pytest
 from aelab.errors import ModelStoreError, TrainingError
 from aelab.runtime.jobs import CANCELLED, DONE, ERROR, QUEUED, RUNNING, JobManager
 from aelab.library.store import load_model
+from aelab.analysis.latent import encode_dataset
 from aelab.train.loop import evaluate
 from aelab.models.autoencoder import create_model
 from aelab.train.job import TrainingRequest, run_training
@@ -181,8 +182,8 @@ def test_old_finished_jobs_are_forgotten_beyond_keep_finished():
 
 
 # ------------------------------------------------------------------------------------------------ training job
-def _request(mnist5k, tmp_path, name="tiny", epochs=3, n=256, variant="ae", **train):
-    model_config, train_config = make_configs(variant, mnist5k.image_size, {"latent_dim": 4, "hidden": (32,)},
+def _request(mnist5k, tmp_path, name="tiny", epochs=3, n=256, variant="ae", latent_dim=4, **train):
+    model_config, train_config = make_configs(variant, mnist5k.image_size, {"latent_dim": latent_dim, "hidden": (32,)},
                                               {"epochs": epochs, "batch_size": 32, **train})
     return TrainingRequest(variant=variant, model_config=model_config, train_config=train_config, dataset=mnist5k.name,
                            x_train=mnist5k.x_train[:n], x_val=mnist5k.x_test[:200], preview_x=mnist5k.x_test[:6],
@@ -202,6 +203,7 @@ def test_a_training_job_reports_every_epoch_and_saves_the_model(mnist5k, tmp_pat
     # One latent frame and one set of reconstructions per epoch, plus the untrained model's (epoch 0).
     assert len(state["latent_frames"]) == len(state["preview_frames"]) == 4
     assert all(f.shape == (150, 2) for f in state["latent_frames"])
+    assert state["latent_axes"] == ("PC1", "PC2")  # a 4-D code is drawn as its PCA plane, and named so
     assert state["preview_frames"][0].shape == (6, 28, 28) and state["preview_input"].shape == (6, 28, 28)
     assert list(state["labels"]) == mnist5k.y_test[:150].tolist() and state["class_names"] == mnist5k.class_names
     assert state["progress"]["step"] == state["progress"]["total_steps"] == 3 * 8
@@ -221,6 +223,18 @@ def test_latent_frames_are_aligned_from_one_epoch_to_the_next(mnist5k, tmp_path,
         aligned_gap = np.linalg.norm(current - previous)
         flipped_gap = np.linalg.norm(current * np.array([-1, 1]) - previous)
         assert aligned_gap <= flipped_gap
+
+
+def test_a_2_latent_trainings_frames_are_its_codes_named_z1_z2(mnist5k, tmp_path, single_thread):
+    """No projection and no turning for a 2-D code: the axes are the code's own, so they can be labelled z1, z2."""
+    request = _request(mnist5k, tmp_path, epochs=2, n=128, latent_dim=2)
+    manager = JobManager(max_running=1)
+    job = manager.submit("alice", "two", functools.partial(run_training, request))
+    assert manager.wait(job, timeout=120) == DONE
+    snap = manager.snapshot(job, "alice")
+    assert snap.state["latent_axes"] == ("z1", "z2")
+    codes = encode_dataset(snap.result.model, request.latent_x).numpy()
+    assert np.allclose(snap.state["latent_frames"][-1], codes, atol=1e-6)
 
 
 def test_cancelling_a_training_keeps_and_saves_the_model_trained_so_far(mnist5k, tmp_path, single_thread):

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from aelab.errors import ConfigError, ModelStoreError
-from aelab.analysis.latent import project_2d
+from aelab.analysis.latent import Projection, latent_name, project_2d
 from aelab.analysis.maps import (SHIPPED_UMAP_FILE, UMAP_DEFAULTS, cell_edges, coordinates_csv, place_by_neighbours,
                                plane_range, shipped_umap, tile_on_axes, transform_new, umap_artefact)
 from aelab.library.store import read_artefact, save_model
@@ -241,11 +241,32 @@ def test_plane_range_covers_the_data_and_ignores_a_far_outlier():
 def test_coordinates_csv_round_trips():
     z = np.array([[0.5, -1.0, 2.0], [1.0, 2.0, 3.0]], np.float32)
     text = coordinates_csv(np.array([4, 9]), np.array([3, -1]), np.array([[0.1, 0.2], [1.5, -2.5]]), z,
-                           ("a", "b", "c", "d"))
+                           ("a", "b", "c", "d"), axes=("PC1", "PC2"))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["index", "label", "class", "x", "y", "z0", "z1", "z2"]
-    assert rows[0]["index"] == "4" and rows[0]["class"] == "d" and float(rows[0]["z1"]) == -1.0
-    assert rows[1]["label"] == "-1" and rows[1]["class"] == "" and float(rows[1]["y"]) == -2.5
+    assert list(rows[0]) == ["index", "label", "class", "PC1", "PC2", "z1", "z2", "z3"]  # 1-based, as on the pages
+    assert rows[0]["index"] == "4" and rows[0]["class"] == "d" and float(rows[0]["z2"]) == -1.0
+    assert rows[1]["label"] == "-1" and rows[1]["class"] == "" and float(rows[1]["PC2"]) == -2.5
+
+
+def test_a_raw_maps_csv_names_its_axes_apart_from_the_code_columns():
+    z = np.array([[0.5, -1.0, 2.0]], np.float32)
+    text = coordinates_csv(np.array([0]), np.array([1]), z[:, [2, 0]], z, axes=project_2d(z, "raw", dims=(2, 0)).axes)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == ["index", "label", "class", "map_z3", "map_z1", "z1", "z2", "z3"]
+    assert float(rows[0]["map_z3"]) == float(rows[0]["z3"]) == 2.0
+
+
+@pytest.mark.parametrize("method, dims, axes", [("pca", (0, 1), ("PC1", "PC2")), ("raw", (0, 1), ("z1", "z2")),
+                                                ("raw", (5, 2), ("z6", "z3"))])
+def test_projections_name_their_axes(method, dims, axes):
+    z = np.random.default_rng(0).normal(size=(50, 8)).astype(np.float32)
+    assert project_2d(z, method, dims=dims).axes == axes
+    assert project_2d(z[:, :1], "pca").axes == ("PC1", "")  # a 1-latent code has one component
+    assert [latent_name(d) for d in range(3)] == ["z1", "z2", "z3"]
+
+
+def test_a_umap_projection_is_named_as_such():
+    assert Projection("umap", np.zeros((3, 2), np.float32), {}).axes == ("UMAP-1", "UMAP-2")
 
 
 # ---------------------------------------------------------------------------------------------------- warm-up

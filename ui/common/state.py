@@ -13,7 +13,6 @@ from pathlib import Path
 
 import streamlit as st
 import torch
-from streamlit.runtime.pages_manager import PagesManager
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
@@ -21,6 +20,7 @@ from aelab.runtime.jobs import JobManager
 from aelab.library.store import ModelRecord, list_models, load_model
 from aelab.runtime.identity import PUBLIC
 from aelab.train.job import TrainingOutcome
+from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.session import session
 
 DEFAULT_DATASET = "mnist-5k"
@@ -33,17 +33,7 @@ TORCH_THREADS = int(os.environ.get("AELAB_TORCH_THREADS", "0")) or max(1, (os.cp
 torch.set_num_threads(TORCH_THREADS)
 
 
-def _leave_multipage_v1() -> None:
-    """If the first request a fresh server gets is a deep link (/train?data=...), Streamlit runs that page file alone,
-    multipage-v1 style, because a pages/ folder exists: the flag that turns v1 off is only set once app.py calls
-    st.navigation. Then there is no sidebar and the wrong page list. Turn v1 off and rerun: the rerun keeps the URL
-    path's page hash, so it lands on the same page, through app.py and its sidebar."""
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_multipage_v1()  # every page imports this module, so its first import can catch such a run
+leave_legacy_mode()  # the first page a fresh server runs may be a legacy pages/ run: see ui/common/legacy_pages.py
 
 
 def session_id() -> str:

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from aelab.analysis.images import png_bytes
+from aelab.analysis.latent import latent_name
 from ui.common.widgets import class_name, label_colour
 
 # Plotly's modebar: keep it, with its camera button making a 2x PNG named after the page; no Plotly logo.
@@ -109,7 +110,7 @@ def kl_figure(kl: np.ndarray, threshold: float, height: int = 280) -> go.Figure:
     """Average KL per latent dimension, (latent_dim,) in nats: active units dark, collapsed ones grey."""
     kl = np.asarray(kl, dtype=float)
     colours = ["#332288" if value > threshold else "#BBBBBB" for value in kl]
-    fig = go.Figure(go.Bar(x=[f"z{j}" for j in range(len(kl))], y=kl, marker_color=colours,
+    fig = go.Figure(go.Bar(x=[latent_name(j) for j in range(len(kl))], y=kl, marker_color=colours,
                            hovertemplate="%{x}: %{y:.3f} nats<extra></extra>"))
     fig.add_hline(y=threshold, line_dash="dot", line_color="#CC6677",
                   annotation_text=f"active above {threshold} nats", annotation_position="top right")

@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from aelab.analysis.images import enlarge, to_uint8
-from aelab.analysis.latent import active_units, decode, neighbours
+from aelab.analysis.latent import active_units, decode, latent_name, neighbours
 from aelab.library.store import ModelRecord
 from ui.latent.view import PlaneView
 from ui.common.state import variational_keys
@@ -72,7 +72,8 @@ def show_plane_click(record: ModelRecord, xy: tuple[float, float], plane: PlaneV
     code = plane.codes([xy[0]], [xy[1]])
     image = decode(record.model, code)
     shown = code[0, list(plane.dims)].tolist()
-    st.markdown(f"**Decoded from z{plane.dims[0]} = {shown[0]:.2f}, z{plane.dims[1]} = {shown[1]:.2f}**, a point "
+    st.markdown(f"**Decoded from {latent_name(plane.dims[0])} = {shown[0]:.2f}, {latent_name(plane.dims[1])} = "
+                f"{shown[1]:.2f}**, a point "
                 "of the plane with no image of its own:")
     st.image(crisp(image[0, 0], 140), caption="decoded at the clicked point")
 

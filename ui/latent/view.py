@@ -20,7 +20,7 @@ import torch
 
 from aelab.data.drawing import DigitLayout, layout_like
 from aelab.analysis.latent import (Projection, decode, dimension_importance, encode_dataset, importance_order,
-                          kl_per_dimension, manifold_grid, project_2d, reconstruction_errors)
+                          kl_per_dimension, latent_name, manifold_grid, project_2d, reconstruction_errors)
 from aelab.analysis.maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
 from aelab.library.store import ModelRecord
 from aelab.runtime.warmup import umap_step
@@ -87,7 +87,8 @@ class PlaneView:
         return z
 
     def titles(self) -> tuple[str, str]:
-        return tuple(f"Φ(z{d}): prior quantile" if self.quantile_axes else f"z{d}" for d in self.dims)
+        return tuple(f"Φ({latent_name(d)}): prior quantile" if self.quantile_axes else latent_name(d)
+                     for d in self.dims)
 
 
 def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int]):
@@ -165,9 +166,9 @@ def map_controls(latent_dim: int, z: np.ndarray, kl: np.ndarray | None, model_ke
     scores = dimension_importance(torch.from_numpy(z), None if kl is None else torch.from_numpy(kl))
     order = [0, 1] if latent_dim == 2 else importance_order(scores)
     return method, {"dims": (left.selectbox("x axis: dimension", range(latent_dim), index=order[0],
-                                            key=f"dim_x|{model_key}"),
+                                            key=f"dim_x|{model_key}", format_func=latent_name),
                              right.selectbox("y axis: dimension", range(latent_dim), index=order[1],
-                                             key=f"dim_y|{model_key}"))}
+                                             key=f"dim_y|{model_key}", format_func=latent_name))}
 
 
 def umap_status() -> None:

@@ -28,9 +28,10 @@ MAIN_TERMS = ("recon", "total", "mse")  # in nats (or squared error) per image; 
 
 def latent_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], title: str,
                   ranges: tuple[tuple[float, float], tuple[float, float]] | None = None,
-                  height: int = 380) -> go.Figure:
-    """coords: (N, 2) codes (or their 2-D projection); labels: (N,) ints, -1 = unlabelled. One trace per class, so
-    the legend can hide a class; ranges fixes the axes (the replay keeps them still while the clusters move)."""
+                  height: int = 380, axes: tuple[str, str] = ("z1", "z2")) -> go.Figure:
+    """coords: (N, 2) codes (or their 2-D projection, axes then PC1, PC2); labels: (N,) ints, -1 = unlabelled. One
+    trace per class, so the legend can hide a class; ranges fixes the axes (the replay keeps them still while the
+    clusters move)."""
     fig = go.Figure()
     for label in np.unique(labels):
         mask = labels == label
@@ -38,7 +39,7 @@ def latent_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str
         fig.add_scatter(x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=class_name(class_names, int(label)),
                         marker={"color": colour, "size": 6, "opacity": 0.85})
     fig.update_layout(title=title, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"itemsizing": "constant"}, xaxis_title="z1", yaxis_title="z2")
+                      legend={"itemsizing": "constant"}, xaxis_title=axes[0], yaxis_title=axes[1])
     if ranges is not None:
         fig.update_xaxes(range=ranges[0])
         fig.update_yaxes(range=ranges[1])
@@ -147,7 +148,8 @@ def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True)
     ranges = frame_ranges(frames) if frame is not None else None
     title = "untrained model" if index == 0 and len(frames) > 1 else f"after epoch {index}"
     latent = latent_figure(frames[index], state["labels"], state.get("class_names", ()),
-                           f"Codes of {len(state['labels'])} test images, {title}", ranges)
+                           f"Codes of {len(state['labels'])} test images, {title}", ranges,
+                           axes=state.get("latent_axes", ("", "")))
     preview = previews[min(index, len(previews) - 1)] if previews else state.get("preview")
     recon = None
     if preview is not None:
