@@ -154,8 +154,8 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
             if not torch.isfinite(grad_sum):
                 raise TrainingError(
                     f"The gradients overflowed (their sum is {grad_sum.item()}) at epoch {epoch}, step "
-                    f"{state.step + 1}, with a finite loss: training is unstable, most likely because the learning rate "
-                    f"({config.lr:g}) is too high; try a 10x smaller one.")
+                    f"{state.step + 1}, with a finite loss: training is unstable, most likely because the learning "
+                    f"rate ({config.lr:g}) is too high; try a 10x smaller one.")
             optimizer.step()
             state.step += 1
             step_losses = {name: value.item() for name, value in terms.items()}
