@@ -179,8 +179,7 @@ def fit(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: tor
 
     trainer = Trainer(model, x_train, config, x_val, should_stop=should_stop)
     if on_progress is not None:
-        trainer.add_callback("on_step_end", lambda t: on_progress(t.progress))
-        trainer.add_callback("on_epoch_end", lambda t: on_progress(t.progress))
+        trainer.add_progress_callback(on_progress)
     trainer.run()
     return TrainResult(trainer.history, trainer.cancelled)
 

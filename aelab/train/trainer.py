@@ -61,6 +61,11 @@ class Trainer:
         self._callbacks[event].append(callback)
         return self
 
+    def add_progress_callback(self, callback: Callable[[Progress], None]) -> "Trainer":
+        """callback(trainer.progress) after each step and each epoch: all a progress bar needs."""
+        self.add_callback("on_step_end", lambda trainer: callback(trainer.progress))
+        return self.add_callback("on_epoch_end", lambda trainer: callback(trainer.progress))
+
     def trigger_callbacks(self, event: str) -> None:
         for callback in self._callbacks[event]:
             callback(self)
