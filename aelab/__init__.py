@@ -21,7 +21,7 @@ _EXPORTS = {
     "make_configs": ".models.variants", "VARIANTS": ".models.variants",
     "ModelConfig": ".models.config", "TrainConfig": ".models.config",
     "build_model": ".models.autoencoder", "create_model": ".models.autoencoder",
-    "fit": ".train.loop", "train": ".train.loop", "evaluate": ".train.loop",
+    "fit": ".train.loop", "train": ".train.loop", "evaluate": ".train.loop", "Trainer": ".train.trainer",
     "save_model": ".library.store", "load_model": ".library.store", "list_models": ".library.store",
     "encode_dataset": ".analysis.latent", "decode": ".analysis.latent", "reconstruct": ".analysis.latent",
     "mse": ".analysis.metrics", "psnr": ".analysis.metrics", "ssim": ".analysis.metrics",

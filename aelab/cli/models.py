@@ -80,10 +80,11 @@ def cmd_train(args) -> int:
 
     from aelab.cli.common import dataset_from_args
     from aelab.library.store import save_model, validate_name
-    from aelab.train.loop import evaluate, fit
     from aelab.models.autoencoder import create_model
     from aelab.models.config import parse_sizes
     from aelab.models.variants import make_configs
+    from aelab.train.loop import evaluate, steps_per_epoch
+    from aelab.train.trainer import Trainer
 
     out = Path(args.out)
     validate_name(out.name)
@@ -103,23 +104,33 @@ def cmd_train(args) -> int:
     dataset = dataset_from_args(args)
     model_config, train_config = make_configs(args.variant, dataset.image_size, model_changes, train_changes)
     model = create_model(model_config, train_config.seed)
-    steps = -(-dataset.x_train.shape[0] // min(train_config.batch_size, dataset.x_train.shape[0]))
+    trainer = Trainer(model, dataset.x_train, train_config, dataset.x_test)
+    steps = steps_per_epoch(len(dataset.x_train), train_config.batch_size)
     with tqdm(total=steps * train_config.epochs if not model_config.is_baseline else 1, unit="step",
               desc=args.variant, file=sys.stderr) as bar:
-        def on_progress(progress):
-            bar.update(progress.step - bar.n)
-            if progress.event == "epoch":
-                val = progress.val_losses or {}
-                bar.set_postfix(epoch=progress.epoch, loss=f"{progress.losses['total']:.2f}",
-                                val=f"{val.get('total', float('nan')):.2f}")
-
-        result = fit(model, dataset.x_train, train_config, dataset.x_test, on_progress=on_progress)
+        _progress_bar(trainer, bar).run()
         bar.update(bar.total - bar.n)
     metrics = evaluate(model, dataset.x_test)
     path = save_model(model, out.name, variant=args.variant, train_config=train_config, dataset=dataset.name,
-                      metrics=metrics, history=result.history, root=out.parent, overwrite=args.overwrite)
+                      metrics=metrics, history=trainer.history, root=out.parent, overwrite=args.overwrite)
     print(f"saved {path}  test mse={metrics['mse']:.5f}  psnr={metrics['psnr']:.2f} dB")
     return 0
+
+
+def _progress_bar(trainer, bar):
+    """The tqdm bar as the trainer's callbacks: it moves with the steps and shows each epoch's losses."""
+    def on_step_end(t):
+        bar.update(t.progress.step - bar.n)
+
+    def on_epoch_end(t):
+        if t.is_baseline:  # one closed-form fit: the bar just fills (cmd_train prints its test MSE)
+            return
+        bar.update(t.progress.step - bar.n)
+        last = t.history[-1]
+        bar.set_postfix(epoch=last["epoch"], loss=f"{last['train']['total']:.2f}",
+                        val=f"{(last['val'] or {}).get('total', float('nan')):.2f}")
+
+    return trainer.add_callback("on_step_end", on_step_end).add_callback("on_epoch_end", on_epoch_end)
 
 
 def cmd_evaluate(args) -> int:

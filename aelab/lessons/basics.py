@@ -23,7 +23,8 @@ from torch import nn
 
 from aelab.models.baselines import PCA, KMeans, SoftKMeans
 from aelab.analysis.linalg import principal_angles
-from aelab.train.loop import evaluate, train
+from aelab.train.loop import evaluate
+from aelab.train.trainer import Trainer
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 
@@ -90,25 +91,32 @@ def subspace_angles(model: nn.Module, pca: PCA) -> torch.Tensor:
     return torch.rad2deg(principal_angles(decoder_columns(model).cpu(), pca.components.T.cpu())).float()
 
 
+def linear_ae_trainer(x_train: torch.Tensor, latent_dim: int, tied: bool = False, train_changes: dict | None = None,
+                      seed: int = 0, should_stop: Callable[[], bool] = lambda: False) -> Trainer:
+    """A Trainer for a linear AE with latent_dim code units on x_train: (N, 1, H, W), not yet run."""
+    config, train_config = make_configs("linear_ae", tuple(x_train.shape[2:]),
+                                        {"latent_dim": latent_dim, "tied_weights": tied},
+                                        {"seed": seed, **(train_changes or {})})
+    return Trainer(create_model(config, seed), x_train, train_config, should_stop=should_stop)
+
+
 def train_linear_ae(x_train: torch.Tensor, latent_dim: int, reference: PCA | None = None, tied: bool = False,
                     train_changes: dict | None = None, seed: int = 0, on_progress: ProgressCallback | None = None,
                     should_stop: Callable[[], bool] = lambda: False) -> tuple[nn.Module, list[np.ndarray]]:
     """Train a linear AE on x_train: (N, 1, H, W); returns it (on the CPU, eval mode) and, when a reference PCA is
     given, the principal angles (degrees, (d,)) after each epoch, epoch 0 being the random initialisation."""
-    config, train_config = make_configs("linear_ae", tuple(x_train.shape[2:]),
-                                        {"latent_dim": latent_dim, "tied_weights": tied},
-                                        {"seed": seed, **(train_changes or {})})
-    model = create_model(config, seed)
-    history = [subspace_angles(model, reference).numpy()] if reference is not None else []
-    for progress in train(model, x_train, train_config, should_stop=should_stop):
-        if progress.event != "epoch":
-            continue
+    trainer = linear_ae_trainer(x_train, latent_dim, tied, train_changes, seed, should_stop)
+    angles = [subspace_angles(trainer.model, reference).numpy()] if reference is not None else []
+
+    def on_epoch_end(t: Trainer) -> None:
         if reference is not None:
-            history.append(subspace_angles(model, reference).numpy())
+            angles.append(subspace_angles(t.model, reference).numpy())
         if on_progress is not None:
-            on_progress(progress.fraction, f"epoch {progress.epoch}/{progress.epochs}, "
-                                           f"loss {progress.losses['recon']:.2f} per image")
-    return model.cpu().eval(), history
+            on_progress(t.progress.fraction, f"epoch {t.progress.epoch}/{t.progress.epochs}, "
+                                             f"loss {t.history[-1]['train']['recon']:.2f} per image")
+
+    trainer.add_callback("on_epoch_end", on_epoch_end).run()
+    return trainer.model.cpu().eval(), angles
 
 
 def predicted_singular_values(variances: torch.Tensor, weight_decay: float) -> torch.Tensor:

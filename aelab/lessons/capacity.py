@@ -32,7 +32,8 @@ from aelab.analysis.images import to_uint8
 from aelab.analysis.latent import reconstruct
 from aelab.lessons.basics import epochs_for_steps, fit_pca, truncate_pca
 from aelab.library.store import PRETRAINED_ROOT, load_model, save_model
-from aelab.train.loop import evaluate, fit
+from aelab.train.loop import evaluate
+from aelab.train.trainer import Trainer
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 
@@ -120,9 +121,9 @@ def _trained_model(method: SweepMethod, size: int, epochs: int, x_train: torch.T
         return truncate_pca(pca_cache["full"], size)
     model_config, train_config = make_configs(method.variant, tuple(x_train.shape[2:]), {"latent_dim": size},
                                               {**method.train, "epochs": epochs})
-    model = create_model(model_config, train_config.seed)
-    result = fit(model, x_train, train_config, should_stop=should_stop, on_progress=report)
-    return None if result.cancelled or should_stop() else model.cpu().eval()
+    trainer = Trainer(create_model(model_config, train_config.seed), x_train, train_config, should_stop=should_stop)
+    trainer.add_progress_callback(report).run()
+    return None if trainer.cancelled or should_stop() else trainer.model.cpu().eval()
 
 
 def bottleneck_sweep(dataset: Dataset, sizes=SIZES, methods=SWEEP_METHODS,
@@ -241,23 +242,36 @@ def copy_model_configs(spec: CopyModel, image_size: tuple[int, int], n_train: in
                         {**COPY_TRAIN, "epochs": epochs, **spec.train})
 
 
-def train_copy_models(x_train: torch.Tensor, on_progress: ProgressCallback | None = None,
-                      should_stop: Callable[[], bool] = lambda: False) -> dict[str, nn.Module] | None:
-    """The four COPY_MODELS trained on x_train: (N, 1, H, W); None if stopped."""
-    models: dict[str, nn.Module] = {}
-    for i, spec in enumerate(COPY_MODELS):
-        model_config, train_config = copy_model_configs(spec, tuple(x_train.shape[2:]), len(x_train))
-        model = create_model(model_config, train_config.seed)
+def copy_trainer(spec: CopyModel, x_train: torch.Tensor,
+                 should_stop: Callable[[], bool] = lambda: False) -> Trainer:
+    """A Trainer for the copy-demo model spec on x_train: (N, 1, H, W), not yet run."""
+    model_config, train_config = copy_model_configs(spec, tuple(x_train.shape[2:]), len(x_train))
+    return Trainer(create_model(model_config, train_config.seed), x_train, train_config, should_stop=should_stop)
 
+
+def _run_copy_trainers(x_train: torch.Tensor, on_progress: ProgressCallback | None,
+                       should_stop: Callable[[], bool]) -> dict[str, Trainer] | None:
+    """The four COPY_MODELS' trainers, run one after another on x_train; None if stopped."""
+    trainers: dict[str, Trainer] = {}
+    for i, spec in enumerate(COPY_MODELS):
         def report(progress, i=i, spec=spec):
             if on_progress:
                 on_progress((i + progress.fraction) / len(COPY_MODELS),
                             f"{spec.label}: epoch {progress.epoch}/{progress.epochs}")
 
-        if fit(model, x_train, train_config, should_stop=should_stop, on_progress=report).cancelled:
+        trainer = copy_trainer(spec, x_train, should_stop).add_progress_callback(report).run()
+        if trainer.cancelled:
             return None
-        models[spec.name] = model.cpu().eval()
-    return models
+        trainer.model.cpu()
+        trainers[spec.name] = trainer
+    return trainers
+
+
+def train_copy_models(x_train: torch.Tensor, on_progress: ProgressCallback | None = None,
+                      should_stop: Callable[[], bool] = lambda: False) -> dict[str, nn.Module] | None:
+    """The four COPY_MODELS trained on x_train: (N, 1, H, W), on the CPU in eval mode; None if stopped."""
+    trainers = _run_copy_trainers(x_train, on_progress, should_stop)
+    return None if trainers is None else {name: trainer.model for name, trainer in trainers.items()}
 
 
 def digit_area(x_train: torch.Tensor, threshold: float = 1e-3) -> torch.Tensor:
@@ -284,14 +298,14 @@ def copy_models_folder(dataset_name: str, root: str | Path = LESSONS_ROOT / "mod
 
 
 def save_copy_models(models: dict[str, nn.Module], dataset: str, n_train: int,
-                     root: str | Path = LESSONS_ROOT / "models") -> None:
+                     root: str | Path = LESSONS_ROOT / "models", histories: dict[str, list] | None = None) -> None:
     """Ship the demo models as standard model folders (float16 weights): <root>/<dataset>/copy-<name>; n_train: the
-    number of training images (recorded with the training settings)."""
+    number of training images (recorded with the training settings); histories: each model's training history."""
     for spec in COPY_MODELS:
         _, train_config = copy_model_configs(spec, models[spec.name].config.image_size, n_train)
         save_model(models[spec.name], f"copy-{spec.name}", variant="linear_ae", train_config=train_config,
-                   dataset=dataset, root=copy_models_folder(dataset, root), overwrite=True,
-                   weights_dtype=torch.float16)
+                   dataset=dataset, history=(histories or {}).get(spec.name), root=copy_models_folder(dataset, root),
+                   overwrite=True, weights_dtype=torch.float16)
 
 
 def load_copy_models(dataset_name: str, image_size: tuple[int, int],
@@ -319,8 +333,11 @@ def build_lessons(dataset: Dataset, root: str | Path = LESSONS_ROOT, on_progress
         summary.update(sizes=sweep.sizes, sweep_seconds=sweep.seconds, sweep=sweep.test_mse)
     if "copy" in parts:
         started, base = time.perf_counter(), share if "sweep" in parts else 0.0
-        models = train_copy_models(dataset.x_train, lambda f, t: report(base + (1 - base) * f, "copy demo: " + t))
-        save_copy_models(models, dataset.name, len(dataset.x_train), Path(root) / "models")
+        trainers = _run_copy_trainers(dataset.x_train, lambda f, t: report(base + (1 - base) * f, "copy demo: " + t),
+                                      lambda: False)
+        models = {name: trainer.model for name, trainer in trainers.items()}
+        save_copy_models(models, dataset.name, len(dataset.x_train), Path(root) / "models",
+                         {name: trainer.history for name, trainer in trainers.items()})
         noise = noise_images(digit_area(dataset.x_train), 200)
         summary.update(copy_seconds=time.perf_counter() - started,
                        copy=copy_scores(models, dataset.x_test[:200], noise))

@@ -16,7 +16,8 @@ import torch
 
 from aelab.analysis.maps import umap_artefact
 from aelab.library.store import PRETRAINED_ROOT, load_model, save_model
-from aelab.train.loop import evaluate, fit
+from aelab.train.loop import evaluate
+from aelab.train.trainer import Trainer
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 
@@ -68,15 +69,18 @@ def build_one(spec: PretrainedSpec, dataset, out: Path, on_progress=None) -> dic
     model_config, train_config = make_configs(spec.variant, dataset.image_size, spec.model,
                                               {"device": "cpu", **spec.train})
     model = create_model(model_config, train_config.seed)
+    trainer = Trainer(model, dataset.x_train, train_config, dataset.x_test)
+    if on_progress is not None:
+        trainer.add_progress_callback(on_progress)
     started = time.perf_counter()
-    result = fit(model, dataset.x_train, train_config, dataset.x_test, on_progress=on_progress)
+    trainer.run()
     seconds = time.perf_counter() - started
     metrics = evaluate(model, dataset.x_test)
     extra: dict[str, bytes] = {}
     for builder in ARTEFACT_BUILDERS.values():
         extra.update(builder(model, dataset))
     save_model(model, spec.name, variant=spec.variant, train_config=train_config, dataset=dataset.name,
-               metrics=metrics, history=result.history, root=out, overwrite=True, extra_files=extra,
+               metrics=metrics, history=trainer.history, root=out, overwrite=True, extra_files=extra,
                weights_dtype=torch.float16)
     return {"name": spec.name, "variant": spec.variant, "latent_dim": model_config.latent_dim,
             "epochs": train_config.epochs, "train_seconds": seconds, **metrics}

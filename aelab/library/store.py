@@ -31,6 +31,7 @@ from aelab.errors import AelabError, ModelStoreError
 from aelab.resources import pretrained_root
 from aelab.runtime.identity import PUBLIC, weights_digest
 from aelab.models.autoencoder import create_model
+from aelab.train.history import upgrade as upgrade_history
 
 FORMAT_VERSION = 1
 CONFIG_FILE, WEIGHTS_FILE, HISTORY_FILE = "config.json", "model.safetensors", "history.json"
@@ -74,7 +75,7 @@ class ModelRecord:
     train_config: TrainConfig
     dataset: str
     metrics: dict[str, Any] = field(default_factory=dict)
-    history: list[dict] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)  # aelab.train.history's schema, older files upgraded
     pretrained: bool = False
     weights_digest: str = ""
     owner: str = PUBLIC
@@ -121,7 +122,7 @@ def save_model(model: nn.Module, name: str, *, variant: str, train_config: Train
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2))
-        (staging / HISTORY_FILE).write_text(json.dumps(history or [], indent=1))
+        (staging / HISTORY_FILE).write_text(json.dumps(upgrade_history(history or []), indent=1))
         for file_name, data in (extra_files or {}).items():
             if Path(file_name).suffix not in (".npz", ".json") or Path(file_name).name != file_name:
                 raise ModelStoreError(f"Extra file {file_name!r} must be a plain .npz or .json name.")
@@ -212,7 +213,7 @@ def load_model(path: str | Path, *, device: str | torch.device = "cpu", pretrain
     model.to(device).eval()
     return ModelRecord(model, path.name, path, str(config.get("variant", model_config.arch)), model_config,
                        train_config, str(config.get("dataset", "")), _metrics(config),
-                       history if isinstance(history, list) else [], pretrained)
+                       upgrade_history(history), pretrained)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ _EXPORTS = {
     "TrainResult": ".loop",
     "train": ".loop",
     "fit": ".loop",
+    "Trainer": ".trainer",
+    "EVENTS": ".trainer",
     "evaluate": ".loop",
     "compute_losses": ".losses",
 }

@@ -19,7 +19,8 @@ from aelab.models.config import ModelConfig, TrainConfig
 from aelab.runtime.jobs import JobContext
 from aelab.analysis.latent import PROJECTION_AXES, align_to, encode_dataset, latent_name, project_2d
 from aelab.library.store import save_model, validate_name
-from aelab.train.loop import evaluate, train
+from aelab.train.loop import evaluate
+from aelab.train.trainer import Trainer
 from aelab.models.autoencoder import create_model
 
 PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz
@@ -94,6 +95,43 @@ def _progress_fields(progress) -> dict[str, Any]:
             "elapsed_s": progress.elapsed_s, "losses": dict(progress.losses)}
 
 
+class _LiveReport:
+    """The job's callbacks: the untrained model's pictures at the start, throttled progress after steps, and the
+    history with a new latent frame and reconstructions after each epoch (a closed-form fit's one epoch included)."""
+
+    def __init__(self, request: TrainingRequest, ctx: JobContext):
+        self.request, self.ctx = request, ctx
+        self.frame: np.ndarray | None = None
+        self.last_report = 0.0
+
+    def attach(self, trainer: Trainer) -> Trainer:
+        for event in ("on_train_start", "on_step_end", "on_epoch_end"):
+            trainer.add_callback(event, getattr(self, event))
+        return trainer
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        if trainer.is_baseline:  # nothing to watch forming: its one frame comes when the fit is done
+            return
+        trainer.model.eval()
+        self.frame = _latent_frame(trainer.model, self.request, None)
+        self.ctx.append("latent_frames", self.frame)  # epoch 0: the untrained model's codes and reconstructions
+        self.ctx.append("preview_frames", _preview(trainer.model, self.request))
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        now = time.perf_counter()
+        if now - self.last_report > PROGRESS_INTERVAL_S:
+            self.ctx.report(progress=_progress_fields(trainer.progress))
+            self.last_report = now
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        self.frame = _latent_frame(trainer.model, self.request, self.frame)
+        preview = _preview(trainer.model, self.request)
+        self.ctx.append("latent_frames", self.frame)
+        self.ctx.append("preview_frames", preview)
+        fields = {} if trainer.is_baseline else {"progress": _progress_fields(trainer.progress)}
+        self.ctx.report(history=list(trainer.history), preview=preview, **fields)
+
+
 def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
     model = create_model(request.model_config, request.train_config.seed)
@@ -102,37 +140,11 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
                preview_input=request.preview_x[:, 0].numpy().copy(), history=[], latent_frames=[],
                preview_frames=[], progress=None,
                phase="fitting in closed form" if request.model_config.is_baseline else "preparing the first epoch")
-    history: list[dict] = []
-    frame: np.ndarray | None = None
-    last_report, cancelled = 0.0, False
-    if request.model_config.is_baseline:
-        model.fit(request.x_train, seed=request.train_config.seed)
-    else:
-        model.eval()
-        frame = _latent_frame(model, request, None)
-        ctx.append("latent_frames", frame)  # epoch 0: the untrained model's codes and reconstructions
-        ctx.append("preview_frames", _preview(model, request))
-        for progress in train(model, request.x_train, request.train_config, request.x_val, ctx.should_stop):
-            now = time.perf_counter()
-            if progress.event == "epoch":
-                history.append({"epoch": progress.epoch, "train": progress.losses, "val": progress.val_losses,
-                                "elapsed_s": progress.elapsed_s})
-                frame = _latent_frame(model, request, frame)
-                preview = _preview(model, request)
-                ctx.append("latent_frames", frame)
-                ctx.append("preview_frames", preview)
-                ctx.report(history=list(history), preview=preview, progress=_progress_fields(progress))
-                model.train()
-            elif now - last_report > PROGRESS_INTERVAL_S:
-                ctx.report(progress=_progress_fields(progress))
-                last_report = now
-        cancelled = ctx.should_stop()
-    model.eval()
+    trainer = Trainer(model, request.x_train, request.train_config, request.x_val, should_stop=ctx.should_stop)
+    _LiveReport(request, ctx).attach(trainer).run()
+    history = trainer.history
+    cancelled = trainer.cancelled or ctx.should_stop()  # as the job's status says, even if the stop came late
     metrics = evaluate(model, request.x_val)
-    if request.model_config.is_baseline:
-        history = [{"epoch": 1, "train": {"mse": evaluate(model, request.x_train)["mse"]}, "val": {"mse": metrics["mse"]}}]
-        ctx.append("latent_frames", _latent_frame(model, request, None))
-        ctx.append("preview_frames", _preview(model, request))
     ctx.report(preview=_preview(model, request), history=list(history), metrics=metrics)
     outcome = TrainingOutcome(model, history, metrics, cancelled, variant=request.variant,
                               model_config=request.model_config, train_config=request.train_config,

@@ -44,8 +44,13 @@ class Progress:
 
 @dataclass
 class TrainResult:
-    history: list[dict] = field(default_factory=list)  # one entry per epoch: epoch, train, val, elapsed_s
+    history: list[dict] = field(default_factory=list)  # one entry per epoch (aelab.train.history's schema)
     cancelled: bool = False
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """Optimiser steps in one epoch of n_train images (the last batch may be smaller)."""
+    return math.ceil(n_train / min(batch_size, n_train))
 
 
 def _corrupt(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
@@ -80,38 +85,65 @@ def _mean_losses(model: nn.Module, x: torch.Tensor, config: TrainConfig, generat
     return {name: value / x.shape[0] for name, value in totals.items()}
 
 
+@dataclass
+class LoopState:
+    """What one call of train() hands to the next, so that n epochs and then m more are the same n + m epochs as one
+    run: the optimiser's moments, both random streams (batch order on the CPU, noise and sampling on the device),
+    and the counters. Made by start_state; train() makes a fresh one when given none."""
+
+    device: torch.device
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator  # on the device: corruption noise, a VAE's z, validation sampling
+    cpu_generator: torch.Generator  # the permutation of the training set, once per epoch
+    epoch: int = 0  # epochs completed
+    step: int = 0  # optimiser steps taken
+    elapsed_s: float = 0.0  # training seconds in earlier calls
+
+
+def start_state(model: nn.Module, config: TrainConfig) -> LoopState:
+    """A fresh run of config (seeded by config.seed); moves model to config's device."""
+    device = resolve_device(config.device)
+    model.to(device)
+    return LoopState(device, make_optimizer(model, config, device),
+                     torch.Generator(device=device).manual_seed(config.seed),
+                     torch.Generator().manual_seed(config.seed))
+
+
 def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: torch.Tensor | None = None,
-          should_stop: Callable[[], bool] = lambda: False) -> Iterator[Progress]:
+          should_stop: Callable[[], bool] = lambda: False, state: LoopState | None = None,
+          epochs: int | None = None) -> Iterator[Progress]:
     """Train model in place. x_train, x_val: (N, 1, H, W) in [0, 1].
 
     Batches are contiguous slices of a tensor permuted once per epoch (views, no DataLoader, no per-batch gather).
+    state: where an earlier call stopped (start_state(model, config) for a new run, the default); it is updated as
+    training goes. epochs: train until this many epochs are done in all (default config.epochs).
     Raises TrainingError if the loss or the gradient stops being finite; the weights are left as they were before
     that step.
     """
-    device = resolve_device(config.device)
+    state = state if state is not None else start_state(model, config)
+    device, optimizer, generator, cpu_generator = state.device, state.optimizer, state.generator, state.cpu_generator
     model.to(device)
     x_train = x_train.to(device)
     x_val = x_val.to(device) if x_val is not None else None
-    generator = torch.Generator(device=device).manual_seed(config.seed)
-    cpu_generator = torch.Generator().manual_seed(config.seed)
-    optimizer = make_optimizer(model, config, device)
     parameters = [p for p in model.parameters() if p.requires_grad]
     n, batch_size = x_train.shape[0], min(config.batch_size, x_train.shape[0])
-    steps_per_epoch = math.ceil(n / batch_size)
-    total_steps, step, started = steps_per_epoch * config.epochs, 0, time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
+    epochs = config.epochs if epochs is None else epochs
+    total_steps = state.step + steps_per_epoch(n, config.batch_size) * max(0, epochs - state.epoch)
+    started = time.perf_counter() - state.elapsed_s
+    for epoch in range(state.epoch + 1, epochs + 1):
         model.train()
         shuffled = x_train[torch.randperm(n, generator=cpu_generator).to(device)]
         sums: dict[str, torch.Tensor] = {}
         for start in range(0, n, batch_size):
             if should_stop():
+                state.elapsed_s = time.perf_counter() - started
                 return
             xb = shuffled[start:start + batch_size]
             x_input = _corrupt(xb, config, generator)
             terms = compute_losses(model, model(x_input, generator=generator), xb, x_input, config)
             if not torch.isfinite(terms["total"]):
                 raise TrainingError(
-                    f"The loss became {terms['total'].item()} at epoch {epoch}, step {step + 1}: training is "
+                    f"The loss became {terms['total'].item()} at epoch {epoch}, step {state.step + 1}: training is "
                     f"unstable, most likely because the learning rate ({config.lr:g}) is too high; try a 10x "
                     "smaller one.")
             optimizer.zero_grad(set_to_none=True)
@@ -122,48 +154,35 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
             grad_sum = torch.stack([p.grad.sum() for p in parameters if p.grad is not None]).sum()
             if not torch.isfinite(grad_sum):
                 raise TrainingError(
-                    f"The gradients overflowed (their sum is {grad_sum.item()}) at epoch {epoch}, step {step + 1}, "
-                    f"with a finite loss: training is unstable, most likely because the learning rate "
-                    f"({config.lr:g}) is too high; try a 10x smaller one.")
+                    f"The gradients overflowed (their sum is {grad_sum.item()}) at epoch {epoch}, step "
+                    f"{state.step + 1}, with a finite loss: training is unstable, most likely because the learning "
+                    f"rate ({config.lr:g}) is too high; try a 10x smaller one.")
             optimizer.step()
-            step += 1
+            state.step += 1
             step_losses = {name: value.item() for name, value in terms.items()}
             for name, value in step_losses.items():
                 sums[name] = sums.get(name, 0.0) + value * xb.shape[0]
-            yield Progress("step", epoch, config.epochs, step, total_steps, step_losses,
+            yield Progress("step", epoch, epochs, state.step, total_steps, step_losses,
                            elapsed_s=time.perf_counter() - started)
         model.eval()
         val = _mean_losses(model, x_val, config, generator) if x_val is not None else None
-        yield Progress("epoch", epoch, config.epochs, step, total_steps, {k: v / n for k, v in sums.items()},
-                       val, elapsed_s=time.perf_counter() - started)
+        state.epoch, state.elapsed_s = epoch, time.perf_counter() - started
+        yield Progress("epoch", epoch, epochs, state.step, total_steps, {k: v / n for k, v in sums.items()},
+                       val, elapsed_s=state.elapsed_s)
 
 
 def fit(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: torch.Tensor | None = None,
         should_stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[Progress], None] | None = None) -> TrainResult:
-    """Train (or, for a baseline, fit in closed form) and collect the per-epoch history."""
-    result = TrainResult()
-    if getattr(model.config, "is_baseline", False):
-        started = time.perf_counter()
-        model.fit(x_train, seed=config.seed)
-        entry = {"epoch": 1, "train": {"mse": evaluate(model, x_train)["mse"]}, "elapsed_s": 0.0}
-        if x_val is not None:
-            entry["val"] = {"mse": evaluate(model, x_val)["mse"]}
-        entry["elapsed_s"] = time.perf_counter() - started
-        result.history.append(entry)
-        return result
-    last_step = 0
-    for progress in train(model, x_train, config, x_val, should_stop):
-        last_step = progress.step
-        if progress.event == "epoch":
-            result.history.append({"epoch": progress.epoch, "train": progress.losses,
-                                   "val": progress.val_losses, "elapsed_s": progress.elapsed_s})
-        if on_progress is not None:
-            on_progress(progress)
-    total = math.ceil(x_train.shape[0] / min(config.batch_size, x_train.shape[0])) * config.epochs
-    result.cancelled = last_step < total
-    model.eval()
-    return result
+    """Train (or, for a baseline, fit in closed form) in one call: a Trainer (aelab.train.trainer) with on_progress
+    called after each step and each epoch. Returns the per-epoch history and whether should_stop cut it short."""
+    from aelab.train.trainer import Trainer  # the trainer drives this module's loop: import it when called
+
+    trainer = Trainer(model, x_train, config, x_val, should_stop=should_stop)
+    if on_progress is not None:
+        trainer.add_progress_callback(on_progress)
+    trainer.run()
+    return TrainResult(trainer.history, trainer.cancelled)
 
 
 @torch.no_grad()

@@ -52,7 +52,7 @@ X = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(0))
 
 
 def test_save_then_load_round_trips_weights_configs_metrics_and_history(home):
-    history = [{"epoch": 1, "train": {"total": 40.5}, "val": None, "elapsed_s": 0.1}]
+    history = [{"epoch": 1, "step": 8, "train": {"total": 40.5}, "val": None, "seconds": 0.1}]
     path, model = _save(metrics={"mse": 0.02, "psnr": 18.0}, history=history,
                         extra_files={"umap.json": b'{"x": [1, 2]}'})
     assert path == home / "m" and library_root() == home
@@ -64,6 +64,34 @@ def test_save_then_load_round_trips_weights_configs_metrics_and_history(home):
     assert _outputs_equal(model, record.model, X)
     assert (path / "cache" / "umap.json").read_bytes() == b'{"x": [1, 2]}'
     assert [p.name for p in home.iterdir()] == ["m"]  # no staging folder left behind
+
+
+def test_a_history_in_the_old_schema_is_read_in_the_current_one(home):
+    """Files written before the one schema (the shipped pretrained models' among them) named the seconds elapsed_s,
+    had no step, and a closed-form fit's entry its val after the seconds: they load with the current keys."""
+    path, _ = _save()
+    (path / HISTORY_FILE).write_text(json.dumps([
+        {"epoch": 1, "train": {"recon": 80.5, "total": 80.5}, "val": {"recon": 56.3, "total": 56.3}, "elapsed_s": 0.02},
+        {"epoch": 2, "train": {"mse": 0.025}, "elapsed_s": 0.38},
+        "not an epoch", {"epoch": 3}]))
+    assert load_model(path).history == [
+        {"epoch": 1, "step": None, "train": {"recon": 80.5, "total": 80.5}, "val": {"recon": 56.3, "total": 56.3},
+         "seconds": 0.02},
+        {"epoch": 2, "step": None, "train": {"mse": 0.025}, "val": None, "seconds": 0.38}]
+
+
+def test_every_shipped_history_reads_in_the_current_schema():
+    from aelab.library.store import PRETRAINED_ROOT
+    from aelab.train.history import KEYS
+
+    folders = [p.parent for p in PRETRAINED_ROOT.rglob(HISTORY_FILE)]
+    assert len(folders) >= 13
+    for folder in folders:
+        record = load_model(folder, pretrained=True)
+        assert all(tuple(entry) == KEYS for entry in record.history), folder
+        raw = json.loads((folder / HISTORY_FILE).read_text())
+        assert [e["epoch"] for e in record.history] == [e["epoch"] for e in raw]  # nothing dropped
+        assert [e["train"] for e in record.history] == [e["train"] for e in raw]
 
 
 def test_float16_weights_load_as_float32_close_to_the_original(home):
