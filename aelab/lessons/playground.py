@@ -35,6 +35,7 @@ class ToyRun:
     def __init__(self, data: ToyData, variant: str, model: dict | None = None, train: dict | None = None,
                  reference: bool = True):
         self.data, self.variant = data, variant
+        self.changes = ({**(model or {})}, {**(train or {})})  # what differs from the variant, for its twins
         self.model_config, self.train_config = make_toy_configs(variant, data.dim, model, train)
         if self.model_config.is_baseline and self.model_config.latent_dim >= data.dim:
             raise ConfigError(f"PCA with {self.model_config.latent_dim} components of {data.dim}-D points keeps "
@@ -127,6 +128,31 @@ class ToyRun:
                 out["contraction_ratio"] = views.jacobian_gains(self.model, self.data.clean,
                                                                 self.data.tangents).median_ratio
             return out
+
+
+def contraction_at_matched_error(run: ToyRun, tolerance: float = 0.1) -> dict[str, float | int | None]:
+    """The contraction ratio (median over the clean manifold of the encoder's gain off it over its gain along it)
+    of run's model, and of its plain twin (the same net and settings without the penalty) stopped at the first step
+    where its reconstruction error is within tolerance of run's: at equal reconstruction, which one ignores moves off
+    the manifold more? The plain twin's ratio is None if it never gets that close."""
+    data = run.data
+    with run.lock:
+        target = run.recon_error()
+        ratio = views.jacobian_gains(run.model, data.clean, data.tangents).median_ratio
+    twin = ToyRun(data, run.variant, run.changes[0], {**run.changes[1], **{name: 0.0 for name in PENALTIES}},
+                  reference=False)
+    out = {"recon_error": target, "contraction_ratio": ratio, "plain_recon_error": None,
+           "plain_contraction_ratio": None, "plain_steps": None}
+    for progress in train(twin.model, twin.x, twin.train_config):
+        twin.model.eval()
+        error = twin.recon_error()
+        twin.model.train()
+        if abs(error - target) <= tolerance * target:
+            twin.model.eval()
+            out.update(plain_recon_error=error, plain_steps=progress.step,
+                       plain_contraction_ratio=views.jacobian_gains(twin.model, data.clean, data.tangents).median_ratio)
+            break
+    return out
 
 
 def train_toy(data: ToyData, variant: str, model: dict | None = None, train: dict | None = None,
