@@ -123,14 +123,31 @@ class ToyData:
         return nearest_distance(np.asarray(x, dtype=np.float64), self.clean.astype(np.float64))
 
 
-def nearest_distance(x: np.ndarray, reference: np.ndarray, chunk: int = 1024) -> np.ndarray:
-    """(N, D), (M, D) -> (N,) Euclidean distance from each row of x to its nearest row of reference; chunked so
-    memory stays N-independent. Differences, not the |a|^2 - 2ab + |b|^2 shortcut, which loses small distances."""
-    out = np.empty(x.shape[0])
+    def position_on_clean(self, x: np.ndarray) -> np.ndarray:
+        """(N, D) -> (N,) in [0, 1]: where along the clean manifold's samples each point's nearest one lies (for a
+        curve: 0 at its start, 1 at its end; pieces one after the other)."""
+        if self.clean is None:
+            raise DataError(f"The {self.name} set has no clean manifold to place points on.")
+        index = nearest(np.asarray(x, dtype=np.float64), self.clean.astype(np.float64))[1]
+        return index / max(len(self.clean) - 1, 1)
+
+
+def nearest(x: np.ndarray, reference: np.ndarray, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """(N, D), (M, D) -> the Euclidean distance from each row of x to its nearest row of reference, and that row's
+    index, each (N,). Chunked so memory stays N-independent; differences, not the |a|^2 - 2ab + |b|^2 shortcut,
+    which loses small distances."""
+    distance, index = np.empty(x.shape[0]), np.empty(x.shape[0], dtype=np.int64)
     for start in range(0, x.shape[0], chunk):
         diff = x[start:start + chunk, None, :] - reference[None, :, :]
-        out[start:start + chunk] = np.sqrt((diff * diff).sum(-1).min(1))
-    return out
+        squared = (diff * diff).sum(-1)
+        index[start:start + chunk] = squared.argmin(1)
+        distance[start:start + chunk] = np.sqrt(squared.min(1))
+    return distance, index
+
+
+def nearest_distance(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(N, D), (M, D) -> (N,) distance from each row of x to the nearest row of reference."""
+    return nearest(x, reference)[0]
 
 
 def _check_knobs(n: int, noise: float) -> None:

@@ -69,7 +69,7 @@ class ToyRun:
         """Train up to n more epochs (fewer if training ends, or should_pause() between epochs); on_epoch(self) runs
         after each, with the lock held. Returns the epochs done."""
         done = 0
-        while done < n and not self.finished and not (done and should_pause()):
+        while done < n and not self.finished and not should_pause():
             started = time.perf_counter()
             with self.lock:
                 self._one_epoch()
@@ -160,4 +160,15 @@ def train_toy(data: ToyData, variant: str, model: dict | None = None, train: dic
     """A ToyRun trained to the end of its epochs (the CLI and the tests; the page steps it in a background job)."""
     run = ToyRun(data, variant, model, train)
     run.step_epochs(run.total_epochs, on_epoch=on_epoch)
+    return run
+
+
+def play(run: ToyRun, ctx) -> ToyRun:
+    """A background job's work (aelab.runtime.jobs): train run to its last epoch, reporting each epoch, until the job
+    is cancelled, which pauses it after the current epoch (the run keeps its optimizer and can go on later)."""
+    def report(r: ToyRun) -> None:
+        ctx.report(epoch=r.epoch, epochs=r.total_epochs, losses=dict(r.history[-1]["train"]) if r.history else {},
+                   elapsed_s=r.elapsed_s)
+
+    run.step_epochs(run.total_epochs - run.epoch, should_pause=ctx.should_stop, on_epoch=report)
     return run
