@@ -17,7 +17,7 @@ from aelab.errors import DataError
 
 Piece = Callable[[np.ndarray], np.ndarray]  # u: (M, k) in [0, 1] -> points (M, D)
 DENSE_1D = 4000  # samples of a clean curve: spacing ~0.005 standardised units, far below any noise level used
-DENSE_2D = 90  # per side of a clean surface's grid
+DENSE_2D = (300, 60)  # a clean surface's grid: along the roll, across it (~0.05 standardised units apart)
 MIN_DRAWN = 10
 N_RANGE = (50, 5000)
 NOISE_RANGE = (0.0, 1.0)
@@ -132,11 +132,12 @@ class ToyData:
         return index / max(len(self.clean) - 1, 1)
 
 
-def nearest(x: np.ndarray, reference: np.ndarray, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
+def nearest(x: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N, D), (M, D) -> the Euclidean distance from each row of x to its nearest row of reference, and that row's
     index, each (N,). Chunked so memory stays N-independent; differences, not the |a|^2 - 2ab + |b|^2 shortcut,
     which loses small distances."""
     distance, index = np.empty(x.shape[0]), np.empty(x.shape[0], dtype=np.int64)
+    chunk = max(8, 1_000_000 // max(len(reference), 1))  # ~25 MB of differences at a time
     for start in range(0, x.shape[0], chunk):
         diff = x[start:start + chunk, None, :] - reference[None, :, :]
         squared = (diff * diff).sum(-1)
@@ -162,8 +163,8 @@ def _dense(pieces: tuple[Piece, ...], k: int) -> tuple[np.ndarray, np.ndarray]:
     if k == 1:
         grid = np.linspace(0, 1, DENSE_1D // len(pieces))[:, None]
     else:
-        side = np.linspace(0, 1, DENSE_2D)
-        grid = np.stack(np.meshgrid(side, side, indexing="ij"), -1).reshape(-1, 2)
+        sides = [np.linspace(0, 1, count) for count in DENSE_2D]
+        grid = np.stack(np.meshgrid(*sides, indexing="ij"), -1).reshape(-1, 2)
     points, tangents, h = [], [], 1e-4
     for piece in pieces:
         points.append(piece(grid))

@@ -96,15 +96,17 @@ def manifold_figure(points: np.ndarray, learned: np.ndarray, pca_ends: np.ndarra
     return _layout(fig, title, points.shape[1], plane_ranges(points) if points.shape[1] == 2 else None)
 
 
-def _arrows(field: Field, scale: float) -> list[np.ndarray]:
-    """Per colour bin, the shafts and (in 2-D) heads of the arrows as NaN-broken polylines."""
+def _arrows(field: Field, scale: float, cap: float) -> list[np.ndarray]:
+    """Per colour bin, the shafts and (in 2-D) heads of the arrows as NaN-broken polylines. An arrow longer than cap
+    is drawn cap long (its colour still says its length): full-length arrows from far away cross the whole plot."""
     length = field.length
     edges = np.quantile(length, np.linspace(0, 1, len(ARROW_COLOURS) + 1)) if len(length) else np.zeros(6)
     bins = np.clip(np.searchsorted(edges[1:-1], length, side="right"), 0, len(ARROW_COLOURS) - 1)
+    shown = field.move * np.minimum(1.0, cap / np.maximum(length, 1e-12))[:, None]
     out = []
     for b in range(len(ARROW_COLOURS)):
         chosen = bins == b
-        start, move = field.start[chosen], field.move[chosen]
+        start, move = field.start[chosen], shown[chosen]
         end = start + move
         parts = [_segments(start, end)]
         if field.start.shape[1] == 2 and chosen.any():
@@ -124,8 +126,9 @@ def field_figure(points: np.ndarray, field: Field, paths: np.ndarray | None, tit
     fig.add_trace(_scatter(points, mode="markers", marker={"size": 3, "color": DATA_COLOUR, "opacity": 0.5},
                            name="data"))
     length = field.length
-    scale = 0.06 * float(np.ptp(points, axis=0).max())
-    for b, (colour, lines) in enumerate(zip(ARROW_COLOURS, _arrows(field, scale))):
+    extent = float(np.ptp(field.start, axis=0).max()) if len(field.start) else 1.0
+    cap = extent / (np.sqrt(len(field.start)) - 1) * 0.95 if field.start.shape[1] == 2 else 0.15 * extent
+    for b, (colour, lines) in enumerate(zip(ARROW_COLOURS, _arrows(field, 0.4 * cap, cap))):
         fig.add_trace(_scatter(lines, mode="lines", line={"color": colour, "width": 2}, hoverinfo="skip",
                                name="arrows r(x) - x" if b == 0 else None, showlegend=b == 0,
                                legendgroup="arrows"))

@@ -35,7 +35,7 @@ def view_picker(run: ToyRun) -> str:
 def draw_data_only(data: ToyData) -> None:
     st.plotly_chart(figures.data_figure(data.points, title=f"{data.name}: {len(data.points)} points, standardised"),
                     key="pg_data")
-    st.info("Press **Train new** to fit the model, or **Step 1 epoch** to go one epoch at a time. Coordinates are "
+    st.info("Press **Train** to fit the model in the background, or **Step** to train one epoch at a time. Coordinates are "
             "standardised (centred, one scale for every axis, so shapes keep their angles), as the model sees them.",
             icon=":material/school:")
 
@@ -82,7 +82,8 @@ def _field(run: ToyRun) -> None:
     paths = views.iterate(run.model, run.corrupted()[:N_PATHS], N_STEPS) if iterate else None
     where = "on a grid around the data" if points.shape[1] == 2 else "at 300 points moved off the data (a 3-D grid " \
                                                                      "of arrows cannot be read)"
-    st.markdown(rf"Each arrow goes from $x$ to $r(x) = g(f(x))$, {where}, coloured by its length $\|r(x) - x\|$. "
+    st.markdown(rf"Each arrow goes from $x$ to $r(x) = g(f(x))$, {where}, coloured by its length $\|r(x) - x\|$ "
+                "(an arrow longer than the grid's spacing is drawn cut to it). "
                 r"A denoising AE learns $r(x) - x \approx \sigma^2 \nabla_x \log p(x)$ (Alain & Bengio 2014): "
                 "arrows point back to the data, and the farther a point is, the farther it travels.")
     st.plotly_chart(figures.field_figure(points, field, paths, f"Vector field r(x) - x, epoch {run.epoch}",

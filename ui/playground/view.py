@@ -56,9 +56,10 @@ def _start(run: ToyRun) -> None:
 
 def _buttons(settings: Settings) -> None:
     run, training = _run(), _training()
-    train_col, play_col, step_col = st.columns(3)
-    if train_col.button("Train new", type="primary", key="pg_train", icon=":material/play_arrow:",
-                        help="A fresh model on this data with these settings, trained in the background."):
+    train_col, play_col, step_col = st.columns([1.25, 1, 1])
+    if train_col.button("Train", type="primary", key="pg_train", icon=":material/play_arrow:",
+                        help="A fresh model on this data with these settings, trained in the background (new settings apply "
+                             "to the next model you train)."):
         if training:
             job_manager().cancel(st.session_state[JOB_KEY], session_id())
         run = _new_run(settings)
@@ -73,7 +74,7 @@ def _buttons(settings: Settings) -> None:
                          help="Go on training this model from where it stopped."):
         _start(run)
         st.rerun()
-    if step_col.button("Step 1 epoch", key="pg_step", icon=":material/skip_next:", disabled=training,
+    if step_col.button("Step", key="pg_step", icon=":material/skip_next:", disabled=training,
                        help="Train one more epoch (a new model first if there is none) and look."):
         if run is None or run.finished:
             run = _new_run(settings)
@@ -108,7 +109,7 @@ def _live(view: str) -> None:
 def render() -> None:
     st.title("Playground")
     st.markdown("Autoencoders on points you can see whole: a curve in the plane or in space, a model that trains in "
-                "seconds, and where every point goes. Pick data and a model, press **Train new**, and watch.")
+                "seconds, and where every point goes. Pick data and a model, press **Train**, and watch (or **Step** one epoch at a time).")
     left, right = st.columns([1, 2.2], gap="large")
     with left:
         data, data_error = data_controls()
