@@ -184,7 +184,7 @@ def posterior_figures(post: Posteriors, prior: np.ndarray, points: np.ndarray) -
         outline = post.outline[i]
         y = outline[:, 1] if latent > 1 else np.full(len(outline), i * 0.2)
         codes.add_scatter(x=outline[:, 0], y=y, mode="lines", name=f"point {i + 1}", line={"width": 3})
-    codes.update_layout(title="q(z|x): 2-sigma ellipses of a few points in code space", height=HEIGHT,
+    codes.update_layout(title="q(z|x): 2-sigma ellipses, code space", height=HEIGHT,
                         margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_title="z1",
                         yaxis_title="z2" if latent > 1 else "(points stacked)")
     if latent > 1:
@@ -198,5 +198,5 @@ def posterior_figures(post: Posteriors, prior: np.ndarray, points: np.ndarray) -
         plane.add_trace(_scatter(post.decoded[i], mode="lines", line={"width": 3}, name=f"point {i + 1}: decoded"))
         plane.add_trace(_scatter(post.points[i:i + 1], mode="markers", marker={"size": 10, "symbol": "x"},
                                  name=f"point {i + 1}", showlegend=False))
-    return codes, _layout(plane, "Prior samples decoded, and each ellipse's image", points.shape[1],
+    return codes, _layout(plane, "Prior samples and ellipses, decoded", points.shape[1],
                           plane_ranges(points) if points.shape[1] == 2 else None)

@@ -67,14 +67,14 @@ def _buttons(settings: Settings) -> None:
             _start(run)
             st.rerun()
     if training:
-        if play_col.button("Pause", key="pg_pause", icon=":material/pause:"):
+        if play_col.button("Pause", key="pg_pause"):
             job_manager().cancel(st.session_state[JOB_KEY], session_id())
             st.rerun()
-    elif play_col.button("Play", key="pg_play", icon=":material/play_circle:", disabled=run is None or run.finished,
+    elif play_col.button("Play", key="pg_play", disabled=run is None or run.finished,
                          help="Go on training this model from where it stopped."):
         _start(run)
         st.rerun()
-    if step_col.button("Step", key="pg_step", icon=":material/skip_next:", disabled=training,
+    if step_col.button("Step", key="pg_step", disabled=training,
                        help="Train one more epoch (a new model first if there is none) and look."):
         if run is None or run.finished:
             run = _new_run(settings)
@@ -110,7 +110,7 @@ def render() -> None:
     st.title("Playground")
     st.markdown("Autoencoders on points you can see whole: a curve in the plane or in space, a model that trains in "
                 "seconds, and where every point goes. Pick data and a model, press **Train**, and watch (or **Step** one epoch at a time).")
-    left, right = st.columns([1, 2.2], gap="large")
+    left, right = st.columns([1.25, 2.2], gap="large")
     with left:
         data, data_error = data_controls()
         variant, model, train = model_controls()
