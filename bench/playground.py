@@ -88,8 +88,9 @@ def training_times(repeats: int) -> None:
         seconds, run = aelab_seconds("moons", "mlp_ae", seed)
         aelab.append(seconds)
         bare.append(bare_seconds(run))
+    ratio = statistics.median(aelab) / statistics.median(bare)
     print(f"mlp_ae on moons: aelab loop {statistics.median(aelab):.2f} s, bare PyTorch loop "
-          f"{statistics.median(bare):.2f} s (same steps): ratio {statistics.median(aelab) / statistics.median(bare):.2f}x")
+          f"{statistics.median(bare):.2f} s (same steps): ratio {ratio:.2f}x")
 
 
 def refresh_ms(run: ToyRun, n: int) -> list[float]:

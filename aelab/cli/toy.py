@@ -72,7 +72,8 @@ def cmd_toy_train(args) -> int:
     data = make_toy(args.data, n=args.n, noise=args.noise, seed=args.seed)
     model, train = _changes(args)
     run = ToyRun(data, args.variant, model, train, reference=False)
-    with tqdm(total=run.total_epochs, file=sys.stderr, unit="epoch", disable=args.json and not sys.stderr.isatty()) as bar:
+    quiet = args.json and not sys.stderr.isatty()
+    with tqdm(total=run.total_epochs, file=sys.stderr, unit="epoch", disable=quiet) as bar:
         run.step_epochs(run.total_epochs, on_epoch=lambda r: bar.update(1))
     metrics = run.metrics()
     if args.compare:

@@ -19,7 +19,7 @@ import torch
 from aelab.analysis import toy as views
 from aelab.data.point_noise import corrupt_points
 from aelab.data.toy import ToyData
-from aelab.errors import ConfigError
+from aelab.errors import ConfigError, TrainingError
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_toy_configs
 from aelab.train.loop import Progress, train
@@ -93,6 +93,8 @@ class ToyRun:
                 self.epoch = progress.epoch
                 self.history.append({"epoch": progress.epoch, "train": dict(progress.losses)})
                 break
+        else:  # the loop stopped for good (it raised, e.g. on a NaN loss): going on would do nothing, silently
+            raise TrainingError(f"This model's training stopped at epoch {self.epoch}; train a new one.")
         self.model.eval()
 
     def recon_error(self, x: np.ndarray | None = None) -> float:

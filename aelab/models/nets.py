@@ -60,7 +60,8 @@ def build_conv(config: ModelConfig) -> tuple[nn.Module, nn.Module, int]:
     feature_dim = feature_shape[0] * feature_shape[1] * feature_shape[2]
     encoder = nn.Sequential(*encoder_layers, nn.Flatten())
 
-    decoder_layers: list[nn.Module] = [nn.Linear(config.decoder_input_dim, feature_dim), nn.ReLU(), Unflatten(feature_shape)]
+    decoder_layers: list[nn.Module] = [nn.Linear(config.decoder_input_dim, feature_dim), nn.ReLU(),
+                                       Unflatten(feature_shape)]
     n_layers = len(config.hidden)
     for i in range(n_layers, 0, -1):
         # output_padding restores the exact size the encoder saw, so odd sides (7 -> 4 -> 7) round-trip.

@@ -126,3 +126,16 @@ def test_points_get_unclipped_gaussian_noise_of_their_own_level():
     assert corrupt_points(x, "none", 0.0) is x
     with pytest.raises(ConfigError, match="valid: none, gaussian"):
         corrupt_points(x, "dropout", 0.3)
+
+
+def test_a_run_whose_training_diverged_says_so_instead_of_stepping_on_in_silence():
+    from aelab.errors import TrainingError
+    from aelab.lessons.playground import ToyRun
+
+    run = ToyRun(make_toy("circle", n=200, seed=0), "mlp_ae", train={"epochs": 50})
+    run.x = run.x.clone()
+    run.x[0, 0] = float("nan")  # a loss that is not a number stops the loop with its own message
+    with pytest.raises(TrainingError, match="loss became nan"):
+        run.step_epochs(50)
+    with pytest.raises(TrainingError, match="train a new one"):
+        run.step_epochs(1)

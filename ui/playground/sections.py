@@ -35,8 +35,8 @@ def view_picker(run: ToyRun) -> str:
 def draw_data_only(data: ToyData) -> None:
     st.plotly_chart(figures.data_figure(data.points, title=f"{data.name}: {len(data.points)} points, standardised"),
                     key="pg_data")
-    st.info("Press **Train** to fit the model in the background, or **Step** to train one epoch at a time. Coordinates are "
-            "standardised (centred, one scale for every axis, so shapes keep their angles), as the model sees them.",
+    st.info("Press **Train** to fit the model in the background, or **Step** to train one epoch at a time. "
+            "Coordinates are standardised (centred, one scale for every axis, so shapes keep their angles), as the model sees them.",
             icon=":material/school:")
 
 
@@ -66,8 +66,8 @@ def _manifold(run: ToyRun) -> None:
     ends = views.pca_line(points)[0] if points.shape[1] in (2, 3) else None
     kind = {1: "the curve $g(z)$ as $z$ runs over the codes' range", 2: "the sheet $g(z_1, z_2)$ over a grid of "
             "codes"}.get(codes.shape[1], "no single picture for a code of more than 2 numbers")
-    st.markdown(f"The decoder's image of the code space is the model's manifold: {kind}. PCA's first component (dashed) "
-                r"is the best straight line, $\min_w \sum \|x - w w^\top x\|^2$: it cannot bend, a nonlinear "
+    st.markdown(f"The decoder's image of the code space is the model's manifold: {kind}. PCA's first component "
+                r"(dashed) is the best straight line, $\min_w \sum \|x - w w^\top x\|^2$: it cannot bend, a nonlinear "
                 "autoencoder can.")
     st.plotly_chart(figures.manifold_figure(points, learned, ends, run.data.clean, f"Learned manifold, epoch "
                                             f"{run.epoch}"), key="pg_manifold")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from aelab.errors import AelabError
 from aelab.lessons.playground import ToyRun, play
+from aelab.runtime.jobs import ERROR
 from ui.common.state import job_manager, session_id
 from ui.playground import sections
 from ui.playground.controls import Settings, data_controls, model_controls
@@ -37,8 +38,7 @@ def _training() -> bool:
 
 def _new_run(settings: Settings) -> ToyRun | None:
     """A fresh model from the settings, or None after saying why (the old model, if any, is kept)."""
-    if settings.data is None:
-        st.session_state[MESSAGE_KEY] = settings.data_error
+    if settings.data is None:  # its reason is already on the page, once
         return None
     try:
         run = ToyRun(settings.data, settings.variant, settings.model, settings.train)
@@ -58,8 +58,8 @@ def _buttons(settings: Settings) -> None:
     run, training = _run(), _training()
     train_col, play_col, step_col = st.columns([1.25, 1, 1])
     if train_col.button("Train", type="primary", key="pg_train", icon=":material/play_arrow:",
-                        help="A fresh model on this data with these settings, trained in the background (new settings apply "
-                             "to the next model you train)."):
+                        help="A fresh model on this data with these settings, trained in the background (new "
+                             "settings apply to the next model you train)."):
         if training:
             job_manager().cancel(st.session_state[JOB_KEY], session_id())
         run = _new_run(settings)
@@ -101,6 +101,9 @@ def _live(view: str) -> None:
         st.session_state["pg_was_training"] = False
         st.rerun()  # once, when the job ends: the buttons go back to Play / Step
     st.session_state["pg_was_training"] = training
+    snap = _job_snapshot()
+    if snap is not None and snap.status == ERROR:
+        st.error(f"Training stopped: {snap.error}", icon=":material/error:")
     _status(run, training)
     with run.lock:
         sections.draw(view, run)
@@ -109,7 +112,8 @@ def _live(view: str) -> None:
 def render() -> None:
     st.title("Playground")
     st.markdown("Autoencoders on points you can see whole: a curve in the plane or in space, a model that trains in "
-                "seconds, and where every point goes. Pick data and a model, press **Train**, and watch (or **Step** one epoch at a time).")
+                "seconds, and where every point goes. Pick data and a model, press **Train**, and watch (or **Step** "
+                "one epoch at a time).")
     left, right = st.columns([1.25, 2.2], gap="large")
     with left:
         data, data_error = data_controls()
