@@ -86,7 +86,7 @@ _ALL_TOY = [
     Variant("contractive_ae", "Contractive AE (Rifai et al.): 16 sigmoid units, tied weights, and a penalty on "
             "||df/dx||^2, so the code ignores moves off the curve.",
             replace(_POINTS, arch="linear", hidden=(), latent_dim=16, tied_weights=True, code_activation="sigmoid"),
-            replace(_TOY_TRAIN, contractive_weight=1.0, lr=1e-2, epochs=60)),
+            replace(_TOY_TRAIN, contractive_weight=1.0, lr=1e-2, epochs=60, batch_size=64)),
     Variant("vae_1d", "VAE with a 1-D code: each point becomes a Gaussian on a line; random codes decode to the curve.",
             replace(_POINTS, variational=True), replace(_TOY_TRAIN, beta=0.02)),
     Variant("vae_2d", "VAE with a 2-D code: posteriors are ellipses in a plane; prior samples decode onto the data.",
