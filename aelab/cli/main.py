@@ -13,6 +13,7 @@ import sys
 from aelab.cli import data as data_commands
 from aelab.cli import lessons as lesson_commands
 from aelab.cli import models as model_commands
+from aelab.cli import toy as toy_commands
 from aelab.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR, add_data_argument
 from aelab.errors import AelabError
 
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.register(subparsers)  # datasets, download
     model_commands.register(subparsers, add_data_argument)  # train, evaluate, models, build-pretrained
     lesson_commands.register(subparsers, add_data_argument)  # build-lessons
+    toy_commands.register(subparsers)  # toy list, toy train (the Playground's data and models)
     return parser
 
 

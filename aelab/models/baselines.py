@@ -28,7 +28,8 @@ class _Baseline(nn.Module):
         return x.reshape(x.shape[0], -1)
 
     def _image(self, flat: torch.Tensor) -> torch.Tensor:
-        return flat.view(flat.shape[0], 1, *self.config.image_size)
+        """(N, P) -> the input's shape: (N, 1, H, W) images, or (N, D) points for a vector config."""
+        return flat.view(flat.shape[0], *self.config.input_shape)
 
     def encode_distribution(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         return self.encode(x), None
@@ -41,8 +42,8 @@ class _Baseline(nn.Module):
 class PCA(_Baseline):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
-        self.register_buffer("mean", torch.zeros(config.n_pixels))
-        self.register_buffer("components", torch.zeros(config.latent_dim, config.n_pixels))  # rows orthonormal
+        self.register_buffer("mean", torch.zeros(config.n_inputs))
+        self.register_buffer("components", torch.zeros(config.latent_dim, config.n_inputs))  # rows orthonormal
         self.register_buffer("explained_variance", torch.zeros(config.latent_dim))
 
     def fit(self, x: torch.Tensor, seed: int = 0) -> "PCA":
@@ -88,7 +89,7 @@ class KMeans(_Baseline):
 
     def __init__(self, config: ModelConfig):
         super().__init__(config)
-        self.register_buffer("centroids", torch.zeros(config.latent_dim, config.n_pixels))
+        self.register_buffer("centroids", torch.zeros(config.latent_dim, config.n_inputs))
 
     def responsibilities(self, flat: torch.Tensor) -> torch.Tensor:
         """(N, P) -> (N, k) one-hot of the nearest centroid."""

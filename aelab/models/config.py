@@ -19,6 +19,10 @@ BASELINES = ("pca", "kmeans", "soft_kmeans")
 RECON_LOSSES = ("bce", "mse")
 NOISE_TYPES = ("none", *TRAINABLE_CORRUPTIONS)  # gaussian, salt_and_pepper, dropout, box, rows
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# "image": (B, 1, H, W) pixels in [0, 1]. "vector": (B, D) points of the Playground, standardised (aelab.data.toy),
+# reconstructed with an identity output and squared error.
+INPUT_KINDS = ("image", "vector")
+VECTOR_ARCHITECTURES = ("mlp", "linear", *BASELINES)  # convolutions need a grid of pixels
 
 
 def _require(condition: bool, message: str) -> None:
@@ -147,14 +151,21 @@ class ModelConfig:
     arch: "mlp" | "conv" | "linear" are trained autoencoders; "pca" | "kmeans" | "soft_kmeans" are the classic
     baselines fitted by their own algorithm (baselines.py) behind the same encode/decode interface.
     hidden: MLP layer widths, or conv channels per stride-2 layer; the decoder mirrors them.
+    input_kind: "image" (the default: image_size says the shape) or "vector" (points of dimension input_dim, as the
+    Playground's toy data; image_size is then unused). input_shape is the one shape the nets read either way.
     """
 
     arch: str = "mlp"
     image_size: tuple[int, int] = (28, 28)
+    input_kind: str = "image"
+    input_dim: int = 0  # D, the coordinates of a point, for input_kind "vector"; 0 for images
     latent_dim: int = 16
     hidden: tuple[int, ...] = (256, 128)
     variational: bool = False
     tied_weights: bool = False
+    # "sigmoid" squashes a linear encoder's code: h = sigmoid(W x + b), with tied weights Rifai et al.'s (2011)
+    # contractive autoencoder, whose decoder W^T h + c cannot undo a shrunken code by growing.
+    code_activation: str = "none"
     # Sigmoid keeps pixels in [0, 1] and pairs with BCE; a linear AE must stay linear to be comparable to PCA.
     output_activation: str = "sigmoid"
     # Soft k-means: responsibilities are softmax(-||x - c||^2 / temperature).
@@ -162,7 +173,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         _choice(self.arch, ARCHITECTURES + BASELINES, "architecture")
-        _integer(self, "latent_dim")
+        _integer(self, "latent_dim", "input_dim")
         object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
         _require(len(self.image_size) == 2 and all(2 <= s <= 256 for s in self.image_size),
                  f"image_size must be two sides between 2 and 256, got {self.image_size}.")
@@ -174,15 +185,48 @@ class ModelConfig:
         _require(not self.tied_weights or (self.arch == "linear" and not self.variational),
                  "tied_weights is only defined for a deterministic arch 'linear'.")
         _require(not self.variational or self.arch in ARCHITECTURES, "Baselines cannot be variational.")
+        _choice(self.code_activation, ("none", "sigmoid"), "code activation")
+        _require(self.code_activation == "none" or (self.arch == "linear" and not self.variational),
+                 "code_activation is only defined for a deterministic arch 'linear'.")
         if self.arch == "conv":
             _require(1 <= len(self.hidden) <= 4, "A conv model takes 1 to 4 channel counts in hidden.")
             smallest = min(self.image_size) / 2 ** len(self.hidden)
             _require(smallest >= 1, f"{len(self.hidden)} stride-2 layers shrink a {self.image_size} image below "
                                     "one pixel; use fewer conv layers.")
+        self._check_input_kind()
+
+    def _check_input_kind(self) -> None:
+        _choice(self.input_kind, INPUT_KINDS, "input kind")
+        if self.input_kind == "image":
+            _require(self.input_dim == 0, f"input_dim is for vector inputs; an image model has image_size instead, "
+                                          f"got input_dim={self.input_dim}.")
+            return
+        _require(1 <= self.input_dim <= 4096, f"input_dim must be between 1 and 4096 for vector inputs, "
+                                              f"got {self.input_dim}.")
+        _require(self.arch in VECTOR_ARCHITECTURES, f"Architecture {self.arch!r} needs images; for vector inputs "
+                                                    f"valid: {', '.join(VECTOR_ARCHITECTURES)}.")
+        _require(self.output_activation == "identity", "Vector inputs are standardised coordinates, not pixels in "
+                                                       "[0, 1]: their output activation must be 'identity'.")
 
     @property
     def n_pixels(self) -> int:
         return self.image_size[0] * self.image_size[1]
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One input's shape: (1, H, W) for an image, (D,) for a point."""
+        return (self.input_dim,) if self.input_kind == "vector" else (1, *self.image_size)
+
+    @property
+    def n_inputs(self) -> int:
+        """The numbers in one input: pixels of an image, coordinates of a point."""
+        return self.input_dim if self.input_kind == "vector" else self.n_pixels
+
+    @property
+    def decoder_input_dim(self) -> int:
+        """What the decoder reads: the code. A conditional decoder (the code beside a class label, say) widens it
+        here, and only here, for every architecture."""
+        return self.latent_dim
 
     @property
     def is_baseline(self) -> bool:

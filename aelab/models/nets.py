@@ -3,6 +3,8 @@
 Each builder returns (encoder, decoder, feature_dim): the encoder maps x: (B, 1, H, W) to features (B, feature_dim)
 that the bottleneck (model.py) turns into a code; the decoder maps a code (B, latent_dim) to pixel logits
 (B, 1, H, W). Keeping the bottleneck out of here is what lets "variational" be a switch rather than a new class.
+The MLP and linear nets also take points, x: (B, D) (config.input_kind "vector"): they read only
+config.input_shape, config.n_inputs and config.decoder_input_dim, never the image size itself.
 """
 from __future__ import annotations
 
@@ -31,12 +33,12 @@ def _mlp(sizes: list[int], final_activation: bool) -> nn.Sequential:
 
 
 def build_mlp(config: ModelConfig) -> tuple[nn.Module, nn.Module, int]:
-    n_pixels, widths = config.n_pixels, list(config.hidden)
-    encoder = nn.Sequential(nn.Flatten(), _mlp([n_pixels, *widths], final_activation=True))
+    n_inputs, widths = config.n_inputs, list(config.hidden)
+    encoder = nn.Sequential(nn.Flatten(), _mlp([n_inputs, *widths], final_activation=True))
     # Mirror without mutating the config: a new reversed list, never .reverse() on shared state.
-    decoder = nn.Sequential(_mlp([config.latent_dim, *reversed(widths), n_pixels], final_activation=False),
-                            Unflatten((1, *config.image_size)))
-    return encoder, decoder, widths[-1] if widths else n_pixels
+    decoder = nn.Sequential(_mlp([config.decoder_input_dim, *reversed(widths), n_inputs], final_activation=False),
+                            Unflatten(config.input_shape))
+    return encoder, decoder, widths[-1] if widths else n_inputs
 
 
 def _conv_sizes(side: int, n_layers: int) -> list[int]:
@@ -58,7 +60,8 @@ def build_conv(config: ModelConfig) -> tuple[nn.Module, nn.Module, int]:
     feature_dim = feature_shape[0] * feature_shape[1] * feature_shape[2]
     encoder = nn.Sequential(*encoder_layers, nn.Flatten())
 
-    decoder_layers: list[nn.Module] = [nn.Linear(config.latent_dim, feature_dim), nn.ReLU(), Unflatten(feature_shape)]
+    decoder_layers: list[nn.Module] = [nn.Linear(config.decoder_input_dim, feature_dim), nn.ReLU(),
+                                       Unflatten(feature_shape)]
     n_layers = len(config.hidden)
     for i in range(n_layers, 0, -1):
         # output_padding restores the exact size the encoder saw, so odd sides (7 -> 4 -> 7) round-trip.
@@ -74,26 +77,27 @@ def build_conv(config: ModelConfig) -> tuple[nn.Module, nn.Module, int]:
 class TiedLinearDecoder(nn.Module):
     """x_hat = W^T z + b, sharing W with the encoder's linear map (the tied linear autoencoder)."""
 
-    def __init__(self, encoder_linear: nn.Linear, image_size: tuple[int, int]):
+    def __init__(self, encoder_linear: nn.Linear, input_shape: tuple[int, ...]):
         super().__init__()
         self.encoder_linear = [encoder_linear]  # a list so the shared weight is not registered (and saved) twice
         self.bias = nn.Parameter(torch.zeros(encoder_linear.in_features))
-        self.image_size = image_size
+        self.input_shape = input_shape  # (1, H, W) for images, (D,) for points
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = z @ self.encoder_linear[0].weight + self.bias
-        return x.view(z.shape[0], 1, *self.image_size)
+        return x.view(z.shape[0], *self.input_shape)
 
 
 def build_linear(config: ModelConfig) -> tuple[nn.Module, nn.Module, int]:
-    """One linear map each way. The encoder produces the code directly, so feature_dim is 0 (no bottleneck layer)."""
+    """One linear map each way (the code squashed by a sigmoid if config.code_activation says so). The encoder
+    produces the code directly, so feature_dim is 0 (no bottleneck layer)."""
     n_out = config.latent_dim * (2 if config.variational else 1)
-    linear = nn.Linear(config.n_pixels, n_out)
-    encoder = nn.Sequential(nn.Flatten(), linear)
+    linear = nn.Linear(config.n_inputs, n_out)
+    encoder = nn.Sequential(nn.Flatten(), linear, *([nn.Sigmoid()] if config.code_activation == "sigmoid" else []))
     if config.tied_weights:
-        decoder: nn.Module = TiedLinearDecoder(linear, config.image_size)
+        decoder: nn.Module = TiedLinearDecoder(linear, config.input_shape)
     else:
-        decoder = nn.Sequential(nn.Linear(config.latent_dim, config.n_pixels), Unflatten((1, *config.image_size)))
+        decoder = nn.Sequential(nn.Linear(config.decoder_input_dim, config.n_inputs), Unflatten(config.input_shape))
     return encoder, decoder, 0
 
 

@@ -66,12 +66,61 @@ _ALL = [
 ]
 VARIANTS: dict[str, Variant] = {v.name: v for v in _ALL}
 
+# The Playground's variants: points (B, D) rather than images, so a registry of their own (the image pages list
+# VARIANTS). Standardised inputs, identity output, squared error; small nets that converge in a few seconds.
+_POINTS = ModelConfig(arch="mlp", hidden=(64, 64), latent_dim=1, output_activation="identity", input_kind="vector",
+                      input_dim=2)
+_TOY_TRAIN = TrainConfig(epochs=120, batch_size=100, lr=5e-3, recon_loss="mse", device="cpu")
+_ALL_TOY = [
+    Variant("linear_ae", "Linear AE: one linear map each way; with squared error it finds PCA's line.",
+            replace(_POINTS, arch="linear", hidden=()), replace(_TOY_TRAIN, lr=1e-2, epochs=60)),
+    Variant("pca", "PCA: the best straight line through the data, in closed form.",
+            replace(_POINTS, arch="pca", hidden=()), replace(_TOY_TRAIN, epochs=1)),
+    Variant("mlp_ae", "MLP AE with a 1-D code: a nonlinear encoder and decoder that can follow a curve.",
+            _POINTS, _TOY_TRAIN),
+    Variant("denoising_ae", "Denoising AE: sees each point moved by Gaussian noise (sigma 0.3) and learns to put it "
+            "back, so it pulls points onto the data's curve.",
+            replace(_POINTS, hidden=(128, 128), latent_dim=2), replace(_TOY_TRAIN, noise="gaussian", noise_level=0.3)),
+    # Rifai et al. (2011): h = sigmoid(W x + b), x_hat = W^T h + c. Tied weights matter: an untied decoder can grow
+    # to undo a code the penalty shrank, and the penalty then buys nothing (measured: no contraction off the curve).
+    Variant("contractive_ae", "Contractive AE (Rifai et al.): 16 sigmoid units, tied weights, and a penalty on "
+            "||df/dx||^2, so the code ignores moves off the curve.",
+            replace(_POINTS, arch="linear", hidden=(), latent_dim=16, tied_weights=True, code_activation="sigmoid"),
+            replace(_TOY_TRAIN, contractive_weight=1.0, lr=1e-2, epochs=60, batch_size=64)),
+    Variant("vae_1d", "VAE with a 1-D code: each point becomes a Gaussian on a line; random codes decode to the curve.",
+            replace(_POINTS, variational=True), replace(_TOY_TRAIN, beta=0.02)),
+    Variant("vae_2d", "VAE with a 2-D code: posteriors are ellipses in a plane; prior samples decode onto the data.",
+            replace(_POINTS, variational=True, latent_dim=2), replace(_TOY_TRAIN, beta=0.02)),
+]
+TOY_VARIANTS: dict[str, Variant] = {v.name: v for v in _ALL_TOY}
+
 
 def get_variant(name: str) -> Variant:
     try:
         return VARIANTS[name]
     except KeyError:
         raise ConfigError(f"Unknown variant {name!r}; valid: {', '.join(VARIANTS)}.") from None
+
+
+def get_toy_variant(name: str) -> Variant:
+    try:
+        return TOY_VARIANTS[name]
+    except KeyError:
+        raise ConfigError(f"Unknown toy variant {name!r}; valid: {', '.join(TOY_VARIANTS)}.") from None
+
+
+def make_toy_configs(name: str, input_dim: int, model: dict[str, Any] | None = None,
+                     train: dict[str, Any] | None = None) -> tuple[ModelConfig, TrainConfig]:
+    """A toy variant's configs for points of dimension input_dim, with the given fields changed (typos refused)."""
+    variant = get_toy_variant(name)
+    model_config = replace(variant.model, **{"input_dim": int(input_dim), **(model or {})})
+    train_config = replace(variant.train, **(train or {}))
+    if train_config.recon_loss != "mse":
+        raise ConfigError("Points are reconstructed with squared error: recon_loss must be 'mse'.")
+    if train_config.noise not in ("none", "gaussian"):
+        raise ConfigError(f"Points can only take Gaussian noise, got noise {train_config.noise!r}; "
+                          "valid: none, gaussian.")
+    return model_config, train_config
 
 
 def make_configs(name: str, image_size: tuple[int, int] = (28, 28), model: dict[str, Any] | None = None,

@@ -16,6 +16,7 @@ from torch import nn
 from aelab.analysis.metrics import psnr
 from aelab.models.config import ModelConfig, TrainConfig
 from aelab.data.corruption import apply_corruption
+from aelab.data.point_noise import corrupt_points
 from aelab.errors import TrainingError
 from aelab.train.losses import compute_losses, gaussian_kl, reconstruction_bce
 from aelab.models.autoencoder import resolve_device
@@ -57,6 +58,8 @@ def _corrupt(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -
     """The input a denoising AE sees: x corrupted by any trainable corruption of the registry (the target stays x)."""
     if config.noise == "none":
         return x
+    if x.dim() == 2:  # points (B, D) of the Playground: their own Gaussian noise, never clipped to a pixel range
+        return corrupt_points(x, config.noise, config.noise_level, generator)
     return apply_corruption(config.noise, x, config.noise_level, generator)[0]
 
 

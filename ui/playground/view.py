@@ -1,0 +1,133 @@
+"""The Playground page: knobs on the left; on the right the model's pictures, which follow a training as it runs.
+
+The model is a ToyRun (aelab.lessons.playground) kept in this session. Play runs it as a job of the server's job
+manager (a background thread; the page polls it in a fragment every REFRESH_S seconds); Pause cancels the job, which
+stops after its current epoch and leaves the run ready to go on; Step trains one epoch here and now. Every picture is
+computed from the model under the run's lock, so a picture never sees weights halfway through an update.
+"""
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from aelab.errors import AelabError
+from aelab.lessons.playground import ToyRun, play
+from aelab.runtime.jobs import ERROR
+from ui.common.state import job_manager, session_id
+from ui.playground import sections
+from ui.playground.controls import Settings, data_controls, model_controls
+
+REFRESH_S = 0.7
+RUN_KEY, JOB_KEY, MESSAGE_KEY = "pg_run", "pg_job", "pg_message"
+
+
+def _run() -> ToyRun | None:
+    return st.session_state.get(RUN_KEY)
+
+
+def _job_snapshot():
+    job_id = st.session_state.get(JOB_KEY)
+    return job_manager().snapshot(job_id, session_id(), keys=("epoch",)) if job_id else None
+
+
+def _training() -> bool:
+    snap = _job_snapshot()
+    return bool(snap and snap.active)
+
+
+def _new_run(settings: Settings) -> ToyRun | None:
+    """A fresh model from the settings, or None after saying why (the old model, if any, is kept)."""
+    if settings.data is None:  # its reason is already on the page, once
+        return None
+    try:
+        run = ToyRun(settings.data, settings.variant, settings.model, settings.train)
+    except AelabError as err:
+        st.session_state[MESSAGE_KEY] = str(err)
+        return None
+    st.session_state[RUN_KEY] = run
+    return run
+
+
+def _start(run: ToyRun) -> None:
+    st.session_state[JOB_KEY] = job_manager().submit(session_id(), f"playground {run.variant} on {run.data.name}",
+                                                     functools.partial(play, run))
+
+
+def _buttons(settings: Settings) -> None:
+    run, training = _run(), _training()
+    train_col, play_col, step_col = st.columns([1.25, 1, 1])
+    if train_col.button("Train", type="primary", key="pg_train", icon=":material/play_arrow:",
+                        help="A fresh model on this data with these settings, trained in the background (new "
+                             "settings apply to the next model you train)."):
+        if training:
+            job_manager().cancel(st.session_state[JOB_KEY], session_id())
+        run = _new_run(settings)
+        if run is not None:
+            _start(run)
+            st.rerun()
+    if training:
+        if play_col.button("Pause", key="pg_pause"):
+            job_manager().cancel(st.session_state[JOB_KEY], session_id())
+            st.rerun()
+    elif play_col.button("Play", key="pg_play", disabled=run is None or run.finished,
+                         help="Go on training this model from where it stopped."):
+        _start(run)
+        st.rerun()
+    if step_col.button("Step", key="pg_step", disabled=training,
+                       help="Train one more epoch (a new model first if there is none) and look."):
+        if run is None or run.finished:
+            run = _new_run(settings)
+        if run is not None:
+            run.step_epochs(1)
+    message = st.session_state.pop(MESSAGE_KEY, None)
+    if message:
+        st.error(message, icon=":material/error:")
+
+
+def _status(run: ToyRun, training: bool) -> None:
+    losses = run.history[-1]["train"] if run.history else {}
+    terms = ", ".join(f"{k} {v:.4g}" for k, v in losses.items() if k != "total")
+    state = "training" if training else ("done" if run.finished else "paused")
+    st.progress(run.epoch / run.total_epochs, text=f"**{run.variant.replace('_', ' ')}** on **{run.data.name}**: "
+                f"epoch {run.epoch}/{run.total_epochs} ({state}, {run.elapsed_s:.1f} s)" +
+                (f"; loss per point: {terms}" if terms else ""))
+
+
+def _live(view: str) -> None:
+    """Status and the chosen picture; a fragment that reruns itself while the job trains."""
+    run, training = _run(), _training()
+    if not training and st.session_state.get("pg_was_training"):
+        st.session_state["pg_was_training"] = False
+        st.rerun()  # once, when the job ends: the buttons go back to Play / Step
+    st.session_state["pg_was_training"] = training
+    snap = _job_snapshot()
+    if snap is not None and snap.status == ERROR:
+        st.error(f"Training stopped: {snap.error}", icon=":material/error:")
+    _status(run, training)
+    with run.lock:
+        sections.draw(view, run)
+
+
+def render() -> None:
+    st.title("Playground")
+    st.markdown("Autoencoders on points you can see whole: a curve in the plane or in space, a model that trains in "
+                "seconds, and where every point goes. Pick data and a model, press **Train**, and watch (or **Step** "
+                "one epoch at a time).")
+    left, right = st.columns([1.25, 2.2], gap="large")
+    with left:
+        data, data_error = data_controls()
+        variant, model, train = model_controls()
+        settings = Settings(data, data_error, variant, model, train)
+        if data_error:
+            st.info(data_error, icon=":material/info:")
+        _buttons(settings)
+    with right:
+        run = _run()
+        if run is None:
+            if data is not None:
+                sections.draw_data_only(data)
+            return
+        view = sections.view_picker(run)
+        st.fragment(run_every=REFRESH_S if _training() else None)(_live)(view)
+
