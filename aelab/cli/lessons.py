@@ -23,7 +23,10 @@ def cmd_build_lessons(args) -> int:
     import torch
 
     from aelab.cli.common import dataset_from_args
-    from aelab.lessons.capacity import COPY_MODELS, LESSONS_ROOT, METHOD_LABELS, build_lessons
+    from aelab.lessons.bottleneck import METHOD_LABELS
+    from aelab.lessons.capacity import build_lessons
+    from aelab.lessons.copying import COPY_MODELS
+    from aelab.lessons.paths import LESSONS_ROOT
 
     torch.set_num_threads(max(1, args.threads))
     dataset = dataset_from_args(args)

@@ -5,14 +5,13 @@ trains (aelab.lessons.playground) and prints its metrics: recon_error, noisy_dis
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from tqdm import tqdm
 
 from aelab.cli.common import table_lines
-from aelab.cli.models import _int_list
+from aelab.models.config import parse_sizes
 
 
 def register(subparsers, add_data_argument=None) -> None:
@@ -34,7 +33,7 @@ def register(subparsers, add_data_argument=None) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--latent-dim", type=int)
-    p.add_argument("--hidden", type=_int_list, help="hidden sizes, e.g. 64,64")
+    p.add_argument("--hidden", help="hidden sizes, e.g. 64,64")
     p.add_argument("--seed", type=int, default=0, help="seeds the data and the model (default 0)")
     p.add_argument("--compare", action="store_true", help="for a penalised variant (contractive_ae): also train its "
                    "plain twin to the same reconstruction error and report both contraction ratios")
@@ -56,7 +55,8 @@ def cmd_toy_list(args) -> int:
 
 
 def _changes(args) -> tuple[dict, dict]:
-    model = {k: v for k, v in (("latent_dim", args.latent_dim), ("hidden", args.hidden)) if v is not None}
+    hidden = None if args.hidden is None else parse_sizes("--hidden", args.hidden)
+    model = {k: v for k, v in (("latent_dim", args.latent_dim), ("hidden", hidden)) if v is not None}
     train = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("seed", args.seed),
                                ("noise_level", args.corruption)) if v is not None}
     return model, train

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from aelab.models.baselines import PCA, KMeans, SoftKMeans
 from aelab.analysis.linalg import principal_angles
+from aelab.models.autoencoder import create_model
+from aelab.models.baselines import PCA, KMeans, SoftKMeans
+from aelab.models.variants import make_configs
 from aelab.train.loop import evaluate
 from aelab.train.trainer import Trainer
-from aelab.models.autoencoder import create_model
-from aelab.models.variants import make_configs
 
 ProgressCallback = Callable[[float, str], None]
 # Tied + weight decay: a larger batch and step than the linear_ae defaults keep Adam's noise below the small gaps

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from aelab.lessons import capacity as lessons_capacity
+from aelab.lessons import bottleneck
 from tests.apptest_helpers import rerun_until, run_app, texts, unmodelled_dataset
 
 PAGE = "pages/lessons.py"
@@ -86,7 +86,7 @@ def test_bottleneck_section_opens_on_the_shipped_sweep():
     assert len(at.get("plotly_chart")) == 1
     at.select_slider(key="lessons_sweep_size").set_value(2).run()
     shown = texts(at)
-    pca_error = lessons_capacity.load_sweep("mnist-5k").test_mse["pca"][0]
+    pca_error = bottleneck.load_sweep("mnist-5k").test_mse["pca"][0]
     assert f"{pca_error:.4f}" in shown and "**conv AE**" in shown
 
 
@@ -97,12 +97,12 @@ def test_the_bundled_digits_show_their_shipped_sweep():
 
 
 def test_bottleneck_section_computes_the_sweep_for_another_dataset(monkeypatch):
-    quick = (lessons_capacity.SweepMethod("pca", "PCA", "pca"),
-             lessons_capacity.SweepMethod("mlp_ae", "MLP AE", "ae", steps=12))
+    quick = (bottleneck.SweepMethod("pca", "PCA", "pca"),
+             bottleneck.SweepMethod("mlp_ae", "MLP AE", "ae", steps=12))
     from ui.lessons import bottleneck as lessons_bottleneck
 
     monkeypatch.setattr(lessons_bottleneck, "bottleneck_sweep",
-                        functools.partial(lessons_capacity.bottleneck_sweep, methods=quick, sizes=(2, 4, 8)))
+                        functools.partial(bottleneck.bottleneck_sweep, methods=quick, sizes=(2, 4, 8)))
     at = switch(run_app(PAGE, **unmodelled_dataset(side=12, n_train=200, n_test=50)), "bottleneck")
     assert "No sweep for upload:unmodelled.npz yet" in texts(at)
     at.button(key="lessons_button_sweep").click().run()

@@ -1,4 +1,4 @@
-"""The Lessons page's logic (aelab.lessons.basics, aelab.lessons.capacity): each classic fact checked with a threshold.
+"""The Lessons page's logic (aelab.lessons.basics, bottleneck, copying): each classic fact checked with a threshold.
 
 Thresholds were measured on mnist-5k (one thread): the pretrained linear_ae's principal angles to PCA are
 0.5-1.5 degrees for 14 of 16 and 4.5 and 10.4 degrees for the last two (their variances, 0.848 and 0.826, nearly
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from aelab.lessons import basics as lessons
-from aelab.lessons import capacity
+from aelab.lessons import bottleneck, copying
 from aelab.data.sources import load_dataset
 from aelab.train.losses import contractive_penalty
 from aelab.library.store import PRETRAINED_ROOT, load_model
@@ -175,36 +175,36 @@ def test_tile_grid_colours_sign_and_normalises_each_tile():
 
 # ------------------------------------------------------------------------------------------ bottleneck sweep
 def test_sweep_error_falls_monotonically_with_code_size_for_pca(mnist5k, single_thread):
-    result = capacity.bottleneck_sweep(mnist5k, methods=capacity.SWEEP_METHODS[:1])
+    result = bottleneck.bottleneck_sweep(mnist5k, methods=bottleneck.SWEEP_METHODS[:1])
     errors = result.test_mse["pca"]
-    assert result.sizes == list(capacity.SIZES)
+    assert result.sizes == list(bottleneck.SIZES)
     assert all(b < a for a, b in zip(errors, errors[1:])), errors
     assert errors[0] > 0.05 and errors[-1] < 0.01  # 2 numbers lose most of a digit, 128 almost nothing
-    assert result.reconstructions["pca"].shape == (7, capacity.N_EXAMPLES, 28, 28)
+    assert result.reconstructions["pca"].shape == (7, bottleneck.N_EXAMPLES, 28, 28)
     assert result.examples.dtype == np.uint8
-    assert sorted(mnist5k.y_test[result.example_indices].tolist()) == list(range(capacity.N_EXAMPLES))
+    assert sorted(mnist5k.y_test[result.example_indices].tolist()) == list(range(bottleneck.N_EXAMPLES))
 
 
 def test_sweep_trains_autoencoders_saves_loads_and_stops(mnist5k, tmp_path, single_thread):
-    quick = (capacity.SweepMethod("pca", "PCA", "pca"), capacity.SweepMethod("mlp_ae", "MLP AE", "ae", steps=30))
+    quick = (bottleneck.SweepMethod("pca", "PCA", "pca"), bottleneck.SweepMethod("mlp_ae", "MLP AE", "ae", steps=30))
     seen = []
-    result = capacity.bottleneck_sweep(mnist5k, sizes=(2, 8), methods=quick, on_progress=lambda f, t: seen.append(f))
+    result = bottleneck.bottleneck_sweep(mnist5k, sizes=(2, 8), methods=quick, on_progress=lambda f, t: seen.append(f))
     assert set(result.test_mse) == {"pca", "mlp_ae"} and result.budget["mlp_ae"]["epochs"] == 1
     assert seen == sorted(seen) and seen[-1] == 1.0
-    capacity.save_sweep(result, tmp_path)
-    loaded = capacity.load_sweep("mnist-5k", tmp_path)
+    bottleneck.save_sweep(result, tmp_path)
+    loaded = bottleneck.load_sweep("mnist-5k", tmp_path)
     assert loaded.test_mse == result.test_mse and loaded.sizes == [2, 8]
     assert np.array_equal(loaded.reconstructions["mlp_ae"], result.reconstructions["mlp_ae"])
-    assert capacity.load_sweep("digits", tmp_path) is None
-    json_path, _ = capacity.sweep_paths("mnist-5k", tmp_path)
+    assert bottleneck.load_sweep("digits", tmp_path) is None
+    json_path, _ = bottleneck.sweep_paths("mnist-5k", tmp_path)
     json_path.write_text("{not json")
-    assert capacity.load_sweep("mnist-5k", tmp_path) is None
-    assert capacity.bottleneck_sweep(mnist5k, sizes=(2,), methods=quick, should_stop=lambda: True) is None
+    assert bottleneck.load_sweep("mnist-5k", tmp_path) is None
+    assert bottleneck.bottleneck_sweep(mnist5k, sizes=(2,), methods=quick, should_stop=lambda: True) is None
 
 
 def test_sweep_sizes_stop_below_the_number_of_pixels():
-    assert capacity.sweep_sizes((8, 8)) == [2, 4, 8, 16, 32]
-    assert capacity.sweep_sizes((28, 28)) == list(capacity.SIZES)
+    assert bottleneck.sweep_sizes((8, 8)) == [2, 4, 8, 16, 32]
+    assert bottleneck.sweep_sizes((28, 28)) == list(bottleneck.SIZES)
 
 
 @pytest.mark.parametrize("dataset, sizes", [("mnist-5k", [2, 4, 8, 16, 32, 64, 128]), ("digits", [2, 4, 8, 16, 32])])
@@ -212,7 +212,7 @@ def test_shipped_sweep_is_there_and_consistent(dataset, sizes):
     """Both bundled sources ship their sweep. PCA's error falls with every added component, the linear AE ends within
     15% of PCA at every size (Baldi & Hornik, under a short training budget), and at the smallest code the MLP AE
     beats PCA: it can bend its 2-D code into a curved surface (digits: 0.031 against 0.053, mnist-5k: 0.042 / 0.056)."""
-    result = capacity.load_sweep(dataset)
+    result = bottleneck.load_sweep(dataset)
     assert result is not None, "run `python -m aelab build-lessons`"
     assert set(result.test_mse) == {"pca", "linear_ae", "mlp_ae", "conv_ae"} and result.sizes == sizes
     assert all(len(v) == len(result.sizes) for v in result.test_mse.values())
@@ -220,7 +220,7 @@ def test_shipped_sweep_is_there_and_consistent(dataset, sizes):
     assert all(b < a for a, b in zip(pca, pca[1:]))
     assert all(0.98 * p <= l <= 1.15 * p for p, l in zip(pca, linear)), (pca, linear)  # test error: a hair either way
     assert result.test_mse["mlp_ae"][0] < 0.8 * pca[0]
-    json_path, _ = capacity.sweep_paths(dataset)
+    json_path, _ = bottleneck.sweep_paths(dataset)
     assert json.loads(json_path.read_text())["made_by"] == "python -m aelab build-lessons"
 
 
@@ -233,12 +233,12 @@ def test_contractive_penalty_of_a_tied_linear_encoder_is_the_squared_norm_of_w(s
 
 
 def test_noise_images_fill_only_the_digit_area(mnist5k):
-    area = capacity.digit_area(mnist5k.x_train)
+    area = copying.digit_area(mnist5k.x_train)
     assert area.shape == (28, 28) and 400 < area.sum() < 700 and not area[0].any()  # the top row is always black
-    noise = capacity.noise_images(area, 5, seed=1)
+    noise = copying.noise_images(area, 5, seed=1)
     assert noise.shape == (5, 1, 28, 28) and torch.all(noise[:, 0, ~area] == 0)
     assert noise.min() >= 0 and noise.max() <= 1 and noise[:, 0, area].mean() == pytest.approx(0.5, abs=0.02)
-    assert torch.equal(noise, capacity.noise_images(area, 5, seed=1))
+    assert torch.equal(noise, copying.noise_images(area, 5, seed=1))
 
 
 @pytest.mark.parametrize("dataset, size, at_most, digits_below", [("mnist-5k", (28, 28), 0.4, 0.04),
@@ -249,16 +249,16 @@ def test_the_over_complete_ae_copies_noise_and_the_regularised_ones_do_not(datas
     set 0.028 vs 0.065 / 0.096 / 0.100 (fewer pixels: a weaker effect, so a looser threshold); test digits are
     reconstructed with MSE 0.001-0.029 (mnist-5k) and 0.006-0.037 (digits) by all four."""
     data = load_dataset(dataset)
-    models = capacity.load_copy_models(dataset, size)
+    models = copying.load_copy_models(dataset, size)
     assert models is not None, "run `python -m aelab build-lessons`"
-    noise = capacity.noise_images(capacity.digit_area(data.x_train), 200, seed=0)
-    scores = capacity.copy_scores(models, data.x_test[:200], noise)
+    noise = copying.noise_images(copying.digit_area(data.x_train), 200, seed=0)
+    scores = copying.copy_scores(models, data.x_test[:200], noise)
     over = scores["over-complete"]["noise"]
     assert over < at_most * scores["denoising"]["noise"] and over < at_most * scores["contractive"]["noise"], scores
     assert over < 0.5 * scores["under-complete"]["noise"], scores
     assert all(s["digits"] < digits_below for s in scores.values()), scores
     other = (8, 8) if size == (28, 28) else (28, 28)
-    assert capacity.load_copy_models(dataset, other) is None  # they do not fit images of another size
+    assert copying.load_copy_models(dataset, other) is None  # they do not fit images of another size
 
 
 def test_truncated_pca_equals_a_pca_fitted_with_fewer_components(mnist5k, pca16):
@@ -271,13 +271,13 @@ def test_truncated_pca_equals_a_pca_fitted_with_fewer_components(mnist5k, pca16)
 
 
 def test_copy_models_are_saved_and_loaded_per_dataset(tmp_path, small_images):
-    models = {spec.name: create_model(capacity.copy_model_configs(spec, (28, 28), 4000)[0])
-              for spec in capacity.COPY_MODELS}
-    capacity.save_copy_models(models, "my data:1", 4000, tmp_path)
+    models = {spec.name: create_model(copying.copy_model_configs(spec, (28, 28), 4000)[0])
+              for spec in copying.COPY_MODELS}
+    copying.save_copy_models(models, "my data:1", 4000, tmp_path)
     assert (tmp_path / "my_data_1" / "copy-over-complete" / "config.json").is_file()
-    loaded = capacity.load_copy_models("my data:1", (28, 28), tmp_path)
+    loaded = copying.load_copy_models("my data:1", (28, 28), tmp_path)
     assert set(loaded) == set(models)
     with torch.no_grad():  # float16 weights on disk: close, not identical
         assert torch.allclose(loaded["denoising"](small_images).x_hat, models["denoising"](small_images).x_hat,
                               atol=2e-3)
-    assert capacity.load_copy_models("other", (28, 28), tmp_path) is None
+    assert copying.load_copy_models("other", (28, 28), tmp_path) is None

@@ -196,7 +196,7 @@ def _check_schema(history: list[dict], epochs: int, with_val: bool) -> None:
 
 def test_the_history_has_one_schema_in_the_cli_the_job_and_the_lessons(mnist5k, tmp_path, monkeypatch):
     from aelab.cli.main import main
-    from aelab.lessons import basics, capacity
+    from aelab.lessons import basics, copying
     from aelab.library.store import load_model
     from aelab.runtime.jobs import DONE, JobManager
     from aelab.train.job import TrainingRequest, run_training
@@ -220,7 +220,7 @@ def test_the_history_has_one_schema_in_the_cli_the_job_and_the_lessons(mnist5k, 
     assert load_model(snap.result.saved_path).history == snap.state["history"] == snap.result.history
 
     linear = basics.linear_ae_trainer(mnist5k.x_train[:192], 4, train_changes={"epochs": 2}).run()
-    copy = capacity.copy_trainer(capacity.COPY_MODELS[0], mnist5k.x_train[:192])
+    copy = copying.copy_trainer(copying.COPY_MODELS[0], mnist5k.x_train[:192])
     copy.run(2)
     for history in (linear.history, copy.history):
         _check_schema(history, 2, with_val=False)

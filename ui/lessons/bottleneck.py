@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from aelab.lessons.capacity import METHOD_LABELS, SWEEP_METHODS, bottleneck_sweep, load_sweep, sweep_sizes
+from aelab.lessons.bottleneck import METHOD_LABELS, SWEEP_METHODS, bottleneck_sweep, load_sweep, sweep_sizes
 from ui.lessons.common import may_have_shipped, stored, task_button
 from ui.common import cache
 from ui.common.widgets import PALETTE, show_grid

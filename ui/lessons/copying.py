@@ -6,8 +6,7 @@ import streamlit as st
 import torch
 
 from aelab.analysis.latent import reconstruct
-from aelab.lessons.capacity import (CONTRACTIVE_WEIGHT, COPY_MODELS, COPY_STEPS, OVERCOMPLETE, copy_scores, digit_area,
-                                    load_copy_models, noise_images, train_copy_models)
+from aelab.lessons.copying import CONTRACTIVE_WEIGHT, COPY_MODELS, COPY_STEPS, OVERCOMPLETE, copy_scores, digit_area, load_copy_models, noise_images, train_copy_models
 from ui.lessons.common import may_have_shipped, stored, task_button
 from ui.common import cache
 from ui.common.widgets import show_grid

@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from aelab.lessons import basics as lessons
-from aelab.lessons.capacity import SIZES
+from aelab.lessons.bottleneck import SIZES
 from ui.lessons.bottleneck import current_sweep
 from ui.lessons.common import code_figure
 from ui.common import cache
