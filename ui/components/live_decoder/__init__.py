@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,10 @@ def live_model(record) -> LiveModel | str:
 
 
 def unavailable_reason(record) -> str | None:
-    """None when the page can decode live; otherwise why not, in a few words."""
+    """None when the page can decode live; otherwise why not, in a few words. AELAB_LIVE=0 switches live decoding
+    off for a whole server (old browsers in a class; the benchmarks of the server path)."""
+    if os.environ.get("AELAB_LIVE", "1") == "0":
+        return "it is switched off on this server (AELAB_LIVE=0)"
     if st.session_state.get(NO_WASM_KEY):
         return st.session_state[NO_WASM_KEY]
     model = live_model(record)
