@@ -157,6 +157,7 @@ async function pump() {
       const z = new ort.Tensor("float32", job.codes, [job.batch, latentDim]);
       const out = await session.run({ z });
       job.draw(out.x_hat.data);
+      live.lastCodes = Array.from(job.codes); // what is on the canvas now (tests compare it with torch's decode)
       live.frames += 1;
       live.drawnSeq = job.seq;
       if (job.t !== null) live.latencies.push(performance.now() - job.t);
