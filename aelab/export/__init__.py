@@ -7,6 +7,8 @@ _EXPORTS = {
     "encoder_onnx": ".onnx",
     "sidecar": ".onnx",
     "export_model": ".onnx",
+    "export_files": ".onnx",
+    "export_zip": ".onnx",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

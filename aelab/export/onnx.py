@@ -12,6 +12,7 @@ import inspect
 import io
 import json
 import warnings
+import zipfile
 from pathlib import Path
 
 import torch
@@ -113,11 +114,25 @@ def sidecar(model: nn.Module, name: str = "model") -> dict:
                                     **({"logvar": ["batch", config.latent_dim]} if config.variational else {})}}}
 
 
+def export_files(model: nn.Module, name: str = "model") -> dict[str, bytes]:
+    """{NAME.decoder.onnx, NAME.encoder.onnx, NAME.json: their bytes}: what the CLI writes and the app zips."""
+    meta = sidecar(model, name)
+    return {meta["decoder"]["file"]: decoder_onnx(model), meta["encoder"]["file"]: encoder_onnx(model),
+            f"{name}.json": json.dumps(meta, indent=2).encode()}
+
+
+def export_zip(model: nn.Module, name: str = "model") -> bytes:
+    """export_files as one zip archive (the app's download)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file_name, data in export_files(model, name).items():
+            archive.writestr(f"{name}-onnx/{file_name}", data)
+    return buffer.getvalue()
+
+
 def export_model(model: nn.Module, out_dir: str | Path, name: str = "model") -> list[Path]:
     """Write NAME.decoder.onnx, NAME.encoder.onnx and NAME.json into out_dir; returns the three paths."""
-    meta = sidecar(model, name)
-    files = {meta["decoder"]["file"]: decoder_onnx(model), meta["encoder"]["file"]: encoder_onnx(model),
-             f"{name}.json": json.dumps(meta, indent=2).encode()}
+    files = export_files(model, name)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for file_name, data in files.items():

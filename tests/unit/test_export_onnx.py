@@ -131,3 +131,16 @@ def test_the_cli_refuses_a_file_as_the_output_folder(tmp_path, capsys, monkeypat
     (tmp_path / "taken").write_text("x")
     assert main(["export", "pca", "--onnx", str(tmp_path / "taken")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_export_zip_holds_the_three_files_in_one_folder():
+    import io
+    import zipfile
+
+    from aelab.export.onnx import export_zip
+
+    model = create_model(make_configs("pca", (8, 8), {"latent_dim": 3})[0])
+    archive = zipfile.ZipFile(io.BytesIO(export_zip(model, "tiny")))
+    assert sorted(archive.namelist()) == ["tiny-onnx/tiny.decoder.onnx", "tiny-onnx/tiny.encoder.onnx",
+                                          "tiny-onnx/tiny.json"]
+    assert json.loads(archive.read("tiny-onnx/tiny.json"))["latent_dim"] == 3
