@@ -12,7 +12,10 @@ FILES=(ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent "onnxruntime-web@$VERSION" >/dev/null && tar xzf "onnxruntime-web-$VERSION.tgz")
-grep -q '"license": "MIT"' "$work/package/package.json" || { echo "error: onnxruntime-web $VERSION is no longer MIT" >&2; exit 2; }
+if ! grep -q '"license": "MIT"' "$work/package/package.json"; then
+  echo "error: onnxruntime-web $VERSION is no longer MIT-licensed; check its licence before vendoring" >&2
+  exit 2
+fi
 
 rm -rf "$DEST" && mkdir -p "$DEST"
 for f in "${FILES[@]}"; do cp "$work/package/dist/$f" "$DEST/$f"; done

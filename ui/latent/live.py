@@ -27,7 +27,7 @@ MAX_POINTS = 2000  # dots drawn on the live plane (the Plotly map keeps all of t
 
 
 def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """(origin (d,), axes (2, d), what a point decodes) so that a point (u, v) decodes origin + u axes[0] + v axes[1]."""
+    """(origin (d,), axes (2, d), what the page says): a point (u, v) decodes origin + u axes[0] + v axes[1]."""
     latent_dim = z.shape[1]
     if projection.method == "pca":
         reducer = projection.reducer

@@ -59,7 +59,10 @@ function sliders(root, args, api) {
       if (!same(spec.code, serverCode)) { // the server moved the code (Reset, a new start): follow it
         serverCode = spec.code;
         code = Float32Array.from(spec.code);
-        for (const [dim, { input, value }] of inputs) { input.value = code[dim]; value.textContent = fmt(code[dim], 2); }
+        for (const [dim, { input, value }] of inputs) {
+          input.value = code[dim];
+          value.textContent = fmt(code[dim], 2);
+        }
         view.redraw();
       }
     },
@@ -127,7 +130,9 @@ function plane(root, args, api) {
     el("div", { className: "picture" }, [board, where]),
     el("div", { className: "picture" }, [canvas, el("div", { className: "caption", textContent: spec.caption })])]));
   return {
-    update(next) { if (!same(next.spec.pinned, pinned) && next.spec.pinned) { pinned = next.spec.pinned; paintBoard(); } },
+    update(next) {
+      if (next.spec.pinned && !same(next.spec.pinned, pinned)) { pinned = next.spec.pinned; paintBoard(); }
+    },
     redraw() { if (hovered) api.want(codeAt(hovered), 1, draw); },
     toPx, fromPx,
   };
