@@ -19,7 +19,7 @@ ort = pytest.importorskip("onnxruntime")
 
 
 def test_the_sidebar_downloads_the_models_onnx_files(page, app_server):
-    open_page(page, app_server, "home", "model=pretrained%2Fvae-2d")
+    open_page(page, app_server, "", "model=pretrained%2Fvae-2d")  # the home page
     with page.expect_download(timeout=60_000) as info:
         page.get_by_test_id("stSidebar").get_by_role("button", name="Download as ONNX").click()
     download = info.value
