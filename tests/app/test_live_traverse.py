@@ -117,3 +117,16 @@ def test_a_model_that_cannot_be_exported_takes_the_server_path(monkeypatch):
         assert not at.exception and "moved: " in texts(at)
     finally:
         live_decoder._export.clear()
+
+
+def test_a_model_the_browser_cannot_load_takes_the_server_path_alone():
+    at = run_app(PAGE, model_key="pretrained/vae")
+    failed_hash = component(at)[0]["hash"]
+    at.session_state[KEY] = {"event": "unavailable", "hash": failed_hash, "n": "tab1-3",
+                             "reason": "the model would not load in the browser (no such operator)"}
+    at.run()
+    assert notices(at) == ["Live decoding is off: the model would not load in the browser (no such operator). "
+                           "Each change is decoded on the server instead."]
+    at.session_state["pending_model_key"] = "pretrained/ae"  # another model is still decoded live
+    at.run()
+    assert not notices(at) and component(at)[0]["hash"] != failed_hash and not latent_sliders(at)

@@ -30,6 +30,7 @@ from aelab.runtime.identity import weights_digest
 FRONTEND = Path(__file__).parent / "frontend"
 _component = components.declare_component("live_decoder", path=str(FRONTEND))
 NO_WASM_KEY = "live_decoder_unavailable"  # the browser's reason, once it said it cannot run the decoder
+FAILED_KEY = "live_decoder_failed"  # model hash -> why the browser could not load or run that model
 _HANDLED_KEY = "live_decoder_handled"  # component key -> id of the last browser message acted on
 _SEND_KEY = "live_decoder_send"  # component keys whose browser asked for the model's bytes in this run
 DISPLAY_PX = 280  # the smallest side of a decoded picture, seen from the back of a room
@@ -81,7 +82,9 @@ def unavailable_reason(record) -> str | None:
     if st.session_state.get(NO_WASM_KEY):
         return st.session_state[NO_WASM_KEY]
     model = live_model(record)
-    return model if isinstance(model, str) else None
+    if isinstance(model, str):
+        return model
+    return st.session_state.get(FAILED_KEY, {}).get(model.hash)
 
 
 def notice(reason: str) -> None:
@@ -111,7 +114,11 @@ def released(key: str, model: LiveModel) -> dict[str, Any] | None:
     if event == "need" and value.get("hash") == model.hash:
         st.session_state.setdefault(_SEND_KEY, set()).add(key)
     elif event == "unavailable":
-        st.session_state[NO_WASM_KEY] = str(value.get("reason") or "the browser cannot run it")[:200]
+        reason = str(value.get("reason") or "the browser cannot run it")[:200]
+        if value.get("hash"):  # this model only
+            st.session_state.setdefault(FAILED_KEY, {})[str(value["hash"])] = reason
+        else:
+            st.session_state[NO_WASM_KEY] = reason
         st.rerun()
     return value if event == "release" else None
 

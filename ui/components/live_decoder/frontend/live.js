@@ -86,10 +86,11 @@ const sessions = new Map(); // hash -> Promise of an InferenceSession
 let current = null; // {hash, session, ort, latentDim}
 let asked = { hash: null, at: 0 };
 
-function unavailable(reason) {
+// hash: the model that failed (that model takes the server path); none: this browser cannot decode at all
+function unavailable(reason, hash = null) {
   live.status = "unavailable";
   live.error = reason;
-  setValue({ event: "unavailable", reason });
+  setValue({ event: "unavailable", reason, ...(hash ? { hash } : {}) });
 }
 
 function startSession(hash, bytes) {
@@ -133,7 +134,7 @@ async function ensureModel(args) {
     pump();
   } catch (err) {
     sessions.delete(hash);
-    unavailable(`the model would not load in the browser (${String(err.message || err).slice(0, 160)})`);
+    unavailable(`the model would not load in the browser (${String(err.message || err).slice(0, 160)})`, hash);
   }
 }
 
@@ -164,7 +165,7 @@ async function pump() {
       live.firstFrameEpoch ??= performance.timeOrigin + performance.now();
     }
   } catch (err) {
-    unavailable(`decoding failed in the browser (${String(err.message || err).slice(0, 160)})`);
+    unavailable(`decoding failed in the browser (${String(err.message || err).slice(0, 160)})`, current?.hash);
   } finally {
     busy = false;
   }

@@ -29,7 +29,8 @@ const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 // ------------------------------------------------------------------------------------------------ sliders
 function sliders(root, args, api) {
-  let spec = args.spec, code = Float32Array.from(spec.code), serverCode = spec.code;
+  // Float64: the server's own numbers, so a dimension nobody touched goes back exactly as it came
+  let spec = args.spec, code = Float64Array.from(spec.code), serverCode = spec.code, sent = null;
   const canvas = decodedCanvas(args);
   const draw = single(canvas, args, api);
   const inputs = new Map();
@@ -45,8 +46,10 @@ function sliders(root, args, api) {
       value.textContent = fmt(code[dim], 2);
       api.want(Float32Array.from(code), 1, draw, api.pointerTime(e));
     });
-    input.addEventListener("change", () => api.release({ code: Array.from(code, (v) => +v.toPrecision(7)),
-      dim }));
+    input.addEventListener("change", () => {
+      sent = Array.from(code);
+      api.release({ code: sent, dim });
+    });
     inputs.set(dim, { input, value });
     grid.append(el("div", { className: `slider rank-${rank}` }, [el("label", {}, [
       el("span", { textContent: spec.labels[rank] }), value]), input]));
@@ -56,9 +59,12 @@ function sliders(root, args, api) {
   const view = {
     update(next) {
       spec = next.spec;
-      if (!same(spec.code, serverCode)) { // the server moved the code (Reset, a new start): follow it
+      // The server echoing what this view sent changes nothing here (another slider may be moving already);
+      // any other code is the server's doing (Reset, a new start image): follow it.
+      if (same(spec.code, sent)) serverCode = spec.code;
+      if (!same(spec.code, serverCode)) {
         serverCode = spec.code;
-        code = Float32Array.from(spec.code);
+        code = Float64Array.from(spec.code);
         for (const [dim, { input, value }] of inputs) {
           input.value = code[dim];
           value.textContent = fmt(code[dim], 2);
@@ -123,7 +129,7 @@ function plane(root, args, api) {
   board.addEventListener("pointerup", (e) => {
     pinned = position(e);
     paintBoard();
-    api.release({ point: pinned.map((v) => +v.toPrecision(7)) });
+    api.release({ point: pinned.map((v) => +v.toPrecision(9)) });
   });
   paintBoard();
   root.append(el("div", { className: "row" }, [
@@ -216,7 +222,7 @@ function triangle(root, args, api) {
   board.addEventListener("pointermove", (e) => { if (dragging) move(e); });
   board.addEventListener("pointerup", () => {
     dragging = false;
-    api.release({ weights: weights.map((v) => +v.toPrecision(7)) });
+    api.release({ weights: weights.map((v) => +v.toPrecision(9)) });
   });
   paintBoard(); show();
   root.append(el("div", { className: "row" }, [el("div", { className: "picture" }, [board, readout]),
