@@ -21,6 +21,7 @@ SHOWN_AT_FIRST = 8
 IMAGE_SCALE = 8  # 28 px -> 224 px: crisp, and a ~2 KB PNG per slider step
 CODE_KEY = "traverse_code"  # the code the sliders describe, kept across reruns and for dimensions not shown
 SIGNATURE_KEY = "traverse_signature"
+SOURCE_KEY = "traverse_code_source"  # the id of the live slider release the code came from (None: the server's own)
 FRAME_COLOUR = (204, 102, 119)  # the palette's rose: the original code's column
 
 
@@ -45,6 +46,7 @@ def start_code(z0: torch.Tensor, signature: str) -> None:
 def reset_code(z0: torch.Tensor) -> None:
     """Callback of Reset: the code goes back to z0 and each slider rebuilds from it."""
     st.session_state[CODE_KEY] = [float(v) for v in z0]
+    st.session_state.pop(SOURCE_KEY, None)
     for dim in range(z0.numel()):
         st.session_state.pop(slider_key(dim), None)
 
@@ -84,9 +86,11 @@ def live_sliders(record, code: list[float], shown: list[int], scores: torch.Tens
     released = live.released("traverse_live", model)
     if released and isinstance(released.get("code"), list) and len(released["code"]) == len(code):
         code[:] = [min(max(float(v), lows[d]), highs[d]) for d, v in enumerate(released["code"])]
+        st.session_state[SOURCE_KEY] = released["n"]
     steps = [max((high - low) / 100, 1e-4) for low, high in zip(lows, highs)]
     spec = {"dims": shown, "labels": [f"z{d}  ({score_name} {float(scores[d]):.2f})" for d in shown],
             "lows": lows, "highs": highs, "steps": steps, "code": [float(v) for v in code],
+            "source": st.session_state.get(SOURCE_KEY),
             "caption": "decoded in your browser as you drag"}
     with st.container(key="traverse_decoded"):  # the key names it for browser tests
         live.live_decoder("traverse_live", "sliders", spec, model)

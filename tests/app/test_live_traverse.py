@@ -75,6 +75,7 @@ def test_a_released_slider_becomes_the_servers_code_and_reset_brings_z0_back():
     at.run()
     assert not at.exception
     assert component(at)[0]["spec"]["code"][top] == pytest.approx(code[top])
+    assert component(at)[0]["spec"]["source"] == "tab1-7"  # the browser knows this code is its own release
     assert f"moved: z{top} = {code[top]:.3f}" in texts(at)
 
     x0 = load_dataset("mnist-5k").x_test[:1]
@@ -82,6 +83,7 @@ def test_a_released_slider_becomes_the_servers_code_and_reset_brings_z0_back():
     z0 = encode_dataset(model, x0)[0]
     at.button(key="traverse_reset").click().run()
     assert component(at)[0]["spec"]["code"] == pytest.approx(z0.tolist(), abs=1e-6)
+    assert component(at)[0]["spec"]["source"] is None  # the server's own code: the browser follows it
     assert "no slider moved yet" in texts(at)
     assert decode(model, z0[None]).shape == (1, 1, 28, 28)
 

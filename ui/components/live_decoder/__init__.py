@@ -127,12 +127,12 @@ def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *,
     """Draw the component (call `released(key, model)` first in the same run).
 
     mode: sliders | plane | scrub | triangle | grid (see frontend/modes.js); spec: that view's JSON-ready settings.
-    A change of spec other than its current value (code, t, weights, temperature, pinned, start) rebuilds the view;
-    a change of the value moves the view there."""
+    A change of spec other than its current value (code, source, t, weights, temperature, pinned, start) rebuilds
+    the view; a change of the value moves the view there."""
     asked = st.session_state.get(_SEND_KEY, set())
     send = model.onnx if key in asked else None
     asked.discard(key)
-    value_keys = {"code", "t", "weights", "temperature", "pinned", "start"}
+    value_keys = {"code", "source", "t", "weights", "temperature", "pinned", "start"}
     layout = json.dumps({k: v for k, v in spec.items() if k not in value_keys}, sort_keys=True)
     _component(key=key, mode=mode, spec=spec, hash=model.hash, model=send, latent_dim=model.latent_dim,
                image_size=list(model.image_size), scale=scale or display_scale(model.image_size),

@@ -22,8 +22,10 @@ function post(type, data) {
 }
 const instance = Math.random().toString(36).slice(2, 8);
 let counter = 0;
-function setValue(value) {
-  post("streamlit:setComponentValue", { value: { ...value, n: `${instance}-${++counter}` }, dataType: "json" });
+function setValue(value) { // returns the message's id
+  const n = `${instance}-${++counter}`;
+  post("streamlit:setComponentValue", { value: { ...value, n }, dataType: "json" });
+  return n;
 }
 let lastHeight = -1;
 function fitHeight() {
@@ -205,7 +207,7 @@ function pointerTime(event) {
 let latestArgs = null, view = null, layout = null;
 const api = {
   want, paint, fitHeight, pointerTime,
-  release(payload) { live.lastRelease = payload; setValue({ event: "release", ...payload }); },
+  release(payload) { live.lastRelease = payload; return setValue({ event: "release", ...payload }); },
   get ready() { return live.ready; },
 };
 

@@ -30,7 +30,8 @@ const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 // ------------------------------------------------------------------------------------------------ sliders
 function sliders(root, args, api) {
   // Float64: the server's own numbers, so a dimension nobody touched goes back exactly as it came
-  let spec = args.spec, code = Float64Array.from(spec.code), serverCode = spec.code, sent = null;
+  let spec = args.spec, code = Float64Array.from(spec.code), serverCode = spec.code;
+  const sent = new Set(); // ids of the releases this view sent: the server's code that came from one is not news
   const canvas = decodedCanvas(args);
   const draw = single(canvas, args, api);
   const inputs = new Map();
@@ -47,8 +48,8 @@ function sliders(root, args, api) {
       api.want(Float32Array.from(code), 1, draw, api.pointerTime(e));
     });
     input.addEventListener("change", () => {
-      sent = Array.from(code);
-      api.release({ code: sent, dim });
+      sent.add(api.release({ code: Array.from(code), dim }));
+      if (sent.size > 64) sent.delete(sent.values().next().value);
     });
     inputs.set(dim, { input, value });
     grid.append(el("div", { className: `slider rank-${rank}` }, [el("label", {}, [
@@ -59,9 +60,10 @@ function sliders(root, args, api) {
   const view = {
     update(next) {
       spec = next.spec;
-      // The server echoing what this view sent changes nothing here (another slider may be moving already);
-      // any other code is the server's doing (Reset, a new start image): follow it.
-      if (same(spec.code, sent)) serverCode = spec.code;
+      // The server's code made from a release of this view (spec.source: that release's id) changes nothing here:
+      // keys pressed quickly release several codes whose echoes arrive later, and another slider may be moving
+      // already. Any other code is the server's doing (Reset, a new start image): follow it.
+      if (sent.has(spec.source)) serverCode = spec.code;
       if (!same(spec.code, serverCode)) {
         serverCode = spec.code;
         code = Float64Array.from(spec.code);
