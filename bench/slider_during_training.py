@@ -56,7 +56,8 @@ WATCH_JS = """() => {
 def server_env(threads: int, post_script_gc: bool) -> dict[str, str]:
     # .streamlit/config.toml turns Streamlit's gc.collect() after every run off; this can turn it back on.
     return {"STREAMLIT_RUNNER_POST_SCRIPT_GC": str(post_script_gc).lower(), "AELAB_TORCH_THREADS": str(threads),
-            "AELAB_JOB_NICENESS": os.environ.get("AELAB_JOB_NICENESS", "10")}
+            "AELAB_JOB_NICENESS": os.environ.get("AELAB_JOB_NICENESS", "10"),
+            "AELAB_LIVE": "0"}  # Streamlit's sliders: the server path this measures (bench/live_decoder.py: live)
 
 
 def open_traverse(context, base: str):

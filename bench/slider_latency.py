@@ -110,11 +110,13 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.25, help="seconds between presses")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; model {args.model}")
-    with tempfile.TemporaryDirectory() as folder, running_app(Path(folder)) as base, sync_playwright() as playwright:
+    server_path = {"AELAB_LIVE": "0"}  # Streamlit's sliders, what this measures (bench/live_decoder.py: the browser)
+    with tempfile.TemporaryDirectory() as folder, running_app(Path(folder), server_path) as base, \
+            sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(f"{base}/traverse?data=mnist-5k&model={args.model}")
-        page.locator(DECODED).get_by_text("no slider moved yet").wait_for(timeout=120_000)
+        page.locator(".st-key-traverse_code_state").get_by_text("no slider moved yet").wait_for(timeout=120_000)
         wait_idle(page)
         page.evaluate(WATCH_JS, [DECODED, GRID_CAPTION])
         latent = page.locator('[class*="st-key-traverse_z"]').first.get_by_role("slider")  # the top dimension's

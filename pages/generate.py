@@ -8,6 +8,7 @@ from aelab.analysis.latent import encode_dataset
 from ui.common import cache
 from ui.common.session import session
 from ui.common.state import current_dataset, load_model_key, model_choices
+from ui.generate import live_temperature, take_released_temperature
 
 SEED_KEY = "generate_seed"  # the seed box, moved on by Resample
 
@@ -54,8 +55,10 @@ vae_key = left.selectbox("VAE", vae_keys, index=default(vae_keys, "pretrained/va
 ae_key = middle.selectbox("Plain autoencoder", ae_keys, index=default(ae_keys, "pretrained/ae"),
                           format_func=labels.get, key="generate_ae")
 side = right.slider("Grid side", 3, 12, 8, key="generate_side", help="The grids hold side x side samples.")
+st.session_state.setdefault("generate_temperature", 1.0)
+take_released_temperature(records[vae_key])  # a temperature let go in the live grid below becomes the page's
 left, middle, right = st.columns(3)
-temperature = left.slider("Temperature", 0.1, 2.0, 1.0, 0.1, key="generate_temperature",
+temperature = left.slider("Temperature", 0.1, 2.0, step=0.01, key="generate_temperature",
                           help="Scales the standard deviation of the random codes: lower gives clearer, less varied "
                                "samples; higher wanders off where the decoder was never trained.")
 st.session_state.setdefault(SEED_KEY, 0)
@@ -70,6 +73,7 @@ def resample() -> None:
 right.button("Resample", on_click=resample, key="generate_resample", icon=":material/casino:",
              help="Draw new random codes (moves the seed on by one).")
 
+live_temperature(records[vae_key], side, temperature, int(seed))
 vae, ae = records[vae_key].model, records[ae_key].model
 ae_codes = data_codes(cache.key(records[ae_key], dataset), ae, dataset.x_train)
 n = side * side

@@ -2,7 +2,8 @@
 import streamlit as st
 import torch
 
-from ui.interpolate import first_index_with_new_label, rows_section, triangle_images, triangle_picture
+from ui.interpolate import (first_index_with_new_label, live_scrub, live_triangle, rows_section, triangle_images,
+                            triangle_picture)
 from ui.common.pickers import pick_image, selection_button
 from ui.common.state import current_dataset, require_model
 from ui.common.widgets import show_grid
@@ -27,6 +28,7 @@ if picked_a.signature == picked_b.signature:
     st.info("A and B are the same image, so every frame is the same: pick another image for B.")
 
 st.subheader("From A to B")
+live_scrub(record, picked_a.x, picked_b.x, (picked_a.description, picked_b.description))
 rows_section(record, dataset, picked_a.x, picked_b.x, (picked_a.description, picked_b.description))
 
 st.subheader("Three-way mixtures")
@@ -46,3 +48,5 @@ if picked_c is not None:
         st.caption(f"A, B, C: {picked_a.description}, {picked_b.description}, {picked_c.description}")
         st.image(triangle_picture(triangle_images(model, corners, side), side), width="content")
         st.caption(f"{side * (side + 1) // 2} decoded mixtures: A at the top, B bottom left, C bottom right.")
+    st.markdown("**Move inside the triangle** and watch the mixture change.")
+    live_triangle(record, corners)

@@ -1,5 +1,6 @@
 """Latent Space: the encoded test images as a map (PCA, UMAP or two raw dimensions); select points to see them and
-their reconstructions; draw a digit and see where it lands; for 2-latent models the decoded plane under the map."""
+their reconstructions; draw a digit and see where it lands; for 2-latent models the decoded plane under the map; a
+live plane beside the map decodes wherever the mouse hovers (in the browser)."""
 import numpy as np
 import streamlit as st
 
@@ -7,6 +8,7 @@ from aelab.analysis.latent import encode_dataset
 from aelab.analysis.maps import coordinates_csv, transform_new
 from ui.common.drawing_canvas import digit_canvas, drawing_as_input
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
+from ui.latent.live import live_plane
 from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
 from ui.latent.view import (dataset_layout, kl_dims, map_controls, plane_controls, projection_for, test_codes,
                             test_errors)
@@ -73,6 +75,7 @@ with left:
     st.download_button("Download coordinates (CSV)", csv, file_name=f"latent_{record.name}_{method}.csv",
                        mime="text/csv", key="download_csv",
                        help="index, label, the map's two coordinates and the full code z1..zd")
+    live_plane(record, projection, z, labels, titles, ui_revision(identity, method, params, n))
     chosen, plane_click = selection_from(event, figure.grid_curve)
     # Traverse and Interpolate start from this selection; the chart's own state is dropped once the user leaves.
     session.kept_selection = {"dataset": dataset.name, "indices": [int(i) for i in chosen if i < n]}

@@ -57,7 +57,7 @@ score_name = "KL" if kl is not None else "var"
 ordered_by = ("average KL over the test images (what a VAE uses)" if kl is not None
               else "the variance of the codes over the test images")
 st.caption(f"Ordered by {ordered_by}; a slider starts at the image's own code.")
-slider_panel(model, z0, order, scores, score_name, lows, highs)
+slider_panel(record, z0, order, scores, score_name, lows, highs)
 
 st.subheader("Traversal grid")
 rows_col, steps_col, dim_col = st.columns(3)

@@ -1,6 +1,6 @@
 """The Interpolate page's pieces: the rows of frames between two images (pixel blend, linear and spherical latent
 paths), each frame's distance from the data manifold, the path on a 2-D map of the codes, the three-way triangle,
-and the PNG / GIF exports.
+the PNG / GIF exports, and the live scrub and triangle (decoded in the browser while dragged).
 
 Why re-encode the pixel blend: (1 - t) x_a + t x_b is two faint digits on top of each other, an image no digit
 looks like. Its code lands away from the test codes, and its reconstruction error (MSE between a frame and the
@@ -20,7 +20,9 @@ from aelab.analysis.latent import (decode, encode_dataset, interpolate, pixel_bl
 from ui.common import cache
 from ui.common.pickers import codes_for
 from ui.common.widgets import PALETTE
+from ui.components import live_decoder as live
 
+SCRUB_KEY, TRIANGLE_KEY = "interpolate_live_t", "interpolate_live_weights"  # released values, with their inputs
 ROW_COLOURS = {"pixel blend": PALETTE[6], "latent (linear)": PALETTE[0], "latent (slerp)": PALETTE[2]}
 FRAME_SCALE = 3
 GIF_SCALE = 4
@@ -174,3 +176,49 @@ def rows_section(record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: t
         st.download_button("Download the animation (GIF)", gif, f"{stem}.gif", "image/gif", key="interpolate_gif",
                            icon=":material/download:")
 
+
+
+# ------------------------------------------------------------------------------------------ live (in the browser)
+def live_scrub(record, x_a: torch.Tensor, x_b: torch.Tensor, names: tuple[str, str]) -> None:
+    """A slider for t that decodes (1 - t) z_A + t z_B in the browser while it moves; t goes to the server on release
+    (today's server path, the rows above, stays as it is where live decoding is off)."""
+    reason = live.unavailable_reason(record)
+    if reason is not None:
+        live.notice(reason)
+        return
+    model = live.live_model(record)
+    z_a, z_b = encode_dataset(record.model, torch.cat([x_a, x_b]))
+    signature = f"{model.hash}|{z_a.tolist()}|{z_b.tolist()}"
+    released = live.released("interpolate_live_scrub", model)
+    if released and isinstance(released.get("t"), (int, float)):
+        st.session_state[SCRUB_KEY] = {"for": signature, "t": min(max(float(released["t"]), 0.0), 1.0)}
+    kept = st.session_state.get(SCRUB_KEY)
+    t = kept["t"] if kept and kept["for"] == signature else 0.5
+    spec = {"anchors": [z_a.tolist(), z_b.tolist()], "t": t, "label": f"t (0 = {names[0]}, 1 = {names[1]})",
+            "caption": "(1 - t) z_A + t z_B, decoded in your browser as you drag"}
+    with st.container(key="interpolate_live_scrub_box"):
+        live.live_decoder("interpolate_live_scrub", "scrub", spec, model)
+    st.caption(f"t = {t:.2f} on the server", help="Sent when the slider is let go.")
+
+
+def live_triangle(record, corners: torch.Tensor) -> None:
+    """Drag a point inside the triangle A (top), B (bottom left), C (bottom right): w_A z_A + w_B z_B + w_C z_C is
+    decoded in the browser; the weights go to the server on release."""
+    reason = live.unavailable_reason(record)
+    if reason is not None:
+        live.notice(reason)
+        return
+    model = live.live_model(record)
+    z_abc = encode_dataset(record.model, corners)
+    signature = f"{model.hash}|{z_abc.tolist()}"
+    released = live.released("interpolate_live_triangle", model)
+    weights = released.get("weights") if released else None
+    if isinstance(weights, list) and len(weights) == 3 and min(weights) >= 0 and sum(weights) > 0:
+        st.session_state[TRIANGLE_KEY] = {"for": signature, "weights": [float(w) / sum(weights) for w in weights]}
+    kept = st.session_state.get(TRIANGLE_KEY)
+    weights = kept["weights"] if kept and kept["for"] == signature else [1 / 3, 1 / 3, 1 / 3]
+    spec = {"anchors": z_abc.tolist(), "weights": weights, "size": 280,
+            "caption": "w_A z_A + w_B z_B + w_C z_C, decoded in your browser as you drag"}
+    with st.container(key="interpolate_live_triangle_box"):
+        live.live_decoder("interpolate_live_triangle", "triangle", spec, model)
+    st.caption("On the server: " + ", ".join(f"w_{n} = {w:.2f}" for n, w in zip("ABC", weights)))

@@ -15,11 +15,13 @@ import torch
 
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes, to_uint8
 from aelab.analysis.latent import decode, latent_name, traversal_grid, traversal_values, traverse
+from ui.components import live_decoder as live
 
 SHOWN_AT_FIRST = 8
 IMAGE_SCALE = 8  # 28 px -> 224 px: crisp, and a ~2 KB PNG per slider step
 CODE_KEY = "traverse_code"  # the code the sliders describe, kept across reruns and for dimensions not shown
 SIGNATURE_KEY = "traverse_signature"
+SOURCE_KEY = "traverse_code_source"  # the id of the live slider release the code came from (None: the server's own)
 FRAME_COLOUR = (204, 102, 119)  # the palette's rose: the original code's column
 
 
@@ -45,21 +47,61 @@ def start_code(z0: torch.Tensor, signature: str) -> None:
 def reset_code(z0: torch.Tensor) -> None:
     """Callback of Reset: the code goes back to z0 and each slider rebuilds from it."""
     st.session_state[CODE_KEY] = [float(v) for v in z0]
+    st.session_state.pop(SOURCE_KEY, None)
     for dim in range(z0.numel()):
         st.session_state.pop(slider_key(dim), None)
 
 
 @st.fragment
-def slider_panel(model, z0: torch.Tensor, order: list[int], scores: torch.Tensor, score_name: str,
+def slider_panel(record, z0: torch.Tensor, order: list[int], scores: torch.Tensor, score_name: str,
                  lows: list[float], highs: list[float]) -> None:
     """One slider per dimension (most important first; the first 8 unless "show all"), the decoded image beside.
-    z0: (latent_dim,) the starting code; lows/highs: slider limits per dimension (containing z0)."""
+    z0: (latent_dim,) the starting code; lows/highs: slider limits per dimension (containing z0).
+
+    Live (the decoder runs in the browser): the sliders and the picture are the live decoder's, the image follows
+    the mouse, and the code comes back here when a slider is let go. Otherwise Streamlit's sliders and a server
+    decode per step, with a one-line notice saying why."""
     code = st.session_state.setdefault(CODE_KEY, [float(v) for v in z0])
+    reason = live.unavailable_reason(record)
+    show_all = st.toggle(f"Show all {len(order)} dimensions", key="traverse_show_all",
+                         disabled=len(order) <= SHOWN_AT_FIRST)
+    shown = order if show_all else order[:SHOWN_AT_FIRST]
+    if reason is None:
+        live_sliders(record, code, shown, scores, score_name, lows, highs)
+    else:
+        live.notice(reason)
+        server_sliders(record.model, code, shown, scores, score_name, lows, highs)
+    with st.container(key="traverse_code_state"):  # the server's code: what the grid below and the tests read
+        z = torch.tensor(code, dtype=torch.float32)
+        moved = [d for d in order if abs(code[d] - float(z0[d])) > 1e-6]
+        st.caption(f"distance from the start ||z - z0|| = {float((z - z0).norm()):.2f}; "
+                   + (f"moved: {', '.join(f'{latent_name(d)} = {code[d]:.3f}' for d in moved[:6])}"
+                      f"{'...' if len(moved) > 6 else ''}" if moved else "no slider moved yet"))
+        st.button("Reset", key="traverse_reset", on_click=reset_code, args=(z0,), icon=":material/restart_alt:")
+
+
+def live_sliders(record, code: list[float], shown: list[int], scores: torch.Tensor, score_name: str,
+                 lows: list[float], highs: list[float]) -> None:
+    """The live decoder's sliders: a released slider's code becomes the server's code (clipped to the ranges)."""
+    model = live.live_model(record)
+    released = live.released("traverse_live", model)
+    if released and isinstance(released.get("code"), list) and len(released["code"]) == len(code):
+        code[:] = [min(max(float(v), lows[d]), highs[d]) for d, v in enumerate(released["code"])]
+        st.session_state[SOURCE_KEY] = released["n"]
+    steps = [max((high - low) / 100, 1e-4) for low, high in zip(lows, highs)]
+    spec = {"dims": shown, "labels": [f"{latent_name(d)}  ({score_name} {float(scores[d]):.2f})" for d in shown],
+            "lows": lows, "highs": highs, "steps": steps, "code": [float(v) for v in code],
+            "source": st.session_state.get(SOURCE_KEY),
+            "caption": "decoded in your browser as you drag"}
+    with st.container(key="traverse_decoded"):  # the key names it for browser tests
+        live.live_decoder("traverse_live", "sliders", spec, model)
+
+
+def server_sliders(model, code: list[float], shown: list[int], scores: torch.Tensor, score_name: str,
+                   lows: list[float], highs: list[float]) -> None:
+    """Streamlit's sliders (each sends its value on release) and the image decoded here."""
     sliders_col, image_col = st.columns([3, 2], gap="large")
     with sliders_col:
-        show_all = st.toggle(f"Show all {len(order)} dimensions", key="traverse_show_all",
-                             disabled=len(order) <= SHOWN_AT_FIRST)
-        shown = order if show_all else order[:SHOWN_AT_FIRST]
         columns = st.columns(2)
         for rank, dim in enumerate(shown):
             key = slider_key(dim)
@@ -75,11 +117,6 @@ def slider_panel(model, z0: torch.Tensor, order: list[int], scores: torch.Tensor
         z = torch.tensor(code, dtype=torch.float32)
         picture = enlarge(to_uint8(decode(model, z.unsqueeze(0))[0, 0]), IMAGE_SCALE)
         st.image(picture, caption="decoded from the sliders' code", width="content", output_format="PNG")
-        moved = [d for d in order if abs(code[d] - float(z0[d])) > 1e-6]
-        st.caption(f"distance from the start ||z - z0|| = {float((z - z0).norm()):.2f}; "
-                   + (f"moved: {', '.join(latent_name(d) for d in moved[:6])}{'...' if len(moved) > 6 else ''}"
-                      if moved else "no slider moved yet"))
-        st.button("Reset", key="traverse_reset", on_click=reset_code, args=(z0,), icon=":material/restart_alt:")
 
 
 def framed_grid(images: torch.Tensor, rows: int, cols: int, framed_col: int, scale: int = 3,

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from aelab.cli import data as data_commands
+from aelab.cli import export as export_commands
 from aelab.cli import lessons as lesson_commands
 from aelab.cli import models as model_commands
 from aelab.cli import toy as toy_commands
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.register(subparsers, add_data_argument)  # train, evaluate, models, build-pretrained
     lesson_commands.register(subparsers, add_data_argument)  # build-lessons
     toy_commands.register(subparsers)  # toy list, toy train (the Playground's data and models)
+    export_commands.register(subparsers)  # export MODEL --onnx DIR
     return parser
 
 

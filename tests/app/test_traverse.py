@@ -25,6 +25,7 @@ DECODED_CAPTION = "decoded from the sliders' code"
 @pytest.fixture(autouse=True)
 def private_home(monkeypatch, tmp_path):
     monkeypatch.setenv("AELAB_HOME", str(tmp_path))
+    monkeypatch.setenv("AELAB_LIVE", "0")  # the server path (Streamlit's sliders); the live one: test_live_traverse.py
 
 
 @pytest.fixture(scope="module")

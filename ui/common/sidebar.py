@@ -3,7 +3,9 @@
 tab watches is kept there too (?job=...), so a reloaded tab re-attaches to it."""
 from __future__ import annotations
 
+import io
 import tempfile
+import zipfile
 from pathlib import Path
 
 import streamlit as st
@@ -12,7 +14,7 @@ from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from ui.common.session import DATASET_KEY, MODEL_KEY, session
 from ui.common.state import (DEFAULT_DATASET, DEFAULT_MODEL, UPLOAD_PREFIX, attach_job, bundled_or_cached_dataset,
-                      collect_finished_trainings, current_dataset, current_job_id, model_choices)
+                      collect_finished_trainings, current_dataset, current_job_id, current_model, model_choices)
 
 UPLOADER_KEY = "upload"
 DOWNLOAD_BUTTON_KEY = "download_button"
@@ -157,6 +159,29 @@ def _model_picker() -> None:
     labels = {v: k for k, v in choices.items()}
     st.sidebar.selectbox("Model", keys, key=MODEL_KEY, format_func=labels.get,
                          help="Pretrained models ship with the app; yours appear after training.")
+    record = current_model()
+    if record is not None:
+        _onnx_download(record)
+
+
+def _onnx_download(record) -> None:
+    """The chosen model's encoder and decoder as ONNX files with their JSON sidecar (what `python -m aelab export`
+    writes), zipped only when the button is clicked."""
+    def build() -> bytes:
+        from aelab.export.onnx import ExportError, export_zip
+
+        try:
+            return export_zip(record.model, record.name)
+        except ExportError as err:  # the archive says why instead of failing silently
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                archive.writestr(f"{record.name}-onnx/EXPORT_FAILED.txt", f"{record.name}: {err}\n")
+            return buffer.getvalue()
+
+    st.sidebar.download_button("Download as ONNX", build, file_name=f"{record.name}-onnx.zip", mime="application/zip",
+                               key="model_onnx_download", on_click="ignore", icon=":material/download:",
+                               help="Encoder and decoder as ONNX files with a JSON sidecar (latent size, image size, "
+                                    "output activation), for onnxruntime or any ONNX tool.")
 
 
 def _announce_finished_trainings() -> None:

@@ -1,0 +1,66 @@
+"""Helpers for the live decoder in Chromium: find its frame, wait for its model, drag or hover and read the canvas.
+
+The component's page keeps its counters in window.aelabLive (frontend/live.js): inputSeq (codes asked for), drawnSeq
+(the last one drawn), frames, latencies and the cache outcome; tests and bench/live_decoder.py read them."""
+from __future__ import annotations
+
+CANVAS_DIGEST_JS = """(selector) => {
+  const canvas = document.querySelector(selector);
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let h = 2166136261;  // FNV-1a over the pixels: equal pictures, equal digests
+  for (let i = 0; i < data.length; i++) { h ^= data[i]; h = Math.imul(h, 16777619); }
+  return h >>> 0;
+}"""
+
+CANVAS_GREYS_JS = """([selector, scale]) => {  // the picture's grey levels, one per model pixel (the upscaling undone)
+  const canvas = document.querySelector(selector);
+  const {width, height} = canvas, data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  const rows = [];
+  for (let y = 0; y < height; y += scale) {
+    const row = [];
+    for (let x = 0; x < width; x += scale) row.push(data[(y * width + x) * 4]);
+    rows.push(row);
+  }
+  return rows;
+}"""
+
+
+def live_frame(page, container: str, timeout: float = 60_000):
+    """The live decoder's frame inside the keyed container (e.g. ".st-key-traverse_decoded"), once its model is
+    loaded and its first picture drawn."""
+    iframe = page.locator(f"{container} iframe").first
+    iframe.wait_for(timeout=timeout)
+    frame = iframe.element_handle().content_frame()
+    frame.wait_for_function("() => window.aelabLive && window.aelabLive.ready && window.aelabLive.frames > 0",
+                            timeout=timeout)
+    return frame
+
+
+def wait_drawn(frame, timeout: float = 10_000) -> None:
+    """Wait until the last code asked for has been drawn."""
+    frame.wait_for_function("() => window.aelabLive.drawnSeq === window.aelabLive.inputSeq", timeout=timeout)
+
+
+def canvas_digest(frame, selector: str = "canvas.decoded") -> int:
+    return frame.evaluate(CANVAS_DIGEST_JS, selector)
+
+
+def canvas_greys(frame, scale: int, selector: str = "canvas.decoded") -> list[list[int]]:
+    return frame.evaluate(CANVAS_GREYS_JS, [selector, scale])
+
+
+def drag_frames(page, frame, start: tuple[float, float], end: tuple[float, float], moves: int = 30,
+                press: bool = True) -> tuple[int, list[int]]:
+    """Move the mouse from start to end (page coordinates) in `moves` equal steps, button held if press; after each
+    step wait for the picture and read it. Returns (steps whose picture differs from the step before, digests)."""
+    page.mouse.move(*start)
+    if press:
+        page.mouse.down()
+    wait_drawn(frame)
+    digests = [canvas_digest(frame)]
+    for k in range(1, moves + 1):
+        page.mouse.move(start[0] + (end[0] - start[0]) * k / moves, start[1] + (end[1] - start[1]) * k / moves)
+        wait_drawn(frame)
+        digests.append(canvas_digest(frame))
+    changed = sum(a != b for a, b in zip(digests[:-1], digests[1:]))
+    return changed, digests

@@ -1,0 +1,1 @@
+"""Custom Streamlit components (each a folder with its browser files): the live decoder."""

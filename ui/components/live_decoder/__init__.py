@@ -1,0 +1,139 @@
+"""The live decoder: a Streamlit component that runs the current model's decoder in the browser (onnxruntime-web,
+WebAssembly, one thread) so an image follows the mouse while a slider is dragged or the plane hovered, and that
+reports to Python only what the user released, so the server's state stays the truth.
+
+How a model reaches the page, and only that page: every render passes the model's content hash (its weights digest
+plus the export's version). The browser looks for it in its own memory and IndexedDB; when it lacks it, it asks
+("need"), and the next run sends the ONNX bytes as a bytes argument of this component, over the session's own
+connection. Never through a URL (Streamlit's static folder is public to every session), never on every rerun.
+
+Where live decoding cannot run (no WebAssembly in the browser, a model that cannot be exported), `unavailable_reason`
+says why in one line and the page uses its server path. The browser files (index.html, live.js, modes.js, and the
+vendored onnxruntime-web under frontend/vendor, re-vendored by scripts/vendor_frontend.sh) are served by Streamlit
+from frontend/ like any component's.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from aelab.export.onnx import OPSET, ExportError, decoder_onnx
+from aelab.runtime.identity import weights_digest
+
+FRONTEND = Path(__file__).parent / "frontend"
+_component = components.declare_component("live_decoder", path=str(FRONTEND))
+NO_WASM_KEY = "live_decoder_unavailable"  # the browser's reason, once it said it cannot run the decoder
+FAILED_KEY = "live_decoder_failed"  # model hash -> why the browser could not load or run that model
+_HANDLED_KEY = "live_decoder_handled"  # component key -> id of the last browser message acted on
+_SEND_KEY = "live_decoder_send"  # component keys whose browser asked for the model's bytes in this run
+DISPLAY_PX = 280  # the smallest side of a decoded picture, seen from the back of a room
+NOTICE = "Live decoding is off: {reason}. Each change is decoded on the server instead."
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    """A decoder ready for the browser: hash names its bytes (the same weights give the same hash in any session)."""
+
+    hash: str
+    onnx: bytes
+    latent_dim: int
+    image_size: tuple[int, int]
+
+
+def model_digest(record) -> str:
+    """The weights digest of a ModelRecord: the record's own when it carries one, else computed here."""
+    digest = getattr(record, "weights_digest", None)
+    return digest if isinstance(digest, str) else weights_digest(record.model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _export(digest: str, _model) -> tuple[bytes | None, str | None]:
+    """The decoder's ONNX bytes, or the reason it could not be exported (kept too, so a failing model is not
+    exported again on every rerun). Keyed by the weights digest: a process-wide cache that only a session holding
+    those very weights can hit."""
+    try:
+        return decoder_onnx(_model), None
+    except ExportError as err:
+        return None, str(err)
+
+
+def live_model(record) -> LiveModel | str:
+    """The record's decoder for the browser, or the one-line reason it cannot have one."""
+    digest = model_digest(record)
+    onnx, error = _export(digest, record.model)
+    if onnx is None:
+        return f"{record.name} could not be exported ({error})"
+    config = record.model_config
+    return LiveModel(f"onnx{OPSET}-{digest}", onnx, config.latent_dim, tuple(config.image_size))
+
+
+def unavailable_reason(record) -> str | None:
+    """None when the page can decode live; otherwise why not, in a few words. AELAB_LIVE=0 switches live decoding
+    off for a whole server (old browsers in a class; the benchmarks of the server path)."""
+    if os.environ.get("AELAB_LIVE", "1") == "0":
+        return "it is switched off on this server (AELAB_LIVE=0)"
+    if st.session_state.get(NO_WASM_KEY):
+        return st.session_state[NO_WASM_KEY]
+    model = live_model(record)
+    if isinstance(model, str):
+        return model
+    return st.session_state.get(FAILED_KEY, {}).get(model.hash)
+
+
+def notice(reason: str) -> None:
+    """The one line a page shows when it falls back to the server path."""
+    st.caption(NOTICE.format(reason=reason.rstrip(".")), help="The live decoder runs the model in the browser with "
+               "onnxruntime-web (WebAssembly); without it every slider step is a round trip to the server.")
+
+
+def display_scale(image_size: tuple[int, int], at_least: int = DISPLAY_PX) -> int:
+    """Whole-pixel upscaling that makes the larger side at least `at_least` px (10 for 28x28, 35 for 8x8)."""
+    return max(1, -(-at_least // max(image_size)))
+
+
+def released(key: str, model: LiveModel) -> dict[str, Any] | None:
+    """Read the browser's latest message for the component `key`, once (each has a fresh id "n"). Call it before
+    drawing the component: returns what the user released (a dict: code, t, weights, temperature or point), for
+    the page to make its state; a request for the model's bytes is remembered for live_decoder to answer; a browser
+    that cannot decode switches the session to the server path (and reruns)."""
+    value = st.session_state.get(key)
+    if not isinstance(value, dict) or "n" not in value:
+        return None
+    handled = st.session_state.setdefault(_HANDLED_KEY, {})
+    if handled.get(key) == value["n"]:
+        return None
+    handled[key] = value["n"]
+    event = value.get("event")
+    if event == "need" and value.get("hash") == model.hash:
+        st.session_state.setdefault(_SEND_KEY, set()).add(key)
+    elif event == "unavailable":
+        reason = str(value.get("reason") or "the browser cannot run it")[:200]
+        if value.get("hash"):  # this model only
+            st.session_state.setdefault(FAILED_KEY, {})[str(value["hash"])] = reason
+        else:
+            st.session_state[NO_WASM_KEY] = reason
+        st.rerun()
+    return value if event == "release" else None
+
+
+def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *, scale: int | None = None) -> None:
+    """Draw the component (call `released(key, model)` first in the same run).
+
+    mode: sliders | plane | scrub | triangle | grid (see frontend/modes.js); spec: that view's JSON-ready settings.
+    A change of spec other than its current value (code, source, t, weights, temperature, pinned, start) rebuilds
+    the view; a change of the value moves the view there."""
+    asked = st.session_state.get(_SEND_KEY, set())
+    send = model.onnx if key in asked else None
+    asked.discard(key)
+    value_keys = {"code", "source", "t", "weights", "temperature", "pinned", "start"}
+    layout = json.dumps({k: v for k, v in spec.items() if k not in value_keys}, sort_keys=True)
+    _component(key=key, mode=mode, spec=spec, hash=model.hash, model=send, latent_dim=model.latent_dim,
+               image_size=list(model.image_size), scale=scale or display_scale(model.image_size),
+               layout=f"{mode}|{model.hash}|{hashlib.sha1(layout.encode()).hexdigest()[:16]}", default=None)

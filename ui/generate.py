@@ -1,0 +1,39 @@
+"""The Generate page's live temperature: the VAE's grid of samples decoded in the browser while the temperature is
+dragged, for the page's fixed noise vectors (z = T * eps, eps ~ N(0, I) from the page's seed), so the samples stay
+the same samples and only their spread changes. The released temperature becomes the page's, and every grid follows.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from aelab.analysis.latent import sample_prior
+from ui.components import live_decoder as live
+
+KEY = "generate_live"
+TEMPERATURE_KEY = "generate_temperature"  # the page's temperature slider
+LOW, HIGH, STEP = 0.1, 2.0, 0.01
+
+
+def take_released_temperature(record) -> None:
+    """Call before the page's temperature slider exists in the run: a temperature released in the browser becomes
+    the slider's value."""
+    model = live.live_model(record) if live.unavailable_reason(record) is None else None
+    released = live.released(KEY, model) if model is not None else None
+    if released and isinstance(released.get("temperature"), (int, float)):
+        st.session_state[TEMPERATURE_KEY] = round(min(max(float(released["temperature"]), LOW), HIGH), 2)
+
+
+def live_temperature(record, side: int, temperature: float, seed: int) -> None:
+    """The live grid of side x side VAE samples with its own temperature slider (or the one-line notice)."""
+    reason = live.unavailable_reason(record)
+    if reason is not None:
+        live.notice(reason)
+        return
+    model = live.live_model(record)
+    eps = sample_prior(side * side, model.latent_dim, 1.0, seed)  # vae_prior_samples' codes are temperature * eps
+    spec = {"eps": eps.tolist(), "cols": side, "scale": 3 if side <= 6 else 2, "temperature": temperature,
+            "low": LOW, "high": HIGH, "step": STEP, "label": "Temperature (live, VAE)",
+            "caption": f"{record.name}: the same {side * side} noise vectors (seed {seed}) times the temperature, "
+                       "decoded in your browser as you drag; let go to update every grid below."}
+    with st.container(key="generate_live_grid"):
+        live.live_decoder(KEY, "grid", spec, model)
