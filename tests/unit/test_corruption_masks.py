@@ -103,11 +103,11 @@ def test_training_accepts_every_trainable_corruption_and_nothing_else():
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"noise": "box", "noise_level": 8.5}, "box side in pixels: a whole number"),
+    ({"noise": "box", "noise_level": 8.5}, "box side in pixels and must be a whole number"),
     ({"noise": "box", "noise_level": 0}, "above 0"),
     ({"noise": "box", "noise_level": 300}, "at most 256"),
-    ({"noise": "salt_and_pepper", "noise_level": 1.5}, "fraction of pixels and must be above 0 and at most 1"),
-    ({"noise": "rows", "noise_level": float("nan")}, "must be a number"),
+    ({"noise": "salt_and_pepper", "noise_level": 1.5}, "fraction of pixels and must be a number above 0 and at most 1"),
+    ({"noise": "rows", "noise_level": float("nan")}, "rows and must be a whole number.*got nan"),
     ({"noise": "gaussian", "noise_level": "0.3"}, "must be a number"),
 ])
 def test_training_noise_levels_are_validated_with_clear_messages(changes, message):

@@ -41,6 +41,9 @@ def saved_with(tmp_path, small_model, extra: dict[str, bytes], name: str = "m"):
                       extra_files=extra)
 
 
+HISTORY = [{"epoch": 1, "step": 8, "train": {"loss": 0.5}, "val": None, "seconds": 1.0}]  # one schema (train.history)
+
+
 # ------------------------------------------------------------------------------------------- placing new codes
 def test_place_by_neighbours_reproduces_known_positions_and_interpolates():
     rng = np.random.default_rng(0)
@@ -163,7 +166,7 @@ def test_rebuild_artefacts_keeps_the_weights_and_adds_the_files(tmp_path, monkey
     model_config, train_config = make_configs("ae", (28, 28), {"latent_dim": 4, "hidden": (32,)}, {})
     model = create_model(model_config, 3)
     folder = save_model(model, "ae", variant="ae", train_config=train_config, dataset="mnist-5k", root=tmp_path,
-                        metrics={"mse": 0.5}, history=[{"epoch": 1}], weights_dtype=torch.float16)
+                        metrics={"mse": 0.5}, history=HISTORY, weights_dtype=torch.float16)
     weights_before = (folder / "model.safetensors").read_bytes()
     seen = []
 
@@ -177,7 +180,7 @@ def test_rebuild_artefacts_keeps_the_weights_and_adds_the_files(tmp_path, monkey
     assert seen == [("Autoencoder", "mnist-5k", 1000)]
     assert (folder / "model.safetensors").read_bytes() == weights_before  # fp16 -> fp32 -> fp16 is exact
     record = load_model(folder)
-    assert record.metrics == {"mse": 0.5} and record.history == [{"epoch": 1}] and record.variant == "ae"
+    assert record.metrics == {"mse": 0.5} and record.history == HISTORY and record.variant == "ae"
     assert read_artefact(folder, "probe.json") == {"ok": True}
     with pytest.raises(ConfigError, match="Unknown pretrained"):
         pretrained.rebuild_artefacts(tmp_path, ["nope"])
