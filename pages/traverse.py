@@ -2,8 +2,8 @@
 import streamlit as st
 import torch
 
-from aelab.analysis.latent import (dimension_importance, dimension_ranges, importance_order, latent_name,
-                                   widen_to_include)
+from aelab.analysis.latent import dimension_importance, importance_order, latent_name
+from aelab.analysis.paths import dimension_ranges, widen_to_include
 from ui.common import cache
 from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
 from ui.common.state import current_dataset, require_model

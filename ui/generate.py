@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aelab.analysis.latent import sample_prior
+from aelab.analysis.paths import sample_prior
 from ui.components import live_decoder as live
 
 KEY = "generate_live"

@@ -15,8 +15,8 @@ import streamlit as st
 import torch
 
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes
-from aelab.analysis.latent import (decode, encode_dataset, interpolate, pixel_blend, project_2d, reconstruction_errors,
-                          triangle_codes)
+from aelab.analysis.latent import decode, encode_dataset, project_2d, reconstruction_errors
+from aelab.analysis.paths import interpolate, pixel_blend, triangle_codes
 from ui.common import cache
 from ui.common.pickers import codes_for
 from ui.common.widgets import PALETTE

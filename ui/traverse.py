@@ -14,7 +14,8 @@ import streamlit as st
 import torch
 
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes, to_uint8
-from aelab.analysis.latent import decode, latent_name, traversal_grid, traversal_values, traverse
+from aelab.analysis.latent import decode, latent_name
+from aelab.analysis.paths import traversal_grid, traversal_values, traverse
 from ui.components import live_decoder as live
 
 SHOWN_AT_FIRST = 8

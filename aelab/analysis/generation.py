@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
-from aelab.analysis.latent import decode, fit_gaussian, sample_gaussian, sample_prior
+from aelab.analysis.latent import decode
+from aelab.analysis.paths import fit_gaussian, sample_gaussian, sample_prior
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def tile_on_axes(images: torch.Tensor | np.ndarray, x_centres: np.ndarray, y_cen
     """Decoded images on a grid of codes -> one uint8 picture whose pixels are linear in the latent coordinates, so
     it lies under a scatter plot aligned to its axes; and its extent (x0, x1, y0, y1).
 
-    images: (ny * nx, 1, H, W), row-major with the top row at the highest y (aelab.analysis.latent.manifold_grid's order).
+    images: (ny * nx, 1, H, W), row-major with the top row at the highest y (aelab.analysis.paths.manifold_grid's order).
     x_centres (nx,), y_centres (ny,): sorted ascending. Uneven centres (the VAE's inverse-Gaussian-CDF grid) give
     tiles of uneven size: each tile fills the cell of latent space around its code."""
     array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)

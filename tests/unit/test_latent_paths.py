@@ -7,9 +7,8 @@ import math
 import pytest
 import torch
 
-from aelab.analysis.latent import (dimension_importance, dimension_ranges, fit_gaussian, importance_order, interpolate,
-                          pixel_blend, sample_gaussian, sample_prior, traversal_grid, traversal_values, traverse,
-                          triangle_codes, triangle_weights, widen_to_include)
+from aelab.analysis.latent import dimension_importance, importance_order
+from aelab.analysis.paths import dimension_ranges, fit_gaussian, interpolate, pixel_blend, sample_gaussian, sample_prior, traversal_grid, traversal_values, traverse, triangle_codes, triangle_weights, widen_to_include
 
 
 def close(actual: torch.Tensor, expected, atol: float = 1e-6) -> bool:

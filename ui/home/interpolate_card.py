@@ -8,7 +8,8 @@ import streamlit as st
 import torch
 
 from aelab.analysis.images import grid
-from aelab.analysis.latent import decode, encode_dataset, interpolate, pixel_blend
+from aelab.analysis.latent import decode, encode_dataset
+from aelab.analysis.paths import interpolate, pixel_blend
 from ui.common import cache
 
 STEPS = 7

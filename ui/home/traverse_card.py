@@ -8,8 +8,8 @@ import numpy as np
 import streamlit as st
 
 from aelab.analysis.images import grid
-from aelab.analysis.latent import (decode, dimension_importance, dimension_ranges, encode_dataset, importance_order,
-                          kl_per_dimension, traversal_grid, widen_to_include)
+from aelab.analysis.latent import decode, dimension_importance, encode_dataset, importance_order, kl_per_dimension
+from aelab.analysis.paths import dimension_ranges, traversal_grid, widen_to_include
 from ui.common import cache
 
 STEPS = 7

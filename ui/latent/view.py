@@ -19,8 +19,8 @@ import streamlit as st
 import torch
 
 from aelab.data.drawing import DigitLayout, layout_like
-from aelab.analysis.latent import (Projection, decode, dimension_importance, encode_dataset, importance_order,
-                          kl_per_dimension, latent_name, manifold_grid, project_2d, reconstruction_errors)
+from aelab.analysis.latent import Projection, decode, dimension_importance, encode_dataset, importance_order, kl_per_dimension, latent_name, project_2d, reconstruction_errors
+from aelab.analysis.paths import manifold_grid
 from aelab.analysis.maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
 from aelab.library.store import ModelRecord
 from aelab.runtime.warmup import umap_step
