@@ -7,8 +7,7 @@ row per image (disentanglement_lib keeps them transposed). Scores are numpy floa
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -17,8 +16,6 @@ from aelab.errors import DataError
 
 N_TRAIN, N_TEST, N_BINS = 10_000, 5_000, 20  # disentanglement_lib's unsupervised_study_v1 settings
 SEED = 0
-
-Progress = Callable[[float, str], None]
 
 
 # ------------------------------------------------------------------------------------------------ MIG
@@ -165,100 +162,6 @@ def _check(codes: np.ndarray, factors: np.ndarray) -> None:
     if codes.ndim != 2 or factors.ndim != 2 or len(codes) != len(factors) or len(codes) == 0:
         raise DataError(f"Codes (N, D) and factors (N, F) must have the same N > 0, got {codes.shape} and "
                         f"{factors.shape}.")
-
-
-# ------------------------------------------------------------------------------------------------ a model
-@dataclass
-class FactorScores:
-    """Everything measured on one model; seconds: the time each step took."""
-
-    mig: MIG
-    dci: DCI | None
-    sap: SAP | None
-    n_train: int
-    n_test: int
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def summary(self) -> dict:
-        """The headline numbers, JSON-ready: mig, dci [disentanglement, completeness, informativeness], sap."""
-        out = {"mig": self.mig.score}
-        if self.dci is not None:
-            out["dci"] = [self.dci.disentanglement, self.dci.completeness, self.dci.informativeness]
-        if self.sap is not None:
-            out["sap"] = self.sap.score
-        return out
-
-    def to_json(self) -> dict:
-        """summary() plus the matrices and the settings (what a shipped model keeps in cache/factor_scores.json)."""
-        out = {**self.summary(), "n_train": self.n_train, "n_test": self.n_test, "n_bins": N_BINS,
-               "mig_per_factor": self.mig.per_factor.tolist(), "mutual_info": self.mig.mutual_info.tolist(),
-               "entropy": self.mig.entropy.tolist(), "seconds": self.seconds}
-        if self.dci is not None:
-            out.update(dci_importance=self.dci.importance.tolist(),
-                       dci_informativeness_train=self.dci.informativeness_train)
-        if self.sap is not None:
-            out["sap_matrix"] = self.sap.matrix.tolist()
-        return out
-
-
-def sample_points(n_images: int, n_train: int = N_TRAIN, n_test: int = N_TEST,
-                  seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
-    """Disjoint indices (train, test) drawn by numpy.random.default_rng(seed) from n_images, without repeats.
-
-    disentanglement_lib draws fresh samples from the factor grid; a finite dataset gives distinct images instead."""
-    if n_train + n_test > n_images:
-        raise DataError(f"The scores need {n_train:,} + {n_test:,} images; this dataset has {n_images:,}.")
-    order = np.random.default_rng(seed).permutation(n_images)
-    return order[:n_train], order[n_train:n_train + n_test]
-
-
-def score_model(model, dataset, *, which: tuple[str, ...] = ("mig", "dci", "sap"), n_train: int = N_TRAIN,
-                n_test: int = N_TEST, seed: int = SEED, on_progress: Progress | None = None,
-                should_stop: Callable[[], bool] = lambda: False) -> FactorScores | None:
-    """MIG (always) and, if asked, DCI and SAP of model's codes (the posterior mean for a VAE) on dataset's images,
-    train and test splits pooled, n_train points (n_test more for DCI and SAP) drawn with seed. Returns None when
-    should_stop() turned true. on_progress(fraction, text) follows the work (DCI's boosting is most of it)."""
-    from aelab.analysis.latent import encode_dataset
-
-    if dataset.factors is None:
-        raise DataError(f"{dataset.name} has no known factors to score against (the shapes source has).")
-    import torch
-
-    report = on_progress or (lambda fraction, text: None)
-    started = time.perf_counter()
-    train_idx, test_idx = sample_points(len(dataset.x_train) + len(dataset.x_test), n_train, n_test, seed)
-    supervised = [name for name in ("dci", "sap") if name in which]
-    idx = np.concatenate([train_idx, test_idx]) if supervised else train_idx
-    x = torch.cat([dataset.x_train, dataset.x_test])[torch.from_numpy(idx)]
-    codes, factors = encode_dataset(model, x).numpy().astype(np.float64), dataset.factors.split("all")[idx]
-    z_train, v_train, z_test, v_test = codes[:n_train], factors[:n_train], codes[n_train:], factors[n_train:]
-    seconds = {"encode": time.perf_counter() - started}
-    weights = {"mig": 1.0, "dci": 0.0, "sap": 0.0}  # shares of the bar: DCI's boosting takes ~90% of the time
-    weights.update({name: share for name, share in (("dci", 18.0), ("sap", 1.5)) if name in supervised})
-    total, done = sum(weights.values()), 0.0
-    report(0.0, "MIG: mutual information of each dimension with each factor")
-    clock = time.perf_counter()
-    mig_result = mig(z_train, v_train)
-    seconds["mig"], done = time.perf_counter() - clock, weights["mig"]
-    dci_result = sap_result = None
-    if "dci" in supervised and not should_stop():
-        report(done / total, "DCI: gradient boosting, one factor at a time")
-        sizes = np.array(dataset.factors.sizes, dtype=float)
-        share = sizes / sizes.sum() * weights["dci"]  # boosting fits one tree per class per stage
-        clock = time.perf_counter()
-        dci_result = dci(z_train, v_train, z_test, v_test, seed,
-                         on_factor=lambda f: report((done + share[:f + 1].sum()) / total,
-                                                    f"DCI: {dataset.factors.names[f]} done"))
-        seconds["dci"], done = time.perf_counter() - clock, done + weights["dci"]
-    if "sap" in supervised and not should_stop():
-        report(done / total, "SAP: a linear classifier per dimension and factor")
-        clock = time.perf_counter()
-        sap_result = sap(z_train, v_train, z_test, v_test, seed)
-        seconds["sap"] = time.perf_counter() - clock
-    if should_stop():
-        return None
-    report(1.0, "done")
-    return FactorScores(mig_result, dci_result, sap_result, n_train, n_test, seconds)
 
 
 def best_factor(mutual_info: np.ndarray, entropy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from aelab.analysis import disentanglement as dis
+from aelab.analysis import factor_scores
 from aelab.errors import DataError
 
 SIZES = (2, 3, 4, 3)  # four factors with few values each: gradient boosting fits one tree per class per stage
@@ -43,7 +44,7 @@ def dci_scores(cases):
 
 def test_the_reference_settings_are_the_defaults():
     assert (dis.N_TRAIN, dis.N_TEST, dis.N_BINS) == (10_000, 5_000, 20)
-    defaults = {name: p.default for name, p in inspect.signature(dis.score_model).parameters.items()}
+    defaults = {name: p.default for name, p in inspect.signature(factor_scores.score_model).parameters.items()}
     assert defaults["n_train"] == 10_000 and defaults["n_test"] == 5_000
     assert inspect.signature(dis.mig).parameters["n_bins"].default == 20
 
@@ -116,9 +117,9 @@ def test_bad_input_is_one_clear_error():
     with pytest.raises(DataError, match="at least 2"):
         dis.mig(np.zeros((5, 1)), np.zeros((5, 1), dtype=int))
     with pytest.raises(DataError, match="15,000|10,000"):
-        dis.sample_points(12_000)
+        factor_scores.sample_points(12_000)
 
 
 def test_a_dataset_without_factors_is_refused(mnist5k):
     with pytest.raises(DataError, match="no known factors"):
-        dis.score_model(object(), mnist5k)
+        factor_scores.score_model(object(), mnist5k)
