@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from aelab.cli import data as data_commands
+from aelab.cli import encode as encode_commands
 from aelab.cli import lessons as lesson_commands
 from aelab.cli import models as model_commands
 from aelab.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR, add_data_argument
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.register(subparsers)  # datasets, download
     model_commands.register(subparsers, add_data_argument)  # train, evaluate, models, build-pretrained
     lesson_commands.register(subparsers, add_data_argument)  # build-lessons
+    encode_commands.register(subparsers, add_data_argument)  # encode
     return parser
 
 
