@@ -130,8 +130,23 @@ def factor_scores_artefact(model, dataset) -> dict[str, bytes]:
     Factors page shows a shipped model's MIG, DCI and SAP without minutes of boosting; {} for any other dataset."""
     if dataset.factors is None:
         return {}
-    scores = score_model(model, dataset)
+    scores = score_model(as_shipped(model), dataset)
     return {SCORES_FILE: json.dumps({"dataset": dataset.name, **scores.to_json()}, indent=1).encode()}
+
+
+def as_shipped(model):
+    """A copy of model with its weights rounded to float16 as the shipped files keep them: the scores saved beside a
+    model are then exactly what the loaded model scores (the Factors page recomputes MIG and shows both)."""
+    import copy
+
+    import torch
+
+    shipped = copy.deepcopy(model)
+    with torch.no_grad():
+        for tensor in shipped.state_dict().values():
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.to(torch.float16))
+    return shipped
 
 
 def saved_scores(model_path: str | Path) -> dict[str, Any] | None:
