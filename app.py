@@ -17,6 +17,7 @@ PAGES = [
     st.Page("pages/restore.py", title="Denoise and inpaint", icon=":material/healing:"),
     st.Page("pages/anomalies.py", title="Anomalies", icon=":material/report:"),
     st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
+    st.Page("pages/factors.py", title="Known factors", icon=":material/category:"),
 ]
 
 umap_warmup()  # once per server process: compiles UMAP in a background thread (~25 s) before anyone asks for it
