@@ -141,9 +141,10 @@ class SAP:
 def sap(codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray,
         seed: int = SEED) -> SAP:
     """Separated Attribute Predictability (Kumar, Sattigeri and Balakrishnan 2018, "Variational Inference of
-    Disentangled Latent Concepts from Unlabeled Observations", section 3) with discrete factors, as disentanglement_lib's
-    compute_score_matrix(continuous_factors=False): for each code dimension alone and each factor, the test accuracy
-    of LinearSVC(C=0.01, class_weight="balanced"); the score averages, over factors, the best minus the second best."""
+    Disentangled Latent Concepts from Unlabeled Observations", section 3) with discrete factors, as
+    disentanglement_lib's compute_score_matrix(continuous_factors=False): for each code dimension alone and each
+    factor, the test accuracy of LinearSVC(C=0.01, class_weight="balanced"); the score averages, over factors, the
+    best minus the second best."""
     from sklearn.svm import LinearSVC
 
     _check(codes_train, factors_train)
