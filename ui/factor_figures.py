@@ -15,8 +15,9 @@ MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 def heatmap_figure(mutual_info: np.ndarray, entropy: np.ndarray, factor_names: Sequence[str]) -> go.Figure:
     """Factors (rows) x latent dimensions (columns): I(z_d; v_f) / H(v_f), 0 to 1, the value written in each cell."""
     share = (np.asarray(mutual_info) / np.asarray(entropy)[None, :]).T
-    fig = go.Figure(go.Heatmap(z=share, x=[f"z{d}" for d in range(share.shape[1])], y=list(factor_names), zmin=0,
-                               zmax=1, colorscale="Viridis", text=np.round(share, 2), texttemplate="%{text}",
+    fig = go.Figure(go.Heatmap(z=share.tolist(), x=[f"z{d}" for d in range(share.shape[1])], y=list(factor_names),
+                               zmin=0, zmax=1, colorscale="Viridis", text=np.round(share, 2).tolist(),
+                               texttemplate="%{text}",
                                colorbar={"title": {"text": "share of H(factor)"}},
                                hovertemplate="%{x} and %{y}: %{z:.3f} of the factor's entropy<extra></extra>"))
     fig.update_layout(height=90 + 45 * share.shape[0], margin=MARGIN, yaxis={"autorange": "reversed"},
