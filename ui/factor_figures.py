@@ -45,22 +45,22 @@ def sweep_figure(shipped: list[dict], added: list[dict]) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("MIG (higher: more disentangled)",
                                                         "test MSE (lower: sharper reconstructions)"))
     for col, metric in ((1, "mig"), (2, "mse")):
-        for row in (r for r in shipped if r["beta"] == 0):
-            fig.add_hline(y=row[metric], line_dash="dash", line_color="#6e6e6e", row=1, col=col,
-                          annotation_text=row["name"], annotation_position="top left")
         seeds = sorted({r["seed"] for r in shipped if r["beta"] > 0})
         for i, seed in enumerate(seeds):
             points = sorted((r for r in shipped if r["beta"] > 0 and r["seed"] == seed), key=lambda r: r["beta"])
             fig.add_scatter(x=[r["beta"] for r in points], y=[r[metric] for r in points], mode="lines+markers",
                             name=f"shipped, seed {seed}", legendgroup=f"seed{seed}", showlegend=col == 1,
                             marker={"size": 10, "color": PALETTE[i % len(PALETTE)]}, text=[r["name"] for r in points],
-                            hovertemplate="%{text}: beta %{x:g}, %{y:.4g}<extra></extra>")
+                            hovertemplate="%{text}: beta %{x:g}, %{y:.4g}<extra></extra>", row=1, col=col)
         if added:
             fig.add_scatter(x=[r["beta"] for r in added], y=[r[metric] for r in added], mode="markers",
                             name="added here", legendgroup="added", showlegend=col == 1,
                             marker={"size": 14, "symbol": "star", "color": PALETTE[6]},
                             text=[f"seed {r['seed']}, {r.get('epochs', '?')} epochs" for r in added],
-                            hovertemplate="beta %{x:g} (%{text}): %{y:.4g}<extra></extra>")
+                            hovertemplate="beta %{x:g} (%{text}): %{y:.4g}<extra></extra>", row=1, col=col)
+        for row in (r for r in shipped if r["beta"] == 0):  # after the traces: an empty subplot takes no line
+            fig.add_hline(y=row[metric], line_dash="dash", line_color="#6e6e6e", row=1, col=col,
+                          annotation_text=row["name"], annotation_position="top left")
     fig.update_xaxes(type="log", title_text="beta")
     fig.update_layout(height=380, margin=MARGIN, legend={"orientation": "h", "y": -0.25})
     return fig
