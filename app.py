@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/anomalies.py", title="Anomalies", icon=":material/report:"),
     st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
     st.Page("pages/playground.py", title="Playground", icon=":material/grain:"),
+    st.Page("pages/factors.py", title="Known factors", icon=":material/category:"),
 ]
 
 umap_warmup()  # once per server process: compiles UMAP in a background thread (~25 s) before anyone asks for it

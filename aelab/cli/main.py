@@ -12,6 +12,7 @@ import sys
 
 from aelab.cli import data as data_commands
 from aelab.cli import export as export_commands
+from aelab.cli import encode as encode_commands
 from aelab.cli import lessons as lesson_commands
 from aelab.cli import models as model_commands
 from aelab.cli import toy as toy_commands
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     lesson_commands.register(subparsers, add_data_argument)  # build-lessons
     toy_commands.register(subparsers)  # toy list, toy train (the Playground's data and models)
     export_commands.register(subparsers)  # export MODEL --onnx DIR
+    encode_commands.register(subparsers, add_data_argument)  # encode
     return parser
 
 

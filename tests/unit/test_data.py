@@ -83,7 +83,7 @@ def test_split_picks_train_or_test_and_lists_valid_names():
 
 
 def test_unknown_source_lists_the_valid_names():
-    with pytest.raises(DataError, match="mnist-5k, digits, mnist, fashion-mnist, kmnist"):
+    with pytest.raises(DataError, match="mnist-5k, digits, shapes, mnist, fashion-mnist, kmnist"):
         load_dataset("mnist5k")
     with pytest.raises(DataError, match="nowhere/mine.npz does not exist"):
         load_dataset("nowhere/mine.npz")

@@ -99,7 +99,8 @@ def test_http_error_is_reported(data_cache, mirror, monkeypatch):
 
 
 def test_unreachable_mirror_says_the_bundled_sources_work_offline(data_cache):
-    with pytest.raises(DataError, match="could not be reached .*; mnist-5k and digits are bundled and work offline"):
+    with pytest.raises(DataError,
+                       match="could not be reached .*; mnist-5k, digits and shapes are bundled and work offline"):
         download("fashion-mnist", mirror=closed_port_url())
     assert files_under(data_cache) == []
 

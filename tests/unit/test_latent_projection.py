@@ -126,7 +126,7 @@ def test_pretrained_models_ship_a_umap_of_their_test_split():
                                UMAP_DEFAULTS["min_dist"])
         assert shipped is not None, spec.name
         assert shipped.coords.shape == (n_test, 2) and np.isfinite(shipped.coords).all()
-    assert {spec.dataset for spec in PRETRAINED} == {"mnist-5k", "digits"}  # both bundled sources
+    assert {spec.dataset for spec in PRETRAINED} == {"mnist-5k", "digits", "shapes"}  # every bundled source
 
 
 @pytest.mark.slow

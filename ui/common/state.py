@@ -63,10 +63,10 @@ def bundled_or_cached_dataset(name: str) -> aedata.Dataset:
 
 
 @st.cache_resource(show_spinner="Loading model...", max_entries=32)
-def cached_model(path: str, modified_ns: int, owner: str) -> ModelRecord:
+def cached_model(path: str, modified_ns: int, owner: str, pretrained: bool = False) -> ModelRecord:
     """modified_ns (the config's mtime) is part of the key, so a model saved again under the same name reloads (and
     its record carries the new weights' digest, so no result of the old weights is served for it)."""
-    record = load_model(path)
+    record = load_model(path, pretrained=pretrained)
     record.owner = owner
     return record
 
@@ -118,7 +118,7 @@ def load_model_key(key: str) -> ModelRecord:
     for info in list_models():
         if info.source == source and info.name == name:
             modified = (info.path / "config.json").stat().st_mtime_ns
-            return cached_model(str(info.path), modified, model_owner(source))
+            return cached_model(str(info.path), modified, model_owner(source), source == "pretrained")
     raise AelabError(f"The model {key!r} is no longer there.")
 
 

@@ -1,0 +1,23 @@
+"""Factors: images made from known causes (shape, scale, rotation, position); how much each latent dimension captures
+each cause, scored with MIG, DCI and SAP, and how beta trades reconstruction for it."""
+import streamlit as st
+
+from ui import factors as view
+from ui.common.state import current_dataset, require_model
+
+st.title("Known factors")
+st.markdown("Can a model find the true causes of its data by itself? On digits nobody knows the causes, so a "
+            "traversal can only be eyeballed. Here every image is **rendered from five known factors**, so we can "
+            "measure, for each latent dimension, how much it tells about each factor, and score the whole code: "
+            "**MIG** (Chen et al. 2018), **DCI** (Eastwood and Williams 2018) and **SAP** (Kumar et al. 2018).")
+
+dataset = current_dataset()
+if dataset.factors is None:
+    view.ask_for_factor_data(dataset)
+    st.stop()
+view.factor_examples(dataset)
+record = require_model()
+view.check_model(record, dataset)
+view.information_section(record, dataset)
+view.scores_section(record, dataset)
+view.sweep_section(dataset)
