@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -40,6 +41,8 @@ CACHE_DIR = "cache"
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib", ".npy", ".tar", ".zip"}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PRETRAINED_ROOT = pretrained_root()
+MAX_CONFIG_BYTES = 1 << 20  # a config.json is a few KB (its metrics included)
+MAX_WEIGHTS_HEADER_BYTES = 1 << 20  # safetensors' JSON header: a few hundred bytes per tensor
 
 
 def library_root(root: str | Path | None = None) -> Path:
@@ -158,6 +161,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """The parsed config.json of a model folder, checked for format version (no weights are read)."""
     path = Path(path)
     try:
+        if (path / CONFIG_FILE).stat().st_size > MAX_CONFIG_BYTES:
+            raise ModelStoreError(f"{path / CONFIG_FILE} is larger than the {MAX_CONFIG_BYTES:,} bytes a model's "
+                                  "config.json may hold.")
         config = json.loads((path / CONFIG_FILE).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelStoreError(f"{path / CONFIG_FILE} is unreadable or not valid JSON ({err}).") from None
@@ -187,18 +193,60 @@ def read_artefact(path: str | Path, file_name: str) -> dict[str, Any] | None:
         raise ModelStoreError(f"Could not read {target}: {err}") from None
 
 
+def read_configs(path: str | Path) -> tuple[dict[str, Any], ModelConfig, TrainConfig]:
+    """config.json parsed and its model and training configs validated (sizes bounded), no weights read."""
+    config = read_config(path)
+    try:
+        return config, from_dict(ModelConfig, config["model"]), from_dict(TrainConfig, config["train"])
+    except (KeyError, TypeError) as err:
+        raise ModelStoreError(f"{Path(path) / CONFIG_FILE} lacks or mistypes a field ({err}).") from None
+    except AelabError as err:
+        raise ModelStoreError(f"{Path(path) / CONFIG_FILE} is invalid: {err}") from None
+
+
+def check_weights_header(path: str | Path, model_config: ModelConfig) -> None:
+    """The weights file's safetensors header against the config, without reading the weights: as many numbers as
+    the config's parameter_count, and a file exactly as long as the header says (a truncated or padded file is
+    refused). A ModelStoreError says what is wrong."""
+    path = Path(path)
+    weights_path, problem = path / WEIGHTS_FILE, f"Could not load the weights of {path}:"
+    try:
+        size = weights_path.stat().st_size
+        with open(weights_path, "rb") as f:
+            length = int.from_bytes(f.read(8), "little")
+            if size < 8 or length > min(MAX_WEIGHTS_HEADER_BYTES, size - 8):
+                raise ModelStoreError(f"{problem} {WEIGHTS_FILE} is truncated or not a safetensors file.")
+            header = json.loads(f.read(length))
+        tensors = [v for k, v in header.items() if k != "__metadata__"]
+        numbers = sum(math.prod(int(d) for d in t["shape"]) for t in tensors)
+        end = max((int(t["data_offsets"][1]) for t in tensors), default=0)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
+        raise ModelStoreError(f"{problem} its safetensors header is unreadable ({err}).") from None
+    if numbers != model_config.parameter_count:
+        raise ModelStoreError(f"{problem} {WEIGHTS_FILE} holds {numbers:,} numbers but config.json describes a "
+                              f"model of {model_config.parameter_count:,}.")
+    if 8 + length + end != size:
+        raise ModelStoreError(f"{problem} {WEIGHTS_FILE} is {size:,} bytes but its header describes "
+                              f"{8 + length + end:,}: the file is truncated or damaged.")
+
+
 def load_model(path: str | Path, *, device: str | torch.device = "cpu", pretrained: bool = False) -> ModelRecord:
-    """Load a model folder. Any problem is a ModelStoreError naming the folder; the model is returned in eval mode."""
+    """Load a model folder. Any problem is a ModelStoreError naming the folder; the model is returned in eval mode.
+
+    The config is read and bounded first, the weights' size and header are checked against it, and only then are
+    the weights read and the network built: a hostile config or weights file costs nothing to refuse."""
     path = Path(path)
     _check_folder(path)
-    config = read_config(path)
+    config, model_config, train_config = read_configs(path)
     weights_path = path / WEIGHTS_FILE
+    # At most 8 bytes a number (float64) plus the header: anything longer is refused before it is even hashed.
+    if weights_path.stat().st_size > 8 * model_config.parameter_count + MAX_WEIGHTS_HEADER_BYTES + 8:
+        raise ModelStoreError(f"{weights_path} is far larger than the model its config.json describes.")
     if config.get("weights_sha256") != _sha256(weights_path):
         raise ModelStoreError(f"{weights_path} does not match the checksum in its config.json: the weights were "
                               "changed or corrupted after saving.")
+    check_weights_header(path, model_config)
     try:
-        model_config = from_dict(ModelConfig, config["model"])
-        train_config = from_dict(TrainConfig, config["train"])
         model = create_model(model_config)
         weights = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights_path).items()}
         model.load_state_dict(weights, strict=True)
