@@ -276,16 +276,17 @@ class ModelInfo:
     image_size: tuple[int, int]
     dataset: str
     test_mse: float | None
-    error: str | None = None  # set when the folder is unreadable: listed, but marked, not hidden
+    error: str | None = None  # set when the model cannot load: listed, but marked, not hidden
 
 
 def _info(path: Path, source: str) -> ModelInfo:
+    """The folder's line; a model that cannot load (unreadable or invalid config, truncated or mismatched weights:
+    whatever can be told without reading the weights) is listed with its reason in error."""
     try:
-        config = read_config(path)
-        model = config["model"]
-        return ModelInfo(path.name, path, source, config.get("variant", "?"), int(model["latent_dim"]),
-                         tuple(model["image_size"]), config.get("dataset", ""),
-                         _metrics(config).get("mse"))
+        config, model_config, _ = read_configs(path)
+        check_weights_header(path, model_config)
+        return ModelInfo(path.name, path, source, str(config.get("variant", "?")), model_config.latent_dim,
+                         model_config.image_size, str(config.get("dataset", "")), _metrics(config).get("mse"))
     except (ModelStoreError, KeyError, TypeError, ValueError) as err:
         return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
 
