@@ -1,6 +1,7 @@
 """The model library: a model is a folder holding config.json, model.safetensors and history.json.
 
-Saving writes a temporary folder and renames it into place, so a crash never leaves half a model. Loading reads only
+Saving writes a hidden staging folder and renames it into place, so a crash never leaves half a model; a save killed
+while replacing a model is undone or finished at the next listing or save (aelab.library.staging). Loading reads only
 those files, never unpickles anything (a folder holding a pickle-capable file is refused outright), checks the
 format version and the weights' SHA-256 recorded in the config, and loads the weights strictly.
 """
@@ -12,7 +13,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ from torch import nn
 import aelab
 from aelab.models.config import ModelConfig, TrainConfig, from_dict, to_dict
 from aelab.errors import AelabError, ModelStoreError
+from aelab.library.staging import recover, staging_folder
 from aelab.resources import pretrained_root
 from aelab.runtime.identity import PUBLIC, weights_digest
 from aelab.models.autoencoder import create_model
@@ -110,10 +111,11 @@ def save_model(model: nn.Module, name: str, *, variant: str, train_config: Train
     weights_dtype=torch.float16 halves the file (the shipped pretrained models); loading always gives float32."""
     root = library_root(root)
     target = root / validate_name(name)
+    root.mkdir(parents=True, exist_ok=True)
+    recover(root)  # an earlier save of this name killed half-way: its old model back before deciding
     if target.exists() and not overwrite:
         raise ModelStoreError(f"A model named {name!r} already exists in {root}; choose another name.")
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    staging = staging_folder(root, name, "new")
     try:
         tensors = {k: v.detach().cpu().to(weights_dtype if v.is_floating_point() else v.dtype).contiguous()
                    for k, v in model.state_dict().items()}
@@ -131,8 +133,8 @@ def save_model(model: nn.Module, name: str, *, variant: str, train_config: Train
                 raise ModelStoreError(f"Extra file {file_name!r} must be a plain .npz or .json name.")
             (staging / CACHE_DIR).mkdir(exist_ok=True)
             (staging / CACHE_DIR / file_name).write_bytes(data)
-        if target.exists():  # overwrite: move the old one aside first, so there is never a moment with neither
-            trash = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=root))
+        if target.exists():  # overwrite: the old one moves aside first; a kill before the new one is in place
+            trash = staging_folder(root, name, "old")  # leaves it there for staging.recover to put back
             os.replace(target, trash / "old")
             os.replace(staging, target)
             shutil.rmtree(trash, ignore_errors=True)
@@ -292,7 +294,10 @@ def _info(path: Path, source: str) -> ModelInfo:
 
 
 def list_models(root: str | Path | None = None, pretrained_root: str | Path | None = None) -> list[ModelInfo]:
-    """Pretrained models first, then the user's library, each sorted by name; hidden (staging) folders skipped."""
+    """Pretrained models first, then the user's library, each sorted by name; hidden (staging) folders skipped, and
+    saves killed half-way recovered first (see aelab.library.staging)."""
+    if library_root(root).is_dir():
+        recover(library_root(root))
     found = []
     for source, folder in (("pretrained", Path(pretrained_root or PRETRAINED_ROOT)), ("library", library_root(root))):
         if folder.is_dir():
