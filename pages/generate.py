@@ -7,7 +7,7 @@ from aelab.analysis.images import grid, png_bytes
 from aelab.analysis.latent import encode_dataset
 from ui.common import cache
 from ui.common.session import session
-from ui.common.state import current_dataset, load_model_key, model_choices
+from ui.common.state import current_dataset, loadable, model_choices
 from ui.generate import live_temperature, take_released_temperature
 
 SEED_KEY = "generate_seed"  # the seed box, moved on by Resample
@@ -20,7 +20,9 @@ st.markdown(
 
 dataset = current_dataset()
 choices = model_choices(dataset.image_size)
-records = {key: load_model_key(key) for key in choices.values()}
+records, failed = loadable(choices.values())  # a model that fails to load is named, not fatal
+for key, reason in failed.items():
+    st.warning(f"{key} is left out: it could not be loaded ({reason}).", icon=":material/broken_image:")
 vae_keys = [k for k, r in records.items() if r.model_config.variational]
 ae_keys = [k for k, r in records.items() if not r.model_config.variational and r.model_config.arch != "kmeans"
            and r.model_config.arch != "soft_kmeans"]

@@ -23,7 +23,7 @@ from aelab.analysis.restoration import (HIGHER_IS_BETTER, METRICS, REFERENCE, Me
                                classic_methods, model_method)
 from aelab.runtime.identity import CacheIdentity
 from ui.common import cache
-from ui.common.state import load_model_key, model_choices
+from ui.common.state import load_model_key, loadable, model_choices
 from ui.common.widgets import PALETTE, show_rows
 
 # Those that fit the dataset's image size are chosen at first: the four 28x28 ones, or the 8x8 digits' own AE.
@@ -122,6 +122,10 @@ def method_controls(image_size: tuple[int, int], local: bool) -> tuple[list[str]
     model_keys = st.multiselect("Autoencoders (from the library)", list(labels), default=defaults,
                                 format_func=labels.get, key=f"restore_models_{size}",
                                 help=f"Models for {size} images. Each reconstructs the corrupted image.")
+    _, failed = loadable(model_keys)  # a model that fails to load is named and left out, not fatal
+    for key, reason in failed.items():
+        st.warning(f"{key} is left out: it could not be loaded ({reason}).", icon=":material/broken_image:")
+    model_keys = [key for key in model_keys if key not in failed]
     if not labels:
         st.caption(f"No model for {size} images in the library yet: train one on the Train page.")
     keep_known = st.checkbox("Also score them with the known pixels kept", value=True, key="restore_keep_known",

@@ -180,8 +180,8 @@ def cmd_models(args) -> int:
                           for i in infos]))
         return 0
     rows = [(i.name, i.source, i.variant, str(i.latent_dim), i.dataset,
-             f"{i.test_mse:.5f}" if i.test_mse is not None else "-", f"(unreadable: {i.error})" if i.error else "")
-            for i in infos]
+             f"{i.test_mse:.5f}" if i.test_mse is not None else "-",
+             f"(invalid, cannot be loaded: {i.error})" if i.error else "") for i in infos]
     print("\n".join(table_lines(("name", "source", "variant", "latent", "dataset", "test mse", ""), rows,
                                 right=(3, 5))))
     return 0

@@ -8,8 +8,10 @@ Reference: http://yann.lecun.com/exdb/mnist/ ("THE IDX FILE FORMAT").
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,23 +35,28 @@ _CODE_FOR_KIND = {(dtype.kind, dtype.itemsize): code for code, dtype in IDX_DTYP
 DEFAULT_MAX_BYTES = 1 << 30
 
 
-def read_idx(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+def read_idx(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+             check_shape: Callable[[tuple[int, ...], str], None] | None = None) -> np.ndarray:
     """Read an IDX file (gzip-compressed when the name ends in ``.gz``) into a native-endian array.
 
+    ``check_shape(shape, name)``, when given, may refuse the declared shape (raising DataError) before any data is
+    read or decompressed: the caller's own limits (numbers of images, sides) cost nothing to enforce there.
     Returns: an array of the file's shape, e.g. images ``(N, H, W)`` uint8 and labels ``(N,)`` uint8.
     Raises: DataError naming the file when the magic number is wrong, the file is truncated or has trailing
-    bytes, the gzip stream is corrupt, or the header declares more than ``max_bytes`` of data.
+    bytes, the gzip stream is corrupt, or the header declares more than ``max_bytes`` of data. Never more than
+    ``max_bytes`` + 1 bytes are decompressed, whatever the stream holds.
     """
     path = Path(path)
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as stream:
-            return _read_idx_stream(stream, path.name, max_bytes)
+            return _read_idx_stream(stream, path.name, max_bytes, check_shape)
     except (OSError, EOFError, zlib.error) as err:  # gzip reports corruption as OSError / EOFError
         raise DataError(f"Could not read the IDX file {path.name}: {err}.") from None
 
 
-def _read_idx_stream(stream: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
+def _read_idx_stream(stream: BinaryIO, name: str, max_bytes: int,
+                     check_shape: Callable[[tuple[int, ...], str], None] | None) -> np.ndarray:
     magic = stream.read(4)
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_DTYPES or magic[3] == 0:
         raise DataError(
@@ -61,12 +68,15 @@ def _read_idx_stream(stream: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
     if len(header) < 4 * ndim:
         raise DataError(f"{name} is truncated: its header ends before the {ndim} dimension sizes.")
     shape = struct.unpack(f">{ndim}I", header)
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python integers: numpy's int64 product of four uint32 sides can wrap round to a small or negative size.
+    expected = math.prod(shape) * dtype.itemsize
     if expected > max_bytes:
         raise DataError(
             f"{name} declares shape {shape}, {expected:,} bytes of data, more than the {max_bytes:,} allowed."
         )
-    payload = stream.read(expected + 1)  # one byte more than promised reveals trailing data
+    if check_shape is not None:
+        check_shape(shape, name)
+    payload = _read_capped(stream, expected + 1)  # one byte more than promised reveals trailing data
     if len(payload) < expected:
         raise DataError(
             f"{name} is truncated: its header declares shape {shape} ({expected:,} bytes of data) "
@@ -77,6 +87,21 @@ def _read_idx_stream(stream: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
             f"{name} is corrupt: data continues past the {expected:,} bytes its header declares for shape {shape}."
         )
     return np.frombuffer(payload, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_capped(stream: BinaryIO, limit: int) -> bytearray:
+    """At most ``limit`` bytes, read in 16 MiB chunks into one buffer (a gzip stream is decompressed only as far as
+    asked, so a bomb's tail is never inflated)."""
+    buffer = bytearray(limit)
+    view, filled = memoryview(buffer), 0
+    while filled < limit:
+        chunk = stream.readinto(view[filled:filled + (16 << 20)])
+        if not chunk:
+            break
+        filled += chunk
+    del view  # a bytearray with a live memoryview cannot be resized
+    del buffer[filled:]
+    return buffer
 
 
 def write_idx(path: str | Path, array: np.ndarray) -> None:

@@ -25,7 +25,7 @@ from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LA
 from aelab.errors import DataError
 from aelab.data.factors import Factors
 from aelab.data.idx import read_idx, write_idx
-from aelab.data.userdata import MAX_IMAGES, MAX_SIDE, read_user_files
+from aelab.data.userdata import MAX_CLASSES, MAX_IMAGES, MAX_SIDE, read_user_files
 from aelab.runtime.identity import content_identity, is_named_source, source_identity
 
 __all__ = [
@@ -262,7 +262,8 @@ def load_user_data(path: str | Path, *, name: str | None = None) -> Dataset:
       at one level without labels. Converted to greyscale and resized to the most common size.
     Without a test split, a seeded 80/20 split is made, stratified by label. ``name`` (default: the file or
     folder name) names the dataset and the messages. Limits: MAX_IMAGES = 200,000 images in all, MAX_SIDE = 64
-    pixels a side, archives unpacking to at most 1 GiB. Any problem raises one DataError naming the file.
+    pixels a side, MAX_CLASSES = 1,000 distinct labels (named by their values), archives unpacking to at most
+    1 GiB, all checked from headers before the data is read. Any problem raises one DataError naming the file.
     """
     path = Path(path).expanduser()
     label = name or path.name
@@ -278,8 +279,9 @@ def _build_dataset(name: str, x_train, y_train, x_test, y_test, *, class_names: 
                    label: str, identity: str = "") -> Dataset:
     """Validate numpy arrays and assemble a Dataset; without ``x_test``, split ``x_train`` 80/20.
 
-    ``class_names=None`` derives "0".."K" from the largest label (or () when nothing is labelled). ``identity``: a
-    named source's (see :func:`source_identity`); empty for user data, which the Dataset names by its content.
+    ``class_names=None`` names the distinct labels present (or () when nothing is labelled; see _index_labels).
+    ``identity``: a named source's (see :func:`source_identity`); empty for user data, which the Dataset names by
+    its content.
     """
     part = "" if x_test is None else "training "  # without a test split, these are all the images
     x_train = _as_images(x_train, f"{label}: {part}images")
@@ -299,11 +301,30 @@ def _build_dataset(name: str, x_train, y_train, x_test, y_test, *, class_names: 
         raise DataError(f"{label} holds {len(x_train) + len(x_test):,} images, more than the {MAX_IMAGES:,} allowed.")
     top_label = int(max(y_train.max(initial=-1), y_test.max(initial=-1)))
     if class_names is None:
-        class_names = tuple(str(k) for k in range(top_label + 1))
+        y_train, y_test, class_names = _index_labels(y_train, y_test, label)
     elif top_label >= len(class_names):
         raise DataError(f"{label}: label {top_label} has no class name; there are {len(class_names)} classes.")
     return Dataset(name, _to_tensor(x_train), torch.from_numpy(y_train), _to_tensor(x_test), torch.from_numpy(y_test),
                    tuple(class_names), identity)
+
+
+def _index_labels(y_train: np.ndarray, y_test: np.ndarray, label: str
+                  ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Class names from the distinct labels present (at most MAX_CLASSES; the values are otherwise free, so one
+    label of 10**12 costs nothing), labels renumbered 0..K-1 in their sorted order; -1 (unlabelled) is kept."""
+    values = np.unique(np.concatenate([y_train, y_test]))
+    values = values[values >= 0]
+    if len(values) > MAX_CLASSES:
+        raise DataError(f"{label} has {len(values):,} distinct labels, more than the {MAX_CLASSES:,} classes "
+                        "allowed.")
+    names = tuple(str(v) for v in values)
+    if np.array_equal(values, np.arange(len(values))):  # already 0..K-1: nothing to renumber
+        return y_train, y_test, names
+
+    def renumber(y: np.ndarray) -> np.ndarray:
+        return np.where(y >= 0, np.searchsorted(values, y), -1).astype(np.int64)
+
+    return renumber(y_train), renumber(y_test), names
 
 
 def _as_images(x: np.ndarray, what: str) -> np.ndarray:

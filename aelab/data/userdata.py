@@ -1,14 +1,18 @@
 """Read a user's own images into numpy arrays: a folder of IDX files, an ``.npz``, or a ``.zip`` of PNG/JPEG.
 
 This module only reads; aelab.data.sources checks values and shapes and builds the Dataset. Archives are recognised
-by content, not by name, because uploads arrive as temporary files. Guards against hostile files: npz arrays
-are read without pickle, archives whose members declare more than MAX_UNPACKED_BYTES are refused before
-anything is unpacked, and each image's size is read from its header before its pixels are decoded.
+by content, not by name, because uploads arrive as temporary files. Guards against hostile files, each checked from
+what a file declares before anything big is read or allocated: archives whose members declare more than
+MAX_UNPACKED_BYTES are refused before anything is unpacked; each .npy member's header (dtype, shape) is read before
+its data, so object arrays (pickle) and shapes beyond the limits are refused unread; IDX headers are checked the
+same way before their (possibly gzip) payload is inflated; an image member larger than MAX_IMAGE_FILE_BYTES is
+refused unread, and each image's size is read from its header before its pixels are decoded.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 import zlib
 from collections import Counter
@@ -22,7 +26,10 @@ from aelab.data.idx import read_idx
 
 MAX_IMAGES = 200_000  # most images (train + test) a user's dataset may hold
 MAX_SIDE = 64  # largest height or width, in pixels, of a user's image
+MAX_CLASSES = 1000  # most distinct labels; class names are the labels' values, so those are otherwise free
 MAX_UNPACKED_BYTES = 1 << 30  # 1 GiB: fits MAX_IMAGES images of MAX_SIDE x MAX_SIDE uint8
+MAX_IMAGE_FILE_BYTES = 4 << 20  # one PNG/JPEG of at most MAX_SIDE x MAX_SIDE pixels is far smaller than 4 MiB
+IMAGE_ARRAYS, LABEL_ARRAYS = ("x", "x_train", "x_test"), ("y", "y_train", "y_test")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _CORRUPT_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 
@@ -84,16 +91,35 @@ def _read_idx_folder(folder: Path, label: str) -> RawImages:
         raise DataError(f"{label} holds no train-images-idx3-ubyte[.gz] file, which an IDX folder needs.")
     if paths[2] is None and paths[3] is not None:
         raise DataError(f"{label} has t10k labels but no t10k-images-idx3-ubyte[.gz] file for them.")
-    arrays = [None if p is None else read_idx(p, max_bytes=MAX_UNPACKED_BYTES) for p in paths]
+    checks = (_check_images, _check_labels, _check_images, _check_labels)
+    arrays = [None if p is None else read_idx(p, max_bytes=MAX_UNPACKED_BYTES,
+                                              check_shape=lambda shape, name, check=check: check(shape, name))
+              for p, check in zip(paths, checks)]
     return RawImages(*arrays)
+
+
+def _check_images(shape: tuple[int, ...], what: str) -> None:
+    """Refuse a declared image array larger than the limits allow, before its data is read: at most MAX_IMAGES
+    images of at most MAX_SIDE x MAX_SIDE values (any of the accepted layouts; sources.py checks the layout)."""
+    if not shape:
+        raise DataError(f"{what} are a single value (shape ()); expected images.")
+    if shape[0] > MAX_IMAGES:
+        raise DataError(f"{what} number {shape[0]:,}, more than the {MAX_IMAGES:,} allowed (declared shape {shape}).")
+    if math.prod(shape[1:]) > MAX_SIDE * MAX_SIDE:
+        raise DataError(f"{what} declares images of shape {shape[1:]}, more than the {MAX_SIDE}x{MAX_SIDE} "
+                        "values per image allowed.")
+
+
+def _check_labels(shape: tuple[int, ...], what: str) -> None:
+    if len(shape) != 1 or shape[0] > MAX_IMAGES:
+        raise DataError(f"{what} declares labels of shape {shape}; expected one label per image, at most "
+                        f"{MAX_IMAGES:,}.")
 
 
 def _read_npz(path: Path, label: str) -> RawImages:
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except ValueError as err:  # an object array would need pickle, which is never allowed
-        raise DataError(f"{label} holds an array aelab cannot read without pickle ({err}).") from None
+        with zipfile.ZipFile(path) as archive:
+            arrays = _read_npy_members(archive, label)
     except _CORRUPT_ARCHIVE_ERRORS as err:
         raise DataError(f"{label} is not a valid .npz file ({err}).") from None
     if "x" in arrays:
@@ -107,6 +133,61 @@ def _read_npz(path: Path, label: str) -> RawImages:
     )
 
 
+def _read_npy_members(archive: zipfile.ZipFile, label: str) -> dict[str, np.ndarray]:
+    """The image and label arrays of an .npz, each header read and checked before its data; other arrays are
+    named (for the message) but never read."""
+    arrays: dict[str, np.ndarray] = {}
+    for info in archive.infolist():
+        key = info.filename.removesuffix(".npy")
+        if key in IMAGE_ARRAYS or key in LABEL_ARRAYS:
+            with archive.open(info) as stream:
+                arrays[key] = _read_npy(stream, info.file_size, label, key,
+                                        _check_images if key in IMAGE_ARRAYS else _check_labels)
+        elif not info.is_dir():
+            arrays[key] = None
+    return arrays
+
+
+def _read_npy(stream, declared_size: int, label: str, key: str, check_shape) -> np.ndarray:
+    """One .npy stream -> array: magic, then the header's (shape, order, dtype) checked, then exactly the bytes
+    the header promises (never more than the member declares), without pickle."""
+    from numpy.lib import format as npy
+
+    what = f"{label}: array {key!r}"
+    try:
+        version = npy.read_magic(stream)
+        if version not in ((1, 0), (2, 0)):
+            raise DataError(f"{what} is .npy format version {version}, which aelab does not read (1.0 or 2.0).")
+        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran_order, dtype = read_header(stream, max_header_size=10_000)
+    except ValueError as err:
+        raise DataError(f"{what} is not a valid .npy array ({err}).") from None
+    if dtype.hasobject:
+        raise DataError(f"{label} holds an array aelab cannot read without pickle ({key!r} holds Python objects, "
+                        f"dtype {dtype}); aelab never unpickles.")
+    check_shape(shape, what)
+    n_bytes = math.prod(shape) * dtype.itemsize
+    if n_bytes > min(declared_size, MAX_UNPACKED_BYTES):
+        raise DataError(f"{what} declares shape {shape} of {dtype} ({n_bytes:,} bytes), more than its "
+                        f"{declared_size:,}-byte member holds or the {MAX_UNPACKED_BYTES:,} bytes allowed.")
+    array = np.empty(shape[::-1] if fortran_order else shape, dtype=dtype)
+    if _fill(stream, memoryview(array.reshape(-1).view(np.uint8))) != n_bytes:
+        raise DataError(f"{what} is truncated: fewer than the {n_bytes:,} bytes its header declares follow.")
+    return array.T if fortran_order else array
+
+
+def _fill(stream, view: memoryview) -> int:
+    """Read into ``view`` in 16 MiB steps (a zip member's readinto would otherwise copy the whole array once
+    more); returns the bytes read."""
+    filled = 0
+    while filled < len(view):
+        got = stream.readinto(view[filled:filled + (16 << 20)])
+        if not got:
+            break
+        filled += got
+    return filled
+
+
 def _read_image_zip(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], label: str) -> RawImages:
     """Images -> x (N, H, W) uint8 at the most common size; labels from sub-folders, sorted by name."""
     # Finder and Explorer add these to the zips they make; they are not the user's data.
@@ -115,6 +196,9 @@ def _read_image_zip(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], la
     for member in members:
         if PurePosixPath(member.filename).suffix.lower() not in IMAGE_SUFFIXES:
             raise DataError(f"{label} contains {member.filename!r}, which is not a PNG or JPEG image.")
+        if member.file_size > MAX_IMAGE_FILE_BYTES:
+            raise DataError(f"{label}: {member.filename!r} unpacks to {member.file_size:,} bytes, more than the "
+                            f"{MAX_IMAGE_FILE_BYTES:,} an image of at most {MAX_SIDE}x{MAX_SIDE} pixels needs.")
     if not members:
         raise DataError(f"{label} contains no PNG or JPEG images.")
     if len(members) > MAX_IMAGES:

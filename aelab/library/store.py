@@ -1,6 +1,7 @@
 """The model library: a model is a folder holding config.json, model.safetensors and history.json.
 
-Saving writes a temporary folder and renames it into place, so a crash never leaves half a model. Loading reads only
+Saving writes a hidden staging folder and renames it into place, so a crash never leaves half a model; a save killed
+while replacing a model is undone or finished at the next listing or save (aelab.library.staging). Loading reads only
 those files, never unpickles anything (a folder holding a pickle-capable file is refused outright), checks the
 format version and the weights' SHA-256 recorded in the config, and loads the weights strictly.
 """
@@ -8,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from torch import nn
 import aelab
 from aelab.models.config import ModelConfig, TrainConfig, from_dict, to_dict
 from aelab.errors import AelabError, ModelStoreError
+from aelab.library.staging import recover, staging_folder
 from aelab.resources import pretrained_root
 from aelab.runtime.identity import PUBLIC, weights_digest
 from aelab.models.autoencoder import create_model
@@ -40,6 +42,8 @@ CACHE_DIR = "cache"
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib", ".npy", ".tar", ".zip"}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PRETRAINED_ROOT = pretrained_root()
+MAX_CONFIG_BYTES = 1 << 20  # a config.json is a few KB (its metrics included)
+MAX_WEIGHTS_HEADER_BYTES = 1 << 20  # safetensors' JSON header: a few hundred bytes per tensor
 
 
 def library_root(root: str | Path | None = None) -> Path:
@@ -107,10 +111,11 @@ def save_model(model: nn.Module, name: str, *, variant: str, train_config: Train
     weights_dtype=torch.float16 halves the file (the shipped pretrained models); loading always gives float32."""
     root = library_root(root)
     target = root / validate_name(name)
+    root.mkdir(parents=True, exist_ok=True)
+    recover(root)  # an earlier save of this name killed half-way: its old model back before deciding
     if target.exists() and not overwrite:
         raise ModelStoreError(f"A model named {name!r} already exists in {root}; choose another name.")
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    staging = staging_folder(root, name, "new")
     try:
         tensors = {k: v.detach().cpu().to(weights_dtype if v.is_floating_point() else v.dtype).contiguous()
                    for k, v in model.state_dict().items()}
@@ -128,8 +133,8 @@ def save_model(model: nn.Module, name: str, *, variant: str, train_config: Train
                 raise ModelStoreError(f"Extra file {file_name!r} must be a plain .npz or .json name.")
             (staging / CACHE_DIR).mkdir(exist_ok=True)
             (staging / CACHE_DIR / file_name).write_bytes(data)
-        if target.exists():  # overwrite: move the old one aside first, so there is never a moment with neither
-            trash = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=root))
+        if target.exists():  # overwrite: the old one moves aside first; a kill before the new one is in place
+            trash = staging_folder(root, name, "old")  # leaves it there for staging.recover to put back
             os.replace(target, trash / "old")
             os.replace(staging, target)
             shutil.rmtree(trash, ignore_errors=True)
@@ -158,6 +163,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """The parsed config.json of a model folder, checked for format version (no weights are read)."""
     path = Path(path)
     try:
+        if (path / CONFIG_FILE).stat().st_size > MAX_CONFIG_BYTES:
+            raise ModelStoreError(f"{path / CONFIG_FILE} is larger than the {MAX_CONFIG_BYTES:,} bytes a model's "
+                                  "config.json may hold.")
         config = json.loads((path / CONFIG_FILE).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelStoreError(f"{path / CONFIG_FILE} is unreadable or not valid JSON ({err}).") from None
@@ -187,18 +195,60 @@ def read_artefact(path: str | Path, file_name: str) -> dict[str, Any] | None:
         raise ModelStoreError(f"Could not read {target}: {err}") from None
 
 
+def read_configs(path: str | Path) -> tuple[dict[str, Any], ModelConfig, TrainConfig]:
+    """config.json parsed and its model and training configs validated (sizes bounded), no weights read."""
+    config = read_config(path)
+    try:
+        return config, from_dict(ModelConfig, config["model"]), from_dict(TrainConfig, config["train"])
+    except (KeyError, TypeError) as err:
+        raise ModelStoreError(f"{Path(path) / CONFIG_FILE} lacks or mistypes a field ({err}).") from None
+    except AelabError as err:
+        raise ModelStoreError(f"{Path(path) / CONFIG_FILE} is invalid: {err}") from None
+
+
+def check_weights_header(path: str | Path, model_config: ModelConfig) -> None:
+    """The weights file's safetensors header against the config, without reading the weights: as many numbers as
+    the config's parameter_count, and a file exactly as long as the header says (a truncated or padded file is
+    refused). A ModelStoreError says what is wrong."""
+    path = Path(path)
+    weights_path, problem = path / WEIGHTS_FILE, f"Could not load the weights of {path}:"
+    try:
+        size = weights_path.stat().st_size
+        with open(weights_path, "rb") as f:
+            length = int.from_bytes(f.read(8), "little")
+            if size < 8 or length > min(MAX_WEIGHTS_HEADER_BYTES, size - 8):
+                raise ModelStoreError(f"{problem} {WEIGHTS_FILE} is truncated or not a safetensors file.")
+            header = json.loads(f.read(length))
+        tensors = [v for k, v in header.items() if k != "__metadata__"]
+        numbers = sum(math.prod(int(d) for d in t["shape"]) for t in tensors)
+        end = max((int(t["data_offsets"][1]) for t in tensors), default=0)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
+        raise ModelStoreError(f"{problem} its safetensors header is unreadable ({err}).") from None
+    if numbers != model_config.parameter_count:
+        raise ModelStoreError(f"{problem} {WEIGHTS_FILE} holds {numbers:,} numbers but config.json describes a "
+                              f"model of {model_config.parameter_count:,}.")
+    if 8 + length + end != size:
+        raise ModelStoreError(f"{problem} {WEIGHTS_FILE} is {size:,} bytes but its header describes "
+                              f"{8 + length + end:,}: the file is truncated or damaged.")
+
+
 def load_model(path: str | Path, *, device: str | torch.device = "cpu", pretrained: bool = False) -> ModelRecord:
-    """Load a model folder. Any problem is a ModelStoreError naming the folder; the model is returned in eval mode."""
+    """Load a model folder. Any problem is a ModelStoreError naming the folder; the model is returned in eval mode.
+
+    The config is read and bounded first, the weights' size and header are checked against it, and only then are
+    the weights read and the network built: a hostile config or weights file costs nothing to refuse."""
     path = Path(path)
     _check_folder(path)
-    config = read_config(path)
+    config, model_config, train_config = read_configs(path)
     weights_path = path / WEIGHTS_FILE
+    # At most 8 bytes a number (float64) plus the header: anything longer is refused before it is even hashed.
+    if weights_path.stat().st_size > 8 * model_config.parameter_count + MAX_WEIGHTS_HEADER_BYTES + 8:
+        raise ModelStoreError(f"{weights_path} is far larger than the model its config.json describes.")
     if config.get("weights_sha256") != _sha256(weights_path):
         raise ModelStoreError(f"{weights_path} does not match the checksum in its config.json: the weights were "
                               "changed or corrupted after saving.")
+    check_weights_header(path, model_config)
     try:
-        model_config = from_dict(ModelConfig, config["model"])
-        train_config = from_dict(TrainConfig, config["train"])
         model = create_model(model_config)
         weights = {k: v.float() if v.is_floating_point() else v for k, v in load_file(weights_path).items()}
         model.load_state_dict(weights, strict=True)
@@ -228,22 +278,26 @@ class ModelInfo:
     image_size: tuple[int, int]
     dataset: str
     test_mse: float | None
-    error: str | None = None  # set when the folder is unreadable: listed, but marked, not hidden
+    error: str | None = None  # set when the model cannot load: listed, but marked, not hidden
 
 
 def _info(path: Path, source: str) -> ModelInfo:
+    """The folder's line; a model that cannot load (unreadable or invalid config, truncated or mismatched weights:
+    whatever can be told without reading the weights) is listed with its reason in error."""
     try:
-        config = read_config(path)
-        model = config["model"]
-        return ModelInfo(path.name, path, source, config.get("variant", "?"), int(model["latent_dim"]),
-                         tuple(model["image_size"]), config.get("dataset", ""),
-                         _metrics(config).get("mse"))
+        config, model_config, _ = read_configs(path)
+        check_weights_header(path, model_config)
+        return ModelInfo(path.name, path, source, str(config.get("variant", "?")), model_config.latent_dim,
+                         model_config.image_size, str(config.get("dataset", "")), _metrics(config).get("mse"))
     except (ModelStoreError, KeyError, TypeError, ValueError) as err:
         return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
 
 
 def list_models(root: str | Path | None = None, pretrained_root: str | Path | None = None) -> list[ModelInfo]:
-    """Pretrained models first, then the user's library, each sorted by name; hidden (staging) folders skipped."""
+    """Pretrained models first, then the user's library, each sorted by name; hidden (staging) folders skipped, and
+    saves killed half-way recovered first (see aelab.library.staging)."""
+    if library_root(root).is_dir():
+        recover(library_root(root))
     found = []
     for source, folder in (("pretrained", Path(pretrained_root or PRETRAINED_ROOT)), ("library", library_root(root))):
         if folder.is_dir():

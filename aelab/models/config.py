@@ -105,6 +105,14 @@ RANGES: dict[str, NumberRange] = {
 }
 
 
+# A model's size is bounded from its config alone, before any network is built: a config.json asking for twelve
+# layers of 8192 would otherwise allocate gigabytes before its weights are even looked at. 50 M float32 parameters
+# is 200 MB of weights (x4 while training with Adam), far above any model a lesson or a CPU training needs.
+MAX_HIDDEN_LAYERS = 8
+_IMAGE_SIDE = NumberRange(2, 256, integer=True)
+MAX_PARAMETERS = 50_000_000
+
+
 def noise_level_range(noise: str) -> NumberRange:
     """The strength a noise type accepts, from the corruption's own entry (a new corruption needs no edit here);
     with no noise, a level is meaningless but 0 to 10 is kept so old configs still load."""
@@ -174,11 +182,14 @@ class ModelConfig:
     def __post_init__(self) -> None:
         _choice(self.arch, ARCHITECTURES + BASELINES, "architecture")
         _integer(self, "latent_dim", "input_dim")
+        _require(isinstance(self.image_size, (tuple, list)) and len(self.image_size) == 2
+                 and all(_IMAGE_SIDE.contains(s) for s in self.image_size),
+                 f"image_size must be two sides between 2 and 256, got {self.image_size!r}.")
         object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
-        _require(len(self.image_size) == 2 and all(2 <= s <= 256 for s in self.image_size),
-                 f"image_size must be two sides between 2 and 256, got {self.image_size}.")
-        _require(all(RANGES["hidden"].contains(h) for h in self.hidden),
-                 f"hidden sizes must each be {RANGES['hidden'].describe()}, got {self.hidden}.")
+        _require(isinstance(self.hidden, (tuple, list)) and all(RANGES["hidden"].contains(h) for h in self.hidden),
+                 f"hidden sizes must each be {RANGES['hidden'].describe()}, got {self.hidden!r}.")
+        _require(len(self.hidden) <= MAX_HIDDEN_LAYERS,
+                 f"hidden has {len(self.hidden)} layers; at most {MAX_HIDDEN_LAYERS} are allowed.")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         _in_range(self, "latent_dim", "temperature")
         _choice(self.output_activation, ("sigmoid", "identity"), "output activation")
@@ -194,6 +205,36 @@ class ModelConfig:
             _require(smallest >= 1, f"{len(self.hidden)} stride-2 layers shrink a {self.image_size} image below "
                                     "one pixel; use fewer conv layers.")
         self._check_input_kind()
+        _require(self.parameter_count <= MAX_PARAMETERS,
+                 f"This model would have {self.parameter_count:,} parameters, more than the {MAX_PARAMETERS:,} "
+                 "allowed; use fewer or narrower hidden layers or a smaller latent size.")
+
+    @property
+    def parameter_count(self) -> int:
+        """The numbers in the model's state (weights, biases, a baseline's buffers), from the config's arithmetic
+        alone, so a size can be refused before a network is built; nets.py and baselines.py build exactly these."""
+        n, code = self.n_inputs, self.latent_dim * (2 if self.variational else 1)
+
+        def dense(sizes) -> int:  # a chain of nn.Linear layers
+            return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+        if self.arch == "pca":
+            return n + self.latent_dim * n + self.latent_dim
+        if self.arch in ("kmeans", "soft_kmeans"):
+            return self.latent_dim * n
+        if self.arch == "linear":
+            return n * code + code + (n if self.tied_weights else self.decoder_input_dim * n + n)
+        if self.arch == "mlp":
+            feature = self.hidden[-1] if self.hidden else n
+            return (dense([n, *self.hidden]) + dense([self.decoder_input_dim, *self.hidden[::-1], n])
+                    + feature * code + code)
+        channels, sides = (1, *self.hidden), [list(self.image_size)]
+        for _ in self.hidden:
+            sides.append([(s + 1) // 2 for s in sides[-1]])
+        feature = channels[-1] * sides[-1][0] * sides[-1][1]
+        convs = sum(a * b * 9 for a, b in zip(channels[:-1], channels[1:]))  # each way, 3x3 kernels
+        return (2 * convs + sum(channels[1:]) + sum(channels[:-1])  # biases: encoder's outputs, decoder's outputs
+                + self.decoder_input_dim * feature + feature + feature * code + code)
 
     def _check_input_kind(self) -> None:
         _choice(self.input_kind, INPUT_KINDS, "input kind")

@@ -88,8 +88,30 @@ def test_the_model_choice_follows_the_user_and_reaches_the_url():
     assert at.query_params["model"] == "pretrained/vae"
 
 
+def _hostile_npz() -> bytes:
+    """An .npz whose x.npy header declares a billion images, in a few hundred bytes."""
+    import zipfile
+    from numpy.lib import format as npy
+
+    header, archive = io.BytesIO(), io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (10**9, 28, 28)})
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("x.npy", header.getvalue())
+    return archive.getvalue()
+
+
+def _gzip_bomb_idx() -> bytes:
+    """An IDX header declaring a million images, then 256 MiB of zeros as 1 MiB gzip members (~270 KB)."""
+    import gzip
+
+    zeros = gzip.compress(bytes(1 << 20), mtime=0)
+    return gzip.compress(bytes([0, 0, 8, 3]) + (10**6).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2) + zeros * 256
+
+
 @pytest.mark.parametrize("name, content, message", [
     ("nan.npz", npz_bytes(x=np.full((20, 28, 28), np.nan, dtype=np.float32)), "NaN"),
+    ("hostile.npz", _hostile_npz(), "number 1,000,000,000, more than the 200,000 allowed"),
+    ("train-images-idx3-ubyte.gz", _gzip_bomb_idx(), "number 1,000,000, more than the 200,000 allowed"),
     ("renamed.zip", b"this is a text file, not a zip archive\n", "renamed.zip"),
     ("wrong.npz", npz_bytes(x=np.zeros((5, 7, 3, 2), dtype=np.uint8)), "shape"),
     ("notes.txt", b"neither an archive nor IDX\n", "train-images"),

@@ -124,3 +124,21 @@ def test_the_module_entry_point_exits_nonzero_with_one_line():
     done = subprocess.run([sys.executable, "-m", "aelab", "evaluate", "no-such-model"], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.strip().startswith("error: No model named")
+
+
+def test_models_marks_invalid_entries_with_their_reason(tmp_path, capsys):
+    import os
+    import shutil
+
+    home = Path(os.environ["AELAB_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    for name in ("good", "cut"):
+        shutil.copytree(REPO / "pretrained" / "digits-ae", home / name)
+    weights = home / "cut" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    assert main(["models"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "invalid" not in lines["good"] and "cannot be loaded" in lines["cut"] and "truncated" in lines["cut"]
+    assert main(["models", "--json"]) == 0
+    errors = {m["name"]: m["error"] for m in json.loads(capsys.readouterr().out)}
+    assert errors["good"] is None and "truncated" in errors["cut"]

@@ -14,7 +14,8 @@ from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from ui.common.session import DATASET_KEY, MODEL_KEY, session
 from ui.common.state import (DEFAULT_DATASET, DEFAULT_MODEL, UPLOAD_PREFIX, attach_job, bundled_or_cached_dataset,
-                      collect_finished_trainings, current_dataset, current_job_id, current_model, model_choices)
+                      broken_models, collect_finished_trainings, current_dataset, current_job_id, current_model,
+                      loadable, model_choices)
 
 UPLOADER_KEY = "upload"
 DOWNLOAD_BUTTON_KEY = "download_button"
@@ -139,8 +140,11 @@ def _dataset_picker() -> None:
 
 def _model_picker() -> None:
     dataset = current_dataset()
+    if session.model_key and not session.model_key.startswith("session/"):
+        loadable([session.model_key])  # a chosen model that fails to load is found here, before the picker offers it
     choices = model_choices(dataset.image_size)
     keys = list(choices.values())
+    _name_broken_models()
     if not keys:
         session.model_key = None
         st.sidebar.info(f"No model for {dataset.image_size[0]}x{dataset.image_size[1]} images yet: train one.")
@@ -182,6 +186,15 @@ def _onnx_download(record) -> None:
                                key="model_onnx_download", on_click="ignore", icon=":material/download:",
                                help="Encoder and decoder as ONNX files with a JSON sidecar (latent size, image size, "
                                     "output activation), for onnxruntime or any ONNX tool.")
+
+
+def _name_broken_models() -> None:
+    """One broken model hurts only itself: it is left out of the picker and named here with its reason."""
+    broken = broken_models()
+    if broken:
+        st.sidebar.warning(f"Not offered, as {'it' if len(broken) == 1 else 'they'} cannot be loaded: "
+                           + "; ".join(f"**{key}**: {reason}" for key, reason in broken.items()),
+                           icon=":material/broken_image:")
 
 
 def _announce_finished_trainings() -> None:

@@ -90,12 +90,53 @@ def session_models() -> dict[str, ModelRecord]:
     return session.session_models
 
 
-def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
-    """label -> key for every model that fits images of image_size. Keys: "pretrained/NAME", "library/NAME",
-    "session/NAME"."""
-    choices: dict[str, str] = {}
+# Models whose loading failed (a checksum, weights that do not fit: what listing cannot tell without reading the
+# weights), process-wide like the files: (folder, config mtime) -> reason. A model saved again gets another mtime.
+_LOAD_FAILURES: dict[tuple[str, int], str] = {}
+
+
+def _short_reason(reason: str, folder: Path) -> str:
+    """A reason without the server's folders (the model's name says which)."""
+    return reason.replace(f"{folder.parent}{os.sep}", "")
+
+
+def broken_models() -> dict[str, str]:
+    """key -> reason for every model of the library or the pretrained folder that cannot be loaded: invalid when
+    listed, or failed when loaded. They are left out of every picker; pages name them."""
+    broken = {}
     for info in list_models():
-        if info.error is None and tuple(info.image_size) == tuple(image_size):
+        key = f"{info.source}/{info.name}"
+        reason = info.error or _LOAD_FAILURES.get((str(info.path), _modified_ns(info.path)))
+        if reason:
+            broken[key] = _short_reason(reason, info.path)
+    return broken
+
+
+def _modified_ns(folder: Path) -> int:
+    try:
+        return (folder / "config.json").stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def loadable(keys) -> tuple[dict[str, ModelRecord], dict[str, str]]:
+    """The models of keys that load (key -> record, in order) and those that do not (key -> reason)."""
+    records, failed = {}, {}
+    for key in keys:
+        try:
+            records[key] = load_model_key(key)
+        except (AelabError, KeyError) as err:
+            failed[key] = str(err)
+    return records, failed
+
+
+def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
+    """label -> key for every model that fits images of image_size and is not known to be broken. Keys:
+    "pretrained/NAME", "library/NAME", "session/NAME"."""
+    choices: dict[str, str] = {}
+    broken = broken_models()
+    for info in list_models():
+        if f"{info.source}/{info.name}" not in broken and tuple(info.image_size) == tuple(image_size):
             choices[f"{info.name}  ({info.variant}, {info.source})"] = f"{info.source}/{info.name}"
     for name, record in session_models().items():
         if tuple(record.model_config.image_size) == tuple(image_size):
@@ -105,8 +146,9 @@ def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
 
 def variational_keys(image_size: tuple[int, int]) -> list[str]:
     """Keys of the VAEs (variational code) among the models that fit images of image_size, in the Model list's order.
-    Loads each fitting model once (cached)."""
-    return [key for key in model_choices(image_size).values() if load_model_key(key).model_config.variational]
+    Loads each fitting model once (cached); one that fails to load is left out."""
+    records, _ = loadable(model_choices(image_size).values())
+    return [key for key, record in records.items() if record.model_config.variational]
 
 
 def load_model_key(key: str) -> ModelRecord:
@@ -117,8 +159,16 @@ def load_model_key(key: str) -> ModelRecord:
         return record
     for info in list_models():
         if info.source == source and info.name == name:
-            modified = (info.path / "config.json").stat().st_mtime_ns
-            return cached_model(str(info.path), modified, model_owner(source), source == "pretrained")
+            if info.error:
+                raise AelabError(_short_reason(info.error, info.path))
+            failure = (str(info.path), _modified_ns(info.path))
+            if failure in _LOAD_FAILURES:  # not tried again (a checksum over the whole file) on every rerun
+                raise AelabError(_LOAD_FAILURES[failure])
+            try:
+                return cached_model(failure[0], failure[1], model_owner(source), source == "pretrained")
+            except AelabError as err:
+                _LOAD_FAILURES[failure] = _short_reason(str(err), info.path)
+                raise AelabError(_LOAD_FAILURES[failure]) from None
     raise AelabError(f"The model {key!r} is no longer there.")
 
 
@@ -137,7 +187,11 @@ def require_model(variational: bool | None = None) -> ModelRecord:
     """The current model, or stop the page with a message saying what to pick."""
     record = current_model()
     if record is None:
-        st.info("No model fits this dataset yet: train one on the Train page, or choose another dataset.")
+        reason = broken_models().get(session.model_key or "")
+        if reason:
+            st.warning(f"The model {session.model_key} could not be loaded ({reason}); choose another in the sidebar.")
+        else:
+            st.info("No model fits this dataset yet: train one on the Train page, or choose another dataset.")
         st.stop()
     if variational and not record.model_config.variational:
         st.info(f"{record.name} is not a VAE; this section needs a variational model (e.g. vae).")
