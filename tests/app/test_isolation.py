@@ -38,6 +38,10 @@ def traverse_sliders(at: AppTest) -> list[tuple[str, float, float]]:
     """Each dimension's slider on the Traverse page: its label (the codes' variance) and range (their spread)."""
     at.switch_page("pages/traverse.py").run()
     assert not at.exception
+    live = [e for e in at.get("component_instance") if e.proto.id.endswith("traverse_live")]
+    if live:  # the sliders the browser draws (live decoding): their labels and ranges come in the component's spec
+        spec = json.loads(live[0].proto.json_args)["spec"]
+        return [(spec["labels"][rank], spec["lows"][d], spec["highs"][d]) for rank, d in enumerate(spec["dims"])]
     return [(s.label, s.min, s.max) for s in at.slider if s.label.startswith("z")]
 
 
