@@ -163,7 +163,8 @@ def browser_timings() -> None:
             page.locator(".st-key-scatter .js-plotly-plot").first.scroll_into_view_if_needed()
             clicks, shown = [], ""
             for trace, i in ((1, 3), (2, 5), (4, 7), (6, 2), (8, 9)):
-                at = page.evaluate("""([trace, i]) => { const gd = document.querySelector('.st-key-scatter .js-plotly-plot');
+                at = page.evaluate("""([trace, i]) => {
+                    const gd = document.querySelector('.st-key-scatter .js-plotly-plot');
                     const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
                     const t = gd._fullData[trace];
                     return [r.left + xa.l2p(t.x[i]) + xa._offset, r.top + ya.l2p(t.y[i]) + ya._offset, t.customdata[i]];

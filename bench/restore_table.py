@@ -11,6 +11,7 @@ on the images each corruption changed (aelab.analysis.restoration.score_table); 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 
@@ -120,8 +121,8 @@ def main() -> None:
         x_corrupt, mask = apply_corruption(name, x_default, info.strength.default, torch.Generator().manual_seed(SEED))
         full, _ = applicable(default_methods, name)
         base, _ = applicable(models_only, name)
-        t_base = timed(lambda: score_table(x_default, x_corrupt, mask, base), args.repeats)
-        t_full = timed(lambda: score_table(x_default, x_corrupt, mask, full), args.repeats)
+        t_base = timed(functools.partial(score_table, x_default, x_corrupt, mask, base), args.repeats)
+        t_full = timed(functools.partial(score_table, x_default, x_corrupt, mask, full), args.repeats)
         print(f"| {name} @ {info.strength.default:g} | {t_base:.2f} | {t_full:.2f} | {t_full / t_base:.1f}x |")
 
 

@@ -6,7 +6,8 @@ Usage, from the repository root:
     .venv/bin/python -m bench.slider_during_training [--presses 40] [--threads 1,2] [--trainings 1]
        [--no-watch] [--post-script-gc]        (AELAB_JOB_NICENESS=0 in the environment: trainings at normal priority)
 
-For each torch thread count (AELAB_TORCH_THREADS, read by ui/common/state.py at import) it starts its own Streamlit server
+For each torch thread count (AELAB_TORCH_THREADS, read by ui/common/state.py at import) it starts its own Streamlit
+server
 and measures: idle, during training, idle again (the two idle rounds together are the baseline, which evens out
 drift on a shared machine). Latency is measured inside the page: from the keydown event to the first animation
 frame on which the new image has loaded. Prints median, p95 and the ratio training / idle (goal: <= 1.5), and how
@@ -36,7 +37,7 @@ WATCH_JS = """() => {
   window.__bench = {changes: [], keydowns: [], last: null};
   const image = () => {  // the <img> next to the caption of the decoded image
     let node = [...document.querySelectorAll('[data-testid="stImageCaption"]')]
-      .find(e => e.innerText.includes('%s'));
+      .find(e => e.innerText.includes('CAPTION'));
     while (node && !node.querySelector('img')) node = node.parentElement;
     return node ? node.querySelector('img') : null;
   };
@@ -50,7 +51,7 @@ WATCH_JS = """() => {
   };
   document.addEventListener('keydown', () => window.__bench.keydowns.push(performance.now()), true);
   requestAnimationFrame(tick);
-}""" % CAPTION
+}""".replace("CAPTION", CAPTION)
 
 
 def server_env(threads: int, post_script_gc: bool) -> dict[str, str]:

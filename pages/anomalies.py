@@ -3,8 +3,17 @@ its training data. Histograms of the error on the test split against out-of-dist
 most and least typical test images."""
 import streamlit as st
 
-from ui.anomalies import (N_EXAMPLES, TEST, auc_table, describe, histogram_figure, ood_options, report_for,
-                             roc_figure, typical_rows)
+from ui.anomalies import (
+    N_EXAMPLES,
+    TEST,
+    auc_table,
+    describe,
+    histogram_figure,
+    ood_options,
+    report_for,
+    roc_figure,
+    typical_rows,
+)
 from ui.common.state import current_dataset, require_model
 from ui.common.widgets import show_rows
 

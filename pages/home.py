@@ -2,14 +2,14 @@
 import streamlit as st
 
 from ui.anomalies import draw_home_card as draw_anomaly_card
+from ui.common.state import current_dataset, current_model
 from ui.home.generate_card import draw_home_card as draw_generate_card
 from ui.home.interpolate_card import draw_home_card as draw_interpolate_card
+from ui.home.traverse_card import draw_home_card as draw_traverse_card
 from ui.latent.view import draw_home_card as draw_latent_card
 from ui.lessons.common import draw_home_card as draw_lessons_card
 from ui.restore import draw_home_card as draw_restore_card
 from ui.train.view import draw_home_card as draw_train_card
-from ui.home.traverse_card import draw_home_card as draw_traverse_card
-from ui.common.state import current_dataset, current_model
 
 st.title("What do autoencoders learn?")
 st.markdown(

@@ -2,11 +2,17 @@
 import streamlit as st
 import torch
 
-from ui.interpolate import (first_index_with_new_label, live_scrub, live_triangle, rows_section, triangle_images,
-                            triangle_picture)
 from ui.common.pickers import pick_image, selection_button
 from ui.common.state import current_dataset, require_model
 from ui.common.widgets import show_grid
+from ui.interpolate import (
+    first_index_with_new_label,
+    live_scrub,
+    live_triangle,
+    rows_section,
+    triangle_images,
+    triangle_picture,
+)
 
 st.title("Interpolate between two images")
 st.markdown("Blend two digits **pixel by pixel** and you get two ghosts on top of each other. Encode them, walk in a "

@@ -6,16 +6,23 @@ import streamlit as st
 
 from aelab.analysis.latent import encode_dataset
 from aelab.analysis.maps import coordinates_csv, transform_new
-from ui.common.drawing_canvas import digit_canvas, drawing_as_input
-from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
-from ui.latent.live import live_plane
-from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
-from ui.latent.view import (dataset_layout, kl_dims, map_controls, plane_controls, projection_for, test_codes,
-                            test_errors)
 from ui.common import cache
+from ui.common.drawing_canvas import digit_canvas, drawing_as_input
 from ui.common.pickers import LATENT_SELECTION_KEY
 from ui.common.session import session
 from ui.common.state import current_dataset, require_model
+from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
+from ui.latent.live import live_plane
+from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
+from ui.latent.view import (
+    dataset_layout,
+    kl_dims,
+    map_controls,
+    plane_controls,
+    projection_for,
+    test_codes,
+    test_errors,
+)
 
 st.title("Latent space")
 st.markdown("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "

@@ -2,13 +2,13 @@
 over-complete code does; what the first layer learns. One section is drawn at a time (ui/lessons/*.py)."""
 import streamlit as st
 
+from ui.common.state import current_dataset
 from ui.lessons import bottleneck as lessons_bottleneck
 from ui.lessons import copying as lessons_copy
 from ui.lessons import kmeans as lessons_kmeans
 from ui.lessons import pca as lessons_pca
 from ui.lessons import weights as lessons_weights
 from ui.lessons.common import section_picker
-from ui.common.state import current_dataset
 
 RENDERERS = {"pca": lessons_pca.render, "kmeans": lessons_kmeans.render, "bottleneck": lessons_bottleneck.render,
              "copy": lessons_copy.render, "weights": lessons_weights.render}

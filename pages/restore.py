@@ -2,13 +2,25 @@
 every method against the clean images (MSE, PSNR, SSIM; overall and inside the damaged pixels)."""
 import streamlit as st
 
-from aelab.data.corruption import CORRUPTION_INFO, strength_range
 from aelab.analysis.restoration import psnr_sweep, score_table
-from ui.restore import (CORRUPTION_KEY, DEFAULT_CORRUPTION, MANIFOLD_TEXT, N_EXAMPLES, build_methods,
-                        corruption_controls, method_controls, methods_identity, methods_params, score_frame,
-                        show_examples, styled_scores, sweep_figure)
+from aelab.data.corruption import CORRUPTION_INFO, strength_range
 from ui.common.cache import result_store
 from ui.common.state import current_dataset
+from ui.restore import (
+    CORRUPTION_KEY,
+    DEFAULT_CORRUPTION,
+    MANIFOLD_TEXT,
+    N_EXAMPLES,
+    build_methods,
+    corruption_controls,
+    method_controls,
+    methods_identity,
+    methods_params,
+    score_frame,
+    show_examples,
+    styled_scores,
+    sweep_figure,
+)
 
 st.title("Denoise and inpaint")
 st.markdown("Damage test images, then restore them with **autoencoders** (which only know what digits look like) "

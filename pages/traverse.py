@@ -7,8 +7,8 @@ from aelab.analysis.paths import dimension_ranges, widen_to_include
 from ui.common import cache
 from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
 from ui.common.state import current_dataset, require_model
-from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, start_code, sweep_frames
 from ui.common.widgets import show_grid
+from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, start_code, sweep_frames
 
 RANGE_MODES = {"std": "mean ± k std of the codes", "prior": "the prior's quantiles (VAE)",
                "minmax": "the data's min .. max"}

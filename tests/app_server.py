@@ -13,9 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("AELAB_CHROMIUM") or "/usr/bin/chromium"  # Debian's package; ./run.sh installs it

@@ -27,7 +27,8 @@ def data_cache(tmp_path, monkeypatch):
 
 @pytest.fixture
 def small_images(mnist5k) -> torch.Tensor:
-    """A fixed batch of 32 real digits, (32, 1, 28, 28) in [0, 1]; a fresh copy per test, so none can alter another's."""
+    """A fixed batch of 32 real digits, (32, 1, 28, 28) in [0, 1]; a fresh copy per test, so none can alter
+    another's."""
     return mnist5k.x_train[:32].clone()
 
 

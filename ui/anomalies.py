@@ -8,8 +8,16 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from aelab.analysis.anomaly import (OTHER_PREFIX, SYNTHETIC_OOD, anomaly_report, available_other_datasets,
-                           least_and_most_typical, other_dataset_ood, roc_curve, synthetic_ood)
+from aelab.analysis.anomaly import (
+    OTHER_PREFIX,
+    SYNTHETIC_OOD,
+    anomaly_report,
+    available_other_datasets,
+    least_and_most_typical,
+    other_dataset_ood,
+    roc_curve,
+    synthetic_ood,
+)
 from aelab.analysis.latent import reconstruct
 from ui.common import cache
 from ui.common.widgets import PALETTE

@@ -17,10 +17,18 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
 from aelab.analysis.images import grid
-from aelab.analysis.restoration import (HIGHER_IS_BETTER, METRICS, REFERENCE, Method, applicable, best_per_column,
-                               classic_methods, model_method)
+from aelab.analysis.restoration import (
+    HIGHER_IS_BETTER,
+    METRICS,
+    REFERENCE,
+    Method,
+    applicable,
+    best_per_column,
+    classic_methods,
+    model_method,
+)
+from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
 from aelab.runtime.identity import CacheIdentity
 from ui.common import cache
 from ui.common.state import load_model_key, loadable, model_choices
@@ -140,7 +148,7 @@ def method_controls(image_size: tuple[int, int], local: bool) -> tuple[list[str]
     h = None if auto_h else right.slider("h (grey levels)", 5, 120, 40, 5, key="restore_nlm_h")
     classic = classic_methods(radius=radius, nlm_h=h)
     picked = st.multiselect("Classic methods", list(classic), default=list(classic), key="restore_classic",
-                            format_func=lambda k: f"{classic[k].name}{' (needs the mask)' if classic[k].needs_mask else ''}")
+                            format_func=lambda k: classic[k].name + (" (needs the mask)" * classic[k].needs_mask))
     return model_keys, {k: classic[k] for k in picked}, keep_known and local
 
 
@@ -195,10 +203,10 @@ def sweep_figure(rows: list[dict], column: str, strength_label: str) -> go.Figur
     for i, name in enumerate(methods):
         points = [r for r in rows if r["method"] == name]
         is_reference = name == REFERENCE
+        dash = "dot" if is_reference else ("dash" if points[0]["kind"] == "classic" else "solid")
         fig.add_scatter(x=[p["strength"] for p in points], y=[p[column] for p in points], name=name,
                         mode="lines+markers",
-                        line={"color": "#888888" if is_reference else PALETTE[i % len(PALETTE)],
-                              "dash": "dot" if is_reference else ("dash" if points[0]["kind"] == "classic" else "solid")})
+                        line={"color": "#888888" if is_reference else PALETTE[i % len(PALETTE)], "dash": dash})
     fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title=strength_label,
                       yaxis_title=column, legend={"orientation": "h", "y": -0.25}, hovermode="x unified")
     return fig

@@ -1,4 +1,5 @@
-"""What a trained model is asked: codes, projections, traversals, interpolations, samples, restoration and its scores, anomalies, and pictures of it all."""
+"""What a trained model is asked: codes, projections, traversals, interpolations, samples, restoration and its scores,
+anomalies, and pictures of it all."""
 from aelab._lazy import lazy_exports
 
 _EXPORTS = {

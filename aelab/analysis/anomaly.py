@@ -7,15 +7,15 @@ of the error as an anomaly score: the chance that a random OOD image has a large
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from aelab.data.corruption import gaussian_noise, salt_and_pepper
 from aelab.analysis.latent import reconstruction_errors
+from aelab.data.corruption import gaussian_noise, salt_and_pepper
 
 OTHER_PREFIX = "other dataset: "
 # Sources that are the same distribution under another name, so never "another dataset" for each other.

@@ -7,8 +7,8 @@ row per image (disentanglement_lib keeps them transposed). Scores are numpy floa
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -1,7 +1,8 @@
 """Maps of the latent space for the Latent Space page: precomputed (shipped) UMAP projections, placing new codes on
 a map that has no fitted reducer, the decoded manifold as one picture aligned to the plot's axes, and CSV export.
 
-Kept apart from aelab.analysis.latent (the latent-space arithmetic) because these are about pictures of it. No streamlit.
+Kept apart from aelab.analysis.latent (the latent-space arithmetic) because these are about pictures of it.
+No streamlit.
 Shapes: z: (N, latent_dim); coords: (N, 2) float32; images: (N, 1, H, W) in [0, 1].
 """
 from __future__ import annotations
@@ -108,7 +109,8 @@ def tile_on_axes(images: torch.Tensor | np.ndarray, x_centres: np.ndarray, y_cen
     """Decoded images on a grid of codes -> one uint8 picture whose pixels are linear in the latent coordinates, so
     it lies under a scatter plot aligned to its axes; and its extent (x0, x1, y0, y1).
 
-    images: (ny * nx, 1, H, W), row-major with the top row at the highest y (aelab.analysis.paths.manifold_grid's order).
+    images: (ny * nx, 1, H, W), row-major with the top row at the highest y (the order of
+    aelab.analysis.paths.manifold_grid).
     x_centres (nx,), y_centres (ny,): sorted ascending. Uneven centres (the VAE's inverse-Gaussian-CDF grid) give
     tiles of uneven size: each tile fills the cell of latent space around its code."""
     array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)

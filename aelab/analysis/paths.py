@@ -7,7 +7,6 @@ import math
 
 import torch
 
-
 RANGE_MODES = ("std", "prior", "minmax")
 
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 import functools
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from aelab.data.corruption import CORRUPTION_INFO, apply_corruption
 from aelab.analysis.latent import reconstruct
-from aelab.analysis.metrics import (masked_mean, mean_ssim, mse, psnr, psnr_of_each, ssim,  # noqa: F401 (re-exported)
-                                    ssim_map)
+from aelab.analysis.metrics import masked_mean, mean_ssim, mse, psnr, psnr_of_each, ssim, ssim_map  # noqa: F401 (re-exported)
+from aelab.data.corruption import CORRUPTION_INFO, apply_corruption
 
 RestoreFn = Callable[[torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what is being done)

@@ -11,14 +11,13 @@ import argparse
 import sys
 
 from aelab.cli import data as data_commands
-from aelab.cli import export as export_commands
 from aelab.cli import encode as encode_commands
+from aelab.cli import export as export_commands
 from aelab.cli import lessons as lesson_commands
 from aelab.cli import models as model_commands
 from aelab.cli import toy as toy_commands
 from aelab.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR, add_data_argument
 from aelab.errors import AelabError
-
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""Data: every source (bundled, downloadable, a user's files) as a Dataset of images in [0, 1], IDX files, corruptions, and drawings made into model inputs."""
+"""Data: every source (bundled, downloadable, a user's files) as a Dataset of images in [0, 1], IDX files, corruptions,
+and drawings made into model inputs."""
 from aelab._lazy import lazy_exports
 
 _EXPORTS = {

@@ -11,13 +11,19 @@ may use it). Callers go through `apply_corruption(name, ...)` rather than branch
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
-from aelab.data.corruption_kinds import (CORRUPTION_INFO, TRAINABLE_CORRUPTIONS, CorruptionInfo, Strength,
-                                         corruption_info, strength_range)
+from aelab.data.corruption_kinds import (
+    CORRUPTION_INFO,
+    TRAINABLE_CORRUPTIONS,
+    CorruptionInfo,
+    Strength,
+    corruption_info,
+    strength_range,
+)
 
 __all__ = ["CORRUPTIONS", "CORRUPTION_INFO", "MIXED_PARTS", "TRAINABLE_CORRUPTIONS", "CorruptionInfo", "Strength",
            "apply_corruption", "box", "corruption_info", "dropout_mask", "gaussian_noise", "mask_from_drawing",

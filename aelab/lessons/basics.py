@@ -2,7 +2,8 @@
 
 PCA and the linear autoencoder (Baldi & Hornik 1989): a linear AE trained with squared error spans the same
 subspace as the top-d principal components, but any invertible mix of a basis spans it too, so its decoder columns
-are not the components. Principal angles (aelab.analysis.linalg) measure the subspace match without caring about the basis.
+are not the components. Principal angles (aelab.analysis.linalg) measure the subspace match without caring about
+the basis.
 Tied weights (x_hat = W^T W x) plus weight decay lam give W = O Lambda V_d^T with Lambda_i^2 = 1 - lam / (4 e_i)
 (e_i the i-th variance; derivation in predicted_singular_values). Decay cannot fix the rotation O (||O W|| = ||W||),
 but it makes the singular values of W distinct, so W's right singular vectors are the components themselves, in
@@ -14,8 +15,8 @@ centroids; soft k-means replaces q by responsibilities that sum to 1 (aelab.mode
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch

@@ -8,9 +8,9 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -131,7 +131,7 @@ def bottleneck_sweep(dataset: Dataset, sizes=SIZES, methods=SWEEP_METHODS,
         for size in sizes:
             text = f"{method.label}, code size {size}"
 
-            def report(progress, base=done, text=text):
+            def report(progress, base=done, text=text, weight=weight):
                 if on_progress:
                     on_progress((base + weight * progress.fraction) / total,
                                 f"{text}: epoch {progress.epoch}/{progress.epochs}")

@@ -13,9 +13,9 @@ losses.contractive_penalty at this code size, against milliseconds).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn

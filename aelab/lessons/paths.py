@@ -1,7 +1,7 @@
 """Where the Lessons page's shipped results live (pretrained/_lessons/), and what the lessons' builders share."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from aelab.library.store import PRETRAINED_ROOT
 

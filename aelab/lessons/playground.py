@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -64,7 +64,7 @@ class ToyRun:
         return self.train_config.noise_level if self.train_config.noise == "gaussian" else DEFAULT_CORRUPTION
 
     def step_epochs(self, n: int = 1, should_pause: Callable[[], bool] = lambda: False,
-                    on_epoch: Callable[["ToyRun"], None] | None = None) -> int:
+                    on_epoch: Callable[[ToyRun], None] | None = None) -> int:
         """Train up to n more epochs (fewer if training ends, or should_pause() between epochs); on_epoch(self) runs
         after each, with the lock held. Returns the epochs done."""
         done = 0

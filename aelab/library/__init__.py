@@ -1,4 +1,5 @@
-"""The model library: folders of safetensors weights and a JSON config, the shipped pretrained models and how they are rebuilt."""
+"""The model library: folders of safetensors weights and a JSON config, the shipped pretrained models and how they are
+rebuilt."""
 from aelab._lazy import lazy_exports
 
 _EXPORTS = {

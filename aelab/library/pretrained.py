@@ -8,19 +8,20 @@ artefacts for a model (precomputed projections, sweeps) through ARTEFACT_BUILDER
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from aelab.analysis.factor_scores import factor_scores_artefact
 from aelab.analysis.maps import umap_artefact
 from aelab.library.store import PRETRAINED_ROOT, load_model, save_model
-from aelab.train.loop import evaluate
-from aelab.train.trainer import Trainer
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
+from aelab.train.loop import evaluate
+from aelab.train.trainer import Trainer
 
 DATASET = "mnist-5k"
 

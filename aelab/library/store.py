@@ -27,12 +27,12 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 import aelab
-from aelab.models.config import ModelConfig, TrainConfig, from_dict, to_dict
 from aelab.errors import AelabError, ModelStoreError
 from aelab.library.staging import recover, staging_folder
+from aelab.models.autoencoder import create_model
+from aelab.models.config import ModelConfig, TrainConfig, from_dict, to_dict
 from aelab.resources import pretrained_root
 from aelab.runtime.identity import PUBLIC, weights_digest
-from aelab.models.autoencoder import create_model
 from aelab.train.history import upgrade as upgrade_history
 
 FORMAT_VERSION = 1

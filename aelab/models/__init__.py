@@ -1,4 +1,5 @@
-"""Models: frozen configs, the variants registry, the nets, one Autoencoder class and the classic baselines (PCA, k-means) behind the same interface."""
+"""Models: frozen configs, the variants registry, the nets, one Autoencoder class and the classic baselines (PCA,
+k-means) behind the same interface."""
 from aelab._lazy import lazy_exports
 
 _EXPORTS = {

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from aelab.errors import ConfigError
-from aelab.models.config import ModelConfig
 from aelab.models.baselines import BASELINE_CLASSES
+from aelab.models.config import ModelConfig
 from aelab.models.nets import BUILDERS
 from aelab.models.output import Output
 

@@ -46,7 +46,7 @@ class PCA(_Baseline):
         self.register_buffer("components", torch.zeros(config.latent_dim, config.n_inputs))  # rows orthonormal
         self.register_buffer("explained_variance", torch.zeros(config.latent_dim))
 
-    def fit(self, x: torch.Tensor, seed: int = 0) -> "PCA":
+    def fit(self, x: torch.Tensor, seed: int = 0) -> PCA:
         """x: (N, 1, H, W). Closed form: the top right-singular vectors of the centred data."""
         flat = self._flat(x).double()
         mean = flat.mean(0)
@@ -96,7 +96,7 @@ class KMeans(_Baseline):
         nearest = _squared_distances(flat, self.centroids).argmin(1)
         return nn.functional.one_hot(nearest, self.config.latent_dim).to(flat.dtype)
 
-    def fit(self, x: torch.Tensor, seed: int = 0) -> "KMeans":
+    def fit(self, x: torch.Tensor, seed: int = 0) -> KMeans:
         """Lloyd's algorithm from k-means++ seeds; a centroid that loses all its points keeps its place."""
         flat = self._flat(x).float()
         if flat.shape[0] < self.config.latent_dim:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aelab.models.config import ModelConfig, TrainConfig, replace
 from aelab.errors import ConfigError
+from aelab.models.config import ModelConfig, TrainConfig, replace
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ _ALL = [
             replace(MLP, hidden=(256, 128, 64, 32)), TRAIN),
     Variant("conv_ae", "Convolutional autoencoder: strided convolutions down, transposed convolutions up.",
             CONV, TRAIN),
-    Variant("denoising_ae", "Denoising AE: sees inputs with half the pixels dropped, learns to restore the clean image.",
+    Variant("denoising_ae",
+            "Denoising AE: sees inputs with half the pixels dropped, learns to restore the clean image.",
             MLP, replace(TRAIN, noise="dropout", noise_level=0.5, epochs=30)),
     Variant("sparse_ae", "Sparse AE: an L1 penalty keeps most code units at zero for each input.",
             replace(MLP, latent_dim=64), replace(TRAIN, sparsity_weight=0.05)),

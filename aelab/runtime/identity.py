@@ -12,8 +12,8 @@ A cached result (codes, projections, score tables, an exported ONNX file in the 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from urllib.parse import quote
 
 import numpy as np
@@ -26,7 +26,8 @@ CONTENT_PREFIX = "sha256:"
 
 
 def digest_arrays(named_arrays: Iterable[tuple[str, object]]) -> str:
-    """SHA-256 (hex) of named arrays (numpy or torch, any dtype): each name, dtype, shape and the raw bytes, in order."""
+    """SHA-256 (hex) of named arrays (numpy or torch, any dtype): each name, dtype, shape and the raw bytes, in
+    order."""
     digest = hashlib.sha256()
     for name, array in named_arrays:
         values = np.ascontiguousarray(array.detach().cpu().numpy() if hasattr(array, "detach") else array)

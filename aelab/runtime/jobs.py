@@ -16,8 +16,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aelab.errors import AelabError
 
@@ -56,7 +57,7 @@ class JobSnapshot:
 class Job:
     id: str
     title: str
-    work: Callable[["JobContext"], Any]
+    work: Callable[[JobContext], Any]
     viewers: set[str]
     status: str = QUEUED
     state: dict[str, Any] = field(default_factory=dict)

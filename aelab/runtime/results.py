@@ -15,8 +15,9 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any, Callable, Hashable
+from typing import Any
 
 import numpy as np
 

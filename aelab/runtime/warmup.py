@@ -13,8 +13,8 @@ import functools
 import os
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 # umap-learn switches from exact to approximate nearest neighbours at this many points (umap_.py, UMAP.fit)
 UMAP_EXACT_BELOW = 4096

@@ -1,4 +1,5 @@
-"""Training: the loop (a generator of progress), the losses citing their formulas, the trainer with its callbacks, and a training run packaged as a background job."""
+"""Training: the loop (a generator of progress), the losses citing their formulas, the trainer with its callbacks, and a
+training run packaged as a background job."""
 from aelab._lazy import lazy_exports
 
 _EXPORTS = {

@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from aelab.models.config import ModelConfig, TrainConfig
-from aelab.runtime.jobs import JobContext
 from aelab.analysis.latent import PROJECTION_AXES, align_to, encode_dataset, latent_name, project_2d
 from aelab.library.store import save_model, validate_name
+from aelab.models.autoencoder import create_model
+from aelab.models.config import ModelConfig, TrainConfig
+from aelab.runtime.jobs import JobContext
 from aelab.train.loop import evaluate
 from aelab.train.trainer import Trainer
-from aelab.models.autoencoder import create_model
 
 PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz
 

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import torch
 from torch import nn
 
 from aelab.analysis.metrics import psnr
-from aelab.models.config import ModelConfig, TrainConfig
 from aelab.data.corruption import apply_corruption
 from aelab.data.point_noise import corrupt_points
 from aelab.errors import TrainingError
-from aelab.train.losses import compute_losses, gaussian_kl, reconstruction_bce
 from aelab.models.autoencoder import resolve_device
+from aelab.models.config import TrainConfig
+from aelab.train.losses import compute_losses, gaussian_kl, reconstruction_bce
+
 
 @dataclass(frozen=True)
 class Progress:

@@ -5,13 +5,13 @@ are both in nats per image and the ELBO reads directly (Kingma & Welling 2014, e
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
-from aelab.models.config import TrainConfig
 from aelab.models.autoencoder import Output
+from aelab.models.config import TrainConfig
 
 
 def reconstruction_mse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

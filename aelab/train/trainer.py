@@ -18,7 +18,7 @@ run(n + 1) in one go: room for a "one more epoch" button.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -55,13 +55,13 @@ class Trainer:
     def epochs_done(self) -> int:
         return len(self.history)
 
-    def add_callback(self, event: str, callback: Callback) -> "Trainer":
+    def add_callback(self, event: str, callback: Callback) -> Trainer:
         if event not in self._callbacks:
             raise ValueError(f"Unknown training event {event!r}; valid: {', '.join(EVENTS)}.")
         self._callbacks[event].append(callback)
         return self
 
-    def add_progress_callback(self, callback: Callable[[Progress], None]) -> "Trainer":
+    def add_progress_callback(self, callback: Callable[[Progress], None]) -> Trainer:
         """callback(trainer.progress) after each step and each epoch: all a progress bar needs."""
         self.add_callback("on_step_end", lambda trainer: callback(trainer.progress))
         return self.add_callback("on_epoch_end", lambda trainer: callback(trainer.progress))
@@ -74,7 +74,7 @@ class Trainer:
         """Ask the run to stop before its next step (for a callback; the model stays as the last step left it)."""
         self._stop_requested = True
 
-    def run(self, epochs: int | None = None) -> "Trainer":
+    def run(self, epochs: int | None = None) -> Trainer:
         """Train until `epochs` epochs are done in all (default config.epochs), going on from where an earlier run
         stopped. Leaves the model in eval mode; returns self."""
         target = self.config.epochs if epochs is None else epochs

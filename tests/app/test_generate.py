@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.apptest_helpers import media, run_app, texts, unmodelled_dataset  # noqa: F401 (media is a fixture)
+from tests.apptest_helpers import run_app, texts, unmodelled_dataset
 
 
 @pytest.fixture(autouse=True)

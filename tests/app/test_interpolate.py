@@ -10,10 +10,10 @@ import torch
 from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.typing import PlotlyState
 
-from aelab.data.sources import load_dataset
 from aelab.analysis.latent import decode, encode_dataset, reconstruction_errors
+from aelab.data.sources import load_dataset
 from aelab.library.store import load_model
-from tests.apptest_helpers import REPO, download, media, run_app, texts  # noqa: F401 (media is a fixture)
+from tests.apptest_helpers import REPO, download, run_app, texts
 from ui.interpolate import FRAME_SCALE
 
 PAGE = "pages/interpolate.py"
@@ -108,4 +108,5 @@ def test_home_card_links_the_page_and_draws_its_picture():
     at = run_app(None, model_key="pretrained/ae")
     assert not at.exception
     assert any("Interpolate" in str(getattr(link, "proto", "")) for link in at.get("page_link"))
-    assert "pixel blend (top) vs. decoded latent path (bottom)" in "".join(str(image.proto) for image in at.get("image"))
+    captions = "".join(str(image.proto) for image in at.get("image"))
+    assert "pixel blend (top) vs. decoded latent path (bottom)" in captions

@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aelab.data.sources import load_dataset
-from tests.apptest_helpers import media, rerun_until, run_app, texts  # noqa: F401 (media is a fixture)
 from tests.app.test_train import set_knobs
+from tests.apptest_helpers import rerun_until, run_app, texts
 from ui.common.state import job_manager
 
 

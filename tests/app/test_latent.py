@@ -13,7 +13,7 @@ from PIL import Image
 from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.typing import PlotlyState
 
-from tests.apptest_helpers import media, run_app, texts  # noqa: F401 (media is a fixture)
+from tests.apptest_helpers import run_app, texts
 
 PAGE = "pages/latent.py"
 

@@ -15,7 +15,7 @@ from aelab.analysis.latent import encode_dataset, project_2d
 from aelab.data.sources import load_dataset
 from aelab.library.store import load_model
 from tests.app.test_generate import _pictures as received_grids
-from tests.apptest_helpers import REPO, media, run_app, texts  # noqa: F401 (media is a fixture)
+from tests.apptest_helpers import REPO, run_app, texts
 from ui.latent.live import plane_basis
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnxruntime as ort  # noqa: E402 (a test dependency: these tests must fail, not skip, without it)
 import pytest
 import torch
 
@@ -18,7 +19,6 @@ from aelab.runtime.identity import weights_digest
 from tests.apptest_helpers import REPO, run_app, texts
 from ui.components import live_decoder
 
-import onnxruntime as ort  # noqa: E402 (a test dependency: these tests must fail, not skip, without it)
 PAGE = "pages/traverse.py"
 KEY = "traverse_live"
 NOTICE_START = "Live decoding is off:"

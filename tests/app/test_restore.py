@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aelab.data.corruption import CORRUPTION_INFO
 from aelab.analysis.restoration import REFERENCE
+from aelab.data.corruption import CORRUPTION_INFO
 from tests.apptest_helpers import run_app, texts, unmodelled_dataset
 
 PAGE = "pages/restore.py"

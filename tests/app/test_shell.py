@@ -91,6 +91,7 @@ def test_the_model_choice_follows_the_user_and_reaches_the_url():
 def _hostile_npz() -> bytes:
     """An .npz whose x.npy header declares a billion images, in a few hundred bytes."""
     import zipfile
+
     from numpy.lib import format as npy
 
     header, archive = io.BytesIO(), io.BytesIO()

@@ -8,9 +8,9 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aelab.runtime.jobs import CANCELLED, DONE, QUEUED, RUNNING
 from aelab.library.store import load_model
 from aelab.models.variants import VARIANTS
+from aelab.runtime.jobs import CANCELLED, DONE, QUEUED, RUNNING
 from tests.apptest_helpers import REPO, rerun_until, run_app, texts
 from ui.common.state import job_manager
 

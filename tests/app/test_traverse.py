@@ -11,11 +11,11 @@ import pytest
 import torch
 from PIL import Image
 
-from aelab.data.sources import load_dataset
 from aelab.analysis.images import enlarge, to_uint8
 from aelab.analysis.latent import decode, encode_dataset, importance_order, kl_per_dimension
+from aelab.data.sources import load_dataset
 from aelab.library.store import load_model
-from tests.apptest_helpers import REPO, download, media, run_app, texts  # noqa: F401 (media is a fixture)
+from tests.apptest_helpers import REPO, download, run_app, texts
 from ui.traverse import IMAGE_SCALE
 
 PAGE = "pages/traverse.py"

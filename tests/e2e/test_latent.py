@@ -18,7 +18,9 @@ POSITION_JS = """([trace, i, fx, fy]) => {
   const gd = document.querySelector('.st-key-scatter .js-plotly-plot');
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
   let x, y, index = null;
-  if (trace >= 0) { const t = gd._fullData[trace]; x = t.x[i]; y = t.y[i]; index = t.customdata ? t.customdata[i] : null; }
+  if (trace >= 0) {
+    const t = gd._fullData[trace]; x = t.x[i]; y = t.y[i]; index = t.customdata ? t.customdata[i] : null;
+  }
   else { x = xa.range[0] * (1 - fx) + xa.range[1] * fx; y = ya.range[0] * (1 - fy) + ya.range[1] * fy; }
   return {px: box.left + xa.l2p(x) + xa._offset, py: box.top + ya.l2p(y) + ya._offset, index: index,
           scale_x: xa._length / (xa.range[1] - xa.range[0]), scale_y: ya._length / (ya.range[1] - ya.range[0])};

@@ -7,9 +7,21 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from aelab.analysis.anomaly import (MNIST_DIGIT_FRACTION, OTHER_PREFIX, SYNTHETIC_OOD, anomaly_report, available_other_datasets,
-                           content_fraction, least_and_most_typical, other_dataset_names, other_dataset_ood,
-                           resize_images, roc_auc, roc_curve, synthetic_ood)
+from aelab.analysis.anomaly import (
+    MNIST_DIGIT_FRACTION,
+    OTHER_PREFIX,
+    SYNTHETIC_OOD,
+    anomaly_report,
+    available_other_datasets,
+    content_fraction,
+    least_and_most_typical,
+    other_dataset_names,
+    other_dataset_ood,
+    resize_images,
+    roc_auc,
+    roc_curve,
+    synthetic_ood,
+)
 from aelab.library.store import PRETRAINED_ROOT, load_model
 
 

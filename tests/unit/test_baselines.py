@@ -5,10 +5,10 @@ import pytest
 import torch
 from sklearn.decomposition import PCA as SklearnPCA
 
-from aelab.models.baselines import KMeans, SoftKMeans, kmeans_plus_plus
-from aelab.train.loop import evaluate
 from aelab.models.autoencoder import create_model
+from aelab.models.baselines import KMeans, SoftKMeans, kmeans_plus_plus
 from aelab.models.variants import make_configs
+from aelab.train.loop import evaluate
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 K = 10

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.data_fixtures import closed_port_url, files_under, serving_source, write_synthetic_source
 
 from aelab.cli import common
 from aelab.cli import main as cli
 from aelab.data.download import REMOTE_SOURCES
+from tests.data_fixtures import closed_port_url, files_under, serving_source, write_synthetic_source
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,17 @@ import json
 
 import pytest
 
-from aelab.models.config import (RANGES, ModelConfig, TrainConfig, from_dict, noise_level_range, parse_sizes, replace,
-                                 to_dict)
 from aelab.errors import ConfigError
+from aelab.models.config import (
+    RANGES,
+    ModelConfig,
+    TrainConfig,
+    from_dict,
+    noise_level_range,
+    parse_sizes,
+    replace,
+    to_dict,
+)
 from aelab.models.variants import VARIANTS, get_variant, make_configs
 
 

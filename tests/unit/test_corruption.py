@@ -4,7 +4,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aelab.data.corruption import CORRUPTIONS, box, dropout_mask, gaussian_noise, missing_rows, salt_and_pepper, user_mask
+from aelab.data.corruption import (
+    CORRUPTIONS,
+    box,
+    dropout_mask,
+    gaussian_noise,
+    missing_rows,
+    salt_and_pepper,
+    user_mask,
+)
 
 SHAPE = (6, 1, 28, 28)
 

@@ -6,13 +6,23 @@ import numpy as np
 import pytest
 import torch
 
-from aelab.models.config import NOISE_TYPES, TrainConfig
-from aelab.data.corruption import (CORRUPTION_INFO, CORRUPTIONS, TRAINABLE_CORRUPTIONS, apply_corruption, box,
-                              dropout_mask, gaussian_noise, mask_from_drawing, salt_and_pepper, strength_range)
+from aelab.data.corruption import (
+    CORRUPTION_INFO,
+    CORRUPTIONS,
+    TRAINABLE_CORRUPTIONS,
+    apply_corruption,
+    box,
+    dropout_mask,
+    gaussian_noise,
+    mask_from_drawing,
+    salt_and_pepper,
+    strength_range,
+)
 from aelab.errors import ConfigError
-from aelab.train.loop import _corrupt, fit
 from aelab.models.autoencoder import create_model
+from aelab.models.config import NOISE_TYPES, TrainConfig
 from aelab.models.variants import make_configs
+from aelab.train.loop import _corrupt, fit
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""aelab.data.sources and aelab.data.idx: bundled sources, splits, IDX files, and a user's own npz / zip / IDX folder."""
+"""aelab.data.sources and aelab.data.idx: bundled sources, splits, IDX files, and a user's own npz / zip / IDX
+folder."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from PIL import Image
 
 from aelab.data import sources as data
 from aelab.data import userdata
-from aelab.data.sources import DataError, load_dataset, load_user_data, read_idx, write_idx
 from aelab.data.download import BUNDLED_SOURCE_NAMES
+from aelab.data.sources import DataError, load_dataset, load_user_data, read_idx, write_idx
 
 # sha256 of mnist-5k's training index order (int64 little-endian) and of its x_train float32 bytes. They pin
 # the split: any change of seed, algorithm or numpy's generator shows up here, on every machine.

@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
+from aelab.data import sources as data
+from aelab.data.download import REMOTE_SOURCES, TRAIN_IMAGES, data_dir, download, is_cached
+from aelab.errors import DataError
 from tests.data_fixtures import (
     closed_port_url,
     files_under,
@@ -12,10 +16,6 @@ from tests.data_fixtures import (
     serving_source,
     synthetic_source_arrays,
 )
-
-from aelab.data import sources as data
-from aelab.data.download import REMOTE_SOURCES, TRAIN_IMAGES, data_dir, download, is_cached
-from aelab.errors import DataError
 
 
 @pytest.fixture

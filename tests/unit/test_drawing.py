@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from aelab.data.drawing import (EmptyDrawingError, centre_of_mass, ink_from_rgba, layout_like, mnist_layout,
-                           preprocess_drawing)
+from aelab.data.drawing import (
+    EmptyDrawingError,
+    centre_of_mass,
+    ink_from_rgba,
+    layout_like,
+    mnist_layout,
+    preprocess_drawing,
+)
 
 
 def blank(height: int, width: int, background=(0, 0, 0, 255)) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnxruntime as ort  # noqa: E402 (a test dependency: these tests must fail, not skip, without it)
 import pytest
 import torch
 
@@ -13,7 +14,6 @@ from aelab.export.onnx import ExportError, decoder_onnx, encoder_onnx, export_mo
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 
-import onnxruntime as ort  # noqa: E402 (a test dependency: these tests must fail, not skip, without it)
 TOLERANCE = 1e-5
 
 KINDS = {  # name -> (variant, model changes)

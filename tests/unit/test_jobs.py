@@ -10,14 +10,14 @@ import time
 import numpy as np
 import pytest
 
-from aelab.errors import ModelStoreError, TrainingError
-from aelab.runtime.jobs import CANCELLED, DONE, ERROR, QUEUED, RUNNING, JobManager
-from aelab.library.store import load_model
 from aelab.analysis.latent import encode_dataset
-from aelab.train.loop import evaluate
+from aelab.errors import ModelStoreError, TrainingError
+from aelab.library.store import load_model
 from aelab.models.autoencoder import create_model
-from aelab.train.job import TrainingRequest, run_training
 from aelab.models.variants import make_configs
+from aelab.runtime.jobs import CANCELLED, DONE, ERROR, QUEUED, RUNNING, JobManager
+from aelab.train.job import TrainingRequest, run_training
+from aelab.train.loop import evaluate
 
 
 def _wait_for(condition, timeout: float = 20.0) -> None:

@@ -1,4 +1,5 @@
-"""aelab.analysis.latent's paths through the latent space: traversal, ranges, interpolation (linear, slerp), mixtures and
+"""aelab.analysis.latent's paths through the latent space: traversal, ranges, interpolation (linear, slerp), mixtures
+and
 sampling, checked with exact values on small hand-made codes and with thresholds on large samples."""
 from __future__ import annotations
 
@@ -8,7 +9,20 @@ import pytest
 import torch
 
 from aelab.analysis.latent import dimension_importance, importance_order
-from aelab.analysis.paths import dimension_ranges, fit_gaussian, interpolate, pixel_blend, sample_gaussian, sample_prior, traversal_grid, traversal_values, traverse, triangle_codes, triangle_weights, widen_to_include
+from aelab.analysis.paths import (
+    dimension_ranges,
+    fit_gaussian,
+    interpolate,
+    pixel_blend,
+    sample_gaussian,
+    sample_prior,
+    traversal_grid,
+    traversal_values,
+    traverse,
+    triangle_codes,
+    triangle_weights,
+    widen_to_include,
+)
 
 
 def close(actual: torch.Tensor, expected, atol: float = 1e-6) -> bool:

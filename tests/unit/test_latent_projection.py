@@ -12,10 +12,20 @@ import numpy as np
 import pytest
 import torch
 
-from aelab.errors import ConfigError, ModelStoreError
 from aelab.analysis.latent import Projection, latent_name, project_2d
-from aelab.analysis.maps import (SHIPPED_UMAP_FILE, UMAP_DEFAULTS, cell_edges, coordinates_csv, place_by_neighbours,
-                               plane_range, shipped_umap, tile_on_axes, transform_new, umap_artefact)
+from aelab.analysis.maps import (
+    SHIPPED_UMAP_FILE,
+    UMAP_DEFAULTS,
+    cell_edges,
+    coordinates_csv,
+    place_by_neighbours,
+    plane_range,
+    shipped_umap,
+    tile_on_axes,
+    transform_new,
+    umap_artefact,
+)
+from aelab.errors import ConfigError, ModelStoreError
 from aelab.library.store import read_artefact, save_model
 from aelab.runtime.warmup import start_warmup, umap_step
 
@@ -135,11 +145,11 @@ def test_umap_artefact_matches_a_fresh_fit_and_keeps_neighbourhoods(mnist5k, sin
     neighbourhoods (trustworthiness, the measure umap-learn's own tests use). Costs one cold UMAP (~25 s)."""
     from sklearn.manifold import trustworthiness
 
-    from aelab.data.sources import Dataset
     from aelab.analysis.latent import encode_dataset
-    from aelab.train.loop import fit
+    from aelab.data.sources import Dataset
     from aelab.models.autoencoder import create_model
     from aelab.models.variants import make_configs
+    from aelab.train.loop import fit
 
     model_config, train_config = make_configs("pca", (28, 28), {"latent_dim": 8}, {})
     model = create_model(model_config, 0)
@@ -189,8 +199,8 @@ def test_rebuild_artefacts_keeps_the_weights_and_adds_the_files(tmp_path, monkey
 
 
 def test_cli_artefacts_only(tmp_path, monkeypatch, capsys):
-    from aelab.library import pretrained
     from aelab.cli.main import main
+    from aelab.library import pretrained
 
     monkeypatch.setattr(pretrained, "rebuild_artefacts",
                         lambda out, names, on_model=None: [{"name": n, "files": ["x.npz"], "seconds": 0.1}

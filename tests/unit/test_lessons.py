@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import torch
 
+from aelab.data.sources import load_dataset
 from aelab.lessons import basics as lessons
 from aelab.lessons import bottleneck, copying
-from aelab.data.sources import load_dataset
-from aelab.train.losses import contractive_penalty
 from aelab.library.store import PRETRAINED_ROOT, load_model
-from aelab.train.loop import evaluate
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
+from aelab.train.loop import evaluate
+from aelab.train.losses import contractive_penalty
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +218,8 @@ def test_shipped_sweep_is_there_and_consistent(dataset, sizes):
     assert all(len(v) == len(result.sizes) for v in result.test_mse.values())
     pca, linear = result.test_mse["pca"], result.test_mse["linear_ae"]
     assert all(b < a for a, b in zip(pca, pca[1:]))
-    assert all(0.98 * p <= l <= 1.15 * p for p, l in zip(pca, linear)), (pca, linear)  # test error: a hair either way
+    # test error: a hair either way
+    assert all(0.98 * p <= lin <= 1.15 * p for p, lin in zip(pca, linear)), (pca, linear)
     assert result.test_mse["mlp_ae"][0] < 0.8 * pca[0]
     json_path, _ = bottleneck.sweep_paths(dataset)
     assert json.loads(json_path.read_text())["made_by"] == "python -m aelab build-lessons"

@@ -7,10 +7,16 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Normal, kl_divergence
 
-from aelab.models.config import TrainConfig
-from aelab.train.losses import (compute_losses, contractive_penalty, gaussian_kl, l1_sparsity, reconstruction_bce,
-                          reconstruction_mse)
 from aelab.models.autoencoder import Output
+from aelab.models.config import TrainConfig
+from aelab.train.losses import (
+    compute_losses,
+    contractive_penalty,
+    gaussian_kl,
+    l1_sparsity,
+    reconstruction_bce,
+    reconstruction_mse,
+)
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

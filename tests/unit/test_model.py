@@ -7,15 +7,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from aelab.errors import ConfigError
+from aelab.library.store import load_model, save_model
+from aelab.models.autoencoder import Autoencoder, build_model, create_model, resolve_device
 from aelab.models.baselines import BASELINE_CLASSES
 from aelab.models.config import ModelConfig
-from aelab.errors import ConfigError
-from aelab.train.losses import compute_losses
-from aelab.models.autoencoder import Autoencoder, build_model, resolve_device
-from aelab.library.store import load_model, save_model
-from aelab.train.loop import evaluate, fit
-from aelab.models.autoencoder import create_model
 from aelab.models.variants import VARIANTS, make_configs
+from aelab.train.loop import evaluate, fit
+from aelab.train.losses import compute_losses
 
 SIZES = {"28x28": (28, 28), "8x8": (8, 8)}
 CASES = [pytest.param(name, size, id=f"{name}-{label}") for name in VARIANTS for label, size in SIZES.items()]

@@ -8,11 +8,27 @@ import numpy as np
 import pytest
 import torch
 
+from aelab.analysis.restoration import (
+    REFERENCE,
+    applicable,
+    best_per_column,
+    changed_images,
+    classic_methods,
+    estimate_noise_sigma,
+    inpaint_navier_stokes,
+    inpaint_telea,
+    median_filter,
+    model_method,
+    mse,
+    nl_means,
+    psnr,
+    psnr_sweep,
+    score,
+    score_table,
+    ssim,
+    ssim_map,
+)
 from aelab.data.corruption import apply_corruption
-from aelab.analysis.restoration import (REFERENCE, applicable, best_per_column, changed_images, classic_methods,
-                                        estimate_noise_sigma, inpaint_navier_stokes, inpaint_telea, median_filter,
-                                        model_method, mse, nl_means, psnr, psnr_sweep, score, score_table, ssim,
-                                        ssim_map)
 from aelab.library.store import PRETRAINED_ROOT, load_model
 
 

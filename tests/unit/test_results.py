@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from aelab.runtime.identity import (PUBLIC, CacheIdentity, combine_weights, content_identity, digest_arrays,
-                                    weights_digest)
+from aelab.runtime.identity import (
+    PUBLIC,
+    CacheIdentity,
+    combine_weights,
+    content_identity,
+    digest_arrays,
+    weights_digest,
+)
 from aelab.runtime.results import ResultStore, estimate_bytes
 
 

@@ -11,11 +11,23 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from aelab.models.config import TrainConfig
 from aelab.errors import ModelStoreError
-from aelab.library.store import (CONFIG_FILE, FORMAT_VERSION, HISTORY_FILE, WEIGHTS_FILE, _sha256, library_root, list_models,
-                         load_model, read_config, resolve_model_path, save_model, validate_name)
+from aelab.library.store import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    HISTORY_FILE,
+    WEIGHTS_FILE,
+    _sha256,
+    library_root,
+    list_models,
+    load_model,
+    read_config,
+    resolve_model_path,
+    save_model,
+    validate_name,
+)
 from aelab.models.autoencoder import create_model
+from aelab.models.config import TrainConfig
 from aelab.models.variants import make_configs
 
 pytestmark = pytest.mark.usefixtures("single_thread")

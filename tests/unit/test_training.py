@@ -7,14 +7,14 @@ import math
 import pytest
 import torch
 
-from aelab.train import loop as training
-from aelab.models.config import TrainConfig
-from aelab.errors import ConfigError, TrainingError
 from aelab.analysis.linalg import principal_angles
-from aelab.train.losses import gaussian_kl, reconstruction_bce
-from aelab.train.loop import _corrupt, evaluate, fit, train
+from aelab.errors import ConfigError, TrainingError
 from aelab.models.autoencoder import create_model
+from aelab.models.config import TrainConfig
 from aelab.models.variants import make_configs
+from aelab.train import loop as training
+from aelab.train.loop import _corrupt, evaluate, fit, train
+from aelab.train.losses import gaussian_kl, reconstruction_bce
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 SMALL = {"hidden": (64,), "latent_dim": 8}  # quick to train, same code paths as the defaults

@@ -11,12 +11,11 @@ Rules the pages follow:
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import streamlit as st
 
-from aelab.runtime.identity import (DATA_ABSENT, PUBLIC, WEIGHTS_ABSENT, CacheIdentity, combine_weights,
-                                    weights_digest)
+from aelab.runtime.identity import DATA_ABSENT, PUBLIC, WEIGHTS_ABSENT, CacheIdentity, combine_weights, weights_digest
 from aelab.runtime.results import ResultStore
 from ui.common.session import session
 

@@ -1,4 +1,5 @@
-"""A canvas to draw a digit on, and the drawing as a model input (aelab.data.drawing does the MNIST-style preprocessing).
+"""A canvas to draw a digit on, and the drawing as a model input (aelab.data.drawing does the MNIST-style
+preprocessing).
 
 Usable by any page: `rgba = digit_canvas("canvas")`, then `x = drawing_as_input(rgba, dataset)`. Place output whose
 number of elements changes between reruns in one st.container() after the canvas, or the canvas remounts blank.

@@ -13,9 +13,20 @@ import streamlit as st
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from ui.common.session import DATASET_KEY, MODEL_KEY, session
-from ui.common.state import (DEFAULT_DATASET, DEFAULT_MODEL, UPLOAD_PREFIX, attach_job, bundled_or_cached_dataset,
-                      broken_models, collect_finished_trainings, current_dataset, current_job_id, current_model,
-                      loadable, model_choices)
+from ui.common.state import (
+    DEFAULT_DATASET,
+    DEFAULT_MODEL,
+    UPLOAD_PREFIX,
+    attach_job,
+    broken_models,
+    bundled_or_cached_dataset,
+    collect_finished_trainings,
+    current_dataset,
+    current_job_id,
+    current_model,
+    loadable,
+    model_choices,
+)
 
 UPLOADER_KEY = "upload"
 DOWNLOAD_BUTTON_KEY = "download_button"

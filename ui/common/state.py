@@ -16,9 +16,9 @@ import torch
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
-from aelab.runtime.jobs import JobManager
 from aelab.library.store import ModelRecord, list_models, load_model
 from aelab.runtime.identity import PUBLIC
+from aelab.runtime.jobs import JobManager
 from aelab.train.job import TrainingOutcome
 from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.session import session

@@ -1,7 +1,7 @@
 """Small drawing helpers shared by pages: image grids, the label palette, loss charts."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

@@ -10,9 +10,9 @@ import torch
 from aelab.analysis.images import enlarge, to_uint8
 from aelab.analysis.latent import active_units, decode, latent_name, neighbours
 from aelab.library.store import ModelRecord
-from ui.latent.view import PlaneView
 from ui.common.state import variational_keys
 from ui.common.widgets import class_name, show_grid
+from ui.latent.view import PlaneView
 
 KL_ACTIVE_THRESHOLD = 0.01  # nats, as aelab.analysis.latent.active_units
 MAX_SHOWN = 48  # selected images drawn at once

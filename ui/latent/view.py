@@ -18,10 +18,20 @@ import numpy as np
 import streamlit as st
 import torch
 
-from aelab.data.drawing import DigitLayout, layout_like
-from aelab.analysis.latent import Projection, decode, dimension_importance, encode_dataset, importance_order, kl_per_dimension, latent_name, project_2d, reconstruction_errors
-from aelab.analysis.paths import manifold_grid
+from aelab.analysis.latent import (
+    Projection,
+    decode,
+    dimension_importance,
+    encode_dataset,
+    importance_order,
+    kl_per_dimension,
+    latent_name,
+    project_2d,
+    reconstruction_errors,
+)
 from aelab.analysis.maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
+from aelab.analysis.paths import manifold_grid
+from aelab.data.drawing import DigitLayout, layout_like
 from aelab.library.store import ModelRecord
 from aelab.runtime.warmup import umap_step
 from ui.common import cache
@@ -187,8 +197,8 @@ def _home_map(identity: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray
 
 def draw_home_card() -> None:
     """The home page's picture: a small PCA map of 500 test codes of the current model, coloured by label."""
-    from ui.latent.figures import scatter_figure
     from ui.common.state import current_dataset, current_model
+    from ui.latent.figures import scatter_figure
 
     record, dataset = current_model(), current_dataset()
     if record is None:

@@ -6,9 +6,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.lessons.bottleneck import METHOD_LABELS, SWEEP_METHODS, bottleneck_sweep, load_sweep, sweep_sizes
-from ui.lessons.common import may_have_shipped, stored, task_button
 from ui.common import cache
 from ui.common.widgets import PALETTE, show_grid
+from ui.lessons.common import may_have_shipped, stored, task_button
 
 INTRO = ("The code is the only road from input to output, so its size sets how much can get through. Each method "
          "below is trained at each code size and scored on the **test** images. Read the curves for: how fast "

@@ -8,15 +8,16 @@ its session's), and this session's page reruns once when it is done.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from aelab.runtime.jobs import JobContext
 from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
+from aelab.runtime.jobs import JobContext
 from ui.common import cache
 from ui.common.state import current_model, job_manager, session_id
 

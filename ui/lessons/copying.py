@@ -6,10 +6,20 @@ import streamlit as st
 import torch
 
 from aelab.analysis.latent import reconstruct
-from aelab.lessons.copying import CONTRACTIVE_WEIGHT, COPY_MODELS, COPY_STEPS, OVERCOMPLETE, copy_scores, digit_area, load_copy_models, noise_images, train_copy_models
-from ui.lessons.common import may_have_shipped, stored, task_button
+from aelab.lessons.copying import (
+    CONTRACTIVE_WEIGHT,
+    COPY_MODELS,
+    COPY_STEPS,
+    OVERCOMPLETE,
+    copy_scores,
+    digit_area,
+    load_copy_models,
+    noise_images,
+    train_copy_models,
+)
 from ui.common import cache
 from ui.common.widgets import show_grid
+from ui.lessons.common import may_have_shipped, stored, task_button
 
 N_IMAGES = 5
 INTRO = (f"An **under-complete** code (fewer numbers than pixels) forces an autoencoder to keep only what matters. "

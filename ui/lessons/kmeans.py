@@ -9,10 +9,10 @@ import torch
 
 from aelab.lessons import basics as lessons
 from aelab.lessons.bottleneck import SIZES
-from ui.lessons.bottleneck import current_sweep
-from ui.lessons.common import code_figure
 from ui.common import cache
 from ui.common.widgets import PALETTE, show_grid
+from ui.lessons.bottleneck import current_sweep
+from ui.lessons.common import code_figure
 
 TEMPERATURES = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 N_EXAMPLES = 4

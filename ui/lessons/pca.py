@@ -6,17 +6,17 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from aelab.lessons import basics as lessons
 from aelab.errors import AelabError
+from aelab.lessons import basics as lessons
 from aelab.library.store import list_models
-from aelab.train.loop import evaluate
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
-from ui.lessons.tied import tied_section
-from ui.lessons.common import bar_figure, stored, task_button
+from aelab.train.loop import evaluate
 from ui.common import cache
 from ui.common.state import load_model_key
 from ui.common.widgets import PALETTE
+from ui.lessons.common import bar_figure, stored, task_button
+from ui.lessons.tied import tied_section
 
 SIZES = (2, 4, 8, 16, 32, 64)
 INTRO = ("A **linear autoencoder** (one matrix each way, squared error) is PCA in disguise: trained to convergence, "

@@ -6,8 +6,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.lessons import basics as lessons
-from ui.lessons.common import bar_figure, stored, task_button
 from ui.common.widgets import PALETTE
+from ui.lessons.common import bar_figure, stored, task_button
 
 EXPLANATION = (
     "With **tied weights** the decoder is the encoder's transpose, and **weight decay** $\\lambda$ adds "

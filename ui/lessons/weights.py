@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from aelab.errors import AelabError
-from ui.lessons.common import weight_picture
 from ui.common.state import current_model, load_model_key, model_choices
+from ui.lessons.common import weight_picture
 
 INTRO = ("Each unit of an encoder's first layer computes a weighted sum of the pixels; drawing its weights as an "
          "image shows **what pattern it responds to** (orange: bright here raises the unit; blue: bright here "

@@ -36,7 +36,8 @@ def draw_data_only(data: ToyData) -> None:
     st.plotly_chart(figures.data_figure(data.points, title=f"{data.name}: {len(data.points)} points, standardised"),
                     key="pg_data")
     st.info("Press **Train** to fit the model in the background, or **Step** to train one epoch at a time. "
-            "Coordinates are standardised (centred, one scale for every axis, so shapes keep their angles), as the model sees them.",
+            "Coordinates are standardised (centred, one scale for every axis, so shapes keep their angles), as the "
+            "model sees them.",
             icon=":material/school:")
 
 

@@ -11,19 +11,28 @@ colours an out-of-range value red, so the server never learns what was typed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 
-from aelab.models.config import (NOISE_TYPES, RANGES, RECON_LOSSES, ModelConfig, NumberRange, TrainConfig,
-                                 noise_level_range, parse_sizes)
 from aelab.data.corruption import CORRUPTION_INFO, strength_range
 from aelab.data.sources import Dataset
 from aelab.errors import ConfigError, ModelStoreError
 from aelab.library.store import library_root, validate_name
-from aelab.train.job import TrainingRequest
+from aelab.models.config import (
+    NOISE_TYPES,
+    RANGES,
+    RECON_LOSSES,
+    ModelConfig,
+    NumberRange,
+    TrainConfig,
+    noise_level_range,
+    parse_sizes,
+)
 from aelab.models.variants import VARIANTS, Variant, make_configs
+from aelab.train.job import TrainingRequest
 
 LATENT_SAMPLE = 600  # test images whose codes are drawn each epoch: enough for clusters, cheap to project
 PREVIEW_IMAGES = 8  # test images whose reconstructions are shown getting sharper
