@@ -16,16 +16,16 @@ from aelab._lazy import lazy_exports
 
 __version__ = "0.2.0"
 
-_EXPORTS = {
-    "load_dataset": ".data.sources", "list_sources": ".data.sources", "Dataset": ".data.sources",
-    "make_configs": ".models.variants", "VARIANTS": ".models.variants",
-    "ModelConfig": ".models.config", "TrainConfig": ".models.config",
-    "build_model": ".models.autoencoder", "create_model": ".models.autoencoder",
-    "fit": ".train.loop", "train": ".train.loop", "evaluate": ".train.loop", "Trainer": ".train.trainer",
-    "save_model": ".library.store", "load_model": ".library.store", "list_models": ".library.store",
-    "encode_dataset": ".analysis.latent", "decode": ".analysis.latent", "reconstruct": ".analysis.latent",
-    "mse": ".analysis.metrics", "psnr": ".analysis.metrics", "ssim": ".analysis.metrics",
-    "AelabError": ".errors",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".data.sources": "load_dataset list_sources Dataset",
+    ".models.variants": "make_configs VARIANTS",
+    ".models.config": "ModelConfig TrainConfig",
+    ".models.autoencoder": "build_model create_model",
+    ".train.loop": "fit train evaluate",
+    ".train.trainer": "Trainer",
+    ".library.store": "save_model load_model list_models",
+    ".analysis.latent": "encode_dataset decode reconstruct",
+    ".analysis.metrics": "mse psnr ssim",
+    ".errors": "AelabError",
+})
+__all__ = __dir__()

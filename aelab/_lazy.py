@@ -6,9 +6,11 @@ import importlib
 from collections.abc import Callable
 
 
-def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
-    """exports maps a public name to the module (relative to package, e.g. ".sources") that defines it. Returns
-    ``(__getattr__, __dir__)`` for the package's namespace (PEP 562)."""
+def lazy_exports(package: str, modules: dict[str, str]) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """modules maps a module (relative to package, e.g. ".sources") to the public names it defines, separated by
+    spaces. Returns ``(__getattr__, __dir__)`` for the package's namespace (PEP 562); its __all__ is
+    ``sorted(dir())``."""
+    exports = {name: module for module, names in modules.items() for name in names.split()}
 
     def __getattr__(name: str) -> object:
         if name not in exports:

@@ -2,14 +2,8 @@
 anomalies, and pictures of it all."""
 from aelab._lazy import lazy_exports
 
-_EXPORTS = {
-    "encode_dataset": ".latent",
-    "decode": ".latent",
-    "reconstruct": ".latent",
-    "project_2d": ".latent",
-    "mse": ".metrics",
-    "psnr": ".metrics",
-    "ssim": ".metrics",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".latent": "encode_dataset decode reconstruct project_2d",
+    ".metrics": "mse psnr ssim",
+})
+__all__ = __dir__()

@@ -2,18 +2,10 @@
 and drawings made into model inputs."""
 from aelab._lazy import lazy_exports
 
-_EXPORTS = {
-    "Dataset": ".sources",
-    "SourceInfo": ".sources",
-    "list_sources": ".sources",
-    "load_dataset": ".sources",
-    "load_user_data": ".sources",
-    "BUNDLED_SOURCES": ".sources",
-    "data_dir": ".download",
-    "apply_corruption": ".corruption",
-    "CORRUPTIONS": ".corruption",
-    "CORRUPTION_INFO": ".corruption_kinds",
-    "strength_range": ".corruption_kinds",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".sources": "Dataset SourceInfo list_sources load_dataset load_user_data BUNDLED_SOURCES",
+    ".download": "data_dir",
+    ".corruption": "apply_corruption CORRUPTIONS",
+    ".corruption_kinds": "CORRUPTION_INFO strength_range",
+})
+__all__ = __dir__()

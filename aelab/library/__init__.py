@@ -2,14 +2,7 @@
 rebuilt."""
 from aelab._lazy import lazy_exports
 
-_EXPORTS = {
-    "ModelRecord": ".store",
-    "ModelInfo": ".store",
-    "save_model": ".store",
-    "load_model": ".store",
-    "list_models": ".store",
-    "library_root": ".store",
-    "validate_name": ".store",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".store": "ModelRecord ModelInfo save_model load_model list_models library_root validate_name",
+})
+__all__ = __dir__()

@@ -2,15 +2,9 @@
 training run packaged as a background job."""
 from aelab._lazy import lazy_exports
 
-_EXPORTS = {
-    "Progress": ".loop",
-    "TrainResult": ".loop",
-    "train": ".loop",
-    "fit": ".loop",
-    "Trainer": ".trainer",
-    "EVENTS": ".trainer",
-    "evaluate": ".loop",
-    "compute_losses": ".losses",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    ".loop": "Progress TrainResult train fit evaluate",
+    ".trainer": "Trainer EVENTS",
+    ".losses": "compute_losses",
+})
+__all__ = __dir__()

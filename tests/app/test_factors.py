@@ -2,13 +2,13 @@
 traversals, the shipped scores without computing, scoring another model and adding a beta point in the background."""
 from __future__ import annotations
 
-import functools
 import json
 
 import pytest
 
 from aelab.analysis import factor_scores
 from tests.apptest_helpers import rerun_until, run_app, texts
+from tests.patches import quick_factor_scores
 
 PAGE = "pages/factors.py"
 SHOWCASE = "pretrained/shapes-beta-vae-16"
@@ -19,15 +19,6 @@ def private_home(monkeypatch, tmp_path):
     monkeypatch.setenv("AELAB_HOME", str(tmp_path / "models"))
 
 
-def quick_scores(monkeypatch) -> None:
-    """The same code on 600 + 300 points with 5 boosting stages instead of 100 (10,000 + 5,000 points and 100
-    stages take minutes): what is tested here is the plumbing, not the scores."""
-    import sklearn.ensemble
-
-    monkeypatch.setattr(factor_scores, "score_model",
-                        functools.partial(factor_scores.score_model, n_train=600, n_test=300))
-    monkeypatch.setattr(sklearn.ensemble, "GradientBoostingClassifier",
-                        functools.partial(sklearn.ensemble.GradientBoostingClassifier, n_estimators=5))
 
 
 def chart(at, key: str) -> dict:
@@ -63,7 +54,7 @@ def test_a_shipped_model_shows_its_information_traversals_and_every_shipped_scor
 
 
 def test_another_model_is_scored_in_the_background(monkeypatch):
-    quick_scores(monkeypatch)
+    quick_factor_scores(monkeypatch)
     at = run_app(PAGE, dataset="shapes", model_key="pretrained/ae")
     assert "ae was trained on mnist-5k, not on shapes" in texts(at)
     at.button(key="lessons_button_factors_score").click().run()

@@ -2,17 +2,16 @@
 (three numbers) and SAP; bad input is one `error:` line."""
 from __future__ import annotations
 
-import functools
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from aelab.analysis import factor_scores
 from aelab.cli.main import main
 from aelab.data.sources import load_dataset
 from aelab.library.store import load_model, resolve_model_path
+from tests.patches import quick_factor_scores
 
 MODEL = "shapes-beta-vae-16"
 
@@ -22,15 +21,6 @@ def private_library(tmp_path, monkeypatch):
     monkeypatch.setenv("AELAB_HOME", str(tmp_path / "library"))
 
 
-def quick_scores(monkeypatch) -> None:
-    """The same code on 600 + 300 points with 5 boosting stages instead of 100 (10,000 + 5,000 points and 100
-    stages take minutes): what is tested here is the plumbing, not the scores."""
-    import sklearn.ensemble
-
-    monkeypatch.setattr(factor_scores, "score_model",
-                        functools.partial(factor_scores.score_model, n_train=600, n_test=300))
-    monkeypatch.setattr(sklearn.ensemble, "GradientBoostingClassifier",
-                        functools.partial(sklearn.ensemble.GradientBoostingClassifier, n_estimators=5))
 
 
 def test_encode_writes_the_means_labels_and_factors(tmp_path, capsys, single_thread):
@@ -79,7 +69,7 @@ def test_encode_keeps_an_existing_file_unless_told(tmp_path, capsys):
 
 
 def test_evaluate_json_adds_mig_dci_and_sap_on_shapes_only(monkeypatch, capsys, single_thread):
-    quick_scores(monkeypatch)
+    quick_factor_scores(monkeypatch)
     assert main(["evaluate", MODEL, "--data", "shapes", "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert {"mse", "kl", "mig", "dci", "sap"} <= set(metrics) and metrics["n"] == 4000

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 
 import pytest
 import torch
@@ -12,10 +11,10 @@ import torch
 from aelab.errors import TrainingError
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
-from aelab.train import loop as training
 from aelab.train.history import KEYS
 from aelab.train.loop import train
 from aelab.train.trainer import EVENTS, Trainer
+from tests.patches import diverge_at_step
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 SMALL = {"hidden": (32,), "latent_dim": 4}
@@ -130,16 +129,7 @@ def test_should_stop_from_outside_cancels_before_the_next_step(data):
 
 def test_divergence_raises_without_telling_the_end_and_keeps_the_last_finite_weights(data, monkeypatch):
     x, _ = data
-    real, calls = training.compute_losses, []
-
-    def diverging(*args, **kwargs):  # the fourth step's loss is inf (see test_training for why it is injected)
-        terms = real(*args, **kwargs)
-        calls.append(1)
-        if len(calls) == 4:
-            terms["total"] = terms["total"] * math.inf
-        return terms
-
-    monkeypatch.setattr(training, "compute_losses", diverging)
+    diverge_at_step(monkeypatch, 4)  # the fourth step's loss is inf
     model_config, train_config = _configs(epochs=3)
     trainer = Trainer(create_model(model_config), x, train_config)
     seen = _recorder(trainer)

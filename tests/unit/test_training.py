@@ -15,6 +15,7 @@ from aelab.models.variants import make_configs
 from aelab.train import loop as training
 from aelab.train.loop import _corrupt, evaluate, fit, train
 from aelab.train.losses import gaussian_kl, reconstruction_bce
+from tests.patches import diverge_at_step
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 SMALL = {"hidden": (64,), "latent_dim": 8}  # quick to train, same code paths as the defaults
@@ -105,17 +106,7 @@ def test_a_loss_that_stops_being_finite_raises_and_keeps_the_last_finite_weights
     """No learning rate makes Adam diverge reliably here: its normalised steps kept every variant finite at lr=10
     (the largest valid), and even a linear AE forced to lr=1e6 (measured over 800-3200 steps: losses up to 1e33,
     never inf). So the divergence is injected: the third step's loss is inf."""
-    real = training.compute_losses
-    calls = []
-
-    def diverging(*args, **kwargs):
-        terms = real(*args, **kwargs)
-        calls.append(1)
-        if len(calls) == 3:
-            terms["total"] = terms["total"] * math.inf
-        return terms
-
-    monkeypatch.setattr(training, "compute_losses", diverging)
+    diverge_at_step(monkeypatch, 3)
     model_config, train_config = _configs("linear_ae", epochs=3, batch_size=32, lr=5e-3, recon_loss="mse")
     model = create_model(model_config)
     message = _fails_at_step_3_keeping_the_weights_of_step_2(model, x256, train_config)
