@@ -26,7 +26,7 @@ def _histogram_traces(at) -> list[str]:
 def test_every_ood_set_gets_a_histogram_and_an_auc_and_choosing_one_narrows_both():
     at = run_app(PAGE)
     table = at.table[0].value
-    expected = ["test", *SYNTHETIC_OOD, OTHER_PREFIX + "digits"]
+    expected = ["test", *SYNTHETIC_OOD, OTHER_PREFIX + "digits", OTHER_PREFIX + "shapes"]  # the other bundled sources
     assert list(table.index) == expected
     assert (table.loc[list(SYNTHETIC_OOD), "ROC AUC"] > 0.99).all()
     assert _histogram_traces(at) == ["test split (in distribution)", *expected[1:]]

@@ -19,7 +19,7 @@ MOVES, MIN_CHANGED = 30, 27
 
 def test_hovering_the_vae_2d_plane_decodes_at_each_move_and_a_click_pins_the_point(page, app_server):
     open_page(page, app_server, "latent", "model=pretrained%2Fvae-2d")
-    page.get_by_text("it decodes the hovered code (z0, z1) itself").wait_for(timeout=30_000)
+    page.get_by_text("it decodes the hovered code (z1, z2) itself").wait_for(timeout=30_000)
     frame = live_frame(page, PLANE)
     board = frame.locator("canvas.plane")
     board.scroll_into_view_if_needed()
@@ -30,8 +30,8 @@ def test_hovering_the_vae_2d_plane_decodes_at_each_move_and_a_click_pins_the_poi
     assert changed >= MIN_CHANGED, f"the picture changed at {changed} of {MOVES} moves"
     assert page.locator(STATE).get_by_text("No point pinned yet").count() == 1  # hovering sends nothing
 
-    hovered = frame.locator(".status").first.inner_text()  # "z0 = 1.234, z1 = -0.567"
-    assert re.fullmatch(r"z0 = -?\d+\.\d{3}, z1 = -?\d+\.\d{3}", hovered), hovered
+    hovered = frame.locator(".status").first.inner_text()  # "z1 = 1.234, z2 = -0.567" (1-based, as the page names them)
+    assert re.fullmatch(r"z1 = -?\d+\.\d{3}, z2 = -?\d+\.\d{3}", hovered), hovered
     page.mouse.down()
     page.mouse.up()
     page.locator(STATE).get_by_text(f"pinned: {hovered} (decoded on the server)").wait_for(timeout=30_000)

@@ -28,7 +28,7 @@ def test_arrow_keys_on_a_live_slider_redraw_and_reach_the_server_and_reset_resto
     top = frame.locator(".rank-0 input[type=range]")
     dim = f"z{int(top.get_attribute('data-dim')) + 1}"
     labels = frame.locator(".slider label span:first-child").all_inner_texts()
-    assert len(labels) == 8 and all(re.match(r"z[1-9]\d*  \(KL ", label) for label in labels), labels  # no z0
+    assert len(labels) == 8 and all(re.match(r"z[1-9]\d*\s+\(KL ", label) for label in labels), labels  # no z0
     kls = [float(re.search(r"KL (-?[\d.]+)", label).group(1)) for label in labels]
     assert labels[0].startswith(dim + " ") and kls[0] == max(kls), labels
     top.focus()

@@ -144,11 +144,14 @@ def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
     return choices
 
 
-def variational_keys(image_size: tuple[int, int]) -> list[str]:
-    """Keys of the VAEs (variational code) among the models that fit images of image_size, in the Model list's order.
-    Loads each fitting model once (cached); one that fails to load is left out."""
+def variational_keys(image_size: tuple[int, int], trained_on: str | None = None) -> list[str]:
+    """Keys of the VAEs (variational code) among the models that fit images of image_size, in the Model list's order;
+    with trained_on, those trained on that dataset if there are any (a shapes VAE fits MNIST's size but is no advice
+    for MNIST). Loads each fitting model once (cached); one that fails to load is left out."""
     records, _ = loadable(model_choices(image_size).values())
-    return [key for key, record in records.items() if record.model_config.variational]
+    vaes = {key: record for key, record in records.items() if record.model_config.variational}
+    same_data = [key for key, record in vaes.items() if record.dataset == trained_on]
+    return same_data or list(vaes)
 
 
 def load_model_key(key: str) -> ModelRecord:

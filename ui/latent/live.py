@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from aelab.analysis.latent import Projection, decode
+from aelab.analysis.latent import Projection, decode, latent_name
 from aelab.analysis.maps import plane_range
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR
 from ui.components import live_decoder as live
@@ -42,9 +42,10 @@ def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.n
     origin = z.mean(0).astype(np.float32)
     origin[[a, b]] = 0.0
     if latent_dim == 2:
-        return origin, axes, f"Hover the plane: it decodes the hovered code (z{a}, z{b}) itself, in your browser."
-    return origin, axes, (f"Hover the plane: it decodes z{a} and z{b} at the hovered point with every other "
-                          "dimension at the codes' mean, in your browser.")
+        return origin, axes, (f"Hover the plane: it decodes the hovered code ({latent_name(a)}, {latent_name(b)}) "
+                              "itself, in your browser.")
+    return origin, axes, (f"Hover the plane: it decodes {latent_name(a)} and {latent_name(b)} at the hovered point "
+                          "with every other dimension at the codes' mean, in your browser.")
 
 
 def live_plane(record, projection: Projection, z: np.ndarray, labels: np.ndarray, titles: tuple[str, str],

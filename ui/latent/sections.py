@@ -82,7 +82,7 @@ def vae_diagnostics(kl: np.ndarray | None, record: ModelRecord) -> None:
     st.subheader("VAE diagnostics")
     if kl is None:
         size = tuple(record.model_config.image_size)
-        vaes = [key.partition("/")[2] for key in variational_keys(size)]
+        vaes = [key.partition("/")[2] for key in variational_keys(size, trained_on=record.dataset)]
         where = (f"Choose a VAE ({', '.join(vaes)}) in the sidebar" if vaes else
                  f"Train a VAE for {size[0]}x{size[1]} images on the Train page")
         st.info(f"{record.name} is a deterministic autoencoder: its encoder gives each image one code, not a "
