@@ -13,7 +13,7 @@ from aelab.errors import ConfigError
 def _number(flag: str, text: str | None):
     """A numeric flag checked against the config's own range (the Train page uses the same): one `error:` line
     naming the flag and the range, rather than argparse's usage block or a silently truncated value."""
-    from aelab.models.config import RANGES
+    from aelab.models.ranges import RANGES
 
     return None if text is None else RANGES[flag.lstrip("-").replace("-", "_")].parse(flag, text)
 
@@ -83,7 +83,7 @@ def cmd_train(args) -> int:
     from aelab.cli.common import dataset_from_args
     from aelab.library.store import save_model, validate_name
     from aelab.models.autoencoder import create_model
-    from aelab.models.config import parse_sizes
+    from aelab.models.ranges import parse_sizes
     from aelab.models.variants import make_configs
     from aelab.train.loop import evaluate, steps_per_epoch
     from aelab.train.trainer import Trainer

@@ -11,7 +11,7 @@ import sys
 from tqdm import tqdm
 
 from aelab.cli.common import table_lines
-from aelab.models.config import parse_sizes
+from aelab.models.ranges import parse_sizes
 
 
 def register(subparsers, add_data_argument=None) -> None:

@@ -7,16 +7,8 @@ import json
 import pytest
 
 from aelab.errors import ConfigError
-from aelab.models.config import (
-    RANGES,
-    ModelConfig,
-    TrainConfig,
-    from_dict,
-    noise_level_range,
-    parse_sizes,
-    replace,
-    to_dict,
-)
+from aelab.models.config import ModelConfig, TrainConfig, from_dict, noise_level_range, replace, to_dict
+from aelab.models.ranges import RANGES, parse_sizes
 from aelab.models.variants import VARIANTS, get_variant, make_configs
 
 

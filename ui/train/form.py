@@ -21,16 +21,8 @@ from aelab.data.corruption import CORRUPTION_INFO, strength_range
 from aelab.data.sources import Dataset
 from aelab.errors import ConfigError, ModelStoreError
 from aelab.library.store import library_root, validate_name
-from aelab.models.config import (
-    NOISE_TYPES,
-    RANGES,
-    RECON_LOSSES,
-    ModelConfig,
-    NumberRange,
-    TrainConfig,
-    noise_level_range,
-    parse_sizes,
-)
+from aelab.models.config import NOISE_TYPES, RECON_LOSSES, ModelConfig, TrainConfig, noise_level_range
+from aelab.models.ranges import RANGES, NumberRange, parse_sizes
 from aelab.models.variants import VARIANTS, Variant, make_configs
 from aelab.train.job import TrainingRequest
 
