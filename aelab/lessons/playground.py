@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -21,11 +21,14 @@ from aelab.data.toy import ToyData
 from aelab.errors import ConfigError, TrainingError
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_toy_configs
-from aelab.train.loop import Progress, train
+from aelab.train.loop import LoopState, start_state, train
 
 ITERATIONS = 5  # applications of r = g o f in "iterated_distance"
 DEFAULT_CORRUPTION = 0.3  # standardised units: the test corruption for variants that train without one
 PENALTIES = ("contractive_weight",)  # a variant with one of these trains its plain twin beside it, for comparison
+
+
+STOPPED = object()  # a run whose loop raised: stepping on would fail the same way
 
 
 class ToyRun:
@@ -44,7 +47,8 @@ class ToyRun:
         self.lock = threading.Lock()
         self.epoch, self.elapsed_s = 0, 0.0
         self.history: list[dict] = []
-        self._steps: Iterator[Progress] | None = None
+        # The loop's optimizer and data order, kept between epochs; STOPPED once the loop raised.
+        self._state: LoopState | object | None = None
         self.reference: ToyRun | None = None
         if reference and any(getattr(self.train_config, name) > 0 for name in PENALTIES):
             plain = {**(train or {}), **{name: 0.0 for name in PENALTIES}}
@@ -64,16 +68,19 @@ class ToyRun:
         return self.train_config.noise_level if self.train_config.noise == "gaussian" else DEFAULT_CORRUPTION
 
     def step_epochs(self, n: int = 1, should_pause: Callable[[], bool] = lambda: False,
-                    on_epoch: Callable[[ToyRun], None] | None = None) -> int:
+                    on_epoch: Callable[[ToyRun], None] | None = None, beyond_target: bool = False) -> int:
         """Train up to n more epochs (fewer if training ends, or should_pause() between epochs); on_epoch(self) runs
-        after each, with the lock held. Returns the epochs done."""
+        after each, with the lock held. beyond_target: go on past the configured epochs (the page's Step after a
+        finished training: one more epoch of the same run). Returns the epochs done."""
         done = 0
-        while done < n and not self.finished and not should_pause():
+        while done < n and (beyond_target or not self.finished) and not should_pause():
+            if self.model_config.is_baseline and self.epoch:  # a closed-form fit has nothing more to do
+                break
             started = time.perf_counter()
             with self.lock:
                 self._one_epoch()
                 if self.reference is not None:
-                    self.reference.step_epochs(1)
+                    self.reference.step_epochs(1, beyond_target=beyond_target)
                 self.elapsed_s += time.perf_counter() - started
                 done += 1
                 if on_epoch is not None:
@@ -85,15 +92,20 @@ class ToyRun:
             self.model.fit(self.x, seed=self.train_config.seed)  # images, in [0, 1])
             self.history, self.epoch = [{"epoch": 1, "train": {"recon": self.recon_error()}}], self.total_epochs
             return
-        if self._steps is None:
-            self._steps = train(self.model, self.x, self.train_config)
-        for progress in self._steps:
-            if progress.event == "epoch":
-                self.epoch = progress.epoch
-                self.history.append({"epoch": progress.epoch, "train": dict(progress.losses)})
-                break
-        else:  # the loop stopped for good (it raised, e.g. on a NaN loss): going on would do nothing, silently
+        if self._state is None:
+            self._state = start_state(self.model, self.train_config)
+        elif self._state is STOPPED:  # the loop raised (e.g. on a NaN loss): going on would fail the same way
             raise TrainingError(f"This model's training stopped at epoch {self.epoch}; train a new one.")
+        # One epoch from where the last one stopped (same optimizer state and data order): n epochs stepped one at a
+        # time are the same training as n in one go, and stepping may go on past the configured count.
+        try:
+            epochs = train(self.model, self.x, self.train_config, state=self._state, epochs=self.epoch + 1)
+            progress = next(p for p in epochs if p.event == "epoch")
+        except TrainingError:
+            self._state = STOPPED
+            raise
+        self.epoch = progress.epoch
+        self.history.append({"epoch": progress.epoch, "train": dict(progress.losses)})
         self.model.eval()
 
     def recon_error(self, x: np.ndarray | None = None) -> float:

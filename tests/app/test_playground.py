@@ -83,6 +83,9 @@ def test_step_trains_exactly_one_epoch_at_a_time():
     assert run.epoch == 1 and run.variant == "vae_2d"
     at.button(key="pg_step").click().run()
     assert at.session_state["pg_run"] is run and run.epoch == 2
+    run.step_epochs(run.total_epochs)  # as if Train had run to the end
+    at.button(key="pg_step").click().run()
+    assert at.session_state["pg_run"] is run and run.epoch == run.total_epochs + 1  # one more epoch of the same model
     at.segmented_control(key="pg_view").set_value("vae").run()
     no_exception(at)
     assert "q(z|x): 2-sigma ellipses, code space" in chart_titles(at)

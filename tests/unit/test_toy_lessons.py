@@ -79,3 +79,19 @@ def test_contractive_ae_contracts_off_the_circle_more_than_an_equally_good_plain
     assert result["plain_contraction_ratio"] is not None, result
     assert abs(result["plain_recon_error"] - result["recon_error"]) <= 0.1 * result["recon_error"]
     assert result["contraction_ratio"] < 0.8 * result["plain_contraction_ratio"], result
+
+
+def test_stepping_past_a_finished_run_trains_the_same_model_on_as_one_longer_run(single_thread):
+    """The page's Step after Train has finished goes on with that model (its optimizer and data order), so 3 epochs
+    then 2 single steps give the very weights of 5 epochs in one go; a finished run's plain step_epochs does nothing."""
+    import torch
+
+    data = make_toy("moons", n=200, seed=0)
+    stepped = ToyRun(data, "denoising_ae", train={"epochs": 3})
+    stepped.step_epochs(10)
+    assert stepped.epoch == 3 and stepped.finished and stepped.step_epochs(1) == 0
+    assert stepped.step_epochs(2, beyond_target=True) == 2 and stepped.epoch == 5
+    whole = ToyRun(data, "denoising_ae", train={"epochs": 5})
+    whole.step_epochs(10)
+    for (name, a), b in zip(stepped.model.state_dict().items(), whole.model.state_dict().values()):
+        assert torch.equal(a, b), name

@@ -75,11 +75,11 @@ def _buttons(settings: Settings) -> None:
         _start(run)
         st.rerun()
     if step_col.button("Step", key="pg_step", disabled=training,
-                       help="Train one more epoch (a new model first if there is none) and look."):
-        if run is None or run.finished:
+                       help="Train one more epoch of this model (a new model first if there is none) and look."):
+        if run is None or (run.finished and run.model_config.is_baseline):
             run = _new_run(settings)
         if run is not None:
-            run.step_epochs(1)
+            run.step_epochs(1, beyond_target=True)
     message = st.session_state.pop(MESSAGE_KEY, None)
     if message:
         st.error(message, icon=":material/error:")
@@ -89,8 +89,10 @@ def _status(run: ToyRun, training: bool) -> None:
     losses = run.history[-1]["train"] if run.history else {}
     terms = ", ".join(f"{k} {v:.4g}" for k, v in losses.items() if k != "total")
     state = "training" if training else ("done" if run.finished else "paused")
-    st.progress(run.epoch / run.total_epochs, text=f"**{run.variant.replace('_', ' ')}** on **{run.data.name}**: "
-                f"epoch {run.epoch}/{run.total_epochs} ({state}, {run.elapsed_s:.1f} s)" +
+    extra = f" (+{run.epoch - run.total_epochs} stepped)" if run.epoch > run.total_epochs else ""
+    st.progress(min(1.0, run.epoch / run.total_epochs),
+                text=f"**{run.variant.replace('_', ' ')}** on **{run.data.name}**: "
+                f"epoch {min(run.epoch, run.total_epochs)}/{run.total_epochs}{extra} ({state}, {run.elapsed_s:.1f} s)" +
                 (f"; loss per point: {terms}" if terms else ""))
 
 
