@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from aelab.analysis.latent import latent_name
 from ui.common.widgets import PALETTE
 
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
@@ -15,7 +16,8 @@ MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 def heatmap_figure(mutual_info: np.ndarray, entropy: np.ndarray, factor_names: Sequence[str]) -> go.Figure:
     """Factors (rows) x latent dimensions (columns): I(z_d; v_f) / H(v_f), 0 to 1, the value written in each cell."""
     share = (np.asarray(mutual_info) / np.asarray(entropy)[None, :]).T
-    fig = go.Figure(go.Heatmap(z=share.tolist(), x=[f"z{d}" for d in range(share.shape[1])], y=list(factor_names),
+    dims = [latent_name(d) for d in range(share.shape[1])]
+    fig = go.Figure(go.Heatmap(z=share.tolist(), x=dims, y=list(factor_names),
                                zmin=0, zmax=1, colorscale="Viridis", text=np.round(share, 2).tolist(),
                                texttemplate="%{text}",
                                colorbar={"title": {"text": "share of H(factor)"}},

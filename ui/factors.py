@@ -14,7 +14,7 @@ import streamlit as st
 
 from aelab.analysis import factor_scores as fs
 from aelab.analysis.disentanglement import best_factor
-from aelab.analysis.latent import decode
+from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import dimension_ranges, traversal_grid
 from aelab.train.loop import evaluate
 from ui.common import cache
@@ -116,8 +116,8 @@ def _traversals(record, dataset, info: dict) -> None:
     rows = {}
     for row, d in enumerate(order):
         name = names[best[d]]
-        label = (f"z{d}: {name} ({share[d]:.0%})" if share[d] >= CAPTURED
-                 else f"z{d}: none (best {name}, {share[d]:.0%})")
+        label = (f"{latent_name(d)}: {name} ({share[d]:.0%})" if share[d] >= CAPTURED
+                 else f"{latent_name(d)}: none (best {name}, {share[d]:.0%})")
         rows[label] = images[row]
     st.caption("Each row sweeps one dimension from its mean - 3 std to its mean + 3 std over the test codes, the "
                "others fixed at the start image's code; the label is the factor it shares most information with "

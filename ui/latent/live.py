@@ -74,7 +74,7 @@ def live_plane(record, projection: Projection, z: np.ndarray, labels: np.ndarray
             "colours": [*PALETTE, UNLABELLED_COLOUR], "xlabel": titles[0], "ylabel": titles[1],
             "hint": "move the mouse over the plane; click to pin a point", "caption": "decoded where you hover",
             "pinned": point, "start": [(low + high) / 2, (low + high) / 2]}
-    st.markdown("**Live plane** (beside the map above, which keeps click, box and lasso selection)")
+    st.markdown("**Live plane** (under the map above, which keeps click, box and lasso selection)")
     st.caption(says)
     with st.container(key="latent_live_plane"):
         live.live_decoder(KEY, "plane", spec, model)

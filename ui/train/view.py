@@ -92,8 +92,8 @@ def _draw_outcome(snap: JobSnapshot) -> None:
     took = _duration((snap.finished or time.time()) - (snap.started or snap.created))
     how = (f"Cancelled after {epochs} of {outcome.train_config.epochs} epochs" if snap.status == CANCELLED
            else f"Finished in {took}")
-    quality = (f"test MSE per pixel {outcome.metrics['mse']:.4f}, PSNR {outcome.metrics['psnr']:.1f} dB "
-               "(the mean of each test image's PSNR)")
+    quality = (f"test MSE per pixel {outcome.metrics['mse']:.4f}, PSNR {outcome.metrics['psnr']:.1f} dB, the mean "
+               "of each test image's PSNR")
     if outcome.saved_path is not None:
         (st.warning if snap.status == CANCELLED else st.success)(
             f"{how} ({quality}). The model{' trained so far' if snap.status == CANCELLED else ''} is saved in your "
