@@ -38,12 +38,12 @@ def test_train_on_the_spiral_see_the_vector_field_then_step_one_epoch(page, app_
     # the arrows: five colour bins of lines beside the data and the true curve
     assert page.locator('[data-testid="stPlotlyChart"] .scatterlayer .trace').count() >= 7
     _no_exception(page)
-    page.get_by_role("button", name="Step", exact=True).click()  # the model is done: Step starts a new one
-    page.get_by_text("epoch 1/20 (paused").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Step", exact=True).click()  # the model is done: Step trains it one epoch more
+    page.get_by_text("epoch 20/20 (+1 stepped) (done").wait_for(timeout=60_000)
     wait_idle(page)
     page.get_by_role("button", name="Step", exact=True).click()
-    page.get_by_text("epoch 2/20 (paused").wait_for(timeout=60_000)
-    _chart_title(page, "Vector field r(x) - x, epoch 2")
+    page.get_by_text("epoch 20/20 (+2 stepped) (done").wait_for(timeout=60_000)
+    _chart_title(page, "Vector field r(x) - x, epoch 22")
     _no_exception(page)
 
 
