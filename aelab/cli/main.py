@@ -15,6 +15,7 @@ from aelab.cli import encode as encode_commands
 from aelab.cli import export as export_commands
 from aelab.cli import lessons as lesson_commands
 from aelab.cli import models as model_commands
+from aelab.cli import publish as publish_commands
 from aelab.cli import toy as toy_commands
 from aelab.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR, add_data_argument
 from aelab.errors import AelabError
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     toy_commands.register(subparsers)  # toy list, toy train (the Playground's data and models)
     export_commands.register(subparsers)  # export MODEL --onnx DIR
     encode_commands.register(subparsers, add_data_argument)  # encode
+    publish_commands.register(subparsers)  # publish NAME: shared read-only on a class server
     return parser
 
 

@@ -42,6 +42,7 @@ CACHE_DIR = "cache"
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".bin", ".joblib", ".npy", ".tar", ".zip"}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PRETRAINED_ROOT = pretrained_root()
+PUBLISHED_DIR = ".published"  # inside the library: the models a teacher shared with a class (aelab publish)
 MAX_CONFIG_BYTES = 1 << 20  # a config.json is a few KB (its metrics included)
 MAX_WEIGHTS_HEADER_BYTES = 1 << 20  # safetensors' JSON header: a few hundred bytes per tensor
 
@@ -52,6 +53,13 @@ def library_root(root: str | Path | None = None) -> Path:
         return Path(root)
     home = os.environ.get("AELAB_HOME")
     return Path(home) if home else Path(platformdirs.user_data_dir("aelab")) / "models"
+
+
+def published_root(root: str | Path | None = None) -> Path:
+    """The models a teacher published, shared read-only with every student of a class server (`aelab publish NAME`
+    copies a library model there): AELAB_PUBLISHED_DIR, else the hidden folder .published inside the library."""
+    folder = os.environ.get("AELAB_PUBLISHED_DIR")
+    return Path(folder) if folder else library_root(root) / PUBLISHED_DIR
 
 
 def validate_name(name: str) -> str:
@@ -272,7 +280,7 @@ class ModelInfo:
 
     name: str
     path: Path
-    source: str  # "pretrained" | "library"
+    source: str  # "pretrained" | "published" | "library"
     variant: str
     latent_dim: int
     image_size: tuple[int, int]
@@ -293,13 +301,17 @@ def _info(path: Path, source: str) -> ModelInfo:
         return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
 
 
-def list_models(root: str | Path | None = None, pretrained_root: str | Path | None = None) -> list[ModelInfo]:
-    """Pretrained models first, then the user's library, each sorted by name; hidden (staging) folders skipped, and
-    saves killed half-way recovered first (see aelab.library.staging)."""
+def list_models(root: str | Path | None = None, pretrained_root: str | Path | None = None,
+                published: str | Path | None = None) -> list[ModelInfo]:
+    """Pretrained models first, then the published ones (published_root(), or the folder given), then the user's
+    library, each sorted by name; hidden (staging) folders skipped, and saves killed half-way recovered first (see
+    aelab.library.staging)."""
     if library_root(root).is_dir():
         recover(library_root(root))
     found = []
-    for source, folder in (("pretrained", Path(pretrained_root or PRETRAINED_ROOT)), ("library", library_root(root))):
+    for source, folder in (("pretrained", Path(pretrained_root or PRETRAINED_ROOT)),
+                           ("published", Path(published) if published else published_root()),
+                           ("library", library_root(root))):
         if folder.is_dir():
             found += [_info(p, source) for p in sorted(folder.iterdir())
                       if p.is_dir() and not p.name.startswith(".") and (p / CONFIG_FILE).exists()]
@@ -308,12 +320,13 @@ def list_models(root: str | Path | None = None, pretrained_root: str | Path | No
 
 def resolve_model_path(name_or_path: str | Path, root: str | Path | None = None,
                        pretrained_root: str | Path | None = None) -> Path:
-    """A model given as a folder path, a library name, or a pretrained name (the library wins a name clash)."""
+    """A model given as a folder path, a library name, a published name or a pretrained name (in that order of
+    precedence when names clash)."""
     candidate = Path(name_or_path)
     if candidate.is_dir():
         return candidate
     name = validate_name(str(name_or_path))
-    for folder in (library_root(root), Path(pretrained_root or PRETRAINED_ROOT)):
+    for folder in (library_root(root), published_root(), Path(pretrained_root or PRETRAINED_ROOT)):
         if (folder / name).is_dir():
             return folder / name
     known = ", ".join(info.name for info in list_models(root, pretrained_root)) or "none"

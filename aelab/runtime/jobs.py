@@ -158,6 +158,19 @@ class JobManager:
                     job.status, job.finished = CANCELLED, time.time()
         return True
 
+    def forget_viewer(self, viewer: str) -> int:
+        """Forget viewer's finished jobs (a session that ended: their models and frames are freed) unless another
+        viewer still watches them; returns how many of viewer's jobs are still queued or running (call again later)."""
+        with self._lock:
+            mine = [job for job in self._jobs.values() if viewer in job.viewers]
+            active = [job for job in mine if job.status not in FINISHED]
+            for job in mine:
+                if job.status in FINISHED:
+                    job.viewers.discard(viewer)
+                    if not job.viewers:
+                        del self._jobs[job.id]
+            return len(active)
+
     def shutdown(self, timeout: float = 10.0) -> bool:
         """Cancel every job (queued ones never start) and wait up to timeout seconds for the running ones to stop
         at their next safe point; True if none is left running. For the end of the process: a thread still inside

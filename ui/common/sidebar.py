@@ -12,6 +12,7 @@ import streamlit as st
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
+from ui.common.activity import track_activity
 from ui.common.session import DATASET_KEY, MODEL_KEY, session
 from ui.common.state import (
     DEFAULT_DATASET,
@@ -27,6 +28,7 @@ from ui.common.state import (
     loadable,
     model_choices,
 )
+from ui.common.viewer import keep_browser_id, private_to_another
 
 UPLOADER_KEY = "upload"
 DOWNLOAD_BUTTON_KEY = "download_button"
@@ -168,7 +170,9 @@ def _model_picker() -> None:
         default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
         if wanted and not pending and session.url_model_warned != wanted:
             session.url_model_warned = wanted
-            st.sidebar.warning(f"Model {wanted!r} is not available for this dataset; showing {default}.")
+            why = ": this model is private to its owner" if private_to_another(wanted) else \
+                " is not available for this dataset"
+            st.sidebar.warning(f"Model {wanted!r}{why}; showing {default}.")
         wanted = default
     session.model_key = wanted
     labels = {v: k for k, v in choices.items()}
@@ -226,8 +230,10 @@ def _sync_url() -> None:
 
 
 def render_sidebar() -> None:
+    track_activity()
     _read_url_once()
     _announce_finished_trainings()
     _dataset_picker()
     _model_picker()
     _sync_url()
+    keep_browser_id()

@@ -16,12 +16,14 @@ import torch
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
-from aelab.library.store import ModelRecord, list_models, load_model
+from aelab.library.store import ModelRecord, load_model, published_root
+from aelab.library.store import list_models as _list_models
 from aelab.runtime.identity import PUBLIC
 from aelab.runtime.jobs import JobManager
 from aelab.train.job import TrainingOutcome
 from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.session import session
+from ui.common.viewer import library_owner, own_library
 
 DEFAULT_DATASET = "mnist-5k"
 DEFAULT_MODEL = "ae"
@@ -41,10 +43,17 @@ def session_id() -> str:
 
 
 def model_owner(source: str) -> str:
-    """Who may see a model of source ("pretrained", "library" or "session") and the results computed from it: the one
-    place that decides. A session's unsaved models are its own. The library is one folder per server for now, so
-    its models are everyone's (a later change makes libraries private per browser: decide it here)."""
-    return session.id if source == "session" else PUBLIC
+    """Who may see a model of source ("pretrained", "published", "library" or "session") and the results computed
+    from it: the one place that decides. A session's unsaved models are its own; library models are this browser's
+    with private libraries (ui.common.viewer), else everyone's like the pretrained and published ones."""
+    if source == "session":
+        return session.id
+    return (library_owner() or PUBLIC) if source == "library" else PUBLIC
+
+
+def list_models():
+    """The models this browser sees: pretrained, published (both read-only) and its own library's."""
+    return _list_models(own_library(), published=published_root())
 
 
 @st.cache_resource(show_spinner=False)

@@ -20,11 +20,12 @@ import streamlit as st
 from aelab.data.corruption import CORRUPTION_INFO, strength_range
 from aelab.data.sources import Dataset
 from aelab.errors import ConfigError, ModelStoreError
-from aelab.library.store import library_root, validate_name
+from aelab.library.store import validate_name
 from aelab.models.config import NOISE_TYPES, RECON_LOSSES, ModelConfig, TrainConfig, noise_level_range
 from aelab.models.ranges import RANGES, NumberRange, parse_sizes
 from aelab.models.variants import VARIANTS, Variant, make_configs
 from aelab.train.job import TrainingRequest
+from ui.common.viewer import own_library
 
 LATENT_SAMPLE = 600  # test images whose codes are drawn each epoch: enough for clusters, cheap to project
 PREVIEW_IMAGES = 8  # test images whose reconstructions are shown getting sharper
@@ -145,7 +146,7 @@ def _defaults(variant: str, image_size: tuple[int, int], n_train: int) -> dict[s
 
 def _free_name(stem: str) -> str:
     """stem, or stem-2, stem-3... whichever is not in the library yet."""
-    root, name, k = library_root(), stem, 1
+    root, name, k = own_library(), stem, 1
     while (root / name).exists():
         k += 1
         name = f"{stem}-{k}"
@@ -228,7 +229,7 @@ def draw_knobs(variant: Variant, dataset: Dataset) -> None:
 
 def _name_exists(name: str) -> bool:
     try:
-        return (library_root() / validate_name(name)).exists()
+        return (own_library() / validate_name(name)).exists()
     except ModelStoreError:
         return False
 
@@ -282,4 +283,5 @@ def build_request(variant: Variant, dataset: Dataset) -> TrainingRequest:
         variant=variant.name, model_config=model_config, train_config=train_config, dataset=dataset.name,
         x_train=dataset.x_train[:n_train], x_val=dataset.x_test[:MAX_VALIDATION],
         preview_x=dataset.x_test[:PREVIEW_IMAGES], latent_x=dataset.x_test[:LATENT_SAMPLE],
-        latent_y=dataset.y_test[:LATENT_SAMPLE], class_names=dataset.class_names, save_name=name, overwrite=overwrite)
+        latent_y=dataset.y_test[:LATENT_SAMPLE], class_names=dataset.class_names, save_name=name, overwrite=overwrite,
+        library_root=own_library())
