@@ -31,6 +31,7 @@ class _Entry:
     last_seen: float
     owners: frozenset[str]
     actions: list[Action] = field(default_factory=list)
+    busy: Callable[[], bool] | None = None
     released: bool = False
 
 
@@ -50,11 +51,13 @@ class SessionRegistry:
         self._lock = threading.Lock()
         self._sweeper: threading.Thread | None = None
 
-    def touch(self, session_id: str, owners: Iterable[str] = (), release: Iterable[Action] = ()) -> None:
+    def touch(self, session_id: str, owners: Iterable[str] = (), release: Iterable[Action] = (),
+              busy: Callable[[], bool] | None = None) -> None:
         """Record activity of session_id now, with the owners of its cached results and its release actions
-        (replacing earlier ones). A session released earlier and active again starts over."""
+        (replacing earlier ones). busy() true counts as activity (a tab watching its training, whose polling does
+        not rerun the whole page). A session released earlier and active again starts over."""
         with self._lock:
-            self._entries[session_id] = _Entry(self._clock(), frozenset(owners) | {session_id}, list(release))
+            self._entries[session_id] = _Entry(self._clock(), frozenset(owners) | {session_id}, list(release), busy)
 
     def live(self) -> int:
         """How many sessions are tracked and not released."""
@@ -70,6 +73,11 @@ class SessionRegistry:
         """Release every session idle past the timeout (and call again the actions still pending); returns the ids
         released by this sweep. Safe to call from any thread."""
         now = self._clock() if now is None else now
+        with self._lock:
+            entries = list(self._entries.values())
+        for entry in entries:
+            if not entry.released and entry.busy is not None and _safe(entry.busy):
+                entry.last_seen = max(entry.last_seen, now)
         with self._lock:
             due = [(sid, e) for sid, e in self._entries.items()
                    if e.released or now - e.last_seen > self.idle_seconds]
@@ -118,6 +126,14 @@ class SessionRegistry:
 
         self._sweeper = threading.Thread(target=loop, name="aelab-session-sweeper", daemon=True)
         self._sweeper.start()
+
+
+def _safe(predicate: Callable[[], bool]) -> bool:
+    try:
+        return bool(predicate())
+    except Exception:
+        log.exception("asking whether a session is busy failed")
+        return False
 
 
 def _load_malloc_trim() -> Callable[[int], int] | None:

@@ -115,3 +115,16 @@ def test_the_sweeper_thread_releases_without_any_rerun():
     registry.touch("s", release=[released.set])
     registry.start(period=0.02)
     assert released.wait(5)
+
+
+def test_a_busy_session_is_not_released():
+    clock, busy = Clock(), [True]
+    registry = SessionRegistry(10, clock=clock, trim=lambda: None)
+    registry.touch("s", busy=lambda: busy[0])  # a tab watching its training: no full rerun, a job running
+    clock.now += 100
+    assert registry.sweep() == [] and "s" in registry
+    busy[0] = False
+    clock.now += 5
+    assert registry.sweep() == []  # idle counts from the last time it was busy
+    clock.now += 6
+    assert registry.sweep() == ["s"]

@@ -79,4 +79,6 @@ def track_activity() -> None:
                 "released to free the server's memory: upload or train again to continue.",
                 icon=":material/hourglass_empty:")
     owners = [owner for owner in (library_owner(),) if owner]
-    registry().touch(session.id, owners, _release_actions(marker))
+    viewer, manager = session.id, job_manager()
+    registry().touch(viewer, owners, _release_actions(marker),
+                     busy=lambda: any(job.active for job in manager.jobs_for(viewer, keys=())))
