@@ -113,6 +113,7 @@ async def fill(page, label: str, value: str) -> None:
 async def student(index: int, browser, base: str, start_at: float, args, result: dict, rss) -> None:
     await asyncio.sleep(max(0.0, start_at - time.time()))
     context = await browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(180_000)  # a loaded machine: a field can take longer than Playwright's 30 s to answer
     page = await context.new_page()
     try:
         for name, link in PAGES:
