@@ -18,7 +18,7 @@ from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from aelab.library.store import ModelRecord, list_models, load_model
 from aelab.runtime.identity import PUBLIC
-from aelab.runtime.jobs import JobManager
+from aelab.runtime.jobs import QUICK, TRAININGS, JobManager, lane_manager
 from aelab.train.job import TrainingOutcome
 from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.session import session
@@ -49,11 +49,20 @@ def model_owner(source: str) -> str:
 
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
-    """One per server process, so jobs survive reruns, page switches and reloads."""
-    max_running = int(os.environ.get("AELAB_MAX_JOBS", "0")) or os.cpu_count() or 1
-    # Trainings run at a lower priority than the threads that answer users (AELAB_JOB_NICENESS, default 10).
-    manager = JobManager(max_running=max_running, niceness=int(os.environ.get("AELAB_JOB_NICENESS", "10")))
+    """The image trainings' lane, one per server process, so jobs survive reruns, page switches and reloads: a
+    stated number run at once, each session one running and one waiting, served in turn (aelab.runtime.jobs
+    .lane_manager says which environment variables set it)."""
+    manager = lane_manager(TRAININGS)
     atexit.register(manager.shutdown, 5.0)  # stop trainings cleanly when the server (or a test process) exits
+    return manager
+
+
+@st.cache_resource(show_spinner=False)
+def quick_job_manager() -> JobManager:
+    """The lane of jobs that take a second or two (the Playground's toy models, a lesson's quick fit): they never
+    wait behind the class's image trainings."""
+    manager = lane_manager(QUICK)
+    atexit.register(manager.shutdown, 5.0)
     return manager
 
 
