@@ -104,7 +104,7 @@ def _draw_outcome(snap: JobSnapshot) -> None:
     epochs = len(outcome.history)
     took = _duration((snap.finished or time.time()) - (snap.started or snap.created))
     how = (f"Cancelled after {epochs} of {outcome.train_config.epochs} epochs" if snap.status == CANCELLED
-           else f"Finished in {took}")
+           else f"Finished: {epochs} epoch{'s' * (epochs != 1)} in all, this job took {took}")
     quality = (f"test MSE per pixel {outcome.metrics['mse']:.4f}, PSNR {outcome.metrics['psnr']:.1f} dB, the mean "
                "of each test image's PSNR")
     if outcome.saved_path is not None:
