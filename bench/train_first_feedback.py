@@ -7,12 +7,17 @@ first step is what the page could show before (the untrained pictures used to co
 scikit-learn's import, and the progress after the optimiser's first build imports torch._dynamo): the ratio
 preview / first step is the gain. The page itself draws the test images from the submitted state, at once.
 
-    .venv/bin/python -m bench.train_first_feedback [--rounds 3]
+    .venv/bin/python -m bench.train_first_feedback [--rounds 3] [--base DIR]
+
+--base DIR runs the same probe, alternating rounds, with the aelab package of DIR (an older checkout, e.g.
+`git archive 7fe405f aelab | tar -x -C /tmp/base`) as the baseline; its first picture is its first latent frame (the
+untrained reconstructions came with it).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -46,19 +51,39 @@ print(json.dumps(seen))
 """
 
 
+def _probe(base: str | None) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": base} if base else None
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, env=env,
+                         cwd=base or None)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    seen["first picture"] = min(seen.get("preview", float("inf")), seen["latent frame"])
+    return seen
+
+
+def _report(label: str, rounds: list[dict[str, float]]) -> None:
+    print(label)
+    for name in ("first picture", "latent frame", "first step", "epoch"):
+        print(f"  {name:>14}: median {statistics.median(r[name] for r in rounds):6.3f} s "
+              f"({', '.join(f'{r[name]:.3f}' for r in rounds)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--base", help="a folder holding an older aelab package: the baseline")
     args = parser.parse_args()
-    rounds = []
+    now, base = [], []
     for _ in range(args.rounds):
-        out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)
-        rounds.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    for name in ("preview", "latent frame", "first step", "epoch"):
-        print(f"{name:>13}: median {statistics.median(r[name] for r in rounds):6.3f} s "
-              f"({', '.join(f'{r[name]:.3f}' for r in rounds)})")
-    ratio = statistics.median(r["preview"] / r["first step"] for r in rounds)
-    print(f"first picture / first step: {ratio:.3f} (the page's first live feedback came no earlier than the step)")
+        now.append(_probe(None))
+        if args.base:
+            base.append(_probe(args.base))
+    _report("this checkout", now)
+    ratio = statistics.median(r["first picture"] / r["first step"] for r in now)
+    print(f"first picture / first step: {ratio:.3f}")
+    if base:
+        _report(f"baseline ({args.base})", base)
+        first = statistics.median(r["first picture"] for r in now) / statistics.median(r["first picture"] for r in base)
+        print(f"first picture, this checkout / baseline: {first:.3f}")
 
 
 if __name__ == "__main__":
