@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from aelab.errors import JobRefused
-from aelab.runtime.jobs import DONE, QUEUED, QUICK, RUNNING, TRAININGS, JobManager, lane_manager
+from aelab.runtime.jobs import DONE, QUEUED, RUNNING, JobManager
+from aelab.runtime.lanes import QUICK, TRAININGS, lane_manager
 from tests.unit.test_jobs import Gate, _wait_for
 
 

@@ -14,7 +14,8 @@ import streamlit as st
 from aelab.errors import AelabError
 from aelab.runtime.jobs import DONE, JobSnapshot
 from aelab.train.job import TrainingRequest, run_training
-from ui.common.state import RESUME_IDLE_S, job_manager, remember_request, resumable_for, session_id, set_current_job
+from ui.common.resume import RESUME_IDLE_S, remember_request, resumable_for
+from ui.common.state import job_manager, session_id, set_current_job
 
 
 def submit_training(title: str, request: TrainingRequest, shown: dict | None = None) -> str:
