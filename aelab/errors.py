@@ -23,3 +23,7 @@ class ModelStoreError(AelabError):
 
 class TrainingError(AelabError):
     """Training could not go on (for example the loss became NaN)."""
+
+
+class JobRefused(AelabError):
+    """A background job was not accepted (this session already has as many running and waiting as allowed)."""

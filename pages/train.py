@@ -1,16 +1,15 @@
 """Train: choose a variant and its knobs, train in the background, and watch the codes and reconstructions form.
 
-The training is a job of the server's JobManager (at most one per core at once, the rest queued): it goes on while
-the user moves other widgets, visits other pages or reloads the tab (?job= in the URL re-attaches).
+The training is a job of the server's trainings lane (a stated number at once; each session one running and one
+waiting, served in turn): it goes on while the user moves other widgets, visits other pages or reloads the tab (?job=
+in the URL re-attaches).
 """
-import functools
-
 import streamlit as st
 
 from aelab.errors import AelabError
-from aelab.train.job import run_training
-from ui.common.state import current_dataset, current_job_id, job_manager, session_id, set_current_job
+from ui.common.state import current_dataset, current_job_id
 from ui.train.form import build_request, draw_knobs, draw_variant_picker, knob_problem
+from ui.train.stepping import submit_training
 from ui.train.view import draw_job, draw_job_list, draw_stale_link_notice
 
 st.title("Train an autoencoder")
@@ -30,11 +29,9 @@ with settings:
                  disabled=problem is not None) and not problem:
         try:
             request = build_request(variant, dataset)
-        except AelabError as err:  # a bad or taken name: say why, start nothing
+            submit_training(f"{request.save_name} ({variant.name})", request)
+        except AelabError as err:  # a bad or taken name, or this session has as many trainings as allowed: say why
             st.error(str(err), icon=":material/error:")
-        else:
-            title = f"{request.save_name} ({variant.name})"
-            set_current_job(job_manager().submit(session_id(), title, functools.partial(run_training, request)))
 
 with live:
     draw_stale_link_notice()

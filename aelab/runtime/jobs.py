@@ -6,11 +6,19 @@ made under the job's lock, so a page that polls twice a second never sees a half
 
 Access: a job id is a random UUID and is the capability to watch it (a reloaded tab re-attaches with the id from
 its URL). Listing is per viewer: a session sees only the jobs it started or attached to.
+
+Fairness: each viewer (a session) may have at most max_running_per_viewer jobs running and max_queued_per_viewer
+waiting (None: no limit); a job beyond that is refused (JobRefused) rather than queued. Waiting jobs are served
+round-robin across viewers, not first come first served: a session with one job waiting does not wait behind three
+of another's. A waiting job knows its position and a rough start estimate from the running jobs' reported eta_s.
+A server keeps two managers as lanes (aelab.runtime.lanes: long image trainings, jobs of a second or two), so short
+jobs never wait behind long ones.
 """
 from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
 import threading
 import time
@@ -20,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aelab.errors import AelabError
+from aelab.errors import AelabError, JobRefused
 
 QUEUED, RUNNING, DONE, CANCELLED, ERROR = "queued", "running", "done", "cancelled", "error"
 FINISHED = (DONE, CANCELLED, ERROR)
@@ -43,6 +51,7 @@ class JobSnapshot:
     created: float
     started: float | None
     finished: float | None
+    start_estimate_s: float | None = None  # a waiting job: about how many seconds until it starts (None: unknown)
 
     @property
     def finished_ok(self) -> bool:
@@ -68,6 +77,18 @@ class Job:
     finished: float | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    owner: str = ""  # the viewer who submitted it: the one its limits and its turn count for
+
+
+def _remaining_s(job: Job, typical_s: float | None) -> float | None:
+    """About how long a running job still needs: its reported eta_s, else the typical duration less its age."""
+    with job.lock:
+        eta = job.state.get("eta_s")
+    if isinstance(eta, (int, float)) and eta == eta and eta >= 0:  # (eta == eta: not NaN)
+        return float(eta)
+    if typical_s is None:
+        return None
+    return max(0.0, typical_s - (time.time() - (job.started or time.time())))
 
 
 class JobContext:
@@ -93,29 +114,70 @@ class JobContext:
 
 
 class JobManager:
-    """Runs at most max_running jobs at once (default: one per core); the rest wait in order.
+    """Runs at most max_running jobs at once (default: one per core); the rest wait, served round-robin by viewer.
 
     niceness > 0 lowers the scheduling priority of the job threads (Linux gives each thread its own nice value), so
     that on a machine whose cores are all training, the threads answering users still get a core when they need one.
+    max_running_per_viewer / max_queued_per_viewer: a viewer's own limits (None: none); a submit beyond them raises
+    JobRefused with a message for the user.
     """
 
-    def __init__(self, max_running: int | None = None, keep_finished: int = 200, niceness: int = 0):
+    def __init__(self, max_running: int | None = None, keep_finished: int = 200, niceness: int = 0,
+                 max_running_per_viewer: int | None = None, max_queued_per_viewer: int | None = None):
         self.max_running = max(1, max_running or os.cpu_count() or 1)
         self.keep_finished = keep_finished
         self.niceness = niceness
+        self.max_running_per_viewer = max_running_per_viewer
+        self.max_queued_per_viewer = max_queued_per_viewer
         self._jobs: dict[str, Job] = {}
-        self._queue: deque[str] = deque()
+        self._waiting: dict[str, deque[str]] = {}  # viewer -> its waiting job ids, oldest first
+        self._turns: deque[str] = deque()  # viewers with waiting jobs, next to be served first
         self._running = 0
+        self._durations: deque[float] = deque(maxlen=20)  # of recently finished jobs: the estimate for unknowns
         self._lock = threading.Lock()
 
-    def submit(self, viewer: str, title: str, work: Callable[[JobContext], Any]) -> str:
-        job = Job(id=uuid.uuid4().hex, title=title, work=work, viewers={viewer})
+    def submit(self, viewer: str, title: str, work: Callable[[JobContext], Any],
+               state: dict[str, Any] | None = None) -> str:
+        """Queue work(ctx) for viewer; state: what the job shows before it starts (e.g. its input images).
+        Raises JobRefused when viewer already has as many jobs running and waiting as allowed."""
+        job = Job(id=uuid.uuid4().hex, title=title, work=work, viewers={viewer}, state=dict(state or {}),
+                  owner=viewer)
         with self._lock:
+            self._refuse_beyond_limits(viewer)
             self._jobs[job.id] = job
-            self._queue.append(job.id)
+            self._waiting.setdefault(viewer, deque()).append(job.id)
+            if viewer not in self._turns:
+                self._turns.append(viewer)
             self._forget_old_jobs()
         self._start_waiting()
         return job.id
+
+    def _refuse_beyond_limits(self, viewer: str) -> None:
+        run_limit, queue_limit = self.max_running_per_viewer, self.max_queued_per_viewer
+        if run_limit is None and queue_limit is None:
+            return
+        run_limit = math.inf if run_limit is None else run_limit
+        queue_limit = math.inf if queue_limit is None else queue_limit
+        running = sum(1 for j in self._jobs.values() if j.owner == viewer and j.status == RUNNING)
+        waiting = len(self._waiting.get(viewer, ()))
+        if running + waiting >= run_limit + queue_limit or waiting >= max(1, queue_limit):
+            raise JobRefused(
+                f"Not started: you already have {running} running and {waiting} waiting, the most this server "
+                f"allows per session ({_limit(run_limit)} running, {_limit(queue_limit)} waiting). Wait for one to "
+                "finish, or cancel one, then start again.")
+
+    def queue_order(self) -> list[str]:
+        """Waiting job ids in the order they would start: one per viewer in turn, each viewer's oldest first."""
+        with self._lock:
+            return self._queue_order()
+
+    def _queue_order(self) -> list[str]:
+        order, queues = [], {v: list(self._waiting[v]) for v in self._turns}
+        while any(queues.values()):
+            for viewer in self._turns:
+                if queues[viewer]:
+                    order.append(queues[viewer].pop(0))
+        return order
 
     def attach(self, job_id: str, viewer: str) -> bool:
         """Let viewer watch job_id (a reloaded tab); False if there is no such job."""
@@ -133,11 +195,28 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is None or viewer not in job.viewers:
                 return None
-            position = self._queue.index(job_id) + 1 if job_id in self._queue else 0
+            order = self._queue_order()
+            position = order.index(job_id) + 1 if job_id in order else 0
+            estimate = self._start_estimate(order[:position]) if position else None
         with job.lock:
             state = job.state if keys is None else {k: job.state[k] for k in keys if k in job.state}
             return JobSnapshot(job.id, job.title, job.status, position, copy.deepcopy(state), job.result,
-                               job.error, job.created, job.started, job.finished)
+                               job.error, job.created, job.started, job.finished, estimate)
+
+    def _start_estimate(self, ahead_and_self: list[str]) -> float | None:
+        """Seconds until the last job of ahead_and_self starts, if every slot frees as the running jobs' eta_s say
+        and each job ahead takes the typical duration of recent jobs; None when that cannot be told yet."""
+        typical = sum(self._durations) / len(self._durations) if self._durations else None
+        slots = [_remaining_s(j, typical) for j in self._jobs.values() if j.status == RUNNING]
+        if any(t is None for t in slots):
+            return None
+        slots = sorted(slots + [0.0] * max(0, self.max_running - len(slots)))
+        for _ in ahead_and_self[:-1]:  # each job ahead takes the slot that frees first
+            if typical is None:
+                return None
+            slots[0] += typical
+            slots.sort()
+        return slots[0]
 
     def jobs_for(self, viewer: str, keys: tuple[str, ...] | None = None) -> list[JobSnapshot]:
         """Snapshots of every job viewer started or attached to, oldest first (keys: as in snapshot)."""
@@ -152,8 +231,8 @@ class JobManager:
             if job is None or viewer not in job.viewers:
                 return False
             job.cancel_event.set()
-            if job_id in self._queue:
-                self._queue.remove(job_id)
+            if job_id in self._waiting.get(job.owner, ()):
+                self._unqueue(job)
                 with job.lock:
                     job.status, job.finished = CANCELLED, time.time()
         return True
@@ -171,6 +250,13 @@ class JobManager:
                         del self._jobs[job.id]
             return len(active)
 
+    def _unqueue(self, job: Job) -> None:
+        waiting = self._waiting[job.owner]
+        waiting.remove(job.id)
+        if not waiting:
+            del self._waiting[job.owner]
+            self._turns.remove(job.owner)
+
     def shutdown(self, timeout: float = 10.0) -> bool:
         """Cancel every job (queued ones never start) and wait up to timeout seconds for the running ones to stop
         at their next safe point; True if none is left running. For the end of the process: a thread still inside
@@ -178,8 +264,9 @@ class JobManager:
         with self._lock:
             for job in self._jobs.values():
                 job.cancel_event.set()
-            queued = [self._jobs[job_id] for job_id in self._queue]
-            self._queue.clear()
+            queued = [self._jobs[job_id] for waiting in self._waiting.values() for job_id in waiting]
+            self._waiting.clear()
+            self._turns.clear()
         for job in queued:
             with job.lock:
                 job.status, job.finished = CANCELLED, time.time()
@@ -203,10 +290,28 @@ class JobManager:
         raise TimeoutError(f"Job {job_id} did not finish within {timeout} s.")
 
     # ------------------------------------------------------------------------------------------------ internals
+    def _next_job(self) -> Job | None:
+        """The oldest waiting job of the first viewer in turn who may run one more; that viewer goes to the back."""
+        limit = self.max_running_per_viewer
+        for viewer in list(self._turns):
+            if limit is not None:
+                running = sum(1 for j in self._jobs.values() if j.owner == viewer and j.status == RUNNING)
+                if running >= limit:
+                    continue
+            job = self._jobs[self._waiting[viewer][0]]
+            self._unqueue(job)
+            if viewer in self._waiting:  # more of its jobs wait: its next turn comes after everyone else's
+                self._turns.remove(viewer)
+                self._turns.append(viewer)
+            return job
+        return None
+
     def _start_waiting(self) -> None:
         with self._lock:
-            while self._queue and self._running < self.max_running:
-                job = self._jobs[self._queue.popleft()]
+            while self._running < self.max_running:
+                job = self._next_job()
+                if job is None:
+                    break
                 self._running += 1
                 with job.lock:
                     job.status, job.started = RUNNING, time.time()
@@ -226,9 +331,11 @@ class JobManager:
         except Exception as err:  # a bug: the job shows its last line; the log keeps the whole traceback
             status, error = ERROR, f"{type(err).__name__}: {err}"
             log.exception("job %s (%s) failed", job.id[:8], job.title)
-        with job.lock:
-            job.status, job.result, job.error, job.finished = status, result, error, time.time()
-        with self._lock:
+        with self._lock:  # the manager's lock first, as everywhere, so a snapshot never sees a finished job running
+            with job.lock:
+                job.status, job.result, job.error, job.finished = status, result, error, time.time()
+            if status == DONE:
+                self._durations.append(job.finished - (job.started or job.finished))
             self._running -= 1
         self._start_waiting()
 
@@ -236,6 +343,10 @@ class JobManager:
         finished = [j for j in self._jobs.values() if j.status in FINISHED]
         for job in sorted(finished, key=lambda j: j.created)[:max(0, len(finished) - self.keep_finished)]:
             del self._jobs[job.id]
+
+
+def _limit(n: float) -> str:
+    return "any number" if n == math.inf else str(int(n))
 
 
 def _lower_priority(niceness: int) -> None:

@@ -4,6 +4,11 @@ What it reports (JobContext state) is what the Train page draws: progress, per-e
 fixed preview batch (the latest in "preview", one per epoch in "preview_frames" for the replay), and the 2-D latent
 view of a fixed test sample per epoch ("latent_frames", epoch 0 = the untrained model), each frame aligned to the
 previous one (Procrustes) so clusters can be watched forming without the axes flipping between epochs.
+
+The untrained model's reconstructions are reported first, before anything slow (the optimiser's first build imports
+torch._dynamo, ~1-2 s once per process), so the page has something to show within a second of Start. A finished
+run's portable state (TrainingOutcome.resume) can be handed back as TrainingRequest.resume: the job then trains on
+from there ("one more epoch"), and the result equals one longer run with the same seed.
 """
 from __future__ import annotations
 
@@ -15,12 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from aelab.analysis.latent import PROJECTION_AXES, align_to, encode_dataset, latent_name, project_2d
+from aelab.analysis.latent import PROJECTION_AXES, align_to, encode_dataset, latent_name
 from aelab.library.store import save_model, validate_name
 from aelab.models.autoencoder import create_model
 from aelab.models.config import ModelConfig, TrainConfig
 from aelab.runtime.jobs import JobContext
-from aelab.train.loop import evaluate
+from aelab.train.loop import ResumeState, evaluate
 from aelab.train.trainer import Trainer
 
 PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz
@@ -43,6 +48,10 @@ class TrainingRequest:
     save_name: str | None = None  # validated at construction: a bad name fails before any training
     library_root: str | Path | None = None
     overwrite: bool = False
+    # Go on from a finished run of the same configs (train_config.epochs is then the total to reach); resume_frame:
+    # that run's last latent frame, so the new frames keep its orientation.
+    resume: ResumeState | None = None
+    resume_frame: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.save_name is not None:
@@ -63,6 +72,7 @@ class TrainingOutcome:
     dataset: str = ""
     name: str = ""  # the name asked for (save_name): the session keeps the model under it if saving failed
     extra: dict[str, Any] = field(default_factory=dict)
+    resume: ResumeState | None = None  # where the run stands, to train on later; None if it cannot (see Trainer)
 
 
 def latent_axes(latent_dim: int, n_points: int) -> tuple[str, str]:
@@ -80,8 +90,16 @@ def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) 
     if latent_axes(z.shape[1], z.shape[0])[0] == latent_name(0):
         # PCA needs two points: a one-image test split (a tiny upload) shows the first two code units too
         return np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - z.shape[1]))))
-    coords = project_2d(z, "pca").coords
+    coords = _pca_plane(z)
     return coords if previous is None else align_to(previous, coords).astype(np.float32)
+
+
+def _pca_plane(z: np.ndarray) -> np.ndarray:
+    """(N, 2): z's first two principal components (an SVD here: scikit-learn's PCA costs a 1-2 s import in a fresh
+    process, before the first picture; the frames are turned onto each other anyway)."""
+    centred = z - z.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return (centred @ vt[:2].T).astype(np.float32)
 
 
 def _preview(model, request: TrainingRequest) -> np.ndarray:
@@ -101,7 +119,7 @@ class _LiveReport:
 
     def __init__(self, request: TrainingRequest, ctx: JobContext):
         self.request, self.ctx = request, ctx
-        self.frame: np.ndarray | None = None
+        self.frame: np.ndarray | None = request.resume_frame
         self.last_report = 0.0
 
     def attach(self, trainer: Trainer) -> Trainer:
@@ -110,17 +128,20 @@ class _LiveReport:
         return trainer
 
     def on_train_start(self, trainer: Trainer) -> None:
-        if trainer.is_baseline:  # nothing to watch forming: its one frame comes when the fit is done
+        # nothing to watch forming in a closed-form fit (its one frame comes when the fit is done); a resumed run's
+        # first frame is the one its earlier run ended with, already on the page
+        if trainer.is_baseline or self.request.resume is not None:
             return
         trainer.model.eval()
         self.frame = _latent_frame(trainer.model, self.request, None)
-        self.ctx.append("latent_frames", self.frame)  # epoch 0: the untrained model's codes and reconstructions
-        self.ctx.append("preview_frames", _preview(trainer.model, self.request))
+        self.ctx.append("latent_frames", self.frame)  # epoch 0: the untrained model's codes (its reconstructions
+        self.ctx.report(phase="preparing the first epoch")  # were reported before the trainer was built)
 
     def on_step_end(self, trainer: Trainer) -> None:
         now = time.perf_counter()
         if now - self.last_report > PROGRESS_INTERVAL_S:
-            self.ctx.report(progress=_progress_fields(trainer.progress))
+            fields = _progress_fields(trainer.progress)
+            self.ctx.report(progress=fields, eta_s=fields["eta_s"])  # eta_s: the job manager's start estimates
             self.last_report = now
 
     def on_epoch_end(self, trainer: Trainer) -> None:
@@ -132,15 +153,32 @@ class _LiveReport:
         self.ctx.report(history=list(trainer.history), preview=preview, **fields)
 
 
+def _first_pictures(model, request: TrainingRequest, ctx: JobContext) -> None:
+    """What the page can show at once: the inputs, the untrained (or resumed) model's reconstructions, and the phase.
+    A resumed run keeps the history and frames its earlier run reported (the page hands them to the new job)."""
+    preview = _preview(model, request)
+    fields: dict[str, Any] = {"labels": request.latent_y.numpy().copy(), "class_names": tuple(request.class_names),
+                              "latent_axes": latent_axes(request.model_config.latent_dim, len(request.latent_x)),
+                              "preview_input": request.preview_x[:, 0].numpy().copy(), "progress": None,
+                              "preview": preview}
+    baseline = request.model_config.is_baseline
+    if request.resume is None:  # epoch 0's reconstructions (a closed-form fit has no epoch 0: it shows its one fit)
+        fields.update(history=[], latent_frames=[], preview_frames=[] if baseline else [preview])
+        phase = "fitting in closed form" if baseline else "building the optimiser"
+    else:
+        fields["history"] = [dict(r) for r in request.resume.history]
+        phase = f"going on from epoch {request.resume.epoch}"
+    ctx.report(phase=phase, **fields)
+
+
 def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
     model = create_model(request.model_config, request.train_config.seed)
-    ctx.report(labels=request.latent_y.numpy().copy(), class_names=tuple(request.class_names),
-               latent_axes=latent_axes(request.model_config.latent_dim, len(request.latent_x)),
-               preview_input=request.preview_x[:, 0].numpy().copy(), history=[], latent_frames=[],
-               preview_frames=[], progress=None,
-               phase="fitting in closed form" if request.model_config.is_baseline else "preparing the first epoch")
     trainer = Trainer(model, request.x_train, request.train_config, request.x_val, should_stop=ctx.should_stop)
+    if request.resume is not None:
+        trainer.restore(request.resume)
+    model.eval()
+    _first_pictures(model, request, ctx)
     _LiveReport(request, ctx).attach(trainer).run()
     history = trainer.history
     cancelled = trainer.cancelled or ctx.should_stop()  # as the job's status says, even if the stop came late
@@ -148,7 +186,8 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     ctx.report(preview=_preview(model, request), history=list(history), metrics=metrics)
     outcome = TrainingOutcome(model, history, metrics, cancelled, variant=request.variant,
                               model_config=request.model_config, train_config=request.train_config,
-                              dataset=request.dataset, name=request.save_name or "")
+                              dataset=request.dataset, name=request.save_name or "",
+                              resume=None if cancelled else trainer.resumable())
     if request.save_name:
         try:
             outcome.saved_path = save_model(model, request.save_name, variant=request.variant,

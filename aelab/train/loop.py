@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -111,6 +112,55 @@ def start_state(model: nn.Module, config: TrainConfig) -> LoopState:
     return LoopState(device, make_optimizer(model, config, device),
                      torch.Generator(device=device).manual_seed(config.seed),
                      torch.Generator().manual_seed(config.seed))
+
+
+@dataclass
+class ResumeState:
+    """A LoopState and the weights it belongs to in portable form (CPU tensors and state dicts, nothing live), so a
+    finished run can go on later, in another process or on a Ray worker: resume_state(model, config, resume) gives
+    a LoopState that trains on exactly as the original run would have. history: the epochs' records so far."""
+
+    model_state: dict[str, torch.Tensor]
+    optimizer_state: dict[str, Any]
+    generator_state: torch.Tensor
+    cpu_generator_state: torch.Tensor
+    device_type: str  # the device generator's: its state fits only a generator of the same kind
+    epoch: int
+    step: int
+    elapsed_s: float
+    history: list[dict] = field(default_factory=list)
+
+
+def _to_cpu(value: Any) -> Any:
+    """A copy of value (nested dicts and lists of tensors) with every tensor on the CPU, owning its memory."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
+
+
+def export_state(model: nn.Module, state: LoopState, history: list[dict] | None = None) -> ResumeState:
+    """model's weights and state (where train() left them) as a ResumeState, copied: training on does not touch it."""
+    return ResumeState(_to_cpu(model.state_dict()), _to_cpu(state.optimizer.state_dict()),
+                       state.generator.get_state().clone(), state.cpu_generator.get_state().clone(),
+                       state.device.type, state.epoch, state.step, state.elapsed_s,
+                       [dict(record) for record in history or []])
+
+
+def resume_state(model: nn.Module, config: TrainConfig, resume: ResumeState) -> LoopState:
+    """Load resume's weights into model (built with the same ModelConfig) and return the LoopState to go on with:
+    n epochs, then resume_state and m more, train the same weights as n + m epochs in one run."""
+    state = start_state(model, config)
+    model.load_state_dict(resume.model_state)
+    state.optimizer.load_state_dict(resume.optimizer_state)
+    if resume.device_type == state.device.type:  # (a run moved between a GPU and the CPU draws its noise afresh)
+        state.generator.set_state(resume.generator_state)
+    state.cpu_generator.set_state(resume.cpu_generator_state)
+    state.epoch, state.step, state.elapsed_s = resume.epoch, resume.step, resume.elapsed_s
+    return state
 
 
 def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: torch.Tensor | None = None,

@@ -25,7 +25,7 @@ from torch import nn
 
 from aelab.models.config import TrainConfig
 from aelab.train.history import epoch_record
-from aelab.train.loop import LoopState, Progress, evaluate, start_state, train
+from aelab.train.loop import LoopState, Progress, ResumeState, evaluate, export_state, resume_state, start_state, train
 
 EVENTS = ("on_train_start", "on_step_end", "on_epoch_end", "on_train_end")
 Callback = Callable[["Trainer"], None]
@@ -54,6 +54,20 @@ class Trainer:
     @property
     def epochs_done(self) -> int:
         return len(self.history)
+
+    def resumable(self) -> ResumeState | None:
+        """Where this run stands, portable (aelab.train.loop.ResumeState), to go on later with restore(); None for
+        a closed-form fit, a run not started, or one stopped inside an epoch (going on would not equal one run)."""
+        if self.is_baseline or self.state is None or self.state.epoch != len(self.history) or not self.history:
+            return None
+        return export_state(self.model, self.state, self.history)
+
+    def restore(self, resume: ResumeState) -> Trainer:
+        """Go on from resume (a resumable() of a run of the same configs): weights, optimiser, random streams,
+        counters and history; the next run() trains on from there."""
+        self.state = resume_state(self.model, self.config, resume)
+        self.history = [dict(record) for record in resume.history]
+        return self
 
     def add_callback(self, event: str, callback: Callback) -> Trainer:
         if event not in self._callbacks:

@@ -111,6 +111,19 @@ def test_cancel_stops_the_training_and_keeps_the_model(page, app_server):
     _no_exception(page)
 
 
+def test_one_more_epoch_steps_a_finished_training(page, app_server):
+    """The step button after a short training: one more epoch, queued and run like any job, saved over the model."""
+    open_page(page, app_server, "train")
+    _start(page, "e2e-step", epochs=1, n_train=200)
+    page.get_by_text("Finished: 1 epoch in all").wait_for(timeout=120_000)
+    page.get_by_role("button", name="One more epoch").click()
+    page.get_by_text("Finished: 2 epochs in all").wait_for(timeout=120_000)
+    assert page.get_by_text("saved in your library as e2e-step").count() == 1
+    wait_idle(page)
+    assert _selected_model(page).startswith("e2e-step")
+    _no_exception(page)
+
+
 def test_a_bad_name_gives_its_message_and_starts_nothing(page, app_server):
     open_page(page, app_server, "train")
     _set_text(page, "Save as", "no/slashes")

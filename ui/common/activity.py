@@ -13,7 +13,7 @@ import streamlit as st
 from aelab.runtime.sessions import SessionRegistry
 from ui.common.cache import result_store
 from ui.common.session import session
-from ui.common.state import job_manager
+from ui.common.state import job_manager, quick_job_manager
 from ui.common.viewer import library_owner
 
 IDLE_S = float(os.environ.get("AELAB_SESSION_IDLE_S", "") or 1800)
@@ -51,12 +51,14 @@ def _release_actions(marker: dict) -> list:
     """What to do when this session is released, as closures over its own objects (the sweeper thread has no
     script context, so nothing here may read st.session_state)."""
     uploads, models, viewer, manager = session.uploads, session.session_models, session.id, job_manager()
+    requests, quick = session.train_requests, quick_job_manager()  # requests: kept for "one more epoch"
     streamlit_id = _streamlit_session_id()
 
     def forget_files() -> None:
         had = bool(uploads or models)
         uploads.clear()
         models.clear()
+        requests.clear()
         if had:
             marker["at"] = time.time()
         if streamlit_id is not None:  # the uploader's copy of the files' bytes, held per Streamlit session
@@ -67,7 +69,7 @@ def _release_actions(marker: dict) -> list:
             except (RuntimeError, AttributeError):
                 pass
 
-    return [forget_files, lambda: manager.forget_viewer(viewer)]
+    return [forget_files, lambda: manager.forget_viewer(viewer) + quick.forget_viewer(viewer)]
 
 
 def track_activity() -> None:

@@ -20,6 +20,8 @@ PENDING_MODEL_KEY = "pending_model_key"
 SESSION_MODELS_KEY = "session_models"  # {name: ModelRecord}, trained here and not saved
 TRAIN_JOB_KEY = "train_job"
 HANDLED_JOBS_KEY = "handled_jobs"
+TRAIN_REQUESTS_KEY = "train_requests"  # {job id: TrainingRequest} of this session's trainings not yet collected
+RESUMABLE_KEY = "resumable"  # the last finished training's state to go on from (ui.common.state.Resumable)
 KEPT_SELECTION_KEY = "latent_selection"  # {"dataset": name, "indices": [...]}: the Latent page's selection, kept
 UPLOAD_ERROR_KEY = "upload_error"
 LAST_UPLOAD_KEY = "last_upload"
@@ -122,6 +124,20 @@ class Session:
     def handled_jobs(self) -> set[str]:
         """Finished jobs whose model this session has already taken in."""
         return self._state.setdefault(HANDLED_JOBS_KEY, set())
+
+    @property
+    def train_requests(self) -> dict:
+        """{job id: TrainingRequest} of this session's trainings, until their outcome is collected."""
+        return self._state.setdefault(TRAIN_REQUESTS_KEY, {})
+
+    @property
+    def resumable(self) -> Any:
+        """The last finished training that "one more epoch" can go on from (a Resumable), or None."""
+        return self._get(RESUMABLE_KEY)
+
+    @resumable.setter
+    def resumable(self, value: Any) -> None:
+        self._set(RESUMABLE_KEY, value)
 
     # ------------------------------------------------------------------------------------------------ the Latent page
     @property

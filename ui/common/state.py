@@ -20,8 +20,10 @@ from aelab.library.store import ModelRecord, load_model, published_root
 from aelab.library.store import list_models as _list_models
 from aelab.runtime.identity import PUBLIC
 from aelab.runtime.jobs import JobManager
+from aelab.runtime.lanes import QUICK, TRAININGS, lane_manager
 from aelab.train.job import TrainingOutcome
 from ui.common.legacy_pages import leave_legacy_mode
+from ui.common.resume import keep_resumable
 from ui.common.session import session
 from ui.common.viewer import library_owner, own_library
 
@@ -58,11 +60,20 @@ def list_models():
 
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
-    """One per server process, so jobs survive reruns, page switches and reloads."""
-    max_running = int(os.environ.get("AELAB_MAX_JOBS", "0")) or os.cpu_count() or 1
-    # Trainings run at a lower priority than the threads that answer users (AELAB_JOB_NICENESS, default 10).
-    manager = JobManager(max_running=max_running, niceness=int(os.environ.get("AELAB_JOB_NICENESS", "10")))
+    """The image trainings' lane, one per server process, so jobs survive reruns, page switches and reloads: a
+    stated number run at once, each session one running and one waiting, served in turn (aelab.runtime.jobs
+    .lane_manager says which environment variables set it)."""
+    manager = lane_manager(TRAININGS)
     atexit.register(manager.shutdown, 5.0)  # stop trainings cleanly when the server (or a test process) exits
+    return manager
+
+
+@st.cache_resource(show_spinner=False)
+def quick_job_manager() -> JobManager:
+    """The lane of jobs that take a second or two (the Playground's toy models, a lesson's quick fit): they never
+    wait behind the class's image trainings."""
+    manager = lane_manager(QUICK)
+    atexit.register(manager.shutdown, 5.0)
     return manager
 
 
@@ -267,6 +278,10 @@ def collect_finished_trainings() -> list[str]:
             continue
         handled.add(snap.id)
         outcome = snap.result
+        if isinstance(outcome, TrainingOutcome):
+            keep_resumable(snap.id, outcome)
+        else:
+            session.train_requests.pop(snap.id, None)
         if not isinstance(outcome, TrainingOutcome) or outcome.model is None:
             if snap.error:  # (a job cancelled while queued has neither error nor model: nothing to say)
                 messages.append(f"Training {snap.title} stopped with an error: {snap.error}")

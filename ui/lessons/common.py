@@ -4,7 +4,9 @@ background tasks with a progress bar, and small figure builders. The sections li
 Training here (a linear AE, the sweep, the demo models) runs as a job (ui.common.state.job_manager) so a widget touched
 meanwhile does not throw the work away; the job writes its result into the result store under the dataset's identity
 (ui.common.cache) and the section's parameters, so every session on the same named data sees it (an upload's stay
-its session's), and this session's page reruns once when it is done.
+its session's), and this session's page reruns once when it is done. Quick fits (QUICK_SLOTS: seconds) run in the
+server's quick lane, so they never wait behind the class's image trainings; the sweep and the demo models, which are
+image trainings, queue with them.
 """
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from aelab.errors import JobRefused
 from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
-from aelab.runtime.jobs import JobContext
+from aelab.runtime.jobs import JobContext, JobManager
 from ui.common import cache
-from ui.common.state import current_model, job_manager, session_id
+from ui.common.state import current_model, job_manager, quick_job_manager, session_id
 
 SECTIONS = {
     "pca": "PCA = linear AE",
@@ -28,6 +31,13 @@ SECTIONS = {
     "copy": "Under/over-complete",
     "weights": "First-layer weights",
 }
+
+QUICK_SLOTS = ("linear", "tied")  # tasks of a few seconds: the quick lane
+
+
+def _manager(slot: str) -> JobManager:
+    return quick_job_manager() if slot in QUICK_SLOTS else job_manager()
+
 
 def may_have_shipped(dataset) -> bool:
     """Named datasets may have results built by `python -m aelab build-lessons` (mnist-5k's and digits' ship with the
@@ -73,12 +83,15 @@ def start_task(slot: str, title: str, dataset, result_key: tuple,
         if result is not None and not ctx.should_stop():
             results.put(identity, f"lessons/{what}", params, result)
 
-    st.session_state[f"lessons_task_{slot}"] = job_manager().submit(session_id(), title, work)
+    try:
+        st.session_state[f"lessons_task_{slot}"] = _manager(slot).submit(session_id(), title, work)
+    except JobRefused as err:  # this session already has as many trainings as it may: say so where the bar would be
+        st.session_state[f"lessons_error_{slot}"] = str(err)
 
 
 def task_running(slot: str) -> bool:
     job_id = st.session_state.get(f"lessons_task_{slot}")
-    snapshot = job_manager().snapshot(job_id, session_id()) if job_id else None
+    snapshot = _manager(slot).snapshot(job_id, session_id()) if job_id else None
     return snapshot is not None and snapshot.active
 
 
@@ -92,14 +105,14 @@ def show_task(slot: str) -> None:
 
     @st.fragment(run_every=0.5)
     def poll() -> None:
-        snapshot = job_manager().snapshot(job_id, session_id())
+        snapshot = _manager(slot).snapshot(job_id, session_id())
         if snapshot is not None and snapshot.active:
             state = snapshot.state
             text = "waiting for a free core..." if snapshot.queue_position else state.get("text", "starting...")
             bar, stop = st.columns([6, 1], vertical_alignment="center")
             bar.progress(float(state.get("fraction", 0.0)), text=text)
             if stop.button("Stop", key=f"lessons_stop_{slot}", icon=":material/stop:"):
-                job_manager().cancel(job_id, session_id())
+                _manager(slot).cancel(job_id, session_id())
             return
         st.session_state.pop(f"lessons_task_{slot}", None)
         if snapshot is not None and snapshot.error:

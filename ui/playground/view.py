@@ -1,9 +1,10 @@
 """The Playground page: knobs on the left; on the right the model's pictures, which follow a training as it runs.
 
-The model is a ToyRun (aelab.lessons.playground) kept in this session. Play runs it as a job of the server's job
-manager (a background thread; the page polls it in a fragment every REFRESH_S seconds); Pause cancels the job, which
-stops after its current epoch and leaves the run ready to go on; Step trains one epoch here and now. Every picture is
-computed from the model under the run's lock, so a picture never sees weights halfway through an update.
+The model is a ToyRun (aelab.lessons.playground) kept in this session. Play runs it as a job of the server's quick
+lane (a background thread that never waits behind image trainings; the page polls it in a fragment every REFRESH_S
+seconds); Pause cancels the job, which stops after its current epoch and leaves the run ready to go on; Step trains
+one epoch here and now. Every picture is computed from the model under the run's lock, so a picture never sees
+weights halfway through an update.
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import functools
 
 import streamlit as st
 
-from aelab.errors import AelabError
+from aelab.errors import AelabError, JobRefused
 from aelab.lessons.playground import ToyRun, play
 from aelab.runtime.jobs import ERROR
-from ui.common.state import job_manager, session_id
+from ui.common.state import quick_job_manager as job_manager
+from ui.common.state import session_id
 from ui.playground import sections
 from ui.playground.controls import Settings, data_controls, model_controls
 
@@ -50,8 +52,11 @@ def _new_run(settings: Settings) -> ToyRun | None:
 
 
 def _start(run: ToyRun) -> None:
-    st.session_state[JOB_KEY] = job_manager().submit(session_id(), f"playground {run.variant} on {run.data.name}",
-                                                     functools.partial(play, run))
+    try:
+        st.session_state[JOB_KEY] = job_manager().submit(session_id(), f"playground {run.variant} on {run.data.name}",
+                                                         functools.partial(play, run))
+    except JobRefused as err:  # (clicking Train many times while the last ones are still stopping)
+        st.session_state[MESSAGE_KEY] = str(err)
 
 
 def _buttons(settings: Settings) -> None:

@@ -2,6 +2,10 @@
 and after training a slider that replays the latent view and the reconstructions epoch by epoch.
 
 Everything is drawn from a JobSnapshot (a copy taken under the job's lock), never from the training thread's objects.
+A job is submitted with its test images in its state, so the reconstructions panel shows them from the first run
+after Start (and while it waits in the queue); the untrained model's reconstructions follow as soon as it starts.
+After a training, "One more epoch" submits a job that goes on from where it stopped (the same weights, optimiser and
+random streams: the same as one run with one more epoch), showing the earlier epochs' pictures meanwhile.
 While the job is queued or running, the view is a fragment that reruns itself every REFRESH_S seconds; when the job
 ends it triggers one full rerun, so the polling stops and the sidebar picks up the new model.
 """
@@ -19,10 +23,12 @@ from aelab.runtime.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
 from ui.common.session import session
 from ui.common.state import current_model, job_manager, session_id, set_current_job, training_collected
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
+from ui.train.stepping import draw_step_control
 
 REFRESH_S = 0.5  # the progress bar
 PICTURES_REFRESH_S = 1.0  # the pictures: an epoch of a small model takes about a second
-LIVE_KEYS = ("latent_frames", "preview_frames", "preview", "preview_input", "labels", "class_names", "history")
+LIVE_KEYS = ("latent_frames", "preview_frames", "preview", "preview_input", "labels", "class_names", "history",
+             "latent_axes")
 MAIN_TERMS = ("recon", "total", "mse")  # in nats (or squared error) per image; the penalties get their own chart
 
 
@@ -60,13 +66,20 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
+def _queue_text(snap: JobSnapshot) -> str:
+    manager = job_manager()
+    when = (f", starting in about {_duration(snap.start_estimate_s)}" if snap.start_estimate_s is not None
+            else "")
+    return (f"**{snap.title}** is waiting in the queue, position **{snap.queue_position}**{when}: this server runs "
+            f"{manager.max_running} training{'s' * (manager.max_running != 1)} at once, each session one at a time, "
+            "in turn.")
+
+
 def _draw_status(snap: JobSnapshot) -> None:
     """The one-line state of the job, a progress bar while it runs, and Cancel while it can be cancelled."""
     outcome, progress = snap.result, snap.state.get("progress")
     if snap.status == QUEUED:
-        st.info(f"**{snap.title}** is waiting in the queue, position **{snap.queue_position}**: this server runs "
-                f"{job_manager().max_running} trainings at once, yours starts when one ends.",
-                icon=":material/hourglass_top:")
+        st.info(_queue_text(snap), icon=":material/hourglass_top:")
     elif snap.active and progress:
         st.progress(progress["fraction"], text=(
             f"**{snap.title}**: epoch {progress['epoch']}/{progress['epochs']}, step {progress['step']}/"
@@ -91,7 +104,7 @@ def _draw_outcome(snap: JobSnapshot) -> None:
     epochs = len(outcome.history)
     took = _duration((snap.finished or time.time()) - (snap.started or snap.created))
     how = (f"Cancelled after {epochs} of {outcome.train_config.epochs} epochs" if snap.status == CANCELLED
-           else f"Finished in {took}")
+           else f"Finished: {epochs} epoch{'s' * (epochs != 1)} in all, this job took {took}")
     quality = (f"test MSE per pixel {outcome.metrics['mse']:.4f}, PSNR {outcome.metrics['psnr']:.1f} dB, the mean "
                "of each test image's PSNR")
     if outcome.saved_path is not None:
@@ -143,7 +156,7 @@ def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True)
     frames, previews = state.get("latent_frames") or [], state.get("preview_frames") or []
     losses = _loss_figures(state.get("history") or []) if with_losses else []
     if not frames:
-        return EpochView(None, None, "", losses)
+        return EpochView(None, *_first_pictures(state), losses)
     index = len(frames) - 1 if frame is None else frame
     ranges = frame_ranges(frames) if frame is not None else None
     title = "untrained model" if index == 0 and len(frames) > 1 else f"after epoch {index}"
@@ -155,6 +168,18 @@ def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True)
     if preview is not None:
         recon = grid(np.concatenate([state["preview_input"], preview.astype(np.float32)]), ncol=len(preview), scale=3)
     return EpochView(latent, recon, f"Test images (top) and their reconstructions ({title})", losses)
+
+
+def _first_pictures(state: dict) -> tuple[np.ndarray | None, str]:
+    """Before the first latent frame: the test images over the untrained model's reconstructions, or the test images
+    alone while the job waits to start, so the panel is never blank."""
+    inputs, preview = state.get("preview_input"), state.get("preview")
+    if inputs is None:
+        return None, ""
+    if preview is None:
+        return grid(inputs, ncol=len(inputs), scale=3), "Test images: their reconstructions appear when training starts"
+    return (grid(np.concatenate([inputs, preview.astype(np.float32)]), ncol=len(inputs), scale=3),
+            "Test images (top) and their reconstructions by the untrained model")
 
 
 def _draw_pictures(view: EpochView) -> None:
@@ -205,7 +230,8 @@ def _live_pictures(job_id: str) -> None:
     snap = job_manager().snapshot(job_id, session_id(), keys=LIVE_KEYS)
     if snap is None or not snap.active:
         return
-    marker = (job_id, len(snap.state.get("latent_frames") or []), len(snap.state.get("history") or []))
+    marker = (job_id, len(snap.state.get("latent_frames") or []), len(snap.state.get("history") or []),
+              len(snap.state.get("preview_frames") or []), snap.state.get("preview") is not None)
     cached = st.session_state.get("_live_view")
     if cached is None or cached[0] != marker:
         cached = (marker, _epoch_view(snap.state))
@@ -230,6 +256,7 @@ def draw_job(job_id: str) -> None:
     else:
         snap = job_manager().snapshot(job_id, session_id())
         _draw_status(snap)
+        draw_step_control(snap, LIVE_KEYS)
         st.fragment(_replay)(snap)  # the slider reruns only the pictures
         _draw_losses(_epoch_view({"history": snap.state.get("history")}))
 
