@@ -30,7 +30,7 @@ from aelab.analysis.restoration import (
 )
 from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
 from aelab.runtime.identity import CacheIdentity
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.state import load_model_key, loadable, model_choices
 from ui.common.url_state import bind, from_link
 from ui.common.widgets import PALETTE, show_rows
@@ -176,7 +176,7 @@ def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, 
     rows = {"clean": x} | ({} if mask.all() else {"damaged pixels": mask.float()}) | {"corrupted": x_corrupt}
     for method in methods.values():
         rows[method.name] = method.restore(x_corrupt, mask if method.needs_mask else None)
-    show_rows(rows, scale=2)
+    show_rows(rows, scale=2, label_ratio=(2, 5) if present.presenting() else (1, 4))
 
 
 def score_frame(rows: list[dict], local: bool) -> pd.DataFrame:
@@ -208,10 +208,9 @@ def row_kind(row: dict) -> str:
 
 def compact_frame(rows: list[dict]) -> pd.DataFrame:
     """The table a class reads first: each method's kind, PSNR and SSIM over the whole image."""
-    frame = pd.DataFrame(rows).set_index("method")
-    frame.index.name = "method"
-    frame.insert(0, "kind", [KIND_NAMES[row_kind(r)] for r in rows])
-    return frame[["kind", *COMPACT_COLUMNS]]
+    frame = pd.DataFrame({"method": [r["method"] for r in rows], "kind": [KIND_NAMES[row_kind(r)] for r in rows],
+                          **{column: [r[column] for r in rows] for column in COMPACT_COLUMNS}})
+    return frame.set_index("method")
 
 
 def row_kind_sentences(rows: list[dict]) -> str:

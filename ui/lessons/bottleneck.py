@@ -74,7 +74,7 @@ def sweep_figure(result) -> go.Figure:
     for i, (name, errors) in enumerate(result.test_mse.items()):
         fig.add_scatter(x=result.sizes, y=errors, mode="lines+markers", name=METHOD_LABELS.get(name, name),
                         line={"color": PALETTE[i * 2 % len(PALETTE)]})
-    fig.update_layout(height=present.chart_height(380), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    fig.update_layout(height=present.chart_height(380, 375), margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       xaxis_title="code size",
                       yaxis_title="test MSE per pixel (log)", yaxis_type="log", legend={"orientation": "h", "y": 1.1})
     fig.update_xaxes(type="log", tickvals=result.sizes, ticktext=[str(s) for s in result.sizes])
