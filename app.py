@@ -6,7 +6,8 @@ from ui.common.sidebar import render_sidebar, show_link_messages
 from ui.common.warmup import umap_warmup
 
 presenting = present.setup()  # ?present=1: no sidebar, big pictures (ui/common/present.py)
-st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":material/blur_on:", layout="wide",
+# An emoji icon: Streamlit draws it inline (a ":material/...:" page icon is fetched from fonts.gstatic.com)
+st.set_page_config(page_title="aelab: what autoencoders learn", page_icon="🌀", layout="wide",
                    initial_sidebar_state=present.sidebar_state())
 
 # One line per page; each file in pages/ is thin UI over the aelab package.
