@@ -1,10 +1,14 @@
 """aelab: see and teach what autoencoders learn. Run with `./run.sh app` (or `streamlit run app.py`)."""
 import streamlit as st
 
-from ui.common.sidebar import render_sidebar
+from ui.common import present
+from ui.common.sidebar import render_sidebar, show_link_messages
 from ui.common.warmup import umap_warmup
 
-st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":material/blur_on:", layout="wide")
+presenting = present.setup()  # ?present=1: no sidebar, big pictures (ui/common/present.py)
+# An emoji icon: Streamlit draws it inline (a ":material/...:" page icon is fetched from fonts.gstatic.com)
+st.set_page_config(page_title="aelab: what autoencoders learn", page_icon="🌀", layout="wide",
+                   initial_sidebar_state=present.sidebar_state())
 
 # One line per page; each file in pages/ is thin UI over the aelab package.
 PAGES = [
@@ -22,6 +26,8 @@ PAGES = [
 ]
 
 umap_warmup()  # once per server process: compiles UMAP in a background thread (~25 s) before anyone asks for it
-navigation = st.navigation(PAGES)
-render_sidebar()
+navigation = st.navigation(PAGES, position="top" if presenting else "sidebar")
+render_sidebar()  # drawn while presenting too (hidden): its pickers keep the dataset and model chosen
+present.toggle()
+show_link_messages()  # a link's dataset or model that is not here: one lasting line above the page
 navigation.run()

@@ -14,11 +14,13 @@ from ui.anomalies import (
     roc_figure,
     typical_rows,
 )
+from ui.common import present
 from ui.common.state import current_dataset, require_model
+from ui.common.url_state import bind
 from ui.common.widgets import show_rows
 
 st.title("Anomalies: it reconstructs only what it has seen")
-st.markdown("An autoencoder is trained to rebuild its training images through a small code. Shown something "
+present.intro("An autoencoder is trained to rebuild its training images through a small code. Shown something "
             "unlike them, it rebuilds the nearest thing it knows, so the **reconstruction error** is large: a "
             "score for *how unusual is this image?* Compare the test split with inputs from elsewhere.")
 dataset = current_dataset()
@@ -26,25 +28,28 @@ record = require_model()
 
 options = ood_options(dataset)
 # One selection per dataset: the other datasets on offer differ from one dataset to the next.
-chosen = st.multiselect("Out-of-distribution sets", options, default=options, key=f"anomaly_sets_{dataset.name}",
-                        help="; ".join(f"{name}: {describe(name)}" for name in options))
+with present.secondary("Out-of-distribution sets"):
+    chosen = st.multiselect("Out-of-distribution sets", options, default=options, key=f"anomaly_sets_{dataset.name}",
+                            help="; ".join(f"{name}: {describe(name)}" for name in options))
 if not chosen:
     st.info("Choose at least one out-of-distribution set to compare with the test split.")
     st.stop()
 
 report = report_for(record, dataset, chosen)
 errors, auc = report["errors"], report["auc"]
-st.caption(f"Model **{record.name}** ({record.variant}) on **{dataset.name}**: {len(errors[TEST]):,} test images; "
-           + "; ".join(f"{name}: {describe(name)}" for name in chosen) + ".")
+if not present.presenting():
+    st.caption(f"Model **{record.name}** ({record.variant}) on **{dataset.name}**: {len(errors[TEST]):,} test "
+               "images; " + "; ".join(f"{name}: {describe(name)}" for name in chosen) + ".")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
     log_scale = st.toggle("Logarithmic error axis", value=True, key="anomaly_log",
                           help="The errors of different sets differ by orders of magnitude.")
-    st.plotly_chart(histogram_figure(errors, log_scale), key="anomaly_histogram")
+    with present.main_picture():
+        st.plotly_chart(histogram_figure(errors, log_scale, present.chart_height(380)), key="anomaly_histogram")
 with right:
-    percentile = st.slider("Flag images above this percentile of the test errors", 50.0, 99.9, 95.0, 0.5,
-                           key="anomaly_percentile",
+    percentile = st.slider("Flag images above this percentile of the test errors", 50.0, 99.9, step=0.5,
+                           key=bind("anomaly_percentile", "percentile", 95.0, low=50.0, high=99.9),
                            help="A threshold on the error: the share of each set it flags as unusual.")
     table = auc_table(errors, auc, percentile)
     st.table(table.style.format({"ROC AUC": "{:.3f}", "median error": "{:.4f}", "flagged": "{:.1%}"}, na_rep="—"))
@@ -57,7 +62,7 @@ with st.expander("ROC curves"):
     st.plotly_chart(roc_figure(errors, auc), key="anomaly_roc")
 
 st.subheader("The most and least typical test images")
-k = st.slider("Images", 4, 16, N_EXAMPLES, key="anomaly_k")
+k = st.slider("Images", 4, 16, key=bind("anomaly_k", "k", N_EXAMPLES, low=4, high=16))
 extremes = typical_rows(errors[TEST], dataset.x_test, record.model, k)
 for which, title in (("least", "Smallest error: what the model finds most typical"),
                      ("most", "Largest error: the test images it finds least typical")):

@@ -3,10 +3,11 @@ each cause, scored with MIG, DCI and SAP, and how beta trades reconstruction for
 import streamlit as st
 
 from ui import factors as view
+from ui.common import present
 from ui.common.state import current_dataset, require_model
 
 st.title("Known factors")
-st.markdown("Can a model find the true causes of its data by itself? On digits nobody knows the causes, so a "
+present.intro("Can a model find the true causes of its data by itself? On digits nobody knows the causes, so a "
             "traversal can only be eyeballed. Here every image is **rendered from five known factors**, so we can "
             "measure, for each latent dimension, how much it tells about each factor, and score the whole code: "
             "**MIG** (Chen et al. 2018), **DCI** (Eastwood and Williams 2018) and **SAP** (Kumar et al. 2018).")

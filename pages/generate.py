@@ -5,15 +5,16 @@ import torch
 from aelab.analysis.generation import ae_fitted_samples, ae_prior_samples, code_scale, vae_prior_samples
 from aelab.analysis.images import grid, png_bytes
 from aelab.analysis.latent import encode_dataset
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.session import session
 from ui.common.state import current_dataset, loadable, model_choices
+from ui.common.url_state import bind
 from ui.generate import live_temperature, take_released_temperature
 
 SEED_KEY = "generate_seed"  # the seed box, moved on by Resample
 
 st.title("Generate: sampling from the prior")
-st.markdown(
+present.intro(
     "A generative model should turn **random codes** into plausible images. A VAE is trained for exactly that: its "
     "KL term pulls the codes towards the prior N(0, I). A plain autoencoder is only asked to reconstruct, so its "
     "codes sit wherever that was easiest. Decode random codes from each and compare.")
@@ -51,20 +52,23 @@ def data_codes(identity: str, _model, _x: torch.Tensor) -> torch.Tensor:
     return encode_dataset(_model, _x)
 
 
-left, middle, right = st.columns(3)
-vae_key = left.selectbox("VAE", vae_keys, index=default(vae_keys, "pretrained/vae"), format_func=labels.get,
-                         key="generate_vae")
-ae_key = middle.selectbox("Plain autoencoder", ae_keys, index=default(ae_keys, "pretrained/ae"),
-                          format_func=labels.get, key="generate_ae")
-side = right.slider("Grid side", 3, 12, 8, key="generate_side", help="The grids hold side x side samples.")
-st.session_state.setdefault("generate_temperature", 1.0)
+with present.secondary("Models and grid size"):
+    left, middle, right = st.columns(3)
+    vae_key = left.selectbox("VAE", vae_keys, index=default(vae_keys, "pretrained/vae"), format_func=labels.get,
+                             key="generate_vae")
+    ae_key = middle.selectbox("Plain autoencoder", ae_keys, index=default(ae_keys, "pretrained/ae"),
+                              format_func=labels.get, key="generate_ae")
+    side = right.slider("Grid side", 3, 12, key=bind("generate_side", "side", 8, low=3, high=12),
+                        help="The grids hold side x side samples.")
+bind("generate_temperature", "temperature", 1.0, low=0.1, high=2.0)
 take_released_temperature(records[vae_key])  # a temperature let go in the live grid below becomes the page's
+bind("generate_temperature", "temperature", 1.0, low=0.1, high=2.0)  # (and the link's)
 left, middle, right = st.columns(3)
 temperature = left.slider("Temperature", 0.1, 2.0, step=0.01, key="generate_temperature",
                           help="Scales the standard deviation of the random codes: lower gives clearer, less varied "
                                "samples; higher wanders off where the decoder was never trained.")
-st.session_state.setdefault(SEED_KEY, 0)
-seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=SEED_KEY,
+seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
+                           key=bind(SEED_KEY, "seed", 0, low=0, high=2**31 - 1),
                            help="The same seed gives the same grids, so a class can see them twice.")
 
 
@@ -75,7 +79,8 @@ def resample() -> None:
 right.button("Resample", on_click=resample, key="generate_resample", icon=":material/casino:",
              help="Draw new random codes (moves the seed on by one).")
 
-live_temperature(records[vae_key], side, temperature, int(seed))
+if not present.presenting():  # presenting, the three grids come first and the live grid after them
+    live_temperature(records[vae_key], side, temperature, int(seed))
 vae, ae = records[vae_key].model, records[ae_key].model
 ae_codes = data_codes(cache.key(records[ae_key], dataset), ae, dataset.x_train)
 n = side * side
@@ -83,11 +88,14 @@ grids = [vae_prior_samples(vae, n, temperature, int(seed)), ae_prior_samples(ae,
          ae_fitted_samples(ae, ae_codes, n, temperature, int(seed))]
 pictures = [grid(g.images, ncol=side, scale=2) for g in grids]
 
-for column, generated, picture in zip(st.columns(3), grids, pictures):
-    with column:
-        st.subheader(generated.title, divider="gray")
-        st.image(picture, caption=f"{n} samples, seed {int(seed)}", width="stretch")
-        st.caption(generated.note)
+with present.main_picture():
+    for column, generated, picture in zip(st.columns(3), grids, pictures):
+        with column:
+            st.subheader(generated.title, divider="gray")
+            st.image(picture, caption=f"{n} samples, seed {int(seed)}", width="stretch")
+            st.caption(generated.note)
+if present.presenting():
+    live_temperature(records[vae_key], side, temperature, int(seed))
 
 scale = code_scale(ae_codes)
 st.markdown(

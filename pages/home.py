@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui.anomalies import draw_home_card as draw_anomaly_card
+from ui.common import present
 from ui.common.state import current_dataset, current_model
 from ui.home.generate_card import draw_home_card as draw_generate_card
 from ui.home.interpolate_card import draw_home_card as draw_interpolate_card
@@ -12,7 +13,7 @@ from ui.restore import draw_home_card as draw_restore_card
 from ui.train.view import draw_home_card as draw_train_card
 
 st.title("What do autoencoders learn?")
-st.markdown(
+present.intro(
     "An **autoencoder** squeezes an image through a small **code** (the latent space) and rebuilds it. What it "
     "keeps, and how it arranges the codes, is what these pages let you see. Everything runs on this machine, "
     "offline, on the bundled MNIST digits (or scikit-learn's small 8x8 digits) and their pretrained models; pick "
@@ -53,6 +54,16 @@ CARDS = [
      "Classic facts shown live: PCA and k-means are autoencoders, how error falls with code size, why an "
      "over-complete code copies noise, and what the first layer's units look at.", draw_lessons_card),
 ]
+
+if present.presenting():  # the pictures, two a row, each under its page's link: the page's main picture
+    with present.main_picture():
+        for row in range(0, len(CARDS), 2):
+            for column, (page, title, _, draw) in zip(st.columns(2, gap="large"), CARDS[row:row + 2]):
+                with column:
+                    st.page_link(page, label=f"**{title}**")
+                    if record is not None:
+                        draw()
+    st.stop()
 
 for page, title, text, draw in CARDS:
     with st.container(border=True):

@@ -2,8 +2,10 @@
 import streamlit as st
 import torch
 
+from ui.common import present
 from ui.common.pickers import pick_image, selection_button
 from ui.common.state import current_dataset, require_model
+from ui.common.url_state import bind
 from ui.common.widgets import show_grid
 from ui.interpolate import (
     first_index_with_new_label,
@@ -15,25 +17,27 @@ from ui.interpolate import (
 )
 
 st.title("Interpolate between two images")
-st.markdown("Blend two digits **pixel by pixel** and you get two ghosts on top of each other. Encode them, walk in a "
+present.intro("Blend two digits **pixel by pixel** and you get two ghosts on top of each other. Encode them, walk in a "
             "straight line between their **codes** and decode each step, and one digit morphs into the other: the "
             "decoder only makes images like the ones it learnt.")
 
 dataset, record = current_dataset(), require_model()
 model = record.model
 
-pick_a, pick_b = st.columns(2, gap="large")
-with pick_a:
-    picked_a = pick_image("interpolate_a", dataset, "Image A", default_index=0, allow_drawing=False)
-with pick_b:
-    picked_b = pick_image("interpolate_b", dataset, "Image B", default_index=1, allow_drawing=False)
-selection_button(["interpolate_a", "interpolate_b"], dataset.y_test, "interpolate_use_selection", dataset.name)
+with present.secondary("Images A and B"):
+    pick_a, pick_b = st.columns(2, gap="large")
+    with pick_a:
+        picked_a = pick_image("interpolate_a", dataset, "Image A", default_index=0, allow_drawing=False, url_param="a")
+    with pick_b:
+        picked_b = pick_image("interpolate_b", dataset, "Image B", default_index=1, allow_drawing=False, url_param="b")
+    selection_button(["interpolate_a", "interpolate_b"], dataset.y_test, "interpolate_use_selection", dataset.name)
 if picked_a is None or picked_b is None:
     st.stop()
 if picked_a.signature == picked_b.signature:
     st.info("A and B are the same image, so every frame is the same: pick another image for B.")
 
-st.subheader("From A to B")
+if not present.presenting():
+    st.subheader("From A to B")
 live_scrub(record, picked_a.x, picked_b.x, (picked_a.description, picked_b.description))
 rows_section(record, dataset, picked_a.x, picked_b.x, (picked_a.description, picked_b.description))
 
@@ -43,8 +47,9 @@ st.markdown("Add a third image C: each image in the triangle is decoded from w_A
 pick_c, triangle_col = st.columns([2, 3], gap="large")
 with pick_c:
     default_c = first_index_with_new_label(dataset.y_test, [0, 1])
-    picked_c = pick_image("interpolate_c", dataset, "Image C", default_index=default_c, allow_drawing=False)
-    side = st.slider("Images per side", 3, 9, 6, key="interpolate_triangle_steps")
+    picked_c = pick_image("interpolate_c", dataset, "Image C", default_index=default_c, allow_drawing=False,
+                          url_param="c")
+    side = st.slider("Images per side", 3, 9, key=bind("interpolate_triangle_steps", "side", 6, low=3, high=9))
     selection_button(["interpolate_a", "interpolate_b", "interpolate_c"], dataset.y_test,
                      "interpolate_use_selection_3", dataset.name)
 if picked_c is not None:

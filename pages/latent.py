@@ -6,7 +6,7 @@ import streamlit as st
 
 from aelab.analysis.latent import encode_dataset
 from aelab.analysis.maps import coordinates_csv, transform_new
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.drawing_canvas import digit_canvas, drawing_as_input
 from ui.common.pickers import LATENT_SELECTION_KEY
 from ui.common.session import session
@@ -25,7 +25,7 @@ from ui.latent.view import (
 )
 
 st.title("Latent space")
-st.markdown("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "
+present.intro("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "
             "see which digits the model confuses, what lies between clusters, and where your own digit lands.")
 dataset = current_dataset()
 record = require_model()
@@ -70,9 +70,11 @@ with left:
                          "starts placing a new point. PCA and the raw axes place it exactly.")
     titles = plane.titles() if plane else projection.axes  # PC1/PC2, UMAP-1/UMAP-2 or the raw axes z1..zd
     figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
-                            revision=ui_revision(identity, method, params, plane), plane_grid=plane_grid, marks=marks)
-    event = st.plotly_chart(figure.figure, key=LATENT_SELECTION_KEY, on_select="rerun",
-                            selection_mode=("points", "box", "lasso"), config=CHART_CONFIG, width="stretch")
+                            revision=ui_revision(identity, method, params, plane), plane_grid=plane_grid, marks=marks,
+                            height=present.chart_height(560, 470))
+    with present.main_picture():
+        event = st.plotly_chart(figure.figure, key=LATENT_SELECTION_KEY, on_select="rerun",
+                                selection_mode=("points", "box", "lasso"), config=CHART_CONFIG, width="stretch")
     st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
                "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."
                + (" Click anywhere on the plane to decode that point." if plane else ""))

@@ -2,6 +2,7 @@
 over-complete code does; what the first layer learns. One section is drawn at a time (ui/lessons/*.py)."""
 import streamlit as st
 
+from ui.common import present
 from ui.common.state import current_dataset
 from ui.lessons import bottleneck as lessons_bottleneck
 from ui.lessons import copying as lessons_copy
@@ -13,9 +14,10 @@ from ui.lessons.common import section_picker
 RENDERERS = {"pca": lessons_pca.render, "kmeans": lessons_kmeans.render, "bottleneck": lessons_bottleneck.render,
              "copy": lessons_copy.render, "weights": lessons_weights.render}
 
-st.title("Lessons")
-st.markdown("Classic facts about autoencoders, each shown live on the current dataset with its formula. Pick a "
-            "lesson; trained or computed results stay here while you switch.")
+if not present.presenting():  # presenting, a lesson's link opens straight into the lesson
+    st.title("Lessons")
+    st.markdown("Classic facts about autoencoders, each shown live on the current dataset with its formula. Pick a "
+                "lesson; trained or computed results stay here while you switch.")
 dataset = current_dataset()
 section = section_picker()
 RENDERERS[section](dataset)

@@ -4,18 +4,22 @@ import streamlit as st
 
 from aelab.analysis.restoration import psnr_sweep, score_table
 from aelab.data.corruption import CORRUPTION_INFO, strength_range
+from ui.common import present
 from ui.common.cache import result_store
 from ui.common.state import current_dataset
+from ui.common.url_state import bind
 from ui.restore import (
     CORRUPTION_KEY,
     DEFAULT_CORRUPTION,
     MANIFOLD_TEXT,
     N_EXAMPLES,
     build_methods,
+    compact_frame,
     corruption_controls,
     method_controls,
     methods_identity,
     methods_params,
+    row_kind_sentences,
     score_frame,
     show_examples,
     styled_scores,
@@ -23,20 +27,22 @@ from ui.restore import (
 )
 
 st.title("Denoise and inpaint")
-st.markdown("Damage test images, then restore them with **autoencoders** (which only know what digits look like) "
+present.intro("Damage test images, then restore them with **autoencoders** (which only know what digits look like) "
             "and with **classic methods** (which only know about pixels and their neighbours), and score each "
             "against the clean image. Inpainting methods are given the mask of damaged pixels.")
 dataset = current_dataset()
 x_test = dataset.x_test
 
-left, right = st.columns(2, gap="large")
+# Presenting: the corruption's controls in a narrow column, the examples (the main picture) beside them.
+wide = present.presenting()
+left, right = st.columns([1, 3] if wide else 2, gap="large")
 with left:
     choice = corruption_controls(dataset.image_size, x_test[:1])
 name = st.session_state.get(CORRUPTION_KEY, DEFAULT_CORRUPTION)
 local = CORRUPTION_INFO[name].local
-with right:
+with left if wide else right, present.secondary("Methods and seed"):
     model_keys, classic, keep_known = method_controls(dataset.image_size, local)
-    seed = int(st.number_input("Seed", 0, 10_000, 0, key="restore_seed",
+    seed = int(st.number_input("Seed", 0, 10_000, key=bind("restore_seed", "seed", 0, low=0, high=10_000),
                                help="The same seed gives the same noise and the same box places."))
 
 with st.container():  # after the canvas: elements whose number changes live in this one container
@@ -51,14 +57,16 @@ with st.container():  # after the canvas: elements whose number changes live in 
         st.info("Choose at least one autoencoder or classic method.")
         st.stop()
 
-    st.subheader("Examples")
-    examples = x_test[:N_EXAMPLES]
-    examples_corrupt, examples_mask = choice.apply(examples, seed)
-    show_examples(examples, examples_corrupt, examples_mask, methods)
+    with right if wide else st.container(), present.main_picture():
+        if not wide:
+            st.subheader("Examples")
+        examples = x_test[:N_EXAMPLES]
+        examples_corrupt, examples_mask = choice.apply(examples, seed)
+        show_examples(examples, examples_corrupt, examples_mask, methods)
 
     st.subheader("Scores")
-    n = int(st.columns(3)[0].number_input("Test images scored", 10, len(x_test), min(300, len(x_test)), 50,
-                                          key="restore_batch"))
+    n = int(st.columns(3)[0].number_input("Test images scored", 10, len(x_test), step=50, key=bind(
+        "restore_batch", "n", min(300, len(x_test)), low=10, high=len(x_test))))
     results, identity = result_store(), methods_identity(dataset, model_keys)
     described = methods_params(model_keys, classic, keep_known)
     table_params = (choice.key, described, n, seed)
@@ -70,20 +78,24 @@ with st.container():  # after the canvas: elements whose number changes live in 
         rows = results.get_or_compute(identity, "restore/table", table_params, lambda: score_table(
             x, x_corrupt, mask, methods, lambda f, text: bar.progress(f, text=text)))
         bar.empty()
-    st.table(styled_scores(score_frame(rows, local), rows))
+    st.table(styled_scores(compact_frame(rows), rows))
     scored = rows[0]["images"]
     left_out = (f" ({n - scored} left out: the corruption changed nothing in them, e.g. a box on blank background, "
                 "so there was nothing to restore)" if scored < n else "")
-    st.caption(f"Means over {scored} of {n} test images{left_out} (seed {seed}). PSNR is the mean over images of "
-               "each image's 10 log10(1 / MSE) (pixels in [0, 1]; a perfect image counts as 100 dB), as "
-               "scikit-image's peak_signal_noise_ratio gives it per image; SSIM is scikit-image's "
-               "structural_similarity (Gaussian 11x11 window, sigma 1.5, the border band the window overhangs left "
-               "out; smaller on images under 11 pixels a side), and inside the mask the mean of its map over the "
-               "damaged pixels. Best per column in **bold green**; the first row is "
-               "the corrupted input itself. A model's row scores its whole reconstruction; '+ known pixels' rows "
-               "keep the pixels the corruption did not touch and score the model's output only inside the mask"
-               + (", so inside the mask they tie with the model." if keep_known else ".")
-               + ("" if local else " Gaussian noise touches every pixel, so there is no separate in-mask score."))
+    st.caption(f"Means over {scored} of {n} test images{left_out} (seed {seed}); higher is better, the best of each "
+               "column in **bold green**.  \n" + row_kind_sentences(rows))
+    with st.expander("All scores: MSE, inside the mask, ms / image, and how each is computed"):
+        st.table(styled_scores(score_frame(rows, local), rows))
+        st.caption("PSNR is the mean over images of "
+                   "each image's 10 log10(1 / MSE) (pixels in [0, 1]; a perfect image counts as 100 dB), as "
+                   "scikit-image's peak_signal_noise_ratio gives it per image; SSIM is scikit-image's "
+                   "structural_similarity (Gaussian 11x11 window, sigma 1.5, the border band the window overhangs left "
+                   "out; smaller on images under 11 pixels a side), and inside the mask the mean of its map over the "
+                   "damaged pixels. Best per column in **bold green**; the first row is "
+                   "the corrupted input itself. A model's row scores its whole reconstruction; '+ known pixels' rows "
+                   "keep the pixels the corruption did not touch and score the model's output only inside the mask"
+                   + (", so inside the mask they tie with the model." if keep_known else ".")
+                   + ("" if local else " Gaussian noise touches every pixel, so there is no separate in-mask score."))
 
     st.subheader("PSNR against strength")
     if CORRUPTION_INFO[name].strength is None:

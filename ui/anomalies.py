@@ -60,7 +60,7 @@ def colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def histogram_figure(errors: dict[str, np.ndarray], log_scale: bool = True) -> go.Figure:
+def histogram_figure(errors: dict[str, np.ndarray], log_scale: bool = True, height: int = 380) -> go.Figure:
     """Overlaid histograms of per-image error, each normalised to a fraction of its set so sizes compare."""
     fig = go.Figure()
     floor = 1e-6
@@ -76,7 +76,7 @@ def histogram_figure(errors: dict[str, np.ndarray], log_scale: bool = True) -> g
     if log_scale:
         ticks = np.arange(np.floor(low), np.ceil(high) + 1)
         axis.update(tickvals=ticks, ticktext=[f"{10 ** t:g}" for t in ticks])
-    fig.update_layout(barmode="overlay", height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis=axis,
+    fig.update_layout(barmode="overlay", height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis=axis,
                       yaxis_title="fraction of the set", legend={"orientation": "h", "y": -0.25})
     return fig
 

@@ -17,7 +17,7 @@ from aelab.analysis.disentanglement import best_factor
 from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import dimension_ranges, traversal_grid
 from aelab.train.loop import evaluate
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.pickers import codes_for
 from ui.common.session import session
 from ui.common.state import select_model
@@ -65,7 +65,8 @@ def factor_examples(dataset) -> None:
     factors = dataset.factors
     with st.expander(f"The {len(factors.names)} factors of {dataset.name}, one at a time", expanded=True):
         if dataset.name == SHAPES:
-            show_rows(_example_rows(EXAMPLE_BASE), scale=2)
+            with present.main_picture():
+                show_rows(_example_rows(EXAMPLE_BASE), scale=3 if present.presenting() else 2)
         st.markdown("\n".join(f"- **{name}** ({size} values): {text}" for name, size, text in
                               zip(factors.names, factors.sizes, factors.descriptions or [""] * len(factors.names))))
 

@@ -9,6 +9,8 @@ decoded from the latent path is the model's own output, so its reconstruction er
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -17,7 +19,7 @@ import torch
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes
 from aelab.analysis.latent import decode, encode_dataset, project_2d, reconstruction_errors
 from aelab.analysis.paths import interpolate, pixel_blend, triangle_codes
-from ui.common import cache
+from ui.common import cache, present, url_state
 from ui.common.pickers import codes_for
 from ui.common.widgets import PALETTE
 from ui.components import live_decoder as live
@@ -25,7 +27,6 @@ from ui.components import live_decoder as live
 SCRUB_KEY, TRIANGLE_KEY = "interpolate_live_t", "interpolate_live_weights"  # released values, with their inputs
 ROW_COLOURS = {"pixel blend": PALETTE[6], "latent (linear)": PALETTE[0], "latent (slerp)": PALETTE[2]}
 FRAME_SCALE = 3
-GIF_SCALE = 4
 
 
 def interpolation_rows(model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int,
@@ -67,8 +68,8 @@ def rows_picture(frames: dict[str, torch.Tensor]) -> np.ndarray:
 def animation_frames(frames: dict[str, torch.Tensor]) -> list[np.ndarray]:
     """GIF frames: at step t, each row's frame t side by side (pixel blend | linear | slerp), enlarged."""
     steps = next(iter(frames.values())).shape[0]
-    return [grid(torch.stack([x[t] for x in frames.values()]), ncol=len(frames), scale=GIF_SCALE)
-            for t in range(steps)]
+    scale = present.gif_scale(next(iter(frames.values())).shape[-2:])  # each image at least 336 px tall
+    return [grid(torch.stack([x[t] for x in frames.values()]), ncol=len(frames), scale=scale) for t in range(steps)]
 
 
 def triangle_picture(images: torch.Tensor, steps: int, padding: int = 2) -> np.ndarray:
@@ -147,14 +148,17 @@ def errors_figure(errors: dict[str, np.ndarray], height: int = 260) -> go.Figure
 def rows_section(record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: tuple[str, str]) -> None:
     """The step slider and everything it changes (a fragment: moving it does not rerun the pickers)."""
     model, variational = record.model, record.model_config.variational
-    steps = st.slider("Steps (frames per row, ends included)", 3, 21, 9, key="interpolate_steps")
+    steps = st.slider("Steps (frames per row, ends included)", 3, 21,
+                      key=url_state.bind("interpolate_steps", "steps", 9, low=3, high=21))
     frames, codes = interpolation_rows(model, x_a, x_b, steps, variational)
-    with st.container(key="interpolate_row_images"):
+    live_off = live.unavailable_reason(record) is not None  # then these rows are the page's main picture
+    scale = present.picture_scale(FRAME_SCALE, x_a.shape[-2:], rows=len(frames)) if live_off else FRAME_SCALE
+    with st.container(key="interpolate_row_images"), (present.main_picture() if live_off else nullcontext()):
         st.caption(f"{steps} frames per row, from {names[0]} (left) to {names[1]} (right).")
         for name, x in frames.items():
             label_col, picture_col = st.columns([1, 6], vertical_alignment="center")
             label_col.markdown(f"**{name}**")
-            picture_col.image(grid(x, ncol=steps, scale=FRAME_SCALE), width="content")
+            picture_col.image(grid(x, ncol=steps, scale=scale), width="content")
     if not variational:
         st.caption(f"{record.name} is not a VAE, so there is no spherical (slerp) row: without a Gaussian prior "
                    "there is no sphere its codes live near.")
@@ -193,11 +197,20 @@ def live_scrub(record, x_a: torch.Tensor, x_b: torch.Tensor, names: tuple[str, s
     if released and isinstance(released.get("t"), (int, float)):
         st.session_state[SCRUB_KEY] = {"for": signature, "t": min(max(float(released["t"]), 0.0), 1.0)}
     kept = st.session_state.get(SCRUB_KEY)
+    if kept is None:  # the first time: t from the link (?t=0.3), if it is one
+        raw = url_state.from_link("t")
+        t, why = url_state.parse(raw, 0.5, low=0.0, high=1.0) if raw is not None else (0.5, None)
+        if why:
+            url_state.bad_value("t", raw, why, "t = 0.5", SCRUB_KEY, {"for": signature, "t": 0.5})
+        kept = st.session_state[SCRUB_KEY] = {"for": signature, "t": t}
     t = kept["t"] if kept and kept["for"] == signature else 0.5
+    url_state.write("t", round(t, 3), 0.5)
     spec = {"anchors": [z_a.tolist(), z_b.tolist()], "t": t, "label": f"t (0 = {names[0]}, 1 = {names[1]})",
             "caption": "(1 - t) z_A + t z_B, decoded in your browser as you drag"}
-    with st.container(key="interpolate_live_scrub_box"):
-        live.live_decoder("interpolate_live_scrub", "scrub", spec, model)
+    with st.container(key="interpolate_live_scrub_box"), present.main_picture():
+        live.live_decoder("interpolate_live_scrub", "scrub", spec, model,
+                          scale=live.display_scale(model.image_size, present.chart_height(live.DISPLAY_PX)))
+    url_state.show("t")
     st.caption(f"t = {t:.2f} on the server", help="Sent when the slider is let go.")
 
 

@@ -30,8 +30,9 @@ from aelab.analysis.restoration import (
 )
 from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
 from aelab.runtime.identity import CacheIdentity
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.state import load_model_key, loadable, model_choices
+from ui.common.url_state import bind, from_link
 from ui.common.widgets import PALETTE, show_rows
 
 # Those that fit the dataset's image size are chosen at first: the four 28x28 ones, or the 8x8 digits' own AE.
@@ -76,7 +77,7 @@ def corruption_controls(image_size: tuple[int, int], background: torch.Tensor) -
     background: (1, 1, H, W), the image drawn under the canvas."""
     names = list(CORRUPTION_INFO)
     # The box opens the page: the case the course material shows by eye, a denoising AE against OpenCV inpainting.
-    name = st.selectbox("Corruption", names, index=names.index(DEFAULT_CORRUPTION), key=CORRUPTION_KEY,
+    name = st.selectbox("Corruption", names, key=bind(CORRUPTION_KEY, "kind", DEFAULT_CORRUPTION, options=names),
                         format_func=lambda n: CORRUPTION_INFO[n].label,
                         help="; ".join(f"{i.label}: {i.description}" for i in CORRUPTION_INFO.values()))
     info = CORRUPTION_INFO[name]
@@ -85,19 +86,23 @@ def corruption_controls(image_size: tuple[int, int], background: torch.Tensor) -
         return _drawn_mask(image_size, background)
     s = strength_range(name, image_size)
     kind = int if s.in_pixels else float
-    strength = st.slider(s.label.capitalize(), kind(s.low), kind(s.high), kind(s.default), kind(s.step),
-                         key=f"restore_strength_{name}")
+    linked = (from_link("kind") or DEFAULT_CORRUPTION) == name  # a link's strength is for its own corruption
+    strength = st.slider(s.label.capitalize(), kind(s.low), kind(s.high), step=kind(s.step),
+                         key=bind(f"restore_strength_{name}", "strength", kind(s.default), low=kind(s.low),
+                                  high=kind(s.high), read_link=linked))
     options: dict = {}
     if name == "box":
-        fill = st.radio("Fill", ["black", "grey"], horizontal=True, key="restore_box_fill")
+        fill = st.radio("Fill", ["black", "grey"], horizontal=True,
+                        key=bind("restore_box_fill", "fill", "black", options=["black", "grey"]))
         options["value"] = 0.0 if fill == "black" else 0.5
-        if st.radio("Place", ["random", "chosen"], horizontal=True, key="restore_box_place",
+        if st.radio("Place", ["random", "chosen"], horizontal=True,
+                    key=bind("restore_box_place", "place", "random", options=["random", "chosen"]),
                     help="Random: a different place in each image. Chosen: the same place in every image.") == "chosen":
             limit = max(0, min(image_size) - int(strength))
-            top = st.slider("Top row", 0, max(limit, 1), min(limit, limit // 2), key="restore_box_top",
-                            disabled=limit == 0)
-            left = st.slider("Left column", 0, max(limit, 1), min(limit, limit // 2), key="restore_box_left",
-                             disabled=limit == 0)
+            top = st.slider("Top row", 0, max(limit, 1), disabled=limit == 0,
+                            key=bind("restore_box_top", "top", limit // 2, low=0, high=max(limit, 1)))
+            left = st.slider("Left column", 0, max(limit, 1), disabled=limit == 0,
+                             key=bind("restore_box_left", "left", limit // 2, low=0, high=max(limit, 1)))
             options.update(top=min(top, limit), left=min(left, limit))
     key = f"{name}:{strength}:{sorted(options.items())}"
     return CorruptionChoice(name, strength, options, key)
@@ -136,13 +141,13 @@ def method_controls(image_size: tuple[int, int], local: bool) -> tuple[list[str]
     model_keys = [key for key in model_keys if key not in failed]
     if not labels:
         st.caption(f"No model for {size} images in the library yet: train one on the Train page.")
-    keep_known = st.checkbox("Also score them with the known pixels kept", value=True, key="restore_keep_known",
-                             disabled=not local,
+    keep_known = st.checkbox("Also score them with the known pixels kept", disabled=not local,
+                             key=bind("restore_keep_known", "known", True),
                              help="Paste the model's output inside the mask only and keep every pixel the "
                                   "corruption did not touch, as the inpainting methods do. Scored as extra rows "
                                   "named '+ known pixels'.")
     left, right = st.columns(2)
-    radius = left.slider("Inpainting radius", 1, 10, 3, key="restore_radius",
+    radius = left.slider("Inpainting radius", 1, 10, key=bind("restore_radius", "radius", 3, low=1, high=10),
                          help="How far (pixels) OpenCV's inpainting looks around each damaged pixel.")
     auto_h = right.checkbox("Non-local means: h from the estimated noise", value=True, key="restore_nlm_auto")
     h = None if auto_h else right.slider("h (grey levels)", 5, 120, 40, 5, key="restore_nlm_h")
@@ -171,7 +176,7 @@ def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, 
     rows = {"clean": x} | ({} if mask.all() else {"damaged pixels": mask.float()}) | {"corrupted": x_corrupt}
     for method in methods.values():
         rows[method.name] = method.restore(x_corrupt, mask if method.needs_mask else None)
-    show_rows(rows, scale=2)
+    show_rows(rows, scale=2, label_ratio=(2, 5) if present.presenting() else (1, 4))
 
 
 def score_frame(rows: list[dict], local: bool) -> pd.DataFrame:
@@ -183,8 +188,40 @@ def score_frame(rows: list[dict], local: bool) -> pd.DataFrame:
     return frame[["needs mask", *columns, "ms / image"]]
 
 
+COMPACT_COLUMNS = ["PSNR (dB)", "SSIM"]
+ROW_KINDS = {  # one sentence per kind of row in the score table (its first column says which kind)
+    "reference": "the damaged image itself, unrestored: the score to beat.",
+    "model": "an autoencoder's whole reconstruction of the damaged image.",
+    "known": "the same autoencoder's output pasted inside the mask only, every undamaged pixel kept.",
+    "classic": "a method that knows pixels, not digits (OpenCV inpainting, median filter, non-local means).",
+}
+KIND_NAMES = {"reference": "input", "model": "autoencoder", "known": "AE + known pixels", "classic": "classic"}
+
+
+def row_kind(row: dict) -> str:
+    if row["kind"] == "reference":
+        return "reference"
+    if row["kind"] == "classic":
+        return "classic"
+    return "known" if row["method"].endswith("+ known pixels") else "model"
+
+
+def compact_frame(rows: list[dict]) -> pd.DataFrame:
+    """The table a class reads first: each method's kind, PSNR and SSIM over the whole image."""
+    frame = pd.DataFrame({"method": [r["method"] for r in rows], "kind": [KIND_NAMES[row_kind(r)] for r in rows],
+                          **{column: [r[column] for r in rows] for column in COMPACT_COLUMNS}})
+    return frame.set_index("method")
+
+
+def row_kind_sentences(rows: list[dict]) -> str:
+    """One line per kind of row present in the table."""
+    kinds = dict.fromkeys(row_kind(r) for r in rows)
+    return "  \n".join(f"**{KIND_NAMES[k]}**: {ROW_KINDS[k]}" for k in kinds)
+
+
 def styled_scores(frame: pd.DataFrame, rows: list[dict]):
-    """The best method of each column in bold on a light green background (ties all marked)."""
+    """The best method of each column in bold on a light green background (ties all marked); method names are not
+    broken across lines."""
     best = best_per_column(rows)
 
     def mark(column: pd.Series) -> list[str]:
@@ -193,7 +230,9 @@ def styled_scores(frame: pd.DataFrame, rows: list[dict]):
 
     metric_columns = [c for c in frame.columns if c in HIGHER_IS_BETTER]
     formats = {c: ("{:.4f}" if c.startswith(("MSE", "SSIM")) else "{:.2f}") for c in metric_columns}
-    return frame.style.apply(mark, subset=metric_columns).format({**formats, "ms / image": "{:.2f}"}, na_rep="—")
+    styler = frame.style.apply(mark, subset=metric_columns)
+    styler = styler.set_table_styles([{"selector": "th", "props": "white-space: nowrap; word-break: keep-all;"}])
+    return styler.format({**formats, **({"ms / image": "{:.2f}"} if "ms / image" in frame else {})}, na_rep="—")
 
 
 def sweep_figure(rows: list[dict], column: str, strength_label: str) -> go.Figure:

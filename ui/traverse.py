@@ -16,6 +16,7 @@ import torch
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes, to_uint8
 from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import traversal_grid, traversal_values, traverse
+from ui.common import present, url_state
 from ui.components import live_decoder as live
 
 SHOWN_AT_FIRST = 8
@@ -23,6 +24,7 @@ IMAGE_SCALE = 8  # 28 px -> 224 px: crisp, and a ~2 KB PNG per slider step
 CODE_KEY = "traverse_code"  # the code the sliders describe, kept across reruns and for dimensions not shown
 SIGNATURE_KEY = "traverse_signature"
 SOURCE_KEY = "traverse_code_source"  # the id of the live slider release the code came from (None: the server's own)
+CODE_PARAM = "z"  # the moved sliders in a link: ?z=z3:0.512,z7:-1.2 (names 1-based, as the page shows them)
 FRAME_COLOUR = (204, 102, 119)  # the palette's rose: the original code's column
 
 
@@ -38,11 +40,43 @@ def slider_bounds(low: torch.Tensor, high: torch.Tensor) -> tuple[list[float], l
     return lows, highs
 
 
-def start_code(z0: torch.Tensor, signature: str) -> None:
-    """When the starting image changes, put every slider back on its code."""
+def start_code(z0: torch.Tensor, signature: str, lows: list[float], highs: list[float]) -> None:
+    """When the starting image changes, put every slider back on its code; the first time, move the sliders a link
+    names (?z=z3:0.5,...) if they are in range (one lasting message and the image's own code if not)."""
     if st.session_state.get(SIGNATURE_KEY) != signature:
+        first = SIGNATURE_KEY not in st.session_state
         st.session_state[SIGNATURE_KEY] = signature
         reset_code(z0)
+        raw = url_state.from_link(CODE_PARAM) if first else None
+        if raw:
+            moved, why = parse_code(raw, lows, highs)
+            if why:
+                url_state.bad_value(CODE_PARAM, raw, why, "the image's own code", "traverse_code_from_link", False)
+            st.session_state[CODE_KEY] = [moved.get(d, v) for d, v in enumerate(st.session_state[CODE_KEY])]
+            st.session_state["traverse_code_from_link"] = bool(moved)
+
+
+def parse_code(raw: str, lows: list[float], highs: list[float]) -> tuple[dict[int, float], str | None]:
+    """'z3:0.5,z7:-1.2' -> ({2: 0.5, 6: -1.2}, None); ({}, why) if any entry names no dimension or leaves its range."""
+    moved = {}
+    for entry in raw.split(","):
+        name, _, value = entry.strip().partition(":")
+        try:
+            dim, number = int(name.strip().lstrip("z")) - 1, float(value)
+        except ValueError:
+            return {}, f"has an entry that is not zN:value ({entry[:20]!r})"
+        if not 0 <= dim < len(lows):
+            return {}, f"names a dimension this model does not have ({name[:8]})"
+        if not lows[dim] <= number <= highs[dim]:
+            return {}, f"puts {latent_name(dim)} out of its range ({lows[dim]:.2f} to {highs[dim]:.2f})"
+        moved[dim] = number
+    return moved, None
+
+
+def code_link(code: list[float], z0: torch.Tensor) -> str | None:
+    """The moved sliders as ?z=... (None when none moved)."""
+    moved = [f"{latent_name(d)}:{v:.4g}" for d, v in enumerate(code) if abs(v - float(z0[d])) > 1e-6]
+    return ",".join(moved) or None
 
 
 def reset_code(z0: torch.Tensor) -> None:
@@ -79,6 +113,11 @@ def slider_panel(record, z0: torch.Tensor, order: list[int], scores: torch.Tenso
                    + (f"moved: {', '.join(f'{latent_name(d)} = {code[d]:.3f}' for d in moved[:6])}"
                       f"{'...' if len(moved) > 6 else ''}" if moved else "no slider moved yet"))
         st.button("Reset", key="traverse_reset", on_click=reset_code, args=(z0,), icon=":material/restart_alt:")
+    link = code_link(code, z0)
+    url_state.write(CODE_PARAM, link, None)
+    if link:  # a slider moved: a message about a bad ?z= in the link has done its job
+        st.session_state["traverse_code_from_link"] = True
+    url_state.show(CODE_PARAM)
 
 
 def live_sliders(record, code: list[float], shown: list[int], scores: torch.Tensor, score_name: str,
@@ -94,8 +133,9 @@ def live_sliders(record, code: list[float], shown: list[int], scores: torch.Tens
             "lows": lows, "highs": highs, "steps": steps, "code": [float(v) for v in code],
             "source": st.session_state.get(SOURCE_KEY),
             "caption": "decoded in your browser as you drag"}
-    with st.container(key="traverse_decoded"):  # the key names it for browser tests
-        live.live_decoder("traverse_live", "sliders", spec, model)
+    with st.container(key="traverse_decoded"), present.main_picture():  # the keys name it for browser tests
+        live.live_decoder("traverse_live", "sliders", spec, model,
+                          scale=live.display_scale(model.image_size, present.chart_height(live.DISPLAY_PX)))
 
 
 def server_sliders(model, code: list[float], shown: list[int], scores: torch.Tensor, score_name: str,
@@ -114,9 +154,10 @@ def server_sliders(model, code: list[float], shown: list[int], scores: torch.Ten
                 f"{latent_name(dim)}  ({score_name} {float(scores[dim]):.2f})", min_value=lows[dim],
                 max_value=highs[dim],
                 step=step, format="%.2f", key=key)
-    with image_col, st.container(key="traverse_decoded"):  # the key names it for browser tests
+    with image_col, st.container(key="traverse_decoded"), present.main_picture():  # named for browser tests
         z = torch.tensor(code, dtype=torch.float32)
-        picture = enlarge(to_uint8(decode(model, z.unsqueeze(0))[0, 0]), IMAGE_SCALE)
+        picture = enlarge(to_uint8(decode(model, z.unsqueeze(0))[0, 0]),
+                          present.picture_scale(IMAGE_SCALE, model.config.image_size))
         st.image(picture, caption="decoded from the sliders' code", width="content", output_format="PNG")
 
 

@@ -26,7 +26,7 @@ def _methods(at) -> list[str]:
 
 
 def _columns(at) -> list[str]:
-    return list(at.table[0].value.columns)
+    return list(at.table[1].value.columns)
 
 
 def _canvas_state(rgba: np.ndarray) -> dict:
@@ -54,7 +54,7 @@ def test_every_corruption_shows_examples_and_a_scored_table():
         assert {"Telea inpainting (r=3)", "Navier-Stokes inpainting (r=3)", "denoising_ae + known pixels"} <= set(
             methods), name
         assert {"MSE", "PSNR (dB)", "SSIM", "MSE in mask", "PSNR in mask (dB)", "SSIM in mask"} <= set(_columns(at))
-        table = at.table[0].value
+        table = at.table[1].value
         assert table["MSE"].notna().all() and (table["SSIM"] <= 1).all(), name
         assert at.slider(key=f"restore_strength_{name}").value == CORRUPTION_INFO[name].strength.default
         # non-local means removes additive noise: n/a, with the reason, where the corruption blanks pixels
@@ -67,13 +67,13 @@ def test_every_corruption_shows_examples_and_a_scored_table():
 
 def test_box_at_a_chosen_place_in_grey_and_a_stronger_setting_rescore():
     at = run_app(PAGE, restore_batch=30, restore_corruption="box")
-    before = at.table[0].value
+    before = at.table[1].value
     at.radio(key="restore_box_fill").set_value("grey").run()
     at.radio(key="restore_box_place").set_value("chosen").run()
     at.slider(key="restore_box_top").set_value(0).run()
     at.slider(key="restore_strength_box").set_value(16).run()
     assert not at.exception
-    after = at.table[0].value
+    after = at.table[1].value
     assert after.loc[REFERENCE, "MSE"] != before.loc[REFERENCE, "MSE"]
     # a 16-pixel box at the top row leaves 12 places: the top/left sliders stay inside the image
     assert at.slider(key="restore_box_left").max == 12
@@ -87,7 +87,7 @@ def test_a_drawn_mask_is_read_from_the_canvas_and_scored():
     at.session_state["restore_canvas"] = _canvas_state(drawing)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    table = at.table[0].value
+    table = at.table[1].value
     assert "Telea inpainting (r=3)" in table.index and "MSE in mask" in table.columns
     # the mask is the same for every image: every restoration changes something inside it
     assert table.loc[REFERENCE, "MSE in mask"] > table.loc[REFERENCE, "MSE"]
@@ -136,5 +136,5 @@ def test_the_bundled_8x8_digits_are_restored_by_their_shipped_models():
     assert at.slider(key="restore_strength_box").value == 3  # a 10-pixel box on 28x28 is a 3-pixel box on 8x8
     assert at.multiselect(key="restore_models_8x8").value == ["pretrained/digits-ae"]  # chosen at first
     assert not at.exception and {"digits-ae", "digits-ae + known pixels"} <= set(_methods(at))
-    table = at.table[0].value  # SSIM with its window shrunk to the 8x8 images
+    table = at.table[1].value  # SSIM with its window shrunk to the 8x8 images
     assert table["SSIM"].between(-1, 1).all() and table["SSIM in mask"].notna().any()

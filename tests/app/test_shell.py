@@ -62,11 +62,11 @@ def test_a_link_opens_the_app_on_its_dataset_and_model_on_every_page():
 
 def test_an_unknown_model_or_dataset_in_the_link_is_a_warning_not_a_crash():
     at = open_link({"data": "mnist-5k", "model": "library/no-such-model"})
-    assert "Model 'library/no-such-model' is not available" in " ".join(w.value for w in at.sidebar.warning)
+    assert "Model 'library/no-such-model' is not available" in " ".join(w.value for w in at.main.warning)
     assert sidebar_choice(at, "Model").value == "pretrained/ae"
 
     at = open_link({"data": "no-such-data", "model": "pretrained/vae"})
-    assert "Dataset 'no-such-data' is not available here" in " ".join(w.value for w in at.sidebar.warning)
+    assert "Dataset 'no-such-data' is not available here" in " ".join(w.value for w in at.main.warning)
     assert sidebar_choice(at, "Dataset").value == "mnist-5k"
     assert sidebar_choice(at, "Model").value == "pretrained/vae"
     at.switch_page("pages/train.py").run()

@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from aelab.analysis.latent import encode_dataset, kl_per_dimension
-from ui.common import cache
+from ui.common import cache, url_state
 from ui.common.session import session
 from ui.common.widgets import class_name
 
@@ -121,14 +121,44 @@ def selection_button(keys: list[str], labels: torch.Tensor, button_key: str,
               key=button_key, on_click=use, icon=":material/ads_click:")
 
 
-def pick_image(key: str, dataset, title: str, default_index: int = 0, allow_drawing: bool = True) -> Picked | None:
-    """Draw the picker and return the chosen test image (or drawing); None while a canvas is still empty."""
+def _index_from_link(param: str | None, key: str, n_images: int, default_index: int) -> int:
+    """The test image a link names (?param=test:INDEX), or default_index with a lasting message if it names none."""
+    raw = url_state.from_link(param) if param else None
+    if raw is None:
+        return default_index
+    split, _, number = raw.strip().rpartition(":")
+    index, why = url_state.parse(number, default_index, low=0, high=n_images - 1)
+    if split not in ("test", "") and why is None:
+        why = "names a split other than test"
+    if why is not None:
+        url_state.bad_value(param, raw, why.replace("out of range", "not a test image index") if "range" in why
+                            else why, f"test #{default_index}", f"{key}_index", default_index)
+        return default_index
+    return index
+
+
+def pick_image(key: str, dataset, title: str, default_index: int = 0, allow_drawing: bool = True,
+               url_param: str | None = None) -> Picked | None:
+    """Draw the picker and return the chosen test image (or drawing); None while a canvas is still empty.
+    url_param: the query-string name that keeps the chosen image (as test:INDEX) in a shareable link."""
     x, y = dataset.x_test, dataset.y_test
     if len(x) == 0:
         st.error("This dataset has no test images to pick from.")
         return None
+    default_index = min(max(default_index, 0), len(x) - 1)
     if f"{key}_label" not in st.session_state:
-        set_pick(key, y, min(max(default_index, 0), len(x) - 1))
+        set_pick(key, y, _index_from_link(url_param, key, len(x), default_index))
+    picked = _pick(key, dataset, title, allow_drawing)
+    if url_param:
+        index = picked.index if picked is not None else None
+        st.session_state[f"{key}_index"] = index
+        url_state.write(url_param, None if index is None else f"test:{index}", f"test:{default_index}")
+        url_state.show(url_param)
+    return picked
+
+
+def _pick(key: str, dataset, title: str, allow_drawing: bool) -> Picked | None:
+    x, y = dataset.x_test, dataset.y_test
     sources = ["From the data"]
     drawing = _drawing_module() if allow_drawing else None
     if drawing is not None:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
+from ui.common import url_state
 from ui.common.activity import track_activity
 from ui.common.session import DATASET_KEY, MODEL_KEY, session
 from ui.common.state import (
@@ -32,6 +33,7 @@ from ui.common.viewer import keep_browser_id, private_to_another
 
 UPLOADER_KEY = "upload"
 DOWNLOAD_BUTTON_KEY = "download_button"
+LINK_MODEL_KEY = "link_model"  # the model a link named, until the picker has checked it
 
 STATUS_LABEL = {"bundled": "bundled", "cached": "downloaded", "needs download": "needs download"}
 
@@ -45,7 +47,7 @@ def _read_url_once() -> None:
     if "data" in params:
         session.dataset_name = params["data"]
     if "model" in params:
-        session.model_key = params["model"]
+        session.model_key = st.session_state[LINK_MODEL_KEY] = params["model"]
     if "job" in params and not attach_job(params["job"]):
         del st.query_params["job"]
         session.url_job_missing = True  # the Train page says so
@@ -121,7 +123,8 @@ def _dataset_picker() -> None:
     if session.dataset_name not in options:
         wanted = session.dataset_name
         if wanted is not None:  # e.g. a link naming an upload of another session, or a misspelt name
-            st.sidebar.warning(f"Dataset {wanted!r} is not available here; showing {DEFAULT_DATASET}.")
+            url_state.warn("data", f"Dataset {wanted[:60]!r} is not available here; showing {DEFAULT_DATASET}.",
+                           DATASET_KEY, DEFAULT_DATASET)
         session.dataset_name = DEFAULT_DATASET
 
     def label(name: str) -> str:
@@ -170,9 +173,14 @@ def _model_picker() -> None:
         default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
         if wanted and not pending and session.url_model_warned != wanted:
             session.url_model_warned = wanted
-            why = ": this model is private to its owner" if private_to_another(wanted) else \
-                " is not available for this dataset"
-            st.sidebar.warning(f"Model {wanted!r}{why}; showing {default}.")
+            private = private_to_another(wanted)
+            why = "this model is private to its owner" if private else "is not available for this dataset"
+            text = (f"Model {wanted[:80]!r}: {why}; showing {default}." if private
+                    else f"Model {wanted[:80]!r} {why}; showing {default}.")
+            if st.session_state.pop(LINK_MODEL_KEY, None) == wanted:  # named by a link: a lasting line on the page
+                url_state.warn("model", text, MODEL_KEY, default)
+            else:  # e.g. the user chose a dataset of another image size: a note in the sidebar once
+                st.sidebar.warning(text)
         wanted = default
     session.model_key = wanted
     labels = {v: k for k, v in choices.items()}
@@ -229,11 +237,19 @@ def _sync_url() -> None:
             del st.query_params[key]
 
 
+def show_link_messages() -> None:
+    """Above the page (the sidebar may be hidden, in presenter mode): a dataset or model the link named that is not
+    here, said in one line for as long as its replacement is shown."""
+    for param in ("data", "model"):
+        url_state.show(param)
+
+
 def render_sidebar() -> None:
     track_activity()
     _read_url_once()
     _announce_finished_trainings()
     _dataset_picker()
     _model_picker()
+    st.session_state.pop(LINK_MODEL_KEY, None)  # checked: later changes of the model are the user's
     _sync_url()
     keep_browser_id()

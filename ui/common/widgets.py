@@ -36,10 +36,11 @@ def show_grid(x: torch.Tensor | np.ndarray, ncol: int | None = None, caption: st
     st.image(picture, caption=caption, width=width if width is not None else "content")
 
 
-def show_rows(rows: dict[str, torch.Tensor | np.ndarray], scale: int = 3) -> None:
-    """Several equally long rows of images, each with its label on the left: e.g. originals over reconstructions."""
+def show_rows(rows: dict[str, torch.Tensor | np.ndarray], scale: int = 3, label_ratio: tuple = (1, 6)) -> None:
+    """Several equally long rows of images, each with its label on the left: e.g. originals over reconstructions.
+    label_ratio: the widths of the label and picture columns (labels wrap between words, not inside one)."""
     for label, images in rows.items():
-        left, right = st.columns([1, 6], vertical_alignment="center")
+        left, right = st.columns(label_ratio, vertical_alignment="center")
         left.markdown(f"**{label}**")
         with right:
             show_grid(images, ncol=len(images), scale=scale)

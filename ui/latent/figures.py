@@ -96,7 +96,8 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, 
         fig.add_layout_image(source=data_uri(255 - picture), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
                              sizey=y1 - y0, sizing="stretch", layer="below", opacity=0.5)
     fig.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision=revision, hovermode="closest",
+        # t=36: room for Plotly's toolbar above the legend, whose title it would otherwise cover
+        height=height, margin={"l": 10, "r": 10, "t": 36, "b": 10}, uirevision=revision, hovermode="closest",
         xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], plot_bgcolor="#FFFFFF",
         legend={"title": {"text": "label"}, "itemsizing": "constant"})
     fig.update_xaxes(showgrid=False, zeroline=False)

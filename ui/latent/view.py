@@ -34,7 +34,7 @@ from aelab.analysis.paths import manifold_grid
 from aelab.data.drawing import DigitLayout, layout_like
 from aelab.library.store import ModelRecord
 from aelab.runtime.warmup import umap_step
-from ui.common import cache
+from ui.common import cache, url_state
 from ui.common.warmup import umap_warmup
 
 METHODS = {"pca": "PCA", "umap": "UMAP", "raw": "Two latent dimensions"}
@@ -157,11 +157,15 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: M
 def map_controls(latent_dim: int, z: np.ndarray, kl: np.ndarray | None, model_key: str) -> tuple[str, dict]:
     """The map's method and its parameters: UMAP's n_neighbors / min_dist, or the two raw dimensions (by default
     the two the model uses most: highest KL for a VAE, highest variance otherwise; 0 and 1 for a 2-latent model)."""
-    if st.session_state.get("latent_method_for") != model_key:  # a new model starts on its natural map
+    methods = [m for m in METHODS if m != "raw" or latent_dim >= 2]
+    natural = "raw" if latent_dim == 2 else "pca"
+    if st.session_state.get("latent_method_for") != model_key:  # a new model starts on its natural map...
+        first = "latent_method_for" not in st.session_state  # ...or, opened from a link, on the link's (?map=)
         st.session_state["latent_method_for"] = model_key
-        st.session_state["latent_method"] = "raw" if latent_dim == 2 else "pca"
-    method = st.radio("Map", [m for m in METHODS if m != "raw" or latent_dim >= 2], format_func=METHODS.get,
-                      horizontal=True, key="latent_method")
+        st.session_state.pop("latent_method", None)
+        url_state.bind("latent_method", "map", natural, options=methods, read_link=first)
+    method = st.radio("Map", methods, format_func=METHODS.get, horizontal=True,
+                      key=url_state.bind("latent_method", "map", natural, options=methods))
     if method == "pca":
         return method, {}
     left, right = st.columns(2)

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.lessons.bottleneck import METHOD_LABELS, SWEEP_METHODS, bottleneck_sweep, load_sweep, sweep_sizes
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.widgets import PALETTE, show_grid
 from ui.lessons.common import may_have_shipped, stored, task_button
 
@@ -14,6 +14,9 @@ INTRO = ("The code is the only road from input to output, so its size sets how m
          "below is trained at each code size and scored on the **test** images. Read the curves for: how fast "
          "error falls, where the nonlinear autoencoders beat PCA (small codes: they can bend the subspace into a "
          "curved surface), and where the linear AE meets PCA (it learns PCA's subspace).")
+FORMULA = (r"\min_{f,\,g}\ \frac{1}{N p} \sum_{i=1}^{N} \lVert x_i - g(f(x_i)) \rVert^2, \quad "
+           r"f: \mathbb{R}^p \to \mathbb{R}^d; \qquad \text{PCA (linear } f, g\text{): } "
+           r"\frac{1}{p} \sum_{j > d} \lambda_j")
 
 
 @st.cache_resource(show_spinner=False)
@@ -34,7 +37,13 @@ def current_sweep(dataset):
 
 def render(dataset) -> None:
     st.subheader("How big should the code be?")
-    st.markdown(INTRO)
+    present.intro(INTRO)
+    st.latex(FORMULA)
+    if not present.presenting():
+        st.caption("The encoder f keeps d numbers of the p pixels; each method minimises the same squared error over "
+                   "its family of f and g. PCA's minimum over linear maps is the variance of the components it "
+                   "drops (λ_j: the eigenvalues of the pixels' covariance), so its curve falls as fast as the "
+                   "spectrum does; a nonlinear autoencoder may go lower.")
     result, origin = current_sweep(dataset)
     sizes = sweep_sizes(dataset.image_size)
 
@@ -51,7 +60,8 @@ def render(dataset) -> None:
         st.info(f"No sweep for {dataset.name} yet: compute it with the button above (it trains "
                 f"{3 * len(sizes)} small models: several minutes on a CPU).")
         return
-    st.plotly_chart(sweep_figure(result), key="lessons_sweep_chart")
+    with present.main_picture():
+        st.plotly_chart(sweep_figure(result), key="lessons_sweep_chart")
     budget = ", ".join(f"{METHOD_LABELS[k]} {v['epochs']} epochs" for k, v in result.budget.items()
                        if v["variant"] != "pca")
     st.caption(f"Result {origin}: {result.n_train:,} training images, {budget}; {result.seconds:.0f} s to compute. "
@@ -64,7 +74,8 @@ def sweep_figure(result) -> go.Figure:
     for i, (name, errors) in enumerate(result.test_mse.items()):
         fig.add_scatter(x=result.sizes, y=errors, mode="lines+markers", name=METHOD_LABELS.get(name, name),
                         line={"color": PALETTE[i * 2 % len(PALETTE)]})
-    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="code size",
+    fig.update_layout(height=present.chart_height(380, 375), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis_title="code size",
                       yaxis_title="test MSE per pixel (log)", yaxis_type="log", legend={"orientation": "h", "y": 1.1})
     fig.update_xaxes(type="log", tickvals=result.sizes, ticktext=[str(s) for s in result.sizes])
     return fig

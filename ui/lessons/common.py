@@ -21,7 +21,7 @@ import torch
 from aelab.errors import JobRefused
 from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
 from aelab.runtime.jobs import JobContext, JobManager
-from ui.common import cache
+from ui.common import cache, url_state
 from ui.common.state import current_model, job_manager, quick_job_manager, session_id
 
 SECTIONS = {
@@ -47,13 +47,11 @@ def may_have_shipped(dataset) -> bool:
 
 def section_picker() -> str:
     """The section switch (also ?section= in the URL, so a teacher can link one lesson). Renders one section."""
-    if "lessons_section" not in st.session_state:
-        wanted = st.query_params.get("section")
-        st.session_state["lessons_section"] = wanted if wanted in SECTIONS else "pca"
-    choice = st.segmented_control("Lesson", list(SECTIONS), format_func=SECTIONS.get, key="lessons_section",
+    key = url_state.bind("lessons_section", "section", "pca", options=list(SECTIONS))
+    choice = st.segmented_control("Lesson", list(SECTIONS), format_func=SECTIONS.get, key=key,
                                   label_visibility="collapsed", on_change=_keep_a_section)
     st.session_state["lessons_last_section"] = choice = choice or "pca"
-    st.query_params["section"] = choice
+    st.query_params["section"] = choice  # always there, the default too: the link names its lesson
     return choice
 
 

@@ -17,7 +17,7 @@ from aelab.lessons.copying import (
     noise_images,
     train_copy_models,
 )
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.widgets import show_grid
 from ui.lessons.common import may_have_shipped, stored, task_button
 
@@ -39,7 +39,7 @@ def shipped(identity: str, dataset_name: str, image_size: tuple[int, int]):
 
 def render(dataset) -> None:
     st.subheader("Under- and over-complete")
-    st.markdown(INTRO)
+    present.intro(INTRO)
     st.latex(FORMULA)
     st.caption(f"All four share one architecture, a tied linear AE (one matrix W each way); only the code size and "
                f"the objective differ. For this encoder the Jacobian ∂z/∂x is W, so the contractive penalty "

@@ -9,7 +9,7 @@ import torch
 
 from aelab.lessons import basics as lessons
 from aelab.lessons.bottleneck import SIZES
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.widgets import PALETTE, show_grid
 from ui.lessons.bottleneck import current_sweep
 from ui.lessons.common import code_figure
@@ -38,7 +38,7 @@ def autoencoder_error(dataset, k: int) -> float | None:
 
 def render(dataset) -> None:
     st.subheader("k-means and soft k-means are autoencoders")
-    st.markdown(INTRO)
+    present.intro(INTRO)
     st.latex(r"\text{k-means: } q_{ik} = [\,k = \arg\min_j \lVert x_i - p_j \rVert^2\,], \qquad \hat x_i = q_i P, "
              r"\qquad X \approx Q P")
     st.latex(r"\text{soft k-means: } q_{ik} = \frac{\exp(-\lVert x_i - p_k \rVert^2 / T)}"

@@ -12,7 +12,7 @@ from aelab.library.store import list_models
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 from aelab.train.loop import evaluate
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.state import load_model_key
 from ui.common.widgets import PALETTE
 from ui.lessons.common import bar_figure, stored, task_button
@@ -74,7 +74,7 @@ def _formulas() -> None:
 
 def render(dataset) -> None:
     st.subheader("PCA is a linear autoencoder")
-    st.markdown(INTRO)
+    present.intro(INTRO)
     _formulas()
     # Below the pixel count (a code as large as the image is a copy: every angle trivially 0), and at most one
     # component per training image.

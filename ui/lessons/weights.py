@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aelab.errors import AelabError
+from ui.common import present
 from ui.common.state import current_model, load_model_key, model_choices
 from ui.lessons.common import weight_picture
 
@@ -14,11 +15,18 @@ INTRO = ("Each unit of an encoder's first layer computes a weighted sum of the p
          "dropped pixels from their neighbours, tends to learn localized **stroke detectors**, as in Vincent et al. "
          "(2008). Conv AEs show their first layer's small kernels instead.")
 DEFAULT_OTHER = "pretrained/denoising_ae"
+FORMULA = (r"h_j = \sigma\big(w_j^\top x + b_j\big) = \sigma\Big(\sum_{u,v} W_j(u, v)\, x(u, v) + b_j\Big); "
+           r"\qquad \text{conv: } h_c(u, v) = \sigma\Big(\sum_{a,b} K_c(a, b)\, x(u + a, v + b) + b_c\Big)")
 
 
 def render(dataset) -> None:
     st.subheader("What the encoder's first layer learned")
-    st.markdown(INTRO)
+    present.intro(INTRO)
+    st.latex(FORMULA)
+    if not present.presenting():
+        st.caption("Each tile is one unit's weights W_j (a dense layer's row of w_j reshaped to the image, or a "
+                   "conv layer's kernel K_c), drawn where the unit looks; units are shown strongest first, by "
+                   "the norm of their weights ||w_j||.")
     record = current_model()
     if record is None:
         st.info("No model fits this dataset yet: train one on the Train page, or choose another dataset.")

@@ -15,6 +15,7 @@ import streamlit as st
 from aelab.errors import AelabError, JobRefused
 from aelab.lessons.playground import ToyRun, play
 from aelab.runtime.jobs import ERROR
+from ui.common import present
 from ui.common.state import quick_job_manager as job_manager
 from ui.common.state import session_id
 from ui.playground import sections
@@ -118,9 +119,9 @@ def _live(view: str) -> None:
 
 def render() -> None:
     st.title("Playground")
-    st.markdown("Autoencoders on points you can see whole: a curve in the plane or in space, a model that trains in "
-                "seconds, and where every point goes. Pick data and a model, press **Train**, and watch (or **Step** "
-                "one epoch at a time).")
+    present.intro("Autoencoders on points you can see whole: a curve in the plane or in space, a model that trains "
+                  "in seconds, and where every point goes. Pick data and a model, press **Train**, and watch (or "
+                  "**Step** one epoch at a time).")
     left, right = st.columns([1.25, 2.2], gap="large")
     with left:
         data, data_error = data_controls()
@@ -129,7 +130,7 @@ def render() -> None:
         if data_error:
             st.info(data_error, icon=":material/info:")
         _buttons(settings)
-    with right:
+    with right, present.main_picture():
         run = _run()
         if run is None:
             if data is not None:

@@ -1,0 +1,78 @@
+"""AppTest of links that restore a view (ui/common/url_state.py): a page opened from a link takes its images, sliders
+and choices from the query string; a bad or stale value gives one lasting warning and the default, never an error.
+Also the Denoise page's compact score table (PSNR and SSIM first, the rest in an expander)."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest_helpers import REPO
+from ui.common.url_state import parse
+
+
+@pytest.fixture(autouse=True)
+def private_library(tmp_path, monkeypatch):
+    monkeypatch.setenv("AELAB_HOME", str(tmp_path / "models"))
+
+
+def open_link(page: str, query: dict[str, str]) -> AppTest:
+    """The app opened on page from a link carrying query (the page's first run is the session's first run)."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+    at.query_params.update(query)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def warnings(at: AppTest) -> str:
+    return " | ".join(w.value for w in at.warning)
+
+
+def test_parse_takes_valid_values_and_says_why_it_refuses_others():
+    assert parse("12", 9, low=3, high=21) == (12, None)
+    assert parse("99", 9, low=3, high=21) == (9, "is out of range (3 to 21)")
+    assert parse("nine", 9, low=3, high=21) == (9, "is not a valid value")
+    assert parse("2.5", 3.0, low=0.5, high=10.0) == (2.5, None)
+    assert parse("nan", 3.0)[1] == "is not a valid value"
+    assert parse("1", False) == (True, None) and parse("yes", False) == (False, "is not a valid value")
+    assert parse("16", 64, options=(16, 32, 64)) == (16, None)
+    value, why = parse("box2", "box", options=["box", "gaussian"])
+    assert value == "box" and why.startswith("is not one of the choices (box, gaussian")
+
+
+def test_an_interpolate_link_restores_its_images_and_sliders_and_bad_values_fall_back_with_a_message():
+    at = open_link("pages/interpolate.py", {"a": "test:5", "b": "test:99999", "steps": "5", "side": "many",
+                                             "present": "1"})
+    assert at.session_state["interpolate_a_index"] == 5
+    assert at.session_state["interpolate_b_index"] == 1  # the default B
+    assert at.slider(key="interpolate_steps").value == 5
+    assert at.slider(key="interpolate_triangle_steps").value == 6
+    said = warnings(at)
+    assert "The link's b=test:99999 is not a test image index (0 to 999); showing test #1." in said
+    assert "The link's side=many is not a valid value; showing the default (6)." in said
+    assert at.query_params["a"] == "test:5" and at.query_params["steps"] == "5" and at.query_params["present"] == "1"
+    assert "b" not in at.query_params and "side" not in at.query_params  # defaults stay out of the link
+    assert at.session_state["present_mode"] is True
+
+    at.slider(key="interpolate_triangle_steps").set_value(4).run()  # the user chose: the message has done its job
+    assert "side=many" not in warnings(at) and "b=test:99999" in warnings(at)
+    assert at.query_params["side"] == "4"
+
+
+def test_a_denoise_link_restores_the_corruption_and_the_default_table_is_compact():
+    at = open_link("pages/restore.py", {"kind": "gaussian", "strength": "0.5", "seed": "3", "n": "20"})
+    assert at.selectbox(key="restore_corruption").value == "gaussian"
+    assert at.slider(key="restore_strength_gaussian").value == 0.5
+    assert at.number_input(key="restore_seed").value == 3 and at.number_input(key="restore_batch").value == 20
+    assert not at.warning
+    compact, full = at.table[0].value, at.table[1].value
+    assert list(compact.columns) == ["kind", "PSNR (dB)", "SSIM"]
+    assert compact.loc["(corrupted, not restored)", "kind"] == "input" and compact.loc["ae", "kind"] == "autoencoder"
+    assert "ms / image" in full.columns and "MSE" in full.columns
+    assert "**input**: the damaged image itself" in " ".join(c.value for c in at.caption)
+
+    at = open_link("pages/restore.py", {"kind": "fog", "strength": "99", "n": "20"})
+    assert at.selectbox(key="restore_corruption").value == "box"
+    assert at.slider(key="restore_strength_box").value == 10  # a strength meant for another corruption is not read
+    assert "The link's kind=fog is not one of the choices" in warnings(at)

@@ -1,0 +1,145 @@
+"""Presenter mode and links in Chromium at a projector's 1280x720: every page opened with ?present=1 has no sidebar
+and its main picture (the container ui.common.present.main_picture marks) shows at least 360 px of its height
+without scrolling; a view set in one browser comes back in a fresh one opened on the copied URL; a link with an
+out-of-range image index says so and shows the default image."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import wait_idle
+
+pytestmark = pytest.mark.e2e
+
+PROJECTOR = {"width": 1280, "height": 720}
+HALF = PROJECTOR["height"] // 2
+
+# The union of the main picture's images, canvases, iframes and charts, in viewport pixels.
+PICTURE_BOX_JS = """() => {
+  const box = document.querySelector('.st-key-main_picture');
+  if (!box) return null;
+  let top = Infinity, bottom = -Infinity;
+  for (const e of box.querySelectorAll('img, canvas, iframe, .js-plotly-plot')) {
+    const r = e.getBoundingClientRect();
+    if (r.height < 20) continue;
+    top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom);
+  }
+  return {top, bottom, scrollY: window.scrollY};
+}"""
+
+
+@pytest.fixture(scope="module")
+def projector(browser):
+    context = browser.new_context(viewport=PROJECTOR)
+    yield context.new_page()
+    context.close()
+
+
+def settle(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
+    page.wait_for_selector('[data-testid="stMain"]', timeout=60_000)
+    wait_idle(page, timeout=120_000)
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+# Train has no picture before a training: it is checked for the sidebar only.
+PAGES = ["", "train", "latent", "traverse", "interpolate", "generate", "restore", "anomalies",
+         "lessons?section=bottleneck", "playground", "factors?data=shapes&model=pretrained%2Fshapes-vae"]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.split("?")[0] or "home")
+def test_presenter_mode_hides_the_sidebar_and_shows_the_main_picture_big(projector, app_server, path):
+    joiner = "&" if "?" in path else "?"
+    settle(projector, f"{app_server}/{path}{joiner}present=1")
+    sidebar = projector.locator('[data-testid="stSidebar"]')
+    assert sidebar.count() == 0 or not sidebar.is_visible()
+    assert projector.get_by_role("link", name="Interpolate").first.is_visible()  # the pages, in the top bar
+    if path == "train":
+        return
+    projector.wait_for_function(f"() => ({PICTURE_BOX_JS})() && ({PICTURE_BOX_JS})().bottom > 0", timeout=30_000)
+    box = projector.evaluate(PICTURE_BOX_JS)
+    visible = min(box["bottom"], PROJECTOR["height"]) - max(box["top"], 0)
+    assert box["scrollY"] == 0 and 0 <= box["top"] < PROJECTOR["height"], box
+    assert visible >= HALF, (path, box)
+
+
+def _traverse(page):
+    number = page.locator(".st-key-traverse_start_pos input")
+    number.fill("7")
+    number.press("Enter")
+    wait_idle(page)
+    return page.get_by_text(re.compile(r"test #\d+ \(\w+\) and its reconstruction")).inner_text()
+
+
+def _interpolate(page):
+    slider = page.locator(".st-key-interpolate_steps").get_by_role("slider")
+    slider.focus()
+    slider.press("ArrowRight")
+    slider.press("ArrowRight")
+    wait_idle(page)
+    return slider.input_value()
+
+
+def _restore(page):
+    page.locator(".st-key-restore_corruption").click()
+    page.get_by_role("option", name="Gaussian noise").click()
+    wait_idle(page)
+    return page.locator(".st-key-restore_corruption").inner_text()
+
+
+def _lessons(page):
+    page.get_by_role("radio", name="k-means = AE", exact=True).click()  # the segmented control's options
+    page.get_by_text("k-means and soft k-means are autoencoders", exact=True).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    return "k-means and soft k-means are autoencoders"
+
+
+def _traverse_again(page):
+    return page.get_by_text(re.compile(r"test #\d+ \(\w+\) and its reconstruction")).inner_text()
+
+
+def _interpolate_again(page):
+    return page.locator(".st-key-interpolate_steps").get_by_role("slider").input_value()
+
+
+def _restore_again(page):
+    return page.locator(".st-key-restore_corruption").inner_text()
+
+
+def _lessons_again(page):
+    page.get_by_text("k-means and soft k-means are autoencoders", exact=True).first.wait_for(timeout=60_000)
+    return "k-means and soft k-means are autoencoders"
+
+
+VIEWS = {"traverse": (_traverse, _traverse_again, "start=test%3A"), "interpolate": (_interpolate,
+         _interpolate_again, "steps=11"), "restore": (_restore, _restore_again, "kind=gaussian"),
+         "lessons": (_lessons, _lessons_again, "section=kmeans")}
+
+
+@pytest.mark.parametrize("path", list(VIEWS))
+def test_a_view_set_in_one_browser_opens_the_same_in_a_fresh_one(browser, app_server, path):
+    change, read, in_url = VIEWS[path]
+    first = browser.new_context(viewport=PROJECTOR)
+    page = first.new_page()
+    settle(page, f"{app_server}/{path}")
+    shown = change(page)
+    page.wait_for_function("(part) => location.href.includes(part)", arg=in_url, timeout=10_000)
+    url = page.url
+    first.close()
+
+    fresh = browser.new_context(viewport=PROJECTOR)
+    page = fresh.new_page()
+    settle(page, url)
+    assert read(page) == shown, url
+    fresh.close()
+
+
+def test_an_out_of_range_image_in_a_link_says_so_and_shows_the_default(projector, app_server):
+    settle(projector, f"{app_server}/traverse?start=test%3A99999")
+    said = "The link's start=test:99999 is not a test image index (0 to 999); showing test #0."
+    projector.get_by_text(said).wait_for(timeout=10_000)
+    assert projector.get_by_text(re.compile(r"test #0 \(\w+\) and its reconstruction")).count() == 1
+    assert "start=" not in projector.url  # the default image: nothing to keep in the link

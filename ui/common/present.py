@@ -1,0 +1,111 @@
+"""Presenter mode, for a projector: ?present=1 (or the "Presenter mode" toggle) hides the sidebar (its pickers still
+run, hidden, so the dataset and model stay chosen), moves the page list to the top bar, drops the pages' intro text,
+folds the controls a view does not need into expanders, and enlarges the main picture and the text.
+
+One place for every page: app.py calls setup() before anything is drawn and toggle() after the sidebar; pages ask
+presenting(), and draw through intro(), secondary(), main_picture(), picture_scale() and chart_height().
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+
+import streamlit as st
+
+from ui.common import url_state
+
+PARAM = "present"
+KEY = "present_mode"  # the toggle's widget key (in the sidebar, or at the page's bottom right while presenting)
+MAIN_PICTURE_KEY = "main_picture"  # the container of a page's main picture (CSS class st-key-main_picture)
+PICTURE_PX = 400  # a main picture's height while presenting: more than half a 1280x720 projector's height
+GIF_MIN_PX = 336  # exported GIFs are at least this big on their longer side, presenting or not
+
+_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"]
+  { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 3.8rem 1.5rem 2rem 1.5rem !important; max-width: 100% !important; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding: 0 0 0.4rem 0; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, [data-testid="stCaptionContainer"]
+  { font-size: 1.12rem; }
+[data-testid="stWidgetLabel"] p { font-size: 1.05rem; }
+.st-key-present_exit { position: fixed; bottom: 0.8rem; right: 1rem; z-index: 1000; width: auto !important;
+  background: rgba(255, 255, 255, 0.9); border-radius: 0.5rem; padding: 0.2rem 0.6rem; }
+</style>"""
+
+
+def _wanted_from_link() -> bool:
+    raw = url_state.from_link(PARAM)
+    return raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get(KEY))
+
+
+def setup() -> bool:
+    """Read ?present= at a session's first run; while presenting, hide the sidebar and enlarge the text. Call before
+    st.set_page_config (it gives the sidebar state). True while presenting."""
+    if KEY not in st.session_state:
+        st.session_state[KEY] = _wanted_from_link()
+    return presenting()
+
+
+def sidebar_state() -> str:
+    return "collapsed" if presenting() else "auto"
+
+
+def toggle() -> None:
+    """The switch (in the sidebar; while presenting, a small one at the page's bottom right, the sidebar being
+    hidden), the page styles and ?present=1 in the URL (put back after a page switch, which clears the URL)."""
+    help_text = "For a projector: no sidebar, big pictures and text, secondary controls folded away."
+    if presenting():
+        st.html(_CSS)
+        with st.container(key="present_exit"):
+            st.toggle("Presenter mode", key=KEY, help=help_text)
+    else:
+        st.sidebar.toggle("Presenter mode", key=KEY, help=help_text)
+    url_state.write(PARAM, presenting(), False)
+
+
+# ------------------------------------------------------------------------------------------------ for pages
+def intro(text: str) -> None:
+    """A page's introduction, left out while presenting (the teacher says it; the picture gets the room)."""
+    if not presenting():
+        st.markdown(text)
+
+
+@contextlib.contextmanager
+def secondary(label: str, *, expanded: bool = False):
+    """Controls the view does not need at first: folded into an expander while presenting, drawn as they are
+    otherwise. Their widgets run either way, so their values (and the URL) stay the same."""
+    if presenting():
+        with st.expander(label, expanded=expanded):
+            yield
+    else:
+        with st.container():
+            yield
+
+
+@contextlib.contextmanager
+def main_picture():
+    """Where a page draws its main picture (the browser tests measure it)."""
+    with st.container(key=MAIN_PICTURE_KEY):
+        yield
+
+
+def picture_scale(normal: int, image_size, rows: int = 1, target_px: int = PICTURE_PX) -> int:
+    """The whole-pixel enlargement of a picture `rows` images tall: `normal`, or while presenting one that makes it
+    about target_px high."""
+    if not presenting():
+        return normal
+    height = int(image_size[0]) * rows + 2 * (rows + 1)  # images and the grid's 2-pixel padding
+    return max(normal, math.ceil(target_px / max(height, 1)))
+
+
+def gif_scale(image_size) -> int:
+    """Enlargement that makes each image of a GIF at least GIF_MIN_PX on its longer side (12 for 28x28 digits)."""
+    return max(1, math.ceil(GIF_MIN_PX / max(int(s) for s in image_size)))
+
+
+def chart_height(normal: int, presented: int = PICTURE_PX + 40) -> int:
+    return presented if presenting() else normal
