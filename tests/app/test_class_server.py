@@ -49,7 +49,7 @@ def test_a_link_to_another_students_model_says_it_is_private_and_opens_the_defau
     at.query_params.update({"data": "mnist-5k", "model": "library/their-model"})
     at.run()
     assert not at.exception
-    warnings = " ".join(w.value for w in at.sidebar.warning)
+    warnings = " ".join(w.value for w in at.warning)  # a link's message stands above the page (presenter mode)
     assert "'library/their-model': this model is private to its owner" in warnings
     assert _picker(at).value == "pretrained/ae"
     keys = _picker(at).options
