@@ -286,10 +286,12 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, num_cpus: float = 1.0, threads: int | None = None):
-        self.address, self.num_cpus = address or ray_address(), num_cpus
+    def __init__(self, address: str | None = None, num_cpus: float = 1.0, threads: int | None = None,
+                 warm: int = 1):
+        self.address, self.num_cpus, self.warm = address or ray_address(), num_cpus, warm
         self.threads = threads or max(1, int(num_cpus))
         self._lock = threading.Lock()
+        self._idle: list = []  # actors whose last job ended cleanly: the next job skips their start-up
 
     def _ray(self):
         import ray
@@ -304,17 +306,42 @@ class RayExecutor:
 
     def run(self, fn: Callable[[Any, Any], Any], arg: Any, ctx) -> Any:
         ray = self._ray()
+        actor = self._acquire(ray)
+        try:
+            result = _poll_actor(ray, actor, actor.run.remote(fn, arg), ctx)
+        except (WorkerCrashed, JobCancelled):
+            ray.kill(actor)
+            raise
+        except BaseException:
+            self._release(ray, actor)
+            raise
+        self._release(ray, actor)
+        return result
+
+    def _acquire(self, ray):
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
         from aelab.runtime.ray_actor import actor_class
 
-        gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-        actor = actor_class().options(num_cpus=self.num_cpus, num_gpus=gpus).remote(self.threads)
-        try:
-            return _poll_actor(ray, actor, actor.run.remote(fn, arg), ctx)
-        finally:
-            ray.kill(actor)
+        gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0  # the cluster has GPUs: take one per job
+        return actor_class().options(num_cpus=self.num_cpus, num_gpus=gpus).remote(self.threads)
+
+    def _release(self, ray, actor) -> None:
+        with self._lock:
+            if len(self._idle) < self.warm:
+                self._idle.append(actor)
+                return
+        ray.kill(actor)
 
     def shutdown(self) -> None:
-        pass
+        with self._lock:
+            idle, self._idle = self._idle, []
+        if idle:
+            import ray
+
+            for actor in idle:
+                ray.kill(actor)
 
 
 def _poll_actor(ray, actor, result_ref, ctx) -> Any:

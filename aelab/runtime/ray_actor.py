@@ -6,6 +6,7 @@ Imported only by RayExecutor, after Ray itself: nothing else in aelab needs Ray.
 from __future__ import annotations
 
 import functools
+import pickle
 import threading
 import traceback
 from typing import Any
@@ -46,10 +47,11 @@ class JobActor:
     def run(self, fn, arg) -> tuple:
         """("done", result) or ("error", exception or None, type name, message, traceback): a message, as a worker
         process answers, so the server handles both alike."""
+        self._stop.clear()  # a reused actor: the last job's stop is not this one's
         try:
             return "done", fn(arg, _BufferContext(self._messages, self._lock, self._stop))
         except BaseException as err:  # noqa: B036 -- it goes back to the job
-            return "error", err, type(err).__name__, str(err), traceback.format_exc()
+            return "error", _picklable(err), type(err).__name__, str(err), traceback.format_exc()
 
     def drain(self) -> list:
         with self._lock:
@@ -58,6 +60,15 @@ class JobActor:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def _picklable(err: BaseException) -> BaseException | None:
+    """err if it survives pickling (the server raises it as it is), else None (its name and message go back)."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:
+        return None
+    return err
 
 
 @functools.cache
