@@ -1,19 +1,26 @@
 """Train: choose a variant and its knobs, train in the background, and watch the codes and reconstructions form.
 
 The training is a job of the server's JobManager (at most one per core at once, the rest queued): it goes on while
-the user moves other widgets, visits other pages or reloads the tab (?job= in the URL re-attaches).
+the user moves other widgets, visits other pages or reloads the tab (?job= in the URL re-attaches). Its computing
+runs in a warm worker process (or on Ray: ui.common.state.training_work), which this page starts when it opens.
 """
-import functools
-
 import streamlit as st
 
 from aelab.errors import AelabError
-from aelab.train.job import run_training
-from ui.common.state import current_dataset, current_job_id, job_manager, session_id, set_current_job
+from ui.common.state import (
+    current_dataset,
+    current_job_id,
+    job_manager,
+    session_id,
+    set_current_job,
+    training_executor,
+    training_work,
+)
 from ui.train.form import build_request, draw_knobs, draw_variant_picker, knob_problem
 from ui.train.view import draw_job, draw_job_list, draw_stale_link_notice
 
 st.title("Train an autoencoder")
+training_executor()  # the first visit starts the warm worker while the knobs are set
 dataset = current_dataset()
 st.caption(f"On **{dataset.name}** ({len(dataset.x_train):,} training images of {dataset.image_size[0]}x"
            f"{dataset.image_size[1]} pixels; change it in the sidebar). Each knob's **?** says what it does to the "
@@ -34,7 +41,7 @@ with settings:
             st.error(str(err), icon=":material/error:")
         else:
             title = f"{request.save_name} ({variant.name})"
-            set_current_job(job_manager().submit(session_id(), title, functools.partial(run_training, request)))
+            set_current_job(job_manager().submit(session_id(), title, training_work(request)))
 
 with live:
     draw_stale_link_notice()

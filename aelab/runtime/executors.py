@@ -40,10 +40,11 @@ class WorkerCrashed(RuntimeError):
     """The process or actor running a job went away without an answer (killed, out of memory, a crash in C)."""
 
 
-def _lower_priority(niceness: int) -> None:
-    if niceness > 0 and hasattr(os, "nice"):
+def _nice_to(target: int) -> None:
+    """Raise this process's nice value to target (it may have inherited more from a lowered job thread)."""
+    if hasattr(os, "nice"):
         try:
-            os.nice(niceness)
+            os.nice(max(0, min(19, target) - os.getpriority(os.PRIO_PROCESS, 0)))
         except OSError:
             pass
 
@@ -95,10 +96,10 @@ class _PipeContext:
             raise JobCancelled()
 
 
-def _worker_main(conn, stop, threads: int, niceness: int, preload: tuple[str, ...]) -> None:
+def _worker_main(conn, stop, threads: int, nice: int, preload: tuple[str, ...]) -> None:
     """A worker process's life: lower its priority, import once, then run one task after another until told to stop.
     Messages are pickled with the standard pickler (tensors by value), never torch's shared-memory reductions."""
-    _lower_priority(niceness)
+    _nice_to(nice)
     _set_threads(threads)
     for module in preload:
         importlib.import_module(module)
@@ -134,7 +135,8 @@ class _Worker:
     def __init__(self, mp, threads: int, niceness: int, preload: tuple[str, ...]):
         self.conn, child = mp.Pipe(duplex=True)
         self.stop = mp.Event()
-        self.process = mp.Process(target=_worker_main, args=(child, self.stop, threads, niceness, preload),
+        nice = (os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else 0) + niceness  # the server's
+        self.process = mp.Process(target=_worker_main, args=(child, self.stop, threads, nice, preload),
                                   name="aelab-worker", daemon=True)
         self.process.start()
         child.close()

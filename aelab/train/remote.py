@@ -8,6 +8,7 @@ relays it), so the Train page sees the same state keys, whichever backend ran th
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
 import os
@@ -53,6 +54,11 @@ def shutdown_executors() -> None:
         _shared.clear()
     for executor in executors:
         executor.shutdown()
+
+
+# Registered before any JobManager's own exit hook (hooks run last-registered first): running jobs are cancelled
+# and answered before their workers are stopped.
+atexit.register(shutdown_executors)
 
 
 def training_work(request: TrainingRequest, executor=None) -> Callable[[JobContext], TrainingOutcome]:

@@ -19,7 +19,8 @@ from aelab.errors import AelabError
 from aelab.library.store import ModelRecord, list_models, load_model
 from aelab.runtime.identity import PUBLIC
 from aelab.runtime.jobs import JobManager
-from aelab.train.job import TrainingOutcome
+from aelab.train import remote
+from aelab.train.job import TrainingOutcome, TrainingRequest
 from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.session import session
 
@@ -55,6 +56,18 @@ def job_manager() -> JobManager:
     manager = JobManager(max_running=max_running, niceness=int(os.environ.get("AELAB_JOB_NICENESS", "10")))
     atexit.register(manager.shutdown, 5.0)  # stop trainings cleanly when the server (or a test process) exits
     return manager
+
+
+def training_work(request: TrainingRequest):
+    """The work function of a training job for request, on the server's training backend (AELAB_TRAINING_BACKEND:
+    thread, process (the default) or ray; aelab.train.remote)."""
+    return remote.training_work(request, training_executor())
+
+
+def training_executor():
+    """The server's training executor, made (and its warm worker started, off the page's thread) on first use: the
+    Train page calls it as it opens, so the worker is ready when Start is pressed."""
+    return remote.training_executor(warm=int(os.environ.get("AELAB_WARM_WORKERS", "1")))
 
 
 @st.cache_resource(show_spinner="Loading dataset...")
