@@ -154,9 +154,13 @@ class _Worker:
         self.process.join(1.0)
         raise WorkerCrashed(f"The training worker process stopped unexpectedly (exit code {self.process.exitcode}).")
 
-    def wait_ready(self) -> None:
-        deadline = time.time() + READY_TIMEOUT_S
+    def wait_ready(self, ctx) -> None:
+        """Until the worker has imported its modules; the job says so if that takes a while (a worker just started)."""
+        deadline, said = time.time() + READY_TIMEOUT_S, False
         while not self.ready:
+            if not said and not self.conn.poll(0):
+                ctx.report(phase="starting a worker process")
+                said = True
             message = self.receive(POLL_S)
             if message is not None and message[0] == "ready":
                 self.ready = True
@@ -226,9 +230,7 @@ class ProcessExecutor:
     def run(self, fn: Callable[[Any, Any], Any], arg: Any, ctx) -> Any:
         worker = self._acquire()
         try:
-            if not worker.ready:
-                ctx.report(phase="starting a worker process")
-            worker.wait_ready()
+            worker.wait_ready(ctx)
             worker.stop.clear()
             worker.conn.send_bytes(pickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL))
             return _relay(worker, ctx)
