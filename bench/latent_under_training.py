@@ -82,7 +82,8 @@ def main() -> None:
               f"{rate:.0f} steps/s)", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     for backend, ratio, rate in summary:
-        print(f"{backend}: Latent with a training running = {ratio:.2f}x idle (goal <= 1.5), training {rate:.0f} steps/s")
+        print(f"{backend}: Latent with a training running = {ratio:.2f}x idle (goal <= 1.5), "
+              f"training {rate:.0f} steps/s")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,9 @@ class _Worker:
         self.conn.close()
 
     def close(self) -> None:
+        if not self.ready and not self.conn.poll(0):  # still importing: nothing to finish
+            self.kill()
+            return
         try:
             self.conn.send_bytes(pickle.dumps(None))
         except OSError:

@@ -57,8 +57,8 @@ def worker_pid(arg, ctx):
 
 @pytest.fixture(scope="module")
 def pool():
-    """One warm worker (one thread, nice 5) for the module; each test's job runs in it."""
-    executor = ProcessExecutor(warm=1, threads=1, niceness=5, preload=PRELOAD)
+    """One warm worker (one thread, nice +1: lower, without starving it on a busy machine) for the module."""
+    executor = ProcessExecutor(warm=1, threads=1, niceness=1, preload=PRELOAD)
     yield executor
     executor.shutdown()
 
@@ -84,7 +84,7 @@ def test_a_worker_runs_apart_at_a_lower_priority_and_is_reused(pool):
         pids.append(manager.snapshot(job, "alice").result)
     (pid, nice, threads), again = pids
     assert pid != os.getpid() and again[0] == pid  # another process, the same warm one both times
-    assert nice >= os.getpriority(os.PRIO_PROCESS, 0) + 5 or nice == 19
+    assert nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1)
     assert threads == 1
 
 
