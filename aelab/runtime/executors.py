@@ -315,7 +315,8 @@ class RayExecutor:
         ray = self._ray()
         actor = self._acquire(ray)
         try:
-            result = _poll_actor(ray, actor, actor.run.remote(fn, arg), ctx)
+            # the argument (a request: its images, a few MB) goes to the object store once, not inline in the call
+            result = _poll_actor(ray, actor, actor.run.remote(fn, ray.put(arg)), ctx)
         except (WorkerCrashed, JobCancelled):
             ray.kill(actor)
             raise

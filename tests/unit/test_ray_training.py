@@ -19,7 +19,7 @@ ray = pytest.importorskip("ray", reason="ray is not installed (the cluster extra
 @pytest.fixture(scope="module")
 def executor():
     """One local Ray runtime for the module (a few seconds to start), with a single CPU: one actor at a time."""
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # never a cluster found
     executor = RayExecutor(threads=1)
     yield executor
     executor.shutdown()
