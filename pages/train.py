@@ -2,17 +2,19 @@
 
 The training is a job of the server's trainings lane (a stated number at once; each session one running and one
 waiting, served in turn): it goes on while the user moves other widgets, visits other pages or reloads the tab (?job=
-in the URL re-attaches).
+in the URL re-attaches). Its computing runs in a warm worker process (or on Ray: ui.common.state.training_work),
+which this page starts when it opens.
 """
 import streamlit as st
 
 from aelab.errors import AelabError
-from ui.common.state import current_dataset, current_job_id
+from ui.common.state import current_dataset, current_job_id, training_executor
 from ui.train.form import build_request, draw_knobs, draw_variant_picker, knob_problem
 from ui.train.stepping import submit_training
 from ui.train.view import draw_job, draw_job_list, draw_stale_link_notice
 
 st.title("Train an autoencoder")
+training_executor()  # the first visit starts the warm worker while the knobs are set
 dataset = current_dataset()
 st.caption(f"On **{dataset.name}** ({len(dataset.x_train):,} training images of {dataset.image_size[0]}x"
            f"{dataset.image_size[1]} pixels; change it in the sidebar). Each knob's **?** says what it does to the "

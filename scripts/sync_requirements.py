@@ -6,7 +6,7 @@ Run from the repository root:
     .venv/bin/python -m scripts.sync_requirements --check  # exit 1 when requirements.txt is out of date
 
 requirements.txt is what ./run.sh installs into .venv (and its stamp reinstalls when that file changes): the
-runtime dependencies, then the app and test extras, exact pins in pyproject's order. It does not install aelab
+runtime dependencies, then the app, cluster and test extras, exact pins in pyproject's order. It does not install aelab
 itself: the app and the tests run from the checkout (./run.sh runs from the repository root).
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GROUPS = (("runtime (the aelab library)", None), ("app extra (Streamlit app: app.py, pages/, ui/)", "app"),
+          ("cluster extra (trainings on a Ray cluster: AELAB_RAY_ADDRESS)", "cluster"),
           ("test extra (unit, AppTest, real-browser with the system Chromium; ruff)", "test"))
 HEADER = """\
 # GENERATED from pyproject.toml by `.venv/bin/python -m scripts.sync_requirements`: edit pyproject.toml, not this.

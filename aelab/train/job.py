@@ -86,7 +86,7 @@ def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) 
     """(N, 2): the codes themselves for a latent space of 1 or 2 dimensions (a 1-D code along x), else their PCA
     plane, turned to match previous so clusters do not flip between epochs. Codes are never turned: their axes are
     z1 and z2, and they do not jump from epoch to epoch the way a recomputed projection can."""
-    z = encode_dataset(model, request.latent_x).numpy().astype(np.float32)
+    z = encode_dataset(model, _on_device_of(model, request.latent_x)).cpu().numpy().astype(np.float32)
     if latent_axes(z.shape[1], z.shape[0])[0] == latent_name(0):
         # PCA needs two points: a one-image test split (a tiny upload) shows the first two code units too
         return np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - z.shape[1]))))
@@ -102,9 +102,16 @@ def _pca_plane(z: np.ndarray) -> np.ndarray:
     return (centred @ vt[:2].T).astype(np.float32)
 
 
+def _on_device_of(model, x: torch.Tensor) -> torch.Tensor:
+    """x on the model's device (a training on a GPU worker: the request's tensors stay on the CPU)."""
+    tensor = next(iter(model.parameters()), next(iter(model.buffers()), None))
+    return x if tensor is None else x.to(tensor.device)
+
+
 def _preview(model, request: TrainingRequest) -> np.ndarray:
     with torch.no_grad():
-        return model(request.preview_x).x_hat.clamp(0, 1)[:, 0].numpy().astype(np.float16)
+        x_hat = model(_on_device_of(model, request.preview_x)).x_hat
+        return x_hat.clamp(0, 1)[:, 0].cpu().numpy().astype(np.float16)
 
 
 def _progress_fields(progress) -> dict[str, Any]:
@@ -188,12 +195,19 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
                               model_config=request.model_config, train_config=request.train_config,
                               dataset=request.dataset, name=request.save_name or "",
                               resume=None if cancelled else trainer.resumable())
+    return save_outcome(outcome, request)
+
+
+def save_outcome(outcome: TrainingOutcome, request: TrainingRequest) -> TrainingOutcome:
+    """Save the trained model under request.save_name (if any) in the server's library; a failure is kept in
+    save_error, not raised. Run where the library is: after run_training here, or on the server when the training
+    ran in a worker (aelab.train.remote)."""
     if request.save_name:
         try:
-            outcome.saved_path = save_model(model, request.save_name, variant=request.variant,
+            outcome.saved_path = save_model(outcome.model, request.save_name, variant=request.variant,
                                             train_config=request.train_config, dataset=request.dataset,
-                                            metrics=metrics, history=history, root=request.library_root,
-                                            overwrite=request.overwrite)
+                                            metrics=outcome.metrics, history=outcome.history,
+                                            root=request.library_root, overwrite=request.overwrite)
         except Exception as err:  # keep the trained model: the page offers to save it under another name
             outcome.save_error = str(err)
     return outcome

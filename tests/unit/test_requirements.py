@@ -63,14 +63,14 @@ def test_requirements_txt_is_generated_from_pyproject(pyproject):
 def test_every_pin_is_exact_and_torch_stays_2_13(pyproject):
     project = pyproject["project"]
     everything = project["dependencies"] + [r for group in project["optional-dependencies"].values() for r in group]
-    assert [r for r in everything if not re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+]*", r)] == []
+    assert [r for r in everything if not re.fullmatch(r"[A-Za-z0-9_.-]+(\[[a-z,]+\])?==[0-9][0-9A-Za-z.+]*", r)] == []
     assert "torch==2.13.0" in project["dependencies"]
 
 
 @pytest.mark.parametrize("roots, groups", [
-    (("aelab",), ()),  # the library needs only its runtime dependencies
+    (("aelab",), ("cluster",)),  # the library: its runtime dependencies, Ray imported lazily (the test below)
     (("ui", "pages", "app.py"), ("app",)),
-    (("tests", "bench", "scripts"), ("app", "test")),
+    (("tests", "bench", "scripts"), ("app", "cluster", "test")),
 ])
 def test_every_third_party_import_is_declared(pyproject, roots, groups):
     project = pyproject["project"]
@@ -83,6 +83,19 @@ def test_every_third_party_import_is_declared(pyproject, roots, groups):
         if not dists & declared:
             missing.append(f"{module} ({where}; distribution {sorted(dists) or 'not installed'})")
     assert missing == [], f"imported but not declared for {roots} in pyproject.toml"
+
+
+def test_aelab_imports_an_optional_extra_only_inside_functions(pyproject):
+    """aelab imports without the cluster extra: Ray is imported where it is used, never when a module loads."""
+    optional = {_dist(r) for r in pyproject["project"]["optional-dependencies"]["cluster"]}
+    module_to_dists = importlib.metadata.packages_distributions()
+    eager = []
+    for path in _py_files("aelab"):
+        for ref in imports_of(path, path.stem):
+            dists = {_normal(d) for d in module_to_dists.get(ref.module.split(".")[0], [])}
+            if ref.module_level and dists & optional:
+                eager.append(f"{path.relative_to(REPO)}:{ref.line} imports {ref.module}")
+    assert eager == []
 
 
 def test_nothing_declared_goes_unused(pyproject):

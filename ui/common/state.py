@@ -21,7 +21,8 @@ from aelab.library.store import list_models as _list_models
 from aelab.runtime.identity import PUBLIC
 from aelab.runtime.jobs import JobManager
 from aelab.runtime.lanes import QUICK, TRAININGS, lane_manager
-from aelab.train.job import TrainingOutcome
+from aelab.train import remote
+from aelab.train.job import TrainingOutcome, TrainingRequest
 from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.resume import keep_resumable
 from ui.common.session import session
@@ -75,6 +76,18 @@ def quick_job_manager() -> JobManager:
     manager = lane_manager(QUICK)
     atexit.register(manager.shutdown, 5.0)
     return manager
+
+
+def training_work(request: TrainingRequest):
+    """The work function of a training job for request, on the server's training backend (AELAB_TRAINING_BACKEND:
+    thread, process (the default) or ray; aelab.train.remote)."""
+    return remote.training_work(request, training_executor())
+
+
+def training_executor():
+    """The server's training executor, made (and its warm worker started, off the page's thread) on first use: the
+    Train page calls it as it opens, so the worker is ready when Start is pressed."""
+    return remote.training_executor(warm=int(os.environ.get("AELAB_WARM_WORKERS", "1")))
 
 
 @st.cache_resource(show_spinner="Loading dataset...")

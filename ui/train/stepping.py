@@ -6,16 +6,15 @@ same weights as one run with one more epoch, and is saved the way the original w
 from __future__ import annotations
 
 import copy
-import functools
 import time
 
 import streamlit as st
 
 from aelab.errors import AelabError
 from aelab.runtime.jobs import DONE, JobSnapshot
-from aelab.train.job import TrainingRequest, run_training
+from aelab.train.job import TrainingRequest
 from ui.common.resume import RESUME_IDLE_S, remember_request, resumable_for
-from ui.common.state import job_manager, session_id, set_current_job
+from ui.common.state import job_manager, session_id, set_current_job, training_work
 
 
 def submit_training(title: str, request: TrainingRequest, shown: dict | None = None) -> str:
@@ -25,7 +24,7 @@ def submit_training(title: str, request: TrainingRequest, shown: dict | None = N
     shown = shown if shown is not None else {
         "preview_input": request.preview_x[:, 0].numpy().copy(), "labels": request.latent_y.numpy().copy(),
         "class_names": tuple(request.class_names)}
-    job_id = job_manager().submit(session_id(), title, functools.partial(run_training, request),
+    job_id = job_manager().submit(session_id(), title, training_work(request),
                                   state={"phase": "waiting for its turn", **shown})
     remember_request(job_id, request)
     set_current_job(job_id)
