@@ -109,7 +109,7 @@ def conditional_section(records: dict, dataset) -> None:
                 "the **style**. Rows are classes; each column is one code z ~ N(0, I), the same in every row.")
     left, right = st.columns(2)
     n_codes = left.slider("Codes (columns)", 2, 12, 8, key="cvae_codes")
-    seed = right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="cvae_seed")
+    seed = right.number_input("Seed of the codes", min_value=0, max_value=2**31 - 1, value=0, step=1, key="cvae_seed")
     names = ", ".join(class_name(dataset.class_names, c) for c in range(n_classes))
     show_grid(class_grid(model, n_codes, 1.0, int(seed)), ncol=n_codes, scale=2,
               caption=f"Rows, top to bottom: {names}.")

@@ -98,7 +98,7 @@ class ModelConfig:
     # VQ-VAE (aelab.models.quantizer): K > 0 quantises the code, latent_dim / code_dim slots of code_dim numbers each,
     # against one codebook of K vectors; ema_decay > 0 updates that codebook by moving averages instead of its loss.
     codebook_size: int = 0
-    code_dim: int = 0
+    code_dim: int = 1  # read only when codebook_size > 0
     ema_decay: float = 0.0
     # Conditional VAE: n_classes > 0 gives encoder and decoder the one-hot label beside the features and the code.
     n_classes: int = 0
@@ -176,8 +176,9 @@ class ModelConfig:
         """The quantiser's and the label's fields: off (0) or in their ranges, and only where they mean something."""
         _integer(self, "codebook_size", "code_dim", "n_classes")
         _require(0 <= self.ema_decay < 1, f"ema_decay must be from 0 (off) to below 1, got {self.ema_decay!r}.")
-        if self.codebook_size or self.code_dim:
-            _in_range(self, "codebook_size", "code_dim")
+        _in_range(self, "code_dim")
+        if self.codebook_size:
+            _in_range(self, "codebook_size")
             _require(self.latent_dim % self.code_dim == 0,
                      f"latent_dim ({self.latent_dim}) must be a multiple of code_dim ({self.code_dim}): the code is "
                      "latent_dim / code_dim slots of code_dim numbers.")

@@ -203,12 +203,13 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
 
 def fit(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: torch.Tensor | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-        on_progress: Callable[[Progress], None] | None = None) -> TrainResult:
+        on_progress: Callable[[Progress], None] | None = None, y_train: torch.Tensor | None = None,
+        y_val: torch.Tensor | None = None) -> TrainResult:
     """Train (or, for a baseline, fit in closed form) in one call: a Trainer (aelab.train.trainer) with on_progress
     called after each step and each epoch. Returns the per-epoch history and whether should_stop cut it short."""
     from aelab.train.trainer import Trainer  # the trainer drives this module's loop: import it when called
 
-    trainer = Trainer(model, x_train, config, x_val, should_stop=should_stop)
+    trainer = Trainer(model, x_train, config, x_val, should_stop=should_stop, y_train=y_train, y_val=y_val)
     if on_progress is not None:
         trainer.add_progress_callback(on_progress)
     trainer.run()
