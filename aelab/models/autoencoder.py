@@ -76,7 +76,7 @@ class Autoencoder(nn.Module):
         VQ-VAE's code is the quantised one; y: the label of a conditional model (an int or (B,) indices)."""
         code = self._code(x, y)
         if self.config.quantized:
-            return self.quantizer(code)[0], None
+            return self.quantizer.quantize(code), None
         if not self.config.variational:
             return code, None
         mu, logvar = code.chunk(2, dim=1)

@@ -78,6 +78,11 @@ class VectorQuantizer(nn.Module):
                      + self.codebook.pow(2).sum(1).unsqueeze(0))
         return distances.argmin(1).view(z_e.shape[:-1])
 
+    def quantize(self, z_e: torch.Tensor) -> torch.Tensor:
+        """z_e: (B, slots * code_dim) -> its nearest codes, the same shape: encoding alone, no bookkeeping (and so
+        exportable to ONNX: an argmin and a gather)."""
+        return self.lookup(self.nearest(z_e.view(z_e.shape[0], -1, self.code_dim)))
+
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         """indices (B, slots) -> the code (B, slots * code_dim) the decoder reads."""
         return self.codebook[indices].flatten(1)

@@ -75,3 +75,23 @@ def test_a_conditional_model_on_unlabelled_data_is_refused():
     assert not at.exception and len(at.error) == 1
     assert "needs a class label for every training image; this data has 64 without one" in at.error[0].value
     assert at.button(key="start_training").disabled
+
+
+@pytest.mark.parametrize("variant, knobs", [("vq_vae", {"codebook_size": "16"}), ("cvae", {"latent_dim": "2"})])
+def test_the_variants_train_on_the_train_page(variant, knobs):
+    from aelab.runtime.jobs import JobManager  # noqa: F401 (the page's manager runs the job in this process)
+    from tests.apptest_helpers import rerun_until
+    from ui.common.state import job_manager
+
+    at = run_app("pages/train.py")
+    at.selectbox(key="train_variant").set_value(variant).run()
+    for field, value in {"n_train": "200", "epochs": "2", "hidden": "32", **knobs}.items():
+        at.text_input(key=f"knob_{field}").set_value(value).run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="start_training").click().run()
+    job_id = at.session_state["train_job"]
+    rerun_until(at, lambda a: not job_manager().snapshot(job_id, a.session_state["session_id"]).active, 120)
+    snapshot = job_manager().snapshot(job_id, at.session_state["session_id"])
+    assert snapshot.status == "done", snapshot.error
+    history = snapshot.result.history
+    assert len(history) == 2 and ("perplexity" in history[-1]["val"]) == (variant == "vq_vae")

@@ -164,3 +164,15 @@ def test_the_cli_refuses_bad_variant_input_in_one_line(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith(message), err
     assert not (tmp_path / "m").exists()
+
+
+def test_a_vq_vae_exports_its_encoder_and_decoder_to_onnx(small_images):
+    import onnxruntime
+
+    from aelab.export.onnx import export_files
+
+    model = create_model(TINY_VQ).eval()
+    files = export_files(model, "vq")
+    session = onnxruntime.InferenceSession(files["vq.encoder.onnx"])
+    (z,) = session.run(None, {"x": small_images[:4].numpy()})
+    assert torch.allclose(torch.from_numpy(z), model.encode(small_images[:4]), atol=1e-6)  # quantised codes
