@@ -62,9 +62,11 @@ _ALL = [
             "code of 96 bits), trained with the straight-through gradient.",
             replace(MLP, hidden=(128,), latent_dim=64, codebook_size=64, code_dim=4, ema_decay=0.99),
             replace(TRAIN, lr=2e-3, epochs=30)),
+    # A code of 4 numbers: the label must carry the digit. 100 prior samples per label were classified as that label
+    # 96-97% of the time (logistic regression on the pixels), against 80% with a code of 8 (measured on mnist-5k).
     Variant("cvae", "Conditional VAE: the digit's label is given to encoder and decoder, so the code keeps only "
             "the style; decode one code with every label.",
-            replace(MLP, hidden=(128,), latent_dim=8, variational=True, n_classes=10),
+            replace(MLP, hidden=(128,), latent_dim=4, variational=True, n_classes=10),
             replace(TRAIN, beta=1.0, epochs=30)),
     Variant("pca", "PCA: the optimal linear autoencoder, fitted in closed form.",
             ModelConfig(arch="pca", hidden=(), latent_dim=16, output_activation="identity"),

@@ -26,11 +26,15 @@ def test_the_codebook_section_shows_usage_trackers_codes_and_an_index_grid():
     assert not at.exception and not at.dataframe[0].value.equals(grid)
 
 
+def _captions(at) -> str:
+    return "\n".join(image.caption for element in at.get("image") for image in element.proto.imgs)
+
+
 def test_the_conditional_section_draws_the_class_grid_and_style_transfer():
     at = run_app("pages/generate.py")
-    assert "Rows, top to bottom: 0, 1, 2" in texts(at)
+    assert "Rows, top to bottom: 0, 1, 2" in _captions(at)
     at.selectbox(key="cvae_style_label").set_value(3).run()
-    assert not at.exception and "(3), then its code decoded as each class" in texts(at)
+    assert not at.exception and "(3), then its code decoded as each class" in _captions(at)
 
 
 def test_a_conditional_model_gets_the_sidebars_class_on_every_page():
