@@ -10,6 +10,7 @@ from ui.common.session import session
 from ui.common.state import current_dataset, loadable, model_choices
 from ui.common.url_state import bind
 from ui.generate import live_temperature, take_released_temperature
+from ui.variants import codebook_section, conditional_section
 
 SEED_KEY = "generate_seed"  # the seed box, moved on by Resample
 
@@ -25,8 +26,9 @@ records, failed = loadable(choices.values())  # a model that fails to load is na
 for key, reason in failed.items():
     st.warning(f"{key} is left out: it could not be loaded ({reason}).", icon=":material/broken_image:")
 vae_keys = [k for k, r in records.items() if r.model_config.variational]
+# A VQ-VAE's code is discrete: N(0, I) codes mean nothing to it (its own section, at the end, says why).
 ae_keys = [k for k, r in records.items() if not r.model_config.variational and r.model_config.arch != "kmeans"
-           and r.model_config.arch != "soft_kmeans"]
+           and r.model_config.arch != "soft_kmeans" and not r.model_config.quantized]
 labels = {key: label for label, key in choices.items()}
 if not vae_keys or not ae_keys:
     st.info(f"This page needs a VAE and a plain autoencoder for {dataset.image_size[0]}x{dataset.image_size[1]} "
@@ -106,3 +108,8 @@ st.markdown(
 st.download_button("Download the three grids (PNG)", png_bytes(grid(torch.cat([g.images for g in grids]),
                                                                      ncol=side, scale=2)),
                    file_name=f"generate-seed{int(seed)}.png", mime="image/png", key="generate_download")
+
+if records[vae_key].model_config.n_classes:
+    st.caption(f"{records[vae_key].name} is conditional: its samples are decoded as the class chosen in the sidebar.")
+codebook_section({k: r for k, r in records.items() if r.model_config.quantized}, dataset)
+conditional_section({k: r for k, r in records.items() if r.model_config.n_classes}, dataset)

@@ -10,6 +10,7 @@ from ui.common.state import current_dataset, require_model
 from ui.common.url_state import bind
 from ui.common.widgets import show_grid
 from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, start_code, sweep_frames
+from ui.variants import VQ_NOT_SAMPLED
 
 RANGE_MODES = {"std": "mean ± k std of the codes", "prior": "the prior's quantiles (VAE)",
                "minmax": "the data's min .. max"}
@@ -22,6 +23,9 @@ present.intro("Each image is decoded from a **code** of a few numbers. Change **
 dataset, record = current_dataset(), require_model()
 if len(dataset.x_test) == 0:
     st.error(f"{dataset.name} has no test images to start from: choose another dataset in the sidebar.")
+    st.stop()
+if record.model_config.quantized:
+    st.info(f"{record.name} is a VQ-VAE: {VQ_NOT_SAMPLED} Its codebook is on the Generate page.")
     st.stop()
 model, variational = record.model, record.model_config.variational
 codes = codes_for(record, dataset)

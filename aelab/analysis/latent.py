@@ -17,11 +17,15 @@ from aelab.train.losses import gaussian_kl
 
 
 @torch.no_grad()
-def encode_dataset(model, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """The codes of x (the posterior mean for a VAE), computed in batches: (N, latent_dim)."""
+def encode_dataset(model, x: torch.Tensor, batch_size: int = 1000, y: torch.Tensor | None = None) -> torch.Tensor:
+    """The codes of x (the posterior mean for a VAE), computed in batches: (N, latent_dim). y: x's labels, given to
+    a conditional model (one not bound to a label, aelab.models.conditional)."""
     model.eval()
     if x.shape[0] == 0:
         return torch.zeros(0, model.latent_dim)
+    if getattr(model, "conditional", False):
+        return torch.cat([model.encode(x[i:i + batch_size], y[i:i + batch_size])
+                          for i in range(0, x.shape[0], batch_size)])
     return torch.cat([model.encode(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)])
 
 

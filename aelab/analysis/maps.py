@@ -27,7 +27,10 @@ SHIPPED_UMAP_FILE = "umap_test.npz"
 # --------------------------------------------------------------------------------------------- shipped projections
 def umap_artefact(model, dataset) -> dict[str, bytes]:
     """An ARTEFACT_BUILDERS entry: {"umap_test.npz": bytes} holding the default UMAP of dataset's whole test split
-    (coords (N, 2) float32, the parameters, the dataset name and N), written into a pretrained model's cache/."""
+    (coords (N, 2) float32, the parameters, the dataset name and N), written into a pretrained model's cache/.
+    None for a conditional model: its codes depend on the label the page picks."""
+    if getattr(model, "conditional", False):
+        return {}
     z = encode_dataset(model, dataset.x_test)
     projection = project_2d(z, "umap", n_neighbors=UMAP_DEFAULTS["n_neighbors"], min_dist=UMAP_DEFAULTS["min_dist"],
                             seed=UMAP_DEFAULTS["seed"])

@@ -38,6 +38,11 @@ def register(subparsers, add_data_argument) -> None:
     p.add_argument("--batch-size")
     p.add_argument("--lr")
     p.add_argument("--beta", help="KL weight (variational models)")
+    p.add_argument("--recon-loss", choices=("bce", "mse", "cb"),
+                   help="reconstruction loss: bce, mse or cb (continuous Bernoulli, whose ELBO is on another scale "
+                        "than BCE's; the reconstruction shown is its mean)")
+    p.add_argument("--codebook-size", help="VQ-VAE: the number of codes K (2 to 1024, at most the training images)")
+    p.add_argument("--commitment-weight", help="VQ-VAE: weight of the commitment loss")
     p.add_argument("--noise", help="input corruption for denoising, TYPE:LEVEL: gaussian:SIGMA, dropout:P, "
                    "salt_and_pepper:FRACTION, box:SIDE or rows:COUNT")
     p.add_argument("--seed")
@@ -83,6 +88,7 @@ def cmd_train(args) -> int:
     from aelab.cli.common import dataset_from_args
     from aelab.library.store import save_model, validate_name
     from aelab.models.autoencoder import create_model
+    from aelab.models.conditional import check_training_data
     from aelab.models.ranges import parse_sizes
     from aelab.models.variants import make_configs
     from aelab.train.loop import evaluate, steps_per_epoch
@@ -94,25 +100,32 @@ def cmd_train(args) -> int:
         raise ConfigError(f"{out} already exists; pass --overwrite to replace it.")
     hidden = None if args.hidden is None else parse_sizes("--hidden", args.hidden)
     model_changes = {k: v for k, v in {"latent_dim": _number("--latent-dim", args.latent_dim),
-                                       "hidden": hidden}.items() if v is not None}
+                                       "hidden": hidden,
+                                       "codebook_size": _number("--codebook-size", args.codebook_size)}.items()
+                     if v is not None}
     train_changes = {k: v for k, v in {"epochs": _number("--epochs", args.epochs),
                                        "batch_size": _number("--batch-size", args.batch_size),
                                        "lr": _number("--lr", args.lr), "beta": _number("--beta", args.beta),
-                                       "seed": _number("--seed", args.seed), "device": args.device}.items()
+                                       "seed": _number("--seed", args.seed), "device": args.device,
+                                       "recon_loss": args.recon_loss,
+                                       "commitment_weight": _number("--commitment-weight",
+                                                                    args.commitment_weight)}.items()
                      if v is not None}
     if args.noise:
         noise, level = _noise(args.noise)
         train_changes.update(noise=noise, noise_level=level)
     dataset = dataset_from_args(args)
     model_config, train_config = make_configs(args.variant, dataset.image_size, model_changes, train_changes)
+    check_training_data(model_config, len(dataset.x_train), dataset.y_train)  # before anything is built
     model = create_model(model_config, train_config.seed)
-    trainer = Trainer(model, dataset.x_train, train_config, dataset.x_test)
+    trainer = Trainer(model, dataset.x_train, train_config, dataset.x_test, y_train=dataset.y_train,
+                      y_val=dataset.y_test)
     steps = steps_per_epoch(len(dataset.x_train), train_config.batch_size)
     with tqdm(total=steps * train_config.epochs if not model_config.is_baseline else 1, unit="step",
               desc=args.variant, file=sys.stderr) as bar:
         _progress_bar(trainer, bar).run()
         bar.update(bar.total - bar.n)
-    metrics = evaluate(model, dataset.x_test)
+    metrics = evaluate(model, dataset.x_test, y=dataset.y_test)
     path = save_model(model, out.name, variant=args.variant, train_config=train_config, dataset=dataset.name,
                       metrics=metrics, history=trainer.history, root=out.parent, overwrite=args.overwrite)
     print(f"saved {path}  test mse={metrics['mse']:.5f}  psnr={metrics['psnr']:.2f} dB")
@@ -146,8 +159,8 @@ def cmd_evaluate(args) -> int:
     if tuple(record.model_config.image_size) != tuple(dataset.image_size):
         raise ModelStoreError(f"Model {record.name} was trained on {record.model_config.image_size} images but "
                               f"{dataset.name} has {dataset.image_size} images.")
-    x, _ = dataset.split(args.split)
-    metrics = evaluate(record.model, x)
+    x, y = dataset.split(args.split)
+    metrics = evaluate(record.model, x, y=y)
     if dataset.factors is not None:  # known factors: how disentangled the codes are (both splits; DCI takes minutes)
         metrics.update(_factor_scores(record.model, dataset))
     if args.json:

@@ -61,6 +61,9 @@ PRETRAINED: list[PretrainedSpec] = [
     # And trained on all five kinds at once (aelab.data.corruption.mixed): the generalist beside the two specialists.
     PretrainedSpec("denoising_mixed", "denoising_ae", train={"epochs": 100, "noise": "mixed", "noise_level": 1.0}),
     PretrainedSpec("linear_ae", "linear_ae"),
+    # The discrete and the conditional variants (their own sections of the Generate page), a few hundred KB each.
+    PretrainedSpec("vq_vae", "vq_vae", train={"epochs": 100}),
+    PretrainedSpec("cvae", "cvae", train={"epochs": 100}),
     PretrainedSpec("pca", "pca"),
     # The other bundled source, sklearn's 1438 + 359 digits of 8x8 pixels: without these, every page asks a class that
     # picks "digits" to train first. 8 numbers for 64 pixels; 8x8 epochs are ~20x cheaper than 28x28 ones.
@@ -90,13 +93,14 @@ def build_one(spec: PretrainedSpec, dataset, out: Path, on_progress=None) -> dic
     model_config, train_config = make_configs(spec.variant, dataset.image_size, spec.model,
                                               {"device": "cpu", **spec.train})
     model = create_model(model_config, train_config.seed)
-    trainer = Trainer(model, dataset.x_train, train_config, dataset.x_test)
+    trainer = Trainer(model, dataset.x_train, train_config, dataset.x_test, y_train=dataset.y_train,
+                      y_val=dataset.y_test)
     if on_progress is not None:
         trainer.add_progress_callback(on_progress)
     started = time.perf_counter()
     trainer.run()
     seconds = time.perf_counter() - started
-    metrics = evaluate(model, dataset.x_test)
+    metrics = evaluate(model, dataset.x_test, y=dataset.y_test)
     extra: dict[str, bytes] = {}
     for builder in ARTEFACT_BUILDERS.values():
         extra.update(builder(model, dataset))

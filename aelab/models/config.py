@@ -16,7 +16,10 @@ from aelab.models.ranges import RANGES, NumberRange
 
 ARCHITECTURES = ("mlp", "conv", "linear")
 BASELINES = ("pca", "kmeans", "soft_kmeans")
-RECON_LOSSES = ("bce", "mse")
+# "cb": the continuous Bernoulli (Loaiza-Ganem & Cunningham 2019), BCE plus the normaliser that makes it a density
+# on [0, 1]; a model trained with it shows the distribution's mean as its reconstruction (output "cb_mean").
+RECON_LOSSES = ("bce", "mse", "cb")
+OUTPUT_ACTIVATIONS = ("sigmoid", "identity", "cb_mean")
 NOISE_TYPES = ("none", *TRAINABLE_CORRUPTIONS)  # gaussian, salt_and_pepper, dropout, box, rows
 DEVICES = ("auto", "cpu", "cuda", "mps")
 # "image": (B, 1, H, W) pixels in [0, 1]. "vector": (B, D) points of the Playground, standardised (aelab.data.toy),
@@ -92,6 +95,13 @@ class ModelConfig:
     output_activation: str = "sigmoid"
     # Soft k-means: responsibilities are softmax(-||x - c||^2 / temperature).
     temperature: float = 1.0
+    # VQ-VAE (aelab.models.quantizer): K > 0 quantises the code, latent_dim / code_dim slots of code_dim numbers each,
+    # against one codebook of K vectors; ema_decay > 0 updates that codebook by moving averages instead of its loss.
+    codebook_size: int = 0
+    code_dim: int = 1  # read only when codebook_size > 0
+    ema_decay: float = 0.0
+    # Conditional VAE: n_classes > 0 gives encoder and decoder the one-hot label beside the features and the code.
+    n_classes: int = 0
 
     def __post_init__(self) -> None:
         _choice(self.arch, ARCHITECTURES + BASELINES, "architecture")
@@ -106,7 +116,8 @@ class ModelConfig:
                  f"hidden has {len(self.hidden)} layers; at most {MAX_HIDDEN_LAYERS} are allowed.")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         _in_range(self, "latent_dim", "temperature")
-        _choice(self.output_activation, ("sigmoid", "identity"), "output activation")
+        _choice(self.output_activation, OUTPUT_ACTIVATIONS, "output activation")
+        self._check_variant_fields()
         _require(not self.tied_weights or (self.arch == "linear" and not self.variational),
                  "tied_weights is only defined for a deterministic arch 'linear'.")
         _require(not self.variational or self.arch in ARCHITECTURES, "Baselines cannot be variational.")
@@ -136,19 +147,55 @@ class ModelConfig:
             return n + self.latent_dim * n + self.latent_dim
         if self.arch in ("kmeans", "soft_kmeans"):
             return self.latent_dim * n
+        return self._net_parameter_count(n, code, dense) + self._quantizer_count
+
+    @property
+    def _quantizer_count(self) -> int:
+        """The codebook (K x code_dim), its "initialised" flag and, with EMA updates, the moving averages."""
+        if not self.quantized:
+            return 0
+        k, d = self.codebook_size, self.code_dim
+        return k * d + 1 + (k + k * d if self.ema_decay > 0 else 0)
+
+    def _net_parameter_count(self, n: int, code: int, dense) -> int:
         if self.arch == "linear":
             return n * code + code + (n if self.tied_weights else self.decoder_input_dim * n + n)
         if self.arch == "mlp":
             feature = self.hidden[-1] if self.hidden else n
             return (dense([n, *self.hidden]) + dense([self.decoder_input_dim, *self.hidden[::-1], n])
-                    + feature * code + code)
+                    + (feature + self.n_classes) * code + code)
         channels, sides = (1, *self.hidden), [list(self.image_size)]
         for _ in self.hidden:
             sides.append([(s + 1) // 2 for s in sides[-1]])
         feature = channels[-1] * sides[-1][0] * sides[-1][1]
         convs = sum(a * b * 9 for a, b in zip(channels[:-1], channels[1:]))  # each way, 3x3 kernels
         return (2 * convs + sum(channels[1:]) + sum(channels[:-1])  # biases: encoder's outputs, decoder's outputs
-                + self.decoder_input_dim * feature + feature + feature * code + code)
+                + self.decoder_input_dim * feature + feature + (feature + self.n_classes) * code + code)
+
+    def _check_variant_fields(self) -> None:
+        """The quantiser's and the label's fields: off (0) or in their ranges, and only where they mean something."""
+        _integer(self, "codebook_size", "code_dim", "n_classes")
+        _require(0 <= self.ema_decay < 1, f"ema_decay must be from 0 (off) to below 1, got {self.ema_decay!r}.")
+        _in_range(self, "code_dim")
+        if self.codebook_size:
+            _in_range(self, "codebook_size")
+            _require(self.latent_dim % self.code_dim == 0,
+                     f"latent_dim ({self.latent_dim}) must be a multiple of code_dim ({self.code_dim}): the code is "
+                     "latent_dim / code_dim slots of code_dim numbers.")
+            _require(self.arch in ("mlp", "conv") and not self.variational,
+                     "A codebook (VQ-VAE) needs a deterministic mlp or conv model.")
+        if self.n_classes:
+            _in_range(self, "n_classes")
+            _require(self.arch in ("mlp", "conv"), "A conditional model needs an mlp or conv architecture.")
+
+    @property
+    def quantized(self) -> bool:
+        return self.codebook_size > 0
+
+    @property
+    def slots(self) -> int:
+        """How many codebook indices make one image's code (VQ-VAE); 0 for other models."""
+        return self.latent_dim // self.code_dim if self.quantized else 0
 
     def _check_input_kind(self) -> None:
         _choice(self.input_kind, INPUT_KINDS, "input kind")
@@ -181,7 +228,7 @@ class ModelConfig:
     def decoder_input_dim(self) -> int:
         """What the decoder reads: the code. A conditional decoder (the code beside a class label, say) widens it
         here, and only here, for every architecture."""
-        return self.latent_dim
+        return self.latent_dim + self.n_classes
 
     @property
     def is_baseline(self) -> bool:
@@ -204,13 +251,15 @@ class TrainConfig:
     noise_level: float = 0.0
     sparsity_weight: float = 0.0  # L1 on the code
     contractive_weight: float = 0.0  # squared Frobenius norm of the encoder Jacobian
+    # VQ-VAE: weight of ||z_e - sg(e)||^2, which keeps the encoder near its codes (van den Oord et al.'s beta, 0.25).
+    commitment_weight: float = 0.25
     seed: int = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
         _integer(self, "epochs", "batch_size", "seed")
         _in_range(self, "epochs", "batch_size", "lr", "weight_decay", "beta", "sparsity_weight", "contractive_weight",
-                  "seed")
+                  "commitment_weight", "seed")
         _choice(self.recon_loss, RECON_LOSSES, "reconstruction loss")
         _choice(self.device, DEVICES, "device")
         self._check_noise_level()

@@ -83,6 +83,12 @@ RANGES: dict[str, NumberRange] = {
     "sparsity_weight": NumberRange(0, 10_000),
     "contractive_weight": NumberRange(0, 10_000),
     "seed": NumberRange(0, 2**63 - 1, integer=True),  # what torch.Generator.manual_seed takes
+    # VQ-VAE: K codes, 2 (one bit per slot) to 1024 (beyond that, on a few thousand MNIST digits, most stay dead);
+    # each code_dim numbers.
+    "codebook_size": NumberRange(2, 1024, integer=True),
+    "code_dim": NumberRange(1, 256, integer=True),
+    "commitment_weight": NumberRange(0, 10_000),
+    "n_classes": NumberRange(2, 1000, integer=True),  # a conditional model's labels
 }
 
 

@@ -23,9 +23,10 @@ import torch
 from aelab.analysis.latent import PROJECTION_AXES, align_to, encode_dataset, latent_name
 from aelab.library.store import save_model, validate_name
 from aelab.models.autoencoder import create_model
+from aelab.models.conditional import check_training_data
 from aelab.models.config import ModelConfig, TrainConfig
 from aelab.runtime.jobs import JobContext
-from aelab.train.loop import ResumeState, evaluate
+from aelab.train.loop import ResumeState, evaluate, labels_for
 from aelab.train.trainer import Trainer
 
 PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz
@@ -45,6 +46,9 @@ class TrainingRequest:
     latent_x: torch.Tensor  # a fixed test sample whose codes are drawn each epoch
     latent_y: torch.Tensor
     class_names: tuple[str, ...] = ()  # class_names[k] names label k, for the latent view's legend
+    y_train: torch.Tensor | None = None  # labels of x_train and x_val: read by a conditional model only
+    y_val: torch.Tensor | None = None
+    preview_y: torch.Tensor | None = None
     save_name: str | None = None  # validated at construction: a bad name fails before any training
     library_root: str | Path | None = None
     overwrite: bool = False
@@ -56,6 +60,7 @@ class TrainingRequest:
     def __post_init__(self) -> None:
         if self.save_name is not None:
             validate_name(self.save_name)
+        check_training_data(self.model_config, len(self.x_train), self.y_train)
 
 
 @dataclass
@@ -86,7 +91,8 @@ def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) 
     """(N, 2): the codes themselves for a latent space of 1 or 2 dimensions (a 1-D code along x), else their PCA
     plane, turned to match previous so clusters do not flip between epochs. Codes are never turned: their axes are
     z1 and z2, and they do not jump from epoch to epoch the way a recomputed projection can."""
-    z = encode_dataset(model, _on_device_of(model, request.latent_x)).cpu().numpy().astype(np.float32)
+    z = encode_dataset(model, _on_device_of(model, request.latent_x), y=request.latent_y)
+    z = z.cpu().numpy().astype(np.float32)
     if latent_axes(z.shape[1], z.shape[0])[0] == latent_name(0):
         # PCA needs two points: a one-image test split (a tiny upload) shows the first two code units too
         return np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - z.shape[1]))))
@@ -110,7 +116,7 @@ def _on_device_of(model, x: torch.Tensor) -> torch.Tensor:
 
 def _preview(model, request: TrainingRequest) -> np.ndarray:
     with torch.no_grad():
-        x_hat = model(_on_device_of(model, request.preview_x)).x_hat
+        x_hat = model(_on_device_of(model, request.preview_x), **labels_for(model, request.preview_y)).x_hat
         return x_hat.clamp(0, 1)[:, 0].cpu().numpy().astype(np.float16)
 
 
@@ -181,7 +187,8 @@ def _first_pictures(model, request: TrainingRequest, ctx: JobContext) -> None:
 def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
     model = create_model(request.model_config, request.train_config.seed)
-    trainer = Trainer(model, request.x_train, request.train_config, request.x_val, should_stop=ctx.should_stop)
+    trainer = Trainer(model, request.x_train, request.train_config, request.x_val, should_stop=ctx.should_stop,
+                      y_train=request.y_train, y_val=request.y_val)
     if request.resume is not None:
         trainer.restore(request.resume)
     model.eval()
@@ -189,7 +196,7 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     _LiveReport(request, ctx).attach(trainer).run()
     history = trainer.history
     cancelled = trainer.cancelled or ctx.should_stop()  # as the job's status says, even if the stop came late
-    metrics = evaluate(model, request.x_val)
+    metrics = evaluate(model, request.x_val, y=request.y_val)
     ctx.report(preview=_preview(model, request), history=list(history), metrics=metrics)
     outcome = TrainingOutcome(model, history, metrics, cancelled, variant=request.variant,
                               model_config=request.model_config, train_config=request.train_config,

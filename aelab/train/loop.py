@@ -17,7 +17,7 @@ from torch import nn
 from aelab.analysis.metrics import psnr
 from aelab.data.corruption import apply_corruption
 from aelab.data.point_noise import corrupt_points
-from aelab.errors import TrainingError
+from aelab.errors import ConfigError, TrainingError
 from aelab.models.autoencoder import resolve_device
 from aelab.models.config import TrainConfig
 from aelab.train.losses import compute_losses, gaussian_kl, reconstruction_bce
@@ -76,15 +76,29 @@ def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) 
     return torch.optim.Adam([g for g in groups if g["params"]], lr=config.lr, fused=fused)
 
 
+def labels_for(model: nn.Module, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    """The keyword a conditional model's forward takes ({"y": labels}), or nothing for any other model. A
+    conditional model without labels, or with unlabelled images (-1), is refused before anything is computed."""
+    if not getattr(model, "conditional", False):
+        return {}
+    if y is None or bool((y < 0).any()):
+        raise ConfigError("A conditional model needs a class label for every image, and these images have "
+                          f"{'none' if y is None else f'{int((y < 0).sum())} without one'}: choose labelled data.")
+    return {"y": y}
+
+
 @torch.no_grad()
 def _mean_losses(model: nn.Module, x: torch.Tensor, config: TrainConfig, generator: torch.Generator,
-                 batch_size: int = 1000) -> dict[str, float]:
-    """Loss terms on clean inputs, averaged over x; a VAE samples z as in training so the curves compare."""
+                 y: torch.Tensor | None = None, batch_size: int = 1000) -> dict[str, float]:
+    """Loss terms on clean inputs, averaged over x; a VAE samples z as in training so the curves compare. A
+    VQ-VAE's perplexity and dead codes are those of each batch of up to 1000 images (all of a validation split of
+    1000), averaged."""
     totals: dict[str, float] = {}
     for start in range(0, x.shape[0], batch_size):
         xb = x[start:start + batch_size]
+        labels = labels_for(model, None if y is None else y[start:start + batch_size])
         with torch.enable_grad() if config.contractive_weight > 0 else torch.no_grad():
-            terms = compute_losses(model, model(xb, sample=True, generator=generator), xb, xb, config)
+            terms = compute_losses(model, model(xb, sample=True, generator=generator, **labels), xb, xb, config)
         for name, value in terms.items():
             totals[name] = totals.get(name, 0.0) + value.item() * xb.shape[0]
     return {name: value / x.shape[0] for name, value in totals.items()}
@@ -165,8 +179,10 @@ def resume_state(model: nn.Module, config: TrainConfig, resume: ResumeState) -> 
 
 def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: torch.Tensor | None = None,
           should_stop: Callable[[], bool] = lambda: False, state: LoopState | None = None,
-          epochs: int | None = None) -> Iterator[Progress]:
-    """Train model in place. x_train, x_val: (N, 1, H, W) in [0, 1].
+          epochs: int | None = None, y_train: torch.Tensor | None = None,
+          y_val: torch.Tensor | None = None) -> Iterator[Progress]:
+    """Train model in place. x_train, x_val: (N, 1, H, W) in [0, 1]; y_train, y_val: (N,) labels, read only by a
+    conditional model (which needs them).
 
     Batches are contiguous slices of a tensor permuted once per epoch (views, no DataLoader, no per-batch gather).
     state: where an earlier call stopped (start_state(model, config) for a new run, the default); it is updated as
@@ -179,6 +195,9 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
     model.to(device)
     x_train = x_train.to(device)
     x_val = x_val.to(device) if x_val is not None else None
+    labels_for(model, y_train)  # a conditional model without labels stops here, before any step
+    y_train = y_train.to(device) if y_train is not None else None
+    y_val = y_val.to(device) if y_val is not None and x_val is not None else None
     parameters = [p for p in model.parameters() if p.requires_grad]
     n, batch_size = x_train.shape[0], min(config.batch_size, x_train.shape[0])
     epochs = config.epochs if epochs is None else epochs
@@ -186,15 +205,20 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
     started = time.perf_counter() - state.elapsed_s
     for epoch in range(state.epoch + 1, epochs + 1):
         model.train()
-        shuffled = x_train[torch.randperm(n, generator=cpu_generator).to(device)]
+        order = torch.randperm(n, generator=cpu_generator).to(device)
+        shuffled = x_train[order]
+        shuffled_y = y_train[order] if y_train is not None else None
         sums: dict[str, torch.Tensor] = {}
+        output = None
         for start in range(0, n, batch_size):
             if should_stop():
                 state.elapsed_s = time.perf_counter() - started
                 return
             xb = shuffled[start:start + batch_size]
             x_input = _corrupt(xb, config, generator)
-            terms = compute_losses(model, model(x_input, generator=generator), xb, x_input, config)
+            labels = labels_for(model, None if shuffled_y is None else shuffled_y[start:start + batch_size])
+            output = model(x_input, generator=generator, **labels)
+            terms = compute_losses(model, output, xb, x_input, config)
             if not torch.isfinite(terms["total"]):
                 raise TrainingError(
                     f"The loss became {terms['total'].item()} at epoch {epoch}, step {state.step + 1}: training is "
@@ -218,8 +242,10 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
                 sums[name] = sums.get(name, 0.0) + value * xb.shape[0]
             yield Progress("step", epoch, epochs, state.step, total_steps, step_losses,
                            elapsed_s=time.perf_counter() - started)
+        if output is not None and output.vq is not None:  # codes no image chose this epoch start again
+            model.quantizer.restart_dead_codes(output.vq.z_e)
         model.eval()
-        val = _mean_losses(model, x_val, config, generator) if x_val is not None else None
+        val = _mean_losses(model, x_val, config, generator, y_val) if x_val is not None else None
         state.epoch, state.elapsed_s = epoch, time.perf_counter() - started
         yield Progress("epoch", epoch, epochs, state.step, total_steps, {k: v / n for k, v in sums.items()},
                        val, elapsed_s=state.elapsed_s)
@@ -227,12 +253,13 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
 
 def fit(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: torch.Tensor | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-        on_progress: Callable[[Progress], None] | None = None) -> TrainResult:
+        on_progress: Callable[[Progress], None] | None = None, y_train: torch.Tensor | None = None,
+        y_val: torch.Tensor | None = None) -> TrainResult:
     """Train (or, for a baseline, fit in closed form) in one call: a Trainer (aelab.train.trainer) with on_progress
     called after each step and each epoch. Returns the per-epoch history and whether should_stop cut it short."""
     from aelab.train.trainer import Trainer  # the trainer drives this module's loop: import it when called
 
-    trainer = Trainer(model, x_train, config, x_val, should_stop=should_stop)
+    trainer = Trainer(model, x_train, config, x_val, should_stop=should_stop, y_train=y_train, y_val=y_val)
     if on_progress is not None:
         trainer.add_progress_callback(on_progress)
     trainer.run()
@@ -240,8 +267,9 @@ def fit(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: tor
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
-    """Metrics on x: (N, 1, H, W) in [0, 1].
+def evaluate(model: nn.Module, x: torch.Tensor, batch_size: int = 1000, seed: int = 0,
+             y: torch.Tensor | None = None) -> dict[str, float]:
+    """Metrics on x: (N, 1, H, W) in [0, 1] (and y: (N,) its labels, which a conditional model needs).
 
     mse: per pixel; psnr: mean over images of each image's PSNR, 10 log10(1 / mse_image) dB (aelab.analysis.metrics
     .psnr, the one PSNR aelab reports everywhere); bce: nats per image; for variational models
@@ -254,13 +282,14 @@ def evaluate(model: nn.Module, x: torch.Tensor, batch_size: int = 1000, seed: in
     variational = bool(getattr(model.config, "variational", False))
     for start in range(0, x.shape[0], batch_size):
         xb = x[start:start + batch_size].to(device)
-        out = model(xb)
+        labels = labels_for(model, None if y is None else y[start:start + batch_size].to(device))
+        out = model(xb, **labels)
         per_image_mse = (out.x_hat.clamp(0, 1) - xb).pow(2).flatten(1).mean(1)
         sums["mse"] += per_image_mse.sum().item()
         sums["psnr"] += psnr(out.x_hat, xb).sum().item()
         sums["bce"] += reconstruction_bce(out, xb).item() * xb.shape[0]
         if variational:
-            sampled = model(xb, sample=True, generator=generator)
+            sampled = model(xb, sample=True, generator=generator, **labels)
             kl = gaussian_kl(sampled.mu, sampled.logvar)
             sums["kl"] += kl.item() * xb.shape[0]
             sums["neg_elbo"] += (reconstruction_bce(sampled, xb) + kl).item() * xb.shape[0]

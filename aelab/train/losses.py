@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from torch.distributions import ContinuousBernoulli
 
 from aelab.models.autoencoder import Output
 from aelab.models.config import TrainConfig
@@ -25,6 +26,30 @@ def reconstruction_bce(output: Output, x: torch.Tensor) -> torch.Tensor:
     if output.logits is not None:
         return F.binary_cross_entropy_with_logits(output.logits, x, reduction="sum") / x.shape[0]
     return F.binary_cross_entropy(output.x_hat.clamp(1e-6, 1 - 1e-6), x, reduction="sum") / x.shape[0]
+
+
+def reconstruction_cb(output: Output, x: torch.Tensor) -> torch.Tensor:
+    """-sum_pixels log CB(x | lambda), averaged over the batch: BCE minus log C(lambda), the normaliser that makes the
+    Bernoulli likelihood a density on [0, 1] (Loaiza-Ganem & Cunningham 2019, eq. 7; pytorch/examples vae/main.py).
+    A density can exceed 1, so this is often negative, and it is on another scale than BCE: compare ELBOs only
+    between models trained with the same likelihood."""
+    return -ContinuousBernoulli(logits=output.logits).log_prob(x).sum() / x.shape[0]
+
+
+def codebook_loss(z_e: torch.Tensor, z_q: torch.Tensor) -> torch.Tensor:
+    """||sg(z_e) - e||^2 summed over the code's numbers, averaged over the batch: moves the chosen codes towards the
+    encoder outputs (van den Oord et al. 2017, eq. 3, second term)."""
+    return (z_e.detach() - z_q).pow(2).flatten(1).sum(1).mean()
+
+
+def commitment_loss(z_e: torch.Tensor, z_q: torch.Tensor) -> torch.Tensor:
+    """||z_e - sg(e)||^2, the same reductions: keeps the encoder committed to its codes (eq. 3, third term)."""
+    return (z_e - z_q.detach()).pow(2).flatten(1).sum(1).mean()
+
+
+RECONSTRUCTION = {"bce": lambda output, x: reconstruction_bce(output, x),
+                  "mse": lambda output, x: reconstruction_mse(output.x_hat, x),
+                  "cb": reconstruction_cb}
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, reduce: bool = True) -> torch.Tensor:
@@ -58,9 +83,10 @@ def compute_losses(model, output: Output, x_clean: torch.Tensor, x_input: torch.
     """Named terms and their weighted sum "total". x_input is what the encoder saw (corrupted for a denoising AE);
     the reconstruction is always scored against the clean x_clean."""
     terms: dict[str, torch.Tensor] = {}
-    terms["recon"] = (reconstruction_bce(output, x_clean) if config.recon_loss == "bce"
-                      else reconstruction_mse(output.x_hat, x_clean))
+    terms["recon"] = RECONSTRUCTION[config.recon_loss](output, x_clean)
     total = terms["recon"]
+    if output.vq is not None:
+        total = total + _vq_terms(model, output.vq, config, terms)
     if output.logvar is not None:
         terms["kl"] = gaussian_kl(output.mu, output.logvar)
         total = total + config.beta * terms["kl"]
@@ -72,3 +98,13 @@ def compute_losses(model, output: Output, x_clean: torch.Tensor, x_input: torch.
         total = total + config.contractive_weight * terms["contractive"]
     terms["total"] = total
     return terms
+
+
+def _vq_terms(model, vq, config: TrainConfig, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    """A VQ-VAE's terms: codebook and commitment losses, and two trackers that are not optimised (the batch's code
+    perplexity and its dead codes). With EMA updates the codebook loss is reported but not trained on."""
+    terms["codebook"] = codebook_loss(vq.z_e, vq.z_q)
+    terms["commitment"] = commitment_loss(vq.z_e, vq.z_q)
+    terms["perplexity"], terms["dead_codes"] = vq.perplexity, vq.dead
+    ema = model.config.ema_decay > 0
+    return (0.0 if ema else terms["codebook"]) + config.commitment_weight * terms["commitment"]

@@ -36,8 +36,10 @@ class Trainer:
     x_val after each epoch when given. Learned state: history, progress (the latest), cancelled, state."""
 
     def __init__(self, model: nn.Module, x_train: torch.Tensor, config: TrainConfig,
-                 x_val: torch.Tensor | None = None, should_stop: Callable[[], bool] | None = None):
+                 x_val: torch.Tensor | None = None, should_stop: Callable[[], bool] | None = None,
+                 y_train: torch.Tensor | None = None, y_val: torch.Tensor | None = None):
         self.model, self.x_train, self.config, self.x_val = model, x_train, config, x_val
+        self.y_train, self.y_val = y_train, y_val  # labels: read only by a conditional model
         self.should_stop = should_stop or (lambda: False)
         self.history: list[dict] = []  # one record per epoch (aelab.train.history)
         self.progress: Progress | None = None
@@ -110,7 +112,7 @@ class Trainer:
         if self.state is None:
             self.state = start_state(self.model, self.config)
         for progress in train(self.model, self.x_train, self.config, self.x_val, self._stopping, self.state,
-                              target):
+                              target, self.y_train, self.y_val):
             self.progress = progress
             if progress.event == "step":
                 self.trigger_callbacks("on_step_end")

@@ -134,6 +134,9 @@ def test_pretrained_models_ship_a_umap_of_their_test_split():
         n_test = len(load_dataset(spec.dataset).x_test)
         shipped = shipped_umap(PRETRAINED_ROOT / spec.name, spec.dataset, n_test, UMAP_DEFAULTS["n_neighbors"],
                                UMAP_DEFAULTS["min_dist"])
+        if spec.variant == "cvae":  # its codes depend on the class the sidebar binds: none is shipped
+            assert shipped is None
+            continue
         assert shipped is not None, spec.name
         assert shipped.coords.shape == (n_test, 2) and np.isfinite(shipped.coords).all()
     assert {spec.dataset for spec in PRETRAINED} == {"mnist-5k", "digits", "shapes"}  # every bundled source

@@ -11,6 +11,7 @@ from aelab.errors import ConfigError
 from aelab.library.store import load_model, save_model
 from aelab.models.autoencoder import Autoencoder, build_model, create_model, resolve_device
 from aelab.models.baselines import BASELINE_CLASSES
+from aelab.models.conditional import with_label
 from aelab.models.config import ModelConfig
 from aelab.models.variants import VARIANTS, make_configs
 from aelab.train.loop import evaluate, fit
@@ -23,6 +24,12 @@ STEPS = 20  # one step per epoch on the 32-image batch
 # 0.004-0.27 of the unfitted MSE for the baselines.
 MAX_LOSS_RATIO = {"autoencoder": 0.9, "baseline": 0.5}
 pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(scope="module")
+def labels(mnist5k) -> torch.Tensor:
+    """The labels of the 32 digits, for the conditional variant."""
+    return mnist5k.y_train[:32].clone()
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +48,9 @@ def _total_loss(model, x, train_config) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def trained(batches, single_thread):
-    """(name, size) -> dict(model, configs, before, after): each variant trained (or fitted) once per module."""
+def trained(batches, labels, single_thread):
+    """(name, size) -> dict(model, configs, before, after): each variant trained (or fitted) once per module. A
+    conditional model is trained with the digits' labels and then tested bound to class 0 (raw: unbound)."""
     cache: dict = {}
 
     def get(name, size):
@@ -56,11 +64,11 @@ def trained(batches, single_thread):
                 fit(model, x, train_config)
                 after = {"mse": evaluate(model, x)["mse"]}
             else:
-                before = _total_loss(model, x, train_config)
-                fit(model, x, train_config)
-                after = _total_loss(model, x, train_config)
-            cache[name, size] = dict(model=model.eval(), model_config=model_config, train_config=train_config,
-                                     before=before, after=after, x=x)
+                before = _total_loss(with_label(model, 0), x, train_config)
+                fit(model, x, train_config, y_train=labels)
+                after = _total_loss(with_label(model, 0), x, train_config)
+            cache[name, size] = dict(model=with_label(model.eval(), 0), raw=model, model_config=model_config,
+                                     train_config=train_config, before=before, after=after, x=x)
         return cache[name, size]
 
     return get
@@ -85,6 +93,9 @@ def test_output_shapes(name, size, trained):
         assert out.logits is not None and out.x_hat.min() >= 0 and out.x_hat.max() <= 1
     else:
         assert out.logits is None
+    if config.quantized:
+        assert out.vq.indices.shape == (batch, config.slots) and 0 <= out.vq.indices.min()
+        assert out.vq.indices.max() < config.codebook_size
 
 
 @pytest.mark.parametrize("name, size", CASES)
@@ -98,6 +109,7 @@ def test_loss_terms_are_finite_and_the_total_falls(name, size, trained):
     expected |= {"kl"} if case["model_config"].variational else set()
     expected |= {"sparsity"} if train.sparsity_weight > 0 else set()
     expected |= {"contractive"} if train.contractive_weight > 0 else set()
+    expected |= {"codebook", "commitment", "perplexity", "dead_codes"} if case["model_config"].quantized else set()
     assert set(before) == set(after) == expected
     assert all(torch.isfinite(torch.tensor(v)) for v in [*before.values(), *after.values()])
     assert after["total"] < MAX_LOSS_RATIO["autoencoder"] * before["total"], (before, after)
@@ -107,7 +119,7 @@ def test_loss_terms_are_finite_and_the_total_falls(name, size, trained):
 def test_save_then_load_gives_bit_identical_outputs(name, size, trained, tmp_path, monkeypatch):
     monkeypatch.setenv("AELAB_HOME", str(tmp_path))
     case = trained(name, size)
-    model, x = case["model"], case["x"]
+    model, x = case["raw"], case["x"]
     path = save_model(model, f"{name}-{size[0]}", variant=name, train_config=case["train_config"],
                       dataset="mnist-5k")
     assert path.parent == tmp_path
@@ -119,7 +131,7 @@ def test_save_then_load_gives_bit_identical_outputs(name, size, trained, tmp_pat
     assert saved.keys() == loaded.keys()
     assert all(torch.equal(saved[k], loaded[k]) for k in saved)
     with torch.no_grad():
-        a, b = model(x), record.model(x)
+        a, b = case["model"](x), with_label(record.model, 0)(x)
     for field in ("x_hat", "z", "mu", "logvar", "logits"):
         first, second = getattr(a, field), getattr(b, field)
         assert (first is None and second is None) or torch.equal(first, second), field

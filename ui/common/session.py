@@ -17,6 +17,7 @@ DATASET_KEY = "dataset"  # the sidebar's Dataset picker: a source name, or UPLOA
 UPLOADS_KEY = "uploads"  # {UPLOAD_PREFIX + name: Dataset}
 MODEL_KEY = "model_key"  # the sidebar's Model picker: "pretrained/NAME", "library/NAME" or "session/NAME"
 PENDING_MODEL_KEY = "pending_model_key"
+CONDITION_LABEL_KEY = "condition_label"  # the sidebar's class picker for a conditional model (one for every page)
 SESSION_MODELS_KEY = "session_models"  # {name: ModelRecord}, trained here and not saved
 TRAIN_JOB_KEY = "train_job"
 HANDLED_JOBS_KEY = "handled_jobs"
@@ -171,6 +172,11 @@ class Session:
     @url_model_warned.setter
     def url_model_warned(self, key: str | None) -> None:
         self._set(URL_MODEL_WARNED_KEY, key)
+
+    @property
+    def condition_label(self) -> int:
+        """The class a conditional model encodes and decodes with, on every page."""
+        return int(self._get(CONDITION_LABEL_KEY, 0) or 0)
 
 
 session = Session()

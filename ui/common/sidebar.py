@@ -14,7 +14,7 @@ from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from ui.common import url_state
 from ui.common.activity import track_activity
-from ui.common.session import DATASET_KEY, MODEL_KEY, session
+from ui.common.session import CONDITION_LABEL_KEY, DATASET_KEY, MODEL_KEY, session
 from ui.common.state import (
     DEFAULT_DATASET,
     DEFAULT_MODEL,
@@ -30,6 +30,7 @@ from ui.common.state import (
     model_choices,
 )
 from ui.common.viewer import keep_browser_id, private_to_another
+from ui.common.widgets import class_name
 
 UPLOADER_KEY = "upload"
 DOWNLOAD_BUTTON_KEY = "download_button"
@@ -187,8 +188,23 @@ def _model_picker() -> None:
     st.sidebar.selectbox("Model", keys, key=MODEL_KEY, format_func=labels.get,
                          help="Pretrained models ship with the app; yours appear after training.")
     record = current_model()
+    if record is not None and record.model_config.n_classes:
+        _label_picker(record, dataset)
+        record = current_model()  # bound to the class just picked
     if record is not None:
         _onnx_download(record)
+
+
+def _label_picker(record, dataset) -> None:
+    """A conditional model encodes and decodes with a class label: chosen here, once, for every page."""
+    n = record.model_config.n_classes
+    st.session_state.setdefault(CONDITION_LABEL_KEY, 0)
+    if st.session_state[CONDITION_LABEL_KEY] not in range(n):
+        st.session_state[CONDITION_LABEL_KEY] = 0
+    st.sidebar.selectbox("Class to encode and decode as", list(range(n)), key=CONDITION_LABEL_KEY,
+                         format_func=lambda k: class_name(dataset.class_names, k),
+                         help=f"{record.name} is a conditional VAE: its encoder and decoder read a class label "
+                              "beside the image and the code. Every page uses this class.")
 
 
 def _onnx_download(record) -> None:

@@ -8,6 +8,7 @@ their identity (ui.common.cache). A session's own uploads and unsaved models liv
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import os
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from aelab.library.store import ModelRecord, load_model, published_root
 from aelab.library.store import list_models as _list_models
-from aelab.runtime.identity import PUBLIC
+from aelab.models.conditional import with_label
+from aelab.runtime.identity import PUBLIC, combine_weights
 from aelab.runtime.jobs import JobManager
 from aelab.runtime.lanes import QUICK, TRAININGS, lane_manager
 from aelab.train import remote
@@ -187,7 +189,25 @@ def variational_keys(image_size: tuple[int, int], trained_on: str | None = None)
     return same_data or list(vaes)
 
 
+def bind_label(record: ModelRecord) -> ModelRecord:
+    """A conditional model as every page uses it: bound to the sidebar's class (aelab.models.conditional), with a
+    weights identity of its own per class so no cached result of one class is served for another. Others as they
+    are."""
+    n_classes = record.model_config.n_classes
+    if n_classes == 0:
+        return record
+    label = min(max(session.condition_label, 0), n_classes - 1)
+    return dataclasses.replace(record, model=with_label(record.model, label),
+                               weights_digest=combine_weights([record.weights_digest, f"label:{label}"]))
+
+
 def load_model_key(key: str) -> ModelRecord:
+    """The record of key ("pretrained/NAME", "library/NAME", "session/NAME"); a conditional model comes bound to the
+    sidebar's class."""
+    return bind_label(_load_model_key(key))
+
+
+def _load_model_key(key: str) -> ModelRecord:
     source, _, name = key.partition("/")
     if source == "session":
         record = session_models()[name]

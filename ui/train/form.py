@@ -21,6 +21,7 @@ from aelab.data.corruption import CORRUPTION_INFO, strength_range
 from aelab.data.sources import Dataset
 from aelab.errors import ConfigError, ModelStoreError
 from aelab.library.store import validate_name
+from aelab.models.conditional import check_training_data
 from aelab.models.config import NOISE_TYPES, RECON_LOSSES, ModelConfig, TrainConfig, noise_level_range
 from aelab.models.ranges import RANGES, NumberRange, parse_sizes
 from aelab.models.variants import VARIANTS, Variant, make_configs
@@ -74,7 +75,16 @@ KNOBS = [
          _trained, st.text_input, {}),
     Knob("recon_loss", "train", "Reconstruction loss",
          "bce treats pixels as probabilities of ink (sharper digits); mse is squared error, what PCA minimises "
-         "(blurrier).", _trained, st.selectbox, {"options": RECON_LOSSES}),
+         "(blurrier); cb is the continuous Bernoulli, BCE with the normaliser that makes it a density on [0, 1] "
+         "(its reconstruction is the distribution's mean; its ELBO is on another scale than BCE's, so compare "
+         "losses only between models trained with the same one).", _trained, st.selectbox,
+         {"options": RECON_LOSSES}),
+    Knob("codebook_size", "model", "Codebook size K",
+         "VQ-VAE: how many code vectors each slot of the code chooses from; each slot carries log2(K) bits.",
+         lambda v: v.model.quantized, st.text_input, {}),
+    Knob("commitment_weight", "train", "Commitment weight",
+         "VQ-VAE: how hard the encoder is kept near the codes it picks (van den Oord et al. use 0.25).",
+         lambda v: v.model.quantized, st.text_input, {}),
     Knob("beta", "train", "beta (KL weight)",
          "How hard codes are pulled towards a standard normal: higher gives a smoother, more overlapping latent "
          "space that random samples decode well from, and blurrier reconstructions.",
@@ -98,8 +108,9 @@ KNOBS = [
          lambda v: True, st.text_input, {}),
 ]
 KNOB_BY_FIELD = {k.field: k for k in KNOBS}
-ROWS = [("latent_dim", "hidden", "temperature", "seed"), ("epochs", "batch_size", "lr", "recon_loss"),
-        ("beta", "noise", "noise_level", "sparsity_weight", "contractive_weight")]
+ROWS = [("latent_dim", "hidden", "temperature", "codebook_size", "seed"),
+        ("epochs", "batch_size", "lr", "recon_loss"),
+        ("beta", "commitment_weight", "noise", "noise_level", "sparsity_weight", "contractive_weight")]
 
 
 def _as_text(value: Any) -> str:
@@ -262,8 +273,9 @@ def knob_problem(variant: Variant, dataset: Dataset) -> str | None:
     """Why the knobs as typed cannot be trained (a value out of range, a conv too deep for the images), or None;
     checked on every run so the message shows as soon as a value is entered."""
     try:
-        _configs(variant, dataset)
-        _n_train(dataset)
+        model_config, _ = _configs(variant, dataset)
+        n_train = _n_train(dataset)
+        check_training_data(model_config, n_train, dataset.y_train[:n_train])
     except ConfigError as err:
         return str(err)
     return None
@@ -282,6 +294,8 @@ def build_request(variant: Variant, dataset: Dataset) -> TrainingRequest:
     return TrainingRequest(
         variant=variant.name, model_config=model_config, train_config=train_config, dataset=dataset.name,
         x_train=dataset.x_train[:n_train], x_val=dataset.x_test[:MAX_VALIDATION],
-        preview_x=dataset.x_test[:PREVIEW_IMAGES], latent_x=dataset.x_test[:LATENT_SAMPLE],
+        y_train=dataset.y_train[:n_train], y_val=dataset.y_test[:MAX_VALIDATION],
+        preview_x=dataset.x_test[:PREVIEW_IMAGES], preview_y=dataset.y_test[:PREVIEW_IMAGES],
+        latent_x=dataset.x_test[:LATENT_SAMPLE],
         latent_y=dataset.y_test[:LATENT_SAMPLE], class_names=dataset.class_names, save_name=name, overwrite=overwrite,
         library_root=own_library())
