@@ -101,7 +101,9 @@ class VectorQuantizer(nn.Module):
                 if self.ema_decay > 0:
                     self._ema_update(vectors.detach(), indices)
         perplexity, dead = usage_perplexity(indices, self.k)
-        straight_through = vectors + (z_q - vectors).detach()
+        # the straight-through gradient only matters in training; in eval the code is z_q itself, bit for bit (the
+        # sum below rounds: forward would then differ from decode(encode(x)) in the last bits)
+        straight_through = vectors + (z_q - vectors).detach() if self.training else z_q
         return straight_through.flatten(1), Quantized(vectors, z_q, indices, perplexity, dead)
 
     @torch.no_grad()
