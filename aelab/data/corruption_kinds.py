@@ -58,6 +58,16 @@ CORRUPTION_INFO: dict[str, CorruptionInfo] = {
         "scale.",
         Strength("strength scale (1 = each kind's default)", 0.25, 2.0, 1.0, 0.25, 3.0,
                  sweep=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0), benchmark=(0.5, 1.5)), local=True, trainable=True),
+    # Super-resolution as a corruption, so the denoising machinery (training noise, the Restore page) serves it. The
+    # factor must divide the image side: aelab.data.corruption.check_factor says which do.
+    "lowres": CorruptionInfo(
+        "Low resolution", "Area-averages the image down by this factor (28x28 to 14x14 at 2, 7x7 at 4), then "
+        "scales it back up with bicubic interpolation: the detail is gone.",
+        Strength("downscaling factor", 2, 4, 2, 2, 16, sweep=(2, 4), benchmark=(2, 4)), local=False, trainable=True),
+    "watermark": CorruptionInfo(
+        "Watermark", "Stamps a semi-transparent white 'AE' at a random place; the model is not told where.",
+        Strength("stamp opacity", 0.2, 1.0, 0.6, 0.1, 1.0, sweep=(0.2, 0.4, 0.6, 0.8, 1.0), benchmark=(0.4, 0.8)),
+        local=True, trainable=True),
     "user_mask": CorruptionInfo(
         "Drawn mask", "Blanks the pixels you draw over on the canvas.", None, local=True, trainable=False, blanks=True),
 }

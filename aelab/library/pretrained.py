@@ -34,6 +34,8 @@ class PretrainedSpec:
     train: dict[str, Any] = field(default_factory=dict)
     dataset: str = DATASET
     threads: int = 2  # torch threads while training: part of what makes the weights reproducible
+    n_train: int | None = None  # train on the first n_train images of the train split only (memorisation)
+    artefacts: bool = True  # run ARTEFACT_BUILDERS (a UMAP of a 1-D code, or of a super-resolver, shows nothing new)
 
 
 # name, variant, train changes, seed
@@ -90,7 +92,8 @@ def build_one(spec: PretrainedSpec, dataset, out: Path, on_progress=None) -> dic
     model_config, train_config = make_configs(spec.variant, dataset.image_size, spec.model,
                                               {"device": "cpu", **spec.train})
     model = create_model(model_config, train_config.seed)
-    trainer = Trainer(model, dataset.x_train, train_config, dataset.x_test)
+    x_train = dataset.x_train if spec.n_train is None else dataset.x_train[:spec.n_train]
+    trainer = Trainer(model, x_train, train_config, dataset.x_test)
     if on_progress is not None:
         trainer.add_progress_callback(on_progress)
     started = time.perf_counter()
@@ -98,7 +101,7 @@ def build_one(spec: PretrainedSpec, dataset, out: Path, on_progress=None) -> dic
     seconds = time.perf_counter() - started
     metrics = evaluate(model, dataset.x_test)
     extra: dict[str, bytes] = {}
-    for builder in ARTEFACT_BUILDERS.values():
+    for builder in ARTEFACT_BUILDERS.values() if spec.artefacts else ():
         extra.update(builder(model, dataset))
     save_model(model, spec.name, variant=spec.variant, train_config=train_config, dataset=dataset.name,
                metrics=metrics, history=trainer.history, root=out, overwrite=True, extra_files=extra,
@@ -154,7 +157,7 @@ def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None
         record = load_model(Path(out) / name)
         started = time.perf_counter()
         extra: dict[str, bytes] = {}
-        for builder in ARTEFACT_BUILDERS.values():
+        for builder in ARTEFACT_BUILDERS.values() if spec.artefacts else ():
             extra.update(builder(record.model, datasets[spec.dataset]))
         save_model(record.model, name, variant=record.variant, train_config=record.train_config,
                    dataset=record.dataset, metrics=record.metrics, history=record.history, root=out, overwrite=True,
