@@ -49,7 +49,7 @@ def main() -> None:
     print("\n".join(tables.watermark_lines(watermark, apps.WATERMARK_OPACITY)), end="\n\n")
     print("\n".join(tables.memorisation_lines(report)), end="\n\n")
     rows = [("baseline: ae reconstructs 500 test images", baseline, 1.0),
-            ("compression (3 AEs x 5 bit depths, JPEG + WebP x 8 qualities, 200 images x 2 datasets)",
+            ("compression (3 AEs x 6 bit depths, JPEG + WebP x 8 qualities, 200 images x 2 datasets)",
              t_compression, t_compression / baseline),
             ("super-resolution (500 images)", t_superres, t_superres / baseline),
             ("watermark removal (300 images, 4 methods)", t_watermark, t_watermark / baseline),

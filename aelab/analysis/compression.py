@@ -31,7 +31,7 @@ CODECS = ("JPEG", "WebP")
 QUALITY_LIMITS = (1, 100)  # Pillow's quality for both codecs (JPEG above 95 is discouraged but valid)
 BITS_LIMITS = (1, 16)  # bits per code dimension: 1 is a sign bit, 16 is as fine as float16
 DEFAULT_QUALITIES = (1, 5, 10, 20, 30, 50, 75, 90)
-DEFAULT_BITS = (2, 3, 4, 6, 8)
+DEFAULT_BITS = (2, 3, 4, 5, 6, 8)
 
 
 # ------------------------------------------------------------------------------------------------- bad input

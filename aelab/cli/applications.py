@@ -1,6 +1,6 @@
 """CLI command applications: the Applications page's tables from the shipped models (aelab.cli.main registers it).
 
-    python -m aelab applications compression [--bits 2,3,4,6,8] [--qualities 1,5,10,...] [--n 300]
+    python -m aelab applications compression [--bits 2,3,4,5,6,8] [--qualities 1,5,10,...] [--n 300]
     python -m aelab applications superres [--factor 2] [--n 500]
     python -m aelab applications watermark [--opacity 0.6] [--n 500] [--seed 0]
     python -m aelab applications memorisation
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
                                                    "super-resolution, watermark removal, memorisation (tables)")
     p.add_argument("section", choices=("compression", "superres", "watermark", "memorisation"))
     p.add_argument("--n", default=None, help="test images scored (default: 300 for compression, 500 otherwise)")
-    p.add_argument("--bits", default="2,3,4,6,8", help="compression: bits per code dimension, comma-separated (1-16)")
+    p.add_argument("--bits", default="2,3,4,5,6,8", help="compression: bits per code dimension, comma-separated (1-16)")
     p.add_argument("--qualities", default="1,5,10,20,30,50,75,90",
                    help="compression: JPEG/WebP qualities, comma-separated (1-100)")
     p.add_argument("--factor", default="2", help="superres: downscaling factor; must divide the image side (2 or 4)")

@@ -17,7 +17,7 @@ def private_home(monkeypatch, tmp_path):
 
 
 def test_compression_renders_both_datasets_and_counting_whole_files_moves_the_codecs():
-    at = run_app(PAGE, apps_compression_n=40, apps_qualities="1, 10, 50", apps_bits="4, 8")
+    at = run_app(PAGE, apps_qualities="1, 5, 10, 50", apps_bits="5, 6", apps_compression_n=100)
     assert len(at.get("plotly_chart")) == 2
     assert "decoder's own size is not counted" in texts(at)
     assert "better** than JPEG at the same payload bytes" in texts(at)  # mnist-5k: the AE wins at some rate
