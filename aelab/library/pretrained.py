@@ -45,7 +45,6 @@ class PretrainedSpec:
     dataset: str = DATASET
     threads: int = 2  # torch threads while training: part of what makes the weights reproducible
     n_train: int | None = None  # train on the first n_train images of the train split only (memorisation)
-    artefacts: bool = True  # run ARTEFACT_BUILDERS (a UMAP of a 1-D code, or of a super-resolver, shows nothing new)
 
 
 # name, variant, train changes, seed
@@ -92,19 +91,18 @@ PRETRAINED: list[PretrainedSpec] = [
     # 256-128 net overfits at code size 64, 19.7 dB against 21.4 dB on the test split), ~430 KB each.
     # One thread each, like the shapes models: small nets on a shared machine train faster without a second thread.
     *[PretrainedSpec(f"compress-ae-{d}", "ae", model={"latent_dim": d, "hidden": (128,)}, train={"epochs": 100},
-                     artefacts=False, threads=1) for d in (32, 64)],
+                     threads=1) for d in (32, 64)],
     # Super-resolution: the denoising machinery trained on the lowres corruption (14x14 -> 28x28); a wide code, since
     # the bottleneck, not the input, limits how much detail comes back.
     PretrainedSpec("superres-ae", "denoising_ae", model={"latent_dim": 128, "hidden": (256,)},
-                   train={"epochs": 100, "noise": "lowres", "noise_level": 2}, artefacts=False, threads=1),
+                   train={"epochs": 100, "noise": "lowres", "noise_level": 2}, threads=1),
     # Watermark removal: trained on semi-transparent stamps at random places, never told where they are.
     PretrainedSpec("watermark-ae", "denoising_ae", model={"latent_dim": 32, "hidden": (128,)},
-                   train={"epochs": 100, "noise": "watermark", "noise_level": 0.6}, artefacts=False, threads=1),
+                   train={"epochs": 100, "noise": "watermark", "noise_level": 0.6}, threads=1),
     # Memorisation: a deep MLP with a 1-D code on 32 images only (aelab.lessons.memorisation); one batch per epoch,
     # so 4000 epochs are 4000 steps (at 1500 the train/test MSE ratio was still 0.22, measured).
     PretrainedSpec("memorise-1d", "ae", model={"latent_dim": 1, "hidden": (256, 128, 64)},
-                   train={"epochs": 4000, "batch_size": 32, "recon_loss": "mse"}, n_train=32, artefacts=False,
-                   threads=1),
+                   train={"epochs": 4000, "batch_size": 32, "recon_loss": "mse"}, n_train=32, threads=1),
 ]
 
 # name -> function(record_model, dataset) -> {file name: bytes}; filled in by the modules that own the artefacts.
@@ -131,7 +129,7 @@ def build_one(spec: PretrainedSpec, dataset, out: Path, on_progress=None) -> dic
     seconds = time.perf_counter() - started
     metrics = evaluate(model, dataset.x_test)
     extra: dict[str, bytes] = {}
-    for builder in ARTEFACT_BUILDERS.values() if spec.artefacts else ():
+    for builder in ARTEFACT_BUILDERS.values():
         extra.update(builder(model, dataset))
     save_model(model, spec.name, variant=spec.variant, train_config=train_config, dataset=dataset.name,
                metrics=metrics, history=thin_history(trainer.history), root=out, overwrite=True, extra_files=extra,
@@ -187,7 +185,7 @@ def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None
         record = load_model(Path(out) / name)
         started = time.perf_counter()
         extra: dict[str, bytes] = {}
-        for builder in ARTEFACT_BUILDERS.values() if spec.artefacts else ():
+        for builder in ARTEFACT_BUILDERS.values():
             extra.update(builder(record.model, datasets[spec.dataset]))
         save_model(record.model, name, variant=record.variant, train_config=record.train_config,
                    dataset=record.dataset, metrics=record.metrics, history=record.history, root=out, overwrite=True,
