@@ -22,8 +22,8 @@ def markdown(header: Sequence[str], rows: Sequence[Sequence]) -> list[str]:
 def compression_lines(result) -> list[str]:
     lines = []
     for name, rows in result.rows.items():
-        lines += [f"Rate-distortion on {name} ({'trained on' if name == 'mnist-5k' else 'never seen by'} the AEs); "
-                  "bytes per image, PSNR the mean of each image's PSNR:", ""]
+        seen = "the data the AEs were trained on" if name == "mnist-5k" else "data the AEs never saw"
+        lines += [f"Rate-distortion on {name} ({seen}); bytes per image, PSNR the mean of each image's PSNR:", ""]
         lines += markdown(("method", "setting", "file bytes", "payload bytes", "PSNR (dB)"),
                           [(r["method"], r["setting"], r["file_bytes"], r["payload_bytes"], r["PSNR (dB)"])
                            for r in rows])
