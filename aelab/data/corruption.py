@@ -23,6 +23,7 @@ from aelab.data.corruption_kinds import (
     TRAINABLE_CORRUPTIONS,
     CorruptionInfo,
     Strength,
+    check_factor,
     corruption_info,
     strength_range,
 )
@@ -143,18 +144,6 @@ def _scaled_default(name: str, image_size, scale: float) -> float:
     if strength.in_pixels:
         return int(min(strength.high, max(1, round(value))))
     return min(value, strength.high)
-
-
-def check_factor(factor, image_size: tuple[int, int]) -> int:
-    """The downscaling factor as an int, or a ValueError when it is not a whole number of at least 2 that divides
-    both sides of the image (a 28x28 image shrinks by 2, 4, 7 or 14)."""
-    height, width = image_size
-    valid = [f for f in range(2, min(height, width) + 1) if height % f == 0 and width % f == 0]
-    ok = float(factor).is_integer() and int(factor) in valid
-    if not ok:
-        raise ValueError(f"The upscaling factor {factor:g} does not divide the {height}x{width} image into whole "
-                         f"pixels; valid factors: {', '.join(map(str, valid)) or 'none'}.")
-    return int(factor)
 
 
 def lowres(x: torch.Tensor, factor: float, generator: torch.Generator | None = None):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aelab.data.corruption_kinds import check_factor
 from aelab.errors import ConfigError
 from aelab.models.config import ModelConfig, TrainConfig, replace
 
@@ -134,4 +135,10 @@ def make_configs(name: str, image_size: tuple[int, int] = (28, 28), model: dict[
     if variant.model.arch == "conv" and "hidden" not in (model or {}):
         max_layers = max(1, (min(image_size) // 2).bit_length() - 1)
         model_changes["hidden"] = variant.model.hidden[:max_layers]
-    return replace(variant.model, **model_changes), replace(variant.train, **(train or {}))
+    train_config = replace(variant.train, **(train or {}))
+    if train_config.noise == "lowres":  # the factor must divide the image, which only here is known
+        try:
+            check_factor(train_config.noise_level, tuple(image_size))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+    return replace(variant.model, **model_changes), train_config

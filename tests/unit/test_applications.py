@@ -149,3 +149,11 @@ def test_the_cli_refuses_bad_settings_before_loading_anything(argv, message, cap
     assert main(["applications", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+
+
+def test_a_training_config_with_a_factor_that_does_not_divide_the_image_is_refused():
+    from aelab.models.variants import make_configs
+
+    assert make_configs("denoising_ae", (8, 8), train={"noise": "lowres", "noise_level": 4})[1].noise_level == 4
+    with pytest.raises(ConfigError, match="factor 3 does not divide the 28x28 image"):
+        make_configs("denoising_ae", (28, 28), train={"noise": "lowres", "noise_level": 3})
