@@ -76,3 +76,11 @@ def decode_at(model, code: float) -> torch.Tensor:
     """The image at one point of the code line, (1, 1, H, W)."""
     check_one_dimensional(model)
     return decode(model, torch.tensor([[float(code)]]))
+
+
+def halfway_codes(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(order, midpoints): the memorised images' indices sorted by code, and the n - 1 codes halfway between each
+    pair of neighbours on the line, which no training image has."""
+    order = torch.argsort(codes)
+    ranked = codes[order]
+    return order, (ranked[:-1] + ranked[1:]) / 2

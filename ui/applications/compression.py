@@ -7,7 +7,15 @@ import math
 import plotly.graph_objects as go
 import streamlit as st
 
-from aelab.analysis.compression import DEFAULT_BITS, DEFAULT_QUALITIES, Quantiser, equal_bytes_examples
+from aelab.analysis.compression import (
+    DEFAULT_BITS,
+    DEFAULT_QUALITIES,
+    Quantiser,
+    best_advantage,
+    check_bits,
+    check_qualities,
+    equal_bytes_examples,
+)
 from aelab.analysis.latent import encode_dataset
 from aelab.errors import ConfigError
 from aelab.lessons import applications as apps
@@ -44,14 +52,14 @@ def compression_section() -> None:
     rows = result.rows[mnist.name]
     st.plotly_chart(rd_figure(rows, column, f"{mnist.name} test images (the AEs' own kind of data)"),
                     key="apps_rd_chart")
-    _advantage_caption(result, mnist.name, column, rows)
+    _advantage_caption(mnist.name, column, rows)
     st.caption(CAVEAT)
     _thumbnails(found, models, mnist)
     st.markdown(f"**On data they were never trained on** ({other.name}: rendered shapes). The same models and "
                 "quantisers, the same codecs:")
     st.plotly_chart(rd_figure(result.rows[other.name], column, f"{other.name} test images (never seen)"),
                     key="apps_rd_other_chart")
-    _advantage_caption(result, other.name, column, result.rows[other.name])
+    _advantage_caption(other.name, column, result.rows[other.name])
 
 
 def _controls() -> tuple | None:
@@ -67,8 +75,6 @@ def _controls() -> tuple | None:
     if bits is None or qualities is None:
         return None
     try:
-        from aelab.analysis.compression import check_bits, check_qualities
-
         return check_bits(bits), check_qualities(qualities), n, COLUMNS[column]
     except ConfigError as err:
         st.error(str(err), icon=":material/error:")
@@ -89,9 +95,7 @@ def rd_figure(rows: list[dict], column: str, title: str) -> go.Figure:
     return fig
 
 
-def _advantage_caption(result, name: str, column: str, rows: list[dict]) -> None:
-    from aelab.analysis.compression import best_advantage
-
+def _advantage_caption(name: str, column: str, rows: list[dict]) -> None:
     best = best_advantage(rows, "JPEG", column)
     kind = "payload" if column == "payload_bytes" else "whole-file"
     if math.isnan(best):

@@ -7,18 +7,20 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.analysis.images import grid
+from aelab.analysis.latent import decode
 from aelab.lessons import applications as apps
 from aelab.lessons.memorisation import (
     LINE_STEPS_LIMITS,
     MEMORISE_MODEL,
     decode_at,
     decode_line,
+    halfway_codes,
     line_range,
     memorised_images,
 )
 from ui.applications.common import cached, dataset, records
 from ui.common import cache
-from ui.common.widgets import show_grid
+from ui.common.widgets import show_grid, show_rows
 
 QUOTE = ("\"An autoencoder with a one-dimensional code and a very powerful nonlinear encoder can learn to map x(i) "
          "to code i\" (course deck): it needs no digit shapes at all, only an index into what it has seen.")
@@ -45,12 +47,21 @@ def memorisation_section() -> None:
     st.plotly_chart(line_figure(report.codes.numpy(), x_train), key="apps_memo_line")
     low, high = line_range(report.codes)
     st.markdown("**The line between them, decoded.**")
-    steps = int(st.number_input("Steps along the code", LINE_STEPS_LIMITS[0], LINE_STEPS_LIMITS[1], 16, 1,
-                                key="apps_memo_steps"))
-    z, images = decode_line(model, low, high, steps)
-    show_grid(images, ncol=min(steps, 16), scale=2)
-    st.caption(f"Codes from {low:.3f} to {high:.3f}, evenly spaced. Between two training codes the decoder jumps "
-               "or blends: the line holds the training images, not the digits in between.")
+    strip = st.radio("Strip", ["halfway between neighbours", "evenly along the line"], horizontal=True,
+                     key="apps_memo_strip")
+    if strip == "evenly along the line":
+        steps = int(st.number_input("Steps along the code", LINE_STEPS_LIMITS[0], LINE_STEPS_LIMITS[1], 16, 1,
+                                    key="apps_memo_steps"))
+        _, images = decode_line(model, low, high, steps)
+        show_grid(images, ncol=min(steps, 16), scale=2)
+        st.caption(f"Codes from {low:.3f} to {high:.3f}, evenly spaced. The codes are far from evenly spread, so "
+                   "most of the line is the stretch between a few outlying images.")
+    else:
+        order, midpoints = halfway_codes(report.codes)
+        show_rows({"training images, in code order": x_train[order],
+                   "decoded halfway to the next": decode(model, midpoints.view(-1, 1))}, scale=2)
+        st.caption("Each lower image is decoded from the code halfway between the training image above it and the "
+                   "next one along the line: the decoder jumps or blends, it does not pass through other digits.")
     _scrub(model, low, high)
 
 
@@ -62,23 +73,24 @@ def _scrub(model, low: float, high: float) -> None:
 
 
 def line_figure(codes: np.ndarray, x_train) -> go.Figure:
-    """The training images as thumbnails at their codes on a horizontal line (alternately above and below, so
-    neighbours do not cover each other)."""
+    """The codes as points on a horizontal line, and the training images in code order in two rows above and below,
+    evenly spaced (the codes crowd together), each joined to its point by a line."""
     fig = go.Figure()
     fig.add_scatter(x=codes, y=np.zeros_like(codes), mode="markers", marker={"size": 8, "color": "#332288"},
                     text=[f"training image {i}" for i in range(len(codes))], hovertemplate="%{text}: z = %{x:.4f}",
                     name="codes")
-    span = float(codes.max() - codes.min()) or 1.0
-    width = span / 14
-    levels = (1.0, -1.0, 2.2, -2.2)  # thumbnails in code order cycle through four heights
-    for rank, i in enumerate(np.argsort(codes)):
-        y = levels[rank % len(levels)]
-        fig.add_layout_image(source=_data_url(x_train[i]), x=float(codes[i]), y=y, xref="x", yref="y",
-                             sizex=width, sizey=1.0, xanchor="center", yanchor="middle", layer="above")
-        fig.add_shape(type="line", x0=float(codes[i]), x1=float(codes[i]), y0=0, y1=y,
-                      line={"width": 0.5, "color": "#999"})
-    fig.update_layout(height=360, showlegend=False, xaxis={"title": "code z (1-D)"},
-                      yaxis={"visible": False, "range": [-3.2, 3.2]}, margin={"t": 20, "b": 40})
+    order = np.argsort(codes)
+    low, high = float(codes.min()), float(codes.max())
+    slots = np.linspace(low, high, len(codes))
+    width = 1.8 * (high - low) / max(len(codes) - 1, 1)  # two rows: each thumbnail may span two slots
+    for rank, i in enumerate(order):
+        y = 1.6 if rank % 2 == 0 else -1.6
+        fig.add_layout_image(source=_data_url(x_train[i]), x=float(slots[rank]), y=y, xref="x", yref="y",
+                             sizex=width, sizey=1.4, xanchor="center", yanchor="middle", layer="above")
+        fig.add_shape(type="line", x0=float(codes[i]), x1=float(slots[rank]), y0=0, y1=0.9 * np.sign(y),
+                      line={"width": 0.6, "color": "#999"})
+    fig.update_layout(height=380, showlegend=False, xaxis={"title": "code z (1-D)"},
+                      yaxis={"visible": False, "range": [-2.5, 2.5]}, margin={"t": 20, "b": 40})
     return fig
 
 

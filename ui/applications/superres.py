@@ -8,7 +8,7 @@ import torch
 
 from aelab.analysis.metrics import psnr, ssim
 from aelab.analysis.restoration import REFERENCE
-from aelab.analysis.superres import superres_outputs, watermark_methods
+from aelab.analysis.superres import check_upscaling, superres_outputs, watermark_methods
 from aelab.data.corruption import apply_corruption, strength_range
 from aelab.errors import ConfigError
 from aelab.lessons import applications as apps
@@ -33,8 +33,6 @@ def superres_section() -> None:
         return
     mnist = dataset(apps.TRAINED_ON)
     try:
-        from aelab.analysis.superres import check_upscaling
-
         factor = check_upscaling(factor, mnist.image_size)
     except ConfigError as err:
         st.error(str(err), icon=":material/error:")
