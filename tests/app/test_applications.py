@@ -71,3 +71,10 @@ def test_superres_watermark_and_memorisation_render_and_follow_their_controls():
     assert not at.exception
     at.slider(key="apps_memo_code").set_value(at.slider(key="apps_memo_code").min).run()
     assert not at.exception
+
+
+def test_the_home_card_links_the_page_and_shows_a_super_resolved_digit():
+    at = run_app("pages/home.py")
+    assert "watermark removal" in texts(at)
+    captions = [image.caption for element in at.get("image") for image in element.proto.imgs]
+    assert "14x14 in, the autoencoder's 28x28 out, the original" in captions
