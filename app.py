@@ -20,6 +20,7 @@ PAGES = [
     st.Page("pages/generate.py", title="Generate", icon=":material/casino:"),
     st.Page("pages/restore.py", title="Denoise and inpaint", icon=":material/healing:"),
     st.Page("pages/anomalies.py", title="Anomalies", icon=":material/report:"),
+    st.Page("pages/applications.py", title="Applications", icon=":material/apps:"),
     st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
     st.Page("pages/playground.py", title="Playground", icon=":material/grain:"),
     st.Page("pages/factors.py", title="Known factors", icon=":material/category:"),

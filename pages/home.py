@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui.anomalies import draw_home_card as draw_anomaly_card
+from ui.applications import draw_home_card as draw_applications_card
 from ui.common import present
 from ui.common.state import current_dataset, current_model
 from ui.home.generate_card import draw_home_card as draw_generate_card
@@ -50,6 +51,9 @@ CARDS = [
     ("pages/anomalies.py", "Anomalies",
      "An autoencoder reconstructs only what it has seen: its reconstruction error tells test digits from noise, "
      "inverted digits or another dataset, measured by ROC AUC.", draw_anomaly_card),
+    ("pages/applications.py", "Applications",
+     "What autoencoders are for: compression against JPEG and WebP (and where it stops working), super-resolution, "
+     "watermark removal, and a 1-D code that memorises its training images.", draw_applications_card),
     ("pages/lessons.py", "Lessons",
      "Classic facts shown live: PCA and k-means are autoencoders, how error falls with code size, why an "
      "over-complete code copies noise, and what the first layer's units look at.", draw_lessons_card),

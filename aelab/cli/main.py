@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aelab.cli import applications as application_commands
 from aelab.cli import data as data_commands
 from aelab.cli import encode as encode_commands
 from aelab.cli import export as export_commands
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_commands.register(subparsers)  # export MODEL --onnx DIR
     encode_commands.register(subparsers, add_data_argument)  # encode
     publish_commands.register(subparsers)  # publish NAME: shared read-only on a class server
+    application_commands.register(subparsers)  # applications compression|superres|watermark|memorisation
     return parser
 
 

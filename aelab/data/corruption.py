@@ -13,21 +13,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from aelab.data.corruption_kinds import (
     CORRUPTION_INFO,
     TRAINABLE_CORRUPTIONS,
     CorruptionInfo,
     Strength,
+    check_factor,
     corruption_info,
     strength_range,
 )
 
 __all__ = ["CORRUPTIONS", "CORRUPTION_INFO", "MIXED_PARTS", "TRAINABLE_CORRUPTIONS", "CorruptionInfo", "Strength",
-           "apply_corruption", "box", "corruption_info", "dropout_mask", "gaussian_noise", "mask_from_drawing",
-           "missing_rows", "mixed", "salt_and_pepper", "strength_range", "user_mask"]
+           "apply_corruption", "box", "check_factor", "corruption_info", "dropout_mask", "gaussian_noise", "lowres",
+           "mask_from_drawing", "missing_rows", "mixed", "salt_and_pepper", "strength_range", "user_mask",
+           "watermark", "watermark_stamp"]
 
 Corruption = Callable[..., tuple[torch.Tensor, torch.Tensor]]
 
@@ -142,6 +146,55 @@ def _scaled_default(name: str, image_size, scale: float) -> float:
     return min(value, strength.high)
 
 
+def lowres(x: torch.Tensor, factor: float, generator: torch.Generator | None = None):
+    """Super-resolution's input: x area-averaged down by factor (28x28 -> 14x14 at 2, 7x7 at 4), then bicubic
+    back up to its size (clipped to [0, 1]), so a model sees an image of the right size with the detail gone. Every
+    pixel is touched; nothing is random (the generator is accepted for the common signature)."""
+    factor = check_factor(factor, tuple(x.shape[-2:]))
+    small = F.interpolate(x, scale_factor=1 / factor, mode="area")
+    up = F.interpolate(small, size=tuple(x.shape[-2:]), mode="bicubic", align_corners=False).clamp(0, 1)
+    return up, torch.ones_like(x, dtype=torch.bool)
+
+
+WATERMARK_TEXT = "AE"
+
+
+def watermark_stamp(image_size: tuple[int, int]) -> torch.Tensor:
+    """The stamp's coverage in [0, 1], (h, w): the text WATERMARK_TEXT drawn by OpenCV at 8x the size and
+    area-averaged down (anti-aliased), 10 x 16 pixels on a 28x28 image, scaled with the image side."""
+    side = min(image_size)
+    height, width = max(2, round(side * 10 / 28)), max(3, round(side * 16 / 28))
+    canvas = np.zeros((height * 8, width * 8), np.uint8)
+    font, scale, thickness = cv2.FONT_HERSHEY_SIMPLEX, 1.0, 2
+    (text_w, text_h), _ = cv2.getTextSize(WATERMARK_TEXT, font, scale, thickness)
+    scale *= min(canvas.shape[1] * 0.95 / text_w, canvas.shape[0] * 0.9 / text_h)
+    thickness = max(1, round(scale * 3))
+    (text_w, text_h), _ = cv2.getTextSize(WATERMARK_TEXT, font, scale, thickness)
+    origin = ((canvas.shape[1] - text_w) // 2, (canvas.shape[0] + text_h) // 2)
+    cv2.putText(canvas, WATERMARK_TEXT, origin, font, scale, 255, thickness, cv2.LINE_AA)
+    small = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA)
+    return torch.from_numpy(small.astype(np.float32) / 255.0)
+
+
+def watermark(x: torch.Tensor, opacity: float, generator: torch.Generator | None = None):
+    """A white text stamp (WATERMARK_TEXT) blended in at opacity at a random place per image:
+    x + opacity * coverage * (1 - x). The mask (every pixel the stamp covers at all) is returned for scoring and
+    for inpainting baselines; a model trained on it never sees it."""
+    opacity = float(opacity)
+    if not 0.0 < opacity <= 1.0:
+        raise ValueError(f"The stamp's opacity must be above 0 and at most 1, got {opacity}.")
+    batch, _, height, width = x.shape
+    stamp = watermark_stamp((height, width)).to(x.device, x.dtype)
+    tops = _starts(batch, height - stamp.shape[0], None, generator, x.device)
+    lefts = _starts(batch, width - stamp.shape[1], None, generator, x.device)
+    coverage = torch.zeros(batch, 1, height, width, dtype=x.dtype, device=x.device)
+    for i in range(batch):  # a few thousand small copies per epoch: cheap next to the model's step
+        top, left = int(tops[i]), int(lefts[i])
+        coverage[i, 0, top:top + stamp.shape[0], left:left + stamp.shape[1]] = stamp
+    alpha = opacity * coverage
+    return x + alpha * (1 - x), coverage > 0
+
+
 CORRUPTIONS: dict[str, Corruption] = {
     "gaussian": gaussian_noise,
     "salt_and_pepper": salt_and_pepper,
@@ -149,6 +202,8 @@ CORRUPTIONS: dict[str, Corruption] = {
     "box": box,
     "rows": missing_rows,
     "mixed": mixed,
+    "lowres": lowres,
+    "watermark": watermark,
     "user_mask": user_mask,
 }
 

@@ -58,6 +58,16 @@ CORRUPTION_INFO: dict[str, CorruptionInfo] = {
         "scale.",
         Strength("strength scale (1 = each kind's default)", 0.25, 2.0, 1.0, 0.25, 3.0,
                  sweep=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0), benchmark=(0.5, 1.5)), local=True, trainable=True),
+    # Super-resolution as a corruption, so the denoising machinery (training noise, the Restore page) serves it. The
+    # factor must divide the image side: aelab.data.corruption.check_factor says which do.
+    "lowres": CorruptionInfo(
+        "Low resolution", "Area-averages the image down by this factor (28x28 to 14x14 at 2, 7x7 at 4), then "
+        "scales it back up with bicubic interpolation: the detail is gone.",
+        Strength("downscaling factor", 2, 4, 2, 2, 16, sweep=(2, 4), benchmark=(2, 4)), local=False, trainable=True),
+    "watermark": CorruptionInfo(
+        "Watermark", "Stamps a semi-transparent white 'AE' at a random place; the model is not told where.",
+        Strength("stamp opacity", 0.2, 1.0, 0.6, 0.1, 1.0, sweep=(0.2, 0.4, 0.6, 0.8, 1.0), benchmark=(0.4, 0.8)),
+        local=True, trainable=True),
     "user_mask": CorruptionInfo(
         "Drawn mask", "Blanks the pixels you draw over on the canvas.", None, local=True, trainable=False, blanks=True),
 }
@@ -81,6 +91,18 @@ def strength_range(name: str, image_size: tuple[int, int] = (28, 28)) -> Strengt
     return Strength(strength.label, scale(strength.low), scale(strength.high), scale(strength.default), 1,
                     strength.limit, True, tuple(sorted({scale(s) for s in strength.sweep})),
                     (scale(strength.benchmark[0]), scale(strength.benchmark[1])))
+
+
+def check_factor(factor, image_size: tuple[int, int]) -> int:
+    """The downscaling factor as an int, or a ValueError when it is not a whole number of at least 2 that divides
+    both sides of the image (a 28x28 image shrinks by 2, 4, 7 or 14)."""
+    height, width = image_size
+    valid = [f for f in range(2, min(height, width) + 1) if height % f == 0 and width % f == 0]
+    ok = float(factor).is_integer() and int(factor) in valid
+    if not ok:
+        raise ValueError(f"The upscaling factor {factor:g} does not divide the {height}x{width} image into whole "
+                         f"pixels; valid factors: {', '.join(map(str, valid)) or 'none'}.")
+    return int(factor)
 
 
 def corruption_info(name: str) -> CorruptionInfo:

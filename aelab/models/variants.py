@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aelab.data.corruption_kinds import check_factor
 from aelab.errors import ConfigError
 from aelab.models.config import ModelConfig, TrainConfig, replace
 
@@ -155,4 +156,9 @@ def make_configs(name: str, image_size: tuple[int, int] = (28, 28), model: dict[
     if train_config.recon_loss == "cb" and model_config.output_activation != "cb_mean":
         raise ConfigError("The continuous Bernoulli loss needs pixel outputs (a sigmoid-output model): "
                           f"{name} outputs {model_config.output_activation!r}.")
+    if train_config.noise == "lowres":  # the factor must divide the image, which only here is known
+        try:
+            check_factor(train_config.noise_level, tuple(image_size))
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
     return model_config, train_config

@@ -47,7 +47,7 @@ def test_every_corruption_shows_examples_and_a_scored_table():
     methods = _methods(at)
     assert methods[0] == REFERENCE and {"ae", "denoising_ae", "Median filter 3x3"} <= set(methods)
     assert "MSE in mask" not in _columns(at) and not any("Telea" in m for m in methods)
-    for name in [n for n, info in CORRUPTION_INFO.items() if info.strength is not None and n != "gaussian"]:
+    for name in [n for n, info in CORRUPTION_INFO.items() if info.strength is not None and info.local]:
         at.selectbox(key="restore_corruption").set_value(name).run()
         assert not at.exception, (name, [e.value for e in at.exception])
         methods = _methods(at)

@@ -41,6 +41,8 @@ CALLS = {
     "box": lambda x, g: CORRUPTIONS["box"](x, 7, g),
     "rows": lambda x, g: CORRUPTIONS["rows"](x, 5, g),
     "mixed": lambda x, g: CORRUPTIONS["mixed"](x, 1.0, g),
+    "lowres": lambda x, g: CORRUPTIONS["lowres"](x, 2, g),
+    "watermark": lambda x, g: CORRUPTIONS["watermark"](x, 0.6, g),
     "user_mask": lambda x, g: CORRUPTIONS["user_mask"](x, _user_square(), g),
 }
 
@@ -67,6 +69,10 @@ def test_pixels_outside_the_mask_are_unchanged_and_inside_are_changed(name, x):
         whole = torch.tensor([bool(m.all()) for m in mask])
         assert whole.any() and not whole.all()
         assert set(corrupt[~whole][mask[~whole]].unique().tolist()) <= {0.0, 1.0}
+    elif name == "lowres":  # every pixel is recomputed from the block averages
+        assert mask.all() and corrupt.min() >= 0 and corrupt.max() <= 1
+    elif name == "watermark":  # a white stamp blended in: stamped pixels only get brighter
+        assert not mask.all() and (corrupt[mask] >= x[mask]).all() and (corrupt[mask] > x[mask]).any()
     else:
         assert torch.all(corrupt[mask] == 0.0)
 
@@ -75,7 +81,7 @@ def test_pixels_outside_the_mask_are_unchanged_and_inside_are_changed(name, x):
 def test_same_seed_same_corruption(name, x):
     first, second = CALLS[name](x, _seeded(7)), CALLS[name](x, _seeded(7))
     assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
-    if name != "user_mask":  # the only deterministic one
+    if name not in ("user_mask", "lowres"):  # the deterministic ones
         other = CALLS[name](x, _seeded(8))
         assert not torch.equal(first[0], other[0])
 
@@ -166,3 +172,19 @@ def test_mixed_gives_each_image_one_kind_at_its_default_strength_times_the_scale
             assert 20 <= int(kind.sum()) <= 60  # each kind on about one in five of 200 images
     with pytest.raises(ValueError, match="scale"):
         CORRUPTIONS["mixed"](x, 0.0, _seeded())
+
+
+def test_lowres_keeps_block_averages_and_refuses_factors_that_do_not_divide_the_image(x):
+    up, _ = CORRUPTIONS["lowres"](x, 2)
+    blocks = torch.nn.functional.avg_pool2d(x, 2)
+    assert (torch.nn.functional.avg_pool2d(up, 2) - blocks).abs().mean() < 0.05  # the detail goes, the averages stay
+    with pytest.raises(ValueError, match="factor 3 does not divide the 28x28 image.*valid factors: 2, 4, 7, 14"):
+        CORRUPTIONS["lowres"](x, 3)
+
+
+def test_watermark_stamps_one_place_per_image_and_refuses_a_bad_opacity(x):
+    _, mask = CORRUPTIONS["watermark"](x, 0.6, _seeded(1))
+    rows, cols = mask[:, 0].any(2), mask[:, 0].any(1)
+    assert (rows.sum(1) <= 10).all() and (cols.sum(1) <= 16).all()  # one 10x16 stamp per image
+    with pytest.raises(ValueError, match="opacity"):
+        CORRUPTIONS["watermark"](x, 1.5, _seeded())
