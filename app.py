@@ -2,7 +2,6 @@
 import streamlit as st
 
 from ui.common.sidebar import render_sidebar
-from ui.common.warmup import umap_warmup
 
 st.set_page_config(page_title="aelab: what autoencoders learn", page_icon=":material/blur_on:", layout="wide")
 
@@ -21,7 +20,6 @@ PAGES = [
     st.Page("pages/factors.py", title="Known factors", icon=":material/category:"),
 ]
 
-umap_warmup()  # once per server process: compiles UMAP in a background thread (~25 s) before anyone asks for it
 navigation = st.navigation(PAGES)
 render_sidebar()
 navigation.run()

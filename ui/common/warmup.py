@@ -1,4 +1,6 @@
-"""Once per server process: start compiling UMAP in the background (aelab.runtime.warmup), called from app.py."""
+"""Once per server process, on the first visit to the Latent Space page: start compiling UMAP's small-map kernels in
+the background (aelab.runtime.warmup: bounded, lowest priority). Not at server start: a server nobody visits uses no
+CPU, and the first pages a class opens do not compete with a compile."""
 from __future__ import annotations
 
 import os
@@ -7,6 +9,10 @@ import streamlit as st
 from streamlit.runtime import Runtime
 
 from aelab.runtime.warmup import Warmup, start_warmup
+
+# Seconds between the first Latent Space visit and the compile: that page (and the next click) settle first. A map
+# that needs UMAP before then compiles it itself, as it would without a warm-up.
+WARMUP_DELAY_S = float(os.environ.get("AELAB_UMAP_WARMUP_DELAY", "5"))
 
 
 def _real_server() -> bool:
@@ -20,4 +26,4 @@ def umap_warmup() -> Warmup | None:
     """The process's UMAP warm-up (started on the first call), or None when off: AELAB_UMAP_WARMUP=0, or AppTest."""
     if os.environ.get("AELAB_UMAP_WARMUP", "1") == "0" or not _real_server():
         return None
-    return start_warmup("UMAP")
+    return start_warmup("UMAP", delay_s=WARMUP_DELAY_S)

@@ -145,9 +145,11 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: M
             return shipped
     message = f"Fitting {METHODS[method]} to {len(z):,} codes..."
     warmup = umap_warmup()
-    if method == "umap" and warmup is None:
-        message += " (the first UMAP of a server process compiles numba code: 20 s or more; later fits take seconds)"
-    elif method == "umap" and not warmup.ready(umap_step(len(z))):
+    step = umap_step(len(z))
+    if method == "umap" and (warmup is None or (step not in warmup.steps and not warmup.ready(step))):
+        message += " (the first UMAP of this size in a server process compiles numba code: 20 s or more, a minute " \
+                   "for 4,096 codes or more; later fits take seconds)"
+    elif method == "umap" and not warmup.ready(step):
         message += f" ({warmup.describe()}: this fit waits for it)"
     with st.spinner(message, show_time=True):
         return cache.result_store().get_or_compute(
@@ -157,6 +159,7 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: M
 def map_controls(latent_dim: int, z: np.ndarray, kl: np.ndarray | None, model_key: str) -> tuple[str, dict]:
     """The map's method and its parameters: UMAP's n_neighbors / min_dist, or the two raw dimensions (by default
     the two the model uses most: highest KL for a VAE, highest variance otherwise; 0 and 1 for a 2-latent model)."""
+    umap_warmup()  # the first visit to this page starts compiling UMAP in the background (bounded, lowest priority)
     if st.session_state.get("latent_method_for") != model_key:  # a new model starts on its natural map
         st.session_state["latent_method_for"] = model_key
         st.session_state["latent_method"] = "raw" if latent_dim == 2 else "pca"
