@@ -43,6 +43,10 @@ class TrainingRequest:
     save_name: str | None = None  # validated at construction: a bad name fails before any training
     library_root: str | Path | None = None
     overwrite: bool = False
+    # The test split the Latent Space page maps, and its data identity: given, the job ends by computing its default
+    # UMAP (kept in the outcome and saved beside the model), so the page never waits for a fit of a new model.
+    map_x: torch.Tensor | None = None
+    data_identity: str = ""
 
     def __post_init__(self) -> None:
         if self.save_name is not None:
@@ -132,6 +136,22 @@ class _LiveReport:
         self.ctx.report(history=list(trainer.history), preview=preview, **fields)
 
 
+def _default_map(model, request: TrainingRequest, ctx: JobContext, outcome: TrainingOutcome) -> dict[str, bytes]:
+    """The Latent Space page's default UMAP of the new model, as a last step of the job: kept in outcome.extra
+    ("umap": the fitted Projection, "umap_data": the data identity it maps) and returned as the cache/ file to save
+    beside the model. A failure costs only this shortcut: the page fits the map itself when asked."""
+    from aelab.analysis.maps import default_umap, umap_artefact_bytes  # (OpenCV, UMAP: only when a job gets here)
+
+    ctx.report(phase="computing the latent map (UMAP) for the Latent Space page")
+    try:
+        projection = default_umap(model, request.map_x)
+    except Exception as err:  # the model is trained; its map is an extra
+        outcome.extra["umap_error"] = f"{type(err).__name__}: {err}"
+        return {}
+    outcome.extra.update(umap=projection, umap_data=request.data_identity)
+    return umap_artefact_bytes(projection, model, request.dataset, request.data_identity)
+
+
 def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
     model = create_model(request.model_config, request.train_config.seed)
@@ -149,12 +169,13 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     outcome = TrainingOutcome(model, history, metrics, cancelled, variant=request.variant,
                               model_config=request.model_config, train_config=request.train_config,
                               dataset=request.dataset, name=request.save_name or "")
+    extra_files = _default_map(model, request, ctx, outcome) if request.map_x is not None and not cancelled else {}
     if request.save_name:
         try:
             outcome.saved_path = save_model(model, request.save_name, variant=request.variant,
                                             train_config=request.train_config, dataset=request.dataset,
                                             metrics=metrics, history=history, root=request.library_root,
-                                            overwrite=request.overwrite)
+                                            overwrite=request.overwrite, extra_files=extra_files)
         except Exception as err:  # keep the trained model: the page offers to save it under another name
             outcome.save_error = str(err)
     return outcome
