@@ -82,13 +82,22 @@ def _load_mnist_5k() -> Dataset:
                           identity=source_identity("mnist-5k", SOURCE_VERSION))
 
 
+def _sklearn_digits_file() -> Path:
+    """scikit-learn's digits.csv.gz (what its load_digits reads), found without importing scikit-learn: importing
+    it (and SciPy) costs ~1.5 s of the first page that shows these digits."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")  # locates the package without running it
+    if spec is None or spec.origin is None:
+        raise DataError("The digits source needs scikit-learn installed (it ships the 8x8 digits).")
+    return Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+
+
 @functools.cache
 def _load_digits() -> Dataset:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()  # images (1797, 8, 8) float64 holding integers 0-16
-    images = (bunch.images / 16.0).astype(np.float32)
-    return build_dataset("digits", images, bunch.target, None, None, class_names=_DIGIT_NAMES, label="digits",
+    pixels, labels = read_csv_digits(_sklearn_digits_file())  # what load_digits() returns: 1797 images, 0-16
+    images = (pixels.reshape(-1, 8, 8) / 16.0).astype(np.float32)
+    return build_dataset("digits", images, labels, None, None, class_names=_DIGIT_NAMES, label="digits",
                           identity=source_identity("digits", SOURCE_VERSION))
 
 

