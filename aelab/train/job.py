@@ -142,7 +142,8 @@ def _default_map(model, request: TrainingRequest, ctx: JobContext, outcome: Trai
     beside the model. A failure costs only this shortcut: the page fits the map itself when asked."""
     from aelab.analysis.maps import default_umap, umap_artefact_bytes  # (OpenCV, UMAP: only when a job gets here)
 
-    ctx.report(phase="computing the latent map (UMAP) for the Latent Space page")
+    # progress off, so the page shows this phase instead of a finished bar: the first UMAP of a process compiles (~25 s)
+    ctx.report(progress=None, phase="computing the latent map (UMAP) for the Latent Space page")
     try:
         projection = default_umap(model, request.map_x)
     except Exception as err:  # the model is trained; its map is an extra

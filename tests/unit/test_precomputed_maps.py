@@ -109,3 +109,14 @@ def test_a_failed_map_costs_only_the_shortcut(mnist5k, tmp_path, monkeypatch, si
     assert outcome.saved_path is not None and "umap" not in outcome.extra
     assert "no numba here" in outcome.extra["umap_error"]
 
+
+
+def test_shipped_models_maps_carry_the_identity_of_their_weights_and_data():
+    """build-pretrained records each shipped map's identity: the app uses them (no fit) for the shipped weights."""
+    from aelab.data.sources import load_dataset
+    from aelab.library.store import PRETRAINED_ROOT
+
+    for name, source in (("ae", "mnist-5k"), ("vae", "mnist-5k"), ("digits-ae", "digits")):
+        dataset, record = load_dataset(source), load_model(PRETRAINED_ROOT / name, pretrained=True)
+        assert shipped_umap(PRETRAINED_ROOT / name, dataset.name, len(dataset.x_test), 15, 0.1,
+                            data_identity=dataset.identity, weights=record.weights_digest) is not None, name

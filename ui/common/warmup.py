@@ -15,15 +15,16 @@ from aelab.runtime.warmup import Warmup, start_warmup
 WARMUP_DELAY_S = float(os.environ.get("AELAB_UMAP_WARMUP_DELAY", "5"))
 
 
-def _real_server() -> bool:
-    """False under AppTest, which runs pages on a mocked Runtime: a 25 s compile in every test process would only
-    slow the tests down (they use small subsets or the shipped projections)."""
+def real_server() -> bool:
+    """False under AppTest, which runs pages on a mocked Runtime: a 25 s UMAP compile (this warm-up, or the map a
+    training job computes at its end) in every test process would only slow the tests down (they use small subsets,
+    the shipped projections, or give a job its map themselves)."""
     return Runtime.exists() and type(Runtime.instance()) is Runtime
 
 
 @st.cache_resource(show_spinner=False)
 def umap_warmup() -> Warmup | None:
     """The process's UMAP warm-up (started on the first call), or None when off: AELAB_UMAP_WARMUP=0, or AppTest."""
-    if os.environ.get("AELAB_UMAP_WARMUP", "1") == "0" or not _real_server():
+    if os.environ.get("AELAB_UMAP_WARMUP", "1") == "0" or not real_server():
         return None
     return start_warmup("UMAP", delay_s=WARMUP_DELAY_S)

@@ -25,6 +25,7 @@ from aelab.models.config import NOISE_TYPES, RECON_LOSSES, ModelConfig, TrainCon
 from aelab.models.ranges import RANGES, NumberRange, parse_sizes
 from aelab.models.variants import VARIANTS, Variant, make_configs
 from aelab.train.job import TrainingRequest
+from ui.common.warmup import real_server
 
 # The Latent Space page's default map (its "Test images on the map": at most 5000): the job precomputes its UMAP.
 LATENT_MAP_POINTS = 5000
@@ -285,4 +286,4 @@ def build_request(variant: Variant, dataset: Dataset) -> TrainingRequest:
         x_train=dataset.x_train[:n_train], x_val=dataset.x_test[:MAX_VALIDATION],
         preview_x=dataset.x_test[:PREVIEW_IMAGES], latent_x=dataset.x_test[:LATENT_SAMPLE],
         latent_y=dataset.y_test[:LATENT_SAMPLE], class_names=dataset.class_names, save_name=name, overwrite=overwrite,
-        map_x=dataset.x_test[:LATENT_MAP_POINTS], data_identity=dataset.identity)
+        map_x=dataset.x_test[:LATENT_MAP_POINTS] if real_server() else None, data_identity=dataset.identity)
