@@ -6,6 +6,7 @@ Run from the repository root (AELAB_CHROMIUM=/usr/bin/chromium):
   .venv/bin/python -m bench.startup --fresh-model       # also: the Latent page of a model trained a minute ago
   .venv/bin/python -m bench.startup imports             # import profile of what app.py and the pages import
   .venv/bin/python -m bench.startup idle-cpu --seconds 300   # CPU seconds of a server nobody visits
+  .venv/bin/python -m bench.startup idle-cpu --visit home,latent   # ... after one visitor opened Home and Latent
 
 Each round starts a fresh `streamlit run app.py` (the way ./run.sh app does, UMAP warm-up on unless --no-warmup) and
 a fresh one-line app (`st.write("hello")`, from a temporary folder) and times, from the process start, how long until
@@ -181,8 +182,7 @@ HEAVY = ("torch", "umap", "numba", "sklearn", "cv2", "scipy", "pynndescent", "pl
 def import_profile(args) -> None:
     modules = ["streamlit", *_page_modules()] if args.modules == "pages" else args.modules.split(",")
     # A component that needs a running server fails to import outside one: skip it, keep timing the rest.
-    code = ("for m in %r:\n    try: __import__(m)\n    except Exception: pass"
-            % modules)
+    code = f"for m in {modules!r}:\n    try: __import__(m)\n    except Exception: pass"
     result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=REPO, capture_output=True,
                             text=True, env={**os.environ, "AELAB_UMAP_WARMUP": "0"})
     if result.returncode:
@@ -226,6 +226,8 @@ def idle_cpu(args) -> None:
         try:
             _wait_health(base, proc)
             started = time.time()
+            if args.visit:  # one visitor opens these pages (e.g. home,latent), then leaves
+                _visit_once(base, args.visit.split(","))
             samples = []
             while time.time() - started < args.seconds:
                 time.sleep(min(10.0, args.seconds))
@@ -233,8 +235,23 @@ def idle_cpu(args) -> None:
                 print(f"  {samples[-1][0]:5.0f} s: {samples[-1][1]:7.1f} CPU s", flush=True)
         finally:
             _stop(proc)
-    print(f"CPU seconds used by a server nobody visits, in its first {args.seconds:.0f} s "
+    who = f"one visit to {args.visit} at the start" if args.visit else "nobody visits"
+    print(f"CPU seconds used by the server ({who}) in its first {args.seconds:.0f} s "
           f"(warm-up {'on' if args.warmup else 'off'}): {samples[-1][1]:.1f}")
+
+
+def _visit_once(base: str, stems: list[str]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(base)
+        _settled_at(page)
+        for stem in stems:
+            if stem and stem != "home":
+                first_visit(page, stem)
+        browser.close()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -254,6 +271,7 @@ def main() -> None:
                         help="also time the Latent page of a model trained just before (3 epochs, CLI)")
     parser.add_argument("--modules", default="pages", help="imports mode: 'pages', or comma-separated modules")
     parser.add_argument("--seconds", type=float, default=300.0, help="idle-cpu mode: how long to watch")
+    parser.add_argument("--visit", default="", help="idle-cpu mode: pages one visitor opens first (e.g. home,latent)")
     args = parser.parse_args()
     {"timings": timings, "imports": import_profile, "idle-cpu": idle_cpu}[args.mode](args)
 

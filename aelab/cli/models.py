@@ -201,8 +201,8 @@ def cmd_build_pretrained(args) -> int:
         with tqdm(total=len(names or PRETRAINED), unit="model", file=sys.stderr) as bar:
             rows = rebuild_artefacts(args.out or PRETRAINED_ROOT, names,
                                      on_model=lambda row: (bar.update(1), bar.set_postfix(last=row["name"])),
-                                     builders=[a.strip() for a in args.artefacts.split(",")] if args.artefacts
-                                     else None)
+                                     **({"builders": [a.strip() for a in args.artefacts.split(",")]}
+                                        if args.artefacts else {}))
         print("\n".join(table_lines(("name", "seconds", "cache/"), [
             (r["name"], f"{r['seconds']:.1f}", ", ".join(r["files"]) or "-") for r in rows], right=(1,))))
         return 0
