@@ -8,7 +8,7 @@ Run from the repository root (AELAB_CHROMIUM=/usr/bin/chromium):
   .venv/bin/python -m bench.startup idle-cpu --seconds 300   # CPU seconds of a server nobody visits
   .venv/bin/python -m bench.startup idle-cpu --visit home,latent   # ... after one visitor opened Home and Latent
 
-Each round starts a fresh `streamlit run app.py` (the way ./run.sh app does, UMAP warm-up on unless --no-warmup) and
+Each round starts a fresh `streamlit run app.py` (the way ./run.sh app does; --warmup 1 or 0 sets AELAB_UMAP_WARMUP) and
 a fresh one-line app (`st.write("hello")`, from a temporary folder) and times, from the process start, how long until
 Chromium shows the page settled; then it clicks each page in the sidebar and times its first visit. "Settled":
 connected, no script running, no running indicator (stStatusWidget), no skeleton or spinner, no stale element, and
@@ -56,10 +56,13 @@ _SETTLED_JS = """([quietMs]) => {
 }"""
 
 
-def _start(script: Path, cwd: Path, home: Path, warmup: bool) -> tuple[subprocess.Popen, str]:
+def _start(script: Path, cwd: Path, home: Path, warmup: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
-           "PYTHONUNBUFFERED": "1", "AELAB_UMAP_WARMUP": "1" if warmup else "0"}
+           "PYTHONUNBUFFERED": "1"}
+    env.pop("AELAB_UMAP_WARMUP", None)
+    if warmup != "default":  # else the app's own default, as a user gets it
+        env["AELAB_UMAP_WARMUP"] = warmup
     log = open(home / f"{script.stem}-{port}.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                              "--server.port", str(port), "--browser.gatherUsageStats", "false",
@@ -89,7 +92,7 @@ def _settled_at(page) -> float:
     return page.evaluate("() => window.__quietSince") / 1000
 
 
-def cold_start(browser, script: Path, cwd: Path, home: Path, warmup: bool, path: str = ""):
+def cold_start(browser, script: Path, cwd: Path, home: Path, warmup: str, path: str = ""):
     """(seconds from process start to the settled page, the page, the server process, base URL)."""
     started = time.time()
     proc, base = _start(script, cwd, home, warmup)
@@ -132,7 +135,7 @@ def timings(args) -> None:
             for round_ in range(args.rounds):
                 home = folder / f"home{round_}"
                 (home / "models").mkdir(parents=True)
-                seconds, page, proc, _ = cold_start(browser, one_line, one_line.parent, home, False)
+                seconds, page, proc, _ = cold_start(browser, one_line, one_line.parent, home, "0")
                 _stop(proc)
                 page.close()
                 rows.setdefault("one-line app", []).append(seconds)
@@ -154,7 +157,7 @@ def timings(args) -> None:
         finally:
             browser.close()
     baseline = statistics.median(rows["one-line app"])
-    print(f"\nmedian of {args.rounds} fresh servers (seconds; warm-up {'on' if args.warmup else 'off'}):")
+    print(f"\nmedian of {args.rounds} fresh servers (seconds; AELAB_UMAP_WARMUP {args.warmup}):")
     for name, values in rows.items():
         median = statistics.median(values)
         extra = f"   {median / baseline:.2f}x the one-line app" if name in ("home (cold)", "one-line app") else ""
@@ -237,7 +240,7 @@ def idle_cpu(args) -> None:
             _stop(proc)
     who = f"one visit to {args.visit} at the start" if args.visit else "nobody visits"
     print(f"CPU seconds used by the server ({who}) in its first {args.seconds:.0f} s "
-          f"(warm-up {'on' if args.warmup else 'off'}): {samples[-1][1]:.1f}")
+          f"(AELAB_UMAP_WARMUP {args.warmup}): {samples[-1][1]:.1f}")
 
 
 def _visit_once(base: str, stems: list[str]) -> None:
@@ -266,7 +269,8 @@ def main() -> None:
     parser.add_argument("mode", nargs="?", default="timings", choices=["timings", "imports", "idle-cpu"])
     parser.add_argument("--rounds", type=int, default=3, help="fresh servers per app (the median is reported)")
     parser.add_argument("--pages", default="all", help="comma-separated page file stems, or all")
-    parser.add_argument("--no-warmup", dest="warmup", action="store_false", help="start with AELAB_UMAP_WARMUP=0")
+    parser.add_argument("--warmup", default="default", choices=["default", "0", "1"],
+                        help="AELAB_UMAP_WARMUP for the app's servers (default: unset, the app's default)")
     parser.add_argument("--fresh-model", action="store_true",
                         help="also time the Latent page of a model trained just before (3 epochs, CLI)")
     parser.add_argument("--modules", default="pages", help="imports mode: 'pages', or comma-separated modules")

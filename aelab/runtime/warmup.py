@@ -4,11 +4,12 @@ umap-learn compiles its numba kernels on the first fit of each process: ~20-30 s
 then takes ~2 s. Maps of 4096 points or more use approximate neighbours (NN-descent), another ~60 s of kernels:
 measured, a 5000-point first fit took 100 s cold and 4 s after both warm-up steps.
 
-The warm-up is bounded so it never takes minutes of CPU from the people using the app: the app starts it only when
-someone opens the Latent Space page (not at server start: a server nobody visits uses no CPU), after a delay that
-lets that page settle first, for the small-map kernels only (UMAP_WARMUP_STEPS; a first large map compiles its own),
-in a daemon thread at the lowest scheduling priority (Linux: a thread has its own nice value). Shipped models and
-models trained here come with their default UMAP precomputed, so most maps never need it.
+The warm-up is bounded so it never takes minutes of CPU from the people using the app: the app runs it only when
+asked (AELAB_UMAP_WARMUP=1; see ui/common/warmup.py for why it is off by default), starts it when someone opens the
+Latent Space page (not at server start), after a delay that lets that page settle first, for the small-map kernels
+only (UMAP_WARMUP_STEPS; a first large map compiles its own), in a daemon thread at the lowest scheduling priority
+(Linux: a thread has its own nice value). Shipped models and models trained here come with their default UMAP
+precomputed, so most maps never need it.
 """
 from __future__ import annotations
 

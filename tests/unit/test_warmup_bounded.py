@@ -1,6 +1,6 @@
-"""The UMAP warm-up never takes minutes of CPU from the people using the app: it is not started with the server
-(only the Latent Space page asks for it), it runs the small-map step only, at the lowest scheduling priority, and only
-after a delay that lets the page that asked settle first."""
+"""The UMAP warm-up never takes minutes of CPU from the people using the app: it is off unless AELAB_UMAP_WARMUP=1,
+never started with the server (only the Latent Space page asks for it), runs the small-map step only, at the lowest
+scheduling priority, and only after a delay that lets the page that asked settle first."""
 import inspect
 import os
 import sys
@@ -44,7 +44,24 @@ def test_warmup_runs_at_the_lowest_priority_after_its_delay():
 
 
 def test_a_server_start_does_not_start_the_warmup():
-    """app.py (run for every session) no longer starts it; the Latent Space page's map controls do."""
+    """app.py (run for every session) no longer starts it; the Latent Space page's map controls do, when asked to."""
     assert "warmup" not in (REPO / "app.py").read_text()
     view = (REPO / "ui" / "latent" / "view.py").read_text()
     assert "umap_warmup()  # the first visit" in view
+
+
+def test_the_warmup_is_off_unless_asked_for(monkeypatch):
+    import ui.common.warmup as warmup
+
+    monkeypatch.setattr(warmup, "real_server", lambda: True)
+    started = []
+    monkeypatch.setattr(warmup, "start_warmup", lambda *a, **k: started.append(k) or "state")
+    for value, expected in ((None, None), ("0", None), ("1", "state")):
+        warmup.umap_warmup.clear()
+        if value is None:
+            monkeypatch.delenv("AELAB_UMAP_WARMUP", raising=False)
+        else:
+            monkeypatch.setenv("AELAB_UMAP_WARMUP", value)
+        assert warmup.umap_warmup() == expected
+    assert started == [{"delay_s": warmup.WARMUP_DELAY_S}]
+    warmup.umap_warmup.clear()

@@ -1,6 +1,11 @@
-"""Once per server process, on the first visit to the Latent Space page: start compiling UMAP's small-map kernels in
-the background (aelab.runtime.warmup: bounded, lowest priority). Not at server start: a server nobody visits uses no
-CPU, and the first pages a class opens do not compete with a compile."""
+"""The UMAP warm-up, opt-in (AELAB_UMAP_WARMUP=1): on the first visit to the Latent Space page, compile UMAP's
+small-map kernels in the background (aelab.runtime.warmup: bounded, lowest priority).
+
+Off by default because it is unnecessary for the maps the app shows first (shipped models' maps are precomputed and
+keyed by their identity; a model trained here gets its map at the end of its training job) and because a thread of
+the server's process holds the GIL while numba compiles: whatever its nice value, it slowed every page opened during
+its ~25-40 s (measured with bench/startup.py: the Latent page of a fresh model 2.3 s -> 4 s). A map that is not
+precomputed (an upload, other parameters) compiles on its own first fit, with a spinner saying so."""
 from __future__ import annotations
 
 import os
@@ -24,7 +29,8 @@ def real_server() -> bool:
 
 @st.cache_resource(show_spinner=False)
 def umap_warmup() -> Warmup | None:
-    """The process's UMAP warm-up (started on the first call), or None when off: AELAB_UMAP_WARMUP=0, or AppTest."""
-    if os.environ.get("AELAB_UMAP_WARMUP", "1") == "0" or not real_server():
+    """The process's UMAP warm-up (started on the first call), or None when off: unless AELAB_UMAP_WARMUP=1, and
+    always under AppTest."""
+    if os.environ.get("AELAB_UMAP_WARMUP", "0") != "1" or not real_server():
         return None
     return start_warmup("UMAP", delay_s=WARMUP_DELAY_S)
