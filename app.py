@@ -3,7 +3,6 @@ import streamlit as st
 
 from ui.common import present
 from ui.common.sidebar import render_sidebar, show_link_messages
-from ui.common.warmup import umap_warmup
 
 presenting = present.setup()  # ?present=1: no sidebar, big pictures (ui/common/present.py)
 # An emoji icon: Streamlit draws it inline (a ":material/...:" page icon is fetched from fonts.gstatic.com)
@@ -26,7 +25,6 @@ PAGES = [
     st.Page("pages/factors.py", title="Known factors", icon=":material/category:"),
 ]
 
-umap_warmup()  # once per server process: compiles UMAP in a background thread (~25 s) before anyone asks for it
 navigation = st.navigation(PAGES, position="top" if presenting else "sidebar")
 render_sidebar()  # drawn while presenting too (hidden): its pickers keep the dataset and model chosen
 present.toggle()

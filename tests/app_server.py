@@ -41,7 +41,7 @@ def running_app(home: Path, env: dict[str, str] | None = None, umap_warmup: bool
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     full_env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
-                "PYTHONUNBUFFERED": "1", **({} if umap_warmup else {"AELAB_UMAP_WARMUP": "0"}), **(env or {})}
+                "PYTHONUNBUFFERED": "1", "AELAB_UMAP_WARMUP": "1" if umap_warmup else "0", **(env or {})}
     log_path = home / log_name
     with open(log_path, "w") as log:
         proc = subprocess.Popen(

@@ -2,8 +2,9 @@
 (cached per model, dataset and chosen sets), their overlaid histograms, ROC curves and the AUC table."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
@@ -21,6 +22,9 @@ from aelab.analysis.anomaly import (
 from aelab.analysis.latent import reconstruct
 from ui.common import cache
 from ui.common.widgets import PALETTE
+
+if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the functions that build tables import it
+    import pandas as pd
 
 TEST = "test"
 N_EXAMPLES = 8
@@ -98,6 +102,8 @@ def roc_figure(errors: dict[str, np.ndarray], auc: dict[str, float]) -> go.Figur
 
 def auc_table(errors: dict[str, np.ndarray], auc: dict[str, float], percentile: float) -> pd.DataFrame:
     """One row per OOD set: AUC, median error, and the share flagged by a threshold at the test split's percentile."""
+    import pandas as pd
+
     threshold = float(np.percentile(errors[TEST], percentile))
     rows = [{"set": TEST, "images": len(errors[TEST]), "ROC AUC": None, "median error": float(np.median(errors[TEST])),
              "flagged": float((errors[TEST] > threshold).mean())}]

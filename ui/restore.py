@@ -9,9 +9,9 @@ choices (methods_params).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 import torch
@@ -34,6 +34,9 @@ from ui.common import cache, present
 from ui.common.state import load_model_key, loadable, model_choices
 from ui.common.url_state import bind, from_link
 from ui.common.widgets import PALETTE, show_rows
+
+if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the functions that build tables import it
+    import pandas as pd
 
 # Those that fit the dataset's image size are chosen at first: the four 28x28 ones, or the 8x8 digits' own AE.
 DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian",
@@ -180,6 +183,8 @@ def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, 
 
 
 def score_frame(rows: list[dict], local: bool) -> pd.DataFrame:
+    import pandas as pd
+
     columns = [c for c, inside, _ in METRICS if local or not inside]
     frame = pd.DataFrame(rows).set_index("method")
     frame.index.name = "method"

@@ -64,7 +64,7 @@ class Projection:
     method: str
     coords: np.ndarray  # (N, 2) float32
     params: dict[str, Any]
-    reducer: Any = None  # fitted sklearn PCA / umap.UMAP; None for raw axes
+    reducer: Any = None  # fitted aelab.analysis.pca.PCA / umap.UMAP; None for raw axes
 
     @property
     def axes(self) -> tuple[str, str]:
@@ -94,9 +94,9 @@ def project_2d(z: torch.Tensor | np.ndarray, method: str = "pca", *, n_neighbors
                              f"{latent_name(z.shape[1] - 1)}.")
         return Projection("raw", z[:, list(dims)].copy(), {"dims": tuple(dims)})
     if method == "pca":
-        from sklearn.decomposition import PCA
+        from aelab.analysis.pca import PCA  # scikit-learn's results without its import (~1.5 s of a first visit)
 
-        reducer = PCA(n_components=min(2, z.shape[1]), random_state=seed).fit(z)
+        reducer = PCA(n_components=min(2, z.shape[1])).fit(z)
         coords = reducer.transform(z)
         if coords.shape[1] == 1:  # a 1-latent model: spread along x only
             coords = np.hstack([coords, np.zeros_like(coords)])

@@ -25,28 +25,46 @@ SHIPPED_UMAP_FILE = "umap_test.npz"
 
 
 # --------------------------------------------------------------------------------------------- shipped projections
-def umap_artefact(model, dataset) -> dict[str, bytes]:
-    """An ARTEFACT_BUILDERS entry: {"umap_test.npz": bytes} holding the default UMAP of dataset's whole test split
-    (coords (N, 2) float32, the parameters, the dataset name and N), written into a pretrained model's cache/.
-    None for a conditional model: its codes depend on the label the page picks."""
-    if getattr(model, "conditional", False):
-        return {}
-    z = encode_dataset(model, dataset.x_test)
-    projection = project_2d(z, "umap", n_neighbors=UMAP_DEFAULTS["n_neighbors"], min_dist=UMAP_DEFAULTS["min_dist"],
-                            seed=UMAP_DEFAULTS["seed"])
+def default_umap(model, x_test: torch.Tensor) -> Projection:
+    """The default UMAP (UMAP_DEFAULTS) of the codes of x_test (N, 1, H, W), a dataset's test split: what the Latent
+    Space page shows when UMAP is chosen. Compiles numba code on a process's first call (~25 s)."""
+    z = encode_dataset(model, x_test)
+    return project_2d(z, "umap", n_neighbors=UMAP_DEFAULTS["n_neighbors"], min_dist=UMAP_DEFAULTS["min_dist"],
+                      seed=UMAP_DEFAULTS["seed"])
+
+
+def umap_artefact_bytes(projection: Projection, model, dataset_name: str, data_identity: str) -> dict[str, bytes]:
+    """{"umap_test.npz": bytes}: the projection's coords (N, 2) float32, its parameters, the dataset name and N, and
+    the cache identity it was computed from (the data's identity and the weights' digest), so it is only ever used
+    for the same data and the same weights."""
+    from aelab.runtime.identity import weights_digest
+
     buffer = io.BytesIO()
     np.savez_compressed(buffer, coords=projection.coords.astype(np.float32),
                         n_neighbors=np.int64(projection.params["n_neighbors"]),
                         min_dist=np.float64(projection.params["min_dist"]), seed=np.int64(UMAP_DEFAULTS["seed"]),
-                        dataset=np.str_(dataset.name), n_points=np.int64(len(z)))
+                        dataset=np.str_(dataset_name), n_points=np.int64(len(projection.coords)),
+                        data_identity=np.str_(data_identity), weights=np.str_(weights_digest(model)))
     return {SHIPPED_UMAP_FILE: buffer.getvalue()}
 
 
+def umap_artefact(model, dataset) -> dict[str, bytes]:
+    """An ARTEFACT_BUILDERS entry: the default UMAP of dataset's test split (umap_artefact_bytes), written into a
+    pretrained model's cache/; a training job writes the same file for the model it saves. None ({}) for a
+    conditional model: its codes depend on the label the page picks."""
+    if getattr(model, "conditional", False):
+        return {}
+    return umap_artefact_bytes(default_umap(model, dataset.x_test), model, dataset.name, dataset.identity)
+
+
 def shipped_umap(model_path: str | Path, dataset_name: str, n_points: int, n_neighbors: int,
-                 min_dist: float) -> Projection | None:
+                 min_dist: float, *, data_identity: str | None = None, weights: str | None = None) -> Projection | None:
     """The shipped UMAP of a model folder's test split, cut to its first n_points, if there is one for exactly this
-    dataset and these parameters; else None (compute it instead). The result has no reducer: place new codes with
-    place_by_neighbours. Unreadable artefacts count as absent: they only ever save time."""
+    dataset and these parameters; else None (compute it instead). With data_identity and weights (the cache
+    identity's data and weights digest; the app always passes them), only an artefact computed from that same data
+    and those same weights counts: a stale one (other weights saved under the name, a new version of the data, or
+    an artefact written before identities were recorded) is ignored and the map recomputed. The result has no
+    reducer: place new codes with place_by_neighbours. Unreadable artefacts count as absent: they only save time."""
     from aelab.errors import ModelStoreError
     from aelab.library.store import read_artefact
 
@@ -56,7 +74,9 @@ def shipped_umap(model_path: str | Path, dataset_name: str, n_points: int, n_nei
         return None
     if not saved or "coords" not in saved:
         return None
-    matches = (str(saved.get("dataset")) == dataset_name and int(saved.get("n_points", -1)) >= n_points
+    same_source = all(wanted is None or str(saved.get(field, "")) == wanted
+                      for field, wanted in (("data_identity", data_identity), ("weights", weights)))
+    matches = (same_source and str(saved.get("dataset")) == dataset_name and int(saved.get("n_points", -1)) >= n_points
                and int(saved.get("n_neighbors", -1)) == int(n_neighbors)
                and abs(float(saved.get("min_dist", -1.0)) - float(min_dist)) < 1e-9)
     coords = np.asarray(saved["coords"], dtype=np.float32)

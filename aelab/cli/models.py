@@ -73,6 +73,9 @@ def register(subparsers, add_data_argument) -> None:
     p.add_argument("--only", default=None, help="comma-separated names to rebuild")
     p.add_argument("--artefacts-only", action="store_true",
                    help="keep the trained weights; only recompute the precomputed artefacts (projections)")
+    p.add_argument("--artefacts", default=None,
+                   help="with --artefacts-only: comma-separated artefacts to recompute (e.g. umap_test); the other "
+                        "cache/ files are kept")
     p.set_defaults(handler=cmd_build_pretrained)
 
 
@@ -210,7 +213,9 @@ def cmd_build_pretrained(args) -> int:
 
         with tqdm(total=len(names or PRETRAINED), unit="model", file=sys.stderr) as bar:
             rows = rebuild_artefacts(args.out or PRETRAINED_ROOT, names,
-                                     on_model=lambda row: (bar.update(1), bar.set_postfix(last=row["name"])))
+                                     on_model=lambda row: (bar.update(1), bar.set_postfix(last=row["name"])),
+                                     **({"builders": [a.strip() for a in args.artefacts.split(",")]}
+                                        if args.artefacts else {}))
         print("\n".join(table_lines(("name", "seconds", "cache/"), [
             (r["name"], f"{r['seconds']:.1f}", ", ".join(r["files"]) or "-") for r in rows], right=(1,))))
         return 0

@@ -18,7 +18,7 @@ import torch
 
 from aelab.analysis.factor_scores import factor_scores_artefact
 from aelab.analysis.maps import umap_artefact
-from aelab.library.store import PRETRAINED_ROOT, load_model, save_model
+from aelab.library.store import CACHE_DIR, PRETRAINED_ROOT, load_model, save_model
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 from aelab.train.loop import evaluate
@@ -166,8 +166,9 @@ def build_all(out: str | Path = PRETRAINED_ROOT, names: list[str] | None = None,
 
 
 def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None = None,
-                      on_model=None) -> list[dict[str, Any]]:
-    """Rewrite existing pretrained model folders with fresh ARTEFACT_BUILDERS output, without retraining.
+                      on_model=None, builders: list[str] | None = None) -> list[dict[str, Any]]:
+    """Rewrite existing pretrained model folders with fresh ARTEFACT_BUILDERS output (all, or the builders named),
+    without retraining; the cache/ files of the builders not run are kept as they are.
 
     The weights are unchanged bit for bit: they were saved as float16, load as float32 (exact) and are saved as
     float16 again (exact), so the recorded checksum is the same; config (metrics, train config) and history are kept."""
@@ -180,6 +181,9 @@ def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None
     if unknown:
         raise ConfigError(f"Unknown pretrained model(s) {', '.join(sorted(unknown))}; valid: "
                           f"{', '.join(s.name for s in PRETRAINED)}.")
+    if set(builders or []) - set(ARTEFACT_BUILDERS):
+        raise ConfigError(f"Unknown artefact(s) {', '.join(sorted(set(builders) - set(ARTEFACT_BUILDERS)))}; valid: "
+                          f"{', '.join(ARTEFACT_BUILDERS)}.")
     datasets = {name: load_dataset(name) for name in {spec.dataset for spec in specs.values()}}  # each loaded once
     rows = []
     for name, spec in specs.items():
@@ -187,9 +191,11 @@ def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None
             raise ModelStoreError(f"{Path(out) / name} does not exist: build it first (without --artefacts-only).")
         record = load_model(Path(out) / name)
         started = time.perf_counter()
-        extra: dict[str, bytes] = {}
-        for builder in ARTEFACT_BUILDERS.values():
-            extra.update(builder(record.model, datasets[spec.dataset]))
+        cache = Path(out) / name / CACHE_DIR
+        extra: dict[str, bytes] = {f.name: f.read_bytes() for f in sorted(cache.glob("*"))} if builders else {}
+        for key, builder in ARTEFACT_BUILDERS.items():
+            if builders is None or key in builders:
+                extra.update(builder(record.model, datasets[spec.dataset]))
         save_model(record.model, name, variant=record.variant, train_config=record.train_config,
                    dataset=record.dataset, metrics=record.metrics, history=record.history, root=out, overwrite=True,
                    extra_files=extra, weights_dtype=torch.float16)

@@ -2,10 +2,14 @@
 
 umap-learn compiles its numba kernels on the first fit of each process: ~20-30 s here before a 1000-point fit that
 then takes ~2 s. Maps of 4096 points or more use approximate neighbours (NN-descent), another ~60 s of kernels:
-measured, a 5000-point first fit took 100 s cold and 4 s after both warm-up steps. Tiny fits on random data in a
-daemon thread, started when the server starts, pay this while the user looks at the first pages, the small-map
-kernels first. The thread lowers its own scheduling priority (Linux: a thread has its own nice value) so the
-server's own work comes first on a machine with few cores.
+measured, a 5000-point first fit took 100 s cold and 4 s after both warm-up steps.
+
+The warm-up is bounded so it never takes minutes of CPU from the people using the app: the app runs it only when
+asked (AELAB_UMAP_WARMUP=1; see ui/common/warmup.py for why it is off by default), starts it when someone opens the
+Latent Space page (not at server start), after a delay that lets that page settle first, for the small-map kernels
+only (UMAP_WARMUP_STEPS; a first large map compiles its own), in a daemon thread at the lowest scheduling priority
+(Linux: a thread has its own nice value). Shipped models and models trained here come with their default UMAP
+precomputed, so most maps never need it.
 """
 from __future__ import annotations
 
@@ -82,6 +86,10 @@ UMAP_STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("small maps", functools.partial(tiny_umap_fit, approximate=False)),
     ("large maps", functools.partial(tiny_umap_fit, approximate=True)),
 )
+# What the app's warm-up runs: ~25 s of one core at the lowest priority. The large-map kernels (~60 s more) are left
+# to the first map of UMAP_EXACT_BELOW codes or more, which only a downloaded full-size dataset can ask for.
+UMAP_WARMUP_STEPS = UMAP_STEPS[:1]
+LOWEST_PRIORITY = 19
 
 
 def _lower_priority(niceness: int) -> None:
@@ -91,13 +99,15 @@ def _lower_priority(niceness: int) -> None:
         pass  # another platform, or not allowed: run at normal priority
 
 
-def start_warmup(name: str = "UMAP", steps: Sequence[tuple[str, Callable[[], None]]] = UMAP_STEPS,
-                 niceness: int = 10) -> Warmup:
-    """Run the steps, in order, in a daemon thread (it never blocks shutdown); return their Warmup at once."""
+def start_warmup(name: str = "UMAP", steps: Sequence[tuple[str, Callable[[], None]]] = UMAP_WARMUP_STEPS,
+                 niceness: int = LOWEST_PRIORITY, delay_s: float = 0.0) -> Warmup:
+    """Run the steps, in order, in a daemon thread (it never blocks shutdown) at the given niceness, after waiting
+    delay_s; return their Warmup at once."""
     state = Warmup(name, tuple(step for step, _ in steps))
 
     def run() -> None:
         _lower_priority(niceness)
+        time.sleep(delay_s)
         error = None
         for step, task in steps:
             try:

@@ -56,6 +56,10 @@ class TrainingRequest:
     # that run's last latent frame, so the new frames keep its orientation.
     resume: ResumeState | None = None
     resume_frame: np.ndarray | None = None
+    # The test split the Latent Space page maps, and its data identity: given, the job ends by computing its default
+    # UMAP (kept in the outcome and saved beside the model), so the page never waits for a fit of a new model.
+    map_x: torch.Tensor | None = None
+    data_identity: str = ""
 
     def __post_init__(self) -> None:
         if self.save_name is not None:
@@ -184,6 +188,23 @@ def _first_pictures(model, request: TrainingRequest, ctx: JobContext) -> None:
     ctx.report(phase=phase, **fields)
 
 
+def _default_map(model, request: TrainingRequest, ctx: JobContext, outcome: TrainingOutcome) -> dict[str, bytes]:
+    """The Latent Space page's default UMAP of the new model, as a last step of the job: kept in outcome.extra
+    ("umap": the fitted Projection, "umap_data": the data identity it maps) and returned as the cache/ file to save
+    beside the model. A failure costs only this shortcut: the page fits the map itself when asked."""
+    from aelab.analysis.maps import default_umap, umap_artefact_bytes  # (OpenCV, UMAP: only when a job gets here)
+
+    # progress off, so the page shows this phase instead of a finished bar: the first UMAP of a process compiles (~25 s)
+    ctx.report(progress=None, phase="computing the latent map (UMAP) for the Latent Space page")
+    try:
+        projection = default_umap(model, request.map_x)
+    except Exception as err:  # the model is trained; its map is an extra
+        outcome.extra["umap_error"] = f"{type(err).__name__}: {err}"
+        return {}
+    outcome.extra.update(umap=projection, umap_data=request.data_identity)
+    return umap_artefact_bytes(projection, model, request.dataset, request.data_identity)
+
+
 def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
     model = create_model(request.model_config, request.train_config.seed)
@@ -202,6 +223,8 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
                               model_config=request.model_config, train_config=request.train_config,
                               dataset=request.dataset, name=request.save_name or "",
                               resume=None if cancelled else trainer.resumable())
+    if request.map_x is not None and not cancelled and not getattr(model, "conditional", False):
+        outcome.extra["cache_files"] = _default_map(model, request, ctx, outcome)  # saved beside the model
     return save_outcome(outcome, request)
 
 
@@ -214,7 +237,8 @@ def save_outcome(outcome: TrainingOutcome, request: TrainingRequest) -> Training
             outcome.saved_path = save_model(outcome.model, request.save_name, variant=request.variant,
                                             train_config=request.train_config, dataset=request.dataset,
                                             metrics=outcome.metrics, history=outcome.history,
-                                            root=request.library_root, overwrite=request.overwrite)
+                                            root=request.library_root, overwrite=request.overwrite,
+                                            extra_files=outcome.extra.get("cache_files") or None)
         except Exception as err:  # keep the trained model: the page offers to save it under another name
             outcome.save_error = str(err)
     return outcome

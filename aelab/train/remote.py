@@ -84,6 +84,9 @@ def train_detached(request: TrainingRequest, ctx) -> TrainingOutcome:
     model = outcome.model
     outcome.model = PortableModel({k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
                                   model.training)
+    if outcome.extra.get("umap") is not None:  # the map's coordinates travel; its fitted UMAP object (numba, a
+        # neighbour graph: heavy to pickle) stays here, and the page places a drawn digit by its nearest codes instead
+        outcome.extra["umap"] = dataclasses.replace(outcome.extra["umap"], reducer=None)
     return outcome
 
 

@@ -15,7 +15,15 @@ from collections.abc import Iterable
 
 import streamlit as st
 
-from aelab.runtime.identity import DATA_ABSENT, PUBLIC, WEIGHTS_ABSENT, CacheIdentity, combine_weights, weights_digest
+from aelab.runtime.identity import (
+    DATA_ABSENT,
+    PUBLIC,
+    WEIGHTS_ABSENT,
+    CacheIdentity,
+    combine_weights,
+    is_named_source,
+    weights_digest,
+)
 from aelab.runtime.results import ResultStore
 from ui.common.session import session
 
@@ -32,6 +40,12 @@ def result_store() -> ResultStore:
 def data_owner(dataset) -> str:
     """A named source is everyone's; any other data (an upload) belongs to the session that holds it."""
     return PUBLIC if dataset.named_source else session.id
+
+
+def identity_of_data(record, data_identity: str) -> CacheIdentity:
+    """identity(record, dataset) for a dataset known only by its identity (what a training job records)."""
+    owner = PUBLIC if is_named_source(data_identity) else session.id
+    return CacheIdentity(data_identity, record.weights_digest, _owner([record.owner, owner]))
 
 
 def _owner(owners: Iterable[str]) -> str:

@@ -326,6 +326,9 @@ def collect_finished_trainings() -> list[str]:
         else:
             name = outcome.name or f"{outcome.variant}-{snap.id[:6]}"
             session_models()[name] = record_from_outcome(outcome, name)
+            from ui.latent.view import remember_trained_map  # (the Latent page's module: only when a job ends)
+
+            remember_trained_map(session_models()[name], outcome.extra)  # its map is ready, not fitted on the page
             select_model(f"session/{name}")
             messages.append(f"Training {how}: {name} is kept in this session only and selected.")
     return messages

@@ -1,4 +1,11 @@
-"""Once per server process: start compiling UMAP in the background (aelab.runtime.warmup), called from app.py."""
+"""The UMAP warm-up, opt-in (AELAB_UMAP_WARMUP=1): on the first visit to the Latent Space page, compile UMAP's
+small-map kernels in the background (aelab.runtime.warmup: bounded, lowest priority).
+
+Off by default because it is unnecessary for the maps the app shows first (shipped models' maps are precomputed and
+keyed by their identity; a model trained here gets its map at the end of its training job) and because a thread of
+the server's process holds the GIL while numba compiles: whatever its nice value, it slowed every page opened during
+its ~25-40 s (measured with bench/startup.py: the Latent page of a fresh model 2.3 s -> 4 s). A map that is not
+precomputed (an upload, other parameters) compiles on its own first fit, with a spinner saying so."""
 from __future__ import annotations
 
 import os
@@ -8,16 +15,22 @@ from streamlit.runtime import Runtime
 
 from aelab.runtime.warmup import Warmup, start_warmup
 
+# Seconds between the first Latent Space visit and the compile: that page (and the next click) settle first. A map
+# that needs UMAP before then compiles it itself, as it would without a warm-up.
+WARMUP_DELAY_S = float(os.environ.get("AELAB_UMAP_WARMUP_DELAY", "5"))
 
-def _real_server() -> bool:
-    """False under AppTest, which runs pages on a mocked Runtime: a 25 s compile in every test process would only
-    slow the tests down (they use small subsets or the shipped projections)."""
+
+def real_server() -> bool:
+    """False under AppTest, which runs pages on a mocked Runtime: a 25 s UMAP compile (this warm-up, or the map a
+    training job computes at its end) in every test process would only slow the tests down (they use small subsets,
+    the shipped projections, or give a job its map themselves)."""
     return Runtime.exists() and type(Runtime.instance()) is Runtime
 
 
 @st.cache_resource(show_spinner=False)
 def umap_warmup() -> Warmup | None:
-    """The process's UMAP warm-up (started on the first call), or None when off: AELAB_UMAP_WARMUP=0, or AppTest."""
-    if os.environ.get("AELAB_UMAP_WARMUP", "1") == "0" or not _real_server():
+    """The process's UMAP warm-up (started on the first call), or None when off: unless AELAB_UMAP_WARMUP=1, and
+    always under AppTest."""
+    if os.environ.get("AELAB_UMAP_WARMUP", "0") != "1" or not real_server():
         return None
-    return start_warmup("UMAP")
+    return start_warmup("UMAP", delay_s=WARMUP_DELAY_S)

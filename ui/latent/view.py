@@ -123,10 +123,22 @@ def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int
 # ----------------------------------------------------------------------------------------------------- projections
 @st.cache_data(show_spinner=False, max_entries=32)
 def shipped_projection(identity: str, model_path: str, data_name: str, n: int, n_neighbors: int,
-                       min_dist: float) -> Projection | None:
-    """The UMAP saved in the model's folder, if it was made with these weights on this data (the identity: a model
-    saved again under the same path is another entry)."""
-    return shipped_umap(model_path, data_name, n, n_neighbors, min_dist)
+                       min_dist: float, data_identity: str, weights: str) -> Projection | None:
+    """The UMAP saved in the model's folder, if it was made with these weights on this data: the artefact records
+    the data identity and weights digest it was computed from, and a stale one is ignored (the map is fitted)."""
+    return shipped_umap(model_path, data_name, n, n_neighbors, min_dist, data_identity=data_identity, weights=weights)
+
+
+def remember_trained_map(record: ModelRecord, extra: dict[str, Any]) -> None:
+    """A training job's default UMAP (aelab.train.job puts it in its outcome's extra) as this page's fitted map of
+    record on the data it was computed from, so the Latent Space page of a model trained a minute ago never waits
+    for a fit, and places a drawn digit with the fitted reducer."""
+    projection, data = extra.get("umap"), extra.get("umap_data")
+    if projection is None or not data:
+        return
+    params = {"n_neighbors": projection.params["n_neighbors"], "min_dist": projection.params["min_dist"]}
+    cache.result_store().put(cache.identity_of_data(record, data), "projection/umap",
+                             (params, len(projection.coords)), projection)
 
 
 def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: ModelRecord, dataset) -> Projection:
@@ -140,14 +152,16 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: M
         return fitted
     if method == "umap" and Path(record.path).is_dir() and dataset.named_source:
         shipped = shipped_projection(str(identity), str(record.path), dataset.name, len(z), params["n_neighbors"],
-                                     params["min_dist"])
+                                     params["min_dist"], identity.data, identity.weights)
         if shipped is not None:
             return shipped
     message = f"Fitting {METHODS[method]} to {len(z):,} codes..."
     warmup = umap_warmup()
-    if method == "umap" and warmup is None:
-        message += " (the first UMAP of a server process compiles numba code: 20 s or more; later fits take seconds)"
-    elif method == "umap" and not warmup.ready(umap_step(len(z))):
+    step = umap_step(len(z))
+    if method == "umap" and (warmup is None or (step not in warmup.steps and not warmup.ready(step))):
+        message += " (the first UMAP of this size in a server process compiles numba code: 20 s or more, a minute " \
+                   "for 4,096 codes or more; later fits take seconds)"
+    elif method == "umap" and not warmup.ready(step):
         message += f" ({warmup.describe()}: this fit waits for it)"
     with st.spinner(message, show_time=True):
         return cache.result_store().get_or_compute(
@@ -157,6 +171,7 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: M
 def map_controls(latent_dim: int, z: np.ndarray, kl: np.ndarray | None, model_key: str) -> tuple[str, dict]:
     """The map's method and its parameters: UMAP's n_neighbors / min_dist, or the two raw dimensions (by default
     the two the model uses most: highest KL for a VAE, highest variance otherwise; 0 and 1 for a 2-latent model)."""
+    umap_warmup()  # the first visit to this page may start compiling UMAP in the background (opt-in, lowest priority)
     methods = [m for m in METHODS if m != "raw" or latent_dim >= 2]
     natural = "raw" if latent_dim == 2 else "pca"
     if st.session_state.get("latent_method_for") != model_key:  # a new model starts on its natural map...

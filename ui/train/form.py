@@ -27,7 +27,10 @@ from aelab.models.ranges import RANGES, NumberRange, parse_sizes
 from aelab.models.variants import VARIANTS, Variant, make_configs
 from aelab.train.job import TrainingRequest
 from ui.common.viewer import own_library
+from ui.common.warmup import real_server
 
+# The Latent Space page's default map (its "Test images on the map": at most 5000): the job precomputes its UMAP.
+LATENT_MAP_POINTS = 5000
 LATENT_SAMPLE = 600  # test images whose codes are drawn each epoch: enough for clusters, cheap to project
 PREVIEW_IMAGES = 8  # test images whose reconstructions are shown getting sharper
 MIN_TRAIN = 10  # the smallest training subset offered (an upload may hold fewer images: then all of them)
@@ -298,4 +301,5 @@ def build_request(variant: Variant, dataset: Dataset) -> TrainingRequest:
         preview_x=dataset.x_test[:PREVIEW_IMAGES], preview_y=dataset.y_test[:PREVIEW_IMAGES],
         latent_x=dataset.x_test[:LATENT_SAMPLE],
         latent_y=dataset.y_test[:LATENT_SAMPLE], class_names=dataset.class_names, save_name=name, overwrite=overwrite,
-        library_root=own_library())
+        library_root=own_library(),
+        map_x=dataset.x_test[:LATENT_MAP_POINTS] if real_server() else None, data_identity=dataset.identity)

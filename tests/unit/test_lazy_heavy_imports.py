@@ -1,0 +1,37 @@
+"""Opening a page never pays for a heavy library it may not use: importing app.py's and every page's modules (what a
+server does on a page's first visit) loads neither UMAP / numba nor scikit-learn / SciPy nor pandas. Those are
+imported inside the functions that need them (a UMAP fit, a score table), so the first paint does not wait ~1-10 s
+for them. torch and OpenCV are imported: every page computes with the model."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.import_graph import imports_of
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("umap", "numba", "pynndescent", "sklearn", "scipy", "pandas")
+
+
+def _page_modules() -> list[str]:
+    """The ui.* and aelab.* modules app.py and pages/*.py import at module level."""
+    modules: list[str] = []
+    for path in [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]:
+        for ref in imports_of(path, path.stem):
+            if ref.module_level and ref.module.split(".")[0] in ("ui", "aelab") and ref.module not in modules:
+                modules.append(ref.module)
+    return modules
+
+
+def test_page_modules_do_not_import_heavy_libraries():
+    modules = _page_modules()
+    assert "ui.latent.view" in modules and "ui.restore" in modules and "ui.anomalies" in modules
+    # A component that needs a running server fails to import outside one; the rest is still imported and checked.
+    code = (f"import sys\nfor m in {modules!r}:\n    try: __import__(m)\n    except Exception: pass\n"
+            f"import json; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == [], f"imported at page import time: {loaded}"
