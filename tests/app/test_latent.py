@@ -87,7 +87,7 @@ def test_pca_map_renders_with_one_trace_per_class_and_csv(media):
     header = media[csv.proto.url.rsplit("/", 1)[-1].split(".")[0]].decode().splitlines()[0]
     assert header == ",".join(["index", "label", "class", "PC1", "PC2", *[f"z{j}" for j in range(1, 17)]])
     assert "VAE diagnostics" in texts(at) and "deterministic autoencoder" in texts(at)
-    assert "Choose a VAE (vae, vae-2d) in the sidebar" in texts(at)  # the VAEs that fit this dataset
+    assert "Choose a VAE (cvae, vae, vae-2d) in the sidebar" in texts(at)  # the VAEs that fit this dataset
 
 
 def test_the_bundled_8x8_digits_open_on_their_shipped_model_and_name_its_vae():
