@@ -213,6 +213,8 @@ def row_kind(row: dict) -> str:
 
 def compact_frame(rows: list[dict]) -> pd.DataFrame:
     """The table a class reads first: each method's kind, PSNR and SSIM over the whole image."""
+    import pandas as pd
+
     frame = pd.DataFrame({"method": [r["method"] for r in rows], "kind": [KIND_NAMES[row_kind(r)] for r in rows],
                           **{column: [r[column] for r in rows] for column in COMPACT_COLUMNS}})
     return frame.set_index("method")

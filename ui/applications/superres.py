@@ -2,7 +2,6 @@
 Lanczos upscaling, and against OpenCV inpainting given the true mask of the stamp."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 import torch
 
@@ -43,6 +42,8 @@ def superres_section() -> None:
     record = found[0]
     rows = cached(cache.identity(record, mnist), "apps/superres", (factor, n),
                   lambda progress: apps.superres(mnist, record.model, factor, n, progress), "Upscaling...")
+    import pandas as pd  # (~0.3 s: imported when a table is drawn, not with the page)
+
     st.table(pd.DataFrame(rows).set_index("method").style.format(precision=4))
     side = mnist.image_size[0] // factor
     st.caption(f"Means over {n} test images at {side}x{side} -> {mnist.image_size[0]}x{mnist.image_size[1]}: PSNR "
@@ -88,6 +89,8 @@ def watermark_section() -> None:
                   lambda progress: apps.watermark(mnist, trained, plain, opacity, n, seed, progress),
                   "Removing stamps...")
     columns = ["PSNR (dB)", "PSNR in mask (dB)", "SSIM", "SSIM in mask"]
+    import pandas as pd  # (~0.3 s: imported when a table is drawn, not with the page)
+
     frame = pd.DataFrame(rows).set_index("method")[columns].rename(columns=lambda c: c.replace("mask", "stamp"))
     st.table(frame.style.format(precision=3))
     best = max((r for r in rows if r["method"] != REFERENCE), key=lambda r: r["PSNR in mask (dB)"])
