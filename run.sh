@@ -52,7 +52,14 @@ case "${1:-}" in
     shift
     install_python_packages
     install_chromium
-    exec "$VENV/bin/python" -m pytest "$@"
+    # Two test processes, each taking whole files (a file's browser server and fixtures stay in one process): the
+    # browser tests wait on a server and a browser much of the time, so two processes fill 2 cores (~8 min, not ~13).
+    # AELAB_TEST_WORKERS=0 runs everything in one process.
+    workers="${AELAB_TEST_WORKERS:-2}"
+    if [ "$workers" = 0 ]; then
+      exec "$VENV/bin/python" -m pytest "$@"
+    fi
+    exec "$VENV/bin/python" -m pytest -n "$workers" --dist loadfile "$@"
     ;;
   lint)
     shift
