@@ -20,6 +20,7 @@ USED_WITHOUT_IMPORT = {
     "pytest-timeout": "pytest plugin (timeout in pytest.ini)",
     "pytest-playwright": "pytest plugin (the page fixture of tests/e2e)",
     "pytest-rerunfailures": "pytest plugin (one retry for a timed-out browser test)",
+    "pytest-xdist": "pytest plugin (run.sh test runs two test processes, -n 2 --dist loadfile)",
     "ruff": "command run by .ci/run",
     "setuptools": "build backend for the wheel test (--no-build-isolation)",
     "scikit-image": "reference SSIM/PSNR for the metric tests",
