@@ -10,6 +10,7 @@ import streamlit as st
 from aelab.errors import AelabError
 from ui.common.state import current_dataset, current_job_id, training_executor
 from ui.train.form import build_request, draw_knobs, draw_variant_picker, knob_problem
+from ui.train.link import link_knobs
 from ui.train.stepping import submit_training
 from ui.train.view import draw_job, draw_job_list, draw_stale_link_notice
 
@@ -23,6 +24,7 @@ st.caption(f"On **{dataset.name}** ({len(dataset.x_train):,} training images of 
 settings, live = st.columns([2, 3], gap="large")
 with settings:
     variant = draw_variant_picker()
+    link_knobs(variant, dataset)  # the link's knobs at the first run; the form's values into the URL
     draw_knobs(variant, dataset)
     problem = knob_problem(variant, dataset)
     if problem:  # shown as soon as a value is entered; nothing can start until it is fixed

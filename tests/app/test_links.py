@@ -76,3 +76,52 @@ def test_a_denoise_link_restores_the_corruption_and_the_default_table_is_compact
     assert at.selectbox(key="restore_corruption").value == "box"
     assert at.slider(key="restore_strength_box").value == 10  # a strength meant for another corruption is not read
     assert "The link's kind=fog is not one of the choices" in warnings(at)
+
+
+def test_a_train_link_restores_the_variant_and_its_knobs_and_leaves_defaults_out():
+    at = open_link("pages/train.py", {"variant": "vae", "latent": "16", "hidden": "256,64", "epochs": "5",
+                                       "lr": "0.003", "batch": "64", "loss": "mse", "noise": "gaussian",
+                                       "level": "0.4", "seed": "7", "beta": "2", "images": "300",
+                                       "codes": "64", "l1": "0.5"})
+    assert at.selectbox(key="train_variant").value == "vae"
+    fields = {w.key: w.value for w in at.text_input}
+    assert fields["knob_latent_dim"] == "16" and fields["knob_hidden"] == "256, 64"
+    assert fields["knob_epochs"] == "5" and fields["knob_lr"] == "0.003" and fields["knob_batch_size"] == "64"
+    assert fields["knob_noise_level"] == "0.4" and fields["knob_seed"] == "7" and fields["knob_beta"] == "2"
+    assert fields["knob_n_train"] == "300"
+    assert at.selectbox(key="knob_recon_loss").value == "mse" and at.selectbox(key="knob_noise").value == "gaussian"
+    assert "knob_codebook_size" not in fields  # a VQ-VAE knob: the vae has none, so the link's codes is ignored
+    assert fields["knob_sparsity_weight"] == "0.5"  # every trained variant has the L1 weight
+    assert not at.warning and not at.error
+    assert at.query_params["variant"] == "vae" and at.query_params["epochs"] == "5"
+    assert at.query_params["hidden"] == "256,64" and at.query_params["level"] == "0.4"
+    assert "codes" not in at.query_params  # a knob of another variant leaves the link
+
+    at.text_input(key="knob_epochs").set_value("30").run()  # the vae's default: out of the link
+    assert "epochs" not in at.query_params and at.query_params["lr"] == "0.003"
+    at.selectbox(key="train_variant").set_value("vq_vae").run()  # a new variant: its own defaults, a short link
+    assert at.query_params["variant"] == "vq_vae"
+    assert not {"latent", "lr", "beta", "noise", "level", "codes"} & set(at.query_params)
+    at.text_input(key="knob_codebook_size").set_value("32").run()
+    assert at.query_params["codes"] == "32"
+
+
+def test_a_train_link_with_bad_values_gives_one_message_each_and_the_defaults():
+    at = open_link("pages/train.py", {"epochs": "0", "lr": "fast", "noise": "fog", "hidden": "64,-1"})
+    assert at.selectbox(key="train_variant").value == "ae"
+    assert at.text_input(key="knob_epochs").value == "20" and at.text_input(key="knob_lr").value == "0.001"
+    assert at.selectbox(key="knob_noise").value == "none" and at.text_input(key="knob_hidden").value == "256, 128"
+    said = warnings(at)
+    assert "The link's epochs=0 is not a whole number from 1 to 10000; showing the default (20)." in said
+    assert "The link's lr=fast is not a number above 0 and at most 10; showing the default (0.001)." in said
+    assert "The link's noise=fog is not one of the choices (none," in said and "hidden=64,-1" in said
+    assert len(at.warning) == 4 and not at.error
+    assert not {"epochs", "lr", "noise", "hidden", "variant"} & set(at.query_params)
+    at.text_input(key="knob_epochs").set_value("3").run()  # the user chose: that message has done its job
+    assert "epochs=0" not in warnings(at) and len(at.warning) == 3 and at.query_params["epochs"] == "3"
+
+    at = open_link("pages/train.py", {"variant": "bigvae", "epochs": "7"})
+    assert at.selectbox(key="train_variant").value == "ae"
+    assert at.text_input(key="knob_epochs").value == "20"  # the link's knobs were for another variant
+    assert "The link's variant=bigvae is not one of the choices (ae, deep_ae" in warnings(at)
+    assert "variant" not in at.query_params and "epochs" not in at.query_params

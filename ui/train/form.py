@@ -2,7 +2,7 @@
 
 Knob values live in st.session_state under "knob_<field>", kept for the whole session (persist_state="session": a
 trip to another page does not reset the form). They are reset to the variant's defaults when the variant or the
-image size changes.
+image size changes. The variant and the knobs are also in the link (?variant=vae&epochs=5: ui/train/link.py).
 
 Numbers are typed into text fields and parsed here against the configs' own ranges (aelab.models.config.RANGES, as
 the CLI does): st.number_input's browser side turns "1e9" into 1 for a whole number, shows "NaN" as 0 and only
@@ -26,6 +26,7 @@ from aelab.models.config import NOISE_TYPES, RECON_LOSSES, ModelConfig, TrainCon
 from aelab.models.ranges import RANGES, NumberRange, parse_sizes
 from aelab.models.variants import VARIANTS, Variant, make_configs
 from aelab.train.job import TrainingRequest
+from ui.common.url_state import bind, from_link
 from ui.common.viewer import own_library
 from ui.common.warmup import real_server
 
@@ -35,6 +36,8 @@ LATENT_SAMPLE = 600  # test images whose codes are drawn each epoch: enough for 
 PREVIEW_IMAGES = 8  # test images whose reconstructions are shown getting sharper
 MIN_TRAIN = 10  # the smallest training subset offered (an upload may hold fewer images: then all of them)
 MAX_VALIDATION = 2000  # validation loss each epoch on at most this many test images (full MNIST has 10,000)
+VARIANT_PARAM, DEFAULT_VARIANT = "variant", next(iter(VARIANTS))  # ?variant=vae; the knobs' params: ui/train/link.py
+LINKED_VARIANT_KEY = "_train_link_variant"  # the variant named in the link the session opened with
 
 
 def _trained(v: Variant) -> bool:
@@ -203,7 +206,11 @@ def _accepted(field: str) -> str:
 
 
 def draw_variant_picker() -> Variant:
-    name = st.selectbox("Variant", list(VARIANTS), key="train_variant", persist_state="session",
+    names = list(VARIANTS)
+    if "train_variant" not in st.session_state:  # whose knobs the link holds, before bind takes a bad name out of it
+        st.session_state[LINKED_VARIANT_KEY] = from_link(VARIANT_PARAM) or DEFAULT_VARIANT
+    name = st.selectbox("Variant", names, key=bind("train_variant", VARIANT_PARAM, DEFAULT_VARIANT, options=names),
+                        persist_state="session",
                         help="Each variant is the same autoencoder with a different architecture, bottleneck or "
                              "objective; the last three are the classic methods it generalises.")
     st.caption(VARIANTS[name].description)
