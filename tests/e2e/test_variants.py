@@ -35,7 +35,7 @@ def test_codebook_usage_has_a_bar_per_code_and_another_image_redraws_its_index_g
     page.get_by_text("Code usage on the").scroll_into_view_if_needed(timeout=60_000)
     usage = page.locator(".st-key-codebook_usage .js-plotly-plot")
     usage.locator(".bars .point").first.wait_for(timeout=60_000)
-    page.locator(CODES).first.wait_for(timeout=60_000)
+    page.locator(CODES).first.wait_for(state="attached", timeout=60_000)  # hidden: the canvas shows the grid
     wait_idle(page)
     bars, total = usage.evaluate("gd => [gd.querySelectorAll('.bars .point').length, gd.data[0].y.reduce("
                                  "(a, b) => a + b, 0)]")
