@@ -20,7 +20,7 @@ PAGES = {
     "home": "", "train": "", "latent": "model=pretrained%2Fvae-2d", "traverse": "model=pretrained%2Fvae",
     "interpolate": "model=pretrained%2Fvae", "generate": "model=pretrained%2Fvae", "restore": "",
     "anomalies": "", "lessons": "model=pretrained%2Flinear_ae",
-    "factors": "data=shapes&model=pretrained%2Fshapes-beta-vae-16",
+    "factors": "data=shapes&model=pretrained%2Fshapes-beta-vae-16", "applications": "",
 }
 
 
