@@ -12,7 +12,7 @@ import pytest
 
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle
 
-__all__ = ["open_page", "wait_idle"]  # what the browser tests import from here
+__all__ = ["choose_option", "open_page", "wait_idle"]  # what the browser tests import from here
 
 _SERVER_LOG: list[Path] = []  # the running server's log, shown under a failed browser test
 
@@ -65,3 +65,23 @@ def open_page(page, app_server: str, path: str = "", query: str = "") -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
 
+
+
+def choose_option(page, selectbox, option: str, exact: bool = True, tries: int = 3) -> None:
+    """Open a selectbox (a locator) and click option in its list. A click that lands while a rerun is redrawing the
+    box can leave the list closed (seen on fresh, loaded servers): then the page is let settle and the box clicked
+    again, up to tries times."""
+    wanted = page.get_by_role("option", name=option, exact=exact)
+    for attempt in range(tries):
+        wait_idle(page)
+        selectbox.click()
+        try:
+            wanted.first.wait_for(timeout=10_000)
+        except Exception:  # Playwright's TimeoutError: the list did not open
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+            continue
+        wanted.first.click()
+        wait_idle(page)
+        return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import open_page, wait_idle
+from tests.e2e.conftest import choose_option, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -19,9 +19,7 @@ def _all_scores(page) -> str:
 
 
 def _choose(page, label: str, option: str) -> None:
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
+    choose_option(page, page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first, option)
 
 
 def test_choosing_a_corruption_shows_its_score_table(page, app_server):

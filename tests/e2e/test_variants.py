@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_page, wait_idle
+from tests.e2e.conftest import choose_option, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 ROW = ".st-key-cvae_style_row img"
@@ -16,8 +16,7 @@ def test_style_transfer_follows_the_picked_class(page, app_server):
     page.get_by_text("Style transfer").first.scroll_into_view_if_needed()
     page.locator(ROW).first.wait_for(timeout=60_000)
     before = page.locator(ROW).first.get_attribute("src")
-    page.locator(".st-key-cvae_style_label").click()
-    page.get_by_role("option", name="3", exact=True).click()
+    choose_option(page, page.locator(".st-key-cvae_style_label"), "3")
     page.get_by_text("(3), then its code decoded as each class").wait_for(timeout=60_000)
     wait_idle(page)
     assert page.locator(ROW).first.get_attribute("src") != before
