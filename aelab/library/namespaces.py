@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from aelab.errors import ModelStoreError
-from aelab.library.staging import recover, staging_folder
+from aelab.library.staging import recover, staging_folder, swap_into_place
 from aelab.library.store import CONFIG_FILE, library_root, list_models, load_model, published_root, validate_name
 
 STUDENTS_DIR = ".students"  # hidden: the CLI's `aelab models` and listing the library skip it
@@ -67,13 +67,7 @@ def publish(name: str, root: str | Path | None = None, overwrite: bool = False) 
     staging = staging_folder(shared, name, "new")
     try:
         shutil.copytree(source, staging, dirs_exist_ok=True, symlinks=False)
-        if target.exists():  # the same two renames as save_model: a kill leaves the old or the new copy
-            trash = staging_folder(shared, name, "old")
-            os.replace(target, trash / "old")
-            os.replace(staging, target)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        swap_into_place(shared, name, staging, target)  # as save_model: a kill leaves the old or the new copy
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

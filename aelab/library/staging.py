@@ -37,6 +37,18 @@ def staging_folder(root: Path, name: str, kind: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{name}.{kind}-{tag}-", dir=root))
 
 
+def swap_into_place(root: Path, name: str, staging: Path, target: Path) -> None:
+    """Move a complete staging folder to target. An existing target moves aside first, into an "old" staging folder
+    that recover() puts back if a kill comes between the two renames: the library keeps the old or the new copy."""
+    if target.exists():
+        trash = staging_folder(root, name, "old")
+        os.replace(target, trash / "old")
+        os.replace(staging, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
 def recover(root: Path) -> list[str]:
     """Finish or undo every save in root whose writer is gone; returns the names of models put back."""
     restored = []

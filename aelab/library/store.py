@@ -28,7 +28,7 @@ from torch import nn
 
 import aelab
 from aelab.errors import AelabError, ModelStoreError
-from aelab.library.staging import recover, staging_folder
+from aelab.library.staging import recover, staging_folder, swap_into_place
 from aelab.models.autoencoder import create_model
 from aelab.models.config import ModelConfig, TrainConfig, from_dict, to_dict
 from aelab.resources import pretrained_root
@@ -141,13 +141,7 @@ def save_model(model: nn.Module, name: str, *, variant: str, train_config: Train
                 raise ModelStoreError(f"Extra file {file_name!r} must be a plain .npz or .json name.")
             (staging / CACHE_DIR).mkdir(exist_ok=True)
             (staging / CACHE_DIR / file_name).write_bytes(data)
-        if target.exists():  # overwrite: the old one moves aside first; a kill before the new one is in place
-            trash = staging_folder(root, name, "old")  # leaves it there for staging.recover to put back
-            os.replace(target, trash / "old")
-            os.replace(staging, target)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        swap_into_place(root, name, staging, target)  # overwrite: the old one aside first, recoverable
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
