@@ -3,6 +3,7 @@ import streamlit as st
 
 from ui.common import present
 from ui.common.sidebar import render_sidebar, show_link_messages
+from ui.common.warmup import import_warmup
 
 presenting = present.setup()  # ?present=1: no sidebar, big pictures (ui/common/present.py)
 # An emoji icon: Streamlit draws it inline (a ":material/...:" page icon is fetched from fonts.gstatic.com)
@@ -30,3 +31,4 @@ render_sidebar()  # drawn while presenting too (hidden): its pickers keep the da
 present.toggle()
 show_link_messages()  # a link's dataset or model that is not here: one lasting line above the page
 navigation.run()
+import_warmup()  # once per process, after its first page: what later pages import lazily (ui/common/warmup.py)

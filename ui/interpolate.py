@@ -23,6 +23,7 @@ from ui.common import cache, present, url_state
 from ui.common.pickers import codes_for
 from ui.common.widgets import PALETTE
 from ui.components import live_decoder as live
+from ui.latent.figures import SVG_MAX_POINTS
 
 SCRUB_KEY, TRIANGLE_KEY = "interpolate_live_t", "interpolate_live_weights"  # released values, with their inputs
 ROW_COLOURS = {"pixel blend": PALETTE[6], "latent (linear)": PALETTE[0], "latent (slerp)": PALETTE[2]}
@@ -115,8 +116,9 @@ def path_figure(record, dataset, model, codes: dict[str, torch.Tensor], pixel_fr
         return (np.asarray(z, dtype=np.float32) - mean) @ components.T
 
     fig = go.Figure()
-    fig.add_scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name="test codes", hoverinfo="skip",
-                      marker={"size": 3, "color": "#BBBBBB", "opacity": 0.5})
+    dots = go.Scattergl if len(coords) > SVG_MAX_POINTS else go.Scatter  # no WebGL context for a few points
+    fig.add_trace(dots(x=coords[:, 0], y=coords[:, 1], mode="markers", name="test codes", hoverinfo="skip",
+                       marker={"size": 3, "color": "#BBBBBB", "opacity": 0.5}))
     paths = dict(codes)
     paths["pixel blend (re-encoded)"] = encode_dataset(model, pixel_frames)
     for name, z in paths.items():

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shutil
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -281,16 +282,51 @@ class ModelInfo:
     dataset: str
     test_mse: float | None
     error: str | None = None  # set when the model cannot load: listed, but marked, not hidden
+    variational: bool = False  # a VAE's code (Generate and Home sample its prior): told by the config alone
+
+
+# path -> (the stat of its config and weights, its ModelInfo). Pages list the models many times per rerun and every
+# rerun; a line is read again only when a file of the folder changed (a save replaces them: new inode and mtime).
+_INFO_CACHE: dict[tuple[str, str], tuple[tuple, ModelInfo]] = {}
+_INFO_CACHE_LOCK = threading.Lock()
+_INFO_CACHE_MAX = 4096
+
+
+def _files_signature(path: Path) -> tuple:
+    signature = []
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        try:
+            stat = (path / name).stat()
+            signature.append((stat.st_ino, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            signature.append(None)
+    return tuple(signature)
 
 
 def _info(path: Path, source: str) -> ModelInfo:
+    """_read_info(path, source), read again only when the folder's files changed."""
+    key, signature = (str(path), source), _files_signature(path)
+    with _INFO_CACHE_LOCK:
+        cached = _INFO_CACHE.get(key)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    info = _read_info(path, source)
+    with _INFO_CACHE_LOCK:
+        if len(_INFO_CACHE) >= _INFO_CACHE_MAX:
+            _INFO_CACHE.clear()  # a bound, not an eviction policy: refilled from a few stats and small JSONs
+        _INFO_CACHE[key] = (signature, info)
+    return info
+
+
+def _read_info(path: Path, source: str) -> ModelInfo:
     """The folder's line; a model that cannot load (unreadable or invalid config, truncated or mismatched weights:
     whatever can be told without reading the weights) is listed with its reason in error."""
     try:
         config, model_config, _ = read_configs(path)
         check_weights_header(path, model_config)
         return ModelInfo(path.name, path, source, str(config.get("variant", "?")), model_config.latent_dim,
-                         model_config.image_size, str(config.get("dataset", "")), _metrics(config).get("mse"))
+                         model_config.image_size, str(config.get("dataset", "")), _metrics(config).get("mse"),
+                         variational=model_config.variational)
     except (ModelStoreError, KeyError, TypeError, ValueError) as err:
         return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
 

@@ -182,10 +182,18 @@ def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
 def variational_keys(image_size: tuple[int, int], trained_on: str | None = None) -> list[str]:
     """Keys of the VAEs (variational code) among the models that fit images of image_size, in the Model list's order;
     with trained_on, those trained on that dataset if there are any (a shapes VAE fits MNIST's size but is no advice
-    for MNIST). Loads each fitting model once (cached); one that fails to load is left out."""
-    records, _ = loadable(model_choices(image_size).values())
-    vaes = {key: record for key, record in records.items() if record.model_config.variational}
-    same_data = [key for key, record in vaes.items() if record.dataset == trained_on]
+    for MNIST). Told from the configs alone (no model is loaded: Home asks on every cold start); a model already known
+    not to load is not in model_choices, and one that fails later is named by the page that loads it."""
+    infos = {f"{info.source}/{info.name}": info for info in list_models()}
+    vaes = {}
+    for key in model_choices(image_size).values():
+        if key.startswith("session/"):
+            record = session_models().get(key.partition("/")[2])
+            if record is not None and record.model_config.variational:
+                vaes[key] = record.dataset
+        elif key in infos and infos[key].variational:
+            vaes[key] = infos[key].dataset
+    same_data = [key for key, dataset in vaes.items() if dataset == trained_on]
     return same_data or list(vaes)
 
 

@@ -1,4 +1,12 @@
-"""The UMAP warm-up, opt-in (AELAB_UMAP_WARMUP=1): on the first visit to the Latent Space page, compile UMAP's
+"""Two background warm-ups of a server process: the imports later pages need (on by default), and UMAP's (opt-in).
+
+The imports: after the first page a server draws, a daemon thread imports what other pages import lazily (pandas
+and pyarrow, which Streamlit's tables and components import on first use; scikit-learn for the Lessons; the ONNX
+exporter of the live decoder), ~1.5 s of one core that the first visit to each of those pages paid before (Latent
+0.5 s for pandas alone, measured with bench/startup.py and py-spy). It starts only once someone has opened a page, so
+an idle server spends nothing (bench/startup.py idle-cpu), and AELAB_WARM_IMPORTS=0 switches it off.
+
+The UMAP warm-up, opt-in (AELAB_UMAP_WARMUP=1): on the first visit to the Latent Space page, compile UMAP's
 small-map kernels in the background (aelab.runtime.warmup: bounded, lowest priority).
 
 Off by default because it is unnecessary for the maps the app shows first (shipped models' maps are precomputed and
@@ -8,12 +16,19 @@ its ~25-40 s (measured with bench/startup.py: the Latent page of a fresh model 2
 precomputed (an upload, other parameters) compiles on its own first fit, with a spinner saying so."""
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 
 import streamlit as st
 from streamlit.runtime import Runtime
 
 from aelab.runtime.warmup import Warmup, start_warmup
+
+# Modules that pages import on first use, cheapest first; each import is a step (a failure stops the rest quietly).
+WARM_MODULES = ("pandas", "pyarrow", "pandas.io.formats.style", "torch.onnx", "onnx", "sklearn.linear_model",
+                "sklearn.cluster")
+IMPORT_WARMUP_DELAY_S = 0.3  # the first page's pictures are fetched first
 
 # Seconds between the first Latent Space visit and the compile: that page (and the next click) settle first. A map
 # that needs UMAP before then compiles it itself, as it would without a warm-up.
@@ -34,3 +49,14 @@ def umap_warmup() -> Warmup | None:
     if os.environ.get("AELAB_UMAP_WARMUP", "0") != "1" or not real_server():
         return None
     return start_warmup("UMAP", delay_s=WARMUP_DELAY_S)
+
+
+@st.cache_resource(show_spinner=False)
+def import_warmup() -> Warmup | None:
+    """The process's import warm-up (started on the first call, at the end of the first page run), or None when off
+    (AELAB_WARM_IMPORTS=0, or under AppTest). At normal priority: a thread that imports holds the GIL, and a niced
+    one would hold it longer while the pages wait for it."""
+    if os.environ.get("AELAB_WARM_IMPORTS", "1") == "0" or not real_server():
+        return None
+    steps = [(name, functools.partial(importlib.import_module, name)) for name in WARM_MODULES]
+    return start_warmup("imports", steps, niceness=0, delay_s=IMPORT_WARMUP_DELAY_S)

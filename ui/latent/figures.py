@@ -2,8 +2,9 @@
 the VAE's KL per dimension.
 
 Trace order in the scatter is part of its contract with the page, which reads selections by curve number:
-[optional clickable plane grid] + one scattergl trace per class + [marks]. ScatterFigure.point_indices[c] maps the
-point_index of curve c to the dataset index (None for a trace that is not data).
+[optional clickable plane grid] + one scatter trace (SVG; WebGL for large maps) per class + [marks].
+ScatterFigure.point_indices[c] maps the point_index of curve c to the dataset index (None for a trace that is not
+data).
 """
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ class ScatterFigure:
     grid_curve: int | None = None  # the clickable plane grid's curve number, if any
 
 
+SVG_MAX_POINTS = 3000  # more points than this are drawn with WebGL (Scattergl)
+
+
 def ui_revision(*parts: object) -> str:
     """Plotly's uirevision for a map of these parts: a short digest, because the parts hold the cache identity (the
     session id of a private upload or model), which the browser has no reason to see."""
@@ -67,9 +71,13 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, 
     fig = go.Figure()
     point_indices: list[np.ndarray | None] = []
     grid_curve = None
+    n_points = len(coords) + (len(plane_grid[0]) if plane_grid is not None else 0)
+    # WebGL only where SVG would be slow: a browser's first WebGL context costs ~1 s without a GPU (software GL,
+    # measured in Chromium on 2 cores), and SVG draws a few thousand points as fast. Clicks and lassos work in both.
+    points_trace = go.Scattergl if n_points > SVG_MAX_POINTS else go.Scatter
     if plane_grid is not None:
         grid_curve = 0
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(points_trace(
             x=plane_grid[0], y=plane_grid[1], mode="markers", name="latent plane", showlegend=False,
             marker={"size": 9, "opacity": 0, "color": "#000000"}, hovertemplate="decode z = (%{x:.2f}, %{y:.2f})"
             "<extra></extra>", selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}}))
@@ -78,7 +86,7 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, 
     for label in sorted(set(labels.tolist())):
         keep = np.flatnonzero(labels == label)
         name = class_name(class_names, int(label))
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(points_trace(
             x=coords[keep, 0], y=coords[keep, 1], mode="markers", name=name, customdata=indices[keep],
             marker={"size": 6, "color": label_colour(int(label)), "opacity": 0.85, "line": {"width": 0}},
             hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>"))

@@ -31,11 +31,13 @@ from aelab.analysis.latent import (
 )
 from aelab.analysis.maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
 from aelab.analysis.paths import manifold_grid
+from aelab.analysis.sketches import scatter_sketch
 from aelab.data.drawing import DigitLayout, layout_like
 from aelab.library.store import ModelRecord
 from aelab.runtime.warmup import umap_step
 from ui.common import cache, url_state
 from ui.common.warmup import umap_warmup
+from ui.common.widgets import label_colour
 
 METHODS = {"pca": "PCA", "umap": "UMAP", "raw": "Two latent dimensions"}
 
@@ -217,13 +219,11 @@ def _home_map(identity: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray
 def draw_home_card() -> None:
     """The home page's picture: a small PCA map of 500 test codes of the current model, coloured by label."""
     from ui.common.state import current_dataset, current_model
-    from ui.latent.figures import scatter_figure
 
     record, dataset = current_model(), current_dataset()
     if record is None:
         return
     coords, labels = _home_map(cache.key(record, dataset), record, dataset)
-    figure = scatter_figure(coords, labels, np.arange(len(coords)), dataset.class_names, ("", ""),
-                            revision="home", height=200).figure
-    figure.update_layout(showlegend=False, xaxis_showticklabels=False, yaxis_showticklabels=False)
-    st.plotly_chart(figure, key="home_latent_map", config={"displayModeBar": False, "staticPlot": True})
+    # A picture, not a Plotly chart: Home shows no Plotly at all (aelab.analysis.sketches says why)
+    st.image(scatter_sketch(coords, [label_colour(int(label)) for label in labels], width=480, height=260),
+             width="stretch", caption="500 test codes by PCA, one colour per class")

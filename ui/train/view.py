@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.analysis.images import grid
+from aelab.analysis.sketches import Curve, line_sketch
 from aelab.runtime.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
 from ui.common.session import session
 from ui.common.state import current_model, job_manager, session_id, set_current_job, training_collected
@@ -290,7 +291,10 @@ def draw_home_card() -> None:
     if not terms:
         st.caption("This model has no training history to show.")
         return
-    fig = loss_figure(history, terms, height=170)
-    fig.update_layout(showlegend=False, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_title=None)
-    st.plotly_chart(fig, key="home_train_card", config={"displayModeBar": False})
+    # A picture, not a Plotly chart: Home shows no Plotly at all (aelab.analysis.sketches says why)
+    term, epochs = terms[0], [h["epoch"] for h in history]
+    curves = [Curve(epochs, [h["train"].get(term) for h in history], PALETTE[0])]
+    if history[0].get("val"):
+        curves.append(Curve(epochs, [(h.get("val") or {}).get(term) for h in history], PALETTE[0], dashed=True))
+    st.image(line_sketch(curves, width=480, height=200), width="stretch")
     st.caption(f"{record.name}: reconstruction loss per epoch, train (solid) and test (dashed)")
