@@ -7,7 +7,7 @@ from aelab.analysis.images import grid, png_bytes
 from aelab.analysis.latent import encode_dataset
 from ui.common import cache, present
 from ui.common.session import session
-from ui.common.state import current_dataset, loadable, model_choices
+from ui.common.state import current_dataset, loadable, model_choices, model_configs
 from ui.common.url_state import bind
 from ui.generate import live_temperature, take_released_temperature
 from ui.variants import codebook_section, conditional_section
@@ -22,13 +22,11 @@ present.intro(
 
 dataset = current_dataset()
 choices = model_choices(dataset.image_size)
-records, failed = loadable(choices.values())  # a model that fails to load is named, not fatal
-for key, reason in failed.items():
-    st.warning(f"{key} is left out: it could not be loaded ({reason}).", icon=":material/broken_image:")
-vae_keys = [k for k, r in records.items() if r.model_config.variational]
+configs = model_configs(dataset.image_size)  # sorted by kind from their configs; only the models shown are loaded
+vae_keys = [k for k, c in configs.items() if c.variational]
 # A VQ-VAE's code is discrete: N(0, I) codes mean nothing to it (its own section, at the end, says why).
-ae_keys = [k for k, r in records.items() if not r.model_config.variational and r.model_config.arch != "kmeans"
-           and r.model_config.arch != "soft_kmeans" and not r.model_config.quantized]
+ae_keys = [k for k, c in configs.items() if not c.variational and c.arch != "kmeans" and c.arch != "soft_kmeans"
+           and not c.quantized]
 labels = {key: label for label, key in choices.items()}
 if not vae_keys or not ae_keys:
     st.info(f"This page needs a VAE and a plain autoencoder for {dataset.image_size[0]}x{dataset.image_size[1]} "
@@ -40,8 +38,8 @@ def default(keys: list[str], preferred: str) -> int:
     """The sidebar's model if it is of this kind; else one with the sidebar model's latent size (pretrained first),
     so vae-2d is compared with ae-2d; else preferred."""
     current = session.model_key
-    dim = records[current].model_config.latent_dim if current in records else None
-    same_size = sorted((k for k in keys if records[k].model_config.latent_dim == dim),
+    dim = configs[current].latent_dim if current in configs else None
+    same_size = sorted((k for k in keys if configs[k].latent_dim == dim),
                        key=lambda k: (k != preferred, not k.startswith("pretrained/"), k))
     for wanted in [current, *same_size, preferred]:
         if wanted in keys:
@@ -62,6 +60,13 @@ with present.secondary("Models and grid size"):
                               format_func=labels.get, key="generate_ae")
     side = right.slider("Grid side", 3, 12, key=bind("generate_side", "side", 8, low=3, high=12),
                         help="The grids hold side x side samples.")
+# Loaded now: the two compared, and the ones the sections at the end show (discrete and conditional codes).
+records, failed = loadable(dict.fromkeys([vae_key, ae_key, *(k for k, c in configs.items()
+                                                             if c.quantized or c.n_classes)]))
+for key, reason in failed.items():  # a model that fails to load is named, not fatal
+    st.warning(f"{key} is left out: it could not be loaded ({reason}).", icon=":material/broken_image:")
+if vae_key in failed or ae_key in failed:
+    st.stop()  # (it is known to fail from now on: the pickers leave it out on the next run)
 bind("generate_temperature", "temperature", 1.0, low=0.1, high=2.0)
 take_released_temperature(records[vae_key])  # a temperature let go in the live grid below becomes the page's
 bind("generate_temperature", "temperature", 1.0, low=0.1, high=2.0)  # (and the link's)

@@ -283,6 +283,7 @@ class ModelInfo:
     test_mse: float | None
     error: str | None = None  # set when the model cannot load: listed, but marked, not hidden
     variational: bool = False  # a VAE's code (Generate and Home sample its prior): told by the config alone
+    model_config: ModelConfig | None = None  # the validated architecture (None when the config is invalid)
 
 
 # path -> (the stat of its config and weights, its ModelInfo). Pages list the models many times per rerun and every
@@ -319,14 +320,19 @@ def _info(path: Path, source: str) -> ModelInfo:
 
 
 def _read_info(path: Path, source: str) -> ModelInfo:
-    """The folder's line; a model that cannot load (unreadable or invalid config, truncated or mismatched weights:
-    whatever can be told without reading the weights) is listed with its reason in error."""
+    """The folder's line; a model that cannot load (unreadable or invalid config, truncated, mismatched or changed
+    weights: whatever can be told without building the network) is listed with its reason in error."""
     try:
         config, model_config, _ = read_configs(path)
         check_weights_header(path, model_config)
+        # The checksum too (a few ms for a model of this app; once per change of the files, see _info): a model
+        # whose weights changed after saving is marked here, so no picker offers it and no page fails loading it.
+        if config.get("weights_sha256") != _sha256(path / WEIGHTS_FILE):
+            raise ModelStoreError(f"{path / WEIGHTS_FILE} does not match the checksum in its config.json: the "
+                                  "weights were changed or corrupted after saving.")
         return ModelInfo(path.name, path, source, str(config.get("variant", "?")), model_config.latent_dim,
                          model_config.image_size, str(config.get("dataset", "")), _metrics(config).get("mse"),
-                         variational=model_config.variational)
+                         variational=model_config.variational, model_config=model_config)
     except (ModelStoreError, KeyError, TypeError, ValueError) as err:
         return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
 

@@ -20,6 +20,7 @@ from aelab.errors import AelabError
 from aelab.library.store import ModelRecord, load_model, published_root
 from aelab.library.store import list_models as _list_models
 from aelab.models.conditional import with_label
+from aelab.models.config import ModelConfig
 from aelab.runtime.identity import PUBLIC, combine_weights
 from aelab.runtime.jobs import JobManager
 from aelab.runtime.lanes import QUICK, TRAININGS, lane_manager
@@ -177,6 +178,21 @@ def model_choices(image_size: tuple[int, int]) -> dict[str, str]:
         if tuple(record.model_config.image_size) == tuple(image_size):
             choices[f"{name}  ({record.variant}, this session)"] = f"session/{name}"
     return choices
+
+
+def model_configs(image_size: tuple[int, int]) -> dict[str, ModelConfig]:
+    """key -> architecture of every model in model_choices(image_size), in its order, from the configs alone: a page
+    sorts models by kind without loading each (~50 ms apiece) and loads only those it shows."""
+    infos = {f"{info.source}/{info.name}": info.model_config for info in list_models()}
+    configs = {}
+    for key in model_choices(image_size).values():
+        if key.startswith("session/"):
+            record = session_models().get(key.partition("/")[2])
+            if record is not None:
+                configs[key] = record.model_config
+        elif infos.get(key) is not None:
+            configs[key] = infos[key]
+    return configs
 
 
 def variational_keys(image_size: tuple[int, int], trained_on: str | None = None) -> list[str]:
