@@ -16,7 +16,7 @@ from ui.anomalies import (
 )
 from ui.common import present
 from ui.common.state import current_dataset, require_model
-from ui.common.url_state import bind
+from ui.common.url_state import bind, bind_many
 from ui.common.widgets import show_rows
 
 st.title("Anomalies: it reconstructs only what it has seen")
@@ -29,7 +29,8 @@ record = require_model()
 options = ood_options(dataset)
 # One selection per dataset: the other datasets on offer differ from one dataset to the next.
 with present.secondary("Out-of-distribution sets"):
-    chosen = st.multiselect("Out-of-distribution sets", options, default=options, key=f"anomaly_sets_{dataset.name}",
+    chosen = st.multiselect("Out-of-distribution sets", options,
+                            key=bind_many(f"anomaly_sets_{dataset.name}", "sets", options, options),
                             help="; ".join(f"{name}: {describe(name)}" for name in options))
 if not chosen:
     st.info("Choose at least one out-of-distribution set to compare with the test split.")

@@ -1,9 +1,9 @@
 """Train: choose a variant and its knobs, train in the background, and watch the codes and reconstructions form.
 
 The training is a job of the server's trainings lane (a stated number at once; each session one running and one
-waiting, served in turn): it goes on while the user moves other widgets, visits other pages or reloads the tab (?job=
-in the URL re-attaches). Its computing runs in a warm worker process (or on Ray: ui.common.state.training_work),
-which this page starts when it opens.
+waiting, served in turn): it goes on while the user moves other widgets, visits other pages or reloads the tab (the
+tab keeps its job id in its sessionStorage, never in the URL: ui.common.tab_job). Its computing runs in a warm
+worker process (or on Ray: ui.common.state.training_work), which this page starts when it opens.
 """
 import streamlit as st
 
@@ -34,6 +34,7 @@ with settings:
         try:
             request = build_request(variant, dataset)
             submit_training(f"{request.save_name} ({variant.name})", request)
+            st.rerun()  # the sidebar has the tab keep the new job at once (a reload during the run finds it)
         except AelabError as err:  # a bad or taken name, or this session has as many trainings as allowed: say why
             st.error(str(err), icon=":material/error:")
 

@@ -32,7 +32,7 @@ from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_d
 from aelab.runtime.identity import CacheIdentity
 from ui.common import cache, present
 from ui.common.state import load_model_key, loadable, model_choices
-from ui.common.url_state import bind, from_link
+from ui.common.url_state import bind, bind_many, from_link
 from ui.common.widgets import PALETTE, show_rows
 
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the functions that build tables import it
@@ -135,8 +135,8 @@ def method_controls(image_size: tuple[int, int], local: bool) -> tuple[list[str]
     defaults = [key for key in DEFAULT_MODELS if key in labels]
     size = f"{image_size[0]}x{image_size[1]}"
     # One selection per image size, so visiting a dataset of another size does not wipe this one's.
-    model_keys = st.multiselect("Autoencoders (from the library)", list(labels), default=defaults,
-                                format_func=labels.get, key=f"restore_models_{size}",
+    model_keys = st.multiselect("Autoencoders (from the library)", list(labels), format_func=labels.get,
+                                key=bind_many(f"restore_models_{size}", "models", defaults, list(labels)),
                                 help=f"Models for {size} images. Each reconstructs the corrupted image.")
     _, failed = loadable(model_keys)  # a model that fails to load is named and left out, not fatal
     for key, reason in failed.items():
@@ -155,7 +155,8 @@ def method_controls(image_size: tuple[int, int], local: bool) -> tuple[list[str]
     auto_h = right.checkbox("Non-local means: h from the estimated noise", value=True, key="restore_nlm_auto")
     h = None if auto_h else right.slider("h (grey levels)", 5, 120, 40, 5, key="restore_nlm_h")
     classic = classic_methods(radius=radius, nlm_h=h)
-    picked = st.multiselect("Classic methods", list(classic), default=list(classic), key="restore_classic",
+    picked = st.multiselect("Classic methods", list(classic),
+                            key=bind_many("restore_classic", "classic", list(classic), list(classic)),
                             format_func=lambda k: classic[k].name + (" (needs the mask)" * classic[k].needs_mask))
     return model_keys, {k: classic[k] for k in picked}, keep_known and local
 

@@ -4,8 +4,9 @@ Nothing here knows about Streamlit. A job runs a work function in a daemon threa
 JobContext (report / should_stop) and whatever it returns becomes the job's result. Readers take snapshot(), a copy
 made under the job's lock, so a page that polls twice a second never sees a half-updated job.
 
-Access: a job id is a random UUID and is the capability to watch it (a reloaded tab re-attaches with the id from
-its URL). Listing is per viewer: a session sees only the jobs it started or attached to.
+Access: a job id is a random UUID and is the capability to watch it; a reloaded tab re-attaches with the id it kept
+(never in a URL), and only within the job's group (e.g. the browser or library that started it), so an id alone
+does not let another group watch it. Listing is per viewer: a session sees only the jobs it started or attached to.
 
 Fairness: each viewer (a session) may have at most max_running_per_viewer jobs running and max_queued_per_viewer
 waiting (None: no limit); a job beyond that is refused (JobRefused) rather than queued. Waiting jobs are served
@@ -78,6 +79,7 @@ class Job:
     cancel_event: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     owner: str = ""  # the viewer who submitted it: the one its limits and its turn count for
+    group: str = ""  # who else may attach to it (attach with the same group): e.g. the submitter's browser
 
 
 def _remaining_s(job: Job, typical_s: float | None) -> float | None:
@@ -137,11 +139,12 @@ class JobManager:
         self._lock = threading.Lock()
 
     def submit(self, viewer: str, title: str, work: Callable[[JobContext], Any],
-               state: dict[str, Any] | None = None) -> str:
-        """Queue work(ctx) for viewer; state: what the job shows before it starts (e.g. its input images).
-        Raises JobRefused when viewer already has as many jobs running and waiting as allowed."""
+               state: dict[str, Any] | None = None, group: str = "") -> str:
+        """Queue work(ctx) for viewer; state: what the job shows before it starts (e.g. its input images); group:
+        who may attach to it later (attach). Raises JobRefused when viewer already has as many jobs running and
+        waiting as allowed."""
         job = Job(id=uuid.uuid4().hex, title=title, work=work, viewers={viewer}, state=dict(state or {}),
-                  owner=viewer)
+                  owner=viewer, group=group)
         with self._lock:
             self._refuse_beyond_limits(viewer)
             self._jobs[job.id] = job
@@ -179,11 +182,11 @@ class JobManager:
                     order.append(queues[viewer].pop(0))
         return order
 
-    def attach(self, job_id: str, viewer: str) -> bool:
-        """Let viewer watch job_id (a reloaded tab); False if there is no such job."""
+    def attach(self, job_id: str, viewer: str, group: str = "") -> bool:
+        """Let viewer watch job_id (a reloaded tab); False if there is no such job or it is another group's."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None:
+            if job is None or job.group != group:
                 return False
             job.viewers.add(viewer)
             return True

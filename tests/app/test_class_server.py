@@ -1,6 +1,7 @@
 """AppTest of a class server (AELAB_LIBRARIES=private): a browser's secret id never reaches the URL, the page or the
-log; a link to another student's model says it is private; published models are offered to everyone; and a session
-idle past the timeout gives its uploads, unsaved models and cached results back."""
+log; a tab cannot attach to another browser's training; a link to another student's model says it is private;
+published models are offered to everyone; and a session idle past the timeout gives its uploads, unsaved models and
+cached results back."""
 from __future__ import annotations
 
 import logging
@@ -42,6 +43,21 @@ def test_the_browser_id_is_never_in_the_url_the_page_or_the_log(caplog, class_se
     assert not any(secret in value for value in at.query_params.values())
     assert secret not in texts(at) and secret not in caplog.text
     assert secret not in str(student_root(at.session_state[NAMESPACE_KEY]))
+
+
+def test_a_tab_never_attaches_to_a_training_another_browser_started():
+    """Even holding the id (a crafted tab storage), a browser cannot watch another student's training."""
+    from ui.common.state import job_manager
+
+    theirs = job_manager().submit("their-session", "their training", lambda ctx: "model",
+                                  group="library:" + namespace_of("browser", "c" * 32))
+    job_manager().wait(theirs, timeout=10)
+    at = run_app("pages/train.py")
+    at.session_state["tab_job"] = {"job": theirs}  # what the tab reports from its sessionStorage
+    at.run()
+    assert not at.exception and "train_job" not in at.session_state
+    assert job_manager().snapshot(theirs, at.session_state["session_id"]) is None
+    assert "The training job this tab was watching is no longer on this server" in texts(at)
 
 
 def test_a_link_to_another_students_model_says_it_is_private_and_opens_the_default():

@@ -125,3 +125,35 @@ def test_a_train_link_with_bad_values_gives_one_message_each_and_the_defaults():
     assert at.text_input(key="knob_epochs").value == "20"  # the link's knobs were for another variant
     assert "The link's variant=bigvae is not one of the choices (ae, deep_ae" in warnings(at)
     assert "variant" not in at.query_params and "epochs" not in at.query_params
+
+
+def test_a_denoise_link_restores_the_compared_methods_and_an_unknown_one_falls_back_with_a_message():
+    at = open_link("pages/restore.py", {"models": "pretrained/ae", "classic": "median,telea", "n": "20"})
+    assert at.multiselect(key="restore_models_28x28").value == ["pretrained/ae"]
+    assert at.multiselect(key="restore_classic").value == ["median", "telea"]
+    assert not at.warning
+    assert at.query_params["models"] == "pretrained/ae" and at.query_params["classic"] == "median,telea"
+    assert "ae" in at.table[0].value.index and "denoising_ae" not in at.table[0].value.index
+
+    at = open_link("pages/restore.py", {"models": "library/gone,pretrained/ae", "n": "20"})
+    defaults = ["pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian",
+                "pretrained/denoising_mixed"]  # (the default digits-ae is for 8x8 images)
+    assert at.multiselect(key="restore_models_28x28").value == defaults
+    said = warnings(at)
+    assert "The link's models=library/gone,pretrained/ae names 'library/gone', not on offer here; showing the " \
+           "default." in said
+    assert "models" not in at.query_params  # the default stays out of the link
+    at.multiselect(key="restore_models_28x28").unselect("pretrained/denoising_mixed").run()  # the user chose
+    assert "library/gone" not in warnings(at)
+    assert at.query_params["models"] == "pretrained/ae,pretrained/denoising_ae,pretrained/denoising_gaussian"
+
+
+def test_an_anomalies_link_restores_its_sets_and_an_unknown_set_falls_back_with_a_message():
+    at = open_link("pages/anomalies.py", {"sets": "inverted digits"})
+    assert at.multiselect(key="anomaly_sets_mnist-5k").value == ["inverted digits"]
+    assert not at.warning and at.query_params["sets"] == "inverted digits"
+
+    at = open_link("pages/anomalies.py", {"sets": "inverted digits,cats"})
+    chosen = at.multiselect(key="anomaly_sets_mnist-5k")
+    assert chosen.value == chosen.options and "sets" not in at.query_params
+    assert "The link's sets=inverted digits,cats names 'cats', not on offer here; showing the default." in warnings(at)

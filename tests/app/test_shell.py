@@ -74,11 +74,20 @@ def test_an_unknown_model_or_dataset_in_the_link_is_a_warning_not_a_crash():
     assert not at.exception and at.query_params["data"] == "mnist-5k"
 
 
-def test_a_stale_job_in_the_link_says_so_and_the_page_works():
+def test_a_job_in_an_old_link_is_dropped_and_the_page_works():
     at = open_link({"data": "mnist-5k", "job": "0123456789abcdef"}, page="pages/train.py")
-    assert "The training job in your link is no longer on this server" in texts(at)
-    assert "job" not in at.query_params
+    assert "job" not in at.query_params and "train_job" not in at.session_state
     assert at.button(key="start_training")  # the form is there
+
+
+def test_a_reloaded_tab_whose_job_is_gone_says_so_once_and_forgets_it():
+    at = open_link({"data": "mnist-5k"}, page="pages/train.py")
+    at.session_state["tab_job"] = {"job": "0" * 32}  # what the tab reports from its sessionStorage
+    at.run()
+    assert "The training job this tab was watching is no longer on this server" in texts(at)
+    assert "train_job" not in at.session_state and at.button(key="start_training")
+    at.run()
+    assert "no longer on this server" not in texts(at)
 
 
 def test_the_model_choice_follows_the_user_and_reaches_the_url():

@@ -1,8 +1,10 @@
 """AppTest of the Train page: the form for every variant, a short training from start to selected model, cancel,
-refused names and knobs, the queue, isolation between sessions, re-attaching from the URL, and a failed save."""
+refused names and knobs, the queue, isolation between sessions, re-attaching a reloaded tab (from the tab's own
+storage, never from a URL), and a failed save."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -12,7 +14,8 @@ from aelab.library.store import load_model
 from aelab.models.variants import VARIANTS
 from aelab.runtime.jobs import CANCELLED, DONE, QUEUED, RUNNING
 from tests.apptest_helpers import REPO, rerun_until, run_app, texts
-from ui.common.state import job_manager
+from ui.common.state import job_manager, model_owner
+from ui.components.tab_job import KEY as TAB_JOB_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -41,13 +44,13 @@ def set_knobs(at: AppTest, variant: str = "ae", **knobs) -> AppTest:
 
 
 def start_training(at: AppTest, variant: str = "ae", **knobs) -> str:
-    """Fill in the form, press Start, and return the job id (which is also in the URL)."""
+    """Fill in the form, press Start, and return the job id (kept by the tab, never in the URL)."""
     settings = {"n_train": 200, "epochs": 2, "latent_dim": 2, "hidden": "64", **knobs}
     set_knobs(at, variant, **settings)
     at.button(key="start_training").click().run()
     assert not at.exception, [e.value for e in at.exception]
     job_id = at.session_state["train_job"]
-    assert at.query_params["job"] == job_id
+    assert not any(job_id in value for value in at.query_params.values()) and "job" not in at.query_params
     return job_id
 
 
@@ -241,16 +244,41 @@ def test_an_unsaved_model_stays_in_its_own_session_only(tmp_path, monkeypatch):
     assert not any("unsaved" in label for label in model_picker(other).options)
 
 
-def test_a_reloaded_tab_reattaches_to_its_job_from_the_url():
+def test_a_reloaded_tab_reattaches_to_the_job_the_tab_kept():
     at = run_app("pages/train.py")
     job_id = start_training(at, name="reattached", epochs=1)
     reloaded = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    reloaded.query_params.update({"data": "mnist-5k", "job": job_id})
-    reloaded.run()
+    reloaded.query_params.update({"data": "mnist-5k"})
     reloaded.switch_page("pages/train.py").run()
-    assert reloaded.session_state["train_job"] == job_id
+    assert "train_job" not in reloaded.session_state
+    reloaded.session_state[TAB_JOB_KEY] = {"job": job_id}  # what the tab reports from its sessionStorage
+    reloaded.run()
+    assert reloaded.session_state["train_job"] == job_id and "job" not in reloaded.query_params
     reloaded = rerun_until(reloaded, lambda a: "saved in your library as **reattached**" in texts(a), timeout=90)
     assert model_picker(reloaded).value == "library/reattached"
+
+
+def test_a_link_with_another_sessions_running_job_does_not_attach_it():
+    """A job id is the capability to watch and cancel a training: a link that carries one (an old link, or a
+    crafted one) is dropped, never attached, and no link of this app carries a job."""
+    gate = threading.Event()
+    theirs = job_manager().submit("another-session", "their training", lambda ctx: gate.wait(30),
+                                  group=model_owner("library"))
+    try:
+        assert job_manager().snapshot(theirs, "another-session").status in (QUEUED, RUNNING)
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+        at.query_params.update({"data": "mnist-5k", "job": theirs})
+        at.switch_page("pages/train.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert "train_job" not in at.session_state and job_manager().snapshot(theirs, at.session_state[
+            "session_id"]) is None
+        assert "job" not in at.query_params and not any(theirs in v for v in at.query_params.values())
+        assert theirs not in texts(at) and "their training" not in texts(at)
+        at.switch_page("pages/latent.py").run()  # the sidebar rewrites the link on every page
+        assert "job" not in at.query_params
+    finally:
+        gate.set()
+        job_manager().wait(theirs, timeout=10)
 
 
 def test_a_tiny_upload_can_be_trained_on():

@@ -1,6 +1,7 @@
 """Real browser on the Train page: a training keeps going while the user moves other widgets, visits another page and
-reloads the tab (the job id in the URL re-attaches); it ends with a loss curve and its model selected. Cancel keeps
-the model trained so far; the replay slider goes back to the untrained model."""
+reloads the tab (the tab keeps the job id in its sessionStorage, never in the URL, and re-attaches); it ends with a
+loss curve and its model selected. Cancel keeps the model trained so far; the replay slider goes back to the
+untrained model."""
 from __future__ import annotations
 
 import re
@@ -54,6 +55,13 @@ def _wait_job_shown(page, name: str) -> None:
     shown.first.wait_for(timeout=120_000)
 
 
+def _tab_job(page) -> str:
+    """The job id the tab keeps (in its sessionStorage), once the server has had it stored."""
+    held = "() => /^[0-9a-f]{32}$/.test(sessionStorage.getItem('aelab_job') || '')"
+    page.wait_for_function(held, timeout=30_000)
+    return page.evaluate("() => sessionStorage.getItem('aelab_job')")
+
+
 def _no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
@@ -61,7 +69,8 @@ def _no_exception(page) -> None:
 def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
     open_page(page, app_server, "train")
     _start(page, "e2e-live", epochs=60, n_train=2000)
-    job = re.search(r"job=([0-9a-f]+)", page.url).group(1)
+    job = _tab_job(page)
+    assert "job" not in page.url and job not in page.url
     page.wait_for_function("() => /epoch [2-9]|epoch \\d\\d/.test(document.body.innerText)", timeout=60_000)
     before = _epoch(page)
 
@@ -75,14 +84,14 @@ def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
     page.wait_for_timeout(1500)
     page.get_by_role("link", name="Train").first.click()
     _wait_job_shown(page, "e2e-live")
-    assert f"job={job}" in page.url
+    assert "job" not in page.url and _tab_job(page) == job
     if page.locator(PROGRESS).count():
         assert _epoch(page) >= before
 
-    # Reload the tab: the job id in the URL re-attaches this new session to the same job.
+    # Reload the tab: the job id the tab kept re-attaches this new session to the same job.
     page.reload()
     _wait_job_shown(page, "e2e-live")
-    assert f"job={job}" in page.url
+    assert "job" not in page.url and _tab_job(page) == job
 
     page.get_by_text("saved in your library as e2e-live").wait_for(timeout=180_000)
     wait_idle(page)

@@ -148,6 +148,18 @@ def test_two_sessions_do_not_see_or_cancel_each_others_jobs():
     manager.wait(alice_job, timeout=10)
 
 
+def test_only_the_jobs_group_can_attach_to_it():
+    """A job id alone is not enough: a reloaded tab attaches only within the group (browser) that started it."""
+    manager = JobManager(max_running=1)
+    job = manager.submit("alice", "alice's", lambda ctx: "model", group="browser-a")
+    manager.wait(job, timeout=10)
+    assert manager.attach(job, "mallory", group="browser-b") is False
+    assert manager.attach(job, "mallory") is False
+    assert manager.snapshot(job, "mallory") is None
+    assert manager.attach(job, "alice-after-reload", group="browser-a")
+    assert manager.snapshot(job, "alice-after-reload").result == "model"
+
+
 def test_a_snapshot_is_a_copy_that_later_reports_do_not_change():
     manager = JobManager(max_running=1)
     release = threading.Event()

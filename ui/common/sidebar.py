@@ -1,6 +1,7 @@
 """The sidebar every page shares: dataset (bundled, downloadable, uploaded) and model. Both are kept in the URL
-(?data=...&model=...) so a teacher can share a link that opens on the same dataset and model; the training job this
-tab watches is kept there too (?job=...), so a reloaded tab re-attaches to it."""
+(?data=...&model=...) so a teacher can share a link that opens on the same dataset and model. The training job this
+tab watches is not: the tab keeps it (ui.common.tab_job), so a reloaded tab re-attaches to it while no link carries
+it."""
 from __future__ import annotations
 
 import io
@@ -19,16 +20,15 @@ from ui.common.state import (
     DEFAULT_DATASET,
     DEFAULT_MODEL,
     UPLOAD_PREFIX,
-    attach_job,
     broken_models,
     bundled_or_cached_dataset,
     collect_finished_trainings,
     current_dataset,
-    current_job_id,
     current_model,
     loadable,
     model_choices,
 )
+from ui.common.tab_job import keep_job, reattach_tab_job
 from ui.common.viewer import keep_browser_id, private_to_another
 from ui.common.widgets import class_name
 
@@ -49,9 +49,8 @@ def _read_url_once() -> None:
         session.dataset_name = params["data"]
     if "model" in params:
         session.model_key = st.session_state[LINK_MODEL_KEY] = params["model"]
-    if "job" in params and not attach_job(params["job"]):
+    if "job" in params:  # an old link's job id: a job is attached only from the tab that started it, never a URL
         del st.query_params["job"]
-        session.url_job_missing = True  # the Train page says so
 
 
 def _download(name: str) -> bool:
@@ -244,8 +243,7 @@ def _announce_finished_trainings() -> None:
 
 def _sync_url() -> None:
     """Keep the URL the shareable state of this tab (a page switch clears the query string; this puts it back)."""
-    wanted = {"data": session.dataset_name, "model": session.model_key,
-              "job": current_job_id()}
+    wanted = {"data": session.dataset_name, "model": session.model_key}
     for key, value in wanted.items():
         if value and st.query_params.get(key) != value:
             st.query_params[key] = value
@@ -263,9 +261,11 @@ def show_link_messages() -> None:
 def render_sidebar() -> None:
     track_activity()
     _read_url_once()
+    reattach_tab_job()  # a reloaded tab: its job, before the page draws
     _announce_finished_trainings()
     _dataset_picker()
     _model_picker()
     st.session_state.pop(LINK_MODEL_KEY, None)  # checked: later changes of the model are the user's
     _sync_url()
     keep_browser_id()
+    keep_job()

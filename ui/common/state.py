@@ -287,25 +287,26 @@ def select_model(key: str) -> None:
 
 # ------------------------------------------------------------------------------------------ this session's training
 def current_job_id() -> str | None:
-    """The training job this session is watching (the one in the URL's ?job=), or None."""
+    """The training job this session is watching, or None. Kept in the tab's sessionStorage (never in the URL:
+    ui.common.tab_job), so a reloaded tab re-attaches to it."""
     return session.train_job
 
 
 def set_current_job(job_id: str | None) -> None:
-    """Watch job_id; it is kept in the URL (?job=, restored by the sidebar after a page switch) so a reloaded tab
-    re-attaches to it."""
+    """Watch job_id; the sidebar has the tab keep it (ui.common.tab_job) so a reloaded tab re-attaches to it."""
     session.train_job = job_id
-    if job_id is None:
-        if "job" in st.query_params:
-            del st.query_params["job"]
-    else:
-        st.query_params["job"] = job_id
+
+
+def job_group() -> str:
+    """Who may attach to this session's trainings after a reload: this browser's library owner (its own with
+    private libraries; everyone's with one shared library, where the id is known only to the tab that holds it)."""
+    return model_owner("library")
 
 
 def attach_job(job_id: str) -> bool:
     """Re-attach this session to a job started by an earlier session of the same tab (a reload); False if the
-    server has no such job (it restarted, or forgot old finished jobs)."""
-    if not job_manager().attach(job_id, session_id()):
+    server has no such job (it restarted, or forgot old finished jobs) or it was started by another browser."""
+    if not job_manager().attach(job_id, session_id(), group=job_group()):
         return False
     set_current_job(job_id)
     return True

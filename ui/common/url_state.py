@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 MESSAGES_KEY = "url_messages"  # {param: {"text": ..., "key": widget key, "fallback": value shown instead}}
+WRITTEN_KEY = "url_written"  # {param: text} that this session put in the URL for a multiselect (not a link's)
 
 
 # ------------------------------------------------------------------------------------------------ encoding
@@ -115,6 +116,39 @@ def bind(key: str, param: str, default: Any, *, options: Sequence | None = None,
     write(param, st.session_state[key], default)
     show(param)
     return key
+
+
+def bind_many(key: str, param: str, default: Sequence, options: Sequence) -> str:
+    """bind() for a multiselect: its choices in the link as ?param=a,b (an empty choice as ?param=). A link that
+    names a choice not on offer (a model that no longer exists, a dataset not on this machine) gives the lasting
+    warning and the default. Widgets keyed per dataset or image size read the link only if this session did not
+    write the value there itself (switching dataset must not read the old dataset's choice as a link)."""
+    default = [o for o in default if o in options]
+    written = st.session_state.setdefault(WRITTEN_KEY, {})
+    if key not in st.session_state:
+        value, raw = list(default), from_link(param)
+        if raw is not None and raw != written.get(param):
+            value, unknown = _parse_many(raw, options)
+            if unknown:
+                why = f"names {', '.join(repr(u[:40]) for u in unknown[:3])}, not on offer here"
+                bad_value(param, raw, why, "the default", key, list(default))
+                value = list(default)
+        st.session_state[key] = value
+    elif not all(v in options for v in st.session_state[key]):
+        st.session_state[key] = [v for v in st.session_state[key] if v in options]  # e.g. a model deleted since
+    value = list(st.session_state[key])
+    write(param, None if value == default else ",".join(encode(v) for v in value), None)
+    written[param] = st.query_params.get(param)
+    show(param)
+    return key
+
+
+def _parse_many(raw: str, options: Sequence) -> tuple[list, list[str]]:
+    """(the options raw names, in its order, each once; the names that are not options)."""
+    by_text = {encode(o): o for o in options}
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    chosen = list(dict.fromkeys(by_text[p] for p in parts if p in by_text))
+    return chosen, [p for p in parts if p not in by_text]
 
 
 def _fits(value: Any, options: Sequence | None, low: float | None, high: float | None) -> bool:

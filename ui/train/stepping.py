@@ -14,7 +14,7 @@ from aelab.errors import AelabError
 from aelab.runtime.jobs import DONE, JobSnapshot
 from aelab.train.job import TrainingRequest
 from ui.common.resume import RESUME_IDLE_S, remember_request, resumable_for
-from ui.common.state import job_manager, session_id, set_current_job, training_work
+from ui.common.state import job_group, job_manager, session_id, set_current_job, training_work
 
 
 def submit_training(title: str, request: TrainingRequest, shown: dict | None = None) -> str:
@@ -25,7 +25,7 @@ def submit_training(title: str, request: TrainingRequest, shown: dict | None = N
         "preview_input": request.preview_x[:, 0].numpy().copy(), "labels": request.latent_y.numpy().copy(),
         "class_names": tuple(request.class_names)}
     job_id = job_manager().submit(session_id(), title, training_work(request),
-                                  state={"phase": "waiting for its turn", **shown})
+                                  state={"phase": "waiting for its turn", **shown}, group=job_group())
     remember_request(job_id, request)
     set_current_job(job_id)
     return job_id

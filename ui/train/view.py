@@ -263,11 +263,11 @@ def draw_job(job_id: str) -> None:
 
 
 def draw_stale_link_notice() -> None:
-    """Once, if this tab was opened with ?job= naming a job the server no longer has."""
+    """Once, if this tab, reloaded, was watching a job the server no longer has (or that is not this browser's)."""
     if session.url_job_missing:
         session.url_job_missing = False
-        st.warning("The training job in your link is no longer on this server (it was restarted, or the job is "
-                   "long finished); models it saved are still in the Model list.", icon=":material/link_off:")
+        st.warning("The training job this tab was watching is no longer on this server (it was restarted, or the "
+                   "job is long finished); models it saved are still in the Model list.", icon=":material/link_off:")
 
 
 def draw_job_list(current: str | None) -> None:
