@@ -44,8 +44,9 @@ def test_warmup_runs_at_the_lowest_priority_after_its_delay():
 
 
 def test_a_server_start_does_not_start_the_warmup():
-    """app.py (run for every session) no longer starts it; the Latent Space page's map controls do, when asked to."""
-    assert "warmup" not in (REPO / "app.py").read_text()
+    """app.py (run for every session) does not start it (only the import warm-up); the Latent Space page's map
+    controls do, when asked to."""
+    assert "umap_warmup" not in (REPO / "app.py").read_text()
     view = (REPO / "ui" / "latent" / "view.py").read_text()
     assert "umap_warmup()  # the first visit" in view
 
@@ -65,3 +66,25 @@ def test_the_warmup_is_off_unless_asked_for(monkeypatch):
         assert warmup.umap_warmup() == expected
     assert started == [{"delay_s": warmup.WARMUP_DELAY_S}]
     warmup.umap_warmup.clear()
+
+
+def test_the_import_warmup_imports_what_later_pages_need_once_and_can_be_switched_off(monkeypatch):
+    import sys
+
+    import ui.common.warmup as warmup
+
+    monkeypatch.setattr(warmup, "real_server", lambda: True)
+    monkeypatch.setenv("AELAB_WARM_IMPORTS", "0")
+    warmup.import_warmup.clear()
+    assert warmup.import_warmup() is None
+    monkeypatch.delenv("AELAB_WARM_IMPORTS")
+    warmup.import_warmup.clear()
+    state = warmup.import_warmup()
+    assert state is warmup.import_warmup()  # once per process
+    state.thread.join(120)
+    assert state.done and state.error is None and state.completed == list(warmup.WARM_MODULES)
+    assert all(name in sys.modules for name in warmup.WARM_MODULES)
+    warmup.import_warmup.clear()
+    monkeypatch.setattr(warmup, "real_server", lambda: False)  # under AppTest: never
+    assert warmup.import_warmup() is None
+    warmup.import_warmup.clear()
