@@ -82,7 +82,7 @@ def test_the_import_warmup_imports_what_later_pages_need_once_and_can_be_switche
     state = warmup.import_warmup()
     assert state is warmup.import_warmup()  # once per process
     state.thread.join(120)
-    assert state.done and state.error is None and state.completed == list(warmup.WARM_MODULES)
+    assert state.done and state.error is None and state.completed == [*warmup.WARM_MODULES, "a Plotly figure"]
     assert all(name in sys.modules for name in warmup.WARM_MODULES)
     warmup.import_warmup.clear()
     monkeypatch.setattr(warmup, "real_server", lambda: False)  # under AppTest: never

@@ -51,6 +51,22 @@ def umap_warmup() -> Warmup | None:
     return start_warmup("UMAP", delay_s=WARMUP_DELAY_S)
 
 
+def build_a_plotly_figure() -> None:
+    """Plotly's Python side loads a validator class per property on first use: the first figure of a process took
+    ~0.1-0.3 s more than the next (measured on the Generate and Latent pages). One small figure of the trace types
+    and layout properties the pages use loads most of them."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure([go.Scatter(x=[0, 1], y=[0, 1], mode="lines+markers", marker={"size": 3, "color": "#000000"},
+                                   line={"dash": "dash"}, customdata=[0, 1], hovertemplate="%{x}<extra></extra>"),
+                        go.Scattergl(x=[0], y=[0], mode="markers", marker={"opacity": 0.5, "line": {"width": 0}}),
+                        go.Bar(x=[0], y=[1]), go.Heatmap(z=[[0, 1]], colorscale="Viridis", showscale=False)])
+    figure.update_layout(height=100, margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis_title="x", yaxis_title="y",
+                         legend={"orientation": "h"}, uirevision="warm", dragmode="lasso", showlegend=False)
+    figure.add_layout_image(source="data:,", x=0, y=0, sizex=1, sizey=1, xref="x", yref="y")
+    figure.to_json()
+
+
 @st.cache_resource(show_spinner=False)
 def import_warmup() -> Warmup | None:
     """The process's import warm-up (started on the first call, at the end of the first page run), or None when off
@@ -59,4 +75,5 @@ def import_warmup() -> Warmup | None:
     if os.environ.get("AELAB_WARM_IMPORTS", "1") == "0" or not real_server():
         return None
     steps = [(name, functools.partial(importlib.import_module, name)) for name in WARM_MODULES]
+    steps.append(("a Plotly figure", build_a_plotly_figure))
     return start_warmup("imports", steps, niceness=0, delay_s=IMPORT_WARMUP_DELAY_S)

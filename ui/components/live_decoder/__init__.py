@@ -129,6 +129,23 @@ def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *,
     mode: sliders | plane | scrub | triangle | grid (see frontend/modes.js); spec: that view's JSON-ready settings.
     A change of spec other than its current value (code, source, t, weights, temperature, pinned, start) rebuilds
     the view; a change of the value moves the view there."""
+    _live_fragment(key, mode, spec, model, scale)
+
+
+@st.fragment
+def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, scale: int | None) -> None:
+    """The component in a fragment of its own, so that what the browser says reruns only this: a request for the
+    model's bytes (the first visit of a browser that lacks them) is answered here without running the whole page
+    again (measured: the page's second run was 0.15-0.25 s of a first visit); a release or a failure needs the
+    page (its state, its server path) and reruns the app. In a full run, released() has already read the message."""
+    value = st.session_state.get(key)
+    handled = st.session_state.setdefault(_HANDLED_KEY, {})
+    if isinstance(value, dict) and "n" in value and handled.get(key) != value["n"]:
+        if value.get("event") == "need" and value.get("hash") == model.hash:
+            handled[key] = value["n"]
+            st.session_state.setdefault(_SEND_KEY, set()).add(key)
+        elif value.get("event") in ("release", "unavailable"):
+            st.rerun()  # the page's released() acts on it
     asked = st.session_state.get(_SEND_KEY, set())
     send = model.onnx if key in asked else None
     asked.discard(key)
