@@ -4,6 +4,7 @@ Run from the repository root (AELAB_CHROMIUM=/usr/bin/chromium):
   .venv/bin/python -m bench.startup                     # 3 rounds: fresh servers, Home then every page, + baseline
   .venv/bin/python -m bench.startup --rounds 1 --pages latent,restore
   .venv/bin/python -m bench.startup --fresh-model       # also: the Latent page of a model trained a minute ago
+  .venv/bin/python -m bench.startup --pause 3           # 3 s on each page before clicking the next, as a reader
   .venv/bin/python -m bench.startup imports             # import profile of what app.py and the pages import
   .venv/bin/python -m bench.startup idle-cpu --seconds 300   # CPU seconds of a server nobody visits
   .venv/bin/python -m bench.startup idle-cpu --visit home,latent   # ... after one visitor opened Home and Latent
@@ -145,6 +146,7 @@ def timings(args) -> None:
                 rows.setdefault("home (cold)", []).append(seconds)
                 try:
                     for stem in pages:
+                        page.wait_for_timeout(args.pause * 1000)  # reading the page before clicking on
                         rows.setdefault(stem, []).append(first_visit(page, stem))
                     if args.fresh_model:
                         page.goto(f"{base}/latent?model=library/fresh")
@@ -157,7 +159,8 @@ def timings(args) -> None:
         finally:
             browser.close()
     baseline = statistics.median(rows["one-line app"])
-    print(f"\nmedian of {args.rounds} fresh servers (seconds; AELAB_UMAP_WARMUP {args.warmup}):")
+    print(f"\nmedian of {args.rounds} fresh servers (seconds; AELAB_UMAP_WARMUP {args.warmup}; {args.pause:g} s on "
+          "each page before the next click):")
     for name, values in rows.items():
         median = statistics.median(values)
         extra = f"   {median / baseline:.2f}x the one-line app" if name in ("home (cold)", "one-line app") else ""
@@ -271,6 +274,9 @@ def main() -> None:
     parser.add_argument("--pages", default="all", help="comma-separated page file stems, or all")
     parser.add_argument("--warmup", default="default", choices=["default", "0", "1"],
                         help="AELAB_UMAP_WARMUP for the app's servers (default: unset, the app's default)")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds spent on each page before clicking the next (0: at once, as soon as settled; "
+                             "a reader takes a few, which the browser uses to load Plotly's code behind Home)")
     parser.add_argument("--fresh-model", action="store_true",
                         help="also time the Latent page of a model trained just before (3 epochs, CLI)")
     parser.add_argument("--modules", default="pages", help="imports mode: 'pages', or comma-separated modules")

@@ -5,7 +5,7 @@ from ui.anomalies import draw_home_card as draw_anomaly_card
 from ui.applications import draw_home_card as draw_applications_card
 from ui.common import present
 from ui.common.state import current_dataset, current_model
-from ui.components.prefetch import prefetch_plotly
+from ui.components.prefetch import prefetch_chunks
 from ui.home.generate_card import draw_home_card as draw_generate_card
 from ui.home.interpolate_card import draw_home_card as draw_interpolate_card
 from ui.home.traverse_card import draw_home_card as draw_traverse_card
@@ -68,7 +68,7 @@ if present.presenting():  # the pictures, two a row, each under its page's link:
                     st.page_link(page, label=f"**{title}**")
                     if record is not None:
                         draw()
-    prefetch_plotly()
+    prefetch_chunks()
     st.stop()
 
 for page, title, text, draw in CARDS:
@@ -81,4 +81,4 @@ for page, title, text, draw in CARDS:
             if record is not None:
                 draw()
 
-prefetch_plotly()  # Home has no charts: the browser loads Plotly now, for the pages that have them
+prefetch_chunks()  # Home has no charts: the browser loads Plotly now, for the pages that have them

@@ -76,18 +76,19 @@ def test_bad_uploads_give_their_message_and_the_app_keeps_running(page, app_serv
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_home_draws_its_cards_as_pictures_and_prefetches_plotly_for_the_latent_page(page, app_server):
-    """Home shows no Plotly chart (its cards are pictures), yet the browser loads Plotly's code while Home is open
-    (ui/components/prefetch), so the Latent page's map finds it loaded."""
+def test_home_draws_its_cards_as_pictures_and_prefetches_chart_and_widget_code_for_the_next_pages(page, app_server):
+    """Home shows no Plotly chart (its cards are pictures), yet the browser loads Plotly's and the widgets' code while
+    Home is open (ui/components/prefetch), and the Latent page's own imports find it: each file fetched once."""
     open_page(page, app_server, "")
     wait_idle(page)
     main = page.locator('[data-testid="stMainBlockContainer"]')
     assert main.locator(".js-plotly-plot").count() == 0 and main.locator("img").count() >= 8
-    page.wait_for_function("() => performance.getEntriesByType('resource').some(e => /PlotlyChart\\./.test(e.name))",
-                           timeout=30_000)
-    assert page.evaluate("() => window.__aelabPrefetched && Object.values(window.__aelabPrefetched)[0] === true")
+    page.wait_for_function("() => { const done = Object.entries(window.__aelabPrefetched || {}); "
+                           "return done.length >= 10 && done.every(([, ok]) => ok === true); }", timeout=60_000)
     page.locator('[data-testid="stSidebarNav"] a[href$="/latent"]').click()
     page.locator('[data-testid="stMainBlockContainer"] .js-plotly-plot').first.wait_for(timeout=60_000)
-    loads = page.evaluate("() => performance.getEntriesByType('resource').filter(e => /PlotlyChart\\./.test(e.name))"
-                          ".length")
-    assert loads == 1  # Streamlit's own import of the chart code found the prefetched module: fetched once
+    wait_idle(page)
+    for chunk in ("PlotlyChart", "Slider"):
+        fetched = page.evaluate("(name) => performance.getEntriesByType('resource').filter(e => "
+                                "e.name.includes('/static/js/' + name + '.')).length", chunk)
+        assert fetched == 1, chunk  # Streamlit's own import of the chunk found the prefetched module

@@ -1,14 +1,16 @@
-"""Prefetch Plotly's browser code while the reader is on a page without charts (Home), so the first chart page they
-open does not wait for it: a tiny inline component (st.components.v2, no iframe, nothing drawn).
+"""Prefetch the browser code of charts and widgets while the reader is on Home, so the first page they open does not
+wait for it: a tiny inline component (st.components.v2, no iframe, nothing drawn).
 
-Streamlit loads plotly.js (its PlotlyChart chunk, ~4.7 MB) only when a page first shows a Plotly chart; loading and
-compiling it took ~1.5-3 s of a 2-core laptop's first chart page (bench/startup.py). When the browser is idle
-(requestIdleCallback, so the page itself renders first), this adds a <link rel="modulepreload"> for the very module
-file Streamlit would import later: the browser fetches and parses it (off the main thread where it can) but does not
-run it, so a click meanwhile is not held up; Streamlit's own import of the same URL then finds it in the module map.
+Streamlit loads each element type's code (a JavaScript chunk) the first time a page shows one: plotly.js (its
+PlotlyChart chunk, ~4.7 MB) when a page first shows a Plotly chart, which took ~1.5-3 s of a 2-core laptop's first
+chart page (bench/startup.py), and a smaller chunk per widget (slider, number input, radio...), each a skeleton
+meanwhile (~0.1-0.3 s each on the Latent page's first visit). When the browser is idle
+(requestIdleCallback, so the page itself renders first), this imports the very module files Streamlit would import
+later, one at a time, each when the browser is idle again; the module map keeps them, and Streamlit's own import of
+the same URL resolves at once. A click while one loads waits for that one (bench/startup.py --pause says how long).
 
-The chunk's file name carries a build hash, so it is looked up in the installed Streamlit's static folder; a
-Streamlit without such a file (another build layout) gets no prefetch, and nothing else changes.
+A chunk's file name carries a build hash, so it is looked up in the installed Streamlit's static folder; a chunk not
+found there (another Streamlit's build layout) is not prefetched, and nothing else changes.
 """
 from __future__ import annotations
 
@@ -20,28 +22,45 @@ import streamlit as st
 _JS = """
 export default function(component) {
   const { data } = component;
-  if (!data || !data.path || window.__aelabPrefetched?.[data.path]) return;
-  window.__aelabPrefetched = { ...(window.__aelabPrefetched || {}), [data.path]: true };
-  const url = new URL(data.path, document.baseURI).href;
-  const start = () => import(url).catch(() => { window.__aelabPrefetched[data.path] = false; });
-  if (window.requestIdleCallback) window.requestIdleCallback(start, { timeout: 4000 });
-  else setTimeout(start, 500);
+  window.__aelabPrefetched = window.__aelabPrefetched || {};
+  const queue = (data?.paths || []).filter((path) => !(path in window.__aelabPrefetched));
+  const idle = (task) => window.requestIdleCallback ? window.requestIdleCallback(task, { timeout: 4000 })
+                                                    : setTimeout(task, 200);
+  const next = () => {
+    const path = queue.shift();
+    if (path === undefined) return;
+    window.__aelabPrefetched[path] = false;
+    import(new URL(path, document.baseURI).href)
+      .then(() => { window.__aelabPrefetched[path] = true; })
+      .catch(() => {})
+      .finally(() => idle(next));
+  };
+  idle(next);
 }
 """
 
 _component = st.components.v2.component("aelab_prefetch", js=_JS)
 
+# The element types the pages use, most costly first (Plotly's chunk is most of the bytes).
+CHUNKS = ("PlotlyChart", "Slider", "NumberInput", "Radio", "ButtonGroup", "Checkbox", "Multiselect", "Table",
+          "Progress", "DownloadButton", "BidiComponent", "ComponentInstance", "DataFrame")
+
 
 @functools.cache
-def plotly_chunk_path() -> str | None:
-    """The PlotlyChart chunk's path relative to the app's root URL ("static/js/PlotlyChart.<hash>.js"), or None."""
+def chunk_paths(names: tuple[str, ...] = CHUNKS) -> tuple[str, ...]:
+    """Each named chunk's path relative to the app's root URL ("static/js/<name>.<hash>.js"), where exactly one file
+    of that name is in the installed Streamlit; the others are left out."""
     static = Path(st.__file__).parent / "static" / "static" / "js"
-    found = sorted(static.glob("PlotlyChart.*.js"))
-    return f"static/js/{found[0].name}" if len(found) == 1 else None
+    paths = []
+    for name in names:
+        found = sorted(static.glob(f"{name}.*.js"))
+        if len(found) == 1:
+            paths.append(f"static/js/{found[0].name}")
+    return tuple(paths)
 
 
-def prefetch_plotly() -> None:
-    """Have the browser load Plotly's code when it is idle (once per page load; nothing shown)."""
-    path = plotly_chunk_path()
-    if path is not None:
-        _component(key="aelab_prefetch_plotly", data={"path": path}, height=0)
+def prefetch_chunks() -> None:
+    """Have the browser load the pages' chart and widget code when it is idle (once per page load; nothing shown)."""
+    paths = chunk_paths()
+    if paths:
+        _component(key="aelab_prefetch", data={"paths": list(paths)}, height=0)
