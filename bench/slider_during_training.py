@@ -107,7 +107,7 @@ def start_trainings(context, base: str, count: int, watch: bool = True) -> list:
 
 def training_steps(trainer) -> int:
     """The step count shown by a watched training's progress bar ("step 130/32000")."""
-    text = trainer.locator('[data-testid="stProgress"]').first.inner_text(timeout=30_000)
+    text = trainer.locator('[data-testid="stProgress"]').filter(has_text="step ").first.inner_text(timeout=30_000)
     return int(text.split("step ")[1].split("/")[0])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -55,12 +56,32 @@ def worker_pid(arg, ctx):
     return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0), torch.get_num_threads()
 
 
+def worker_group(arg, ctx):
+    autogroup = Path("/proc/self/autogroup")
+    return os.getsid(0), autogroup.read_text() if autogroup.exists() else None
+
+
 @pytest.fixture(scope="module")
 def pool():
     """One warm worker (one thread, nice +1: lower, without starving it on a busy machine) for the module."""
     executor = ProcessExecutor(warm=1, threads=1, niceness=1, preload=PRELOAD)
     yield executor
     executor.shutdown()
+
+
+def test_with_autogroup_a_worker_has_a_scheduling_group_of_its_own_at_its_nice_value(pool):
+    """Linux's autogroup applies nice only inside a session: the worker leaves the server's session and nices its
+    own group, so a training yields to a student's browser and to the server alike."""
+    enabled = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if not enabled.exists() or enabled.read_text().strip() != "1":
+        pytest.skip("no autogroup here: the process's own nice value is all the scheduler uses")
+    manager = JobManager(max_running=1)
+    job = manager.submit("alice", "group", lambda ctx: pool.run(worker_group, None, ctx))
+    assert manager.wait(job, timeout=120) == DONE
+    session, autogroup = manager.snapshot(job, "alice").result
+    assert session != os.getsid(0)
+    wanted = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1)
+    assert autogroup.strip().endswith(f"nice {wanted}"), autogroup
 
 
 def test_the_backend_comes_from_the_environment(monkeypatch):
