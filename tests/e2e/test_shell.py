@@ -84,7 +84,7 @@ def test_home_draws_its_cards_as_pictures_and_prefetches_chart_and_widget_code_f
     main = page.locator('[data-testid="stMainBlockContainer"]')
     assert main.locator(".js-plotly-plot").count() == 0 and main.locator("img").count() >= 8
     page.wait_for_function("() => { const done = Object.entries(window.__aelabPrefetched || {}); "
-                           "return done.length >= 10 && done.every(([, ok]) => ok === true); }", timeout=60_000)
+                           "return done.length >= 8 && done.every(([, ok]) => ok === true); }", timeout=60_000)
     page.locator('[data-testid="stSidebarNav"] a[href$="/latent"]').click()
     page.locator('[data-testid="stMainBlockContainer"] .js-plotly-plot').first.wait_for(timeout=60_000)
     wait_idle(page)

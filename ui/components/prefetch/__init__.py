@@ -41,9 +41,11 @@ export default function(component) {
 
 _component = st.components.v2.component("aelab_prefetch", js=_JS)
 
-# The element types the pages use, most costly first (Plotly's chunk is most of the bytes).
-CHUNKS = ("PlotlyChart", "Slider", "NumberInput", "Radio", "ButtonGroup", "Checkbox", "Multiselect", "Table",
-          "Progress", "DownloadButton", "BidiComponent", "ComponentInstance", "DataFrame")
+# The element types of the pages opened most (Latent, Traverse, Interpolate, Generate, Train), Plotly's first (most
+# of the bytes). Not every type: each chunk costs the browser CPU too, which on a class server's own machine (or a
+# student's old laptop) competes with the pages (bench/classroom.py runs 20 browsers on 2 cores).
+CHUNKS = ("PlotlyChart", "Slider", "NumberInput", "Radio", "ButtonGroup", "Checkbox", "BidiComponent",
+          "ComponentInstance", "Progress")
 
 
 @functools.cache
