@@ -41,7 +41,7 @@ def _to_box(values: np.ndarray, low: float, high: float, start: float, length: f
 
 
 def _finish(canvas: Image.Image, width: int, height: int) -> np.ndarray:
-    return np.asarray(canvas.convert("RGB").resize((width, height), Image.Resampling.LANCZOS))
+    return np.asarray(canvas.convert("RGB").resize((width, height), Image.Resampling.BOX))
 
 
 def scatter_sketch(coords: np.ndarray, colours: Sequence[str], width: int = 320, height: int = 200,

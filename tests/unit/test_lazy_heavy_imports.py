@@ -35,3 +35,16 @@ def test_page_modules_do_not_import_heavy_libraries():
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == [], f"imported at page import time: {loaded}"
+
+
+def test_a_run_of_home_imports_none_of_them():
+    """Not only its modules: drawing Home (its cards, the sidebar, the browser-code prefetch) loads no heavy library
+    either. A component given a dict holding a list made Streamlit look for dataframes in it, which imports pandas
+    and pyarrow (~0.5 s of a cold Home)."""
+    code = ("import json, sys\nfrom streamlit.testing.v1 import AppTest\n"
+            "from ui.common.legacy_pages import navigation_only_in_apptest\nnavigation_only_in_apptest()\n"
+            "at = AppTest.from_file('app.py', default_timeout=120)\nat.run()\nassert not at.exception, at.exception\n"
+            f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY + ('pyarrow',)!r}))))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
