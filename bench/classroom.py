@@ -4,6 +4,7 @@ and Traverse, moves a slider, trains a model for 3 epochs from the Train page, t
 Usage, from the repository root:
     AELAB_CHROMIUM=/usr/bin/chromium .venv/bin/python -m bench.classroom --students 5 [--arrival 60] [--idle 30]
         [--after 120] [--train-images 4000] [--epochs 3]
+    AELAB_CHROMIUM=/usr/bin/chromium .venv/bin/python -m bench.classroom --students 20 --baseline
 
 One fresh server (as tests/app_server.py starts it) with private libraries (AELAB_LIBRARIES=private) and a short
 idle timeout (AELAB_SESSION_IDLE_S=--idle), so closed tabs are released within the run. Prints per page p50/p95 of
@@ -12,6 +13,8 @@ server RSS before any session, after the first student's session, at its peak, w
 --after seconds later, and the CPU seconds the server and the browsers took (they share this machine's cores).
 Ratios are against the first student, who is alone for the first arrival gap: a page's p50 over the first
 student's time for that page, and RSS after the idle release against RSS after the first session.
+--baseline runs the same browsers against a one-line Streamlit app instead: the page times this machine allows any
+Streamlit page when N browsers share its cores with the server.
 """
 from __future__ import annotations
 
@@ -221,6 +224,44 @@ async def run(args) -> None:
         report(results, rss, cpu, args, time.time() - started)
 
 
+async def baseline(args) -> None:
+    """The floor this machine sets: the same N browsers arriving over the same time, each opening a one-line
+    Streamlit app (st.write("hello")) and waiting for it to settle. What a page of the real app takes beyond this is
+    the app's; up to this, it is the browsers' own start-up and Streamlit's front end sharing the cores."""
+    from bench.startup import ONE_LINE_APP, _start, _stop, _wait_health
+
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        (folder / "models").mkdir()
+        script = folder / "hello.py"
+        script.write_text(ONE_LINE_APP)
+        proc, base = _start(script, folder, folder, "0")
+        try:
+            _wait_health(base, proc)
+            started = time.time()
+            async with async_playwright() as p:
+                browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                gap = args.arrival / max(1, args.students - 1) if args.students > 1 else 0.0
+                times: list[float] = []
+
+                async def one(i: int) -> None:
+                    await asyncio.sleep(max(0.0, started + i * gap - time.time()))
+                    context = await browser.new_context(viewport=VIEWPORT)
+                    page = await context.new_page()
+                    opened = time.time()
+                    await page.goto(base + "/", timeout=600_000)
+                    await settled(page, 600_000)
+                    times.append(time.time() - opened)
+                    await context.close()
+
+                await asyncio.gather(*(one(i) for i in range(args.students)))
+                await browser.close()
+        finally:
+            _stop(proc)
+    print(f"\nbaseline: {args.students} browsers arriving over {args.arrival:.0f} s, each opening a one-line Streamlit "
+          f"app: p50 {percentile(times, .5):.1f} s, p95 {percentile(times, .95):.1f} s, max {max(times):.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=5)
@@ -229,7 +270,10 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=120.0, help="seconds to wait after the last tab closed")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-images", type=int, default=4000)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--baseline", action="store_true",
+                        help="instead: the same browsers opening a one-line Streamlit app (the machine's floor)")
+    args = parser.parse_args()
+    asyncio.run(baseline(args) if args.baseline else run(args))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,37 @@ def test_a_second_start_waits_visibly_and_a_third_is_refused():
         job_manager().cancel(job, viewer)
 
 
+def test_a_queued_job_is_polled_four_times_slower_than_a_running_one(monkeypatch):
+    """A class's queued students cost the server little: the queued view polls every QUEUED_REFRESH_S with its
+    status only (its pictures drawn once), the running view at REFRESH_S and PICTURES_REFRESH_S."""
+    import streamlit
+
+    from ui.train import view
+
+    polled: list[tuple[str, float | None]] = []
+    real = streamlit.fragment
+
+    def recording(func=None, *, run_every=None):
+        def wrap(function):
+            polled.append((function.__name__, run_every))
+            return real(function, run_every=run_every)
+        return wrap if func is None else wrap(func)
+
+    monkeypatch.setattr(streamlit, "fragment", recording)
+    at = run_app("pages/train.py")
+    first = start_training(at, name="first", epochs=400, n_train=1000)
+    assert ("_live_status", view.REFRESH_S) in polled and ("_live_pictures", view.PICTURES_REFRESH_S) in polled
+    viewer = at.session_state["session_id"]
+    second = start_training(at, name="second")
+    assert job_status(at, second) == QUEUED
+    polled.clear()
+    at.run()  # a run of the page showing the queued job
+    assert polled == [("_queued_status", view.QUEUED_REFRESH_S)]
+    assert view.QUEUED_REFRESH_S >= 4 * view.REFRESH_S
+    for job in (second, first):
+        job_manager().cancel(job, viewer)
+
+
 def test_one_more_epoch_adds_exactly_one_epoch_equal_to_one_longer_run(private_library):
     at = run_app("pages/train.py")
     start_training(at, name="stepper", epochs=2)

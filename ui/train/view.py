@@ -27,6 +27,10 @@ from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figur
 from ui.train.stepping import draw_step_control
 
 REFRESH_S = 0.5  # the progress bar
+# A queued job only moves up the queue: polled four times slower, pictures not at all. Twenty students waiting
+# behind one training each made two fragments rerun on the server and redraw in the browser every second or two
+# (bench/classroom.py at N = 20: Home's p50 65 s for the students arriving while the others waited).
+QUEUED_REFRESH_S = 2.0
 PICTURES_REFRESH_S = 1.0  # the pictures: an epoch of a small model takes about a second
 LIVE_KEYS = ("latent_frames", "preview_frames", "preview", "preview_input", "labels", "class_names", "history",
              "latent_axes")
@@ -226,6 +230,17 @@ def _live_status(job_id: str) -> None:
         st.caption(f"First epoch in progress; this step's losses: {terms}. Curves appear after each epoch.")
 
 
+def _queued_status(job_id: str) -> None:
+    """The queue position and Cancel, polled every QUEUED_REFRESH_S seconds; once the job starts (or ends), one full
+    rerun sets up the live fragments."""
+    snap = job_manager().snapshot(job_id, session_id(), keys=())
+    if snap is None:
+        return
+    if snap.status != QUEUED:
+        st.rerun()
+    _draw_status(snap)
+
+
 def _live_pictures(job_id: str) -> None:
     """Latent view, reconstructions and loss curves; rebuilt only when an epoch has ended since the last poll."""
     snap = job_manager().snapshot(job_id, session_id(), keys=LIVE_KEYS)
@@ -248,7 +263,10 @@ def draw_job(job_id: str) -> None:
         st.warning("That training job is not on this server any more; start a new one.")
         set_current_job(None)
         return
-    if snap.active:
+    if snap.status == QUEUED:
+        st.fragment(run_every=QUEUED_REFRESH_S)(_queued_status)(job_id)
+        _live_pictures(job_id)  # drawn once (the test images, never a blank panel); live once the job starts
+    elif snap.active:
         # Two fragments: the progress bar moves twice a second; the pictures change once an epoch.
         st.fragment(run_every=REFRESH_S)(_live_status)(job_id)
         st.fragment(run_every=PICTURES_REFRESH_S)(_live_pictures)(job_id)
