@@ -30,7 +30,10 @@ export default function(component) {
     const path = queue.shift();
     if (path === undefined) return;
     window.__aelabPrefetched[path] = false;
-    import(new URL(path, document.baseURI).href)
+    // Resolved as Streamlit resolves its own imports: beside its entry script (right under a baseUrlPath too)
+    const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
+    const url = entry ? new URL(path.split("/").pop(), entry.src).href : new URL(path, document.baseURI).href;
+    import(url)
       .then(() => { window.__aelabPrefetched[path] = true; })
       .catch(() => {})
       .finally(() => idle(next));
