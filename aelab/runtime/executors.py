@@ -60,6 +60,8 @@ def _own_scheduling_group(target: int) -> None:
     try:
         if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() != "1":
             return
+        if not os.access("/proc/self/autogroup", os.W_OK):
+            return  # a group of its own at nice 0 would rank the worker level with the server: worse than staying
         os.setsid()
         Path("/proc/self/autogroup").write_text(str(max(0, min(19, target))))
     except (OSError, AttributeError):
