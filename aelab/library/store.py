@@ -282,7 +282,6 @@ class ModelInfo:
     dataset: str
     test_mse: float | None
     error: str | None = None  # set when the model cannot load: listed, but marked, not hidden
-    variational: bool = False  # a VAE's code (Generate and Home sample its prior): told by the config alone
     model_config: ModelConfig | None = None  # the validated architecture (None when the config is invalid)
 
 
@@ -332,7 +331,7 @@ def _read_info(path: Path, source: str) -> ModelInfo:
                                   "weights were changed or corrupted after saving.")
         return ModelInfo(path.name, path, source, str(config.get("variant", "?")), model_config.latent_dim,
                          model_config.image_size, str(config.get("dataset", "")), _metrics(config).get("mse"),
-                         variational=model_config.variational, model_config=model_config)
+                         model_config=model_config)
     except (ModelStoreError, KeyError, TypeError, ValueError) as err:
         return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
 

@@ -200,15 +200,9 @@ def variational_keys(image_size: tuple[int, int], trained_on: str | None = None)
     with trained_on, those trained on that dataset if there are any (a shapes VAE fits MNIST's size but is no advice
     for MNIST). Told from the configs alone (no model is loaded: Home asks on every cold start); a model already known
     not to load is not in model_choices, and one that fails later is named by the page that loads it."""
-    infos = {f"{info.source}/{info.name}": info for info in list_models()}
-    vaes = {}
-    for key in model_choices(image_size).values():
-        if key.startswith("session/"):
-            record = session_models().get(key.partition("/")[2])
-            if record is not None and record.model_config.variational:
-                vaes[key] = record.dataset
-        elif key in infos and infos[key].variational:
-            vaes[key] = infos[key].dataset
+    datasets = {f"{info.source}/{info.name}": info.dataset for info in list_models()}
+    datasets.update({f"session/{name}": record.dataset for name, record in session_models().items()})
+    vaes = {key: datasets.get(key) for key, config in model_configs(image_size).items() if config.variational}
     same_data = [key for key, dataset in vaes.items() if dataset == trained_on]
     return same_data or list(vaes)
 
