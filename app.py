@@ -1,10 +1,11 @@
 """aelab: see and teach what autoencoders learn. Run with `./run.sh app` (or `streamlit run app.py`)."""
 import streamlit as st
 
-from ui.common import present
+from ui.common import present, process
 from ui.common.sidebar import render_sidebar, show_link_messages
 from ui.common.warmup import import_warmup
 
+process.set_up()  # torch's threads once torch is loaded (ui/common/process.py)
 presenting = present.setup()  # ?present=1: no sidebar, big pictures (ui/common/present.py)
 # An emoji icon: Streamlit draws it inline (a ":material/...:" page icon is fetched from fonts.gstatic.com)
 st.set_page_config(page_title="aelab: what autoencoders learn", page_icon="🌀", layout="wide",

@@ -15,9 +15,12 @@ from ui.anomalies import (
     typical_rows,
 )
 from ui.common import present
-from ui.common.state import current_dataset, require_model
+from ui.common.legacy_pages import leave_legacy_mode
+from ui.common.selection import current_dataset, require_model
 from ui.common.url_state import bind, bind_many
 from ui.common.widgets import show_rows
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 st.title("Anomalies: it reconstructs only what it has seen")
 present.intro("An autoencoder is trained to rebuild its training images through a small code. Shown something "

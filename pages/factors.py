@@ -4,7 +4,10 @@ import streamlit as st
 
 from ui import factors as view
 from ui.common import present
-from ui.common.state import current_dataset, require_model
+from ui.common.legacy_pages import leave_legacy_mode
+from ui.common.selection import current_dataset, require_model
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 st.title("Known factors")
 present.intro("Can a model find the true causes of its data by itself? On digits nobody knows the causes, so a "

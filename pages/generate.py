@@ -6,11 +6,14 @@ from aelab.analysis.generation import ae_fitted_samples, ae_prior_samples, code_
 from aelab.analysis.images import grid, png_bytes
 from aelab.analysis.latent import encode_dataset
 from ui.common import cache, present
+from ui.common.legacy_pages import leave_legacy_mode
+from ui.common.selection import current_dataset, loadable, model_choices, model_configs
 from ui.common.session import session
-from ui.common.state import current_dataset, loadable, model_choices, model_configs
 from ui.common.url_state import bind
 from ui.generate import live_temperature, take_released_temperature
 from ui.variants import codebook_section, conditional_section
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 SEED_KEY = "generate_seed"  # the seed box, moved on by Resample
 

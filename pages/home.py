@@ -4,7 +4,8 @@ import streamlit as st
 from ui.anomalies import draw_home_card as draw_anomaly_card
 from ui.applications import draw_home_card as draw_applications_card
 from ui.common import present
-from ui.common.state import current_dataset, current_model
+from ui.common.legacy_pages import leave_legacy_mode
+from ui.common.selection import current_dataset, current_model
 from ui.components.prefetch import prefetch_chunks
 from ui.home.generate_card import draw_home_card as draw_generate_card
 from ui.home.interpolate_card import draw_home_card as draw_interpolate_card
@@ -13,6 +14,8 @@ from ui.latent.view import draw_home_card as draw_latent_card
 from ui.lessons.common import draw_home_card as draw_lessons_card
 from ui.restore import draw_home_card as draw_restore_card
 from ui.train.view import draw_home_card as draw_train_card
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 st.title("What do autoencoders learn?")
 present.intro(

@@ -3,8 +3,9 @@ import streamlit as st
 import torch
 
 from ui.common import present
+from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.pickers import pick_image, selection_button
-from ui.common.state import current_dataset, require_model
+from ui.common.selection import current_dataset, require_model
 from ui.common.url_state import bind
 from ui.common.widgets import show_grid
 from ui.interpolate import (
@@ -15,6 +16,8 @@ from ui.interpolate import (
     triangle_images,
     triangle_picture,
 )
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 st.title("Interpolate between two images")
 present.intro("Blend two digits **pixel by pixel** and you get two ghosts on top of each other. Encode them, walk in a "

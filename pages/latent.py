@@ -8,9 +8,10 @@ from aelab.analysis.latent import encode_dataset
 from aelab.analysis.maps import coordinates_csv, transform_new
 from ui.common import cache, present
 from ui.common.drawing_canvas import digit_canvas, drawing_as_input
+from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.pickers import LATENT_SELECTION_KEY
+from ui.common.selection import current_dataset, require_model
 from ui.common.session import session
-from ui.common.state import current_dataset, require_model
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
 from ui.latent.live import live_plane
 from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
@@ -23,6 +24,8 @@ from ui.latent.view import (
     test_codes,
     test_errors,
 )
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 st.title("Latent space")
 present.intro("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "

@@ -3,13 +3,16 @@ over-complete code does; what the first layer learns. One section is drawn at a 
 import streamlit as st
 
 from ui.common import present
-from ui.common.state import current_dataset
+from ui.common.legacy_pages import leave_legacy_mode
+from ui.common.selection import current_dataset
 from ui.lessons import bottleneck as lessons_bottleneck
 from ui.lessons import copying as lessons_copy
 from ui.lessons import kmeans as lessons_kmeans
 from ui.lessons import pca as lessons_pca
 from ui.lessons import weights as lessons_weights
 from ui.lessons.common import section_picker
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 RENDERERS = {"pca": lessons_pca.render, "kmeans": lessons_kmeans.render, "bottleneck": lessons_bottleneck.render,
              "copy": lessons_copy.render, "weights": lessons_weights.render}

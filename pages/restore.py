@@ -6,7 +6,8 @@ from aelab.analysis.restoration import psnr_sweep, score_table
 from aelab.data.corruption import CORRUPTION_INFO, strength_range
 from ui.common import present
 from ui.common.cache import result_store
-from ui.common.state import current_dataset
+from ui.common.legacy_pages import leave_legacy_mode
+from ui.common.selection import current_dataset
 from ui.common.url_state import bind
 from ui.restore import (
     CORRUPTION_KEY,
@@ -25,6 +26,8 @@ from ui.restore import (
     styled_scores,
     sweep_figure,
 )
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 st.title("Denoise and inpaint")
 present.intro("Damage test images, then restore them with **autoencoders** (which only know what digits look like) "

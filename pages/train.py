@@ -3,16 +3,20 @@
 The training is a job of the server's trainings lane (a stated number at once; each session one running and one
 waiting, served in turn): it goes on while the user moves other widgets, visits other pages or reloads the tab (the
 tab keeps its job id in its sessionStorage, never in the URL: ui.common.tab_job). Its computing runs in a warm
-worker process (or on Ray: ui.common.state.training_work), which this page starts when it opens.
+worker process (or on Ray: ui.train.lifecycle.training_work), which this page starts when it opens.
 """
 import streamlit as st
 
 from aelab.errors import AelabError
-from ui.common.state import current_dataset, current_job_id, training_executor
+from ui.common.legacy_pages import leave_legacy_mode
+from ui.common.selection import current_dataset
 from ui.train.form import build_request, draw_knobs, draw_variant_picker, knob_problem
+from ui.train.lifecycle import current_job_id, training_executor
 from ui.train.link import link_knobs
 from ui.train.stepping import submit_training
 from ui.train.view import draw_job, draw_job_list, draw_stale_link_notice
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 st.title("Train an autoencoder")
 training_executor()  # the first visit starts the warm worker while the knobs are set

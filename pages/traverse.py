@@ -5,12 +5,15 @@ import torch
 from aelab.analysis.latent import dimension_importance, importance_order, latent_name
 from aelab.analysis.paths import dimension_ranges, widen_to_include
 from ui.common import cache, present
+from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
-from ui.common.state import current_dataset, require_model
+from ui.common.selection import current_dataset, require_model
 from ui.common.url_state import bind
 from ui.common.widgets import show_grid
 from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, start_code, sweep_frames
 from ui.variants import VQ_NOT_SAMPLED
+
+leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
 
 RANGE_MODES = {"std": "mean ± k std of the codes", "prior": "the prior's quantiles (VAE)",
                "minmax": "the data's min .. max"}

@@ -138,7 +138,7 @@ def _card_images(identity: str, _model, _x_test: torch.Tensor) -> torch.Tensor:
 
 def draw_home_card() -> None:
     """Home page picture: the 6 test images the current model rebuilds best (top) and worst (bottom)."""
-    from ui.common.state import current_dataset, current_model
+    from ui.common.selection import current_dataset, current_model
     from ui.common.widgets import show_grid
 
     record, dataset = current_model(), current_dataset()

@@ -19,8 +19,8 @@ from aelab.analysis.paths import dimension_ranges, traversal_grid
 from aelab.train.loop import evaluate
 from ui.common import cache, present
 from ui.common.pickers import codes_for
+from ui.common.selection import select_model
 from ui.common.session import session
-from ui.common.state import select_model
 from ui.common.widgets import show_rows
 from ui.factor_figures import heatmap_figure, scores_figure, sweep_figure
 from ui.lessons.common import show_task, start_task, stored, task_button, task_running

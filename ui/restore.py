@@ -31,7 +31,7 @@ from aelab.analysis.restoration import (
 from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
 from aelab.runtime.identity import CacheIdentity
 from ui.common import cache, present
-from ui.common.state import load_model_key, loadable, model_choices
+from ui.common.selection import load_model_key, loadable, model_choices
 from ui.common.url_state import bind, bind_many, from_link
 from ui.common.widgets import PALETTE, show_rows
 
@@ -290,7 +290,7 @@ def _card_images(identity: str, _record, _dataset) -> torch.Tensor:
 
 def draw_home_card() -> None:
     """Home page picture: digits with a black box (top) and the current model's fill-in (bottom)."""
-    from ui.common.state import current_dataset, current_model
+    from ui.common.selection import current_dataset, current_model
     from ui.common.widgets import show_grid
 
     record, dataset = current_model(), current_dataset()

@@ -47,7 +47,7 @@ def test_the_browser_id_is_never_in_the_url_the_page_or_the_log(caplog, class_se
 
 def test_a_tab_never_attaches_to_a_training_another_browser_started():
     """Even holding the id (a crafted tab storage), a browser cannot watch another student's training."""
-    from ui.common.state import job_manager
+    from ui.train.lifecycle import job_manager
 
     theirs = job_manager().submit("their-session", "their training", lambda ctx: "model",
                                   group="library:" + namespace_of("browser", "c" * 32))

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from aelab.data.sources import load_dataset
 from tests.app.test_train import set_knobs
 from tests.apptest_helpers import rerun_until, run_app, texts
-from ui.common.state import job_manager
+from ui.train.lifecycle import job_manager
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ def _stand_in_umap(model, x_test) -> Projection:
 
 
 def test_a_fresh_model_opens_on_pca_and_its_umap_is_ready(monkeypatch, tmp_path):
-    from ui.common.state import job_manager
+    from ui.train.lifecycle import job_manager
 
     monkeypatch.setenv("AELAB_HOME", str(tmp_path / "models"))
     monkeypatch.setattr(maps, "default_umap", _stand_in_umap)

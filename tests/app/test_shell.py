@@ -180,7 +180,7 @@ def test_idx_files_are_read_together_and_a_newer_archive_replaces_an_older_one(t
 def local_mnist_mirror(tmp_path, monkeypatch):
     """"mnist" served by a throw-away HTTP mirror on 127.0.0.1 (30 + 10 synthetic digits), into an empty cache."""
     from tests.data_fixtures import LocalMirror, register_test_source, write_synthetic_source
-    from ui.common.state import bundled_or_cached_dataset
+    from ui.common.selection import bundled_or_cached_dataset
 
     checksums = write_synthetic_source(tmp_path / "mirror")
     mirror = LocalMirror(tmp_path / "mirror")

@@ -14,8 +14,9 @@ from aelab.library.store import load_model
 from aelab.models.variants import VARIANTS
 from aelab.runtime.jobs import CANCELLED, DONE, QUEUED, RUNNING
 from tests.apptest_helpers import REPO, rerun_until, run_app, texts
-from ui.common.state import job_manager, model_owner
+from ui.common.selection import model_owner
 from ui.components.tab_job import KEY as TAB_JOB_KEY
+from ui.train.lifecycle import job_manager
 
 
 @pytest.fixture(autouse=True)

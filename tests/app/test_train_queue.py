@@ -12,7 +12,7 @@ from aelab.runtime.jobs import DONE, QUEUED, RUNNING, JobManager
 from aelab.train.job import run_training
 from tests.app.test_train import job_status, model_picker, start_training
 from tests.apptest_helpers import rerun_until, run_app, texts
-from ui.common.state import job_manager
+from ui.train.lifecycle import job_manager
 
 
 @pytest.fixture(autouse=True)

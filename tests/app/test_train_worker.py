@@ -10,7 +10,7 @@ from aelab.runtime.jobs import DONE
 from aelab.train.remote import shutdown_executors
 from tests.app.test_train import job_status, model_picker, start_training
 from tests.apptest_helpers import rerun_until, run_app, texts
-from ui.common.state import training_executor
+from ui.train.lifecycle import training_executor
 
 
 @pytest.fixture

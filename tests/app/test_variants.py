@@ -85,7 +85,7 @@ def test_a_conditional_model_on_unlabelled_data_is_refused():
 def test_the_variants_train_on_the_train_page(variant, knobs):
     from aelab.runtime.jobs import JobManager  # noqa: F401 (the page's manager runs the job in this process)
     from tests.apptest_helpers import rerun_until
-    from ui.common.state import job_manager
+    from ui.train.lifecycle import job_manager
 
     at = run_app("pages/train.py")
     at.selectbox(key="train_variant").set_value(variant).run()

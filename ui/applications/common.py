@@ -9,7 +9,7 @@ import streamlit as st
 
 from aelab.errors import AelabError
 from ui.common import cache
-from ui.common.state import bundled_or_cached_dataset, load_model_key
+from ui.common.selection import bundled_or_cached_dataset, load_model_key
 
 SECTIONS = {"compression": "Compression", "superres": "Super-resolution", "watermark": "Watermark removal",
             "memorisation": "Memorisation"}

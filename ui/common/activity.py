@@ -13,8 +13,8 @@ import streamlit as st
 from aelab.runtime.sessions import SessionRegistry
 from ui.common.cache import result_store
 from ui.common.session import session
-from ui.common.state import job_manager, quick_job_manager
 from ui.common.viewer import library_owner
+from ui.train.lifecycle import job_manager, quick_job_manager
 
 IDLE_S = float(os.environ.get("AELAB_SESSION_IDLE_S", "") or 1800)
 RELEASED_KEY = "released"  # {"at": time} once this session's memory was released while it was idle

@@ -75,3 +75,15 @@ def module_key(model, dataset) -> str:
     """The key of a result computed from a model that is no record (a lesson's model trained or fitted on the spot)
     on dataset: its weights digested now (milliseconds for those small models)."""
     return str(CacheIdentity(dataset.identity, weights_digest(model), data_owner(dataset)))
+
+
+def remember_trained_map(record, extra: dict) -> None:
+    """A training job's default UMAP (aelab.train.job puts it in its outcome's extra) as this page's fitted map of
+    record on the data it was computed from, so the Latent Space page of a model trained a minute ago never waits
+    for a fit, and places a drawn digit with the fitted reducer."""
+    projection, data = extra.get("umap"), extra.get("umap_data")
+    if projection is None or not data:
+        return
+    params = {"n_neighbors": projection.params["n_neighbors"], "min_dist": projection.params["min_dist"]}
+    result_store().put(identity_of_data(record, data), "projection/umap",
+                             (params, len(projection.coords)), projection)

@@ -15,9 +15,9 @@ guidance for agents (streamlit/agent-skills, "building-streamlit-multipage-apps"
 instead; that would keep the URLs (they come from st.Page's file stems) but the folder is kept as it is, so this
 module clears the flag.
 
-Where it runs: leave_legacy_mode() runs when ui.common.state is first imported, i.e. in the first page script a
-server process runs, which is exactly the run that can be a legacy one (app.py cannot do it: in that run app.py does
-not run at all). Once cleared, the flag stays cleared for the process, since app.py calls st.navigation on every run.
+Where it runs: every page script calls leave_legacy_mode() first, so the first page script a server process runs,
+which is exactly the run that can be a legacy one, leaves it (app.py cannot do it: in that run app.py does not run
+at all). Once cleared, the flag stays cleared for the process, since app.py calls st.navigation on every run.
 AppTest resets the flag before every run, so tests install navigation_only_in_apptest() (tests/apptest_helpers.py).
 
 To re-check on a new Streamlit: tests/e2e/test_shell.py (a deep link as a fresh server's first request) and

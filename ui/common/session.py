@@ -2,7 +2,7 @@
 
 Everything lives in st.session_state (one browser tab's session) under the keys named here. Two of them are also
 widget keys, the sidebar's Dataset and Model pickers (DATASET_KEY, MODEL_KEY): a widget's value may only be set
-before the widget is drawn in a run, hence pending_model_key (see ui.common.state.select_model).
+before the widget is drawn in a run, hence pending_model_key (see ui.common.selection.select_model).
 Page-only widget keys live in each page's view module; this file holds what more than one page reads.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ SESSION_MODELS_KEY = "session_models"  # {name: ModelRecord}, trained here and n
 TRAIN_JOB_KEY = "train_job"
 HANDLED_JOBS_KEY = "handled_jobs"
 TRAIN_REQUESTS_KEY = "train_requests"  # {job id: TrainingRequest} of this session's trainings not yet collected
-RESUMABLE_KEY = "resumable"  # the last finished training's state to go on from (ui.common.state.Resumable)
+RESUMABLE_KEY = "resumable"  # the last finished training's state to go on from (ui.common.resume.Resumable)
 KEPT_SELECTION_KEY = "latent_selection"  # {"dataset": name, "indices": [...]}: the Latent page's selection, kept
 UPLOAD_ERROR_KEY = "upload_error"
 LAST_UPLOAD_KEY = "last_upload"

@@ -15,22 +15,22 @@ from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from ui.common import url_state
 from ui.common.activity import track_activity
-from ui.common.session import CONDITION_LABEL_KEY, DATASET_KEY, MODEL_KEY, session
-from ui.common.state import (
+from ui.common.selection import (
     DEFAULT_DATASET,
     DEFAULT_MODEL,
     UPLOAD_PREFIX,
     broken_models,
     bundled_or_cached_dataset,
-    collect_finished_trainings,
     current_dataset,
     current_model,
     loadable,
     model_choices,
 )
+from ui.common.session import CONDITION_LABEL_KEY, DATASET_KEY, MODEL_KEY, session
 from ui.common.tab_job import keep_job, reattach_tab_job
 from ui.common.viewer import keep_browser_id, private_to_another
 from ui.common.widgets import class_name
+from ui.train.lifecycle import collect_finished_trainings
 
 UPLOADER_KEY = "upload"
 DOWNLOAD_BUTTON_KEY = "download_button"

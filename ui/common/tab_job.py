@@ -2,7 +2,7 @@
 never in the URL: a job id is the capability to watch and cancel a training, and a URL is copied into shared links.
 
 A reloaded tab is a new session: at its first runs it asks the tab which job it held and re-attaches to it, if the
-job is still on the server and was started by this browser (ui.common.state.attach_job); otherwise the Train page
+job is still on the server and was started by this browser (ui.train.lifecycle.attach_job); otherwise the Train page
 says once that the job is gone and the tab forgets it. After that, the tab holds whatever job the session watches.
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.common.session import session
-from ui.common.state import attach_job, current_job_id
 from ui.components.tab_job import keep_tab_job, reported_job
+from ui.train.lifecycle import attach_job, current_job_id
 
 ASKED_KEY = "tab_job_asked"  # the tab's report has been taken (once per session)
 WRITTEN_KEY = "tab_job_written"  # the job this session last had the tab keep

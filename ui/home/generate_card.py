@@ -6,8 +6,8 @@ import streamlit as st
 from aelab.analysis.generation import vae_prior_samples
 from aelab.errors import AelabError
 from ui.common import cache
+from ui.common.selection import current_dataset, load_model_key, variational_keys
 from ui.common.session import session
-from ui.common.state import current_dataset, load_model_key, variational_keys
 from ui.common.widgets import show_grid
 
 

@@ -27,7 +27,7 @@ def _card_rows(identity: str, _model, _x_test: torch.Tensor, _y_test: torch.Tens
 
 
 def draw_home_card() -> None:
-    from ui.common.state import current_dataset, current_model
+    from ui.common.selection import current_dataset, current_model
 
     record, dataset = current_model(), current_dataset()
     if record is None or len(dataset.x_test) == 0:

@@ -26,7 +26,7 @@ def _card_grid(identity: str, _model, _x_test) -> np.ndarray:
 
 
 def draw_home_card() -> None:
-    from ui.common.state import current_dataset, current_model
+    from ui.common.selection import current_dataset, current_model
 
     record, dataset = current_model(), current_dataset()
     if record is None or len(dataset.x_test) == 0:

@@ -10,7 +10,7 @@ import torch
 from aelab.analysis.images import enlarge, to_uint8
 from aelab.analysis.latent import active_units, decode, latent_name, neighbours
 from aelab.library.store import ModelRecord
-from ui.common.state import variational_keys
+from ui.common.selection import variational_keys
 from ui.common.widgets import class_name, show_grid
 from ui.latent.view import PlaneView
 

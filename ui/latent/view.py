@@ -131,18 +131,6 @@ def shipped_projection(identity: str, model_path: str, data_name: str, n: int, n
     return shipped_umap(model_path, data_name, n, n_neighbors, min_dist, data_identity=data_identity, weights=weights)
 
 
-def remember_trained_map(record: ModelRecord, extra: dict[str, Any]) -> None:
-    """A training job's default UMAP (aelab.train.job puts it in its outcome's extra) as this page's fitted map of
-    record on the data it was computed from, so the Latent Space page of a model trained a minute ago never waits
-    for a fit, and places a drawn digit with the fitted reducer."""
-    projection, data = extra.get("umap"), extra.get("umap_data")
-    if projection is None or not data:
-        return
-    params = {"n_neighbors": projection.params["n_neighbors"], "min_dist": projection.params["min_dist"]}
-    cache.result_store().put(cache.identity_of_data(record, data), "projection/umap",
-                             (params, len(projection.coords)), projection)
-
-
 def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: ModelRecord, dataset) -> Projection:
     """The 2-D map of codes z: raw axes at once; PCA and UMAP from the result store; the default UMAP of a model that
     ships one from its cache/ folder (unless this server has fitted it already: then new points are placed exactly)."""
@@ -218,7 +206,7 @@ def _home_map(identity: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray
 
 def draw_home_card() -> None:
     """The home page's picture: a small PCA map of 500 test codes of the current model, coloured by label."""
-    from ui.common.state import current_dataset, current_model
+    from ui.common.selection import current_dataset, current_model
 
     record, dataset = current_model(), current_dataset()
     if record is None:

@@ -1,12 +1,12 @@
 """What the Lessons page's sections share: the section switch, results kept in the process-wide result store,
 background tasks with a progress bar, and small figure builders. The sections live in ui/lessons/*.py.
 
-Training here (a linear AE, the sweep, the demo models) runs as a job (ui.common.state.job_manager) so a widget touched
-meanwhile does not throw the work away; the job writes its result into the result store under the dataset's identity
-(ui.common.cache) and the section's parameters, so every session on the same named data sees it (an upload's stay
-its session's), and this session's page reruns once when it is done. Quick fits (QUICK_SLOTS: seconds) run in the
-server's quick lane, so they never wait behind the class's image trainings; the sweep and the demo models, which are
-image trainings, queue with them.
+Training here (a linear AE, the sweep, the demo models) runs as a job (ui.train.lifecycle.job_manager) so a widget
+touched meanwhile does not throw the work away; the job writes its result into the result store under the dataset's
+identity (ui.common.cache) and the section's parameters, so every session on the same named data sees it (an
+upload's stay its session's), and this session's page reruns once when it is done. Quick fits (QUICK_SLOTS: seconds)
+run in the server's quick lane, so they never wait behind the class's image trainings; the sweep and the demo
+models, which are image trainings, queue with them.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from aelab.errors import JobRefused
 from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
 from aelab.runtime.jobs import JobContext, JobManager
 from ui.common import cache, url_state
-from ui.common.state import current_model, job_manager, quick_job_manager, session_id
+from ui.common.selection import current_model, session_id
+from ui.train.lifecycle import job_manager, quick_job_manager
 
 SECTIONS = {
     "pca": "PCA = linear AE",

@@ -13,7 +13,7 @@ from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 from aelab.train.loop import evaluate
 from ui.common import cache, present
-from ui.common.state import load_model_key
+from ui.common.selection import load_model_key
 from ui.common.widgets import PALETTE
 from ui.lessons.common import bar_figure, stored, task_button
 from ui.lessons.tied import tied_section

@@ -6,7 +6,7 @@ import streamlit as st
 
 from aelab.errors import AelabError
 from ui.common import present
-from ui.common.state import current_model, load_model_key, model_choices
+from ui.common.selection import current_model, load_model_key, model_choices
 from ui.lessons.common import weight_picture
 
 INTRO = ("Each unit of an encoder's first layer computes a weighted sum of the pixels; drawing its weights as an "

@@ -16,10 +16,10 @@ from aelab.errors import AelabError, JobRefused
 from aelab.lessons.playground import ToyRun, play
 from aelab.runtime.jobs import ERROR
 from ui.common import present
-from ui.common.state import quick_job_manager as job_manager
-from ui.common.state import session_id
+from ui.common.selection import session_id
 from ui.playground import sections
 from ui.playground.controls import Settings, data_controls, model_controls
+from ui.train.lifecycle import quick_job_manager as job_manager
 
 REFRESH_S = 0.7
 RUN_KEY, JOB_KEY, MESSAGE_KEY = "pg_run", "pg_job", "pg_message"

@@ -1,6 +1,6 @@
 """Starting the Train page's jobs: a new training, and "one more epoch" of a finished one, the way GAN Lab lets a
 class step through training. The step is a normal job (it queues like any other) whose request carries the finished
-run's portable state (aelab.train.loop.ResumeState, kept in the session: ui.common.state.Resumable), so it trains the
+run's portable state (aelab.train.loop.ResumeState, kept in the session: ui.common.resume.Resumable), so it trains the
 same weights as one run with one more epoch, and is saved the way the original was.
 """
 from __future__ import annotations
@@ -14,7 +14,8 @@ from aelab.errors import AelabError
 from aelab.runtime.jobs import DONE, JobSnapshot
 from aelab.train.job import TrainingRequest
 from ui.common.resume import RESUME_IDLE_S, remember_request, resumable_for
-from ui.common.state import job_group, job_manager, session_id, set_current_job, training_work
+from ui.common.selection import session_id
+from ui.train.lifecycle import job_group, job_manager, set_current_job, training_work
 
 
 def submit_training(title: str, request: TrainingRequest, shown: dict | None = None) -> str:

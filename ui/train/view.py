@@ -21,9 +21,10 @@ import streamlit as st
 from aelab.analysis.images import grid
 from aelab.analysis.sketches import Curve, line_sketch
 from aelab.runtime.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
+from ui.common.selection import current_model, session_id
 from ui.common.session import session
-from ui.common.state import current_model, job_manager, session_id, set_current_job, training_collected
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
+from ui.train.lifecycle import job_manager, set_current_job, training_collected
 from ui.train.stepping import draw_step_control
 
 REFRESH_S = 0.5  # the progress bar

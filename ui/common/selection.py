@@ -1,4 +1,6 @@
-"""What every page shares: cached loaders, the job manager, and the current data and model.
+"""The datasets and models a session can choose: listing, loading (cached per process), ownership, and the current
+data and model of the sidebar. The trainings' lifecycle is ui.train.lifecycle's; process set-up is app.py's
+(ui.common.process).
 
 Caching: models and datasets are st.cache_resource (loaded once per process, shared read-only between sessions: a
 dataset is ~12 MB of tensors that cache_data would copy on every rerun); results computed from them are keyed by
@@ -7,13 +9,11 @@ their identity (ui.common.cache). A session's own uploads and unsaved models liv
 """
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import os
 from pathlib import Path
 
 import streamlit as st
-import torch
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
@@ -22,27 +22,13 @@ from aelab.library.store import list_models as _list_models
 from aelab.models.conditional import with_label
 from aelab.models.config import ModelConfig
 from aelab.runtime.identity import PUBLIC, combine_weights
-from aelab.runtime.jobs import JobManager
-from aelab.runtime.lanes import QUICK, TRAININGS, lane_manager
-from aelab.train import remote
-from aelab.train.job import TrainingOutcome, TrainingRequest
-from ui.common.legacy_pages import leave_legacy_mode
-from ui.common.resume import keep_resumable
+from ui.common.process import torch_ready
 from ui.common.session import session
 from ui.common.viewer import library_owner, own_library
 
 DEFAULT_DATASET = "mnist-5k"
 DEFAULT_MODEL = "ae"
 UPLOAD_PREFIX = "upload:"
-
-# A class on one laptop: keep one core for the server so sliders stay responsive while others train.
-# AELAB_TORCH_THREADS overrides it (bench/slider_during_training.py compares the two).
-TORCH_THREADS = int(os.environ.get("AELAB_TORCH_THREADS", "0")) or max(1, (os.cpu_count() or 2) // 2)
-torch.set_num_threads(TORCH_THREADS)
-
-
-leave_legacy_mode()  # the first page a fresh server runs may be a legacy pages/ run: see ui/common/legacy_pages.py
-
 
 def session_id() -> str:
     return session.id
@@ -62,39 +48,9 @@ def list_models():
     return _list_models(own_library(), published=published_root())
 
 
-@st.cache_resource(show_spinner=False)
-def job_manager() -> JobManager:
-    """The image trainings' lane, one per server process, so jobs survive reruns, page switches and reloads: a
-    stated number run at once, each session one running and one waiting, served in turn (aelab.runtime.jobs
-    .lane_manager says which environment variables set it)."""
-    manager = lane_manager(TRAININGS)
-    atexit.register(manager.shutdown, 5.0)  # stop trainings cleanly when the server (or a test process) exits
-    return manager
-
-
-@st.cache_resource(show_spinner=False)
-def quick_job_manager() -> JobManager:
-    """The lane of jobs that take a second or two (the Playground's toy models, a lesson's quick fit): they never
-    wait behind the class's image trainings."""
-    manager = lane_manager(QUICK)
-    atexit.register(manager.shutdown, 5.0)
-    return manager
-
-
-def training_work(request: TrainingRequest):
-    """The work function of a training job for request, on the server's training backend (AELAB_TRAINING_BACKEND:
-    thread, process (the default) or ray; aelab.train.remote)."""
-    return remote.training_work(request, training_executor())
-
-
-def training_executor():
-    """The server's training executor, made (and its warm worker started, off the page's thread) on first use: the
-    Train page calls it as it opens, so the worker is ready when Start is pressed."""
-    return remote.training_executor(warm=int(os.environ.get("AELAB_WARM_WORKERS", "1")))
-
-
 @st.cache_resource(show_spinner="Loading dataset...")
 def bundled_or_cached_dataset(name: str) -> aedata.Dataset:
+    torch_ready()
     return aedata.load_dataset(name)
 
 
@@ -102,6 +58,7 @@ def bundled_or_cached_dataset(name: str) -> aedata.Dataset:
 def cached_model(path: str, modified_ns: int, owner: str, pretrained: bool = False) -> ModelRecord:
     """modified_ns (the config's mtime) is part of the key, so a model saved again under the same name reloads (and
     its record carries the new weights' digest, so no result of the old weights is served for it)."""
+    torch_ready()
     record = load_model(path, pretrained=pretrained)
     record.owner = owner
     return record
@@ -277,77 +234,3 @@ def select_model(key: str) -> None:
     drawn: at once if called before the sidebar in this run, otherwise on the next rerun (call st.rerun()).
     Setting "model_key" directly would fail once the picker widget exists in this run."""
     session.pending_model_key = key
-
-
-# ------------------------------------------------------------------------------------------ this session's training
-def current_job_id() -> str | None:
-    """The training job this session is watching, or None. Kept in the tab's sessionStorage (never in the URL:
-    ui.common.tab_job), so a reloaded tab re-attaches to it."""
-    return session.train_job
-
-
-def set_current_job(job_id: str | None) -> None:
-    """Watch job_id; the sidebar has the tab keep it (ui.common.tab_job) so a reloaded tab re-attaches to it."""
-    session.train_job = job_id
-
-
-def job_group() -> str:
-    """Who may attach to this session's trainings after a reload: this browser's library owner (its own with
-    private libraries; everyone's with one shared library, where the id is known only to the tab that holds it)."""
-    return model_owner("library")
-
-
-def attach_job(job_id: str) -> bool:
-    """Re-attach this session to a job started by an earlier session of the same tab (a reload); False if the
-    server has no such job (it restarted, or forgot old finished jobs) or it was started by another browser."""
-    if not job_manager().attach(job_id, session_id(), group=job_group()):
-        return False
-    set_current_job(job_id)
-    return True
-
-
-def record_from_outcome(outcome: TrainingOutcome, name: str) -> ModelRecord:
-    """A finished training's model as a ModelRecord kept in this session (not saved to the library); its weights'
-    digest is taken here, once."""
-    return ModelRecord(outcome.model, name, Path("session") / name, outcome.variant, outcome.model_config,
-                       outcome.train_config, outcome.dataset, dict(outcome.metrics), list(outcome.history),
-                       owner=model_owner("session"))
-
-
-def training_collected(job_id: str) -> bool:
-    """Whether collect_finished_trainings has already handled this finished job in this session."""
-    return job_id in session.handled_jobs
-
-
-def collect_finished_trainings() -> list[str]:
-    """Once per finished training job of this session: make its model the selected one, from the library if it was
-    saved, else kept in this session (saving failed, or no name). Returns a message per job handled.
-    Called by the sidebar before it draws the model picker, on whichever page the user is."""
-    handled = session.handled_jobs
-    messages = []
-    for snap in job_manager().jobs_for(session_id(), keys=()):  # runs on every rerun: copy no frames
-        if snap.active or snap.id in handled:
-            continue
-        handled.add(snap.id)
-        outcome = snap.result
-        if isinstance(outcome, TrainingOutcome):
-            keep_resumable(snap.id, outcome)
-        else:
-            session.train_requests.pop(snap.id, None)
-        if not isinstance(outcome, TrainingOutcome) or outcome.model is None:
-            if snap.error:  # (a job cancelled while queued has neither error nor model: nothing to say)
-                messages.append(f"Training {snap.title} stopped with an error: {snap.error}")
-            continue
-        how = "cancelled, model kept" if outcome.cancelled else "finished"
-        if outcome.saved_path is not None:
-            select_model(f"library/{outcome.saved_path.name}")
-            messages.append(f"Training {how}: {outcome.saved_path.name} is saved and selected.")
-        else:
-            name = outcome.name or f"{outcome.variant}-{snap.id[:6]}"
-            session_models()[name] = record_from_outcome(outcome, name)
-            from ui.latent.view import remember_trained_map  # (the Latent page's module: only when a job ends)
-
-            remember_trained_map(session_models()[name], outcome.extra)  # its map is ready, not fitted on the page
-            select_model(f"session/{name}")
-            messages.append(f"Training {how}: {name} is kept in this session only and selected.")
-    return messages
