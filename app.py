@@ -1,12 +1,15 @@
 """aelab: see and teach what autoencoders learn. Run with `./run.sh app` (or `streamlit run app.py`)."""
 import streamlit as st
 
+from aelab.views.pages import VIEWS_BY_SCOPE
 from ui.common import present, process
-from ui.common.sidebar import render_sidebar, show_link_messages
+from ui.common.sidebar import app_view, render_sidebar, show_link_messages
 from ui.common.warmup import import_warmup
+from ui.components.history import one_entry_per_page_visit
 
 process.set_up()  # torch's threads once torch is loaded (ui/common/process.py)
-presenting = present.setup()  # ?present=1: no sidebar, big pictures (ui/common/present.py)
+app = app_view()  # the sidebar's dataset, model and presenter mode: the kept view, or a link's (view_state.py)
+presenting = present.setup(app)  # ?present=1: no sidebar, big pictures (ui/common/present.py)
 # An emoji icon: Streamlit draws it inline (a ":material/...:" page icon is fetched from fonts.gstatic.com)
 st.set_page_config(page_title="aelab: what autoencoders learn", page_icon="🌀", layout="wide",
                    initial_sidebar_state=present.sidebar_state())
@@ -28,8 +31,9 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES, position="top" if presenting else "sidebar")
-render_sidebar()  # drawn while presenting too (hidden): its pickers keep the dataset and model chosen
-present.toggle()
-show_link_messages()  # a link's dataset or model that is not here: one lasting line above the page
+one_entry_per_page_visit()  # the browser's Back and Forward step between page visits, not slider steps
+render_sidebar(app)  # drawn while presenting too (hidden): its pickers keep the dataset and model chosen
+present.toggle(app, VIEWS_BY_SCOPE.get(navigation.url_path or "home"))  # with the page's Reset view
+show_link_messages(app)  # a link's dataset or model that is not here: one lasting line above the page
 navigation.run()
 import_warmup()  # once per process, after its first page: what later pages import lazily (ui/common/warmup.py)

@@ -3,8 +3,8 @@ its training data. Histograms of the error on the test split against out-of-dist
 most and least typical test images."""
 import streamlit as st
 
+from aelab.views.pages import AnomaliesView
 from ui.anomalies import (
-    N_EXAMPLES,
     TEST,
     auc_table,
     describe,
@@ -15,12 +15,11 @@ from ui.anomalies import (
     typical_rows,
 )
 from ui.common import present
-from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.selection import current_dataset, require_model
-from ui.common.url_state import bind, bind_many
+from ui.common.view_state import open_view
 from ui.common.widgets import show_rows
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+view = open_view(AnomaliesView)  # what this page shows: kept across pages, and in its link
 
 st.title("Anomalies: it reconstructs only what it has seen")
 present.intro("An autoencoder is trained to rebuild its training images through a small code. Shown something "
@@ -32,9 +31,8 @@ record = require_model()
 options = ood_options(dataset)
 # One selection per dataset: the other datasets on offer differ from one dataset to the next.
 with present.secondary("Out-of-distribution sets"):
-    chosen = st.multiselect("Out-of-distribution sets", options,
-                            key=bind_many(f"anomaly_sets_{dataset.name}", "sets", options, options),
-                            help="; ".join(f"{name}: {describe(name)}" for name in options))
+    chosen = view.multiselect("sets", "Out-of-distribution sets", options, key="anomaly_sets", default=tuple(options),
+                              help="; ".join(f"{name}: {describe(name)}" for name in options))
 if not chosen:
     st.info("Choose at least one out-of-distribution set to compare with the test split.")
     st.stop()
@@ -47,14 +45,14 @@ if not present.presenting():
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    log_scale = st.toggle("Logarithmic error axis", value=True, key="anomaly_log",
-                          help="The errors of different sets differ by orders of magnitude.")
+    log_scale = view.toggle("log", "Logarithmic error axis", key="anomaly_log",
+                            help="The errors of different sets differ by orders of magnitude.")
     with present.main_picture():
         st.plotly_chart(histogram_figure(errors, log_scale, present.chart_height(380)), key="anomaly_histogram")
 with right:
-    percentile = st.slider("Flag images above this percentile of the test errors", 50.0, 99.9, step=0.5,
-                           key=bind("anomaly_percentile", "percentile", 95.0, low=50.0, high=99.9),
-                           help="A threshold on the error: the share of each set it flags as unusual.")
+    percentile = view.slider("percentile", "Flag images above this percentile of the test errors", 50.0, 99.9,
+                             key="anomaly_percentile", step=0.5,
+                             help="A threshold on the error: the share of each set it flags as unusual.")
     table = auc_table(errors, auc, percentile)
     st.table(table.style.format({"ROC AUC": "{:.3f}", "median error": "{:.4f}", "flagged": "{:.1%}"}, na_rep="—"))
     st.caption("**ROC AUC**: the chance that an image of the set has a larger error than a test image. 1: the "
@@ -66,7 +64,7 @@ with st.expander("ROC curves"):
     st.plotly_chart(roc_figure(errors, auc), key="anomaly_roc")
 
 st.subheader("The most and least typical test images")
-k = st.slider("Images", 4, 16, key=bind("anomaly_k", "k", N_EXAMPLES, low=4, high=16))
+k = view.slider("k", "Images", 4, 16, key="anomaly_k")
 extremes = typical_rows(errors[TEST], dataset.x_test, record.model, k)
 for which, title in (("least", "Smallest error: what the model finds most typical"),
                      ("most", "Largest error: the test images it finds least typical")):

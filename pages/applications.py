@@ -2,20 +2,21 @@
 WebP, super-resolution, watermark removal, and memorisation with a 1-D code."""
 import streamlit as st
 
-from ui import applications as view
-from ui.common.legacy_pages import leave_legacy_mode
+from aelab.views.pages import ApplicationsView
+from ui import applications as sections
+from ui.common.view_state import open_view
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+open_view(ApplicationsView)  # what this page shows: kept across pages, and in its link (its sections bind to it)
 
 st.title("Applications")
 st.markdown("What autoencoders are good for, and where they fail, measured on the bundled data with shipped models "
             "(trained on mnist-5k; this page ignores the sidebar's dataset and model).")
-section = view.section_picker()
+section = sections.section_picker()
 if section == "compression":
-    view.compression_section()
+    sections.compression_section()
 elif section == "superres":
-    view.superres_section()
+    sections.superres_section()
 elif section == "watermark":
-    view.watermark_section()
+    sections.watermark_section()
 else:
-    view.memorisation_section()
+    sections.memorisation_section()

@@ -2,12 +2,13 @@
 each cause, scored with MIG, DCI and SAP, and how beta trades reconstruction for it."""
 import streamlit as st
 
+from aelab.views.pages import FactorsView
 from ui import factors as view
 from ui.common import present
-from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.selection import current_dataset, require_model
+from ui.common.view_state import open_view
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+open_view(FactorsView)  # what this page shows: kept across pages, and in its link (its sections bind to it)
 
 st.title("Known factors")
 present.intro("Can a model find the true causes of its data by itself? On digits nobody knows the causes, so a "

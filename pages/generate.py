@@ -5,17 +5,15 @@ import torch
 from aelab.analysis.generation import ae_fitted_samples, ae_prior_samples, code_scale, vae_prior_samples
 from aelab.analysis.images import grid, png_bytes
 from aelab.analysis.latent import encode_dataset
+from aelab.views.pages import GenerateView
 from ui.common import cache, present
-from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.selection import current_dataset, loadable, model_choices, model_configs
 from ui.common.session import session
-from ui.common.url_state import bind
-from ui.generate import live_temperature, take_released_temperature
+from ui.common.view_state import open_view
+from ui.generate import HIGH, LOW, live_temperature, take_released_temperature
 from ui.variants import codebook_section, conditional_section
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
-
-SEED_KEY = "generate_seed"  # the seed box, moved on by Resample
+view = open_view(GenerateView)  # what this page shows: kept across pages, and in its link
 
 st.title("Generate: sampling from the prior")
 present.intro(
@@ -37,7 +35,7 @@ if not vae_keys or not ae_keys:
     st.stop()
 
 
-def default(keys: list[str], preferred: str) -> int:
+def default(keys: list[str], preferred: str) -> str:
     """The sidebar's model if it is of this kind; else one with the sidebar model's latent size (pretrained first),
     so vae-2d is compared with ae-2d; else preferred."""
     current = session.model_key
@@ -46,8 +44,8 @@ def default(keys: list[str], preferred: str) -> int:
                        key=lambda k: (k != preferred, not k.startswith("pretrained/"), k))
     for wanted in [current, *same_size, preferred]:
         if wanted in keys:
-            return keys.index(wanted)
-    return 0
+            return wanted
+    return keys[0]
 
 
 @st.cache_data(show_spinner="Encoding the training images...", max_entries=16)
@@ -57,12 +55,12 @@ def data_codes(identity: str, _model, _x: torch.Tensor) -> torch.Tensor:
 
 with present.secondary("Models and grid size"):
     left, middle, right = st.columns(3)
-    vae_key = left.selectbox("VAE", vae_keys, index=default(vae_keys, "pretrained/vae"), format_func=labels.get,
-                             key="generate_vae")
-    ae_key = middle.selectbox("Plain autoencoder", ae_keys, index=default(ae_keys, "pretrained/ae"),
-                              format_func=labels.get, key="generate_ae")
-    side = right.slider("Grid side", 3, 12, key=bind("generate_side", "side", 8, low=3, high=12),
-                        help="The grids hold side x side samples.")
+    vae_key = view.selectbox("vae", "VAE", vae_keys, where=left, key="generate_vae",
+                             default=default(vae_keys, "pretrained/vae"), format_func=labels.get)
+    ae_key = view.selectbox("ae", "Plain autoencoder", ae_keys, where=middle, key="generate_ae",
+                            default=default(ae_keys, "pretrained/ae"), format_func=labels.get)
+    side = view.slider("side", "Grid side", 3, 12, where=right, key="generate_side",
+                       help="The grids hold side x side samples.")
 # Loaded now: the two compared, and the ones the sections at the end show (discrete and conditional codes).
 records, failed = loadable(dict.fromkeys([vae_key, ae_key, *(k for k, c in configs.items()
                                                              if c.quantized or c.n_classes)]))
@@ -70,20 +68,17 @@ for key, reason in failed.items():  # a model that fails to load is named, not f
     st.warning(f"{key} is left out: it could not be loaded ({reason}).", icon=":material/broken_image:")
 if vae_key in failed or ae_key in failed:
     st.stop()  # (it is known to fail from now on: the pickers leave it out on the next run)
-bind("generate_temperature", "temperature", 1.0, low=0.1, high=2.0)
-take_released_temperature(records[vae_key])  # a temperature let go in the live grid below becomes the page's
-bind("generate_temperature", "temperature", 1.0, low=0.1, high=2.0)  # (and the link's)
+take_released_temperature(view, records[vae_key])  # a temperature let go in the live grid below becomes the page's
 left, middle, right = st.columns(3)
-temperature = left.slider("Temperature", 0.1, 2.0, step=0.01, key="generate_temperature",
+temperature = view.slider("temperature", "Temperature", LOW, HIGH, where=left, key="generate_temperature", step=0.01,
                           help="Scales the standard deviation of the random codes: lower gives clearer, less varied "
                                "samples; higher wanders off where the decoder was never trained.")
-seed = middle.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
-                           key=bind(SEED_KEY, "seed", 0, low=0, high=2**31 - 1),
-                           help="The same seed gives the same grids, so a class can see them twice.")
+seed = view.number_input("seed", "Seed", 0, 2**31 - 1, where=middle, key="generate_seed", step=1,
+                         help="The same seed gives the same grids, so a class can see them twice.")
 
 
 def resample() -> None:
-    st.session_state[SEED_KEY] = int(st.session_state[SEED_KEY]) + 1
+    view.set(seed=int(view.view.seed) + 1)
 
 
 right.button("Resample", on_click=resample, key="generate_resample", icon=":material/casino:",
@@ -119,5 +114,5 @@ st.download_button("Download the three grids (PNG)", png_bytes(grid(torch.cat([g
 
 if records[vae_key].model_config.n_classes:
     st.caption(f"{records[vae_key].name} is conditional: its samples are decoded as the class chosen in the sidebar.")
-codebook_section({k: r for k, r in records.items() if r.model_config.quantized}, dataset)
-conditional_section({k: r for k, r in records.items() if r.model_config.n_classes}, dataset)
+codebook_section(view, {k: r for k, r in records.items() if r.model_config.quantized}, dataset)
+conditional_section(view, {k: r for k, r in records.items() if r.model_config.n_classes}, dataset)

@@ -1,11 +1,12 @@
 """Home: what each page teaches, each with a small live picture from the current data and model."""
 import streamlit as st
 
+from aelab.views.pages import HomeView
 from ui.anomalies import draw_home_card as draw_anomaly_card
 from ui.applications import draw_home_card as draw_applications_card
 from ui.common import present
-from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.selection import current_dataset, current_model
+from ui.common.view_state import open_view
 from ui.components.prefetch import prefetch_chunks
 from ui.home.generate_card import draw_home_card as draw_generate_card
 from ui.home.interpolate_card import draw_home_card as draw_interpolate_card
@@ -15,7 +16,7 @@ from ui.lessons.common import draw_home_card as draw_lessons_card
 from ui.restore import draw_home_card as draw_restore_card
 from ui.train.view import draw_home_card as draw_train_card
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+open_view(HomeView)  # (Home has nothing to set; opening its view leaves a fresh server's legacy mode too)
 
 st.title("What do autoencoders learn?")
 present.intro(

@@ -2,11 +2,11 @@
 import streamlit as st
 import torch
 
+from aelab.views.pages import InterpolateView
 from ui.common import present
-from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.pickers import pick_image, selection_button
 from ui.common.selection import current_dataset, require_model
-from ui.common.url_state import bind
+from ui.common.view_state import open_view
 from ui.common.widgets import show_grid
 from ui.interpolate import (
     first_index_with_new_label,
@@ -17,7 +17,7 @@ from ui.interpolate import (
     triangle_picture,
 )
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+view = open_view(InterpolateView)  # what this page shows: kept across pages, and in its link
 
 st.title("Interpolate between two images")
 present.intro("Blend two digits **pixel by pixel** and you get two ghosts on top of each other. Encode them, walk in a "
@@ -30,10 +30,10 @@ model = record.model
 with present.secondary("Images A and B"):
     pick_a, pick_b = st.columns(2, gap="large")
     with pick_a:
-        picked_a = pick_image("interpolate_a", dataset, "Image A", default_index=0, allow_drawing=False, url_param="a")
+        picked_a = pick_image(view, "a", "interpolate_a", dataset, "Image A", default_index=0, allow_drawing=False)
     with pick_b:
-        picked_b = pick_image("interpolate_b", dataset, "Image B", default_index=1, allow_drawing=False, url_param="b")
-    selection_button(["interpolate_a", "interpolate_b"], dataset.y_test, "interpolate_use_selection", dataset.name)
+        picked_b = pick_image(view, "b", "interpolate_b", dataset, "Image B", default_index=1, allow_drawing=False)
+    selection_button(view, ["a", "b"], dataset.y_test, "interpolate_use_selection", dataset.name)
 if picked_a is None or picked_b is None:
     st.stop()
 if picked_a.signature == picked_b.signature:
@@ -41,8 +41,8 @@ if picked_a.signature == picked_b.signature:
 
 if not present.presenting():
     st.subheader("From A to B")
-live_scrub(record, picked_a.x, picked_b.x, (picked_a.description, picked_b.description))
-rows_section(record, dataset, picked_a.x, picked_b.x, (picked_a.description, picked_b.description))
+live_scrub(view, record, picked_a.x, picked_b.x, (picked_a.description, picked_b.description))
+rows_section(view, record, dataset, picked_a.x, picked_b.x, (picked_a.description, picked_b.description))
 
 st.subheader("Three-way mixtures")
 st.markdown("Add a third image C: each image in the triangle is decoded from w_A z_A + w_B z_B + w_C z_C "
@@ -50,11 +50,10 @@ st.markdown("Add a third image C: each image in the triangle is decoded from w_A
 pick_c, triangle_col = st.columns([2, 3], gap="large")
 with pick_c:
     default_c = first_index_with_new_label(dataset.y_test, [0, 1])
-    picked_c = pick_image("interpolate_c", dataset, "Image C", default_index=default_c, allow_drawing=False,
-                          url_param="c")
-    side = st.slider("Images per side", 3, 9, key=bind("interpolate_triangle_steps", "side", 6, low=3, high=9))
-    selection_button(["interpolate_a", "interpolate_b", "interpolate_c"], dataset.y_test,
-                     "interpolate_use_selection_3", dataset.name)
+    picked_c = pick_image(view, "c", "interpolate_c", dataset, "Image C", default_index=default_c,
+                          allow_drawing=False)
+    side = view.slider("side", "Images per side", 3, 9, key="interpolate_triangle_steps")
+    selection_button(view, ["a", "b", "c"], dataset.y_test, "interpolate_use_selection_3", dataset.name)
 if picked_c is not None:
     corners = torch.cat([picked_a.x, picked_b.x, picked_c.x])
     with triangle_col:
@@ -63,4 +62,4 @@ if picked_c is not None:
         st.image(triangle_picture(triangle_images(model, corners, side), side), width="content")
         st.caption(f"{side * (side + 1) // 2} decoded mixtures: A at the top, B bottom left, C bottom right.")
     st.markdown("**Move inside the triangle** and watch the mixture change.")
-    live_triangle(record, corners)
+    live_triangle(view, record, corners)

@@ -3,20 +3,20 @@ their reconstructions; draw a digit and see where it lands; for 2-latent models 
 live plane beside the map decodes wherever the mouse hovers (in the browser)."""
 import numpy as np
 import streamlit as st
+import torch
 
 from aelab.analysis.latent import encode_dataset
 from aelab.analysis.maps import coordinates_csv, transform_new
-from ui.common import cache, present
-from ui.common.drawing_canvas import digit_canvas, drawing_as_input
-from ui.common.legacy_pages import leave_legacy_mode
-from ui.common.pickers import LATENT_SELECTION_KEY
+from aelab.views.pages import LatentView
+from aelab.views.values import Selection, SelectionCodec
+from ui.common import cache, drawing_canvas, present
+from ui.common.pickers import drawn_input
 from ui.common.selection import current_dataset, require_model
-from ui.common.session import session
+from ui.common.view_state import open_view
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
 from ui.latent.live import live_plane
 from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
 from ui.latent.view import (
-    dataset_layout,
     kl_dims,
     map_controls,
     plane_controls,
@@ -25,33 +25,36 @@ from ui.latent.view import (
     test_errors,
 )
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
-
+view = open_view(LatentView)  # what this page shows: kept across pages, and in its link
 st.title("Latent space")
 present.intro("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "
-            "see which digits the model confuses, what lies between clusters, and where your own digit lands.")
+              "see which digits the model confuses, what lies between clusters, and where your own digit lands.")
 dataset = current_dataset()
 record = require_model()
 identity = cache.key(record, dataset)
 latent_dim = record.model_config.latent_dim
+n_test = len(dataset.x_test)
 
 left, right = st.columns([3, 2], gap="large")
 with right:  # drawn first in the script (the map needs the drawing), shown on the right
     st.subheader("Draw a digit")
-    rgba = digit_canvas("canvas")
+    size = tuple(dataset.image_size)
+    kept = view.value("digit", check=lambda d: None if (d.height, d.width) == size else "is a drawing of another size")
+    digit = drawn_input("canvas", dataset, drawing_canvas, kept)
+    view.put("digit", digit)
+    view.show("digit")
     drawn_box = st.container()  # everything whose element count changes goes after the canvas, in here
-with drawn_box:
-    x_in = drawing_as_input(rgba, dataset_layout(cache.key(dataset=dataset), dataset))
+x_in = None if digit is None else torch.from_numpy(digit.to_array())[None, None].float()
 
 with left:
-    n_test = len(dataset.x_test)
     choices = sorted({n for n in (250, 500, 1000, 2000, 5000, 10000) if n < n_test} | {n_test})
-    n = st.select_slider("Test images on the map", choices, value=min(n_test, 5000), key="latent_points",
-                         help="The first n images of the test split") if len(choices) > 1 else n_test
+    n = view.select_slider("points", "Test images on the map", choices, key="latent_points",
+                           default=min(n_test, 5000), help="The first n images of the test split") \
+        if len(choices) > 1 else n_test
     z = test_codes(identity, n, record, dataset)
     labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
     kl = kl_dims(identity, n, record, dataset)
-    method, params = map_controls(latent_dim, z, kl, cache.key(record))
+    method, params = map_controls(view, latent_dim, z, kl)
     try:
         projection = projection_for(method, params, z, record, dataset)
     except ValueError as err:
@@ -60,7 +63,7 @@ with left:
     coords, to_plot, plane = projection.coords, (lambda xy: xy), None
     manifold = plane_grid = None
     if latent_dim == 2 and method == "raw":  # the whole latent plane: decoded images under it, clickable anywhere
-        plane, manifold, plane_grid = plane_controls(record, coords, params["dims"])
+        plane, manifold, plane_grid = plane_controls(view, record, coords, params["dims"])
         to_plot = plane.to_plot
     marks, placement, z_in = [], None, None
     if x_in is not None:
@@ -71,29 +74,48 @@ with left:
             placement = ("This UMAP map was precomputed (no fitted UMAP in this server yet), so your digit is placed "
                          "at the distance-weighted mean of its 5 nearest codes' positions, which is how UMAP itself "
                          "starts placing a new point. PCA and the raw axes place it exactly.")
+    # The selection is the view's (it survives other pages, a drawn digit, links): the chart shows it, and a new one
+    # made on the chart replaces it. A redrawn chart (another map, a digit's mark) starts with no selection of its
+    # own, which is not the person clearing theirs.
+    selection = view.value("selection", check=lambda s: (
+        f"was made on {s.dataset}, not on {dataset.name}" if s.dataset != dataset.name
+        else None if max(s.indices) < n_test else f"names images past the {n_test:,} test images"),
+        fallback_text="no selection")
+    selected = [i for i in selection.indices if i < n] if selection else []
     titles = plane.titles() if plane else projection.axes  # PC1/PC2, UMAP-1/UMAP-2 or the raw axes z1..zd
+    revision = ui_revision(identity, method, params, plane)
     figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
-                            revision=ui_revision(identity, method, params, plane), plane_grid=plane_grid, marks=marks,
+                            revision=revision, plane_grid=plane_grid, marks=marks, selected=selected,
                             height=present.chart_height(560, 470))
     with present.main_picture():
-        event = st.plotly_chart(figure.figure, key=LATENT_SELECTION_KEY, on_select="rerun",
+        event = st.plotly_chart(figure.figure, key="scatter", on_select="rerun",
                                 selection_mode=("points", "box", "lasso"), config=CHART_CONFIG, width="stretch")
+    chosen, plane_click = selection_from(event, figure.grid_curve)
+    chart = ui_revision(revision, n, [(m.x, m.y) for m in marks], selected, manifold is not None)
+    if view.event("scatter", chart, tuple(chosen)):  # the person selected on this very chart
+        view.put("selection", Selection(dataset.name, tuple(int(i) for i in chosen)) if chosen else None)
+        selected = list(chosen)
+    view.show("selection")
     st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
                "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."
                + (" Click anywhere on the plane to decode that point." if plane else ""))
+    if selected and st.button("Clear the selection", key="latent_clear_selection", icon=":material/deselect:"):
+        view.put("selection", None)
+        st.rerun()
+    kept_selection = view.view.selection
+    if kept_selection is not None and SelectionCodec().format(kept_selection) is None:
+        st.caption(f"This selection of {len(kept_selection.indices):,} scattered images is too long to travel in a "
+                   "link (a link stays under 2,000 characters): the address carries the rest of the view, not it.")
     if projection.params.get("shipped"):
         st.caption("UMAP precomputed when this model was built (umap-learn, same parameters, seed 0).")
     csv = coordinates_csv(indices, labels, coords, z, dataset.class_names, axes=projection.axes)
     st.download_button("Download coordinates (CSV)", csv, file_name=f"latent_{record.name}_{method}.csv",
                        mime="text/csv", key="download_csv",
                        help="index, label, the map's two coordinates and the full code z1..zd")
-    live_plane(record, projection, z, labels, titles, ui_revision(identity, method, params, n))
-    chosen, plane_click = selection_from(event, figure.grid_curve)
-    # Traverse and Interpolate start from this selection; the chart's own state is dropped once the user leaves.
-    session.kept_selection = {"dataset": dataset.name, "indices": [int(i) for i in chosen if i < n]}
+    live_plane(view, record, projection, z, labels, titles)
     with st.container():
-        if chosen:
-            show_selection([i for i in chosen if i < n], z, dataset, record)
+        if selected:
+            show_selection(selected, z, dataset, record)
         elif plane_click is not None:
             show_plane_click(record, plane_click, plane)
 

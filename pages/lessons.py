@@ -2,9 +2,10 @@
 over-complete code does; what the first layer learns. One section is drawn at a time (ui/lessons/*.py)."""
 import streamlit as st
 
+from aelab.views.pages import LessonsView
 from ui.common import present
-from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.selection import current_dataset
+from ui.common.view_state import open_view
 from ui.lessons import bottleneck as lessons_bottleneck
 from ui.lessons import copying as lessons_copy
 from ui.lessons import kmeans as lessons_kmeans
@@ -12,7 +13,7 @@ from ui.lessons import pca as lessons_pca
 from ui.lessons import weights as lessons_weights
 from ui.lessons.common import section_picker
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+view = open_view(LessonsView)  # what this page shows: kept across pages, and in its link
 
 RENDERERS = {"pca": lessons_pca.render, "kmeans": lessons_kmeans.render, "bottleneck": lessons_bottleneck.render,
              "copy": lessons_copy.render, "weights": lessons_weights.render}
@@ -22,5 +23,5 @@ if not present.presenting():  # presenting, a lesson's link opens straight into 
     st.markdown("Classic facts about autoencoders, each shown live on the current dataset with its formula. Pick a "
                 "lesson; trained or computed results stay here while you switch.")
 dataset = current_dataset()
-section = section_picker()
-RENDERERS[section](dataset)
+section = section_picker(view)
+RENDERERS[section](view, dataset)

@@ -4,14 +4,12 @@ import streamlit as st
 
 from aelab.analysis.restoration import psnr_sweep, score_table
 from aelab.data.corruption import CORRUPTION_INFO, strength_range
+from aelab.views.pages import RestoreView
 from ui.common import present
 from ui.common.cache import result_store
-from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.selection import current_dataset
-from ui.common.url_state import bind
+from ui.common.view_state import open_view
 from ui.restore import (
-    CORRUPTION_KEY,
-    DEFAULT_CORRUPTION,
     MANIFOLD_TEXT,
     N_EXAMPLES,
     build_methods,
@@ -27,7 +25,7 @@ from ui.restore import (
     sweep_figure,
 )
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+view = open_view(RestoreView)  # what this page shows: kept across pages, and in its link
 
 st.title("Denoise and inpaint")
 present.intro("Damage test images, then restore them with **autoencoders** (which only know what digits look like) "
@@ -40,13 +38,15 @@ x_test = dataset.x_test
 wide = present.presenting()
 left, right = st.columns([1, 3] if wide else 2, gap="large")
 with left:
-    choice = corruption_controls(dataset.image_size, x_test[:1])
-name = st.session_state.get(CORRUPTION_KEY, DEFAULT_CORRUPTION)
+    choice = corruption_controls(view, dataset.image_size, x_test[:1])
+name = view.view.kind
 local = CORRUPTION_INFO[name].local
 with left if wide else right, present.secondary("Methods and seed"):
-    model_keys, classic, keep_known = method_controls(dataset.image_size, local)
-    seed = int(st.number_input("Seed", 0, 10_000, key=bind("restore_seed", "seed", 0, low=0, high=10_000),
-                               help="The same seed gives the same noise and the same box places."))
+    model_keys, classic, keep_known = method_controls(view, dataset.image_size, local)
+    seed = int(view.number_input("seed", "Seed", 0, 10_000, key="restore_seed",
+                                 help="The same seed gives the same noise and the same box places."))
+    # Bound before the page can stop for an empty mask: what a person set is kept whatever the page shows
+    n = int(view.value("n", default=min(300, len(x_test)), low=10, high=len(x_test)))
 
 with st.container():  # after the canvas: elements whose number changes live in this one container
     methods, skipped = build_methods(model_keys, classic, keep_known, name)
@@ -68,8 +68,8 @@ with st.container():  # after the canvas: elements whose number changes live in 
         show_examples(examples, examples_corrupt, examples_mask, methods)
 
     st.subheader("Scores")
-    n = int(st.columns(3)[0].number_input("Test images scored", 10, len(x_test), step=50, key=bind(
-        "restore_batch", "n", min(300, len(x_test)), low=10, high=len(x_test))))
+    n = int(view.number_input("n", "Test images scored", 10, len(x_test), where=st.columns(3)[0], key="restore_batch",
+                              default=min(300, len(x_test)), step=50))
     results, identity = result_store(), methods_identity(dataset, model_keys)
     described = methods_params(model_keys, classic, keep_known)
     table_params = (choice.key, described, n, seed)
@@ -116,8 +116,8 @@ with st.container():  # after the canvas: elements whose number changes live in 
                 x_test[:n_sweep], name, s.sweep, methods, seed, lambda f, text: bar.progress(f, text=text), **options))
             bar.empty()
         if sweep is not None:
-            column = st.radio("Score", ["PSNR (dB)", "PSNR in mask (dB)"] if local else ["PSNR (dB)"],
-                              horizontal=True, key="restore_sweep_column")
+            column = view.radio("score", "Score", ["PSNR (dB)", "PSNR in mask (dB)"] if local else ["PSNR (dB)"],
+                                key="restore_sweep_column", horizontal=True)
             st.plotly_chart(sweep_figure(sweep, column, s.label), key="restore_sweep_chart")
             st.caption("Each point: the mean over images of each image's PSNR, on the images that strength changed.")
         else:

@@ -8,15 +8,15 @@ worker process (or on Ray: ui.train.lifecycle.training_work), which this page st
 import streamlit as st
 
 from aelab.errors import AelabError
-from ui.common.legacy_pages import leave_legacy_mode
+from aelab.views.pages import TrainView
 from ui.common.selection import current_dataset
+from ui.common.view_state import open_view
 from ui.train.form import build_request, draw_knobs, draw_variant_picker, knob_problem
 from ui.train.lifecycle import current_job_id, training_executor
-from ui.train.link import link_knobs
 from ui.train.stepping import submit_training
 from ui.train.view import draw_job, draw_job_list, draw_stale_link_notice
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+view = open_view(TrainView)  # the form: kept across pages, and in its link (never the save name)
 
 st.title("Train an autoencoder")
 training_executor()  # the first visit starts the warm worker while the knobs are set
@@ -27,16 +27,15 @@ st.caption(f"On **{dataset.name}** ({len(dataset.x_train):,} training images of 
 
 settings, live = st.columns([2, 3], gap="large")
 with settings:
-    variant = draw_variant_picker()
-    link_knobs(variant, dataset)  # the link's knobs at the first run; the form's values into the URL
-    draw_knobs(variant, dataset)
-    problem = knob_problem(variant, dataset)
+    variant = draw_variant_picker(view)
+    draw_knobs(view, variant, dataset)
+    problem = knob_problem(view, variant, dataset)
     if problem:  # shown as soon as a value is entered; nothing can start until it is fixed
         st.error(problem, icon=":material/error:")
     if st.button("Start training", type="primary", key="start_training", icon=":material/play_arrow:",
                  disabled=problem is not None) and not problem:
         try:
-            request = build_request(variant, dataset)
+            request = build_request(view, variant, dataset)
             submit_training(f"{request.save_name} ({variant.name})", request)
             st.rerun()  # the sidebar has the tab keep the new job at once (a reload during the run finds it)
         except AelabError as err:  # a bad or taken name, or this session has as many trainings as allowed: say why

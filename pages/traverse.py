@@ -4,16 +4,16 @@ import torch
 
 from aelab.analysis.latent import dimension_importance, importance_order, latent_name
 from aelab.analysis.paths import dimension_ranges, widen_to_include
-from ui.common import cache, present
-from ui.common.legacy_pages import leave_legacy_mode
+from aelab.views.pages import TraverseView
+from ui.common import present
 from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
 from ui.common.selection import current_dataset, require_model
-from ui.common.url_state import bind
+from ui.common.view_state import open_view
 from ui.common.widgets import show_grid
-from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, start_code, sweep_frames
+from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, sweep_frames
 from ui.variants import VQ_NOT_SAMPLED
 
-leave_legacy_mode()  # a deep link to a fresh server runs this file alone: go through app.py
+view = open_view(TraverseView)  # what this page shows: kept across pages, and in its link
 
 RANGE_MODES = {"std": "mean ± k std of the codes", "prior": "the prior's quantiles (VAE)",
                "minmax": "the data's min .. max"}
@@ -39,14 +39,15 @@ order = importance_order(scores)
 with present.secondary("The start image and the sliders' range"):
     pick_col, start_col = st.columns([3, 2], gap="large")
     with pick_col:
-        picked = pick_image("traverse_start", dataset, "Start from", url_param="start")
-        selection_button(["traverse_start"], dataset.y_test, "traverse_use_selection", dataset.name)
+        picked = pick_image(view, "start", "traverse_start", dataset, "Start from",
+                            on_change=lambda: view.set(z=None))  # a new start image: every slider on its code
+        selection_button(view, ["start"], dataset.y_test, "traverse_use_selection", dataset.name,
+                         on_change=lambda: view.set(z=None))
         mode_col, k_col = st.columns([3, 2])
-        mode = mode_col.radio("Slider range", list(RANGE_MODES), format_func=RANGE_MODES.get, horizontal=True,
-                              key=bind("traverse_range", "range", "std", options=list(RANGE_MODES)))
-        k = k_col.number_input("k", min_value=0.5, max_value=10.0, step=0.5,
-                               key=bind("traverse_k", "k", 3.0, low=0.5, high=10.0),
-                               disabled=mode == "minmax", help="Half-width of the range in standard deviations.")
+        mode = view.radio("range", "Slider range", list(RANGE_MODES), where=mode_col, key="traverse_range",
+                          format_func=RANGE_MODES.get, horizontal=True)
+        k = view.number_input("k", "k", 0.5, 10.0, where=k_col, key="traverse_k", step=0.5,
+                              disabled=mode == "minmax", help="Half-width of the range in standard deviations.")
     if picked is None:
         st.stop()
     with torch.no_grad():
@@ -60,7 +61,6 @@ if mode == "prior" and not variational:
             "may miss where its codes live. Showing it anyway; compare with 'mean ± k std'.")
 low, high = widen_to_include(*dimension_ranges(codes, mode, k), z0)
 lows, highs = slider_bounds(low, high)
-start_code(z0, f"{cache.key(record)}|{picked.signature}", lows, highs)  # new weights start afresh too
 
 score_name = "KL" if kl is not None else "var"
 if not present.presenting():
@@ -68,15 +68,16 @@ if not present.presenting():
     ordered_by = ("average KL over the test images (what a VAE uses)" if kl is not None
                   else "the variance of the codes over the test images")
     st.caption(f"Ordered by {ordered_by}; a slider starts at the image's own code.")
-slider_panel(record, z0, order, scores, score_name, lows, highs)
+slider_panel(view, record, z0, order, scores, score_name, lows, highs)
 
 st.subheader("Traversal grid")
 rows_col, steps_col, dim_col = st.columns(3)
-n_rows = rows_col.slider("Rows (top dimensions)", 1, len(order),
-                         key=bind("traverse_grid_rows", "rows", min(8, len(order)), low=1, high=len(order)))
-steps = steps_col.slider("Columns", 3, 15, step=2, key=bind("traverse_grid_steps", "cols", 9, options=range(3, 16, 2)))
-sweep_dim = dim_col.selectbox("Dimension for the GIF", order, format_func=latent_name,
-                              key=bind("traverse_gif_dim", "gif", order[0], options=order))
+n_rows = view.slider("rows", "Rows (top dimensions)", 1, len(order), where=rows_col, key="traverse_grid_rows",
+                     default=min(8, len(order)))
+steps = view.widget("cols", steps_col.slider, "Columns", 3, 15, step=2, key="traverse_grid_steps",
+                    options=range(3, 16, 2))
+sweep_dim = view.selectbox("gif", "Dimension for the GIF", order, where=dim_col, key="traverse_gif_dim",
+                           default=order[0], format_func=latent_name)
 picture, _ = grid_picture(model, z0, order[:n_rows], torch.tensor(lows), torch.tensor(highs), steps)
 st.image(picture, width="content", output_format="PNG",
          caption=f"Rows, top to bottom: {', '.join(latent_name(d) for d in order[:n_rows])}. Each row sweeps one "

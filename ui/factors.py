@@ -17,10 +17,11 @@ from aelab.analysis.disentanglement import best_factor
 from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import dimension_ranges, traversal_grid
 from aelab.train.loop import evaluate
+from aelab.views.pages import AppView, FactorsView
 from ui.common import cache, present
 from ui.common.pickers import codes_for
 from ui.common.selection import select_model
-from ui.common.session import session
+from ui.common.view_state import Bound
 from ui.common.widgets import show_rows
 from ui.factor_figures import heatmap_figure, scores_figure, sweep_figure
 from ui.lessons.common import show_task, start_task, stored, task_button, task_running
@@ -32,8 +33,13 @@ CAPTURED = 0.1  # a dimension holding less than this share of any factor's entro
 SWEEP_SLOT, SCORE_SLOT, POINTS_KEY = "factors_sweep", "factors_score", "factors_points"
 
 
+def page_view() -> Bound[FactorsView]:
+    """The page's view (pages/factors.py opens it first in every run)."""
+    return Bound(FactorsView)
+
+
 def _use_shapes() -> None:
-    session.dataset_name = SHAPES
+    Bound(AppView).set(data=SHAPES)
     select_model(f"pretrained/{SHOWCASE_MODEL}")
 
 
@@ -105,8 +111,8 @@ def information_section(record, dataset) -> None:
 def _traversals(record, dataset, info: dict) -> None:
     st.subheader("Each dimension's traversal, named by the factor it captures")
     codes = codes_for(record, dataset)
-    index = int(st.number_input(f"Start from test image (0-{len(codes) - 1})", 0, len(codes) - 1, 0, 1,
-                                key="factors_start"))
+    index = int(page_view().number_input("start", f"Start from test image (0-{len(codes) - 1})", 0, len(codes) - 1,
+                                         key="factors_start", step=1))
     best, share = best_factor(info["mutual_info"], info["entropy"])
     order = [int(d) for d in np.argsort(-share, kind="stable")]
     low, high = dimension_ranges(codes, "std", 3.0)
@@ -199,10 +205,12 @@ def sweep_section(dataset) -> None:
     if shipped or added:
         st.plotly_chart(sweep_figure(shipped, added), key="factors_sweep_chart")
     beta_col, seed_col, epochs_col = st.columns(3)
-    beta = beta_col.number_input("beta", 0.1, 200.0, 8.0, 0.5, key="factors_beta")
-    seed = int(seed_col.number_input("seed", 0, 999, 0, 1, key="factors_seed"))
-    epochs = int(epochs_col.number_input("epochs", 1, 100, fs.BETA_POINT_EPOCHS, 1, key="factors_epochs",
-                                         help=f"The shipped models had {fs.BETA_POINT_EPOCHS}."))
+    view = page_view()
+    beta = view.number_input("beta", "beta", 0.1, 200.0, where=beta_col, key="factors_beta", step=0.5)
+    seed = int(view.number_input("seed", "seed", 0, 999, where=seed_col, key="factors_seed", step=1))
+    epochs = int(view.number_input("epochs", "epochs", 1, 100, where=epochs_col, key="factors_epochs",
+                                   default=fs.BETA_POINT_EPOCHS, step=1,
+                                   help=f"The shipped models had {fs.BETA_POINT_EPOCHS}."))
     key = ("factors-point", (float(beta), seed, epochs))
     running = task_running(SWEEP_SLOT)
     if st.button("Train a beta-VAE and add the point", key="factors_add_point", disabled=running,

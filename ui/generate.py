@@ -7,20 +7,20 @@ from __future__ import annotations
 import streamlit as st
 
 from aelab.analysis.paths import sample_prior
+from ui.common.view_state import Bound
 from ui.components import live_decoder as live
 
 KEY = "generate_live"
-TEMPERATURE_KEY = "generate_temperature"  # the page's temperature slider
 LOW, HIGH, STEP = 0.1, 2.0, 0.01
 
 
-def take_released_temperature(record) -> None:
-    """Call before the page's temperature slider exists in the run: a temperature released in the browser becomes
-    the slider's value."""
+def take_released_temperature(view: Bound, record) -> None:
+    """Call before the page's temperature slider is drawn in the run: a temperature released in the browser becomes
+    the view's (and so the slider's)."""
     model = live.live_model(record) if live.unavailable_reason(record) is None else None
     released = live.released(KEY, model) if model is not None else None
     if released and isinstance(released.get("temperature"), (int, float)):
-        st.session_state[TEMPERATURE_KEY] = round(min(max(float(released["temperature"]), LOW), HIGH), 2)
+        view.set(temperature=round(min(max(float(released["temperature"]), LOW), HIGH), 2))
 
 
 def live_temperature(record, side: int, temperature: float, seed: int) -> None:

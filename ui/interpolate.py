@@ -19,13 +19,13 @@ import torch
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes
 from aelab.analysis.latent import decode, encode_dataset, project_2d, reconstruction_errors
 from aelab.analysis.paths import interpolate, pixel_blend, triangle_codes
-from ui.common import cache, present, url_state
+from ui.common import cache, present
 from ui.common.pickers import codes_for
+from ui.common.view_state import Bound
 from ui.common.widgets import PALETTE
 from ui.components import live_decoder as live
 from ui.latent.figures import SVG_MAX_POINTS
 
-SCRUB_KEY, TRIANGLE_KEY = "interpolate_live_t", "interpolate_live_weights"  # released values, with their inputs
 ROW_COLOURS = {"pixel blend": PALETTE[6], "latent (linear)": PALETTE[0], "latent (slerp)": PALETTE[2]}
 FRAME_SCALE = 3
 
@@ -147,11 +147,10 @@ def errors_figure(errors: dict[str, np.ndarray], height: int = 260) -> go.Figure
 
 
 @st.fragment
-def rows_section(record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: tuple[str, str]) -> None:
+def rows_section(view: Bound, record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: tuple[str, str]) -> None:
     """The step slider and everything it changes (a fragment: moving it does not rerun the pickers)."""
     model, variational = record.model, record.model_config.variational
-    steps = st.slider("Steps (frames per row, ends included)", 3, 21,
-                      key=url_state.bind("interpolate_steps", "steps", 9, low=3, high=21))
+    steps = view.slider("steps", "Steps (frames per row, ends included)", 3, 21, key="interpolate_steps")
     frames, codes = interpolation_rows(model, x_a, x_b, steps, variational)
     live_off = live.unavailable_reason(record) is not None  # then these rows are the page's main picture
     scale = present.picture_scale(FRAME_SCALE, x_a.shape[-2:], rows=len(frames)) if live_off else FRAME_SCALE
@@ -185,55 +184,50 @@ def rows_section(record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: t
 
 
 # ------------------------------------------------------------------------------------------ live (in the browser)
-def live_scrub(record, x_a: torch.Tensor, x_b: torch.Tensor, names: tuple[str, str]) -> None:
+def live_scrub(view: Bound, record, x_a: torch.Tensor, x_b: torch.Tensor, names: tuple[str, str]) -> None:
     """A slider for t that decodes (1 - t) z_A + t z_B in the browser while it moves; t goes to the server on release
-    (today's server path, the rows above, stays as it is where live decoding is off)."""
+    and becomes the view's (today's server path, the rows above, stays as it is where live decoding is off)."""
     reason = live.unavailable_reason(record)
     if reason is not None:
         live.notice(reason)
         return
     model = live.live_model(record)
     z_a, z_b = encode_dataset(record.model, torch.cat([x_a, x_b]))
-    signature = f"{model.hash}|{z_a.tolist()}|{z_b.tolist()}"
     released = live.released("interpolate_live_scrub", model)
     if released and isinstance(released.get("t"), (int, float)):
-        st.session_state[SCRUB_KEY] = {"for": signature, "t": min(max(float(released["t"]), 0.0), 1.0)}
-    kept = st.session_state.get(SCRUB_KEY)
-    if kept is None:  # the first time: t from the link (?t=0.3), if it is one
-        raw = url_state.from_link("t")
-        t, why = url_state.parse(raw, 0.5, low=0.0, high=1.0) if raw is not None else (0.5, None)
-        if why:
-            url_state.bad_value("t", raw, why, "t = 0.5", SCRUB_KEY, {"for": signature, "t": 0.5})
-        kept = st.session_state[SCRUB_KEY] = {"for": signature, "t": t}
-    t = kept["t"] if kept and kept["for"] == signature else 0.5
-    url_state.write("t", round(t, 3), 0.5)
+        view.set(t=round(min(max(float(released["t"]), 0.0), 1.0), 3))
+    t = view.value("t", low=0.0, high=1.0, fallback_text="t = 0.5")
     spec = {"anchors": [z_a.tolist(), z_b.tolist()], "t": t, "label": f"t (0 = {names[0]}, 1 = {names[1]})",
             "caption": "(1 - t) z_A + t z_B, decoded in your browser as you drag"}
     with st.container(key="interpolate_live_scrub_box"), present.main_picture():
         live.live_decoder("interpolate_live_scrub", "scrub", spec, model,
                           scale=live.display_scale(model.image_size, present.chart_height(live.DISPLAY_PX)))
-    url_state.show("t")
+    view.show("t")
     st.caption(f"t = {t:.2f} on the server", help="Sent when the slider is let go.")
 
 
-def live_triangle(record, corners: torch.Tensor) -> None:
+def _weights_fit(weights) -> str | None:
+    return None if min(weights) >= 0 and sum(weights) > 0 else "is not three weights >= 0 (A, B, C)"
+
+
+def live_triangle(view: Bound, record, corners: torch.Tensor) -> None:
     """Drag a point inside the triangle A (top), B (bottom left), C (bottom right): w_A z_A + w_B z_B + w_C z_C is
-    decoded in the browser; the weights go to the server on release."""
+    decoded in the browser; the weights go to the server on release and become the view's."""
     reason = live.unavailable_reason(record)
     if reason is not None:
         live.notice(reason)
         return
     model = live.live_model(record)
     z_abc = encode_dataset(record.model, corners)
-    signature = f"{model.hash}|{z_abc.tolist()}"
     released = live.released("interpolate_live_triangle", model)
     weights = released.get("weights") if released else None
-    if isinstance(weights, list) and len(weights) == 3 and min(weights) >= 0 and sum(weights) > 0:
-        st.session_state[TRIANGLE_KEY] = {"for": signature, "weights": [float(w) / sum(weights) for w in weights]}
-    kept = st.session_state.get(TRIANGLE_KEY)
-    weights = kept["weights"] if kept and kept["for"] == signature else [1 / 3, 1 / 3, 1 / 3]
+    if isinstance(weights, list) and len(weights) == 3 and _weights_fit([float(w) for w in weights]) is None:
+        view.set(weights=tuple(round(float(w) / sum(weights), 4) for w in weights))
+    weights = view.value("weights", default=(1 / 3, 1 / 3, 1 / 3), check=_weights_fit, fallback_text="the centre")
+    weights = [w / sum(weights) for w in weights]
     spec = {"anchors": z_abc.tolist(), "weights": weights, "size": 280,
             "caption": "w_A z_A + w_B z_B + w_C z_C, decoded in your browser as you drag"}
     with st.container(key="interpolate_live_triangle_box"):
         live.live_decoder("interpolate_live_triangle", "triangle", spec, model)
+    view.show("weights")
     st.caption("On the server: " + ", ".join(f"w_{n} = {w:.2f}" for n, w in zip("ABC", weights)))

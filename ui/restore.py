@@ -30,9 +30,11 @@ from aelab.analysis.restoration import (
 )
 from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
 from aelab.runtime.identity import CacheIdentity
+from aelab.views.values import Bitmap
 from ui.common import cache, present
+from ui.common.drawing_canvas import mask_canvas, remember
 from ui.common.selection import load_model_key, loadable, model_choices
-from ui.common.url_state import bind, bind_many, from_link
+from ui.common.view_state import Bound
 from ui.common.widgets import PALETTE, show_rows
 
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the functions that build tables import it
@@ -42,7 +44,7 @@ if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the functions that buil
 DEFAULT_MODELS = ("pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian",
                   "pretrained/denoising_mixed", "pretrained/digits-ae")
 DEFAULT_CORRUPTION = "box"
-CORRUPTION_KEY = "restore_corruption"  # the corruption picker (the page reads it before drawing the methods)
+CORRUPTION_KEY = "restore_corruption"  # the corruption picker's widget key
 CANVAS_SIDE = 280
 N_EXAMPLES = 8
 
@@ -75,89 +77,94 @@ def methods_params(model_keys: list[str], classic: dict[str, Method], keep_known
 
 
 # ------------------------------------------------------------------------------------------------------ controls
-def corruption_controls(image_size: tuple[int, int], background: torch.Tensor) -> CorruptionChoice | None:
+def corruption_controls(view: Bound, image_size: tuple[int, int], background: torch.Tensor) -> CorruptionChoice | None:
     """The corruption picker and its strength; None (with a hint) while a drawn mask is still empty.
     background: (1, 1, H, W), the image drawn under the canvas."""
     names = list(CORRUPTION_INFO)
     # The box opens the page: the case the course material shows by eye, a denoising AE against OpenCV inpainting.
-    name = st.selectbox("Corruption", names, key=bind(CORRUPTION_KEY, "kind", DEFAULT_CORRUPTION, options=names),
-                        format_func=lambda n: CORRUPTION_INFO[n].label,
-                        help="; ".join(f"{i.label}: {i.description}" for i in CORRUPTION_INFO.values()))
+    # Another corruption starts at its own strength and box place (a box side of 10 pixels means nothing as a sigma).
+    name = view.selectbox("kind", "Corruption", names, key=CORRUPTION_KEY,
+                          format_func=lambda n: CORRUPTION_INFO[n].label,
+                          on_change=lambda: view.set(strength=None, top=None, left=None),
+                          help="; ".join(f"{i.label}: {i.description}" for i in CORRUPTION_INFO.values()))
     info = CORRUPTION_INFO[name]
     st.caption(info.description)
     if name == "user_mask":
-        return _drawn_mask(image_size, background)
+        return _drawn_mask(view, image_size, background)
     s = strength_range(name, image_size)
     kind = int if s.in_pixels else float
-    linked = (from_link("kind") or DEFAULT_CORRUPTION) == name  # a link's strength is for its own corruption
-    strength = st.slider(s.label.capitalize(), kind(s.low), kind(s.high), step=kind(s.step),
-                         key=bind(f"restore_strength_{name}", "strength", kind(s.default), low=kind(s.low),
-                                  high=kind(s.high), read_link=linked))
+    strength = kind(view.slider("strength", s.label.capitalize(), kind(s.low), kind(s.high),
+                                key=f"restore_strength_{name}", default=kind(s.default), step=kind(s.step)))
     options: dict = {}
     if name == "box":
-        fill = st.radio("Fill", ["black", "grey"], horizontal=True,
-                        key=bind("restore_box_fill", "fill", "black", options=["black", "grey"]))
+        fill = view.radio("fill", "Fill", ["black", "grey"], key="restore_box_fill", horizontal=True)
         options["value"] = 0.0 if fill == "black" else 0.5
-        if st.radio("Place", ["random", "chosen"], horizontal=True,
-                    key=bind("restore_box_place", "place", "random", options=["random", "chosen"]),
-                    help="Random: a different place in each image. Chosen: the same place in every image.") == "chosen":
+        if view.radio("place", "Place", ["random", "chosen"], key="restore_box_place", horizontal=True,
+                      help="Random: a different place in each image. Chosen: the same place in every image.") \
+                == "chosen":
             limit = max(0, min(image_size) - int(strength))
-            top = st.slider("Top row", 0, max(limit, 1), disabled=limit == 0,
-                            key=bind("restore_box_top", "top", limit // 2, low=0, high=max(limit, 1)))
-            left = st.slider("Left column", 0, max(limit, 1), disabled=limit == 0,
-                             key=bind("restore_box_left", "left", limit // 2, low=0, high=max(limit, 1)))
+            top = view.slider("top", "Top row", 0, max(limit, 1), key="restore_box_top", default=limit // 2,
+                              disabled=limit == 0)
+            left = view.slider("left", "Left column", 0, max(limit, 1), key="restore_box_left", default=limit // 2,
+                               disabled=limit == 0)
             options.update(top=min(top, limit), left=min(left, limit))
     key = f"{name}:{strength}:{sorted(options.items())}"
     return CorruptionChoice(name, strength, options, key)
 
 
-def _drawn_mask(image_size: tuple[int, int], background: torch.Tensor) -> CorruptionChoice | None:
-    from streamlit_drawable_canvas import st_canvas
-
+def _drawn_mask(view: Bound, image_size: tuple[int, int], background: torch.Tensor) -> CorruptionChoice | None:
+    """The mask painted on a canvas over the first test image, kept in the view as a bitmap at the images' size (so
+    it comes back on return and travels in the link)."""
     st.caption("Paint over the pixels to blank out (the same mask on every test image); the digit is only a guide.")
     picture = Image.fromarray(grid(background, padding=0)).resize((CANVAS_SIDE, CANVAS_SIDE), Image.NEAREST)
-    result = st_canvas(stroke_width=st.slider("Brush width", 10, 60, 30, 5, key="restore_brush"),
-                       stroke_color="rgba(230, 97, 0, 0.85)", background_image=picture.convert("RGB"),
-                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", key="restore_canvas",
-                       return_image_data=True)
-    image = result.image_data
-    mask = mask_from_drawing(image, image_size) if image is not None else None
-    if mask is None or not mask.any():
+    size = tuple(image_size)
+    kept = view.value("mask", check=lambda m: None if (m.height, m.width) == size and m.bits == 1
+                      else "is a mask of another size")
+    brush = view.slider("brush", "Brush width", 10, 60, key="restore_brush", step=5)
+    image, touched = mask_canvas("restore_canvas", kept, picture, brush)
+    if touched:
+        mask = mask_from_drawing(image, image_size) if image is not None else None
+        kept = Bitmap.from_array(mask.numpy(), 1) if mask is not None and mask.any() else None
+        remember("restore_canvas", kept)
+        view.put("mask", kept)
+    view.show("mask")
+    if kept is None or not kept.any():
         return None
+    mask = torch.from_numpy(kept.to_array() > 0.5)
     packed = np.packbits(mask.numpy()).tobytes().hex()
     return CorruptionChoice("user_mask", None, {"mask": mask}, f"user_mask:{packed}")
 
 
-def method_controls(image_size: tuple[int, int], local: bool) -> tuple[list[str], dict[str, Method], bool]:
+def method_controls(view: Bound, image_size: tuple[int, int], local: bool) -> tuple[list[str], dict[str, Method], bool]:
     """(chosen model keys, chosen classic methods by name, keep known pixels?)."""
     choices = model_choices(image_size)
     labels = {key: label for label, key in choices.items()}
-    defaults = [key for key in DEFAULT_MODELS if key in labels]
+    defaults = tuple(key for key in DEFAULT_MODELS if key in labels)
     size = f"{image_size[0]}x{image_size[1]}"
-    # One selection per image size, so visiting a dataset of another size does not wipe this one's.
-    model_keys = st.multiselect("Autoencoders (from the library)", list(labels), format_func=labels.get,
-                                key=bind_many(f"restore_models_{size}", "models", defaults, list(labels)),
-                                help=f"Models for {size} images. Each reconstructs the corrupted image.")
+    model_keys = list(view.multiselect("models", "Autoencoders (from the library)", list(labels),
+                                       key="restore_models", default=defaults, format_func=labels.get,
+                                       help=f"Models for {size} images. Each reconstructs the corrupted image."))
     _, failed = loadable(model_keys)  # a model that fails to load is named and left out, not fatal
     for key, reason in failed.items():
         st.warning(f"{key} is left out: it could not be loaded ({reason}).", icon=":material/broken_image:")
     model_keys = [key for key in model_keys if key not in failed]
     if not labels:
         st.caption(f"No model for {size} images in the library yet: train one on the Train page.")
-    keep_known = st.checkbox("Also score them with the known pixels kept", disabled=not local,
-                             key=bind("restore_keep_known", "known", True),
-                             help="Paste the model's output inside the mask only and keep every pixel the "
-                                  "corruption did not touch, as the inpainting methods do. Scored as extra rows "
-                                  "named '+ known pixels'.")
+    keep_known = view.checkbox("known", "Also score them with the known pixels kept", key="restore_keep_known",
+                               disabled=not local,
+                               help="Paste the model's output inside the mask only and keep every pixel the "
+                                    "corruption did not touch, as the inpainting methods do. Scored as extra rows "
+                                    "named '+ known pixels'.")
     left, right = st.columns(2)
-    radius = left.slider("Inpainting radius", 1, 10, key=bind("restore_radius", "radius", 3, low=1, high=10),
+    radius = view.slider("radius", "Inpainting radius", 1, 10, where=left, key="restore_radius",
                          help="How far (pixels) OpenCV's inpainting looks around each damaged pixel.")
-    auto_h = right.checkbox("Non-local means: h from the estimated noise", value=True, key="restore_nlm_auto")
-    h = None if auto_h else right.slider("h (grey levels)", 5, 120, 40, 5, key="restore_nlm_h")
+    auto_h = view.checkbox("nlm_auto", "Non-local means: h from the estimated noise", where=right,
+                           key="restore_nlm_auto")
+    h = None if auto_h else view.slider("nlm_h", "h (grey levels)", 5, 120, where=right, key="restore_nlm_h", step=5)
     classic = classic_methods(radius=radius, nlm_h=h)
-    picked = st.multiselect("Classic methods", list(classic),
-                            key=bind_many("restore_classic", "classic", list(classic), list(classic)),
-                            format_func=lambda k: classic[k].name + (" (needs the mask)" * classic[k].needs_mask))
+    picked = view.multiselect("classic", "Classic methods", list(classic), key="restore_classic",
+                              default=tuple(classic),
+                              format_func=lambda k: classic[k].name + (" (needs the mask)" * classic[k].needs_mask))
     return model_keys, {k: classic[k] for k in picked}, keep_known and local
 
 

@@ -16,15 +16,13 @@ import torch
 from aelab.analysis.images import enlarge, gif_bytes, grid, png_bytes, to_uint8
 from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import traversal_grid, traversal_values, traverse
-from ui.common import present, url_state
+from ui.common import present
+from ui.common.view_state import Bound
 from ui.components import live_decoder as live
 
 SHOWN_AT_FIRST = 8
 IMAGE_SCALE = 8  # 28 px -> 224 px: crisp, and a ~2 KB PNG per slider step
-CODE_KEY = "traverse_code"  # the code the sliders describe, kept across reruns and for dimensions not shown
-SIGNATURE_KEY = "traverse_signature"
 SOURCE_KEY = "traverse_code_source"  # the id of the live slider release the code came from (None: the server's own)
-CODE_PARAM = "z"  # the moved sliders in a link: ?z=z3:0.512,z7:-1.2 (names 1-based, as the page shows them)
 FRAME_COLOUR = (204, 102, 119)  # the palette's rose: the original code's column
 
 
@@ -40,84 +38,67 @@ def slider_bounds(low: torch.Tensor, high: torch.Tensor) -> tuple[list[float], l
     return lows, highs
 
 
-def start_code(z0: torch.Tensor, signature: str, lows: list[float], highs: list[float]) -> None:
-    """When the starting image changes, put every slider back on its code; the first time, move the sliders a link
-    names (?z=z3:0.5,...) if they are in range (one lasting message and the image's own code if not)."""
-    if st.session_state.get(SIGNATURE_KEY) != signature:
-        first = SIGNATURE_KEY not in st.session_state
-        st.session_state[SIGNATURE_KEY] = signature
-        reset_code(z0)
-        raw = url_state.from_link(CODE_PARAM) if first else None
-        if raw:
-            moved, why = parse_code(raw, lows, highs)
-            if why:
-                url_state.bad_value(CODE_PARAM, raw, why, "the image's own code", "traverse_code_from_link", False)
-            st.session_state[CODE_KEY] = [moved.get(d, v) for d, v in enumerate(st.session_state[CODE_KEY])]
-            st.session_state["traverse_code_from_link"] = bool(moved)
+def moved_within(lows: list[float], highs: list[float]):
+    """The check of the view's moved sliders (its z field) against this model's dimensions and ranges."""
+    def why_not(moved) -> str | None:
+        for dim, value in moved:
+            if not 0 <= dim < len(lows):
+                return f"names a dimension this model does not have (z{dim + 1})"
+            if not lows[dim] <= value <= highs[dim]:
+                return f"puts {latent_name(dim)} out of its range ({lows[dim]:.2f} to {highs[dim]:.2f})"
+        return None
+    return why_not
 
 
-def parse_code(raw: str, lows: list[float], highs: list[float]) -> tuple[dict[int, float], str | None]:
-    """'z3:0.5,z7:-1.2' -> ({2: 0.5, 6: -1.2}, None); ({}, why) if any entry names no dimension or leaves its range."""
-    moved = {}
-    for entry in raw.split(","):
-        name, _, value = entry.strip().partition(":")
-        try:
-            dim, number = int(name.strip().lstrip("z")) - 1, float(value)
-        except ValueError:
-            return {}, f"has an entry that is not zN:value ({entry[:20]!r})"
-        if not 0 <= dim < len(lows):
-            return {}, f"names a dimension this model does not have ({name[:8]})"
-        if not lows[dim] <= number <= highs[dim]:
-            return {}, f"puts {latent_name(dim)} out of its range ({lows[dim]:.2f} to {highs[dim]:.2f})"
-        moved[dim] = number
-    return moved, None
+def code_of(z0: torch.Tensor, moved) -> list[float]:
+    """The sliders' code: the start image's code with the moved dimensions set."""
+    code = [float(v) for v in z0]
+    for dim, value in moved or ():
+        code[dim] = value
+    return code
 
 
-def code_link(code: list[float], z0: torch.Tensor) -> str | None:
-    """The moved sliders as ?z=... (None when none moved)."""
-    moved = [f"{latent_name(d)}:{v:.4g}" for d, v in enumerate(code) if abs(v - float(z0[d])) > 1e-6]
-    return ",".join(moved) or None
-
-
-def reset_code(z0: torch.Tensor) -> None:
-    """Callback of Reset: the code goes back to z0 and each slider rebuilds from it."""
-    st.session_state[CODE_KEY] = [float(v) for v in z0]
-    st.session_state.pop(SOURCE_KEY, None)
-    for dim in range(z0.numel()):
-        st.session_state.pop(slider_key(dim), None)
+def moved_of(code: list[float], z0: torch.Tensor) -> tuple[tuple[int, float], ...] | None:
+    """The dimensions a code moves away from z0 (None when it moves none)."""
+    moved = tuple((d, float(v)) for d, v in enumerate(code) if abs(v - float(z0[d])) > 1e-6)
+    return moved or None
 
 
 @st.fragment
-def slider_panel(record, z0: torch.Tensor, order: list[int], scores: torch.Tensor, score_name: str,
+def slider_panel(view: Bound, record, z0: torch.Tensor, order: list[int], scores: torch.Tensor, score_name: str,
                  lows: list[float], highs: list[float]) -> None:
     """One slider per dimension (most important first; the first 8 unless "show all"), the decoded image beside.
-    z0: (latent_dim,) the starting code; lows/highs: slider limits per dimension (containing z0).
+    z0: (latent_dim,) the starting code; lows/highs: slider limits per dimension (containing z0). The moved sliders
+    are the view's z.
 
     Live (the decoder runs in the browser): the sliders and the picture are the live decoder's, the image follows
     the mouse, and the code comes back here when a slider is let go. Otherwise Streamlit's sliders and a server
     decode per step, with a one-line notice saying why."""
-    code = st.session_state.setdefault(CODE_KEY, [float(v) for v in z0])
+    code = code_of(z0, view.value("z", check=moved_within(lows, highs), fallback_text="the image's own code"))
     reason = live.unavailable_reason(record)
-    show_all = st.toggle(f"Show all {len(order)} dimensions", key="traverse_show_all",
-                         disabled=len(order) <= SHOWN_AT_FIRST)
+    show_all = view.toggle("show_all", f"Show all {len(order)} dimensions", key="traverse_show_all",
+                           disabled=len(order) <= SHOWN_AT_FIRST)
     shown = order if show_all else order[:SHOWN_AT_FIRST]
     if reason is None:
         live_sliders(record, code, shown, scores, score_name, lows, highs)
     else:
         live.notice(reason)
-        server_sliders(record.model, code, shown, scores, score_name, lows, highs)
+        server_sliders(view, record.model, code, shown, scores, score_name, lows, highs)
+    view.set(z=moved_of(code, z0))
     with st.container(key="traverse_code_state"):  # the server's code: what the grid below and the tests read
         z = torch.tensor(code, dtype=torch.float32)
         moved = [d for d in order if abs(code[d] - float(z0[d])) > 1e-6]
         st.caption(f"distance from the start ||z - z0|| = {float((z - z0).norm()):.2f}; "
                    + (f"moved: {', '.join(f'{latent_name(d)} = {code[d]:.3f}' for d in moved[:6])}"
                       f"{'...' if len(moved) > 6 else ''}" if moved else "no slider moved yet"))
-        st.button("Reset", key="traverse_reset", on_click=reset_code, args=(z0,), icon=":material/restart_alt:")
-    link = code_link(code, z0)
-    url_state.write(CODE_PARAM, link, None)
-    if link:  # a slider moved: a message about a bad ?z= in the link has done its job
-        st.session_state["traverse_code_from_link"] = True
-    url_state.show(CODE_PARAM)
+        st.button("Reset", key="traverse_reset", on_click=reset_code, args=(view,), icon=":material/restart_alt:")
+    view.show("z")
+
+
+def reset_code(view: Bound) -> None:
+    """Callback of Reset: every slider back on the start image's code."""
+    view.set(z=None)
+    st.session_state.pop(SOURCE_KEY, None)
 
 
 def live_sliders(record, code: list[float], shown: list[int], scores: torch.Tensor, score_name: str,
@@ -138,7 +119,7 @@ def live_sliders(record, code: list[float], shown: list[int], scores: torch.Tens
                           scale=live.display_scale(model.image_size, present.chart_height(live.DISPLAY_PX)))
 
 
-def server_sliders(model, code: list[float], shown: list[int], scores: torch.Tensor, score_name: str,
+def server_sliders(view: Bound, model, code: list[float], shown: list[int], scores: torch.Tensor, score_name: str,
                    lows: list[float], highs: list[float]) -> None:
     """Streamlit's sliders (each sends its value on release) and the image decoded here."""
     sliders_col, image_col = st.columns([3, 2], gap="large")
@@ -146,14 +127,11 @@ def server_sliders(model, code: list[float], shown: list[int], scores: torch.Ten
         columns = st.columns(2)
         for rank, dim in enumerate(shown):
             key = slider_key(dim)
-            value = min(max(code[dim], lows[dim]), highs[dim])
-            if key not in st.session_state or not lows[dim] <= st.session_state[key] <= highs[dim]:
-                st.session_state[key] = value
+            view.seed(key, min(max(code[dim], lows[dim]), highs[dim]))
             step = max((highs[dim] - lows[dim]) / 100, 1e-4)
             code[dim] = columns[rank % 2].slider(
                 f"{latent_name(dim)}  ({score_name} {float(scores[dim]):.2f})", min_value=lows[dim],
-                max_value=highs[dim],
-                step=step, format="%.2f", key=key)
+                max_value=highs[dim], step=step, format="%.2f", key=key)
     with image_col, st.container(key="traverse_decoded"), present.main_picture():  # named for browser tests
         z = torch.tensor(code, dtype=torch.float32)
         picture = enlarge(to_uint8(decode(model, z.unsqueeze(0))[0, 0]),

@@ -20,6 +20,7 @@ from aelab.analysis.conditional import class_grid, style_transfer
 from aelab.models.conditional import unbound
 from ui.common import cache
 from ui.common.pickers import pick_image
+from ui.common.view_state import Bound
 from ui.common.widgets import class_name, loss_figure, show_grid
 
 VQ_NOT_SAMPLED = ("A VQ-VAE's code is a grid of codebook indices, not a point of a continuous space: there is no "
@@ -37,9 +38,9 @@ def _code_pictures(identity: str, _model) -> torch.Tensor:
     return code_images(_model)
 
 
-def _pick_record(records: dict, key: str, title: str):
+def _pick_record(view: Bound, name: str, records: dict, key: str, title: str):
     labels = {k: f"{r.name} ({r.variant})" for k, r in records.items()}
-    chosen = st.selectbox(title, list(records), format_func=labels.get, key=key)
+    chosen = view.selectbox(name, title, list(records), key=key, default=next(iter(records)), format_func=labels.get)
     return records[chosen]
 
 
@@ -50,13 +51,13 @@ def usage_figure(counts: torch.Tensor) -> go.Figure:
     return fig
 
 
-def codebook_section(records: dict, dataset) -> None:
-    """records: key -> ModelRecord of the VQ-VAEs that fit the data."""
+def codebook_section(view: Bound, records: dict, dataset) -> None:
+    """records: key -> ModelRecord of the VQ-VAEs that fit the data; view: the Generate page's."""
     st.header("Codebook (VQ-VAE)", divider="gray")
     if not records:
         st.info("No VQ-VAE fits this dataset: train the variant vq_vae on the Train page.")
         return
-    record = _pick_record(records, "codebook_model", "VQ-VAE")
+    record = _pick_record(view, "vq", records, "codebook_model", "VQ-VAE")
     model, config = record.model, record.model_config
     st.caption(f"{config.slots} slots, each one of K = {config.codebook_size} codes: {bits_per_image(config):.0f} "
                f"bits per image. {VQ_NOT_SAMPLED}")
@@ -80,7 +81,7 @@ def codebook_section(records: dict, dataset) -> None:
             st.caption("This model's history has no perplexity recorded.")
     st.markdown("**What each code decodes to** (every slot set to that code)")
     show_grid(_code_pictures(cache.key(record), model), ncol=16, scale=2)
-    picked = pick_image("codebook_pick", dataset, "An image and its code", allow_drawing=False)
+    picked = pick_image(view, "vq_image", "codebook_pick", dataset, "An image and its code", allow_drawing=False)
     if picked is None:
         return
     grid = index_grid(model, picked.x)
@@ -96,25 +97,27 @@ def codebook_section(records: dict, dataset) -> None:
                    "the image).")
 
 
-def conditional_section(records: dict, dataset) -> None:
-    """records: key -> ModelRecord of the conditional models that fit the data (bound to the sidebar's class)."""
+def conditional_section(view: Bound, records: dict, dataset) -> None:
+    """records: key -> ModelRecord of the conditional models that fit the data (bound to the sidebar's class);
+    view: the Generate page's."""
     st.header("Conditional VAE", divider="gray")
     if not records:
         st.info("No conditional VAE fits this dataset: train the variant cvae on the Train page.")
         return
-    record = _pick_record(records, "cvae_model", "Conditional VAE")
+    record = _pick_record(view, "cvae", records, "cvae_model", "Conditional VAE")
     model = unbound(record.model)
     n_classes = model.config.n_classes
     st.markdown("The label is given to encoder and decoder, so the code need not say which digit it is: it keeps "
                 "the **style**. Rows are classes; each column is one code z ~ N(0, I), the same in every row.")
     left, right = st.columns(2)
-    n_codes = left.slider("Codes (columns)", 2, 12, 8, key="cvae_codes")
-    seed = right.number_input("Seed of the codes", min_value=0, max_value=2**31 - 1, value=0, step=1, key="cvae_seed")
+    n_codes = view.slider("cvae_codes", "Codes (columns)", 2, 12, where=left, key="cvae_codes")
+    seed = view.number_input("cvae_seed", "Seed of the codes", 0, 2**31 - 1, where=right, key="cvae_seed", step=1)
     names = ", ".join(class_name(dataset.class_names, c) for c in range(n_classes))
     show_grid(class_grid(model, n_codes, 1.0, int(seed)), ncol=n_codes, scale=2,
               caption=f"Rows, top to bottom: {names}.")
     st.subheader("Style transfer")
-    picked = pick_image("cvae_style", dataset, "Encode this image with its own label", allow_drawing=False)
+    picked = pick_image(view, "cvae_image", "cvae_style", dataset, "Encode this image with its own label",
+                        allow_drawing=False)
     if picked is None or picked.index is None:
         return
     label = int(dataset.y_test[picked.index])

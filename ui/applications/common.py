@@ -8,17 +8,24 @@ from typing import Any
 import streamlit as st
 
 from aelab.errors import AelabError
+from aelab.views.pages import ApplicationsView
 from ui.common import cache
 from ui.common.selection import bundled_or_cached_dataset, load_model_key
+from ui.common.view_state import Bound
 
 SECTIONS = {"compression": "Compression", "superres": "Super-resolution", "watermark": "Watermark removal",
             "memorisation": "Memorisation"}
 SECTION_KEY = "apps_section"
 
 
+def page_view() -> Bound[ApplicationsView]:
+    """The page's view (pages/applications.py opens it first in every run)."""
+    return Bound(ApplicationsView)
+
+
 def section_picker() -> str:
-    return st.radio("Section", list(SECTIONS), format_func=SECTIONS.get, horizontal=True, key=SECTION_KEY,
-                    label_visibility="collapsed")
+    return page_view().radio("section", "Section", list(SECTIONS), key=SECTION_KEY, format_func=SECTIONS.get,
+                             horizontal=True, label_visibility="collapsed")
 
 
 def dataset(name: str):

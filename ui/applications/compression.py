@@ -19,7 +19,7 @@ from aelab.analysis.compression import (
 from aelab.analysis.latent import encode_dataset
 from aelab.errors import ConfigError
 from aelab.lessons import applications as apps
-from ui.applications.common import cached, dataset, parse_list, records
+from ui.applications.common import cached, dataset, page_view, parse_list, records
 from ui.common import cache
 from ui.common.widgets import PALETTE, show_rows
 
@@ -63,12 +63,15 @@ def compression_section() -> None:
 
 
 def _controls() -> tuple | None:
+    view = page_view()
     left, middle, right = st.columns(3)
-    bits_text = left.text_input("Bits per code number (1-16)", ", ".join(map(str, DEFAULT_BITS)), key="apps_bits")
-    quality_text = middle.text_input("JPEG/WebP qualities (1-100)", ", ".join(map(str, DEFAULT_QUALITIES)),
-                                     key="apps_qualities")
-    n = int(right.number_input("Test images", 20, 1000, 200, 20, key="apps_compression_n"))
-    column = st.radio("Bytes counted", list(COLUMNS), horizontal=True, key="apps_bytes",
+    bits_text = view.text_input("bits", "Bits per code number (1-16)", where=left, key="apps_bits",
+                                default=", ".join(map(str, DEFAULT_BITS)))
+    quality_text = view.text_input("qualities", "JPEG/WebP qualities (1-100)", where=middle, key="apps_qualities",
+                                   default=", ".join(map(str, DEFAULT_QUALITIES)))
+    n = int(view.number_input("compression_n", "Test images", 20, 1000, where=right, key="apps_compression_n",
+                              step=20))
+    column = view.radio("bytes", "Bytes counted", list(COLUMNS), key="apps_bytes", horizontal=True,
                       help="Payload: JPEG's entropy-coded data from its start-of-scan header to the end-of-image "
                            "marker; WebP's VP8/VP8L chunk. Whole file: every byte, headers and tables included.")
     bits, qualities = parse_list(bits_text, "Bits"), parse_list(quality_text, "Qualities")
@@ -110,8 +113,11 @@ def _advantage_caption(name: str, column: str, rows: list[dict]) -> None:
 def _thumbnails(found: list, models: dict, mnist) -> None:
     st.markdown("**Thumbnails at equal bytes**: each codec at the quality whose mean payload is nearest the AE's.")
     left, right = st.columns(2)
-    label = left.selectbox("Autoencoder", list(models), index=len(models) - 1, key="apps_thumb_model")
-    bits = int(right.select_slider("Bits per number", [2, 3, 4, 5, 6, 8], 5, key="apps_thumb_bits"))
+    view = page_view()
+    label = view.selectbox("thumb_model", "Autoencoder", list(models), where=left, key="apps_thumb_model",
+                           default=list(models)[-1])
+    bits = int(view.select_slider("thumb_bits", "Bits per number", [2, 3, 4, 5, 6, 8], where=right,
+                                  key="apps_thumb_bits"))
     record = found[list(models).index(label)]
     x = mnist.x_test[:8]
 

@@ -18,7 +18,7 @@ from aelab.lessons.memorisation import (
     line_range,
     memorised_images,
 )
-from ui.applications.common import cached, dataset, records
+from ui.applications.common import cached, dataset, page_view, records
 from ui.common import cache
 from ui.common.widgets import show_grid, show_rows
 
@@ -47,11 +47,12 @@ def memorisation_section() -> None:
     st.plotly_chart(line_figure(report.codes.numpy(), x_train), key="apps_memo_line")
     low, high = line_range(report.codes)
     st.markdown("**The line between them, decoded.**")
-    strip = st.radio("Strip", ["halfway between neighbours", "evenly along the line"], horizontal=True,
-                     key="apps_memo_strip")
+    view = page_view()
+    strip = view.radio("strip", "Strip", ["halfway between neighbours", "evenly along the line"], key="apps_memo_strip",
+                       horizontal=True)
     if strip == "evenly along the line":
-        steps = int(st.number_input("Steps along the code", LINE_STEPS_LIMITS[0], LINE_STEPS_LIMITS[1], 16, 1,
-                                    key="apps_memo_steps"))
+        steps = int(view.number_input("line_steps", "Steps along the code", *LINE_STEPS_LIMITS, key="apps_memo_steps",
+                                      step=1))
         _, images = decode_line(model, low, high, steps)
         show_grid(images, ncol=min(steps, 16), scale=2)
         st.caption(f"Codes from {low:.3f} to {high:.3f}, evenly spaced. The codes are far from evenly spread, so "
@@ -67,8 +68,8 @@ def memorisation_section() -> None:
 
 @st.fragment
 def _scrub(model, low: float, high: float) -> None:
-    code = st.slider("Code", float(low), float(high), float((low + high) / 2), (high - low) / 200,
-                     key="apps_memo_code", format="%.3f")
+    code = page_view().slider("code", "Code", float(low), float(high), key="apps_memo_code",
+                              default=float((low + high) / 2), step=(high - low) / 200, format="%.3f")
     show_grid(decode_at(model, code), scale=6)
 
 

@@ -11,7 +11,7 @@ from aelab.analysis.superres import check_upscaling, superres_outputs, watermark
 from aelab.data.corruption import apply_corruption, strength_range
 from aelab.errors import ConfigError
 from aelab.lessons import applications as apps
-from ui.applications.common import cached, dataset, records
+from ui.applications.common import cached, dataset, page_view, records
 from ui.common import cache
 from ui.common.widgets import show_grid
 
@@ -24,9 +24,11 @@ def superres_section() -> None:
                 f"corruption at factor {apps.SUPERRES_FACTOR}, so the Restore page can use it too) has learnt what "
                 "digits look like at full size.")
     left, right = st.columns(2)
-    factor = left.number_input("Downscaling factor", 2, 14, apps.SUPERRES_FACTOR, 1, key="apps_factor",
+    view = page_view()
+    factor = view.number_input("factor", "Downscaling factor", 2, 14, where=left, key="apps_factor", step=1,
                                help="28 / factor pixels a side: 2 gives 14x14, 4 gives 7x7. It must divide 28.")
-    n = int(right.number_input("Test images scored", 20, 1000, 500, 20, key="apps_superres_n"))
+    n = int(view.number_input("superres_n", "Test images scored", 20, 1000, where=right, key="apps_superres_n",
+                              step=20))
     found = records([apps.SUPERRES_MODEL])
     if found is None:
         return
@@ -76,10 +78,13 @@ def watermark_section() -> None:
                 "a real remover would know. Scored over the whole image and inside the stamp.")
     s = strength_range("watermark")
     left, middle, right = st.columns(3)
-    opacity = left.slider("Stamp opacity", float(s.low), float(s.high), apps.WATERMARK_OPACITY, float(s.step),
-                          key="apps_opacity")
-    n = int(middle.number_input("Test images scored", 20, 1000, 300, 20, key="apps_watermark_n"))
-    seed = int(right.number_input("Seed (stamp places)", 0, 10_000, 0, key="apps_watermark_seed"))
+    view = page_view()
+    opacity = view.slider("opacity", "Stamp opacity", float(s.low), float(s.high), where=left, key="apps_opacity",
+                          step=float(s.step))
+    n = int(view.number_input("watermark_n", "Test images scored", 20, 1000, where=middle, key="apps_watermark_n",
+                              step=20))
+    seed = int(view.number_input("watermark_seed", "Seed (stamp places)", 0, 10_000, where=right,
+                                 key="apps_watermark_seed"))
     found = records([apps.WATERMARK_MODEL, apps.PLAIN_MODEL])
     if found is None:
         return

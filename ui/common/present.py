@@ -3,7 +3,8 @@ run, hidden, so the dataset and model stay chosen), moves the page list to the t
 folds the controls a view does not need into expanders, and enlarges the main picture and the text.
 
 One place for every page: app.py calls setup() before anything is drawn and toggle() after the sidebar; pages ask
-presenting(), and draw through intro(), secondary(), main_picture(), picture_scale() and chart_height().
+presenting(), and draw through intro(), secondary(), main_picture(), picture_scale() and chart_height(). Presenter mode
+is a field of the app's view (?present=1), bound like every other; the same bar holds the page's Reset view.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import math
 
 import streamlit as st
 
-from ui.common import url_state
+from aelab.views.pages import AppView
+from ui.common.view_state import Bound, kept_view, reset_view
 
 PARAM = "present"
 KEY = "present_mode"  # the toggle's widget key (in the sidebar, or at the page's bottom right while presenting)
@@ -33,20 +35,14 @@ _CSS = """<style>
 </style>"""
 
 
-def _wanted_from_link() -> bool:
-    raw = url_state.from_link(PARAM)
-    return raw is not None and raw.strip().lower() in ("1", "true", "yes", "on")
-
-
 def presenting() -> bool:
-    return bool(st.session_state.get(KEY))
+    return bool(kept_view(AppView).present)
 
 
-def setup() -> bool:
-    """Read ?present= at a session's first run; while presenting, hide the sidebar and enlarge the text. Call before
-    st.set_page_config (it gives the sidebar state). True while presenting."""
-    if KEY not in st.session_state:
-        st.session_state[KEY] = _wanted_from_link()
+def setup(app: Bound[AppView]) -> bool:
+    """Take ?present= from a link (before st.set_page_config, which needs the sidebar's state). True while
+    presenting."""
+    app.value("present")
     return presenting()
 
 
@@ -54,17 +50,26 @@ def sidebar_state() -> str:
     return "collapsed" if presenting() else "auto"
 
 
-def toggle() -> None:
-    """The switch (in the sidebar; while presenting, a small one at the page's bottom right, the sidebar being
-    hidden), the page styles and ?present=1 in the URL (put back after a page switch, which clears the URL)."""
+def toggle(app: Bound[AppView], page_view: type | None) -> None:
+    """The switch and the page's Reset view: in the sidebar, or, while presenting (the sidebar hidden), in a small
+    bar of their own; and the page styles."""
     help_text = "For a projector: no sidebar, big pictures and text, secondary controls folded away."
     if presenting():
         st.html(_CSS)
-        with st.container(key="present_exit"):
-            st.toggle("Presenter mode", key=KEY, help=help_text)
+        with st.container(key="present_exit", horizontal=True, vertical_alignment="center"):
+            app.toggle("present", "Presenter mode", key=KEY, help=help_text)
+            _reset_button(page_view)
     else:
-        st.sidebar.toggle("Presenter mode", key=KEY, help=help_text)
-    url_state.write(PARAM, presenting(), False)
+        _reset_button(page_view, where=st.sidebar)
+        app.toggle("present", "Presenter mode", key=KEY, where=st.sidebar, help=help_text)
+
+
+def _reset_button(page_view: type | None, where=st) -> None:
+    """Reset view: the page's view back to its defaults (what a person set on it; the dataset and model stay)."""
+    if page_view is None or not page_view.params():
+        return
+    where.button("Reset view", key="reset_view", on_click=reset_view, args=(page_view,), icon=":material/restart_alt:",
+                 help="Put this page's controls back to their defaults (the dataset and model stay).")
 
 
 # ------------------------------------------------------------------------------------------------ for pages

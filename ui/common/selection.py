@@ -22,8 +22,10 @@ from aelab.library.store import list_models as _list_models
 from aelab.models.conditional import with_label
 from aelab.models.config import ModelConfig
 from aelab.runtime.identity import PUBLIC, combine_weights
+from aelab.views.pages import AppView
 from ui.common.process import torch_ready
 from ui.common.session import session
+from ui.common.view_state import kept_view
 from ui.common.viewer import library_owner, own_library
 
 DEFAULT_DATASET = "mnist-5k"
@@ -66,7 +68,7 @@ def cached_model(path: str, modified_ns: int, owner: str, pretrained: bool = Fal
 
 def current_dataset() -> aedata.Dataset:
     """The dataset chosen in the sidebar (an upload lives in this session only)."""
-    name = session.dataset_name or DEFAULT_DATASET
+    name = kept_view(AppView).data or DEFAULT_DATASET
     if name.startswith(UPLOAD_PREFIX):
         uploads = session.uploads
         if name in uploads:
@@ -171,7 +173,7 @@ def bind_label(record: ModelRecord) -> ModelRecord:
     n_classes = record.model_config.n_classes
     if n_classes == 0:
         return record
-    label = min(max(session.condition_label, 0), n_classes - 1)
+    label = min(max(kept_view(AppView).label, 0), n_classes - 1)
     return dataclasses.replace(record, model=with_label(record.model, label),
                                weights_digest=combine_weights([record.weights_digest, f"label:{label}"]))
 

@@ -23,12 +23,10 @@ TRAIN_JOB_KEY = "train_job"
 HANDLED_JOBS_KEY = "handled_jobs"
 TRAIN_REQUESTS_KEY = "train_requests"  # {job id: TrainingRequest} of this session's trainings not yet collected
 RESUMABLE_KEY = "resumable"  # the last finished training's state to go on from (ui.common.resume.Resumable)
-KEPT_SELECTION_KEY = "latent_selection"  # {"dataset": name, "indices": [...]}: the Latent page's selection, kept
 UPLOAD_ERROR_KEY = "upload_error"
 LAST_UPLOAD_KEY = "last_upload"
-URL_READ_KEY = "url_read"
+RESOLVED_MODEL_KEY = "resolved_model"
 URL_JOB_MISSING_KEY = "url_job_missing"
-URL_MODEL_WARNED_KEY = "url_model_warned"
 
 
 class Session:
@@ -57,14 +55,6 @@ class Session:
 
     # ------------------------------------------------------------------------------------------------ data
     @property
-    def dataset_name(self) -> str | None:
-        return self._get(DATASET_KEY)
-
-    @dataset_name.setter
-    def dataset_name(self, name: str) -> None:
-        self._state[DATASET_KEY] = name
-
-    @property
     def uploads(self) -> dict:
         """This session's uploaded datasets, {UPLOAD_PREFIX + name: Dataset}."""
         return self._state.setdefault(UPLOADS_KEY, {})
@@ -89,11 +79,12 @@ class Session:
     # ------------------------------------------------------------------------------------------------ models
     @property
     def model_key(self) -> str | None:
-        return self._get(MODEL_KEY)
+        """The model the sidebar resolved on this run: "pretrained/NAME", "library/NAME", "session/NAME" or None."""
+        return self._get(RESOLVED_MODEL_KEY)
 
     @model_key.setter
     def model_key(self, key: str | None) -> None:
-        self._state[MODEL_KEY] = key
+        self._set(RESOLVED_MODEL_KEY, key)
 
     @property
     def pending_model_key(self) -> str | None:
@@ -140,23 +131,7 @@ class Session:
     def resumable(self, value: Any) -> None:
         self._set(RESUMABLE_KEY, value)
 
-    # ------------------------------------------------------------------------------------------------ the Latent page
-    @property
-    def kept_selection(self) -> dict | None:
-        return self._get(KEPT_SELECTION_KEY)
-
-    @kept_selection.setter
-    def kept_selection(self, selection: dict | None) -> None:
-        self._set(KEPT_SELECTION_KEY, selection)
-
     # ------------------------------------------------------------------------------------------------ the URL
-    @property
-    def url_read(self) -> bool:
-        return bool(self._get(URL_READ_KEY))
-
-    def mark_url_read(self) -> None:
-        self._state[URL_READ_KEY] = True
-
     @property
     def url_job_missing(self) -> bool:
         return bool(self._get(URL_JOB_MISSING_KEY))
@@ -164,19 +139,6 @@ class Session:
     @url_job_missing.setter
     def url_job_missing(self, missing: bool) -> None:
         self._set(URL_JOB_MISSING_KEY, True if missing else None)
-
-    @property
-    def url_model_warned(self) -> str | None:
-        return self._get(URL_MODEL_WARNED_KEY)
-
-    @url_model_warned.setter
-    def url_model_warned(self, key: str | None) -> None:
-        self._set(URL_MODEL_WARNED_KEY, key)
-
-    @property
-    def condition_label(self) -> int:
-        """The class a conditional model encodes and decodes with, on every page."""
-        return int(self._get(CONDITION_LABEL_KEY, 0) or 0)
 
 
 session = Session()

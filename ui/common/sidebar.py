@@ -1,7 +1,7 @@
-"""The sidebar every page shares: dataset (bundled, downloadable, uploaded) and model. Both are kept in the URL
-(?data=...&model=...) so a teacher can share a link that opens on the same dataset and model. The training job this
-tab watches is not: the tab keeps it (ui.common.tab_job), so a reloaded tab re-attaches to it while no link carries
-it."""
+"""The sidebar every page shares: dataset (bundled, downloadable, uploaded), model and a conditional model's class,
+bound like any view (ui/common/view_state.py, the app's AppView), so a link opens on the same dataset and model
+(?data=...&model=...) and Back and Forward bring them back. The training job this tab watches is not in any link: the
+tab keeps it (ui.common.tab_job), so a reloaded tab re-attaches to it while no link carries it."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,7 @@ import streamlit as st
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
-from ui.common import url_state
+from aelab.views.pages import AppView
 from ui.common.activity import track_activity
 from ui.common.selection import (
     DEFAULT_DATASET,
@@ -28,34 +28,28 @@ from ui.common.selection import (
 )
 from ui.common.session import CONDITION_LABEL_KEY, DATASET_KEY, MODEL_KEY, session
 from ui.common.tab_job import keep_job, reattach_tab_job
-from ui.common.viewer import keep_browser_id, private_to_another
+from ui.common.text import plain
+from ui.common.view_state import Bound, open_view
+from ui.common.viewer import keep_browser_id
 from ui.common.widgets import class_name
 from ui.train.lifecycle import collect_finished_trainings
 
 UPLOADER_KEY = "upload"
 DOWNLOAD_BUTTON_KEY = "download_button"
-LINK_MODEL_KEY = "link_model"  # the model a link named, until the picker has checked it
+NOT_HERE = "is not available here"  # what a link's dataset or model that this browser cannot see is (whether or not
+# it exists: another student's private model must not be told apart from a misspelt one)
 
 STATUS_LABEL = {"bundled": "bundled", "cached": "downloaded", "needs download": "needs download"}
 
 
-def _read_url_once() -> None:
-    """At a session's first run, take the dataset and model from the URL (a shared link)."""
-    if session.url_read:
-        return
-    session.mark_url_read()
-    params = st.query_params
-    if "data" in params:
-        session.dataset_name = params["data"]
-    if "model" in params:
-        session.model_key = st.session_state[LINK_MODEL_KEY] = params["model"]
-    if "job" in params:  # an old link's job id: a job is attached only from the tab that started it, never a URL
-        del st.query_params["job"]
+def app_view() -> Bound[AppView]:
+    """The sidebar's view for this run (app.py opens it first: presenter mode decides the page's layout)."""
+    return open_view(AppView)
 
 
-def _download(name: str) -> bool:
-    """Download name with a progress bar; True when done, else the reason is shown in the sidebar."""
-    bar = st.sidebar.progress(0.0, text=f"Downloading {name}...")
+def _download(name: str, where=st.sidebar) -> bool:
+    """Download name with a progress bar; True when done, else the reason is shown where the button is."""
+    bar = where.progress(0.0, text=f"Downloading {name}...")
 
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / total, 1.0) if total else 0.0, text=f"Downloading {name}: {done / 1e6:.1f} MB")
@@ -67,7 +61,7 @@ def _download(name: str) -> bool:
         return True
     except AelabError as err:
         bar.empty()
-        st.sidebar.error(str(err))
+        where.error(str(err))
         return False
 
 
@@ -113,33 +107,26 @@ def _handle_upload(files) -> None:
     session.upload_error = None
     key = UPLOAD_PREFIX + name
     session.uploads[key] = dataset  # named by its file, identified by its content (dataset.identity)
-    session.dataset_name = key
+    open_view(AppView).set(data=key)
 
 
-def _dataset_picker() -> None:
+def _dataset_picker(app: Bound[AppView]) -> None:
     sources = {info.name: info for info in aedata.list_sources()}
-    uploads = list(session.uploads)
-    options = list(sources) + uploads
-    if session.dataset_name not in options:
-        wanted = session.dataset_name
-        if wanted is not None:  # e.g. a link naming an upload of another session, or a misspelt name
-            url_state.warn("data", f"Dataset {wanted[:60]!r} is not available here; showing {DEFAULT_DATASET}.",
-                           DATASET_KEY, DEFAULT_DATASET)
-        session.dataset_name = DEFAULT_DATASET
+    options = list(sources) + list(session.uploads)
 
     def label(name: str) -> str:
         if name in sources:
             return f"{name} ({STATUS_LABEL.get(sources[name].status, sources[name].status)})"
         return f"{name[len(UPLOAD_PREFIX):]} (your upload)"
 
-    chosen = st.sidebar.selectbox("Dataset", options, key=DATASET_KEY, format_func=label,
-                                  help="Bundled sets work offline; others download once and are cached.")
+    # A link naming an upload of another session, or a misspelt name: one lasting line above the page
+    chosen = app.selectbox("data", "Dataset", options, where=st.sidebar, key=DATASET_KEY, format_func=label,
+                           default=DEFAULT_DATASET, refused=NOT_HERE, fallback_text=DEFAULT_DATASET,
+                           show_message=False,
+                           help="Bundled sets work offline; others download once and are cached.")
     if chosen in sources and sources[chosen].status == "needs download":
         st.sidebar.caption(f"{chosen} is not on this machine yet (internet needed once); pages show "
                            f"{DEFAULT_DATASET} until it is downloaded.")
-        if st.sidebar.button(f"Download {chosen}", key=DOWNLOAD_BUTTON_KEY):
-            if _download(chosen):
-                st.rerun()  # (not after a failure: the rerun would wipe its message)
     with st.sidebar.expander("Use your own data"):
         st.file_uploader(
             "An .npz (x, optional y), a .zip of PNG/JPEG images (one folder per label), or IDX files",
@@ -154,10 +141,11 @@ def _dataset_picker() -> None:
             st.error(session.upload_error)
 
 
-def _model_picker() -> None:
+def _model_picker(app: Bound[AppView]) -> None:
     dataset = current_dataset()
-    if session.model_key and not session.model_key.startswith("session/"):
-        loadable([session.model_key])  # a chosen model that fails to load is found here, before the picker offers it
+    kept = app.view.model
+    if kept and not kept.startswith("session/"):
+        loadable([kept])  # a chosen model that fails to load is found here, before the picker offers it
     choices = model_choices(dataset.image_size)
     keys = list(choices.values())
     _name_broken_models()
@@ -166,44 +154,32 @@ def _model_picker() -> None:
         st.sidebar.info(f"No model for {dataset.image_size[0]}x{dataset.image_size[1]} images yet: train one.")
         return
     pending = session.take_pending_model_key()
-    # A model just trained for another image size (the user changed dataset meanwhile) must not reset the choice.
-    wanted = pending if pending in keys else session.model_key
-    pending = pending if pending in keys else None
-    if wanted not in keys:
-        default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
-        if wanted and not pending and session.url_model_warned != wanted:
-            session.url_model_warned = wanted
-            private = private_to_another(wanted)
-            why = "this model is private to its owner" if private else "is not available for this dataset"
-            text = (f"Model {wanted[:80]!r}: {why}; showing {default}." if private
-                    else f"Model {wanted[:80]!r} {why}; showing {default}.")
-            if st.session_state.pop(LINK_MODEL_KEY, None) == wanted:  # named by a link: a lasting line on the page
-                url_state.warn("model", text, MODEL_KEY, default)
-            else:  # e.g. the user chose a dataset of another image size: a note in the sidebar once
-                st.sidebar.warning(text)
-        wanted = default
-    session.model_key = wanted
+    if pending in keys:  # a training just ended (a model of another image size does not reset the choice)
+        app.set(model=pending)
+    default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
+    if kept and kept not in keys and pending not in keys:
+        # the user chose a dataset of another image size: a note in the sidebar, this once
+        st.sidebar.warning(f"Model {plain(kept[:80])} is not available for this dataset; showing {default}.")
     labels = {v: k for k, v in choices.items()}
-    st.sidebar.selectbox("Model", keys, key=MODEL_KEY, format_func=labels.get,
-                         help="Pretrained models ship with the app; yours appear after training.")
+    session.model_key = app.selectbox("model", "Model", keys, where=st.sidebar, key=MODEL_KEY, default=default,
+                                      format_func=labels.get, refused=NOT_HERE, fallback_text=default,
+                                      show_message=False,
+                                      help="Pretrained models ship with the app; yours appear after training.")
     record = current_model()
     if record is not None and record.model_config.n_classes:
-        _label_picker(record, dataset)
+        _label_picker(app, record, dataset)
         record = current_model()  # bound to the class just picked
     if record is not None:
         _onnx_download(record)
 
 
-def _label_picker(record, dataset) -> None:
+def _label_picker(app: Bound[AppView], record, dataset) -> None:
     """A conditional model encodes and decodes with a class label: chosen here, once, for every page."""
     n = record.model_config.n_classes
-    st.session_state.setdefault(CONDITION_LABEL_KEY, 0)
-    if st.session_state[CONDITION_LABEL_KEY] not in range(n):
-        st.session_state[CONDITION_LABEL_KEY] = 0
-    st.sidebar.selectbox("Class to encode and decode as", list(range(n)), key=CONDITION_LABEL_KEY,
-                         format_func=lambda k: class_name(dataset.class_names, k),
-                         help=f"{record.name} is a conditional VAE: its encoder and decoder read a class label "
-                              "beside the image and the code. Every page uses this class.")
+    app.selectbox("label", "Class to encode and decode as", list(range(n)), where=st.sidebar, key=CONDITION_LABEL_KEY,
+                  format_func=lambda k: class_name(dataset.class_names, k),
+                  help=f"{record.name} is a conditional VAE: its encoder and decoder read a class label "
+                       "beside the image and the code. Every page uses this class.")
 
 
 def _onnx_download(record) -> None:
@@ -241,31 +217,30 @@ def _announce_finished_trainings() -> None:
         st.toast(message, icon=":material/model_training:")
 
 
-def _sync_url() -> None:
-    """Keep the URL the shareable state of this tab (a page switch clears the query string; this puts it back)."""
-    wanted = {"data": session.dataset_name, "model": session.model_key}
-    for key, value in wanted.items():
-        if value and st.query_params.get(key) != value:
-            st.query_params[key] = value
-        elif not value and key in st.query_params:
-            del st.query_params[key]
-
-
-def show_link_messages() -> None:
+def show_link_messages(app: Bound[AppView]) -> None:
     """Above the page (the sidebar may be hidden, in presenter mode): a dataset or model the link named that is not
-    here, said in one line for as long as its replacement is shown."""
-    for param in ("data", "model"):
-        url_state.show(param)
+    here, and a chosen dataset that is not on this machine yet, said in one line for as long as its replacement is
+    shown."""
+    for name in ("data", "model"):
+        app.show(name)
+    chosen = app.view.data
+    sources = {info.name: info for info in aedata.list_sources()}
+    if chosen in sources and sources[chosen].status == "needs download":
+        with st.container(key="dataset_notice"):
+            st.warning(f"{chosen} is not on this machine yet (it downloads once, with internet): this page shows "
+                       f"{DEFAULT_DATASET} until it is downloaded.", icon=":material/cloud_download:")
+            if st.button(f"Download {chosen}", key=DOWNLOAD_BUTTON_KEY, icon=":material/download:"):
+                if _download(chosen, where=st):
+                    st.rerun()  # (not after a failure: the rerun would wipe its message)
 
 
-def render_sidebar() -> None:
+def render_sidebar(app: Bound[AppView]) -> None:
     track_activity()
-    _read_url_once()
+    if "job" in st.query_params:  # an old link's job id: a job is attached only from the tab that started it
+        del st.query_params["job"]
     reattach_tab_job()  # a reloaded tab: its job, before the page draws
     _announce_finished_trainings()
-    _dataset_picker()
-    _model_picker()
-    st.session_state.pop(LINK_MODEL_KEY, None)  # checked: later changes of the model are the user's
-    _sync_url()
+    _dataset_picker(app)
+    _model_picker(app)
     keep_browser_id()
     keep_job()

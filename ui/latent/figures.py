@@ -61,13 +61,14 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, 
                    axis_titles: tuple[str, str], *, revision: str, height: int = 560,
                    manifold: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
                    plane_grid: tuple[np.ndarray, np.ndarray] | None = None,
-                   marks: Sequence[Mark] = ()) -> ScatterFigure:
+                   marks: Sequence[Mark] = (), selected: Sequence[int] = ()) -> ScatterFigure:
     """coords (N, 2) of the points with labels (N,) (-1: unlabelled) and their dataset indices (N,).
 
     manifold: (uint8 picture, (x0, x1, y0, y1)) drawn under the points, aligned to the axes.
     plane_grid: (xs, ys) of invisible points under everything, so a click on empty plane still selects something
     (Plotly reports clicks only on points). revision: Plotly's uirevision, so zoom and hidden classes survive reruns
-    of the same map and reset when the map changes."""
+    of the same map and reset when the map changes. selected: dataset indices shown selected (the others dimmed), as
+    Plotly shows a selection made on the chart."""
     fig = go.Figure()
     point_indices: list[np.ndarray | None] = []
     grid_curve = None
@@ -83,13 +84,15 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, 
             "<extra></extra>", selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}}))
         point_indices.append(None)
     labels = np.asarray(labels)
+    chosen = np.isin(indices, np.asarray(list(selected), dtype=np.int64)) if len(selected) else None
     for label in sorted(set(labels.tolist())):
         keep = np.flatnonzero(labels == label)
         name = class_name(class_names, int(label))
         fig.add_trace(points_trace(
             x=coords[keep, 0], y=coords[keep, 1], mode="markers", name=name, customdata=indices[keep],
             marker={"size": 6, "color": label_colour(int(label)), "opacity": 0.85, "line": {"width": 0}},
-            hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>"))
+            hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>",
+            selectedpoints=None if chosen is None else np.flatnonzero(chosen[keep]).tolist()))
         point_indices.append(np.asarray(indices[keep]))
     for mark in marks:
         fig.add_trace(go.Scatter(

@@ -16,12 +16,12 @@ import torch
 
 from aelab.analysis.latent import Projection, decode, latent_name
 from aelab.analysis.maps import plane_range
+from ui.common.view_state import Bound
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR
 from ui.components import live_decoder as live
 from ui.latent.sections import crisp
 
 KEY = "latent_live"
-PINNED_KEY = "latent_live_pinned"
 PLANE_PX = 280
 MAX_POINTS = 2000  # dots drawn on the live plane (the Plotly map keeps all of them)
 
@@ -48,9 +48,9 @@ def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.n
                           "with every other dimension at the codes' mean, in your browser.")
 
 
-def live_plane(record, projection: Projection, z: np.ndarray, labels: np.ndarray, titles: tuple[str, str],
-               signature: str) -> None:
-    """The live hover plane with the map's points, and the pinned point as the server decodes it."""
+def live_plane(view: Bound, record, projection: Projection, z: np.ndarray, labels: np.ndarray,
+               titles: tuple[str, str]) -> None:
+    """The live hover plane with the map's points, and the pinned point (the view's) as the server decodes it."""
     reason = live.unavailable_reason(record)
     if reason is not None:
         live.notice(reason)
@@ -62,12 +62,13 @@ def live_plane(record, projection: Projection, z: np.ndarray, labels: np.ndarray
     origin, axes, says = plane_basis(projection, z)
     released = live.released(KEY, model)
     if released and isinstance(released.get("point"), list) and len(released["point"]) == 2:
-        st.session_state[PINNED_KEY] = {"for": signature, "point": [float(v) for v in released["point"]]}
-    pinned = st.session_state.get(PINNED_KEY)
-    point = pinned["point"] if pinned and pinned["for"] == signature else None
+        view.set(pinned=tuple(round(float(v), 4) for v in released["point"]))
     coords = projection.coords
     shown = np.linspace(0, len(coords) - 1, min(len(coords), MAX_POINTS)).astype(int)
     low, high = plane_range(coords)
+    point = view.value("pinned", check=lambda p: None if all(low - (high - low) <= v <= high + (high - low) for v in p)
+                       else "is far outside the map", fallback_text="no pinned point")
+    point = None if point is None else list(point)
     spec = {"size": PLANE_PX, "extent": [low, high, low, high], "origin": origin.tolist(), "axes": axes.tolist(),
             "x": np.round(coords[shown, 0], 4).tolist(), "y": np.round(coords[shown, 1], 4).tolist(),
             "c": [int(v) % len(PALETTE) if v >= 0 else len(PALETTE) for v in labels[shown]],

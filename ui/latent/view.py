@@ -35,7 +35,8 @@ from aelab.analysis.sketches import scatter_sketch
 from aelab.data.drawing import DigitLayout, layout_like
 from aelab.library.store import ModelRecord
 from aelab.runtime.warmup import umap_step
-from ui.common import cache, url_state
+from ui.common import cache
+from ui.common.view_state import Bound
 from ui.common.warmup import umap_warmup
 from ui.common.widgets import label_colour
 
@@ -103,13 +104,13 @@ class PlaneView:
                      for d in self.dims)
 
 
-def plane_controls(record: ModelRecord, coords: np.ndarray, dims: tuple[int, int]):
+def plane_controls(view: Bound, record: ModelRecord, coords: np.ndarray, dims: tuple[int, int]):
     """Toggles for a 2-latent model's plane; returns its PlaneView, the manifold picture (or None) and the invisible
     grid of clickable points that covers the plane."""
     left, right = st.columns(2)
-    show = left.toggle("Decoded images under the points", value=True, key="show_manifold")
-    quantiles = record.model_config.variational and right.toggle(
-        "Prior-quantile axes (Kingma & Welling)", key="manifold_quantiles",
+    show = view.toggle("manifold", "Decoded images under the points", where=left, key="show_manifold")
+    quantiles = record.model_config.variational and view.toggle(
+        "quantiles", "Prior-quantile axes (Kingma & Welling)", where=right, key="manifold_quantiles",
         help="Plot Φ(z) instead of z: the N(0, 1) prior becomes uniform on the unit square, and the decoded grid "
              "sits at Gaussian quantiles, each tile holding the same prior mass (Kingma & Welling 2014, Fig. 4). "
              "Codes that match the prior fill the square evenly.")
@@ -158,36 +159,40 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: M
             identity, what, key, lambda: project_2d(z, method, **params, seed=UMAP_DEFAULTS["seed"]))
 
 
-def map_controls(latent_dim: int, z: np.ndarray, kl: np.ndarray | None, model_key: str) -> tuple[str, dict]:
+def map_controls(view: Bound, latent_dim: int, z: np.ndarray, kl: np.ndarray | None) -> tuple[str, dict]:
     """The map's method and its parameters: UMAP's n_neighbors / min_dist, or the two raw dimensions (by default
-    the two the model uses most: highest KL for a VAE, highest variance otherwise; 0 and 1 for a 2-latent model)."""
+    the two the model uses most: highest KL for a VAE, highest variance otherwise; 0 and 1 for a 2-latent model).
+    A model's natural map (raw for 2 latents, else PCA) is the default, so a new model starts on it unless a map
+    was chosen."""
     umap_warmup()  # the first visit to this page may start compiling UMAP in the background (opt-in, lowest priority)
     methods = [m for m in METHODS if m != "raw" or latent_dim >= 2]
-    natural = "raw" if latent_dim == 2 else "pca"
-    if st.session_state.get("latent_method_for") != model_key:  # a new model starts on its natural map...
-        first = "latent_method_for" not in st.session_state  # ...or, opened from a link, on the link's (?map=)
-        st.session_state["latent_method_for"] = model_key
-        st.session_state.pop("latent_method", None)
-        url_state.bind("latent_method", "map", natural, options=methods, read_link=first)
-    method = st.radio("Map", methods, format_func=METHODS.get, horizontal=True,
-                      key=url_state.bind("latent_method", "map", natural, options=methods))
+    unpin = lambda: view.set(pinned=None)  # noqa: E731 (a pinned point belongs to the map it was pinned on)
+    method = view.radio("map", "Map", methods, key="latent_method", default="raw" if latent_dim == 2 else "pca",
+                        format_func=METHODS.get, horizontal=True, on_change=unpin)
     if method == "pca":
         return method, {}
     left, right = st.columns(2)
     if method == "umap":
-        params = {"n_neighbors": left.slider("n_neighbors", 2, 100, UMAP_DEFAULTS["n_neighbors"], key="umap_neighbors",
+        params = {"n_neighbors": view.slider("neighbors", "n_neighbors", 2, 100, where=left, key="umap_neighbors",
                                              help="How many neighbours shape each point's place: small values keep "
                                                   "local detail, large ones the global layout."),
-                  "min_dist": right.slider("min_dist", 0.0, 0.99, UMAP_DEFAULTS["min_dist"], 0.01, key="umap_min_dist",
-                                           help="How tightly points may pack: 0 gives dense clumps.")}
+                  "min_dist": view.slider("min_dist", "min_dist", 0.0, 0.99, where=right, key="umap_min_dist",
+                                          step=0.01, help="How tightly points may pack: 0 gives dense clumps.")}
         umap_status()
         return method, params
     scores = dimension_importance(torch.from_numpy(z), None if kl is None else torch.from_numpy(kl))
     order = [0, 1] if latent_dim == 2 else importance_order(scores)
-    return method, {"dims": (left.selectbox("x axis: dimension", range(latent_dim), index=order[0],
-                                            key=f"dim_x|{model_key}", format_func=latent_name),
-                             right.selectbox("y axis: dimension", range(latent_dim), index=order[1],
-                                             key=f"dim_y|{model_key}", format_func=latent_name))}
+    dims = view.value("dims", default=(order[0], order[1]),
+                      check=lambda d: None if max(d) < latent_dim else f"names a dimension past z{latent_dim}")
+    view.seed("dim_x", dims[0])
+    view.seed("dim_y", dims[1])
+    chosen = (left.selectbox("x axis: dimension", range(latent_dim), key="dim_x", format_func=latent_name,
+                             on_change=unpin),
+              right.selectbox("y axis: dimension", range(latent_dim), key="dim_y", format_func=latent_name,
+                              on_change=unpin))
+    view.put("dims", chosen, (order[0], order[1]))
+    view.show("dims")
+    return method, {"dims": chosen}
 
 
 def umap_status() -> None:

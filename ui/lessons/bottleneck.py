@@ -7,6 +7,7 @@ import streamlit as st
 
 from aelab.lessons.bottleneck import METHOD_LABELS, SWEEP_METHODS, bottleneck_sweep, load_sweep, sweep_sizes
 from ui.common import cache, present
+from ui.common.view_state import Bound
 from ui.common.widgets import PALETTE, show_grid
 from ui.lessons.common import may_have_shipped, stored, task_button
 
@@ -35,7 +36,7 @@ def current_sweep(dataset):
     return None, None
 
 
-def render(dataset) -> None:
+def render(view: Bound, dataset) -> None:
     st.subheader("How big should the code be?")
     present.intro(INTRO)
     st.latex(FORMULA)
@@ -66,7 +67,7 @@ def render(dataset) -> None:
                        if v["variant"] != "pca")
     st.caption(f"Result {origin}: {result.n_train:,} training images, {budget}; {result.seconds:.0f} s to compute. "
                "The autoencoders are trained briefly and equally; longer training lowers their curves.")
-    _reconstructions(result)
+    _reconstructions(view, result)
 
 
 def sweep_figure(result) -> go.Figure:
@@ -81,9 +82,9 @@ def sweep_figure(result) -> go.Figure:
     return fig
 
 
-def _reconstructions(result) -> None:
-    size = st.select_slider("Reconstructions at code size", result.sizes, value=result.sizes[len(result.sizes) // 2],
-                            key="lessons_sweep_size")
+def _reconstructions(view: Bound, result) -> None:
+    size = view.select_slider("sweep_size", "Reconstructions at code size", result.sizes, key="lessons_sweep_size",
+                              default=result.sizes[len(result.sizes) // 2])
     i = result.sizes.index(size)
     rows = {"test images": result.examples} | {METHOD_LABELS.get(name, name): recons[i]
                                                for name, recons in result.reconstructions.items()}

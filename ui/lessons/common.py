@@ -21,8 +21,9 @@ import torch
 from aelab.errors import JobRefused
 from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
 from aelab.runtime.jobs import JobContext, JobManager
-from ui.common import cache, url_state
+from ui.common import cache
 from ui.common.selection import current_model, session_id
+from ui.common.view_state import Bound
 from ui.train.lifecycle import job_manager, quick_job_manager
 
 SECTIONS = {
@@ -46,20 +47,10 @@ def may_have_shipped(dataset) -> bool:
     return dataset.named_source
 
 
-def section_picker() -> str:
-    """The section switch (also ?section= in the URL, so a teacher can link one lesson). Renders one section."""
-    key = url_state.bind("lessons_section", "section", "pca", options=list(SECTIONS))
-    choice = st.segmented_control("Lesson", list(SECTIONS), format_func=SECTIONS.get, key=key,
-                                  label_visibility="collapsed", on_change=_keep_a_section)
-    st.session_state["lessons_last_section"] = choice = choice or "pca"
-    st.query_params["section"] = choice  # always there, the default too: the link names its lesson
-    return choice
-
-
-def _keep_a_section() -> None:
-    """Clicking the chosen segment again would unselect it and leave no lesson: select it again instead."""
-    if st.session_state.get("lessons_section") is None:
-        st.session_state["lessons_section"] = st.session_state.get("lessons_last_section", "pca")
+def section_picker(view: Bound) -> str:
+    """The section switch (?section= in the link, so a teacher can link one lesson). Renders one section."""
+    return view.segmented_control("section", "Lesson", list(SECTIONS), key="lessons_section", format_func=SECTIONS.get,
+                                  label_visibility="collapsed")
 
 
 # ------------------------------------------------------------------------------------------------ results

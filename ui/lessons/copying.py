@@ -18,6 +18,7 @@ from aelab.lessons.copying import (
     train_copy_models,
 )
 from ui.common import cache, present
+from ui.common.view_state import Bound
 from ui.common.widgets import show_grid
 from ui.lessons.common import may_have_shipped, stored, task_button
 
@@ -37,7 +38,7 @@ def shipped(identity: str, dataset_name: str, image_size: tuple[int, int]):
     return load_copy_models(dataset_name, image_size)
 
 
-def render(dataset) -> None:
+def render(view: Bound, dataset) -> None:
     st.subheader("Under- and over-complete")
     present.intro(INTRO)
     st.latex(FORMULA)
@@ -60,9 +61,10 @@ def render(dataset) -> None:
     if models is None:
         st.info(f"No demo models for {dataset.name} yet: train them with the button above.")
         return
-    seed = int(st.session_state.get("lessons_noise_seed", 0))
+    seed = int(view.value("copy_noise", low=0))
     if st.button("New noise", key="lessons_new_noise", icon=":material/casino:"):
-        seed = st.session_state["lessons_noise_seed"] = seed + 1
+        seed += 1
+        view.set(copy_noise=seed)
     _show(models, dataset, seed, origin)
 
 

@@ -10,6 +10,7 @@ import torch
 from aelab.lessons import basics as lessons
 from aelab.lessons.bottleneck import SIZES
 from ui.common import cache, present
+from ui.common.view_state import Bound
 from ui.common.widgets import PALETTE, show_grid
 from ui.lessons.bottleneck import current_sweep
 from ui.lessons.common import code_figure
@@ -36,7 +37,7 @@ def autoencoder_error(dataset, k: int) -> float | None:
     return result.test_mse["mlp_ae"][result.sizes.index(k)]
 
 
-def render(dataset) -> None:
+def render(view: Bound, dataset) -> None:
     st.subheader("k-means and soft k-means are autoencoders")
     present.intro(INTRO)
     st.latex(r"\text{k-means: } q_{ik} = [\,k = \arg\min_j \lVert x_i - p_j \rVert^2\,], \qquad \hat x_i = q_i P, "
@@ -48,10 +49,11 @@ def render(dataset) -> None:
         st.info(f"{dataset.name} has too few training images for 2 centroids or more.")
         return
     c1, c2 = st.columns(2)
-    k = c1.select_slider("Number of centroids k (the code size)", sizes, value=16 if 16 in sizes else sizes[-1],
-                         key="lessons_k")
-    temperature = c2.select_slider("Soft k-means temperature T", TEMPERATURES, value=5.0, key="lessons_temperature",
-                                   help="Squared distances between digits are tens of units: T of a few is soft.")
+    k = view.select_slider("kmeans_k", "Number of centroids k (the code size)", sizes, where=c1,
+                           default=16 if 16 in sizes else sizes[-1], key="lessons_k")
+    temperature = view.select_slider("kmeans_t", "Soft k-means temperature T", TEMPERATURES, where=c2,
+                                     key="lessons_temperature",
+                                     help="Squared distances between digits are tens of units: T of a few is soft.")
     lesson = cached_lesson(cache.key(dataset=dataset), k, temperature, dataset.x_train, dataset.x_test)
     _errors(dataset, lesson, k)
     ncol = min(k, 16)

@@ -14,6 +14,7 @@ from aelab.models.variants import make_configs
 from aelab.train.loop import evaluate
 from ui.common import cache, present
 from ui.common.selection import load_model_key
+from ui.common.view_state import Bound
 from ui.common.widgets import PALETTE
 from ui.lessons.common import bar_figure, stored, task_button
 from ui.lessons.tied import tied_section
@@ -72,7 +73,7 @@ def _formulas() -> None:
         st.latex(r"X = U \Sigma V^\top, \qquad Z = X W = X V_d = U_d \Sigma_d")
 
 
-def render(dataset) -> None:
+def render(view: Bound, dataset) -> None:
     st.subheader("PCA is a linear autoencoder")
     present.intro(INTRO)
     _formulas()
@@ -82,11 +83,12 @@ def render(dataset) -> None:
     if not sizes:
         st.info(f"{dataset.name} has too few images or pixels for a code of 2 numbers or more.")
         return
-    d = st.select_slider("Code size d", sizes, value=16 if 16 in sizes else sizes[-1], key="lessons_pca_d")
+    d = view.select_slider("pca_d", "Code size d", sizes, key="lessons_pca_d", default=16 if 16 in sizes else sizes[-1])
     pca = cached_pca(dataset, d, sizes[-1])
     n = len(dataset.x_train)
-    epochs = int(st.number_input("Epochs", 1, 2000, lessons.epochs_for_steps(lessons.LINEAR_AE_STEPS, n, 128),
-                                 key="lessons_pca_epochs", help="Defaults to about 1,300 steps of 128 images."))
+    epochs = int(view.number_input("pca_epochs", "Epochs", 1, 2000,
+                                   default=lessons.epochs_for_steps(lessons.LINEAR_AE_STEPS, n, 128),
+                                   key="lessons_pca_epochs", help="Defaults to about 1,300 steps of 128 images."))
     result_key = ("linear", (d, epochs))
 
     def compute(on_progress, should_stop):

@@ -7,6 +7,7 @@ import streamlit as st
 from aelab.errors import AelabError
 from ui.common import present
 from ui.common.selection import current_model, load_model_key, model_choices
+from ui.common.view_state import Bound
 from ui.lessons.common import weight_picture
 
 INTRO = ("Each unit of an encoder's first layer computes a weighted sum of the pixels; drawing its weights as an "
@@ -19,7 +20,7 @@ FORMULA = (r"h_j = \sigma\big(w_j^\top x + b_j\big) = \sigma\Big(\sum_{u,v} W_j(
            r"\qquad \text{conv: } h_c(u, v) = \sigma\Big(\sum_{a,b} K_c(a, b)\, x(u + a, v + b) + b_c\Big)")
 
 
-def render(dataset) -> None:
+def render(view: Bound, dataset) -> None:
     st.subheader("What the encoder's first layer learned")
     present.intro(INTRO)
     st.latex(FORMULA)
@@ -36,11 +37,11 @@ def render(dataset) -> None:
     labels = {v: k for k, v in choices.items()}
     c1, c2, c3 = st.columns([2, 1, 1])
     default = DEFAULT_OTHER if DEFAULT_OTHER in keys else keys[0]
-    if st.session_state.get("lessons_other_model") not in keys:
-        st.session_state["lessons_other_model"] = default
-    other_key = c1.selectbox("Compare with", keys, format_func=labels.get, key="lessons_other_model")
-    n_tiles = c2.select_slider("Units shown", (16, 32, 64, 128), value=64, key="lessons_n_tiles")
-    diverging = c3.radio("Colours", ["diverging", "grey"], horizontal=True, key="lessons_tile_colours") == "diverging"
+    other_key = view.selectbox("weights_other", "Compare with", keys, where=c1, key="lessons_other_model",
+                               default=default, format_func=labels.get)
+    n_tiles = view.select_slider("weights_tiles", "Units shown", (16, 32, 64, 128), where=c2, key="lessons_n_tiles")
+    diverging = view.radio("weights_colours", "Colours", ["diverging", "grey"], where=c3, key="lessons_tile_colours",
+                           horizontal=True) == "diverging"
     try:
         other = load_model_key(other_key)
     except (AelabError, KeyError) as err:

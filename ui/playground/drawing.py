@@ -1,6 +1,6 @@
-"""The Playground's "draw your own" plane: the clicked points drawn on an image of the plane, and a click's pixel
-made into plane coordinates (streamlit-image-coordinates returns the pixel of each click on an image; Plotly does not
-report clicks on empty space)."""
+"""The Playground's "draw your own" plane: the clicked points (the page view's, so they come back and travel in a
+link) drawn on an image of the plane, and a click's pixel made into plane coordinates (streamlit-image-coordinates
+returns the pixel of each click on an image; Plotly does not report clicks on empty space)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,9 +9,10 @@ from PIL import Image, ImageDraw
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from aelab.data.toy import PLANE
+from ui.common.view_state import Bound
 
 SIDE = 360  # pixels
-CLICKS_KEY, LAST_KEY, WIDGET_KEY = "pg_clicks", "pg_last_click", "pg_draw"
+LAST_KEY, WIDGET_KEY = "pg_last_click", "pg_draw"
 
 
 def to_plane(x: float, y: float, side: int = SIDE) -> tuple[float, float]:
@@ -42,26 +43,24 @@ def plane_image(clicks: list[tuple[float, float]], side: int = SIDE) -> Image.Im
     return image
 
 
-def clicks() -> list[tuple[float, float]]:
-    return st.session_state.setdefault(CLICKS_KEY, [])
-
-
-def draw_plane() -> None:
+def draw_plane(view: Bound) -> None:
     """The clickable plane, and Undo / Clear. A new click is added once (the component repeats its last value)."""
-    points = clicks()
+    points = list(view.value("points"))
     value = streamlit_image_coordinates(plane_image(points), key=WIDGET_KEY, cursor="crosshair")
     if value and (value.get("x"), value.get("y"), value.get("unix_time")) != st.session_state.get(LAST_KEY):
         st.session_state[LAST_KEY] = (value.get("x"), value.get("y"), value.get("unix_time"))
-        points.append(to_plane(float(value["x"]), float(value["y"])))
+        x, y = to_plane(float(value["x"]), float(value["y"]))
+        view.set(points=(*points, (round(x, 2), round(y, 2))))
         st.rerun()  # draw the image again with the new point on it
     with st.container():  # after the iframe: its elements can change without remounting the plane blank
         undo, clear = st.columns(2)
         if undo.button("Undo last point", key="pg_undo", disabled=not points, icon=":material/undo:"):
-            points.pop()
+            view.set(points=tuple(points[:-1]))
             st.rerun()
         if clear.button("Clear", key="pg_clear", disabled=not points, icon=":material/delete:"):
-            points.clear()
+            view.set(points=())
             st.rerun()
+        view.show("points")
         st.caption(f"{len(points)} point{'s' if len(points) != 1 else ''} drawn. Click along a path: the points, "
                    "joined in the order you click them, are the clean curve; the training points are scattered "
                    "along it with the noise below.")

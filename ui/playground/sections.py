@@ -9,6 +9,7 @@ from aelab.analysis import toy as views
 from aelab.data.toy import ToyData
 from aelab.lessons.playground import ToyRun
 from ui.playground import figures
+from ui.playground.controls import page_view
 
 VIEWS = {"recon": "Reconstructions", "manifold": "Learned manifold", "field": "Vector field",
          "contraction": "Contraction", "vae": "VAE posteriors"}
@@ -26,10 +27,9 @@ def _available(run: ToyRun) -> list[str]:
 
 def view_picker(run: ToyRun) -> str:
     names = _available(run)
-    if st.session_state.get("pg_view") not in names:
-        st.session_state["pg_view"] = "field" if run.train_config.noise == "gaussian" else "recon"
-    return st.segmented_control("View", names, format_func=VIEWS.get, key="pg_view",
-                                label_visibility="collapsed") or names[0]
+    return page_view().segmented_control(
+        "shown", "View", names, key="pg_view", format_func=VIEWS.get, label_visibility="collapsed",
+        default="field" if run.train_config.noise == "gaussian" and "field" in names else names[0])
 
 
 def draw_data_only(data: ToyData) -> None:
@@ -77,7 +77,7 @@ def _manifold(run: ToyRun) -> None:
 def _field(run: ToyRun) -> None:
     points = run.data.points
     field = views.vector_field(run.model, points, corruption=run.corruption, seed=run.train_config.seed)
-    iterate = st.toggle("Iterate the map on a few corrupted points", key="pg_iterate",
+    iterate = page_view().toggle("iterate", "Iterate the map on a few corrupted points", key="pg_iterate",
                         help=f"Applies r = g o f {N_STEPS} times to {N_PATHS} points moved off the data by its "
                              "corruption noise: a denoising AE's iterates flow onto the curve.")
     paths = views.iterate(run.model, run.corrupted()[:N_PATHS], N_STEPS) if iterate else None

@@ -1,18 +1,18 @@
 """The Train page's form: a variant and its knobs, each explained in one line; builds a validated TrainingRequest.
 
-Knob values live in st.session_state under "knob_<field>", kept for the whole session (persist_state="session": a
-trip to another page does not reset the form). They are reset to the variant's defaults when the variant or the
-image size changes. The variant and the knobs are also in the link (?variant=vae&epochs=5: ui/train/link.py).
+The knobs come from one table (aelab.models.knobs: field, link parameter, label, help, which variants have it, how
+its text is read), and each is a field of the Train page's view (aelab.views.pages.TrainView), bound like every
+other widget: kept across pages and in the link (?variant=vae&latent=16&epochs=5), a link's bad value refused with
+one line, the variant's defaults left out of the address. A knob holds its text as typed; only a valid value enters
+the link; the variant changing puts every knob back on the new variant's defaults. The save name and the overwrite
+switch are in the view (kept across pages) but never in a link.
 
-Numbers are typed into text fields and parsed here against the configs' own ranges (aelab.models.config.RANGES, as
-the CLI does): st.number_input's browser side turns "1e9" into 1 for a whole number, shows "NaN" as 0 and only
-colours an out-of-range value red, so the server never learns what was typed.
+Numbers are typed into text fields and parsed against the configs' own ranges (aelab.models.ranges.RANGES, as the
+CLI does): st.number_input's browser side turns "1e9" into 1 for a whole number, shows "NaN" as 0 and only colours
+an out-of-range value red, so the server would never learn what was typed.
 """
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -22,11 +22,13 @@ from aelab.data.sources import Dataset
 from aelab.errors import ConfigError, ModelStoreError
 from aelab.library.store import validate_name
 from aelab.models.conditional import check_training_data
-from aelab.models.config import NOISE_TYPES, RECON_LOSSES, ModelConfig, TrainConfig, noise_level_range
-from aelab.models.ranges import RANGES, NumberRange, parse_sizes
+from aelab.models.config import ModelConfig, TrainConfig
+from aelab.models.knobs import KNOB_BY_FIELD, KNOBS, Knob, accepted, knob_text, parse_knob
+from aelab.models.ranges import NumberRange
 from aelab.models.variants import VARIANTS, Variant, make_configs
 from aelab.train.job import TrainingRequest
-from ui.common.url_state import bind, from_link
+from aelab.views.pages import TrainView
+from ui.common.view_state import Bound
 from ui.common.viewer import own_library
 from ui.common.warmup import real_server
 
@@ -36,128 +38,24 @@ LATENT_SAMPLE = 600  # test images whose codes are drawn each epoch: enough for 
 PREVIEW_IMAGES = 8  # test images whose reconstructions are shown getting sharper
 MIN_TRAIN = 10  # the smallest training subset offered (an upload may hold fewer images: then all of them)
 MAX_VALIDATION = 2000  # validation loss each epoch on at most this many test images (full MNIST has 10,000)
-VARIANT_PARAM, DEFAULT_VARIANT = "variant", next(iter(VARIANTS))  # ?variant=vae; the knobs' params: ui/train/link.py
-LINKED_VARIANT_KEY = "_train_link_variant"  # the variant named in the link the session opened with
-
-
-def _trained(v: Variant) -> bool:
-    return not v.is_baseline
-
-
-@dataclass(frozen=True)
-class Knob:
-    """One config field as a widget. target: which config it sets ("model" | "train"); applies: is it meaningful for
-    this variant (otherwise hidden, and the variant's default is kept)."""
-
-    field: str
-    target: str
-    label: str
-    help: str
-    applies: Callable[[Variant], bool]
-    draw: Callable[..., Any]  # st.text_input (numbers, sizes) / st.selectbox (called with label, key, help)
-    options: dict[str, Any]  # the widget's own arguments: the options of a selectbox
-
-
-KNOBS = [
-    Knob("latent_dim", "model", "Latent size",
-         "How many numbers each image is squeezed into: fewer keep only the main variations; 2 shows the latent "
-         "space itself, with no projection. For k-means: the number of clusters.",
-         lambda v: True, st.text_input, {}),
-    Knob("hidden", "model", "Hidden sizes",
-         "Layer widths between image and code (MLP), or channels per stride-2 layer (conv), comma-separated; more "
-         "or wider layers let the encoder bend the latent space into more complex shapes.",
-         lambda v: v.model.arch in ("mlp", "conv"), st.text_input, {}),
-    Knob("temperature", "model", "Temperature",
-         "How soft the cluster assignment is: higher spreads each image's code over several clusters.",
-         lambda v: v.model.arch == "soft_kmeans", st.text_input, {}),
-    Knob("epochs", "train", "Epochs",
-         "Passes over the training images: more lets the classes separate further in the latent space (and can "
-         "overfit a small subset).", _trained, st.text_input, {}),
-    Knob("batch_size", "train", "Batch size",
-         "Images per gradient step: smaller batches take more, noisier steps per epoch.",
-         _trained, st.text_input, {}),
-    Knob("lr", "train", "Learning rate",
-         "Adam's step size: too high and the loss jumps or becomes NaN, too low and the codes barely move.",
-         _trained, st.text_input, {}),
-    Knob("recon_loss", "train", "Reconstruction loss",
-         "bce treats pixels as probabilities of ink (sharper digits); mse is squared error, what PCA minimises "
-         "(blurrier); cb is the continuous Bernoulli, BCE with the normaliser that makes it a density on [0, 1] "
-         "(its reconstruction is the distribution's mean; its ELBO is on another scale than BCE's, so compare "
-         "losses only between models trained with the same one).", _trained, st.selectbox,
-         {"options": RECON_LOSSES}),
-    Knob("codebook_size", "model", "Codebook size K",
-         "VQ-VAE: how many code vectors each slot of the code chooses from; each slot carries log2(K) bits.",
-         lambda v: v.model.quantized, st.text_input, {}),
-    Knob("commitment_weight", "train", "Commitment weight",
-         "VQ-VAE: how hard the encoder is kept near the codes it picks (van den Oord et al. use 0.25).",
-         lambda v: v.model.quantized, st.text_input, {}),
-    Knob("beta", "train", "beta (KL weight)",
-         "How hard codes are pulled towards a standard normal: higher gives a smoother, more overlapping latent "
-         "space that random samples decode well from, and blurrier reconstructions.",
-         lambda v: v.is_variational, st.text_input, {}),
-    Knob("noise", "train", "Input noise",
-         "Corrupt the input while the target stays clean (denoising): the code must ignore the noise, so "
-         "corrupted and clean versions of an image land on the same point.", _trained, st.selectbox,
-         {"options": NOISE_TYPES, "format_func": lambda n: CORRUPTION_INFO[n].label if n in CORRUPTION_INFO else n,
-          "on_change": lambda: _noise_changed()}),
-    Knob("noise_level", "train", "Noise level",
-         "How hard the noise hits (its meaning depends on the noise type, see the label).",
-         _trained, st.text_input, {}),
-    Knob("sparsity_weight", "train", "L1 weight (sparsity)",
-         "Penalty on the code's absolute values: most code units become 0 for each image, so each unit tends to "
-         "stand for one feature.", _trained, st.text_input, {}),
-    Knob("contractive_weight", "train", "Contractive weight",
-         "Penalty on how much the code moves when the input moves slightly: flattens the latent space around "
-         "each training image (slow: one extra backward pass per latent unit).", _trained, st.text_input, {}),
-    Knob("seed", "train", "Seed",
-         "Starting weights and batch order: the same seed and settings give the same model.",
-         lambda v: True, st.text_input, {}),
-]
-KNOB_BY_FIELD = {k.field: k for k in KNOBS}
+KNOB_FIELDS = tuple(k.field for k in KNOBS)
 ROWS = [("latent_dim", "hidden", "temperature", "codebook_size", "seed"),
         ("epochs", "batch_size", "lr", "recon_loss"),
         ("beta", "commitment_weight", "noise", "noise_level", "sparsity_weight", "contractive_weight")]
 
 
-def _as_text(value: Any) -> str:
-    """A config value as the user would type it: 0.001, 20, 256, 128."""
-    if isinstance(value, tuple):
-        return ", ".join(str(v) for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _noise_changed() -> None:
-    """A new noise type starts at its own default strength (a box side of 10 pixels means nothing as a sigma)."""
-    noise = st.session_state.get("knob_noise", "none")
-    if noise in CORRUPTION_INFO:
-        size = st.session_state.get("_knobs_for", (None, (28, 28)))[1]
-        st.session_state["knob_noise_level"] = _as_text(float(strength_range(noise, size).default))
-    else:
-        st.session_state["knob_noise_level"] = "0"
-
-
-def _draw_noise_level(knob: Knob, image_size: tuple[int, int]) -> None:
-    """The level's label and useful values follow the chosen noise type (a sigma, a fraction, a size in pixels)."""
-    noise = st.session_state.get("knob_noise", "none")
-    if noise not in CORRUPTION_INFO:
-        st.text_input(knob.label, key="knob_noise_level", disabled=True, persist_state="session",
-                      help="Choose an input noise first.")
-        return
-    strength = strength_range(noise, image_size)
-    st.text_input(f"Noise level: {strength.label}", key="knob_noise_level", persist_state="session",
-                  help=f"{CORRUPTION_INFO[noise].description} Useful values: {strength.low:g} to {strength.high:g} "
-                       f"(accepted: {noise_level_range(noise).describe()}).")
-
-
-def _defaults(variant: str, image_size: tuple[int, int], n_train: int) -> dict[str, Any]:
+def _defaults(variant: str, image_size: tuple[int, int], noise: str) -> dict[str, Any]:
+    """Each knob's value when nothing is changed, as the form shows it: the variant's (a number as text), and a
+    chosen noise type's own level."""
     model, train = make_configs(variant, image_size)
     values = {}
     for knob in KNOBS:
         value = getattr(model if knob.target == "model" else train, knob.field)
-        values[f"knob_{knob.field}"] = _as_text(value) if knob.draw is st.text_input else value
-    values["knob_n_train"] = str(n_train)
-    values["knob_name"] = _free_name(f"my-{variant.replace('_', '-')}")
-    values["knob_overwrite"] = False
+        values[knob.field] = value if knob.choices is not None else knob_text(value)
+    if noise != train.noise and noise in CORRUPTION_INFO:
+        values["noise_level"] = knob_text(float(strength_range(noise, image_size).default))
+    elif noise == "none":
+        values["noise_level"] = "0"
     return values
 
 
@@ -170,82 +68,101 @@ def _free_name(stem: str) -> str:
     return name
 
 
-def _reset_if_needed(variant: str, dataset: Dataset) -> None:
-    """Reset knob_* to the variant's defaults when the variant or the image size changed since they were set; a
-    dataset with fewer images lowers the number of training images to what it holds."""
-    state = st.session_state
-    marker = (variant, dataset.image_size)
-    if state.get("_knobs_for") != marker:
-        state.update(_defaults(variant, dataset.image_size, len(dataset.x_train)))
-        state["_knobs_for"] = marker
-    n = len(dataset.x_train)
-    if state.get("_n_train_for") != (dataset.name, n):
-        try:
-            typed = float(state.get("knob_n_train", n))
-        except ValueError:
-            typed = math.nan
-        state["knob_n_train"] = str(max(min(int(typed), n), min(MIN_TRAIN, n)) if math.isfinite(typed) else n)
-        state["_n_train_for"] = (dataset.name, n)
-
-
 def _n_train_range(dataset: Dataset) -> NumberRange:
     n = len(dataset.x_train)
     return NumberRange(min(MIN_TRAIN, n), n, integer=True)
 
 
-def _n_train(dataset: Dataset) -> int:
-    text = st.session_state.get("knob_n_train", len(dataset.x_train))
-    return int(_n_train_range(dataset).parse("Training images", text))
+def _variant_changed(view: Bound) -> None:
+    """Another variant: every knob back on its defaults, and a save name of its own."""
+    view.set(**dict.fromkeys(KNOB_FIELDS), name=None)
 
 
-def _accepted(field: str) -> str:
-    """The range a typed number must be in, for the knob's help (the number fields no longer show bounds)."""
-    if field not in RANGES:
-        return ""
-    return f" Accepted: {'each ' if field == 'hidden' else ''}{RANGES[field].describe()}."
-
-
-def draw_variant_picker() -> Variant:
+def draw_variant_picker(view: Bound) -> Variant:
     names = list(VARIANTS)
-    if "train_variant" not in st.session_state:  # whose knobs the link holds, before bind takes a bad name out of it
-        st.session_state[LINKED_VARIANT_KEY] = from_link(VARIANT_PARAM) or DEFAULT_VARIANT
-    name = st.selectbox("Variant", names, key=bind("train_variant", VARIANT_PARAM, DEFAULT_VARIANT, options=names),
-                        persist_state="session",
-                        help="Each variant is the same autoencoder with a different architecture, bottleneck or "
-                             "objective; the last three are the classic methods it generalises.")
+    name = view.selectbox("variant", "Variant", names, key="train_variant", on_change=_variant_changed, args=(view,),
+                          help="Each variant is the same autoencoder with a different architecture, bottleneck or "
+                               "objective; the last three are the classic methods it generalises.")
+    if view.has_message("variant"):  # the link named a variant not here: its knobs are not this variant's
+        view.drop_pending(*KNOB_FIELDS)
     st.caption(VARIANTS[name].description)
     return VARIANTS[name]
 
 
-def draw_knobs(variant: Variant, dataset: Dataset) -> None:
+def _link_check(knob: Knob, noise: str):
+    """How a link's text for knob is checked (a typed one is explained by knob_problem instead)."""
+    def why_not(text: str) -> str | None:
+        try:
+            parse_knob(knob, text, noise)
+        except ConfigError:
+            return f"is not {accepted(knob, noise)}"
+        return None
+    return why_not
+
+
+def _draw_knob(view: Bound, knob: Knob, default: Any, image_size: tuple[int, int]) -> None:
+    noise = view.view.noise or "none"
+    if knob.field == "noise":
+        view.selectbox("noise", knob.label, knob.choices, key="knob_noise", default=default,
+                       format_func=lambda n: CORRUPTION_INFO[n].label if n in CORRUPTION_INFO else n,
+                       on_change=lambda: view.set(noise_level=None),  # a new noise type starts at its own level
+                       help=knob.help)
+    elif knob.choices is not None:
+        view.selectbox(knob.field, knob.label, knob.choices, key=f"knob_{knob.field}", default=default,
+                       help=knob.help)
+    elif knob.field == "noise_level" and noise not in CORRUPTION_INFO:
+        view.text_input("noise_level", knob.label, key="knob_noise_level", default=default, disabled=True,
+                        help="Choose an input noise first.")
+    elif knob.field == "noise_level":
+        strength = strength_range(noise, image_size)
+        view.text_input("noise_level", f"Noise level: {strength.label}", key="knob_noise_level", default=default,
+                        link_check=_link_check(knob, noise),
+                        help=f"{CORRUPTION_INFO[noise].description} Useful values: {strength.low:g} to "
+                             f"{strength.high:g} (accepted: {accepted(knob, noise)}).")
+    else:
+        view.text_input(knob.field, knob.label, key=f"knob_{knob.field}", default=default,
+                        link_check=_link_check(knob, noise), help=f"{knob.help} Accepted: {accepted(knob)}.")
+
+
+def draw_knobs(view: Bound, variant: Variant, dataset: Dataset) -> None:
     """The knobs that matter for variant, in sections (model, optimisation, objective), then data and name; drawn
-    two to a row so the form fits beside the live view."""
-    _reset_if_needed(variant.name, dataset)
+    two to a row so the form fits beside the live view. A knob the variant does not have is neither shown nor read
+    from a link."""
+    mine = [k.field for k in KNOBS if k.applies(variant)]
+    view.drop_pending(*(f for f in KNOB_FIELDS if f not in mine))
     for row, title in zip(ROWS, ("Model", "Optimisation", "Objective")):
-        knobs = [KNOB_BY_FIELD[f] for f in row if KNOB_BY_FIELD[f].applies(variant)]
+        knobs = [KNOB_BY_FIELD[f] for f in row if f in mine]
         if not knobs:
             continue
         st.markdown(f"**{title}**")
         columns = st.columns(2)
         for i, knob in enumerate(knobs):
+            defaults = _defaults(variant.name, dataset.image_size, view.view.noise or variant.train.noise)
             with columns[i % 2]:
-                if knob.field == "noise_level":
-                    _draw_noise_level(knob, dataset.image_size)
-                else:
-                    knob.draw(knob.label, key=f"knob_{knob.field}", help=knob.help + _accepted(knob.field),
-                              persist_state="session", **knob.options)
+                _draw_knob(view, knob, defaults[knob.field], dataset.image_size)
     st.markdown("**Data and name**")
     left, right = st.columns(2)
-    left.text_input("Training images", key="knob_n_train", persist_state="session",
+    n_range = _n_train_range(dataset)
+    view.text_input("n_train", "Training images", where=left, key="knob_n_train", default=str(len(dataset.x_train)),
+                    link_check=lambda text: None if _parses(n_range, text) else f"is not {n_range.describe()}",
                     help=f"Use the first N of the {len(dataset.x_train):,} training images: a few hundred train "
-                         "in seconds (for a class), all of them give a better latent space. Accepted: "
-                         f"{_n_train_range(dataset).describe()}.")
-    right.text_input("Save as", key="knob_name", max_chars=64, persist_state="session",
-                     help="The model's name in your library (letters, digits, '.', '_', '-'); when training ends it "
-                          "is saved there and selected on every page.")
-    if _name_exists(st.session_state.get("knob_name", "")):
-        st.checkbox("Replace the model of that name in my library", key="knob_overwrite", persist_state="session",
-                    help="A model with this name is already in your library; tick to overwrite it.")
+                         f"in seconds (for a class), all of them give a better latent space. Accepted: "
+                         f"{n_range.describe()}.")
+    view.text_input("name", "Save as", where=right, key="knob_name", max_chars=64,
+                    default=_free_name(f"my-{variant.name.replace('_', '-')}"),
+                    help="The model's name in your library (letters, digits, '.', '_', '-'); when training ends it "
+                         "is saved there and selected on every page.")
+    if _name_exists(_text(view, "name", variant, dataset)):
+        view.checkbox("overwrite", "Replace the model of that name in my library", key="knob_overwrite",
+                      help="A model with this name is already in your library; tick to overwrite it.")
+
+
+def _parses(accepted_range: NumberRange, text: str) -> bool:
+    try:
+        accepted_range.parse("", text)
+    except ConfigError:
+        return False
+    return True
 
 
 def _name_exists(name: str) -> bool:
@@ -255,49 +172,59 @@ def _name_exists(name: str) -> bool:
         return False
 
 
-def _knob_value(knob: Knob, variant: Variant) -> Any:
-    """A knob's value as its config takes it: typed numbers parsed against the configs' ranges."""
-    value = st.session_state[f"knob_{knob.field}"]
-    if knob.draw is not st.text_input:
+def _text(view: Bound, field: str, variant: Variant, dataset: Dataset) -> Any:
+    """A form field's value as the form shows it: what was typed, or its default."""
+    value = getattr(view.view, field)
+    if value is not None:
         return value
-    if knob.field == "hidden":
-        return parse_sizes(knob.label, value)
-    if knob.field == "noise_level":
-        noise = st.session_state.get("knob_noise", variant.train.noise)
-        if noise == "none":
-            return 0.0  # a level without a noise type means nothing; do not record it
-        return noise_level_range(noise).parse(f"{knob.label} for {CORRUPTION_INFO[noise].label}", value)
-    return RANGES[knob.field].parse(knob.label, value)
+    if field == "n_train":
+        return str(len(dataset.x_train))
+    if field == "name":
+        return _free_name(f"my-{variant.name.replace('_', '-')}")
+    return _defaults(variant.name, dataset.image_size, view.view.noise or variant.train.noise)[field]
 
 
-def _configs(variant: Variant, dataset: Dataset) -> tuple[ModelConfig, TrainConfig]:
+def _n_train(view: Bound, variant: Variant, dataset: Dataset) -> int:
+    """The training subset's size; a number past what the dataset holds (a smaller dataset chosen since) is lowered
+    to all of it."""
+    n_range = _n_train_range(dataset)
+    typed = _text(view, "n_train", variant, dataset)
+    try:
+        return int(n_range.parse("Training images", typed))
+    except ConfigError:
+        if _parses(NumberRange(n_range.low, float("inf"), integer=True), typed):
+            return len(dataset.x_train)
+        raise
+
+
+def _configs(view: Bound, variant: Variant, dataset: Dataset) -> tuple[ModelConfig, TrainConfig]:
     """The configs the knobs describe; ConfigError names the first knob at fault and what it accepts."""
     changes: dict[str, dict[str, Any]] = {"model": {}, "train": {}}
+    noise = _text(view, "noise", variant, dataset) if KNOB_BY_FIELD["noise"].applies(variant) else "none"
     for knob in KNOBS:
         if knob.applies(variant):
-            changes[knob.target][knob.field] = _knob_value(knob, variant)
+            changes[knob.target][knob.field] = parse_knob(knob, _text(view, knob.field, variant, dataset), noise)
     return make_configs(variant.name, dataset.image_size, changes["model"], changes["train"])
 
 
-def knob_problem(variant: Variant, dataset: Dataset) -> str | None:
+def knob_problem(view: Bound, variant: Variant, dataset: Dataset) -> str | None:
     """Why the knobs as typed cannot be trained (a value out of range, a conv too deep for the images), or None;
     checked on every run so the message shows as soon as a value is entered."""
     try:
-        model_config, _ = _configs(variant, dataset)
-        n_train = _n_train(dataset)
+        model_config, _ = _configs(view, variant, dataset)
+        n_train = _n_train(view, variant, dataset)
         check_training_data(model_config, n_train, dataset.y_train[:n_train])
     except ConfigError as err:
         return str(err)
     return None
 
 
-def build_request(variant: Variant, dataset: Dataset) -> TrainingRequest:
+def build_request(view: Bound, variant: Variant, dataset: Dataset) -> TrainingRequest:
     """The form's values as a TrainingRequest; raises ConfigError / ModelStoreError with a message for the page."""
-    state = st.session_state
-    model_config, train_config = _configs(variant, dataset)
-    n_train = _n_train(dataset)
-    name = validate_name(str(state.get("knob_name", "")).strip())
-    overwrite = bool(state.get("knob_overwrite")) and _name_exists(name)
+    model_config, train_config = _configs(view, variant, dataset)
+    n_train = _n_train(view, variant, dataset)
+    name = validate_name(str(_text(view, "name", variant, dataset)).strip())
+    overwrite = bool(view.view.overwrite) and _name_exists(name)
     if _name_exists(name) and not overwrite:
         raise ModelStoreError(f"A model named {name!r} is already in your library: choose another name, or tick "
                               "'Replace the model of that name'.")
@@ -310,3 +237,6 @@ def build_request(variant: Variant, dataset: Dataset) -> TrainingRequest:
         latent_y=dataset.y_test[:LATENT_SAMPLE], class_names=dataset.class_names, save_name=name, overwrite=overwrite,
         library_root=own_library(),
         map_x=dataset.x_test[:LATENT_MAP_POINTS] if real_server() else None, data_identity=dataset.identity)
+
+
+__all__ = ["TrainView", "build_request", "draw_knobs", "draw_variant_picker", "knob_problem"]
