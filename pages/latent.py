@@ -94,7 +94,7 @@ with left:
     chart = ui_revision(revision, n, [(m.x, m.y) for m in marks], selected, manifold is not None)
     if view.event("scatter", chart, tuple(chosen)):  # the person selected on this very chart
         view.put("selection", Selection(dataset.name, tuple(int(i) for i in chosen)) if chosen else None)
-        selected = list(chosen)
+        st.rerun()  # the chart as the view now says (the next selection is made on that chart)
     view.show("selection")
     st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
                "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 
@@ -10,7 +11,10 @@ from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from aelab.views.pages import LatentView
+from aelab.views.values import Selection
 from ui.common.legacy_pages import navigation_only_in_apptest
+from ui.common.view_state import PageState
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,10 +22,19 @@ REPO = Path(__file__).resolve().parents[1]
 navigation_only_in_apptest()  # AppTest would run pages/ files alone, without app.py: see ui/common/legacy_pages.py
 
 
+def unescaped(markdown: str) -> str:
+    """A message's Markdown as it reads on the page: link text in it is backslash-escaped (ui/common/text.py)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("&lt;", "<").replace("&amp;", "&")
+
+
 def run_app(page: str | None = None, timeout: float = 60, **session_state) -> AppTest:
     """AppTest of app.py switched to page (e.g. "pages/train.py"), with session_state set before the first run.
     Use the `isolated_aelab_home` fixture (or monkeypatch AELAB_HOME) so saved models go to a temporary folder."""
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    selection = session_state.pop("latent_selection", None)
+    if selection is not None:  # what the Latent Space page's view keeps of a selection made there
+        at.session_state["views"] = {"latent": PageState(LatentView(
+            selection=Selection(selection["dataset"], tuple(selection["indices"]))))}
     for key, value in session_state.items():
         at.session_state[key] = value
     at.run()

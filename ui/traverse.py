@@ -129,9 +129,9 @@ def server_sliders(view: Bound, model, code: list[float], shown: list[int], scor
             key = slider_key(dim)
             view.seed(key, min(max(code[dim], lows[dim]), highs[dim]))
             step = max((highs[dim] - lows[dim]) / 100, 1e-4)
-            code[dim] = columns[rank % 2].slider(
+            code[dim] = view.drew(key, columns[rank % 2].slider(
                 f"{latent_name(dim)}  ({score_name} {float(scores[dim]):.2f})", min_value=lows[dim],
-                max_value=highs[dim], step=step, format="%.2f", key=key)
+                max_value=highs[dim], step=step, format="%.2f", key=key))
     with image_col, st.container(key="traverse_decoded"), present.main_picture():  # named for browser tests
         z = torch.tensor(code, dtype=torch.float32)
         picture = enlarge(to_uint8(decode(model, z.unsqueeze(0))[0, 0]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 MAX_TEXT = 1800  # no link value is read past this many characters (a link stays under 2,000 in all)
 
@@ -20,7 +20,7 @@ class Codec:
     """Text <-> value for one kind of field. parse raises LinkValueError; format returns None for a value that has
     no place in a link. many: the value is a tuple of items (a multiselect)."""
 
-    many: bool = False
+    many: ClassVar[bool] = False
 
     def parse(self, raw: str) -> Any:
         raise NotImplementedError
@@ -47,8 +47,9 @@ class Text(Codec):
 @dataclass(frozen=True)
 class Int(Codec):
     def parse(self, raw: str) -> int:
+        text = _bounded(raw)
         try:
-            return int(_bounded(raw))
+            return int(text)
         except ValueError:
             raise LinkValueError("is not a valid value") from None
 
@@ -58,8 +59,9 @@ class Float(Codec):
     digits: int = 6
 
     def parse(self, raw: str) -> float:
+        text = _bounded(raw)
         try:
-            value = float(_bounded(raw))
+            value = float(text)
         except ValueError:
             raise LinkValueError("is not a valid value") from None
         if not math.isfinite(value):
@@ -89,8 +91,8 @@ class Many(Codec):
     """A tuple of choices as a,b,c (an empty choice as nothing: ?models=)."""
 
     item: Codec = Text()
-    many: bool = True
     max_items: int = 64
+    many: ClassVar[bool] = True
 
     def parse(self, raw: str) -> tuple:
         parts = [p.strip() for p in _bounded(raw).split(",") if p.strip()]

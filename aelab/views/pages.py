@@ -231,9 +231,9 @@ def _train_view() -> type:
     """The Train form's view, one field per knob of aelab.models.knobs (its typed text; None: the variant's own
     default), the variant, the training subset, and the save name and overwrite switch, which never enter a link."""
     fields: list[tuple[str, Any, Any]] = [("variant", "str", param("variant", "ae"))]
-    fields += [(k.field, "str | None", param(k.param, None, _KnobText(k.field))) for k in KNOBS]
+    fields += [(k.field, "str | None", param(k.param, None, _KnobText(knob=k.field))) for k in KNOBS]
     # (choice knobs hold their choice as text too: "bce", "gaussian")
-    fields += [("n_train", "str | None", param(N_TRAIN_PARAM, None, _KnobText(N_TRAIN_PARAM))),
+    fields += [("n_train", "str | None", param(N_TRAIN_PARAM, None, _KnobText(knob=N_TRAIN_PARAM))),
                ("name", "str | None", param(None)), ("overwrite", "bool", param(None, False))]
     view = dataclasses.make_dataclass("TrainView", fields, bases=(View,), frozen=True, namespace={"scope": "train"})
     view.__module__ = __name__
@@ -249,7 +249,8 @@ class _KnobText(Codec):
     knob: str = ""
 
     def parse(self, raw: str) -> str:
-        return _bounded(raw).replace(" ", "")
+        text = _bounded(raw).replace(" ", "")
+        return text.replace(",", ", ") if self.knob == "hidden" else text  # as the form writes sizes: 256, 128
 
     def format(self, value: Any) -> str | None:
         if value is None:

@@ -20,7 +20,7 @@ from aelab.views.codecs import Codec, LinkValueError, _bounded, parse_ranges, ra
 MAX_SIDE = 64  # the largest image side aelab takes (aelab.data.userdata.MAX_SIDE)
 BITMAP_BITS = (1, 4)  # a mask: on/off; a drawing: 16 grey levels (what the page uses, in every browser)
 MAX_SELECTION_ITEMS = 70_000  # the most images a map holds
-SELECTION_TEXT_BUDGET = 900  # characters of a selection in a link; a longer one stays out of it (the page says so)
+SELECTION_TEXT_BUDGET = 1200  # characters of a selection in a link; a longer one stays out of it (the page says so)
 MAX_MOVED = 512  # sliders a traversal link may move
 
 
@@ -144,19 +144,50 @@ class Selection:
 
 @dataclass(frozen=True)
 class SelectionCodec(Codec):
-    """'mnist-5k~3-7.9': the dataset, then sorted index ranges; None (no place in a link) past the text budget."""
+    """'mnist-5k~3-7.9' (the dataset, then sorted index ranges) or 'mnist-5k~b1000.<data>' (one bit per image of
+    the first 1000, compressed), whichever is shorter: a box on a map selects scattered images, which ranges spell
+    out one by one and a bitmap in a few hundred characters. None (no place in a link) past the text budget."""
 
     def parse(self, raw: str) -> Selection:
-        dataset, tilde, ranges = _bounded(raw).rpartition("~")
+        dataset, tilde, body = _bounded(raw).rpartition("~")
         if not tilde or not dataset:
             raise LinkValueError("is not a selection (dataset~ranges)")
-        return Selection(dataset, parse_ranges(ranges, MAX_SELECTION_ITEMS, MAX_SELECTION_ITEMS))
+        if body.startswith("b"):
+            return Selection(dataset, _parse_index_bits(body[1:]))
+        return Selection(dataset, parse_ranges(body, MAX_SELECTION_ITEMS, MAX_SELECTION_ITEMS))
 
     def format(self, value: Any) -> str | None:
         if value is None or not value.indices:
             return None
-        text = f"{value.dataset}~{ranges_text(value.indices)}"
+        ranges = ranges_text(value.indices)
+        size = max(value.indices) + 1
+        bits = np.zeros(size, bool)
+        bits[list(value.indices)] = True
+        packed = base64.urlsafe_b64encode(zlib.compress(np.packbits(bits).tobytes(), 9)).decode().rstrip("=")
+        body = min(ranges, f"b{size}.{packed}", key=len)
+        text = f"{value.dataset}~{body}"
         return text if len(text) <= SELECTION_TEXT_BUDGET else None
+
+
+def _parse_index_bits(text: str) -> tuple[int, ...]:
+    """'1000.<base64url of zlib(packbits)>' -> the indices of the set bits, the size checked before inflating."""
+    size_text, _, body = text.partition(".")
+    try:
+        size = int(size_text)
+    except ValueError:
+        raise LinkValueError("is not a selection (b<size>.<data>)") from None
+    if not 1 <= size <= MAX_SELECTION_ITEMS:
+        raise LinkValueError(f"declares {size} images, more than a map holds")
+    expected = (size + 7) // 8
+    try:
+        inflater = zlib.decompressobj()
+        packed = inflater.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)), expected + 1)
+    except (binascii.Error, ValueError, zlib.error):
+        raise LinkValueError("is not a selection (its data does not decode)") from None
+    if len(packed) != expected or inflater.unconsumed_tail:
+        raise LinkValueError(f"holds {len(packed)} bytes where {size} images take {expected}")
+    bits = np.unpackbits(np.frombuffer(packed, np.uint8))[:size]
+    return tuple(int(i) for i in np.flatnonzero(bits))
 
 
 # ------------------------------------------------------------------------------------------------ numbers

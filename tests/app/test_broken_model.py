@@ -79,7 +79,7 @@ def test_home_generate_and_latent_work_beside_broken_models(page, model):
 
 def test_restore_works_and_names_a_model_that_failed_to_load():
     at = run_app("pages/restore.py")  # the Home page, run first, found "flipped" broken when loading the VAEs
-    picker = at.multiselect(key="restore_models_28x28")
+    picker = at.multiselect(key="restore_models")
     assert any(o.startswith("my-ae ") for o in picker.options)
     assert not any(o.startswith(("flipped ", "truncated ", "bad-config ")) for o in picker.options)
     assert "flipped" in _all_text(at) and "checksum" in _all_text(at)

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from aelab.library.namespaces import namespace_of, student_root
 from aelab.library.store import PRETRAINED_ROOT, load_model
 from aelab.runtime.identity import CacheIdentity
-from tests.apptest_helpers import REPO, run_app, texts, unmodelled_dataset
+from tests.apptest_helpers import REPO, run_app, texts, unescaped, unmodelled_dataset
 from ui.common.viewer import NAMESPACE_KEY, PROPOSED_KEY
 
 
@@ -60,16 +60,22 @@ def test_a_tab_never_attaches_to_a_training_another_browser_started():
     assert "The training job this tab was watching is no longer on this server" in texts(at)
 
 
-def test_a_link_to_another_students_model_says_it_is_private_and_opens_the_default():
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    at.query_params.update({"data": "mnist-5k", "model": "library/their-model"})
-    at.run()
-    assert not at.exception
-    warnings = " ".join(w.value for w in at.warning)  # a link's message stands above the page (presenter mode)
-    assert "'library/their-model': this model is private to its owner" in warnings
-    assert _picker(at).value == "pretrained/ae"
-    keys = _picker(at).options
-    assert "teacher-model  (linear_ae, published)" in keys and not any("their-model" in k for k in keys)
+def test_a_link_to_another_students_model_says_the_same_as_one_to_no_model_and_opens_the_default():
+    """Whether a classmate has a model of that name must not be told: their private model and a name nobody has get
+    the very same line."""
+    said = {}
+    for name in ("their-model", "nobodys-model"):
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+        at.query_params.update({"data": "mnist-5k", "model": f"library/{name}"})
+        at.run()
+        assert not at.exception
+        # a link's message stands above the page (presenter mode hides the sidebar)
+        said[name] = unescaped(" ".join(w.value for w in at.main.warning)).replace(name, "NAME")
+        assert _picker(at).value == "pretrained/ae"
+        keys = _picker(at).options
+        assert "teacher-model  (linear_ae, published)" in keys and not any("their-model" in k for k in keys)
+    assert said["their-model"] == said["nobodys-model"] == \
+        "The link's model=library/NAME is not available here; showing pretrained/ae."
 
 
 def test_an_idle_session_gives_back_its_uploads_models_and_results():

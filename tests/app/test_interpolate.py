@@ -7,8 +7,6 @@ import re
 import numpy as np
 import pytest
 import torch
-from streamlit.elements.plotly_chart import PlotlySelectionState
-from streamlit.typing import PlotlyState
 
 from aelab.analysis.latent import decode, encode_dataset, reconstruction_errors
 from aelab.data.sources import load_dataset
@@ -91,12 +89,7 @@ def test_triangle_size_follows_its_slider():
 
 
 def test_latent_page_selection_fills_a_and_b():
-    at = run_app(PAGE, model_key="pretrained/vae")
-    points = [{"customdata": [5], "point_index": 0}, {"customdata": [9], "point_index": 1},
-              {"customdata": [12], "point_index": 2}]
-    at.session_state["scatter"] = PlotlyState({"selection": PlotlySelectionState(
-        {"points": points, "point_indices": [0, 1, 2], "box": [], "lasso": []})})
-    at.run()
+    at = run_app(PAGE, model_key="pretrained/vae", latent_selection={"dataset": "mnist-5k", "indices": [5, 9, 12]})
     at.button(key="interpolate_use_selection").click().run()
     assert not at.exception
     assert "from test #5" in texts(at) and "test #9" in texts(at)

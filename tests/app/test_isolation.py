@@ -62,7 +62,7 @@ def map_points(at: AppTest, page: str, chart_key: str, trace: int = 0) -> list[f
 def restore_table(at: AppTest, model_key: str):
     """The Denoise page's score table for that model alone (no classic methods: quicker)."""
     at.switch_page("pages/restore.py").run()
-    at.multiselect(key="restore_models_28x28").set_value([model_key]).run()
+    at.multiselect(key="restore_models").set_value([model_key]).run()
     at.multiselect(key="restore_classic").set_value([]).run()
     assert not at.exception
     return at.table[0].value

@@ -1,4 +1,4 @@
-"""AppTest of links that restore a view (ui/common/url_state.py): a page opened from a link takes its images, sliders
+"""AppTest of links that restore a view (ui/common/view_state.py): a page opened from a link takes its images, sliders
 and choices from the query string; a bad or stale value gives one lasting warning and the default, never an error.
 Also the Denoise page's compact score table (PSNR and SSIM first, the rest in an expander)."""
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import REPO
-from ui.common.url_state import parse
+from aelab.views.codecs import Bool, Float, Int, LinkValueError
+from aelab.views.values import ImageRef
+from tests.apptest_helpers import REPO, unescaped
 
 
 @pytest.fixture(autouse=True)
@@ -26,26 +27,25 @@ def open_link(page: str, query: dict[str, str]) -> AppTest:
 
 
 def warnings(at: AppTest) -> str:
-    return " | ".join(w.value for w in at.warning)
+    """The page's warnings as they read (a link's own text is escaped in them, so no Markdown in it renders)."""
+    return " | ".join(unescaped(w.value) for w in at.warning)
 
 
-def test_parse_takes_valid_values_and_says_why_it_refuses_others():
-    assert parse("12", 9, low=3, high=21) == (12, None)
-    assert parse("99", 9, low=3, high=21) == (9, "is out of range (3 to 21)")
-    assert parse("nine", 9, low=3, high=21) == (9, "is not a valid value")
-    assert parse("2.5", 3.0, low=0.5, high=10.0) == (2.5, None)
-    assert parse("nan", 3.0)[1] == "is not a valid value"
-    assert parse("1", False) == (True, None) and parse("yes", False) == (False, "is not a valid value")
-    assert parse("16", 64, options=(16, 32, 64)) == (16, None)
-    value, why = parse("box2", "box", options=["box", "gaussian"])
-    assert value == "box" and why.startswith("is not one of the choices (box, gaussian")
+def test_codecs_take_valid_text_and_say_why_they_refuse_other_text():
+    assert Int().parse("12") == 12 and Float().parse("2.5") == 2.5 and Bool().parse("1") is True
+    for codec, raw in ((Int(), "nine"), (Float(), "nan"), (Float(), "inf"), (Bool(), "yes please")):
+        with pytest.raises(LinkValueError, match="is not a valid value"):
+            codec.parse(raw)
+    with pytest.raises(LinkValueError, match="longer than"):
+        Int().parse("1" * 5000)
+    assert Float().format(0.1 + 0.2) == "0.3" and Bool().format(False) == "0"
 
 
 def test_an_interpolate_link_restores_its_images_and_sliders_and_bad_values_fall_back_with_a_message():
     at = open_link("pages/interpolate.py", {"a": "test:5", "b": "test:99999", "steps": "5", "side": "many",
                                              "present": "1"})
-    assert at.session_state["interpolate_a_index"] == 5
-    assert at.session_state["interpolate_b_index"] == 1  # the default B
+    assert at.session_state["views"]["interpolate"].view.a == ImageRef(index=5)
+    assert at.session_state["views"]["interpolate"].view.b is None  # the default B (test #1)
     assert at.slider(key="interpolate_steps").value == 5
     assert at.slider(key="interpolate_triangle_steps").value == 6
     said = warnings(at)
@@ -129,7 +129,7 @@ def test_a_train_link_with_bad_values_gives_one_message_each_and_the_defaults():
 
 def test_a_denoise_link_restores_the_compared_methods_and_an_unknown_one_falls_back_with_a_message():
     at = open_link("pages/restore.py", {"models": "pretrained/ae", "classic": "median,telea", "n": "20"})
-    assert at.multiselect(key="restore_models_28x28").value == ["pretrained/ae"]
+    assert at.multiselect(key="restore_models").value == ["pretrained/ae"]
     assert at.multiselect(key="restore_classic").value == ["median", "telea"]
     assert not at.warning
     assert at.query_params["models"] == "pretrained/ae" and at.query_params["classic"] == "median,telea"
@@ -138,22 +138,22 @@ def test_a_denoise_link_restores_the_compared_methods_and_an_unknown_one_falls_b
     at = open_link("pages/restore.py", {"models": "library/gone,pretrained/ae", "n": "20"})
     defaults = ["pretrained/ae", "pretrained/denoising_ae", "pretrained/denoising_gaussian",
                 "pretrained/denoising_mixed"]  # (the default digits-ae is for 8x8 images)
-    assert at.multiselect(key="restore_models_28x28").value == defaults
+    assert at.multiselect(key="restore_models").value == defaults
     said = warnings(at)
     assert "The link's models=library/gone,pretrained/ae names 'library/gone', not on offer here; showing the " \
            "default." in said
     assert "models" not in at.query_params  # the default stays out of the link
-    at.multiselect(key="restore_models_28x28").unselect("pretrained/denoising_mixed").run()  # the user chose
+    at.multiselect(key="restore_models").unselect("pretrained/denoising_mixed").run()  # the user chose
     assert "library/gone" not in warnings(at)
     assert at.query_params["models"] == "pretrained/ae,pretrained/denoising_ae,pretrained/denoising_gaussian"
 
 
 def test_an_anomalies_link_restores_its_sets_and_an_unknown_set_falls_back_with_a_message():
     at = open_link("pages/anomalies.py", {"sets": "inverted digits"})
-    assert at.multiselect(key="anomaly_sets_mnist-5k").value == ["inverted digits"]
+    assert at.multiselect(key="anomaly_sets").value == ["inverted digits"]
     assert not at.warning and at.query_params["sets"] == "inverted digits"
 
     at = open_link("pages/anomalies.py", {"sets": "inverted digits,cats"})
-    chosen = at.multiselect(key="anomaly_sets_mnist-5k")
+    chosen = at.multiselect(key="anomaly_sets")
     assert chosen.value == chosen.options and "sets" not in at.query_params
     assert "The link's sets=inverted digits,cats names 'cats', not on offer here; showing the default." in warnings(at)

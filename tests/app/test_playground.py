@@ -37,7 +37,7 @@ def test_the_page_opens_on_the_spiral_and_toy_sets_stay_out_of_the_dataset_picke
 
 def test_train_on_the_spiral_then_see_the_vector_field():
     at = run_app(PAGE, timeout=120)
-    at.number_input(key="pg_epochs_denoising_ae").set_value(15).run()
+    at.number_input(key="pg_epochs").set_value(15).run()
     at.button(key="pg_train").click().run()
     no_exception(at)
     at = rerun_until(at, lambda a: a.session_state["pg_run"].finished, timeout=180)
@@ -57,7 +57,7 @@ def test_train_on_the_spiral_then_see_the_vector_field():
 
 def test_pause_keeps_the_model_and_play_goes_on_from_there():
     at = run_app(PAGE, timeout=120)
-    at.number_input(key="pg_epochs_denoising_ae").set_value(2000).run()
+    at.number_input(key="pg_epochs").set_value(2000).run()
     at.button(key="pg_train").click().run()
     at = rerun_until(at, lambda a: a.session_state["pg_run"].epoch >= 2, timeout=120)
     at.button(key="pg_pause").click().run()
@@ -102,7 +102,7 @@ def test_drawn_points_too_few_then_on_one_spot_then_enough():
     no_exception(at)
     for i in range(3):
         click(at, 50 + 20 * i, 200, i)
-    assert len(at.session_state["pg_clicks"]) == 3
+    assert len(at.session_state["views"]["playground"].view.points) == 3
     assert "Draw at least 10 points" in texts(at) and "3 points drawn" in texts(at)
     at.button(key="pg_train").click().run()  # refused, with the same message; nothing breaks
     no_exception(at)
@@ -117,8 +117,8 @@ def test_drawn_points_too_few_then_on_one_spot_then_enough():
     no_exception(at)
     assert "14 points drawn" in texts(at) and "at least 10" not in texts(at)
     at.button(key="pg_undo").click().run()
-    assert len(at.session_state["pg_clicks"]) == 13
-    at.number_input(key="pg_epochs_denoising_ae").set_value(3).run()
+    assert len(at.session_state["views"]["playground"].view.points) == 13
+    at.number_input(key="pg_epochs").set_value(3).run()
     at.button(key="pg_train").click().run()
     at = rerun_until(at, lambda a: a.session_state["pg_run"].finished, timeout=120)
     assert at.session_state["pg_run"].data.name == "drawn"

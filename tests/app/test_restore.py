@@ -30,10 +30,10 @@ def _columns(at) -> list[str]:
 
 
 def _canvas_state(rgba: np.ndarray) -> dict:
-    """What streamlit-drawable-canvas sends back: the drawing as a PNG data URL."""
+    """What streamlit-drawable-canvas sends back after a stroke: its objects and the drawing as a PNG data URL."""
     buffer = io.BytesIO()
     Image.fromarray(rgba).save(buffer, format="PNG")
-    return {"drawing": {"raw": {"objects": []},
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]},
                         "data": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}}
 
 
@@ -96,7 +96,7 @@ def test_a_drawn_mask_is_read_from_the_canvas_and_scored():
 
 def test_the_sweep_is_computed_on_demand_with_one_line_per_method():
     at = run_app(PAGE, restore_batch=20, restore_corruption="salt_and_pepper",
-                 restore_models_28x28=["pretrained/denoising_ae"], restore_classic=["median"])
+                 restore_models=["pretrained/denoising_ae"], restore_classic=["median"])
     assert not at.get("plotly_chart")
     at.button(key="restore_sweep").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -113,9 +113,9 @@ def test_the_sweep_is_computed_on_demand_with_one_line_per_method():
 
 
 def test_no_method_chosen_or_known_pixels_off_is_handled():
-    at = run_app(PAGE, restore_batch=20, restore_corruption="dropout", restore_models_28x28=[], restore_classic=[])
+    at = run_app(PAGE, restore_batch=20, restore_corruption="dropout", restore_models=[], restore_classic=[])
     assert "Choose at least one" in texts(at) and not at.exception
-    at.multiselect(key="restore_models_28x28").set_value(["pretrained/ae"]).run()
+    at.multiselect(key="restore_models").set_value(["pretrained/ae"]).run()
     at.checkbox(key="restore_keep_known").uncheck().run()
     assert _methods(at) == [REFERENCE, "ae"]
 
@@ -125,7 +125,7 @@ def test_small_images_get_scaled_strengths_and_no_model_is_required():
     assert not at.exception, [e.value for e in at.exception]
     slider = at.slider(key="restore_strength_box")
     assert slider.max == 9 and slider.value == 4  # a 10-pixel box (of 2-20) on 28x28 is a 4-pixel one (of 1-9) on 12x12
-    assert at.multiselect(key="restore_models_12x12").value == []  # no 12x12 model anywhere
+    assert at.multiselect(key="restore_models").value == []  # no 12x12 model anywhere
     assert "No model for 12x12 images" in texts(at)
     assert "Telea inpainting (r=3)" in _methods(at)
 
@@ -134,7 +134,7 @@ def test_the_bundled_8x8_digits_are_restored_by_their_shipped_models():
     at = run_app(PAGE, dataset="digits", restore_batch=20, restore_corruption="box")
     assert not at.exception, [e.value for e in at.exception]
     assert at.slider(key="restore_strength_box").value == 3  # a 10-pixel box on 28x28 is a 3-pixel box on 8x8
-    assert at.multiselect(key="restore_models_8x8").value == ["pretrained/digits-ae"]  # chosen at first
+    assert at.multiselect(key="restore_models").value == ["pretrained/digits-ae"]  # chosen at first
     assert not at.exception and {"digits-ae", "digits-ae + known pixels"} <= set(_methods(at))
     table = at.table[1].value  # SSIM with its window shrunk to the 8x8 images
     assert table["SSIM"].between(-1, 1).all() and table["SSIM in mask"].notna().any()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import REPO, run_app, texts
+from tests.apptest_helpers import REPO, run_app, texts, unescaped
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ def test_home_starts_offline_on_bundled_data_and_a_pretrained_model():
     assert sidebar_choice(at, "Dataset").value == "mnist-5k"
     assert sidebar_choice(at, "Model").value == "pretrained/ae"
     assert "Dataset **mnist-5k**: 4,000 training and 1,000 test images" in texts(at)
-    assert at.query_params["data"] == "mnist-5k" and at.query_params["model"] == "pretrained/ae"
+    assert "data" not in at.query_params and "model" not in at.query_params  # defaults stay out of the address
     models = sidebar_choice(at, "Model").options  # labels: "name  (variant, source)"
     assert "vae-2d  (vae, pretrained)" in models and "conv_ae  (conv_ae, pretrained)" in models
     # The cards are pictures (aelab.analysis.sketches), not Plotly charts: Home loads no plotly.js in the browser
@@ -63,15 +63,17 @@ def test_a_link_opens_the_app_on_its_dataset_and_model_on_every_page():
 
 def test_an_unknown_model_or_dataset_in_the_link_is_a_warning_not_a_crash():
     at = open_link({"data": "mnist-5k", "model": "library/no-such-model"})
-    assert "Model 'library/no-such-model' is not available" in " ".join(w.value for w in at.main.warning)
+    said = " ".join(unescaped(w.value) for w in at.main.warning)
+    assert "The link's model=library/no-such-model is not available here; showing pretrained/ae." in said
     assert sidebar_choice(at, "Model").value == "pretrained/ae"
 
     at = open_link({"data": "no-such-data", "model": "pretrained/vae"})
-    assert "Dataset 'no-such-data' is not available here" in " ".join(w.value for w in at.main.warning)
+    said = " ".join(unescaped(w.value) for w in at.main.warning)
+    assert "The link's data=no-such-data is not available here; showing mnist-5k." in said
     assert sidebar_choice(at, "Dataset").value == "mnist-5k"
     assert sidebar_choice(at, "Model").value == "pretrained/vae"
     at.switch_page("pages/train.py").run()
-    assert not at.exception and at.query_params["data"] == "mnist-5k"
+    assert not at.exception and "data" not in at.query_params  # the default dataset, left out of the address
 
 
 def test_a_job_in_an_old_link_is_dropped_and_the_page_works():
@@ -196,21 +198,22 @@ def test_a_downloadable_dataset_is_fetched_with_the_download_button(local_mnist_
     at = run_app()
     sidebar_choice(at, "Dataset").set_value("mnist").run()
     assert "mnist is not on this machine yet" in " ".join(c.value for c in at.sidebar.caption)
+    assert "mnist is not on this machine yet" in " ".join(w.value for w in at.main.warning)  # presenting too
     assert "Dataset **mnist-5k**" in texts(at)  # the pages keep working on the bundled data meanwhile
-    at.sidebar.button(key="download_button").click().run()
-    assert not at.exception and not at.sidebar.error
+    at.main.button(key="download_button").click().run()
+    assert not at.exception and not at.main.error
     assert local_mnist_mirror.requests == 4
     assert "Dataset **mnist**: 30 training and 10 test images of 28x28 pixels" in texts(at)
-    assert not any(b.key == "download_button" for b in at.sidebar.button)
+    assert not any(b.key == "download_button" for b in at.main.button)
 
 
 def test_an_unreachable_mirror_is_a_message_and_the_app_keeps_running(local_mnist_mirror):
     local_mnist_mirror.stop()  # nothing answers any more
     at = run_app()
     sidebar_choice(at, "Dataset").set_value("mnist").run()
-    at.sidebar.button(key="download_button").click().run()
+    at.main.button(key="download_button").click().run()
     assert not at.exception
-    assert "could not be reached" in " ".join(e.value for e in at.sidebar.error)
+    assert "could not be reached" in " ".join(e.value for e in at.main.error)
     assert "Dataset **mnist-5k**" in texts(at)
 
 

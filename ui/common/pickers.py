@@ -146,9 +146,11 @@ def _from_data(bound: Bound, name: str, key: str, dataset, index: int, on_change
     x, y = dataset.x_test, dataset.y_test
     present = sorted({int(v) for v in y.unique() if int(v) >= 0})
     options = [ANY_LABEL] + present
-    label, position = _label_and_position(y, index)
-    bound.seed(f"{key}_label", label)
-    bound.seed(f"{key}_pos", position)
+    # The view keeps the image (its index); "any label" or the image's own label is how the person reached it, so the
+    # two widgets are set from the view only when its image changed elsewhere (a link, Random, a selection, Reset).
+    if bound.changed(f"{key}_image", index) or f"{key}_label" not in st.session_state \
+            or f"{key}_pos" not in st.session_state:
+        st.session_state[f"{key}_label"], st.session_state[f"{key}_pos"] = _label_and_position(y, index)
     # Room for "Random" in full even in Interpolate's narrow third picker (a third of the page).
     label_col, index_col, random_col = st.columns([4, 4, 3], vertical_alignment="bottom")
     if st.session_state.get(f"{key}_label") not in options:
@@ -163,6 +165,7 @@ def _from_data(bound: Bound, name: str, key: str, dataset, index: int, on_change
     random_col.button("Random", key=f"{key}_random", on_click=_randomise, args=(bound, name, len(y), on_change),
                       width="stretch", help="Another test image, chosen at random")
     index = int(pool[int(position)])
+    bound.drew(f"{key}_image", index)
     label_name = class_name(dataset.class_names, int(y[index]))
     return Picked(x[index:index + 1], f"test #{index} ({label_name})", f"test:{index}", index)
 

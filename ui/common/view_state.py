@@ -203,8 +203,8 @@ class Bound(Generic[V]):
             except LinkValueError as err:
                 value, why = default, str(err)
             if why is not None:
-                shown = fallback_text or (f"the default ({codec.format(default)})" if default is not None
-                                          else "the default")
+                shown = fallback_text or (f"the default ({codec.format(default)})"
+                                          if default is not None and not codec.many else "the default")
                 value = default
                 self._store(name, value, default)
                 self._message(name, f"The link's {field_param(self.cls, name)}={plain(raw[:40])} {plain(why)}; "
@@ -275,7 +275,7 @@ class Bound(Generic[V]):
                            refused=refused, link_check=link_check)
         key = key or f"{self.scope}_{name}"
         self.seed(key, to_widget(value) if to_widget else value)
-        result = draw(*args, key=key, **kwargs)
+        result = self.drew(key, draw(*args, key=key, **kwargs))
         new = from_widget(result) if from_widget else result
         if new != value:
             self._store(name, new, self._default(name, default))
@@ -299,10 +299,16 @@ class Bound(Generic[V]):
         return self.widget(name, where.select_slider, label, list(options), options=list(options), **kwargs)
 
     def segmented_control(self, name: str, label: str, options: Sequence, *, where: Any = st, **kwargs: Any) -> Any:
-        """A segmented control that always has a choice (clicking the chosen segment again keeps it)."""
-        kept = self.value(name, default=kwargs.get("default", _UNSET), options=list(options))
-        kwargs.pop("default", None)
-        return self.widget(name, where.segmented_control, label, list(options), options=list(options),
+        """A segmented control that always has a choice (clicking the chosen segment again keeps it selected)."""
+        key = kwargs.pop("key", None) or f"{self.scope}_{name}"
+        default = kwargs.pop("default", _UNSET)
+        kept = self.value(name, default=default, options=list(options))
+
+        def keep_a_choice() -> None:  # (the view's choice when the segment is clicked, not when it was drawn)
+            if st.session_state.get(key) is None:
+                st.session_state[key] = getattr(self.view, name) or (kept if default is _UNSET else default)
+        return self.widget(name, where.segmented_control, label, list(options), options=list(options), key=key,
+                           default=default, on_change=keep_a_choice,
                            from_widget=lambda chosen: kept if chosen is None else chosen, **kwargs)
 
     def multiselect(self, name: str, label: str, options: Sequence, *, where: Any = st, **kwargs: Any) -> Any:
@@ -326,10 +332,27 @@ class Bound(Generic[V]):
         the view does not record (a canvas chosen but not drawn on yet) is left alone."""
         state = page_state(self.cls)
         forced = state.force and not _fragment_run()
-        if key not in st.session_state or forced or (key in state.synced and state.synced[key] != shown):
+        # The person changed the widget (it holds another value than the view, which has not changed since it was
+        # drawn), or a test gave it a value before its first draw: the widget keeps it and gives it to the view.
+        changed_here = (key in st.session_state and st.session_state[key] != shown
+                        and (key not in state.synced or state.synced[key] == shown))
+        if forced or not changed_here:
+            # Said again even when it is the same value: a widget that the browser mounts in a run that did not set
+            # it would show its own default (a number input its minimum) while the server holds the view's value.
             st.session_state[key] = shown
-        # (a widget given a value before it was first drawn, as a test does, keeps it and gives it to the view)
         state.synced[key] = shown
+
+    def changed(self, key: str, value: Any) -> bool:
+        """Whether the view's value for a control made of several widgets (an image picker) changed since the
+        control was last drawn (call drew(key, value) after drawing it): then its widgets are set from the view."""
+        state = page_state(self.cls)
+        return (state.force and not _fragment_run()) or state.synced.get(key, _UNSET) != value
+
+    def drew(self, key: str, value: Any) -> Any:
+        """After drawing a widget whose value became the view's: remember that value as what the widget shows (so
+        the next run does not take the view's new value for a change made elsewhere). Returns value."""
+        page_state(self.cls).synced[key] = value
+        return value
 
     def event(self, key: str, element: str, value: Any) -> bool:
         """Whether an element that reports events (a chart's selection) reports something new, made by the person on

@@ -143,6 +143,9 @@ def draw_knobs(view: Bound, variant: Variant, dataset: Dataset) -> None:
     st.markdown("**Data and name**")
     left, right = st.columns(2)
     n_range = _n_train_range(dataset)
+    if view.changed("n_train_for", dataset.name) and not _parses(n_range, _text(view, "n_train", variant, dataset)):
+        view.set(n_train=None)  # a smaller dataset chosen since: all of its images
+    view.drew("n_train_for", dataset.name)
     view.text_input("n_train", "Training images", where=left, key="knob_n_train", default=str(len(dataset.x_train)),
                     link_check=lambda text: None if _parses(n_range, text) else f"is not {n_range.describe()}",
                     help=f"Use the first N of the {len(dataset.x_train):,} training images: a few hundred train "
@@ -185,16 +188,8 @@ def _text(view: Bound, field: str, variant: Variant, dataset: Dataset) -> Any:
 
 
 def _n_train(view: Bound, variant: Variant, dataset: Dataset) -> int:
-    """The training subset's size; a number past what the dataset holds (a smaller dataset chosen since) is lowered
-    to all of it."""
-    n_range = _n_train_range(dataset)
-    typed = _text(view, "n_train", variant, dataset)
-    try:
-        return int(n_range.parse("Training images", typed))
-    except ConfigError:
-        if _parses(NumberRange(n_range.low, float("inf"), integer=True), typed):
-            return len(dataset.x_train)
-        raise
+    """The training subset's size (ConfigError names the range)."""
+    return int(_n_train_range(dataset).parse("Training images", _text(view, "n_train", variant, dataset)))
 
 
 def _configs(view: Bound, variant: Variant, dataset: Dataset) -> tuple[ModelConfig, TrainConfig]:
