@@ -5,6 +5,8 @@ Run from the repository root (AELAB_CHROMIUM=/usr/bin/chromium):
   .venv/bin/python -m bench.startup --rounds 1 --pages latent,restore
   .venv/bin/python -m bench.startup --fresh-model       # also: the Latent page of a model trained a minute ago
   .venv/bin/python -m bench.startup --pause 3           # 3 s on each page before clicking the next, as a reader
+  .venv/bin/python -m bench.startup --before /tmp/old   # also time another checkout (e.g. the last release) in the
+                                                        # same rounds: "before" rows beside the current ones
   .venv/bin/python -m bench.startup imports             # import profile of what app.py and the pages import
   .venv/bin/python -m bench.startup idle-cpu --seconds 300   # CPU seconds of a server nobody visits
   .venv/bin/python -m bench.startup idle-cpu --visit home,latent   # ... after one visitor opened Home and Latent
@@ -142,12 +144,19 @@ def timings(args) -> None:
                 rows.setdefault("one-line app", []).append(seconds)
                 if args.fresh_model:
                     train_library_model(home)
-                seconds, page, proc, base = cold_start(browser, REPO / "app.py", REPO, home, args.warmup)
-                rows.setdefault("home (cold)", []).append(seconds)
+                # the other checkout first, so the current one's page stays open for the fresh-model visit below
+                for repo, prefix in (*([(Path(args.before), "before: ")] if args.before else []), (REPO, "")):
+                    seconds, page, proc, base = cold_start(browser, repo / "app.py", repo, home, args.warmup)
+                    rows.setdefault(f"{prefix}home (cold)", []).append(seconds)
+                    try:
+                        for stem in pages:
+                            page.wait_for_timeout(args.pause * 1000)  # reading the page before clicking on
+                            rows.setdefault(f"{prefix}{stem}", []).append(first_visit(page, stem))
+                    finally:
+                        if prefix:
+                            page.close()
+                            _stop(proc)
                 try:
-                    for stem in pages:
-                        page.wait_for_timeout(args.pause * 1000)  # reading the page before clicking on
-                        rows.setdefault(stem, []).append(first_visit(page, stem))
                     if args.fresh_model:
                         page.goto(f"{base}/latent?model=library/fresh")
                         started = time.time()
@@ -163,7 +172,8 @@ def timings(args) -> None:
           "each page before the next click):")
     for name, values in rows.items():
         median = statistics.median(values)
-        extra = f"   {median / baseline:.2f}x the one-line app" if name in ("home (cold)", "one-line app") else ""
+        ratio = name.endswith(("home (cold)", "one-line app"))
+        extra = f"   {median / baseline:.2f}x the one-line app" if ratio else ""
         print(f"  {name:32s} {median:6.2f}   [{', '.join(f'{v:.2f}' for v in values)}]{extra}")
 
 
@@ -281,6 +291,7 @@ def main() -> None:
                         help="also time the Latent page of a model trained just before (3 epochs, CLI)")
     parser.add_argument("--modules", default="pages", help="imports mode: 'pages', or comma-separated modules")
     parser.add_argument("--seconds", type=float, default=300.0, help="idle-cpu mode: how long to watch")
+    parser.add_argument("--before", default="", help="another checkout of the app, timed in the same rounds")
     parser.add_argument("--visit", default="", help="idle-cpu mode: pages one visitor opens first (e.g. home,latent)")
     args = parser.parse_args()
     {"timings": timings, "imports": import_profile, "idle-cpu": idle_cpu}[args.mode](args)

@@ -21,16 +21,17 @@ from aelab.views.pages import AppView, FactorsView
 from ui.common import cache, present
 from ui.common.pickers import codes_for
 from ui.common.selection import select_model
+from ui.common.session import session
 from ui.common.view_state import Bound
 from ui.common.widgets import show_rows
 from ui.factor_figures import heatmap_figure, scores_figure, sweep_figure
-from ui.lessons.common import show_task, start_task, stored, task_button, task_running
+from ui.lessons.common import show_task, start_task, stored, task_button, task_failed, task_running
 
 SHAPES = "shapes"
 SHOWCASE_MODEL = "shapes-beta-vae-16"  # the strongest beta shipped: the one to look at first
 EXAMPLE_BASE = (1, 3, 2, 6, 6)  # a mid-sized triangle near the centre: every factor's row starts from it
 CAPTURED = 0.1  # a dimension holding less than this share of any factor's entropy is said to capture none
-SWEEP_SLOT, SCORE_SLOT, POINTS_KEY = "factors_sweep", "factors_score", "factors_points"
+SWEEP_SLOT, SCORE_SLOT = "factors_sweep", "factors_score"
 
 
 def page_view() -> Bound[FactorsView]:
@@ -199,7 +200,7 @@ def sweep_section(dataset) -> None:
     st.markdown("A beta-VAE weighs the KL term by beta: a stronger pull towards independent, standard-normal "
                 "dimensions. Disentanglement is said to rise with beta while reconstructions blur; seeds differ "
                 "as much as betas do (Locatello et al. 2019), which the two seeds shipped at the largest beta show.")
-    points = st.session_state.setdefault(POINTS_KEY, [])
+    points = session.beta_points
     added = [row for row in (stored(dataset, *key) for key in points) if row is not None]
     shipped = _shipped(dataset.name)
     if shipped or added:
@@ -222,5 +223,5 @@ def sweep_section(dataset) -> None:
         if key not in points:
             points.append(key)
         running = True
-    if running or st.session_state.get(f"lessons_error_{SWEEP_SLOT}"):
+    if running or task_failed(SWEEP_SLOT):
         show_task(SWEEP_SLOT)

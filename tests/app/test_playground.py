@@ -40,7 +40,7 @@ def test_train_on_the_spiral_then_see_the_vector_field():
     at.number_input(key="pg_epochs").set_value(15).run()
     at.button(key="pg_train").click().run()
     no_exception(at)
-    at = rerun_until(at, lambda a: a.session_state["pg_run"].finished, timeout=180)
+    at = rerun_until(at, lambda a: a.session_state["playground"].run.finished, timeout=180)
     time.sleep(0.3)  # the job's thread returns just after its last epoch
     at.run()
     no_exception(at)
@@ -59,17 +59,17 @@ def test_pause_keeps_the_model_and_play_goes_on_from_there():
     at = run_app(PAGE, timeout=120)
     at.number_input(key="pg_epochs").set_value(2000).run()
     at.button(key="pg_train").click().run()
-    at = rerun_until(at, lambda a: a.session_state["pg_run"].epoch >= 2, timeout=120)
+    at = rerun_until(at, lambda a: a.session_state["playground"].run.epoch >= 2, timeout=120)
     at.button(key="pg_pause").click().run()
-    run = at.session_state["pg_run"]
+    run = at.session_state["playground"].run
     at = rerun_until(at, lambda a: not a.button(key="pg_play").disabled, timeout=60)
     paused_at = run.epoch
     assert 2 <= paused_at < 2000
     time.sleep(0.5)
     assert run.epoch == paused_at  # paused: no more epochs
     at.button(key="pg_play").click().run()
-    at = rerun_until(at, lambda a: a.session_state["pg_run"].epoch > paused_at + 1, timeout=120)
-    assert at.session_state["pg_run"] is run  # the same model went on
+    at = rerun_until(at, lambda a: a.session_state["playground"].run.epoch > paused_at + 1, timeout=120)
+    assert at.session_state["playground"].run is run  # the same model went on
     at.button(key="pg_pause").click().run()
     no_exception(at)
 
@@ -79,13 +79,13 @@ def test_step_trains_exactly_one_epoch_at_a_time():
     at.selectbox(key="pg_variant").set_value("vae_2d").run()
     at.button(key="pg_step").click().run()
     no_exception(at)
-    run = at.session_state["pg_run"]
+    run = at.session_state["playground"].run
     assert run.epoch == 1 and run.variant == "vae_2d"
     at.button(key="pg_step").click().run()
-    assert at.session_state["pg_run"] is run and run.epoch == 2
+    assert at.session_state["playground"].run is run and run.epoch == 2
     run.step_epochs(run.total_epochs)  # as if Train had run to the end
     at.button(key="pg_step").click().run()
-    assert at.session_state["pg_run"] is run and run.epoch == run.total_epochs + 1  # one more epoch of the same model
+    assert at.session_state["playground"].run is run and run.epoch == run.total_epochs + 1  # one more epoch
     at.segmented_control(key="pg_view").set_value("vae").run()
     no_exception(at)
     assert "q(z|x): 2-sigma ellipses, code space" in chart_titles(at)
@@ -106,7 +106,7 @@ def test_drawn_points_too_few_then_on_one_spot_then_enough():
     assert "Draw at least 10 points" in texts(at) and "3 points drawn" in texts(at)
     at.button(key="pg_train").click().run()  # refused, with the same message; nothing breaks
     no_exception(at)
-    assert "pg_run" not in at.session_state
+    assert "playground" not in at.session_state or at.session_state["playground"].run is None
     at.button(key="pg_clear").click().run()
     for i in range(12):
         click(at, 100, 100, 10 + i)
@@ -120,5 +120,5 @@ def test_drawn_points_too_few_then_on_one_spot_then_enough():
     assert len(at.session_state["views"]["playground"].view.points) == 13
     at.number_input(key="pg_epochs").set_value(3).run()
     at.button(key="pg_train").click().run()
-    at = rerun_until(at, lambda a: a.session_state["pg_run"].finished, timeout=120)
-    assert at.session_state["pg_run"].data.name == "drawn"
+    at = rerun_until(at, lambda a: a.session_state["playground"].run.finished, timeout=120)
+    assert at.session_state["playground"].run.data.name == "drawn"

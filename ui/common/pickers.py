@@ -148,18 +148,20 @@ def _from_data(bound: Bound, name: str, key: str, dataset, index: int, on_change
     options = [ANY_LABEL] + present
     # The view keeps the image (its index); "any label" or the image's own label is how the person reached it, so the
     # two widgets are set from the view only when its image changed elsewhere (a link, Random, a selection, Reset).
-    if bound.changed(f"{key}_image", index) or f"{key}_label" not in st.session_state \
-            or f"{key}_pos" not in st.session_state:
-        st.session_state[f"{key}_label"], st.session_state[f"{key}_pos"] = _label_and_position(y, index)
+    if bound.changed(f"{key}_image", index) or bound.widget_value(f"{key}_label") is None \
+            or bound.widget_value(f"{key}_pos") is None:
+        label, position = _label_and_position(y, index)
+        bound.put_widget(f"{key}_label", label)
+        bound.put_widget(f"{key}_pos", position)
     # Room for "Random" in full even in Interpolate's narrow third picker (a third of the page).
     label_col, index_col, random_col = st.columns([4, 4, 3], vertical_alignment="bottom")
-    if st.session_state.get(f"{key}_label") not in options:
-        st.session_state[f"{key}_label"] = ANY_LABEL
+    if bound.widget_value(f"{key}_label") not in options:
+        bound.put_widget(f"{key}_label", ANY_LABEL)
     chosen = label_col.selectbox("Label", options, key=f"{key}_label",
                                  format_func=lambda v: "any" if v == ANY_LABEL else class_name(dataset.class_names, v))
     pool = _pool(y, chosen)
     position_key = f"{key}_pos"
-    st.session_state[position_key] = int(min(max(int(st.session_state.get(position_key, 0)), 0), len(pool) - 1))
+    bound.put_widget(position_key, int(min(max(int(bound.widget_value(position_key, 0)), 0), len(pool) - 1)))
     position = index_col.number_input(f"Index (0-{len(pool) - 1})", min_value=0, max_value=len(pool) - 1, step=1,
                                       key=position_key, help="Which image of that label, in test-split order.")
     random_col.button("Random", key=f"{key}_random", on_click=_randomise, args=(bound, name, len(y), on_change),

@@ -8,6 +8,7 @@ Page-only widget keys live in each page's view module; this file holds what more
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -25,8 +26,30 @@ TRAIN_REQUESTS_KEY = "train_requests"  # {job id: TrainingRequest} of this sessi
 RESUMABLE_KEY = "resumable"  # the last finished training's state to go on from (ui.common.resume.Resumable)
 UPLOAD_ERROR_KEY = "upload_error"
 LAST_UPLOAD_KEY = "last_upload"
+TASKS_KEY = "tasks"  # {slot: Task}: the Lessons' and Known factors' background computations
+PLAYGROUND_KEY = "playground"  # the Playground's toy model and its job
+BETA_POINTS_KEY = "beta_points"
 RESOLVED_MODEL_KEY = "resolved_model"
 URL_JOB_MISSING_KEY = "url_job_missing"
+
+
+@dataclass
+class Task:
+    """A background computation a page started (a lesson's fit, a beta-VAE point): its job, or why it failed."""
+
+    job: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Playground:
+    """The Playground's toy model (an aelab.lessons.playground.ToyRun) and the job training it."""
+
+    run: Any = None
+    job: str | None = None
+    message: str | None = None  # one line to show on the next run (a refused start)
+    was_training: bool = False
+    last_click: tuple | None = None  # (x, y, time) of the plane's click taken last (the component repeats it)
 
 
 class Session:
@@ -130,6 +153,20 @@ class Session:
     @resumable.setter
     def resumable(self, value: Any) -> None:
         self._set(RESUMABLE_KEY, value)
+
+    # ------------------------------------------------------------------------------------------------ pages' work
+    def task(self, slot: str) -> Task:
+        """The background computation of a page's button (slot names it), created empty."""
+        return self._state.setdefault(TASKS_KEY, {}).setdefault(slot, Task())
+
+    @property
+    def beta_points(self) -> list:
+        """The Known factors page's beta-VAE points this session asked for (their result-store keys)."""
+        return self._state.setdefault(BETA_POINTS_KEY, [])
+
+    @property
+    def playground(self) -> Playground:
+        return self._state.setdefault(PLAYGROUND_KEY, Playground())
 
     # ------------------------------------------------------------------------------------------------ the URL
     @property

@@ -342,6 +342,14 @@ class Bound(Generic[V]):
             st.session_state[key] = shown
         state.synced[key] = shown
 
+    def widget_value(self, key: str, default: Any = None) -> Any:
+        """What a widget of a composite control holds now (its state, before it is drawn in this run)."""
+        return st.session_state.get(key, default)
+
+    def put_widget(self, key: str, value: Any) -> None:
+        """Give a widget of a composite control a value, before it is drawn in this run."""
+        st.session_state[key] = value
+
     def changed(self, key: str, value: Any) -> bool:
         """Whether the view's value for a control made of several widgets (an image picker) changed since the
         control was last drawn (call drew(key, value) after drawing it): then its widgets are set from the view."""

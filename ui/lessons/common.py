@@ -23,6 +23,7 @@ from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
 from aelab.runtime.jobs import JobContext, JobManager
 from ui.common import cache
 from ui.common.selection import current_model, session_id
+from ui.common.session import session
 from ui.common.view_state import Bound
 from ui.train.lifecycle import job_manager, quick_job_manager
 
@@ -73,24 +74,30 @@ def start_task(slot: str, title: str, dataset, result_key: tuple,
         if result is not None and not ctx.should_stop():
             results.put(identity, f"lessons/{what}", params, result)
 
+    task = session.task(slot)
     try:
-        st.session_state[f"lessons_task_{slot}"] = _manager(slot).submit(session_id(), title, work)
+        task.job = _manager(slot).submit(session_id(), title, work)
     except JobRefused as err:  # this session already has as many trainings as it may: say so where the bar would be
-        st.session_state[f"lessons_error_{slot}"] = str(err)
+        task.error = str(err)
 
 
 def task_running(slot: str) -> bool:
-    job_id = st.session_state.get(f"lessons_task_{slot}")
+    job_id = session.task(slot).job
     snapshot = _manager(slot).snapshot(job_id, session_id()) if job_id else None
     return snapshot is not None and snapshot.active
 
 
+def task_failed(slot: str) -> bool:
+    return session.task(slot).error is not None
+
+
 def show_task(slot: str) -> None:
     """This session's task in slot: a live progress bar with a Stop button; an error message if it failed."""
-    job_id = st.session_state.get(f"lessons_task_{slot}")
+    task = session.task(slot)
+    job_id = task.job
     if not job_id:
-        if st.session_state.get(f"lessons_error_{slot}"):
-            st.error(st.session_state[f"lessons_error_{slot}"])
+        if task.error:
+            st.error(task.error)
         return
 
     @st.fragment(run_every=0.5)
@@ -104,11 +111,8 @@ def show_task(slot: str) -> None:
             if stop.button("Stop", key=f"lessons_stop_{slot}", icon=":material/stop:"):
                 _manager(slot).cancel(job_id, session_id())
             return
-        st.session_state.pop(f"lessons_task_{slot}", None)
-        if snapshot is not None and snapshot.error:
-            st.session_state[f"lessons_error_{slot}"] = f"That did not work: {snapshot.error}"
-        else:
-            st.session_state.pop(f"lessons_error_{slot}", None)
+        task.job = None
+        task.error = f"That did not work: {snapshot.error}" if snapshot is not None and snapshot.error else None
         st.rerun()  # the whole page, so the section draws the new result (and the polling stops)
 
     poll()
@@ -121,7 +125,7 @@ def task_button(slot: str, label: str, title: str, dataset, result_key: tuple, c
     if st.button(label, key=f"lessons_button_{slot}", disabled=running, help=help, icon=icon):
         start_task(slot, title, dataset, result_key, compute)
         running = True
-    if running or st.session_state.get(f"lessons_error_{slot}"):
+    if running or task_failed(slot):
         show_task(slot)
 
 

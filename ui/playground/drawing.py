@@ -9,10 +9,11 @@ from PIL import Image, ImageDraw
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from aelab.data.toy import PLANE
+from ui.common.session import session
 from ui.common.view_state import Bound
 
 SIDE = 360  # pixels
-LAST_KEY, WIDGET_KEY = "pg_last_click", "pg_draw"
+WIDGET_KEY = "pg_draw"
 
 
 def to_plane(x: float, y: float, side: int = SIDE) -> tuple[float, float]:
@@ -47,8 +48,9 @@ def draw_plane(view: Bound) -> None:
     """The clickable plane, and Undo / Clear. A new click is added once (the component repeats its last value)."""
     points = list(view.value("points"))
     value = streamlit_image_coordinates(plane_image(points), key=WIDGET_KEY, cursor="crosshair")
-    if value and (value.get("x"), value.get("y"), value.get("unix_time")) != st.session_state.get(LAST_KEY):
-        st.session_state[LAST_KEY] = (value.get("x"), value.get("y"), value.get("unix_time"))
+    click = (value.get("x"), value.get("y"), value.get("unix_time")) if value else None
+    if click is not None and click != session.playground.last_click:
+        session.playground.last_click = click
         x, y = to_plane(float(value["x"]), float(value["y"]))
         view.set(points=(*points, (round(x, 2), round(y, 2))))
         st.rerun()  # draw the image again with the new point on it

@@ -17,20 +17,20 @@ from aelab.lessons.playground import ToyRun, play
 from aelab.runtime.jobs import ERROR
 from ui.common import present
 from ui.common.selection import session_id
+from ui.common.session import session
 from ui.playground import sections
 from ui.playground.controls import Settings, data_controls, model_controls
 from ui.train.lifecycle import quick_job_manager as job_manager
 
 REFRESH_S = 0.7
-RUN_KEY, JOB_KEY, MESSAGE_KEY = "pg_run", "pg_job", "pg_message"
 
 
 def _run() -> ToyRun | None:
-    return st.session_state.get(RUN_KEY)
+    return session.playground.run
 
 
 def _job_snapshot():
-    job_id = st.session_state.get(JOB_KEY)
+    job_id = session.playground.job
     return job_manager().snapshot(job_id, session_id(), keys=("epoch",)) if job_id else None
 
 
@@ -46,18 +46,18 @@ def _new_run(settings: Settings) -> ToyRun | None:
     try:
         run = ToyRun(settings.data, settings.variant, settings.model, settings.train)
     except AelabError as err:
-        st.session_state[MESSAGE_KEY] = str(err)
+        session.playground.message = str(err)
         return None
-    st.session_state[RUN_KEY] = run
+    session.playground.run = run
     return run
 
 
 def _start(run: ToyRun) -> None:
     try:
-        st.session_state[JOB_KEY] = job_manager().submit(session_id(), f"playground {run.variant} on {run.data.name}",
-                                                         functools.partial(play, run))
+        session.playground.job = job_manager().submit(session_id(), f"playground {run.variant} on {run.data.name}",
+                                                      functools.partial(play, run))
     except JobRefused as err:  # (clicking Train many times while the last ones are still stopping)
-        st.session_state[MESSAGE_KEY] = str(err)
+        session.playground.message = str(err)
 
 
 def _buttons(settings: Settings) -> None:
@@ -67,14 +67,14 @@ def _buttons(settings: Settings) -> None:
                         help="A fresh model on this data with these settings, trained in the background (new "
                              "settings apply to the next model you train)."):
         if training:
-            job_manager().cancel(st.session_state[JOB_KEY], session_id())
+            job_manager().cancel(session.playground.job, session_id())
         run = _new_run(settings)
         if run is not None:
             _start(run)
             st.rerun()
     if training:
         if play_col.button("Pause", key="pg_pause"):
-            job_manager().cancel(st.session_state[JOB_KEY], session_id())
+            job_manager().cancel(session.playground.job, session_id())
             st.rerun()
     elif play_col.button("Play", key="pg_play", disabled=run is None or run.finished,
                          help="Go on training this model from where it stopped."):
@@ -86,7 +86,7 @@ def _buttons(settings: Settings) -> None:
             run = _new_run(settings)
         if run is not None:
             run.step_epochs(1, beyond_target=True)
-    message = st.session_state.pop(MESSAGE_KEY, None)
+    message, session.playground.message = session.playground.message, None
     if message:
         st.error(message, icon=":material/error:")
 
@@ -105,10 +105,10 @@ def _status(run: ToyRun, training: bool) -> None:
 def _live(view: str) -> None:
     """Status and the chosen picture; a fragment that reruns itself while the job trains."""
     run, training = _run(), _training()
-    if not training and st.session_state.get("pg_was_training"):
-        st.session_state["pg_was_training"] = False
+    if not training and session.playground.was_training:
+        session.playground.was_training = False
         st.rerun()  # once, when the job ends: the buttons go back to Play / Step
-    st.session_state["pg_was_training"] = training
+    session.playground.was_training = training
     snap = _job_snapshot()
     if snap is not None and snap.status == ERROR:
         st.error(f"Training stopped: {snap.error}", icon=":material/error:")
