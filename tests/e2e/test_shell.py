@@ -50,7 +50,7 @@ def test_a_link_opens_on_its_model_and_an_unknown_one_is_a_warning(page, app_ser
     assert "model=pretrained%2Fvae" in page.url or "model=pretrained/vae" in page.url
 
     open_page(page, app_server, "", "data=mnist-5k&model=library/nobody")
-    page.get_by_text("Model 'library/nobody' is not available").wait_for(timeout=30_000)
+    page.get_by_text("The link's model=library/nobody is not available here").wait_for(timeout=30_000)
     assert _selected(page, "Model").startswith("ae ")
     assert page.locator('[data-testid="stException"]').count() == 0
 
