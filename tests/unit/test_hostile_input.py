@@ -171,7 +171,7 @@ def test_hostile_input_is_refused_within_the_memory_bound(runs, case):
     (lambda t: _npz(t / "c.npz", x=np.zeros((1100, 8, 8), np.uint8), y=np.arange(1100)),
      "1,100 distinct labels, more than the 1,000 classes allowed"),
     (lambda t: _npz_with_header_only(t / "b.npz", (150_000, 64, 64), "<f8"), "4,915,200,000 bytes"),
-    (lambda t: _npz_with_header_only(t / "w.npz", (10, 65, 65), "|u1"), "more than the 64x64 values per image"),
+    (lambda t: _npz_with_header_only(t / "w.npz", (10, 65, 65), "|u1"), "65x65 pixels, larger than the 64-pixel side"),
     (lambda t: _idx_plain(t / "o", (2**32 - 1,) * 3), "more than the 1,073,741,824 allowed"),
 ], ids=["too many classes", "npz 4.9 GB of float64", "npz images too large", "IDX uint32 dims"])
 def test_more_hostile_data_is_refused_with_its_reason(tmp_path, build, message):
