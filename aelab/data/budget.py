@@ -76,7 +76,7 @@ class Budget:
         """Refuse (DataError) a cost above any limit, naming the first one it exceeds."""
         for limit, name in self.limits:
             if cost > limit:
-                raise DataError(f"{what} would take {mib(cost)} of memory as the app holds it (32-bit floats), "
+                raise DataError(f"{what} would take {mib(cost)} of memory as aelab holds it (32-bit floats), "
                                 f"more than {name}.")
 
 

@@ -3,8 +3,10 @@
 Each case runs ``python -m aelab evaluate`` (through aelab.cli.main) in a fresh subprocess and reports its peak RSS
 (``ru_maxrss``); a baseline subprocess imports the same modules and evaluates a small good file. A case passes when
 its refusal is one ``error:`` line with exit code 2 and its peak stays under the baseline's plus twice the file's
-size plus PEAK_MARGIN. Before these guards, the label case grew past 3 GB, the gzip bomb cost 2.2 GB and the huge
-config built a multi-GB network; an address-space limit cannot be used instead, torch reserves much virtual memory.
+size plus PEAK_MARGIN. Before these guards, the label case grew past 3 GB, the gzip bomb cost 2.2 GB, the huge
+config built a multi-GB network, and a 0.8 MB compressed file of blank images (as an .npz or an IDX .gz) became
+3.3 GB of floats (7.8 GB at peak in the app) until the memory budget (aelab.data.budget) refused it from its
+header; an address-space limit cannot be used instead, torch reserves much virtual memory.
 The hostile files are built small: the gzip bomb is 1,000 copies of one gzip member inflating 1 MiB of zeros.
 """
 from __future__ import annotations
@@ -60,6 +62,23 @@ def _npz_with_header_only(path: Path, shape: tuple[int, ...], descr: str) -> Pat
     return path
 
 
+def _compressed_npz(path: Path, shape: tuple[int, ...], labels: int = 0) -> Path:
+    """What np.savez_compressed writes for x = np.zeros(shape, uint8) (and y = arange(labels) % 10), streamed: the
+    issue's 0.8 MB file of 200,000 blank 64x64 images, built without holding its 819 MB of zeros."""
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("x.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            left, chunk = int(np.prod(shape)), bytes(16 << 20)
+            while left:
+                member.write(chunk[:min(left, len(chunk))])
+                left -= min(left, len(chunk))
+        if labels:
+            archive.writestr("y.npy", _npy_bytes(np.arange(labels) % 10))
+    return path
+
+
 def _idx_bomb(folder: Path, shape: tuple[int, ...], inflated: int = 1 << 30) -> Path:
     """train-images-idx3-ubyte.gz: an IDX header declaring ``shape``, then ``inflated`` bytes of zeros as 1 MiB gzip
     members (a stream of concatenated members is one valid gzip file): ~1 MB on disk."""
@@ -109,6 +128,12 @@ CASES = {
         2, "number 1,000,000, more than the 200,000 allowed"),
     "gzip IDX bomb (1 MB -> 1 GB), small header, the rest trailing zeros": (
         lambda t: (GOOD_MODEL, _idx_bomb(t / "bomb2", (10, 8, 8)), None), 2, "data continues past the 640 bytes"),
+    "compressed npz of 200,000 blank 64x64 images (0.8 MB; 3.3 GB as floats) over the memory budget": (
+        lambda t: (GOOD_MODEL, _compressed_npz(t / "z.npz", (200_000, 64, 64), labels=200_000), None),
+        2, "more than the 256 MiB allowed per upload (AELAB_UPLOAD_BUDGET_MB)"),
+    "IDX .gz declaring 200,000 64x64 images (0.8 MB; 3.3 GB as floats) over the memory budget": (
+        lambda t: (GOOD_MODEL, _idx_bomb(t / "bomb3", (200_000, 64, 64), inflated=200_000 * 64 * 64), None),
+        2, "more than the 256 MiB allowed per upload (AELAB_UPLOAD_BUDGET_MB)"),
     "IDX header whose dimensions overflow int64": (
         lambda t: (GOOD_MODEL, _idx_plain(t / "overflow", (65536,) * 4), None), 2, "more than the 1,073,741,824"),
     "model config with 12 hidden layers of 8192": (
@@ -120,6 +145,7 @@ CASES = {
 
 def _start(model: Path, data: Path, home: Path) -> subprocess.Popen:
     env = {**os.environ, "AELAB_HOME": str(home), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    env.pop("AELAB_UPLOAD_BUDGET_MB", None)  # the default budget, which the messages name
     return subprocess.Popen([sys.executable, "-c", RUNNER, "evaluate", str(model), "--data", str(data)], cwd=REPO,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
