@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui.common import present
+from ui.common.errors import run_page
 from ui.common.sidebar import render_sidebar, show_link_messages
 from ui.common.warmup import import_warmup
 
@@ -30,5 +31,5 @@ navigation = st.navigation(PAGES, position="top" if presenting else "sidebar")
 render_sidebar()  # drawn while presenting too (hidden): its pickers keep the dataset and model chosen
 present.toggle()
 show_link_messages()  # a link's dataset or model that is not here: one lasting line above the page
-navigation.run()
+run_page(navigation.run)  # an unexpected error: one line and an id, the traceback in the server's log
 import_warmup()  # once per process, after its first page: what later pages import lazily (ui/common/warmup.py)

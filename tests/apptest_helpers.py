@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from ui.common.legacy_pages import navigation_only_in_apptest
+from ui.common.text import WORD_JOINER
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -60,11 +62,17 @@ def rerun_until(at: AppTest, condition, timeout: float = 60, interval: float = 0
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+def shown(markdown: str) -> str:
+    """Markdown as a person reads it where ui.common.text.plain() made it literal: without its backslash escapes
+    and invisible word joiners (other Markdown, such as **bold**, is left as written)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(WORD_JOINER, "")
+
+
 def texts(at: AppTest) -> str:
-    """All markdown, captions, info/success/warning/error text of the page, joined, for assertions."""
+    """All markdown, captions, info/success/warning/error text of the page, joined, as shown, for assertions."""
     parts = []
     for kind in ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader"):
-        parts += [str(e.value) for e in getattr(at, kind)]
+        parts += [shown(str(e.value)) for e in getattr(at, kind)]
     return "\n".join(parts)
 
 

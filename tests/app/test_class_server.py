@@ -1,7 +1,7 @@
 """AppTest of a class server (AELAB_LIBRARIES=private): a browser's secret id never reaches the URL, the page or the
-log; a tab cannot attach to another browser's training; a link to another student's model says it is private;
-published models are offered to everyone; and a session idle past the timeout gives its uploads, unsaved models and
-cached results back."""
+log; a tab cannot attach to another browser's training; a link to another student's model reads as one to a model
+that does not exist (it tells nobody who has a model of that name); published models are offered to everyone; and a
+session idle past the timeout gives its uploads, unsaved models and cached results back."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from aelab.library.namespaces import namespace_of, student_root
 from aelab.library.store import PRETRAINED_ROOT, load_model
 from aelab.runtime.identity import CacheIdentity
-from tests.apptest_helpers import REPO, run_app, texts, unmodelled_dataset
+from tests.apptest_helpers import REPO, run_app, shown, texts, unmodelled_dataset
 from ui.common.viewer import NAMESPACE_KEY, PROPOSED_KEY
 
 
@@ -60,13 +60,19 @@ def test_a_tab_never_attaches_to_a_training_another_browser_started():
     assert "The training job this tab was watching is no longer on this server" in texts(at)
 
 
-def test_a_link_to_another_students_model_says_it_is_private_and_opens_the_default():
+def _link_warning(model_key: str) -> tuple[str, AppTest]:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    at.query_params.update({"data": "mnist-5k", "model": "library/their-model"})
+    at.query_params.update({"data": "mnist-5k", "model": model_key})
     at.run()
     assert not at.exception
-    warnings = " ".join(w.value for w in at.warning)  # a link's message stands above the page (presenter mode)
-    assert "'library/their-model': this model is private to its owner" in warnings
+    # A link's message stands above the page (presenter mode).
+    return " ".join(shown(w.value) for w in at.warning).replace(model_key, "MODEL"), at
+
+
+def test_a_link_to_another_students_model_reads_as_one_to_no_model_and_opens_the_default():
+    warning, at = _link_warning("library/their-model")
+    assert warning == _link_warning("library/nobody-has-this")[0]  # whether it exists or not: the same words
+    assert warning == "Model 'MODEL' is not available for this dataset; showing pretrained/ae."
     assert _picker(at).value == "pretrained/ae"
     keys = _picker(at).options
     assert "teacher-model  (linear_ae, published)" in keys and not any("their-model" in k for k in keys)

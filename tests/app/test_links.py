@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import REPO
+from tests.apptest_helpers import REPO, shown
 from ui.common.url_state import parse
 
 
@@ -26,7 +26,7 @@ def open_link(page: str, query: dict[str, str]) -> AppTest:
 
 
 def warnings(at: AppTest) -> str:
-    return " | ".join(w.value for w in at.warning)
+    return " | ".join(shown(w.value) for w in at.warning)
 
 
 def test_parse_takes_valid_values_and_says_why_it_refuses_others():

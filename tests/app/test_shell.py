@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import REPO, run_app, texts
+from tests.apptest_helpers import REPO, run_app, shown, texts
 
 
 @pytest.fixture(autouse=True)
@@ -63,11 +63,11 @@ def test_a_link_opens_the_app_on_its_dataset_and_model_on_every_page():
 
 def test_an_unknown_model_or_dataset_in_the_link_is_a_warning_not_a_crash():
     at = open_link({"data": "mnist-5k", "model": "library/no-such-model"})
-    assert "Model 'library/no-such-model' is not available" in " ".join(w.value for w in at.main.warning)
+    assert "Model 'library/no-such-model' is not available" in " ".join(shown(w.value) for w in at.main.warning)
     assert sidebar_choice(at, "Model").value == "pretrained/ae"
 
     at = open_link({"data": "no-such-data", "model": "pretrained/vae"})
-    assert "Dataset 'no-such-data' is not available here" in " ".join(w.value for w in at.main.warning)
+    assert "Dataset 'no-such-data' is not available here" in " ".join(shown(w.value) for w in at.main.warning)
     assert sidebar_choice(at, "Dataset").value == "mnist-5k"
     assert sidebar_choice(at, "Model").value == "pretrained/vae"
     at.switch_page("pages/train.py").run()
@@ -131,7 +131,7 @@ def test_a_bad_upload_shows_its_message_and_keeps_the_current_dataset(name, cont
     at = run_app()
     at.sidebar.file_uploader[0].set_value((name, content, "application/octet-stream")).run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.sidebar.error)
+    errors = " ".join(shown(e.value) for e in at.sidebar.error)
     assert f"Could not use {name}" in errors or f"Could not read {name}" in errors
     assert message in errors
     assert sidebar_choice(at, "Dataset").value == "mnist-5k"

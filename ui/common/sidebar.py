@@ -5,7 +5,6 @@ it."""
 from __future__ import annotations
 
 import io
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import streamlit as st
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
+from ui.common import uploads as session_uploads
 from ui.common import url_state
 from ui.common.activity import track_activity
 from ui.common.session import CONDITION_LABEL_KEY, DATASET_KEY, MODEL_KEY, session
@@ -29,7 +29,8 @@ from ui.common.state import (
     model_choices,
 )
 from ui.common.tab_job import keep_job, reattach_tab_job
-from ui.common.viewer import keep_browser_id, private_to_another
+from ui.common.text import plain
+from ui.common.viewer import keep_browser_id
 from ui.common.widgets import class_name
 
 UPLOADER_KEY = "upload"
@@ -85,7 +86,9 @@ def _files_to_read(files: list) -> list:
 
 
 def _handle_upload(files) -> None:
-    """Load an upload into this session's datasets; on bad input say why and keep the current dataset."""
+    """Load an upload into this session's datasets within its memory budget (ui.common.uploads); on bad input say
+    why and keep the current dataset."""
+    files = session_uploads.on_uploader(files, DEFAULT_DATASET)  # a file taken off the uploader takes its dataset along
     if not files:  # the user removed the file: forget the old complaint, so re-adding the same file is read again
         session.last_upload = None
         session.upload_error = None
@@ -98,12 +101,7 @@ def _handle_upload(files) -> None:
     archive = len(files) == 1 and _is_archive(files[0])
     name = files[0].name if archive or len(files) == 1 else f"{Path(files[0].name).stem.split('-')[0]} (IDX)"
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            for f in files:
-                (Path(folder) / Path(f.name).name).write_bytes(f.getvalue())
-            # An archive is read as a file; anything else is taken for IDX files, read as a folder.
-            target = Path(folder) / Path(files[0].name).name if archive else Path(folder)
-            dataset = aedata.load_user_data(target, name=name)
+        dataset = session_uploads.read(files, name, UPLOAD_PREFIX + name, archive)
     except AelabError as err:
         session.upload_error = f"Could not use {name}: {err}"
         return
@@ -147,11 +145,10 @@ def _dataset_picker() -> None:
             # would refuse; the readers check the content and say what is wrong with any other file.
             accept_multiple_files=True,
             key=UPLOADER_KEY, on_change=lambda: _handle_upload(st.session_state.get(UPLOADER_KEY)),
-            help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
-                               f"{aedata.MAX_SIDE}x{aedata.MAX_SIDE} pixels.")
+            help=session_uploads.limits_help())
         # Read in on_change, before the Dataset picker above exists in the next run, so a good upload can select it.
         if session.upload_error:
-            st.error(session.upload_error)
+            st.error(plain(session.upload_error))
 
 
 def _model_picker() -> None:
@@ -173,14 +170,13 @@ def _model_picker() -> None:
         default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
         if wanted and not pending and session.url_model_warned != wanted:
             session.url_model_warned = wanted
-            private = private_to_another(wanted)
-            why = "this model is private to its owner" if private else "is not available for this dataset"
-            text = (f"Model {wanted[:80]!r}: {why}; showing {default}." if private
-                    else f"Model {wanted[:80]!r} {why}; showing {default}.")
+            # The same words whether the model is another student's, absent, or for other images: a link must not
+            # tell who has a model of that name.
+            text = f"Model {wanted[:80]!r} is not available for this dataset; showing {default}."
             if st.session_state.pop(LINK_MODEL_KEY, None) == wanted:  # named by a link: a lasting line on the page
                 url_state.warn("model", text, MODEL_KEY, default)
             else:  # e.g. the user chose a dataset of another image size: a note in the sidebar once
-                st.sidebar.warning(text)
+                st.sidebar.warning(plain(text))
         wanted = default
     session.model_key = wanted
     labels = {v: k for k, v in choices.items()}

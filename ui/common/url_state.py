@@ -17,6 +17,8 @@ from typing import Any
 
 import streamlit as st
 
+from ui.common.text import plain
+
 MESSAGES_KEY = "url_messages"  # {param: {"text": ..., "key": widget key, "fallback": value shown instead}}
 WRITTEN_KEY = "url_written"  # {param: text} that this session put in the URL for a multiselect (not a link's)
 
@@ -90,7 +92,7 @@ def show(param: str, container=None) -> None:
     if st.session_state.get(message["key"]) != message["fallback"]:
         messages.pop(param, None)  # the user has chosen something else: the message has done its job
         return
-    (container or st).warning(message["text"], icon=":material/link_off:")
+    (container or st).warning(plain(message["text"]), icon=":material/link_off:")  # a link's words, as text
 
 
 def bad_value(param: str, raw: str, why: str, fallback_text: str, key: str, fallback: Any) -> None:
