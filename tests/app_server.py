@@ -31,13 +31,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_PIDS: dict[str, int] = {}  # base URL -> the pid of the server process running_app started there
+
+
 @contextmanager
 def running_app(home: Path, env: dict[str, str] | None = None, umap_warmup: bool = False,
-                log_name: str = "server.log") -> Iterator[str]:
+                log_name: str = "server.log", repo: Path = REPO) -> Iterator[str]:
     """Start the app with AELAB_HOME / AELAB_DATA_DIR under `home` (so nothing touches the user's files) and yield
     its base URL, e.g. http://127.0.0.1:43121; pages are at BASE/<page file stem>. The server's output goes to
     home/log_name. The UMAP warm-up is off unless asked for: its minutes of background compiling on a 2-core machine
-    would compete with whatever is being tested or timed. `env` adds or overrides environment variables."""
+    would compete with whatever is being tested or timed. `env` adds or overrides environment variables; `repo` is
+    the checkout whose app.py runs (a benchmark compares another commit's); SERVER_PIDS[base] is its process."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     full_env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
@@ -47,12 +51,14 @@ def running_app(home: Path, env: dict[str, str] | None = None, umap_warmup: bool
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
              str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=repo, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = proc.pid  # `python -m streamlit` runs in the process Popen started, not in a child
     try:
         _wait_healthy(base, proc, log_path)
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         _stop(proc)
 
 
@@ -79,6 +85,18 @@ def _stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=15)
+
+
+def resident_mib(pid: int) -> dict[str, float]:
+    """A process's memory from /proc/PID/status (Linux), in MiB: "rss" now and "peak" (VmHWM, its high-water mark)."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {"rss": int(fields["VmRSS"].split()[0]) / 1024, "peak": int(fields["VmHWM"].split()[0]) / 1024}
+
+
+def reset_peak(pid: int) -> None:
+    """Start the process's high-water mark (VmHWM) again from its current resident size: writing 5 to
+    /proc/PID/clear_refs (Linux 4.0+, the process's owner), so a later peak is what happened since."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 # Settled: connected, the script not running (the attribute Streamlit's own browser tests read), no "running" status

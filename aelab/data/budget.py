@@ -18,10 +18,11 @@ from aelab.errors import DataError
 IMAGE_BYTES = 4  # float32 per pixel: how a Dataset holds images, whatever the file stored
 LABEL_BYTES = 8  # int64 per image, labelled or not (-1)
 MIB = 2**20
-# 40 students on a 24 GB server: at most 40 x 384 MiB = 15 GiB of uploads held at once (the README's "Limits on a
-# class server" adds up the rest). 256 MiB per upload admits a whole MNIST (70,000 28x28 images: 210 MiB as floats).
+# 40 students on a 24 GB server: their uploads hold at most 40 x 320 MiB = 13.4 GB at once, leaving the rest for the
+# server, its caches and the trainings (the README's "Limits on a class server" adds it up). 256 MiB for one upload
+# admits a whole MNIST (70,000 28x28 images: 210 MiB as floats).
 UPLOAD_BUDGET_MB = 256
-SESSION_BUDGET_MB = 384
+SESSION_BUDGET_MB = 320
 
 
 def held_bytes(n_images: int, height: int, width: int) -> int:

@@ -11,7 +11,6 @@ The hostile files are built small: the gzip bomb is 1,000 copies of one gzip mem
 """
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
@@ -28,6 +27,7 @@ from numpy.lib import format as npy
 
 from aelab.data.sources import load_user_data
 from aelab.errors import DataError
+from tests.hostile_files import compressed_npz, idx_gz, npy_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 PEAK_MARGIN = 64 << 20  # bytes above the baseline allowed for any case, beyond twice the file's size
@@ -62,33 +62,11 @@ def _npz_with_header_only(path: Path, shape: tuple[int, ...], descr: str) -> Pat
     return path
 
 
-def _compressed_npz(path: Path, shape: tuple[int, ...], labels: int = 0) -> Path:
-    """What np.savez_compressed writes for x = np.zeros(shape, uint8) (and y = arange(labels) % 10), streamed: the
-    issue's 0.8 MB file of 200,000 blank 64x64 images, built without holding its 819 MB of zeros."""
-    header = io.BytesIO()
-    npy.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": shape})
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("x.npy", "w", force_zip64=True) as member:
-            member.write(header.getvalue())
-            left, chunk = int(np.prod(shape)), bytes(16 << 20)
-            while left:
-                member.write(chunk[:min(left, len(chunk))])
-                left -= min(left, len(chunk))
-        if labels:
-            archive.writestr("y.npy", _npy_bytes(np.arange(labels) % 10))
-    return path
-
-
 def _idx_bomb(folder: Path, shape: tuple[int, ...], inflated: int = 1 << 30) -> Path:
     """train-images-idx3-ubyte.gz: an IDX header declaring ``shape``, then ``inflated`` bytes of zeros as 1 MiB gzip
-    members (a stream of concatenated members is one valid gzip file): ~1 MB on disk."""
+    members: ~1 MB on disk."""
     folder.mkdir()
-    header = bytes([0, 0, 0x08, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
-    zeros = gzip.compress(bytes(1 << 20), compresslevel=9, mtime=0)
-    with open(folder / "train-images-idx3-ubyte.gz", "wb") as f:
-        f.write(gzip.compress(header, mtime=0))
-        for _ in range(inflated >> 20):
-            f.write(zeros)
+    idx_gz(folder / "train-images-idx3-ubyte.gz", shape, inflated)
     return folder
 
 
@@ -129,7 +107,7 @@ CASES = {
     "gzip IDX bomb (1 MB -> 1 GB), small header, the rest trailing zeros": (
         lambda t: (GOOD_MODEL, _idx_bomb(t / "bomb2", (10, 8, 8)), None), 2, "data continues past the 640 bytes"),
     "compressed npz of 200,000 blank 64x64 images (0.8 MB; 3.3 GB as floats) over the memory budget": (
-        lambda t: (GOOD_MODEL, _compressed_npz(t / "z.npz", (200_000, 64, 64), labels=200_000), None),
+        lambda t: (GOOD_MODEL, compressed_npz(t / "z.npz", (200_000, 64, 64), labels=200_000), None),
         2, "more than the 256 MiB allowed per upload (AELAB_UPLOAD_BUDGET_MB)"),
     "IDX .gz declaring 200,000 64x64 images (0.8 MB; 3.3 GB as floats) over the memory budget": (
         lambda t: (GOOD_MODEL, _idx_bomb(t / "bomb3", (200_000, 64, 64), inflated=200_000 * 64 * 64), None),
@@ -267,7 +245,7 @@ def test_an_npz_member_shorter_than_its_header_is_refused(tmp_path):
     path = tmp_path / "short.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("x.npy", member.getvalue() + bytes(300))  # 256 bytes declared, 300 given: fine
-        archive.writestr("y.npy", _npy_bytes(np.arange(3)))  # 3 labels for 4 images
+        archive.writestr("y.npy", npy_bytes(np.arange(3)))  # 3 labels for 4 images
     with pytest.raises(DataError, match="labels number 3 but there are 4 images"):
         load_user_data(path)
     with zipfile.ZipFile(path, "w") as archive:
@@ -281,12 +259,6 @@ def test_fortran_ordered_and_big_endian_npz_arrays_read_as_numpy_does(tmp_path):
     ds = load_user_data(_npz(tmp_path / "f.npz", x=x))
     together = np.concatenate([ds.x_train.numpy(), ds.x_test.numpy()])[:, 0]
     assert sorted(together.sum(axis=(1, 2)).round(3)) == sorted(x.astype(np.float32).sum(axis=(1, 2)).round(3))
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
 
 
 def test_streamlit_refuses_uploads_larger_than_the_data_limits_allow():
