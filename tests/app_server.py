@@ -122,3 +122,30 @@ def wait_idle(page, timeout: float = 60_000, quiet_ms: int = QUIET_MS) -> None:
     page.wait_for_timeout(150)  # a click's rerun request reaches the server before the page shows it as running
     page.evaluate("() => { window.__aelabQuietSince = undefined; }")
     page.wait_for_function(_SETTLED_JS, arg=[quiet_ms], timeout=timeout)
+
+
+# The outcome of one upload: its name in the sidebar's error, or the Dataset picker showing it as "your upload".
+_UPLOAD_OUTCOME_JS = """([name]) => {
+  const side = document.querySelector('[data-testid="stSidebar"]');
+  if (!side) return null;
+  for (const alert of side.querySelectorAll('[data-testid="stAlert"]'))
+    if (alert.textContent.includes('Could not use ' + name) || alert.textContent.includes('Could not read ' + name))
+      return 'refused';
+  for (const box of side.querySelectorAll('[data-testid="stSelectbox"]'))  // the choice is its <input>'s value
+    if (Array.from(box.querySelectorAll('input')).some(i => i.value === name + ' (your upload)')) return 'accepted';
+  return null;
+}"""
+
+
+def upload_file(page, path: Path, timeout_ms: float = 120_000) -> tuple[str, float]:
+    """Drop one file on the sidebar's uploader (opening "Use your own data" if need be) and wait for the page to take
+    it: ("refused" or "accepted", seconds from the drop until the page said so)."""
+    # The file <input> itself is never visible (a drop zone stands for it): the expander's <details> says if it is open,
+    # and a second click would close it.
+    if page.locator('[data-testid="stSidebar"] details', has_text="Use your own data").get_attribute("open") is None:
+        page.get_by_text("Use your own data").click()
+    page.locator('[data-testid="stSidebar"] [data-testid="stFileUploaderDropzone"]').wait_for()
+    started = time.perf_counter()
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(path))
+    outcome = page.wait_for_function(_UPLOAD_OUTCOME_JS, arg=[path.name], timeout=timeout_ms, polling=250)
+    return outcome.json_value(), time.perf_counter() - started

@@ -19,12 +19,13 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def compressed_npz(path: Path, shape: tuple[int, ...], labels: int = 0) -> Path:
+def compressed_npz(path: Path, shape: tuple[int, ...], labels: int = 0, compress: bool = True) -> Path:
     """What np.savez_compressed writes for x = np.zeros(shape, uint8) (and y = np.arange(labels) % 10), streamed:
-    (200000, 64, 64) is the issue's 802,103-byte file of 819 MB of zeros, 3.3 GB as the app's floats."""
+    (200000, 64, 64) is the issue's 802,103-byte file of 819 MB of zeros, 3.3 GB as the app's floats. compress=False:
+    what np.savez writes, as large as its zeros."""
     header = io.BytesIO()
     npy.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": shape})
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as archive:
         with archive.open("x.npy", "w", force_zip64=True) as member:
             member.write(header.getvalue())
             left, chunk = int(np.prod(shape)), bytes(16 << 20)
