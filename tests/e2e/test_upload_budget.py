@@ -3,7 +3,7 @@ own with small budgets (2 MiB per upload, 4 MiB per session) and its process's m
 
 - the issue's 0.8 MB files (an .npz and an IDX .gz of 200,000 blank 64x64 images, 3.3 GB as floats) are refused with
   the budget's message, and the server's peak resident memory meanwhile stays within PEAK_MARGIN_MIB of where it was
-  (measured here: +25 to +55 MiB, for the page's run as much as the upload; before the budget, +7.2 GB);
+  (measured here: +1 to +2 MiB; before the budget, the .npz took +7.2 GB at peak and kept 3.2 GB: bench.upload_memory);
 - three uploads in one tab that together pass the session's budget: the third is refused, naming it;
 - images under 8 pixels a side are refused at the uploader, and the pages they used to crash show no exception.
 """
@@ -18,7 +18,7 @@ from tests.hostile_files import compressed_npz, idx_gz
 
 pytestmark = pytest.mark.e2e
 
-PEAK_MARGIN_MIB = 256  # a tenth of the 1 GB the issue allows; what the page's own run may take on a loaded machine
+PEAK_MARGIN_MIB = 256  # a quarter of the 1 GB the issue allows, over a hundred times what was measured
 
 
 @pytest.fixture(scope="module")
