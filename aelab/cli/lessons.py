@@ -3,6 +3,7 @@ it)."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -11,7 +12,9 @@ def register(subparsers, add_data_argument) -> None:
     p = subparsers.add_parser("build-lessons", help="recompute the Lessons page's shipped results: the bottleneck "
                                                     "sweep and the under/over-complete demo models")
     add_data_argument(p)
-    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/_lessons)")
+    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/_lessons, rebuilt "
+                   "in place)")
+    p.add_argument("--overwrite", action="store_true", help="replace what an earlier build wrote in --out")
     p.add_argument("--only", choices=("sweep", "copy"), default=None,
                    help="rebuild only the bottleneck sweep or only the copy-demo models")
     p.add_argument("--threads", type=int, default=1,
@@ -19,15 +22,34 @@ def register(subparsers, add_data_argument) -> None:
     p.set_defaults(handler=cmd_build_lessons)
 
 
+def _written(args) -> list[Path]:
+    """What a build into --out replaces: the sweep's two files and the copy-demo model folders of this dataset (named
+    as load_dataset names it: a source's name, or the file or folder name of a path)."""
+    from aelab.data.sources import BUNDLED_SOURCES, REMOTE_SOURCES
+    from aelab.lessons.bottleneck import sweep_paths
+    from aelab.lessons.copying import COPY_MODELS, copy_models_folder
+
+    name = args.data if args.data in BUNDLED_SOURCES or args.data in REMOTE_SOURCES else Path(args.data).name
+    parts = (args.only,) if args.only else ("sweep", "copy")
+    written = list(sweep_paths(name, args.out)) if "sweep" in parts else []
+    if "copy" in parts:
+        folder = copy_models_folder(name, Path(args.out) / "models")
+        written += [folder / f"copy-{spec.name}" for spec in COPY_MODELS]
+    return written
+
+
 def cmd_build_lessons(args) -> int:
     import torch
 
-    from aelab.cli.common import dataset_from_args
+    from aelab.cli.common import check_output, dataset_from_args
     from aelab.lessons.bottleneck import METHOD_LABELS
     from aelab.lessons.capacity import build_lessons
     from aelab.lessons.copying import COPY_MODELS
     from aelab.lessons.paths import LESSONS_ROOT
 
+    # --out checked before minutes of training; the package's own folder (no --out) is rebuilt in place, as ever.
+    out = check_output(args.out or LESSONS_ROOT, "--out", overwrite=args.overwrite or args.out is None,
+                       replaces=[] if args.out is None else _written(args))
     torch.set_num_threads(max(1, args.threads))
     dataset = dataset_from_args(args)
     with tqdm(total=1000, file=sys.stderr, bar_format="{l_bar}{bar}| {elapsed}<{remaining}") as bar:
@@ -35,7 +57,7 @@ def cmd_build_lessons(args) -> int:
             bar.update(max(0, int(fraction * 1000) - bar.n))
             bar.set_description(text[:70].ljust(70))
 
-        summary = build_lessons(dataset, args.out or LESSONS_ROOT, on_progress,
+        summary = build_lessons(dataset, out, on_progress,
                                 (args.only,) if args.only else ("sweep", "copy"))
     if "sweep" in summary:
         print(f"bottleneck sweep on {dataset.name} ({summary['sweep_seconds']:.0f} s), test MSE per pixel:")

@@ -2,7 +2,8 @@
 
 Each subcommand is a ``_add_<name>_command(subparsers)`` that declares its arguments and a
 ``cmd_<name>(args) -> int`` handler; :func:`build_parser` lists them. Handlers raise AelabError for anything
-the user can fix, and :func:`main` turns it into one ``error: ...`` line on stderr and exit code 2.
+the user can fix, and :func:`main` turns it into one ``error: ...`` line on stderr and exit code 2; so too an OSError
+(a disk full, a folder that vanished after the handler checked its outputs), which is about the user's files.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except AelabError as err:
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)  # one line, whatever the message holds
+        return EXIT_USER_ERROR
+    except OSError as err:
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {' '.join(str(err.strerror or err).split())}{where}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

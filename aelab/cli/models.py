@@ -7,7 +7,6 @@ import sys
 from tqdm import tqdm
 
 from aelab.cli.common import table_lines
-from aelab.errors import ConfigError
 
 
 def _number(flag: str, text: str | None):
@@ -69,8 +68,10 @@ def register(subparsers, add_data_argument) -> None:
     p.set_defaults(handler=cmd_models)
 
     p = subparsers.add_parser("build-pretrained", help="rebuild the shipped pretrained models deterministically")
-    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/)")
+    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/, rebuilt in "
+                   "place)")
     p.add_argument("--only", default=None, help="comma-separated names to rebuild")
+    p.add_argument("--overwrite", action="store_true", help="replace model folders of the same names in --out")
     p.add_argument("--artefacts-only", action="store_true",
                    help="keep the trained weights; only recompute the precomputed artefacts (projections)")
     p.add_argument("--artefacts", default=None,
@@ -88,20 +89,18 @@ def _variant_names() -> list[str]:
 def cmd_train(args) -> int:
     from pathlib import Path
 
-    from aelab.cli.common import dataset_from_args
+    from aelab.cli.common import check_output, dataset_from_args, sizes_argument
     from aelab.library.store import save_model, validate_name
     from aelab.models.autoencoder import create_model
     from aelab.models.conditional import check_training_data
-    from aelab.models.ranges import parse_sizes
     from aelab.models.variants import make_configs
     from aelab.train.loop import evaluate, steps_per_epoch
     from aelab.train.trainer import Trainer
 
     out = Path(args.out)
     validate_name(out.name)
-    if out.exists() and not args.overwrite:
-        raise ConfigError(f"{out} already exists; pass --overwrite to replace it.")
-    hidden = None if args.hidden is None else parse_sizes("--hidden", args.hidden)
+    check_output(out, "--out", overwrite=args.overwrite)  # before the data is read and the model trained
+    hidden = sizes_argument("--hidden", args.hidden)
     model_changes = {k: v for k, v in {"latent_dim": _number("--latent-dim", args.latent_dim),
                                        "hidden": hidden,
                                        "codebook_size": _number("--codebook-size", args.codebook_size)}.items()
@@ -203,11 +202,26 @@ def cmd_models(args) -> int:
     return 0
 
 
+def _check_pretrained_out(args, names: list[str]) -> None:
+    """--out checked before hours of training: writable, not a shared folder. Rebuilding the package's own folder
+    (no --out) replaces its models, as it always has; another folder keeps its models unless --overwrite (and
+    --artefacts-only works on the models already there)."""
+    from pathlib import Path
+
+    from aelab.cli.common import check_output
+    from aelab.library.store import PRETRAINED_ROOT
+
+    out = Path(args.out or PRETRAINED_ROOT)
+    replaced = None if args.out is None or args.artefacts_only else [out / name for name in names]
+    check_output(out, "--out", overwrite=args.overwrite or replaced is None, replaces=replaced)
+
+
 def cmd_build_pretrained(args) -> int:
     from aelab.library.pretrained import PRETRAINED, build_all
     from aelab.library.store import PRETRAINED_ROOT
 
     names = [n.strip() for n in args.only.split(",")] if args.only else None
+    _check_pretrained_out(args, names or list(PRETRAINED))
     if args.artefacts_only:
         from aelab.library.pretrained import rebuild_artefacts
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from aelab.data.factors import Factors
-from aelab.data.userdata import MAX_CLASSES, MAX_IMAGES, MAX_SIDE
+from aelab.data.validation import MAX_CLASSES, MAX_IMAGES, check_image_dtype, check_image_shape
 from aelab.errors import DataError
 from aelab.runtime.identity import content_identity, is_named_source
 
@@ -156,28 +156,11 @@ def _index_labels(y_train: np.ndarray, y_test: np.ndarray, label: str
 
 
 def _as_images(x: np.ndarray, what: str) -> np.ndarray:
-    """Check and reshape to (N, H, W): uint8 unchanged, other ints in 0-255 as uint8, floats in [0, 1] as float32."""
+    """Check (aelab.data.validation: dtype, layout, count, sides) and reshape to (N, H, W): uint8 unchanged, other
+    ints in 0-255 as uint8, floats in [0, 1] as float32."""
     x = np.asarray(x)
-    if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
-        raise DataError(f"{what} have dtype {x.dtype}; expected uint8 values 0-255 or floats in [0, 1].")
-    shape = x.shape
-    if x.ndim == 2 and shape[1] > 0 and round(shape[1] ** 0.5) ** 2 == shape[1]:
-        x = x.reshape(shape[0], round(shape[1] ** 0.5), round(shape[1] ** 0.5))
-    elif x.ndim == 4 and (shape[1] == 1 or shape[3] == 1):
-        x = x.reshape(shape[0], *(shape[2:] if shape[1] == 1 else shape[1:3]))
-    elif x.ndim != 3:
-        raise DataError(
-            f"{what} have shape {shape}; expected (N, H, W), (N, H*W) with H*W a square, "
-            "(N, 1, H, W) or (N, H, W, 1)."
-        )
-    if len(x) == 0 or x.size == 0:
-        raise DataError(f"{what} are empty (shape {shape}).")
-    if len(x) > MAX_IMAGES:
-        raise DataError(f"{what} number {len(x):,}, more than the {MAX_IMAGES:,} allowed.")
-    if max(x.shape[1:]) > MAX_SIDE:
-        raise DataError(
-            f"{what} are {x.shape[1]}x{x.shape[2]} pixels, larger than the {MAX_SIDE}-pixel side allowed."
-        )
+    check_image_dtype(x.dtype, what)
+    x = x.reshape(check_image_shape(x.shape, what))
     if np.issubdtype(x.dtype, np.floating):
         if not np.isfinite(x).all():
             raise DataError(f"{what} contain NaN or infinite values.")
@@ -209,5 +192,5 @@ def _to_tensor(images: np.ndarray) -> torch.Tensor:
     """(N, H, W) uint8 0-255 or float32 0-1 -> (N, 1, H, W) float32 in [0, 1]."""
     tensor = torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1)
     if tensor.dtype == torch.uint8:
-        return tensor.to(torch.float32) / 255.0
+        return tensor.to(torch.float32).div_(255.0)  # in place: one float copy of the images at a time, not two
     return tensor.to(torch.float32).contiguous()

@@ -5,8 +5,9 @@ Sources, by name:
   from known factors on first use (aelab.data.shapes) and keeps them beside the images (Dataset.factors);
   ``mnist``, ``fashion-mnist`` and ``kmnist`` are downloaded once into :func:`data_dir` (see aelab.data.download).
 Or a path to a user's own data: a folder of IDX files, an ``.npz`` or a ``.zip`` of PNG/JPEG images
-(see :func:`load_user_data`). User data is limited to MAX_IMAGES = 200,000 images in all and images of at
-most MAX_SIDE = 64 pixels a side, and archives may unpack to at most 1 GiB.
+(see :func:`load_user_data`). User data is limited to MAX_IMAGES = 200,000 images in all and images of MIN_SIDE = 8
+to MAX_SIDE = 64 pixels a side (aelab.data.validation), archives may unpack to at most 1 GiB, and a caller may give a
+memory budget (aelab.data.budget) that the images, as held, must fit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aelab.data.budget import UNLIMITED, Budget
 from aelab.data.dataset import SOURCE_VERSION, Dataset, build_dataset, split_indices
 from aelab.data.download import (
     REMOTE_SOURCES,
@@ -34,12 +36,14 @@ from aelab.data.download import (
 )
 from aelab.data.factors import Factors
 from aelab.data.idx import read_idx, write_idx
-from aelab.data.userdata import MAX_IMAGES, MAX_SIDE, read_user_files
+from aelab.data.userdata import read_user_files
+from aelab.data.validation import MAX_IMAGES, MAX_SIDE, MIN_SIDE
 from aelab.errors import DataError
 from aelab.runtime.identity import source_identity
 
 __all__ = [
-    "MAX_IMAGES", "MAX_SIDE", "Dataset", "SourceInfo", "list_sources", "load_dataset", "load_user_data",
+    "MAX_IMAGES", "MAX_SIDE", "MIN_SIDE", "Budget", "UNLIMITED", "Dataset", "SourceInfo", "list_sources",
+    "load_dataset", "load_user_data",
     "download", "data_dir", "read_idx", "write_idx", "split_indices",
 ]
 
@@ -146,8 +150,9 @@ def list_sources(data_dir: str | Path | None = None) -> list[SourceInfo]:
 
 
 def load_dataset(source: str | Path, *, data_dir: str | Path | None = None, mirror: str | None = None,
-                 download: bool = False) -> Dataset:
-    """Load a named source (see :func:`list_sources`) or a path to user data (see :func:`load_user_data`).
+                 download: bool = False, budget: Budget = UNLIMITED) -> Dataset:
+    """Load a named source (see :func:`list_sources`) or a path to user data (see :func:`load_user_data`, which
+    ``budget`` is for: named sources are everyone's, loaded once).
 
     Names win over paths. A downloadable source that is not cached is fetched from ``mirror`` (or its default
     mirror) when ``download`` is true, and is otherwise refused with a DataError saying how to fetch it.
@@ -158,7 +163,7 @@ def load_dataset(source: str | Path, *, data_dir: str | Path | None = None, mirr
         return _load_remote(source, data_dir, mirror, download)
     path = Path(source).expanduser()
     if path.exists():
-        return load_user_data(path)
+        return load_user_data(path, budget=budget)
     if isinstance(source, Path) or path.suffix or len(path.parts) > 1:  # meant as a path, not a name
         raise DataError(f"{source} does not exist: give the path of an IDX folder, a .npz or a .zip.")
     names = ", ".join([*BUNDLED_SOURCES, *REMOTE_SOURCES])
@@ -187,7 +192,7 @@ def _load_remote(name: str, data_dir_: str | Path | None, mirror: str | None, fe
 # ---- user data -------------------------------------------------------------------------------------------
 
 
-def load_user_data(path: str | Path, *, name: str | None = None) -> Dataset:
+def load_user_data(path: str | Path, *, name: str | None = None, budget: Budget = UNLIMITED) -> Dataset:
     """Load a user's images from an IDX folder, an ``.npz`` or a ``.zip`` of images (recognised by content).
 
     - IDX folder: ``train-images-idx3-ubyte[.gz]`` (N, H, W), optional ``train-labels-idx1-ubyte[.gz]`` (N,)
@@ -198,13 +203,17 @@ def load_user_data(path: str | Path, *, name: str | None = None) -> Dataset:
     - ``.zip`` of PNG/JPEG images: one sub-folder per label (class names are the folder names, sorted), or all
       at one level without labels. Converted to greyscale and resized to the most common size.
     Without a test split, a seeded 80/20 split is made, stratified by label. ``name`` (default: the file or
-    folder name) names the dataset and the messages. Limits: MAX_IMAGES = 200,000 images in all, MAX_SIDE = 64
-    pixels a side, MAX_CLASSES = 1,000 distinct labels (named by their values), archives unpacking to at most
-    1 GiB, all checked from headers before the data is read. Any problem raises one DataError naming the file.
+    folder name) names the dataset and the messages. Limits (aelab.data.validation): MAX_IMAGES = 200,000 images
+    in all, MIN_SIDE = 8 to MAX_SIDE = 64 pixels a side, MAX_CLASSES = 1,000 distinct labels (named by their
+    values), archives unpacking to at most 1 GiB; and the memory the images will hold as float32 must fit
+    ``budget`` (aelab.data.budget; none by default). Shapes, sizes and the budget are checked from headers before
+    the data is read. Any problem raises one DataError naming the file.
+
+    This is the one way a user's data enters aelab: the app's uploads and the CLI's ``--data PATH`` both come here.
     """
     path = Path(path).expanduser()
     label = name or path.name
-    raw = read_user_files(path, label)
+    raw = read_user_files(path, label, budget)
     return build_dataset(label, raw.x_train, raw.y_train, raw.x_test, raw.y_test, class_names=raw.class_names,
                           label=label)
 

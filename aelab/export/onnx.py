@@ -101,24 +101,30 @@ def encoder_onnx(model: nn.Module) -> bytes:
     return _export(_Encode(model), torch.zeros(2, 1, *config.image_size), ["x"], outputs)
 
 
+def file_names(name: str = "model") -> tuple[str, str, str]:
+    """The files export_files makes for a model called name: (decoder, encoder, JSON sidecar)."""
+    return f"{name}.decoder.onnx", f"{name}.encoder.onnx", f"{name}.json"
+
+
 def sidecar(model: nn.Module, name: str = "model") -> dict:
     """What a program needs to use the two files: sizes, the output activation, input and output names."""
     config = _config(model)
+    decoder_file, encoder_file, _ = file_names(name)
     return {"format": SIDECAR_FORMAT, "name": name, "arch": config.arch, "latent_dim": config.latent_dim,
             "image_size": list(config.image_size), "output_activation": config.output_activation,
             "variational": bool(getattr(config, "variational", False)), "opset": OPSET,
-            "decoder": {"file": f"{name}.decoder.onnx", "inputs": {"z": ["batch", config.latent_dim]},
+            "decoder": {"file": decoder_file, "inputs": {"z": ["batch", config.latent_dim]},
                         "outputs": {"x_hat": ["batch", 1, *config.image_size]}},
-            "encoder": {"file": f"{name}.encoder.onnx", "inputs": {"x": ["batch", 1, *config.image_size]},
+            "encoder": {"file": encoder_file, "inputs": {"x": ["batch", 1, *config.image_size]},
                         "outputs": {"z": ["batch", config.latent_dim],
                                     **({"logvar": ["batch", config.latent_dim]} if config.variational else {})}}}
 
 
 def export_files(model: nn.Module, name: str = "model") -> dict[str, bytes]:
     """{NAME.decoder.onnx, NAME.encoder.onnx, NAME.json: their bytes}: what the CLI writes and the app zips."""
-    meta = sidecar(model, name)
-    return {meta["decoder"]["file"]: decoder_onnx(model), meta["encoder"]["file"]: encoder_onnx(model),
-            f"{name}.json": json.dumps(meta, indent=2).encode()}
+    decoder_file, encoder_file, sidecar_file = file_names(name)
+    return {decoder_file: decoder_onnx(model), encoder_file: encoder_onnx(model),
+            sidecar_file: json.dumps(sidecar(model, name), indent=2).encode()}
 
 
 def export_zip(model: nn.Module, name: str = "model") -> bytes:

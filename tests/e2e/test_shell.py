@@ -26,9 +26,10 @@ def _selected(page, label: str) -> str:
 
 
 def _upload(page, path) -> None:
-    expander = page.get_by_text("Use your own data")
-    if not page.locator('[data-testid="stSidebar"] input[type="file"]').is_visible():
-        expander.click()
+    # The file <input> is never visible (a drop zone stands for it), so it cannot tell whether the expander is open:
+    # its <details> can, and a second click would close it (hiding the message the test waits for).
+    if page.locator('[data-testid="stSidebar"] details', has_text="Use your own data").get_attribute("open") is None:
+        page.get_by_text("Use your own data").click()
     page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(path))
 
 

@@ -5,7 +5,6 @@ tab keeps it (ui.common.tab_job), so a reloaded tab re-attaches to it while no l
 from __future__ import annotations
 
 import io
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import streamlit as st
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from aelab.views.pages import AppView
+from ui.common import uploads as session_uploads
 from ui.common.activity import track_activity
 from ui.common.selection import (
     DEFAULT_DATASET,
@@ -79,7 +79,9 @@ def _files_to_read(files: list) -> list:
 
 
 def _handle_upload(files) -> None:
-    """Load an upload into this session's datasets; on bad input say why and keep the current dataset."""
+    """Load an upload into this session's datasets within its memory budget (ui.common.uploads); on bad input say
+    why and keep the current dataset."""
+    files = session_uploads.on_uploader(files)  # a file taken off the uploader takes its dataset along
     if not files:  # the user removed the file: forget the old complaint, so re-adding the same file is read again
         session.last_upload = None
         session.upload_error = None
@@ -92,12 +94,7 @@ def _handle_upload(files) -> None:
     archive = len(files) == 1 and _is_archive(files[0])
     name = files[0].name if archive or len(files) == 1 else f"{Path(files[0].name).stem.split('-')[0]} (IDX)"
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            for f in files:
-                (Path(folder) / Path(f.name).name).write_bytes(f.getvalue())
-            # An archive is read as a file; anything else is taken for IDX files, read as a folder.
-            target = Path(folder) / Path(files[0].name).name if archive else Path(folder)
-            dataset = aedata.load_user_data(target, name=name)
+        dataset = session_uploads.read(files, name, UPLOAD_PREFIX + name, archive)
     except AelabError as err:
         session.upload_error = f"Could not use {name}: {err}"
         return
@@ -134,11 +131,10 @@ def _dataset_picker(app: Bound[AppView]) -> None:
             # would refuse; the readers check the content and say what is wrong with any other file.
             accept_multiple_files=True,
             key=UPLOADER_KEY, on_change=lambda: _handle_upload(st.session_state.get(UPLOADER_KEY)),
-            help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
-                               f"{aedata.MAX_SIDE}x{aedata.MAX_SIDE} pixels.")
+            help=session_uploads.limits_help())
         # Read in on_change, before the Dataset picker above exists in the next run, so a good upload can select it.
         if session.upload_error:
-            st.error(session.upload_error)
+            st.error(plain(session.upload_error))
 
 
 def _model_picker(app: Bound[AppView]) -> None:
@@ -159,7 +155,7 @@ def _model_picker(app: Bound[AppView]) -> None:
     default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
     if kept and kept not in keys and pending not in keys:
         # the user chose a dataset of another image size: a note in the sidebar, this once
-        st.sidebar.warning(f"Model {plain(kept[:80])} is not available for this dataset; showing {default}.")
+        st.sidebar.warning(f"Model {plain(kept[:80])} is not available for this dataset; showing {plain(default)}.")
     labels = {v: k for k, v in choices.items()}
     session.model_key = app.selectbox("model", "Model", keys, where=st.sidebar, key=MODEL_KEY, default=default,
                                       format_func=labels.get, refused=NOT_HERE, fallback_text=default,
