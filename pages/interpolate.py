@@ -2,6 +2,7 @@
 import streamlit as st
 import torch
 
+from aelab.analysis.paths import first_index_with_new_label
 from aelab.views.pages import InterpolateView
 from ui.common import present
 from ui.common.pickers import pick_image, selection_button
@@ -9,7 +10,6 @@ from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.common.widgets import show_grid
 from ui.interpolate import (
-    first_index_with_new_label,
     live_scrub,
     live_triangle,
     rows_section,
