@@ -10,6 +10,7 @@ from aelab.analysis.maps import coordinates_csv, transform_new
 from aelab.views.pages import LatentView
 from aelab.views.values import Selection, SelectionCodec
 from ui.common import cache, drawing_canvas, present
+from ui.common.lesson_file import lesson_controls
 from ui.common.pickers import drawn_input
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
@@ -34,6 +35,7 @@ record = require_model()
 identity = cache.key(record, dataset)
 latent_dim = record.model_config.latent_dim
 n_test = len(dataset.x_test)
+lesson_controls("latent", view, record, dataset)
 
 left, right = st.columns([3, 2], gap="large")
 with right:  # drawn first in the script (the map needs the drawing), shown on the right

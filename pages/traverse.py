@@ -6,6 +6,7 @@ from aelab.analysis.latent import dimension_importance, importance_order, latent
 from aelab.analysis.paths import dimension_ranges, slider_bounds, widen_to_include
 from aelab.views.pages import TraverseView
 from ui.common import present
+from ui.common.lesson_file import lesson_controls
 from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
@@ -31,6 +32,7 @@ if record.model_config.quantized:
     st.info(f"{record.name} is a VQ-VAE: {VQ_NOT_SAMPLED} Its codebook is on the Generate page.")
     st.stop()
 model, variational = record.model, record.model_config.variational
+lesson_controls("traverse", view, record, dataset)
 codes = codes_for(record, dataset)
 kl = kl_for(record, dataset)
 scores = dimension_importance(codes, kl)

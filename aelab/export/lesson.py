@@ -79,8 +79,9 @@ def build_lesson(page: str, view, record, dataset, *, model_key: str | None = No
     if page not in PAGES or not isinstance(view, PAGES[page]):
         raise LessonError(f"no lesson file for page {page!r} with a {type(view).__name__} (pages: "
                           f"{', '.join(PAGES)})")
-    content = lesson_specs.PAGES[page](view, record, dataset)
-    title, caption = (content.title if title is None else title), (content.caption if caption is None else caption)
+    sections = lesson_specs.PAGES[page](view, record, dataset)
+    default_title, default_caption = lesson_specs.default_text(page, record)
+    title, caption = (default_title if title is None else title), (default_caption if caption is None else caption)
     if len(title) > MAX_TITLE or len(caption) > MAX_CAPTION:
         raise LessonError(f"the title is at most {MAX_TITLE} characters and the caption {MAX_CAPTION}.")
     if page == "generate" and model_key:  # the grid's VAE, named as the page names it
@@ -90,7 +91,7 @@ def build_lesson(page: str, view, record, dataset, *, model_key: str | None = No
               "model": {"name": record.name, "latent_dim": config.latent_dim, "image_size": list(config.image_size)},
               "sections": [{"heading": s.heading, "text": s.text, "mode": s.mode, "spec": s.spec,
                             "images": [{"caption": c, "png": base64.b64encode(png).decode()} for c, png in s.images]}
-                           for s in content.sections]}
+                           for s in sections]}
     data_key = dataset.name if dataset.named_source else data_key
     said = {"format": FORMAT, "page": page, "view": query_text(view), "title": title,
             "app": query_text(AppView(data=data_key, model=model_key))}

@@ -60,13 +60,24 @@ class Section:
     images: tuple[tuple[str, bytes], ...] = ()
 
 
-@dataclass(frozen=True)
-class Content:
-    """A page's lesson: its sections, and a title and caption to start from."""
+# A lesson's title and caption until the teacher writes their own (the app's form starts from these, so a file saved
+# without editing them is the CLI's file).
+TEXTS = {
+    "traverse": ("Traverse the latent space of {model}", "Each slider is one number of an image's code; the picture "
+                 "is what {model}'s decoder makes of the code. Drag a slider and see what that number controls."),
+    "interpolate": ("Interpolate with {model}", "Walk from one image's code to another's, or mix three, and watch "
+                    "{model}'s decoder morph one digit into the other."),
+    "generate": ("Generate with {model}", "Random codes decoded by {model}: drag the temperature and watch the "
+                 "samples sharpen or wander."),
+    "latent": ("The latent space of {model}", "Each dot is a test image placed by its code; hover anywhere to see "
+               "what {model} decodes there."),
+}
 
-    sections: tuple[Section, ...]
-    title: str
-    caption: str
+
+def default_text(page: str, record) -> tuple[str, str]:
+    """(title, caption) of a page's lesson of record's model, before anyone edits them."""
+    title, caption = TEXTS[page]
+    return title.format(model=record.name), caption.format(model=record.name)
 
 
 # ------------------------------------------------------------------------------------------------ shared pieces
@@ -103,7 +114,7 @@ def display_scale(image_size: tuple[int, int], at_least: int = PLANE_PX) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ the pages
-def traverse(view, record, dataset) -> Content:
+def traverse(view, record, dataset) -> tuple[Section, ...]:
     """Traverse: one slider per latent dimension (most important first), the start image's code to begin with."""
     model, config = record.model, record.model_config
     if config.quantized:
@@ -135,12 +146,10 @@ def traverse(view, record, dataset) -> Content:
     images = ((described, _picture(x0)), ("its reconstruction", _picture(decode(model, z0[None]))))
     section = Section("One slider per dimension", f"Ordered by {ordered_by}; a slider starts at the image's own "
                       "code. Drag one and watch what that number of the code controls.", "sliders", spec, images)
-    return Content((section,), f"Traverse the latent space of {record.name}",
-                   f"Each slider is one number of the code of {described}; the picture is what {record.name}'s "
-                   "decoder makes of the code.")
+    return (section,)
 
 
-def interpolate(view, record, dataset) -> Content:
+def interpolate(view, record, dataset) -> tuple[Section, ...]:
     """Interpolate: the scrub from A to B, and the triangle A, B, C."""
     model = record.model
     default_c = first_index_with_new_label(dataset.y_test, [0, 1]) if len(dataset.x_test) > 1 else 0
@@ -164,11 +173,10 @@ def interpolate(view, record, dataset) -> Content:
                 Section("Three-way mixtures", "Drag the point inside the triangle, A at the top, B bottom left, C "
                         "bottom right: the picture is decoded from the weighted mix of the three codes.", "triangle",
                         triangle, tuple(thumbs)))
-    return Content(sections, f"Interpolate with {record.name}",
-                   f"From {names[0]} to {names[1]}, and a mix of three images, through {record.name}'s latent space.")
+    return sections
 
 
-def generate(view, record, dataset) -> Content:
+def generate(view, record, dataset) -> tuple[Section, ...]:
     """Generate: a grid of the VAE's samples whose temperature is dragged (the same noise vectors, scaled)."""
     config = record.model_config
     if not config.variational or config.quantized or config.n_classes:
@@ -186,11 +194,10 @@ def generate(view, record, dataset) -> Content:
     section = Section("Sampling from the prior", "Random codes z = T eps, eps ~ N(0, I), decoded by the VAE: lower "
                       "temperatures give clearer, less varied samples; higher ones wander off where the decoder was "
                       "never trained.", "grid", spec)
-    return Content((section,), f"Generate with {record.name}",
-                   f"{side * side} samples of {record.name}; drag the temperature.")
+    return (section,)
 
 
-def latent(view, record, dataset) -> Content:
+def latent(view, record, dataset) -> tuple[Section, ...]:
     """Latent Space: the live plane under the map's points (PCA, or two raw dimensions); hover to decode."""
     latent_dim, n_test = record.model_config.latent_dim, len(dataset.x_test)
     method = view.map or ("raw" if latent_dim == 2 else "pca")
@@ -222,9 +229,7 @@ def latent(view, record, dataset) -> Content:
             "pinned": None if pinned is None else list(pinned), "start": [(low + high) / 2, (low + high) / 2]}
     section = Section("Live plane", f"{len(shown):,} test images placed by their codes, one colour per class. "
                       + says, "plane", spec)
-    return Content((section,), f"The latent space of {record.name}",
-                   f"Each dot is a test image of {dataset.name}; hover anywhere to see what {record.name} decodes "
-                   "there.")
+    return (section,)
 
 
 def _raw_dims(view, record, dataset, z: np.ndarray) -> tuple[int, int]:
