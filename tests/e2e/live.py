@@ -50,17 +50,18 @@ def canvas_greys(frame, scale: int, selector: str = "canvas.decoded") -> list[li
 
 
 def drag_frames(page, frame, start: tuple[float, float], end: tuple[float, float], moves: int = 30,
-                press: bool = True) -> tuple[int, list[int]]:
+                press: bool = True, selector: str = "canvas.decoded") -> tuple[int, list[int]]:
     """Move the mouse from start to end (page coordinates) in `moves` equal steps, button held if press; after each
-    step wait for the picture and read it. Returns (steps whose picture differs from the step before, digests)."""
+    step wait for the picture (the canvas `selector`) and read it. Returns (steps whose picture differs from the
+    step before, digests)."""
     page.mouse.move(*start)
     if press:
         page.mouse.down()
     wait_drawn(frame)
-    digests = [canvas_digest(frame)]
+    digests = [canvas_digest(frame, selector)]
     for k in range(1, moves + 1):
         page.mouse.move(start[0] + (end[0] - start[0]) * k / moves, start[1] + (end[1] - start[1]) * k / moves)
         wait_drawn(frame)
-        digests.append(canvas_digest(frame))
+        digests.append(canvas_digest(frame, selector))
     changed = sum(a != b for a, b in zip(digests[:-1], digests[1:]))
     return changed, digests
