@@ -1,8 +1,16 @@
-"""Helpers for the live decoder in Chromium: find its frame, wait for its model, drag or hover and read the canvas.
+"""Helpers for the live decoder in Chromium: find its frame, wait for its model, drag or hover and read the canvas;
+open a lesson file offline.
 
 The component's page keeps its counters in window.aelabLive (frontend/live.js): inputSeq (codes asked for), drawnSeq
-(the last one drawn), frames, latencies and the cache outcome; tests and bench/live_decoder.py read them."""
+(the last one drawn), frames, latencies and the cache outcome; tests and bench/live_decoder.py read them. A lesson
+file's page keeps the same counters (aelab/export/viewer/lesson.js), so the same helpers read it."""
 from __future__ import annotations
+
+from contextlib import contextmanager
+
+from tests.app_server import VIEWPORT
+
+READY = "body[data-ready='1']"  # a lesson file's page once every view has drawn its first picture
 
 CANVAS_DIGEST_JS = """(selector) => {
   const canvas = document.querySelector(selector);
@@ -65,3 +73,27 @@ def drag_frames(page, frame, start: tuple[float, float], end: tuple[float, float
         digests.append(canvas_digest(frame, selector))
     changed = sum(a != b for a, b in zip(digests[:-1], digests[1:]))
     return changed, digests
+
+
+@contextmanager
+def offline_page(browser, address: str):
+    """A page of an offline context in which every request is aborted but the navigation to `address`; yields the
+    page and the list of every request it made (routed or seen)."""
+    context = browser.new_context(offline=True, viewport=VIEWPORT)
+    requests: list[str] = []
+
+    def route(route):
+        requests.append(route.request.url)
+        if route.request.url == address and route.request.is_navigation_request():
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto(address)
+        yield page, requests
+    finally:
+        context.close()

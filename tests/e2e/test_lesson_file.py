@@ -4,8 +4,6 @@ mouse moves, as the app's live decoder does, and no request leaves the page. A b
 it cannot decode. Saving from the app and opening a file in it again are tests/e2e/test_lesson_app.py's."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 import pytest
 import torch
@@ -16,13 +14,12 @@ from aelab.export.lesson import PAGES, build_lesson
 from aelab.library.store import load_model
 from aelab.resources import pretrained_root
 from aelab.views.base import parse_query
-from tests.app_server import CHROMIUM_ARGS, VIEWPORT
-from tests.e2e.live import canvas_greys, drag_frames, wait_drawn
+from tests.app_server import CHROMIUM_ARGS
+from tests.e2e.live import READY, canvas_greys, drag_frames, offline_page, wait_drawn
 
 pytestmark = pytest.mark.e2e
 
 MOVES, MIN_CHANGED = 30, 27
-READY = "body[data-ready='1']"
 NO_WASM_FLAGS = ["--js-flags=--jitless"]  # no WebAssembly object (tests/e2e/test_live_traverse.py says why)
 
 
@@ -40,30 +37,6 @@ def lessons(tmp_path_factory) -> dict[str, str]:
                                       model_key="pretrained/vae"))
         addresses[page] = path.as_uri()
     return addresses
-
-
-@contextmanager
-def offline_page(browser, address: str):
-    """A page of an offline context in which every request is aborted but the navigation to `address`; yields the
-    page and the list of every request it made (routed or seen)."""
-    context = browser.new_context(offline=True, viewport=VIEWPORT)
-    requests: list[str] = []
-
-    def route(route):
-        requests.append(route.request.url)
-        if route.request.url == address and route.request.is_navigation_request():
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("request", lambda request: requests.append(request.url))
-    try:
-        page.goto(address)
-        yield page, requests
-    finally:
-        context.close()
 
 
 def _drag(page, selector: str, press: bool = True, picture: str = "canvas.decoded") -> int:
