@@ -35,7 +35,6 @@ record = require_model()
 identity = cache.key(record, dataset)
 latent_dim = record.model_config.latent_dim
 n_test = len(dataset.x_test)
-lesson_controls("latent", view, record, dataset)
 
 left, right = st.columns([3, 2], gap="large")
 with right:  # drawn first in the script (the map needs the drawing), shown on the right
@@ -57,6 +56,7 @@ with left:
     labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
     kl = kl_dims(identity, n, record, dataset)
     method, params = map_controls(view, latent_dim, z, kl)
+    lesson_controls("latent", view, record, dataset)  # (after the map is bound: UMAP has none)
     try:
         projection = projection_for(method, params, z, record, dataset)
     except ValueError as err:
