@@ -79,6 +79,9 @@ def build_lesson(page: str, view, record, dataset, *, model_key: str | None = No
     if page not in PAGES or not isinstance(view, PAGES[page]):
         raise LessonError(f"no lesson file for page {page!r} with a {type(view).__name__} (pages: "
                           f"{', '.join(PAGES)})")
+    if getattr(record.model, "conditional", False):  # its decoder would need a class the file does not carry
+        raise LessonError(f"{record.name} is a conditional model: bind it to one class first (the app's sidebar "
+                          "class, the CLI's --class).")
     sections = lesson_specs.PAGES[page](view, record, dataset)
     default_title, default_caption = lesson_specs.default_text(page, record)
     title, caption = (default_title if title is None else title), (default_caption if caption is None else caption)

@@ -179,7 +179,7 @@ def interpolate(view, record, dataset) -> tuple[Section, ...]:
 def generate(view, record, dataset) -> tuple[Section, ...]:
     """Generate: a grid of the VAE's samples whose temperature is dragged (the same noise vectors, scaled)."""
     config = record.model_config
-    if not config.variational or config.quantized or config.n_classes:
+    if not config.variational or config.quantized:
         raise LessonError(f"{record.name} is not a VAE: Generate's live grid samples a VAE's N(0, I) prior.")
     low, high, step = TEMPERATURES
     _within("side", view.side, 3, 12)

@@ -22,6 +22,7 @@ from aelab.cli.main import main
 from aelab.data.dataset import Dataset
 from aelab.export.lesson import (
     MAX_VIEW_BLOCK,
+    PAGES,
     READ_PREFIX,
     VIEW_OPEN,
     LessonError,
@@ -77,8 +78,6 @@ def _record(name: str):
 
 @lru_cache(maxsize=16)
 def _lesson(page: str, query: str = "", model: str = "vae", **texts) -> tuple[bytes, Document]:
-    from aelab.export.lesson import PAGES
-
     view, problems = parse_query(PAGES[page], query)
     assert problems == []
     data = build_lesson(page, view, _record(model), _dataset(), model_key=f"pretrained/{model}", **texts)
@@ -262,3 +261,16 @@ def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, args, says):
     err = capsys.readouterr().err
     assert err.startswith(says) and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_a_conditional_model_is_bound_to_one_class(tmp_path, capsys):
+    """The CLI binds it to --class as the app binds it to the sidebar's; unbound, its decoder would need a class."""
+    view, _ = parse_query(PAGES["generate"], "")
+    with pytest.raises(LessonError, match="conditional"):
+        build_lesson("generate", view, _record("cvae"), _dataset())
+    files = [tmp_path / f"class{label}.html" for label in (0, 3)]
+    for label, out in zip((0, 3), files):
+        assert main(["lesson", "cvae", "--page", "generate", "--class", str(label), "--out", str(out)]) == 0
+    assert _part(Document(files[0].read_text()), "aelab-model") != _part(Document(files[1].read_text()), "aelab-model")
+    assert main(["lesson", "cvae", "--page", "generate", "--class", "10", "--out", str(tmp_path / "x.html")]) == 2
+    assert capsys.readouterr().err.endswith("error: --class 10: cvae has classes 0 to 9.\n")
