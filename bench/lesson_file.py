@@ -1,7 +1,7 @@
 """Lesson files: their size per page, the time from opening one to its first decoded frame, and pointer-to-canvas
 latency against the app's live decoder, in headless Chromium.
 
-Usage: .venv/bin/python -m bench.lesson_file [--models vae,conv_ae] [--opens 5] [--moves 120]
+Usage: .venv/bin/python -m bench.lesson_file [--models vae,conv_ae] [--opens 5] [--moves 120] [--rounds 3]
 
 - Size of each page's lesson file (its default view) for each model, before the size work (compress=False: every
   embedded file base64 as it is) and after (gzip -9, inflated in the page with DecompressionStream), and the
@@ -11,8 +11,9 @@ Usage: .venv/bin/python -m bench.lesson_file [--models vae,conv_ae] [--opens 5] 
   (nothing compiled), warm = the same context reloaded; median of --opens. For Traverse, compressed and not.
 - Pointer to canvas: Traverse's top slider dragged with --moves mouse moves 25 ms apart, each latency from the
   pointer event's timeStamp to the end of the canvas draw (the same measure as bench/live_decoder.py), median and
-  p95, in the lesson and, as the baseline in the same run, in the app's live decoder (its own Streamlit server).
-  Ratio: lesson median / app median.
+  p95, in the lesson and, as the baseline in the same run, in the app's live decoder (its own Streamlit server),
+  in alternating rounds. Ratio: lesson median / app median. Also the browser's share: each pointer event's timeStamp
+  to its first listener in the page (Chromium's input scheduling, before any decoding).
 """
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wai
 from tests.e2e.live import READY, live_frame, offline_page
 
 TIMES_JS = "() => [performance.timeOrigin, window.aelabLive.firstFrameEpoch, window.aelabLive.readyEpoch]"
+# How long the browser took to hand each pointer event to the page (its timeStamp to its first listener): the part of
+# a latency that is Chromium's input scheduling, not the page's decoding and drawing.
+DISPATCH_JS = """() => { window.__dispatch = [];
+  window.addEventListener('pointermove', (e) => window.__dispatch.push(performance.now() - e.timeStamp), true); }"""
 
 
 def build_all(models: list[str], folder: Path) -> dict[tuple[str, str, bool], Path]:
@@ -78,23 +83,30 @@ def first_frames(browser, path: Path, opens: int) -> dict[str, list[float]]:
     return result
 
 
-def lesson_latencies(browser, path: Path, moves: int) -> list[float]:
-    with offline_page(browser, path.as_uri()) as (page, _):
-        page.wait_for_selector(READY, timeout=120_000)
-        latencies, _, _ = drag(page, page, moves, pause_ms=25)
-    return latencies
-
-
-def app_latencies(browser, model: str, moves: int) -> list[float]:
-    with tempfile.TemporaryDirectory() as folder, running_app(Path(folder)) as base:
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
-        open_traverse(page, base, f"pretrained/{model}")
-        frame = live_frame(page, DECODED, timeout=120_000)
-        wait_idle(page)
+def pointer_latencies(browser, base: str, model: str, lesson: Path, moves: int, rounds: int) -> dict[str, list]:
+    """Latencies of the app's live decoder and of the lesson file, measured in alternating rounds (so a change in
+    the machine's load weighs on both alike)."""
+    result = {"app": [], "lesson": [], "app dispatch": [], "lesson dispatch": []}
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    open_traverse(page, base, f"pretrained/{model}")
+    frame = live_frame(page, DECODED, timeout=120_000)
+    wait_idle(page)
+    for _ in range(rounds):
+        frame.evaluate(DISPATCH_JS)
         latencies, _, _ = drag(page, frame, moves, pause_ms=25)
-        context.close()
-    return latencies
+        page.mouse.up()
+        result["app"] += latencies
+        result["app dispatch"] += frame.evaluate("() => window.__dispatch")
+        wait_idle(page)
+        with offline_page(browser, lesson.as_uri()) as (offline, _):
+            offline.wait_for_selector(READY, timeout=120_000)
+            offline.evaluate(DISPATCH_JS)
+            latencies, _, _ = drag(offline, offline, moves, pause_ms=25)
+            result["lesson"] += latencies
+            result["lesson dispatch"] += offline.evaluate("() => window.__dispatch")
+    context.close()
+    return result
 
 
 def summary(values: list[float]) -> str:
@@ -106,6 +118,7 @@ def main() -> None:
     parser.add_argument("--models", default="vae,conv_ae")
     parser.add_argument("--opens", type=int, default=5, help="openings per first-frame measure (median)")
     parser.add_argument("--moves", type=int, default=120, help="mouse moves per drag")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating app / lesson drags per model")
     args = parser.parse_args()
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
@@ -125,13 +138,17 @@ def main() -> None:
                 times = first_frames(browser, files[name, "traverse", compress], args.opens)
                 said = ", ".join(f"{k} {statistics.median(v):.0f} ms" for k, v in times.items())
                 print(f"  {name:8} traverse {'gzip' if compress else 'raw '}: {said}")
-        print("\nPointer event -> canvas drawn, Traverse's top slider, 25 ms between moves:")
-        for name in models:
-            app = app_latencies(browser, name, args.moves)
-            lesson = lesson_latencies(browser, files[name, "traverse", True], args.moves)
-            ratio = statistics.median(lesson) / statistics.median(app)
-            print(f"  {name:8} app's live decoder (baseline): {summary(app)}")
-            print(f"  {name:8} lesson file:                   {summary(lesson)}   lesson/app = {ratio:.2f}")
+        print(f"\nPointer event -> canvas drawn, Traverse's top slider, 25 ms between moves, {args.rounds} "
+              "alternating rounds:")
+        with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as base:
+            for name in models:
+                measured = pointer_latencies(browser, base, name, files[name, "traverse", True], args.moves,
+                                             args.rounds)
+                ratio = statistics.median(measured["lesson"]) / statistics.median(measured["app"])
+                for who, label in (("app", "app's live decoder (baseline)"), ("lesson", "lesson file")):
+                    print(f"  {name:8} {label:30} {summary(measured[who])}; of which the browser's dispatch "
+                          f"median {statistics.median(measured[who + ' dispatch']):.1f} ms")
+                print(f"  {name:8} lesson/app = {ratio:.2f}")
         browser.close()
 
 
