@@ -5,7 +5,8 @@ The specs are those the app's pages give their live decoder (ui/traverse.py, ui/
 ui/latent/live.py), computed with the same aelab functions, so a lesson opens on what the page showed. The page's
 defaults for fields its view leaves at None (the first test images, the map's natural method) are the pages' own.
 A value that does not fit this model or dataset raises LessonError: the CLI says it in one line, and the app never
-gets there (its views were checked when they were bound).
+gets there (its views were checked when they were bound). Each page's lesson also has a title and caption to start
+from (default_text), the same in the app's form and the CLI.
 """
 from __future__ import annotations
 

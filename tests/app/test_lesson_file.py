@@ -89,3 +89,17 @@ def test_a_umap_map_has_no_lesson_file():
     at = _page("latent", model="pretrained/vae", map="umap")
     assert _save_button(at, "latent").proto.disabled
     assert "it needs the PCA map or two latent dimensions" in texts(at)
+
+
+def test_the_lessons_use_the_pages_own_settings():
+    """What lesson_specs repeats of the pages (it cannot import ui/) is what the pages use."""
+    from aelab.export import lesson_specs
+    from ui import generate, traverse
+    from ui.components import live_decoder
+    from ui.latent import live
+
+    assert lesson_specs.SHOWN_AT_FIRST == traverse.SHOWN_AT_FIRST
+    assert lesson_specs.TEMPERATURES == (generate.LOW, generate.HIGH, generate.STEP)
+    assert (lesson_specs.PLANE_PX, lesson_specs.PLANE_POINTS) == (live.PLANE_PX, live.MAX_POINTS)
+    for size in ((28, 28), (8, 8), (64, 48)):
+        assert lesson_specs.display_scale(size) == live_decoder.display_scale(size)
