@@ -2,14 +2,15 @@
 import streamlit as st
 import torch
 
+from aelab.analysis.paths import first_index_with_new_label
 from aelab.views.pages import InterpolateView
 from ui.common import present
+from ui.common.lesson_file import lesson_controls
 from ui.common.pickers import pick_image, selection_button
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.common.widgets import show_grid
 from ui.interpolate import (
-    first_index_with_new_label,
     live_scrub,
     live_triangle,
     rows_section,
@@ -26,6 +27,7 @@ present.intro("Blend two digits **pixel by pixel** and you get two ghosts on top
 
 dataset, record = current_dataset(), require_model()
 model = record.model
+lesson_controls("interpolate", view, record, dataset)
 
 with present.secondary("Images A and B"):
     pick_a, pick_b = st.columns(2, gap="large")

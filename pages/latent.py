@@ -10,6 +10,7 @@ from aelab.analysis.maps import coordinates_csv, transform_new
 from aelab.views.pages import LatentView
 from aelab.views.values import Selection, SelectionCodec
 from ui.common import cache, drawing_canvas, present
+from ui.common.lesson_file import lesson_controls
 from ui.common.pickers import drawn_input
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
@@ -55,6 +56,7 @@ with left:
     labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
     kl = kl_dims(identity, n, record, dataset)
     method, params = map_controls(view, latent_dim, z, kl)
+    lesson_controls("latent", view, record, dataset)  # (after the map is bound: UMAP has none)
     try:
         projection = projection_for(method, params, z, record, dataset)
     except ValueError as err:

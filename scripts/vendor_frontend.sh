@@ -3,6 +3,8 @@
 # build only (ort.wasm.min.mjs + its single-threaded-capable .mjs/.wasm pair; no JSEP, WebGPU, JSPI or asyncify
 # builds), into ui/components/live_decoder/frontend/vendor/ with its licence and a manifest of sizes and SHA-256s.
 # Usage: scripts/vendor_frontend.sh [VERSION]   (default: the pinned version below; change it here to upgrade)
+# Lesson files embed these same files (aelab.export.lesson, through aelab.resources.live_decoder_root; the wheel
+# carries them as aelab/_live_decoder), checked against the manifest written here: one vendoring serves both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION="${1:-1.30.0}"

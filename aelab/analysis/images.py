@@ -1,4 +1,5 @@
-"""Tensors to pictures: uint8 grids, PNG bytes and animated GIF bytes (Pillow; no torchvision)."""
+"""Tensors to pictures: uint8 grids, PNG bytes and animated GIF bytes (Pillow; no torchvision), and the label palette
+every picture of labelled points uses (the app's charts, a lesson file's plane)."""
 from __future__ import annotations
 
 import io
@@ -7,6 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from PIL import Image
+
+# Paul Tol's "muted" scheme: ten colours distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
+           "#6e6e6e"]
+UNLABELLED_COLOUR = "#BBBBBB"
 
 
 def to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Maps of the latent space for the Latent Space page: precomputed (shipped) UMAP projections, placing new codes on
-a map that has no fitted reducer, the decoded manifold as one picture aligned to the plot's axes, and CSV export.
+a map that has no fitted reducer, the live plane's basis (which code a point of a PCA or raw map
+decodes), the decoded manifold as one picture aligned to the plot's axes, and CSV export.
 
 Kept apart from aelab.analysis.latent (the latent-space arithmetic) because these are about pictures of it.
 No streamlit.
@@ -173,6 +174,28 @@ def plane_range(coords: np.ndarray, margin: float = 0.08, quantile: float = 0.00
     high = float(np.quantile(coords, 1 - quantile, axis=0).max())
     pad = (high - low) * margin or 1.0
     return low - pad, high + pad
+
+
+def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """(origin (d,), axes (2, d), what the page says): a point (u, v) decodes origin + u axes[0] + v axes[1]."""
+    latent_dim = z.shape[1]
+    if projection.method == "pca":
+        reducer = projection.reducer
+        axes = np.zeros((2, latent_dim), np.float32)
+        axes[:reducer.components_.shape[0]] = reducer.components_
+        return (reducer.mean_.astype(np.float32), axes,
+                "Hover the plane: it decodes the code mean + the PCA inverse of the hovered point "
+                "(mean + x PC1 + y PC2), in your browser.")
+    a, b = projection.params["dims"]
+    axes = np.zeros((2, latent_dim), np.float32)
+    axes[0, a] = axes[1, b] = 1.0
+    origin = z.mean(0).astype(np.float32)
+    origin[[a, b]] = 0.0
+    if latent_dim == 2:
+        return origin, axes, (f"Hover the plane: it decodes the hovered code ({latent_name(a)}, {latent_name(b)}) "
+                              "itself, in your browser.")
+    return origin, axes, (f"Hover the plane: it decodes {latent_name(a)} and {latent_name(b)} at the hovered point "
+                          "with every other dimension at the codes' mean, in your browser.")
 
 
 # ----------------------------------------------------------------------------------------------------- CSV export

@@ -3,6 +3,7 @@ one: images checked and scaled to [0, 1], labels numbered from the distinct valu
 when there is no test split."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,13 @@ class Dataset:
         if which not in splits:
             raise DataError(f"Unknown split {which!r}; valid splits: {', '.join(splits)}.")
         return splits[which]
+
+
+def class_name(class_names: Sequence[str], label: int) -> str:
+    """What a page says of label: its class's name, its number past the named classes, or "unlabelled" (-1)."""
+    if label < 0:
+        return "unlabelled"
+    return class_names[label] if label < len(class_names) else str(label)
 
 
 def split_indices(
