@@ -48,6 +48,10 @@ def test_saving_from_traverse_downloads_the_sliders_the_page_shows(page, app_ser
         page.get_by_role("button", name="Save", exact=True).click()
     download = info.value
     assert download.suggested_filename == "traverse-conv_ae.html"
+    for _ in range(300):  # the response's event can come a moment after the download has started
+        if media:
+            break
+        page.wait_for_timeout(100)
     assert media and all(r.headers.get("content-disposition", "").startswith("attachment") for r in media)
     saved = tmp_path / "saved.html"
     download.save_as(saved)
