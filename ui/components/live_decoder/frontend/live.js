@@ -25,7 +25,8 @@ import { keptRuntime, openRuntime } from "./runtime.js";
 
 const live = (window.aelabLive = {
   status: "starting", ready: false, cache: null, frames: 0, serverFrames: 0, inputSeq: 0, drawnSeq: 0, latencies: [],
-  firstRenderEpoch: null, firstFrameEpoch: null, firstServerFrameEpoch: null, runtimeEpoch: null, modelReadyEpoch: null,
+  firstRenderEpoch: null, firstFrameEpoch: null, firstServerFrameEpoch: null, runtimeEpoch: null, bytesEpoch: null,
+  modelReadyEpoch: null,
   lastRelease: null, mode: null, error: null,
 });
 const now = () => performance.timeOrigin + performance.now();
@@ -76,6 +77,7 @@ runtime().catch(() => { /* said by the first render (no WebAssembly) or by the m
 
 // ---------------------------------------------------------------------------------------------- the model
 const decoders = new Map(); // hash -> Promise of a decoder (the runtime's session for that model)
+const fromPage = new Set(); // hashes whose session the page's runtime had (or was making) when this frame asked
 let current = null; // {hash, decoder, latentDim}
 let asked = { hash: null, at: 0 };
 
@@ -97,12 +99,14 @@ async function ensureModel(args) {
   const hash = args.hash;
   if (!decoders.has(hash)) {
     if (args.model) { // the bytes we asked for: keep them for next time
+      live.bytesEpoch ??= now();
       const bytes = args.model.slice().buffer;
       live.cache = live.cache ?? "miss";
       startDecoder(hash, bytes);
       storeModel(hash, bytes);
-    } else if (runtimeNow?.has(hash)) { // the page's runtime decoded it before (another page of this tab)
+    } else if (runtimeNow?.has(hash) && !fromPage.has(hash)) { // another page of this tab, or the page's warm-up
       live.cache = live.cache ?? "page";
+      fromPage.add(hash);
       startDecoder(hash);
     } else {
       const stored = await storedModel(hash);
@@ -133,6 +137,10 @@ async function ensureModel(args) {
     pump();
   } catch (err) {
     decoders.delete(hash);
+    if (fromPage.has(hash) && !args.model) { // the page's session failed (its bytes gone): find them as usual
+      ensureModel(latestArgs);
+      return;
+    }
     unavailable(`the model would not load in the browser (${String(err.message || err).slice(0, 160)})`, hash);
   }
 }

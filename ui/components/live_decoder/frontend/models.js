@@ -37,13 +37,11 @@ export async function storedModel(hash) {
   }
 }
 
-// {hash, latentDim, bytes} of the model this browser's live decoders used last, or null.
-export async function lastStoredModel() {
+// {hash, latentDim} of the model this browser's live decoders used last, or null (read at once: no IndexedDB).
+export function lastModel() {
   let last = null;
   try { last = JSON.parse(localStorage.getItem(LAST)); } catch { /* refused, or not ours */ }
-  if (typeof last?.hash !== "string" || !Number.isInteger(last?.latentDim)) return null;
-  const bytes = await storedModel(last.hash);
-  return bytes ? { ...last, bytes } : null;
+  return typeof last?.hash === "string" && Number.isInteger(last?.latentDim) ? last : null;
 }
 
 export async function storeModel(hash, bytes) {
