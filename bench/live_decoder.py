@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -37,7 +36,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.slider_latency import WATCH_JS, percentile, sweep
-from bench.startup import _start, _stop, _wait_health
+from bench.startup import _start, _stop, _wait_health, export_tree
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, wait_idle
 from tests.e2e.live import live_frame, wait_drawn
 
@@ -164,15 +163,6 @@ def vendored_size(vendor: Path = VENDOR) -> str:
     total = sum(f["bytes"] for f in manifest["files"].values())
     files = ", ".join(f"{name} {f['bytes'] / 1e6:.2f} MB" for name, f in manifest["files"].items())
     return f"onnxruntime-web {manifest['version']}: {total / 1e6:.2f} MB ({files})"
-
-
-def export_tree(ref: str, folder: Path) -> Path:
-    """The repository's files at commit ref, in a folder of their own (git archive: no checkout, no worktree)."""
-    tree = folder / f"tree-{ref}"
-    tree.mkdir()
-    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=REPO, capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
-    return tree
 
 
 @contextmanager

@@ -5,6 +5,7 @@ Run from the repository root (AELAB_CHROMIUM=/usr/bin/chromium):
   .venv/bin/python -m bench.startup --rounds 1 --pages latent,restore
   .venv/bin/python -m bench.startup --fresh-model       # also: the Latent page of a model trained a minute ago
   .venv/bin/python -m bench.startup --pause 3           # 3 s on each page before clicking the next, as a reader
+  .venv/bin/python -m bench.startup --pages "" --baseline 0cb72ad   # Home only, before (that commit) and after
   .venv/bin/python -m bench.startup imports             # import profile of what app.py and the pages import
   .venv/bin/python -m bench.startup idle-cpu --seconds 300   # CPU seconds of a server nobody visits
   .venv/bin/python -m bench.startup idle-cpu --visit home,latent   # ... after one visitor opened Home and Latent
@@ -13,7 +14,9 @@ Each round starts a fresh `streamlit run app.py` (the way ./run.sh app does; --w
 a fresh one-line app (`st.write("hello")`, from a temporary folder) and times, from the process start, how long until
 Chromium shows the page settled; then it clicks each page in the sidebar and times its first visit. "Settled":
 connected, no script running, no running indicator (stStatusWidget), no skeleton or spinner, no stale element, and
-every <img> loaded, for 300 ms; the time reported is when that quiet stretch began.
+every <img> loaded, for 300 ms; the time reported is when that quiet stretch began. With --baseline REF, each round
+also cold-starts the app as it was at git commit REF (exported with git archive into a temporary folder), so before
+and after are measured side by side, each against the same round's one-line app.
 Timings on a shared 2-core machine are noisy: read the medians and the ratios against the baseline of the same run.
 """
 from __future__ import annotations
@@ -93,6 +96,15 @@ def _settled_at(page) -> float:
     return page.evaluate("() => window.__quietSince") / 1000
 
 
+def export_tree(ref: str, folder: Path) -> Path:
+    """The repository's files at commit ref, in a folder of their own (git archive: no checkout, no worktree)."""
+    tree = folder / f"tree-{ref}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=REPO, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
 def cold_start(browser, script: Path, cwd: Path, home: Path, warmup: str, path: str = ""):
     """(seconds from process start to the settled page, the page, the server process, base URL)."""
     started = time.time()
@@ -131,6 +143,7 @@ def timings(args) -> None:
         (folder / "oneline").mkdir()
         one_line = folder / "oneline" / "hello.py"
         one_line.write_text(ONE_LINE_APP)
+        before = export_tree(args.baseline, folder) if args.baseline else None
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for round_ in range(args.rounds):
@@ -140,6 +153,13 @@ def timings(args) -> None:
                 _stop(proc)
                 page.close()
                 rows.setdefault("one-line app", []).append(seconds)
+                if before is not None:  # the app as it was, cold, on its own empty library
+                    (home / "before" / "models").mkdir(parents=True)
+                    seconds, page, proc, _ = cold_start(browser, before / "app.py", before, home / "before",
+                                                        args.warmup)
+                    _stop(proc)
+                    page.close()
+                    rows.setdefault(f"home (cold), {args.baseline}", []).append(seconds)
                 if args.fresh_model:
                     train_library_model(home)
                 seconds, page, proc, base = cold_start(browser, REPO / "app.py", REPO, home, args.warmup)
@@ -163,7 +183,7 @@ def timings(args) -> None:
           "each page before the next click):")
     for name, values in rows.items():
         median = statistics.median(values)
-        extra = f"   {median / baseline:.2f}x the one-line app" if name in ("home (cold)", "one-line app") else ""
+        extra = f"   {median / baseline:.2f}x the one-line app" if name.startswith(("home", "one-line")) else ""
         print(f"  {name:32s} {median:6.2f}   [{', '.join(f'{v:.2f}' for v in values)}]{extra}")
 
 
@@ -277,6 +297,8 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.0,
                         help="seconds spent on each page before clicking the next (0: at once, as soon as settled; "
                              "a reader takes a few, which the browser uses to load Plotly's code behind Home)")
+    parser.add_argument("--baseline", default="",
+                        help="git commit whose app is also cold-started in each round (Home only: before and after)")
     parser.add_argument("--fresh-model", action="store_true",
                         help="also time the Latent page of a model trained just before (3 epochs, CLI)")
     parser.add_argument("--modules", default="pages", help="imports mode: 'pages', or comma-separated modules")
