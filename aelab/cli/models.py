@@ -75,8 +75,8 @@ def register(subparsers, add_data_argument) -> None:
     p.add_argument("--artefacts-only", action="store_true",
                    help="keep the trained weights; only recompute the precomputed artefacts (projections)")
     p.add_argument("--artefacts", default=None,
-                   help="with --artefacts-only: comma-separated artefacts to recompute (e.g. umap_test); the other "
-                        "cache/ files are kept")
+                   help="with --artefacts-only: comma-separated artefacts to recompute (e.g. umap_test, or cards: "
+                        "Home's pictures); the other cache/ files are kept")
     p.set_defaults(handler=cmd_build_pretrained)
 
 

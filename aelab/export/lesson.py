@@ -34,8 +34,9 @@ from aelab.views.pages import AppView, GenerateView, InterpolateView, LatentView
 FORMAT = 1
 PAGES = {"traverse": TraverseView, "interpolate": InterpolateView, "generate": GenerateView, "latent": LatentView}
 VIEWER = Path(__file__).parent / "viewer"
+# The vendored runtime (the .wasm is vendored gzip -9 compressed: the app's live decoder inflates it as it compiles)
 RUNTIME_FILES = {"aelab-ort": "ort.wasm.min.mjs", "aelab-ort-glue": "ort-wasm-simd-threaded.mjs",
-                 "aelab-ort-wasm": "ort-wasm-simd-threaded.wasm"}
+                 "aelab-ort-wasm": "ort-wasm-simd-threaded.wasm.gz"}
 VIEW_OPEN = '<script type="application/json" id="aelab-view">'  # the block read back, in the <head>
 READ_PREFIX = 65_536  # bytes of an uploaded file searched for that block (it sits in the first kilobytes)
 MAX_VIEW_BLOCK = 8_192
@@ -155,9 +156,12 @@ def _json(value) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _embed(name: str, data: bytes, compress: bool) -> str:
-    """One embedded file: base64 (gzip -9 first when compress) in an element the browser never runs."""
-    payload = gzip.compress(data, 9, mtime=0) if compress else data
+def _embed(name: str, data: bytes, compress: bool, gzipped: bool = False) -> str:
+    """One embedded file: base64 (gzip -9 first when compress; data already gzip -9 when gzipped) in an element the
+    browser never runs."""
+    if gzipped and not compress:
+        data, gzipped = gzip.decompress(data), False
+    payload = data if gzipped else gzip.compress(data, 9, mtime=0) if compress else data
     return (f'<script type="application/octet-stream" id="{name}" data-encoding="{"gzip" if compress else "none"}">'
             f'{base64.b64encode(payload).decode()}</script>')
 
@@ -175,7 +179,7 @@ def _assets(compress: bool) -> dict:
         if hashlib.sha256(data).hexdigest() != manifest["files"][file_name]["sha256"]:
             raise LessonError(f"{file_name} differs from the vendored onnxruntime-web {manifest['version']} "
                               "(re-vendor it with scripts/vendor_frontend.sh).")
-        embedded.append(_embed(name, data, compress))
+        embedded.append(_embed(name, data, compress, gzipped=file_name.endswith(".gz")))
     embedded.append(_embed("aelab-modes", (root / "modes.js").read_bytes(), compress))
     script = (VIEWER / "lesson.js").read_text()
     style = (root / "live.css").read_text() + "\n" + (VIEWER / "lesson.css").read_text()

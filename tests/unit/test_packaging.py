@@ -107,5 +107,5 @@ def test_the_installed_aelab_writes_the_same_lesson_file_as_the_checkout(install
     packaged = installed["target"] / "aelab" / "_live_decoder"
     assert sorted(p.name for p in packaged.rglob("*") if p.is_file()) == [
         "LICENSE", "live.css", "manifest.json", "modes.js", "ort-wasm-simd-threaded.mjs",
-        "ort-wasm-simd-threaded.wasm", "ort.wasm.min.mjs"]
+        "ort-wasm-simd-threaded.wasm.gz", "ort.wasm.min.mjs"]
     assert wheel_file.read_bytes() == checkout_file.read_bytes()

@@ -31,14 +31,12 @@ from aelab.analysis.latent import (
 )
 from aelab.analysis.maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
 from aelab.analysis.paths import manifold_grid
-from aelab.analysis.sketches import scatter_sketch
 from aelab.data.drawing import DigitLayout, layout_like
 from aelab.library.store import ModelRecord
 from aelab.runtime.warmup import umap_step
 from ui.common import cache
 from ui.common.view_state import Bound
 from ui.common.warmup import umap_warmup
-from ui.common.widgets import label_colour
 
 METHODS = {"pca": "PCA", "umap": "UMAP", "raw": "Two latent dimensions"}
 
@@ -201,22 +199,3 @@ def umap_status() -> None:
     if warmup is not None:
         st.caption(f"{warmup.describe()}. The default map of a pretrained model is precomputed; other parameters "
                    "are fitted here (a few seconds once warm).")
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _home_map(identity: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray, np.ndarray]:
-    z = test_codes(identity, min(500, len(_dataset.x_test)), _record, _dataset)
-    return project_2d(z, "pca").coords, _dataset.y_test[:len(z)].numpy()
-
-
-def draw_home_card() -> None:
-    """The home page's picture: a small PCA map of 500 test codes of the current model, coloured by label."""
-    from ui.common.selection import current_dataset, current_model
-
-    record, dataset = current_model(), current_dataset()
-    if record is None:
-        return
-    coords, labels = _home_map(cache.key(record, dataset), record, dataset)
-    # A picture, not a Plotly chart: Home shows no Plotly at all (aelab.analysis.sketches says why)
-    st.image(scatter_sketch(coords, [label_colour(int(label)) for label in labels], width=480, height=260),
-             width="stretch", caption="500 test codes by PCA, one colour per class")

@@ -3,25 +3,27 @@ server's training executor, re-attaching after a reload, and collecting each fin
 session's models (once, on whichever page the user is).
 
 A training is a request to an executor and a typed outcome back (aelab.train.job); this module is the only part of
-ui/ that knows about jobs' outcomes.
+ui/ that knows about jobs' outcomes. The training modules (torch) are imported where a training is submitted or
+collected: the sidebar looks for finished trainings on every page, Home included, which draws without torch.
 """
 from __future__ import annotations
 
 import atexit
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from aelab.library.store import ModelRecord
 from aelab.runtime.jobs import JobManager
 from aelab.runtime.lanes import QUICK, TRAININGS, lane_manager
-from aelab.train import remote
-from aelab.train.job import TrainingOutcome, TrainingRequest
 from ui.common.cache import remember_trained_map
-from ui.common.resume import keep_resumable
 from ui.common.selection import model_owner, select_model, session_id, session_models
 from ui.common.session import session
+
+if TYPE_CHECKING:
+    from aelab.train.job import TrainingOutcome, TrainingRequest
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,12 +48,16 @@ def quick_job_manager() -> JobManager:
 def training_work(request: TrainingRequest):
     """The work function of a training job for request, on the server's training backend (AELAB_TRAINING_BACKEND:
     thread, process (the default) or ray; aelab.train.remote)."""
+    from aelab.train import remote
+
     return remote.training_work(request, training_executor())
 
 
 def training_executor():
     """The server's training executor, made (and its warm worker started, off the page's thread) on first use: the
     Train page calls it as it opens, so the worker is ready when Start is pressed."""
+    from aelab.train import remote
+
     return remote.training_executor(warm=int(os.environ.get("AELAB_WARM_WORKERS", "1")))
 
 
@@ -104,6 +110,9 @@ def collect_finished_trainings() -> list[str]:
         if snap.active or snap.id in handled:
             continue
         handled.add(snap.id)
+        from aelab.train.job import TrainingOutcome  # (a training ran in this process: torch is loaded)
+        from ui.common.resume import keep_resumable
+
         outcome = snap.result
         if isinstance(outcome, TrainingOutcome):
             keep_resumable(snap.id, outcome)
