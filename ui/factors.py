@@ -16,7 +16,7 @@ from aelab.analysis import factor_scores as fs
 from aelab.analysis.disentanglement import best_factor
 from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import dimension_ranges, traversal_grid
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from ui.common import cache, present
 from ui.common.pickers import codes_for
 from ui.common.selection import select_model

@@ -195,7 +195,8 @@ def train_beta_point(dataset, beta: float, seed: int = 0, epochs: int = BETA_POI
     trained model), or None when stopped. Training is ~95% of the time."""
     from aelab.models.autoencoder import create_model
     from aelab.models.variants import make_configs
-    from aelab.train.loop import evaluate, fit
+    from aelab.train.evaluation import evaluate
+    from aelab.train.trainer import fit
 
     report = on_progress or (lambda fraction, text: None)
     model_config, train_config = make_configs("beta_vae", dataset.image_size, {"latent_dim": BETA_POINT_LATENT},

@@ -94,7 +94,8 @@ def cmd_train(args) -> int:
     from aelab.models.conditional import check_training_data
     from aelab.models.ranges import parse_sizes
     from aelab.models.variants import make_configs
-    from aelab.train.loop import evaluate, steps_per_epoch
+    from aelab.train.evaluation import evaluate
+    from aelab.train.loop import steps_per_epoch
     from aelab.train.trainer import Trainer
 
     out = Path(args.out)
@@ -155,7 +156,7 @@ def cmd_evaluate(args) -> int:
     from aelab.cli.common import dataset_from_args
     from aelab.errors import ModelStoreError
     from aelab.library.store import load_model, resolve_model_path
-    from aelab.train.loop import evaluate
+    from aelab.train.evaluation import evaluate
 
     record = load_model(resolve_model_path(args.model))
     dataset = dataset_from_args(args)

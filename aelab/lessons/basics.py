@@ -26,7 +26,7 @@ from aelab.analysis.linalg import principal_angles
 from aelab.models.autoencoder import create_model
 from aelab.models.baselines import PCA, KMeans, SoftKMeans
 from aelab.models.variants import make_configs
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from aelab.train.trainer import Trainer
 
 ProgressCallback = Callable[[float, str], None]

@@ -26,7 +26,8 @@ from aelab.models.autoencoder import create_model
 from aelab.models.conditional import check_training_data
 from aelab.models.config import ModelConfig, TrainConfig
 from aelab.runtime.jobs import JobContext
-from aelab.train.loop import ResumeState, evaluate, labels_for
+from aelab.train.evaluation import evaluate
+from aelab.train.loop import ResumeState, labels_for
 from aelab.train.trainer import Trainer
 
 PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz

@@ -16,8 +16,8 @@ from aelab.library.store import load_model
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
 from aelab.runtime.jobs import CANCELLED, DONE, ERROR, QUEUED, RUNNING, JobManager
+from aelab.train.evaluation import evaluate
 from aelab.train.job import TrainingRequest, run_training
-from aelab.train.loop import evaluate
 
 
 def _wait_for(condition, timeout: float = 20.0) -> None:

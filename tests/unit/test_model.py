@@ -14,8 +14,9 @@ from aelab.models.baselines import BASELINE_CLASSES
 from aelab.models.conditional import with_label
 from aelab.models.config import ModelConfig
 from aelab.models.variants import VARIANTS, make_configs
-from aelab.train.loop import evaluate, fit
+from aelab.train.evaluation import evaluate
 from aelab.train.losses import compute_losses
+from aelab.train.trainer import fit
 
 SIZES = {"28x28": (28, 28), "8x8": (8, 8)}
 CASES = [pytest.param(name, size, id=f"{name}-{label}") for name in VARIANTS for label, size in SIZES.items()]
