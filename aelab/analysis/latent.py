@@ -23,7 +23,7 @@ def encode_dataset(model, x: torch.Tensor, batch_size: int = 1000, y: torch.Tens
     model.eval()
     if x.shape[0] == 0:
         return torch.zeros(0, model.latent_dim)
-    if getattr(model, "conditional", False):
+    if model.conditional:
         return torch.cat([model.encode(x[i:i + batch_size], y[i:i + batch_size])
                           for i in range(0, x.shape[0], batch_size)])
     return torch.cat([model.encode(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)])

@@ -52,7 +52,7 @@ def umap_artefact(model, dataset) -> dict[str, bytes]:
     """An ARTEFACT_BUILDERS entry: the default UMAP of dataset's test split (umap_artefact_bytes), written into a
     pretrained model's cache/; a training job writes the same file for the model it saves. None ({}) for a
     conditional model: its codes depend on the label the page picks."""
-    if getattr(model, "conditional", False):
+    if model.conditional:
         return {}
     return umap_artefact_bytes(default_umap(model, dataset.x_test), model, dataset.name, dataset.identity)
 

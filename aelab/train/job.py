@@ -224,7 +224,7 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
                               model_config=request.model_config, train_config=request.train_config,
                               dataset=request.dataset, name=request.save_name or "",
                               resume=None if cancelled else trainer.resumable())
-    if request.map_x is not None and not cancelled and not getattr(model, "conditional", False):
+    if request.map_x is not None and not cancelled and not model.conditional:
         outcome.extra["cache_files"] = _default_map(model, request, ctx, outcome)  # saved beside the model
     return save_outcome(outcome, request)
 

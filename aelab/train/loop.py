@@ -72,7 +72,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) 
 def labels_for(model: nn.Module, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
     """The keyword a conditional model's forward takes ({"y": labels}), or nothing for any other model. A
     conditional model without labels, or with unlabelled images (-1), is refused before anything is computed."""
-    if not getattr(model, "conditional", False):
+    if not model.conditional:
         return {}
     if y is None or bool((y < 0).any()):
         raise ConfigError("A conditional model needs a class label for every image, and these images have "
