@@ -102,6 +102,9 @@ def project_2d(z: torch.Tensor | np.ndarray, method: str = "pca", *, n_neighbors
             coords = np.hstack([coords, np.zeros_like(coords)])
         return Projection("pca", coords.astype(np.float32), {}, reducer)
     if method == "umap":
+        from aelab.runtime.numba_cache import use_numba_disk_cache
+
+        use_numba_disk_cache()  # before numba's import: its compiled kernels are reused across processes
         import umap
 
         n_neighbors = int(min(max(2, n_neighbors), max(2, z.shape[0] - 1)))
