@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 import zipfile
@@ -196,6 +197,26 @@ def read_artefact(path: str | Path, file_name: str) -> dict[str, Any] | None:
             return {k: (archive[k].item() if archive[k].ndim == 0 else archive[k]) for k in archive.files}
     except (OSError, ValueError, UnicodeDecodeError, zipfile.BadZipFile) as err:  # ValueError: bad JSON, pickled arrays
         raise ModelStoreError(f"Could not read {target}: {err}") from None
+
+
+def add_artefact(path: str | Path, file_name: str, data: bytes) -> Path:
+    """Write cache/<file_name> (a plain .npz or .json name) into an existing model folder: what is computed after a
+    model was saved (its latent map). Atomic: a reader finds the old file or the new one, never a part of one."""
+    path = Path(path)
+    if Path(file_name).name != file_name or Path(file_name).suffix not in (".npz", ".json"):
+        raise ModelStoreError(f"Artefact {file_name!r} must be a plain .npz or .json name.")
+    if not (path / CONFIG_FILE).is_file():
+        raise ModelStoreError(f"No model folder at {path}.")
+    (path / CACHE_DIR).mkdir(exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{file_name}.", dir=path / CACHE_DIR)
+    partial = Path(partial)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(partial, path / CACHE_DIR / file_name)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path / CACHE_DIR / file_name
 
 
 def read_configs(path: str | Path) -> tuple[dict[str, Any], ModelConfig, TrainConfig]:
