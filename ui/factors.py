@@ -146,7 +146,8 @@ def _table(rows: list[dict]) -> pd.DataFrame:
 
 def _score_row(record, dataset, on_progress, should_stop) -> dict | None:
     """Runs in a job thread: never st.* here."""
-    scores = fs.score_model(record.model, dataset, on_progress=on_progress, should_stop=should_stop)
+    # one core, as before DCI could use more: a server keeps the others for its pages
+    scores = fs.score_model(record.model, dataset, on_progress=on_progress, should_stop=should_stop, n_jobs=1)
     if scores is None:
         return None
     variational = record.model_config.variational
