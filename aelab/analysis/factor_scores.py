@@ -138,7 +138,8 @@ def factor_scores_artefact(model, dataset) -> dict[str, bytes]:
 
 def as_shipped(model):
     """A copy of model with its weights rounded to float16 as the shipped files keep them: the scores saved beside a
-    model are then exactly what the loaded model scores (the Factors page recomputes MIG and shows both)."""
+    model are then what the loaded model scores (the Factors page recomputes MIG and shows both), to the last digits
+    that floating point on another CPU moves (tests/unit/test_factor_models.py measured them)."""
     import copy
 
     import torch
