@@ -342,10 +342,12 @@ def _deliver_result(message: tuple, ctx) -> Any:
 # ------------------------------------------------------------------------------------------------------ choosing
 def backend_name(name: str | None = None) -> str:
     """The backend asked for: name, else AELAB_TRAINING_BACKEND, else ray when AELAB_RAY_ADDRESS is set, else
-    process. An unknown name is an error that lists the valid ones."""
+    process (thread where a worker cannot be handed its socket: not POSIX). An unknown name is an error that lists
+    the valid ones."""
     from aelab.errors import ConfigError
 
-    chosen = name or os.environ.get("AELAB_TRAINING_BACKEND") or ("ray" if ray_address() else "process")
+    local = "process" if os.name == "posix" else "thread"  # (subprocess's pass_fds is POSIX only)
+    chosen = name or os.environ.get("AELAB_TRAINING_BACKEND") or ("ray" if ray_address() else local)
     if chosen not in BACKENDS:
         raise ConfigError(f"Unknown training backend {chosen!r}; valid: {', '.join(BACKENDS)}.")
     return chosen
