@@ -33,11 +33,12 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(home: Path, env: dict[str, str] | None = None, umap_warmup: bool = False,
-                log_name: str = "server.log") -> Iterator[str]:
+                log_name: str = "server.log", repo: Path = REPO) -> Iterator[str]:
     """Start the app with AELAB_HOME / AELAB_DATA_DIR under `home` (so nothing touches the user's files) and yield
     its base URL, e.g. http://127.0.0.1:43121; pages are at BASE/<page file stem>. The server's output goes to
     home/log_name. The UMAP warm-up is off unless asked for: its minutes of background compiling on a 2-core machine
-    would compete with whatever is being tested or timed. `env` adds or overrides environment variables."""
+    would compete with whatever is being tested or timed. `env` adds or overrides environment variables; `repo`: the
+    checkout whose app.py runs (a benchmark's baseline: an older one)."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     full_env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
@@ -47,7 +48,7 @@ def running_app(home: Path, env: dict[str, str] | None = None, umap_warmup: bool
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
              str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=repo, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, proc, log_path)
