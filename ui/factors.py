@@ -16,7 +16,7 @@ from aelab.analysis import factor_scores as fs
 from aelab.analysis.disentanglement import best_factor
 from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import dimension_ranges, traversal_grid
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from aelab.views.pages import AppView, FactorsView
 from ui.common import cache, present
 from ui.common.pickers import codes_for
@@ -148,7 +148,8 @@ def _table(rows: list[dict]) -> pd.DataFrame:
 
 def _score_row(record, dataset, on_progress, should_stop) -> dict | None:
     """Runs in a job thread: never st.* here."""
-    scores = fs.score_model(record.model, dataset, on_progress=on_progress, should_stop=should_stop)
+    # one core, as before DCI could use more: a server keeps the others for its pages
+    scores = fs.score_model(record.model, dataset, on_progress=on_progress, should_stop=should_stop, n_jobs=1)
     if scores is None:
         return None
     variational = record.model_config.variational

@@ -34,6 +34,25 @@ def default_umap(model, x_test: torch.Tensor) -> Projection:
                       seed=UMAP_DEFAULTS["seed"])
 
 
+def needs_umap(model_config) -> bool:
+    """Whether a model's map is ever a UMAP worth computing ahead: not with 1 or 2 latent dimensions (the map is the
+    code plane itself, drawn as it is) nor for a conditional model (its codes depend on the label the page picks)."""
+    return model_config.latent_dim > 2 and not model_config.conditional
+
+
+def map_trained_model(model, x_test: torch.Tensor, dataset_name: str, data_identity: str,
+                      saved_path: str | Path | None = None) -> Projection:
+    """The default UMAP of a model just trained (default_umap), also written beside it when it was saved, keyed by
+    the data and weights it maps (umap_artefact_bytes), so a server started later finds it too."""
+    from aelab.library.store import write_artefact
+
+    projection = default_umap(model, x_test)
+    if saved_path is not None:
+        for file_name, data in umap_artefact_bytes(projection, model, dataset_name, data_identity).items():
+            write_artefact(saved_path, file_name, data)
+    return projection
+
+
 def umap_artefact_bytes(projection: Projection, model, dataset_name: str, data_identity: str) -> dict[str, bytes]:
     """{"umap_test.npz": bytes}: the projection's coords (N, 2) float32, its parameters, the dataset name and N, and
     the cache identity it was computed from (the data's identity and the weights' digest), so it is only ever used
@@ -53,7 +72,7 @@ def umap_artefact(model, dataset) -> dict[str, bytes]:
     """An ARTEFACT_BUILDERS entry: the default UMAP of dataset's test split (umap_artefact_bytes), written into a
     pretrained model's cache/; a training job writes the same file for the model it saves. None ({}) for a
     conditional model: its codes depend on the label the page picks."""
-    if getattr(model, "conditional", False):
+    if model.conditional:
         return {}
     return umap_artefact_bytes(default_umap(model, dataset.x_test), model, dataset.name, dataset.identity)
 

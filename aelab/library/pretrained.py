@@ -24,7 +24,7 @@ from aelab.analysis.maps import umap_artefact
 from aelab.library.store import CACHE_DIR, PRETRAINED_ROOT, load_model, read_config, save_model
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from aelab.train.trainer import Trainer
 
 DATASET = "mnist-5k"

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 import zipfile
@@ -213,20 +214,31 @@ def read_history(path: str | Path) -> list[dict]:
         return []
 
 
-def write_artefact(path: str | Path, file_name: str, data: bytes) -> None:
-    """Write (or replace) a model folder's cache/<file_name>, a plain .npz or .json, atomically: written beside it
-    under a hidden name, then renamed over it, so a reader sees the old file or the new one, never half of one."""
+def write_artefact(path: str | Path, file_name: str, data: bytes) -> Path:
+    """Write (or replace) cache/<file_name>, a plain .npz or .json, in an existing model folder: what is computed
+    after a model was saved (its latent map, its Home card pictures). Atomic: written beside it under a hidden name,
+    then renamed over it, so a reader finds the old file or the new one, never a part of one."""
+    path = Path(path)
     if Path(file_name).name != file_name or Path(file_name).suffix not in (".npz", ".json"):
         raise ModelStoreError(f"Artefact {file_name!r} must be a plain .npz or .json name.")
-    folder = Path(path) / CACHE_DIR
-    folder.mkdir(exist_ok=True)
-    partial = folder / f".{file_name}.{os.getpid()}.{threading.get_ident()}.partial"
+    if not (path / CONFIG_FILE).is_file():
+        raise ModelStoreError(f"No model folder at {path}.")
+    folder = path / CACHE_DIR
     try:
-        partial.write_bytes(data)
+        folder.mkdir(exist_ok=True)
+        handle, partial = tempfile.mkstemp(prefix=f".{file_name}.", suffix=".partial", dir=folder)
+    except OSError as err:
+        raise ModelStoreError(f"Could not write {folder / file_name}: {err}") from None
+    partial = Path(partial)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         os.replace(partial, folder / file_name)
     except OSError as err:
-        partial.unlink(missing_ok=True)
         raise ModelStoreError(f"Could not write {folder / file_name}: {err}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return folder / file_name
 
 
 def read_configs(path: str | Path) -> tuple[dict[str, Any], ModelConfig, TrainConfig]:

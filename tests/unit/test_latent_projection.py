@@ -152,7 +152,7 @@ def test_umap_artefact_matches_a_fresh_fit_and_keeps_neighbourhoods(mnist5k, sin
     from aelab.data.sources import Dataset
     from aelab.models.autoencoder import create_model
     from aelab.models.variants import make_configs
-    from aelab.train.loop import fit
+    from aelab.train.trainer import fit
 
     model_config, train_config = make_configs("pca", (28, 28), {"latent_dim": 8}, {})
     model = create_model(model_config, 0)

@@ -132,13 +132,18 @@ def shipped_projection(identity: str, model_path: str, data_name: str, n: int, n
 
 def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: ModelRecord, dataset) -> Projection:
     """The 2-D map of codes z: raw axes at once; PCA and UMAP from the result store; the default UMAP of a model that
-    ships one from its cache/ folder (unless this server has fitted it already: then new points are placed exactly)."""
+    ships one from its cache/ folder (unless this server has fitted it already: then new points are placed exactly).
+    A model trained a moment ago whose UMAP is still computed in the background shows PCA until it is ready."""
     if method == "raw":
         return project_2d(z, "raw", dims=params["dims"])
     identity, what, key = cache.identity(record, dataset), f"projection/{method}", (params, len(z))
     fitted = cache.result_store().get(identity, what, key)
     if fitted is not None:
         return fitted
+    if method == "umap" and cache.map_pending(identity, key):
+        st.caption("This model's UMAP is being computed in the background; PCA is shown until it is ready.")
+        st.fragment(run_every=1.0)(_rerun_when_mapped)(identity, key)
+        return projection_for("pca", {}, z, record, dataset)
     if method == "umap" and Path(record.path).is_dir() and dataset.named_source:
         shipped = shipped_projection(str(identity), str(record.path), dataset.name, len(z), params["n_neighbors"],
                                      params["min_dist"], identity.data, identity.weights)
@@ -155,6 +160,12 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: M
     with st.spinner(message, show_time=True):
         return cache.result_store().get_or_compute(
             identity, what, key, lambda: project_2d(z, method, **params, seed=UMAP_DEFAULTS["seed"]))
+
+
+def _rerun_when_mapped(identity, key: tuple) -> None:
+    """Polled while a background UMAP is computed: once it is ready, one full rerun draws it."""
+    if not cache.map_pending(identity, key):
+        st.rerun()
 
 
 def map_controls(view: Bound, latent_dim: int, z: np.ndarray, kl: np.ndarray | None) -> tuple[str, dict]:
