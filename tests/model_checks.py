@@ -139,10 +139,48 @@ def check_save_and_load_keep_the_weights(case: ModelCase, tmp_path: Path) -> Non
         assert (first is None and second is None) or torch.equal(first, second), f"{case.variant}: {field}"
 
 
+def check_every_page_view_accepts_the_model(case: ModelCase, tmp_path: Path) -> None:
+    """The view state of every page holds this model: a link naming it (AppView), its last class for a conditional
+    model, its highest latent dimensions on the Latent map's axes and a Traverse slider, and the Train form holding
+    the model's own configuration knob by knob, each go through a link's text and come back the same, with no
+    complaint and under the 2,000 characters a link may take; each Train knob's text parses back to the config's
+    value (what "train another like this" sends)."""
+    from aelab.models.knobs import KNOBS, knob_text, parse_knob
+    from aelab.models.variants import VARIANTS
+    from aelab.views.base import MAX_QUERY, parse_query, query_text
+    from aelab.views.pages import PAGE_VIEWS, AppView, LatentView, TrainView, TraverseView
+
+    d, config = case.model_config.latent_dim, case.model_config
+    last_class = int(case.y.max()) if config.conditional else 0
+    views = [AppView(model=f"session/{case.variant}-check", label=last_class),
+             LatentView(dims=(0, d - 1) if d >= 2 else None, map="raw" if d >= 2 else "pca"),
+             TraverseView(z=((d - 1, 1.5),))]
+    configs = {"model": config, "train": case.train_config}
+    noise = getattr(case.train_config, "noise", "none") or "none"
+    # The knobs the Train form shows for this variant (a level only with a noise type: alone it means nothing)
+    shown = [k for k in KNOBS if k.applies(VARIANTS[case.variant]) and (k.field != "noise_level" or noise != "none")]
+    knobs = {k.field: knob_text(getattr(configs[k.target], k.field)) for k in shown}
+    views.append(TrainView(variant=case.variant, **knobs))
+    views += [cls() for cls in PAGE_VIEWS if cls not in (LatentView, TraverseView, TrainView)]
+    for view in views:
+        text = query_text(view)
+        back, problems = parse_query(type(view), text)
+        assert not problems, f"{case.variant}: {type(view).__name__} {problems}"
+        assert back == view, f"{case.variant}: {type(view).__name__} came back as {back} from {text!r}"
+        assert len(text) < MAX_QUERY, f"{case.variant}: {type(view).__name__} link of {len(text)} characters"
+    for knob in KNOBS:
+        if knob.field in knobs:
+            value = getattr(configs[knob.target], knob.field)
+            parsed = parse_knob(knob, knobs[knob.field], noise=noise)
+            assert parsed == pytest.approx(value) if isinstance(value, float) else parsed == value, \
+                f"{case.variant}: the Train knob {knob.field} reads {knobs[knob.field]!r} as {parsed!r}, not {value!r}"
+
+
 CHECKS: list[Callable[[ModelCase, Path], None]] = [
     check_satisfies_the_protocol,
     check_encode_and_decode_shapes,
     check_forward_is_decode_of_encode_in_eval_mode,
     check_the_onnx_export_matches_torch,
     check_save_and_load_keep_the_weights,
+    check_every_page_view_accepts_the_model,
 ]
