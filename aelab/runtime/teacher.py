@@ -44,7 +44,7 @@ class TeacherGate:
         self._key = _digest(key) if key else None
         self.short_key = bool(key) and len(key) < MIN_KEY_LENGTH
         self._clock = clock
-        self._ttl = token_ttl_s
+        self.ttl_s = token_ttl_s
         self._tokens: dict[bytes, float] = {}  # SHA-256 of a token -> when it expires
         self._failures: dict[str, deque[float]] = {}  # client -> times of its recent wrong keys
         self._all_failures: deque[float] = deque()
@@ -71,7 +71,7 @@ class TeacherGate:
                 raise KeyRefused("That is not the teacher key.")
             token = secrets.token_urlsafe(32)
             self._forget_expired(now)
-            self._tokens[_digest(token)] = now + self._ttl
+            self._tokens[_digest(token)] = now + self.ttl_s
             return token
 
     def valid(self, token: str | None) -> bool:
