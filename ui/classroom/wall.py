@@ -76,21 +76,27 @@ def _draw_tile(tile: Tile, target: str) -> None:
     number = tile.member.number  # widget keys by the student's number: a tile keeps its buttons when the order moves
     with st.container(border=True, key=f"wall_tile_{number}"):
         st.html(tile_html(tile))
-        project, publish, stop = st.columns(3)
-        if project.button("Project", key=f"project_{number}", disabled=not tile.model_ready,
-                          help=f"Open a copy of this model on {actions.TARGETS.get(target, 'Latent space')} in "
-                               "presenter mode."):
-            st.session_state[FLASH_KEY] = (False, actions.project(tile, target))  # (a switch when it can)
-            st.rerun()
-        if publish.button("Publish", key=f"publish_{number}",
-                          disabled=not tile.model_ready or not tile.card.get("shared"),
-                          help="Share a copy with the class under a new name (every student's Model list)."):
-            st.session_state[FLASH_KEY] = actions.publish(tile)
-            st.rerun()
-        if stop.button("Stop", key=f"stop_{number}", disabled=tile.job is None or not tile.job.active,
-                       help="Cancel this training after its current step (the model so far is kept)."):
-            st.session_state[FLASH_KEY] = (True, actions.stop(tile))
-            st.rerun()
+        with st.container(horizontal=True, gap="small"):  # (wraps on a narrow tile)
+            _tile_buttons(tile, target, number)
+
+
+def _tile_buttons(tile: Tile, target: str, number: int) -> None:
+    """Project, Publish and Stop: compact (tertiary) buttons, so the three fit a tile's width."""
+    where = actions.TARGETS.get(target, "Latent space")
+    if st.button("Project", key=f"project_{number}", disabled=not tile.model_ready, type="tertiary",
+                 icon=":material/cast:", help=f"Open a copy of this model on {where} in presenter mode."):
+        st.session_state[FLASH_KEY] = (False, actions.project(tile, target))  # (a page switch when it can)
+        st.rerun()
+    if st.button("Publish", key=f"publish_{number}", disabled=not tile.model_ready or not tile.card.get("shared"),
+                 type="tertiary", icon=":material/share:",
+                 help="Share a copy with the class under a new name (every student's Model list)."):
+        st.session_state[FLASH_KEY] = actions.publish(tile)
+        st.rerun()
+    if st.button("Stop", key=f"stop_{number}", disabled=tile.job is None or not tile.job.active, type="tertiary",
+                 icon=":material/stop_circle:",
+                 help="Cancel this training after its current step (the model so far is kept)."):
+        st.session_state[FLASH_KEY] = (True, actions.stop(tile))
+        st.rerun()
 
 
 def _compare(view: Bound[ClassView], tiles: list[Tile]) -> None:
