@@ -6,6 +6,7 @@ Publish makes a copy every student sees as published; Stop cancels a training; L
 line saying the teacher sees trainings, and a display name checked and kept per browser."""
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -248,3 +249,48 @@ def test_without_a_teacher_key_the_train_page_says_nothing_of_a_wall(monkeypatch
     teacher_gate.clear()
     at = run_app("pages/train.py")
     assert "class wall" not in texts(at) and not any("class wall" in t.label for t in at.text_input)
+
+
+def test_a_reload_of_a_students_browser_is_the_same_tile_and_name():
+    from ui.classroom.access import class_roster
+
+    namespace = namespace_of("browser", "a" * 32)
+    first = run_app("pages/train.py", viewer_namespace=namespace)  # (the browser's cookie already read)
+    next(t for t in first.text_input if t.label.startswith("Your name on the class wall")).input("Ana").run()
+    again = run_app("pages/train.py", viewer_namespace=namespace)  # a reload: a new session, the same browser
+    field = next(t for t in again.text_input if t.label.startswith("Your name on the class wall"))
+    assert field.value == "Ana"
+    assert [m.name for m in class_roster().active()] == ["Ana"]
+    assert len(_tiles(_teacher())) == 1
+
+
+def test_a_lessons_job_on_the_same_lane_is_no_tile():
+    from ui.train.lifecycle import job_manager
+
+    job_id = job_manager().submit("bens-session", "a lesson's fit", lambda ctx: ctx.report(history=[]), group=BEN)
+    job_manager().wait(job_id, timeout=10)
+    assert not _tiles(_teacher())
+
+
+@pytest.mark.parametrize("target, title, field", [("traverse", "Traverse", None), ("generate", "Generate", "ae")])
+def test_project_opens_the_model_on_the_page_chosen(target, title, field):
+    _training(ANA, "Ana")
+    at = _teacher()
+    at.button_group(key="class_target").set_value(target).run()
+    next(b for b in at.button if b.label == "Project").click().run()
+    assert not at.exception, at.exception
+    key = at.session_state["resolved_model"]
+    assert at.title[0].value.startswith(title) and key.startswith("session/class-ae-")
+    if field:  # Generate shows the projected model as its plain autoencoder
+        assert at.selectbox(key=f"generate_{field}").value == key
+
+
+def test_compare_overlays_the_curves_of_the_students_picked():
+    _training(ANA, "Ana", model_name="ae")
+    _training(BEN, "<i>Ben</i>", model_name="vae")
+    at = _teacher()
+    at.multiselect(key="class_compare").set_value([1, 2]).run()
+    (chart,) = at.get("plotly_chart")
+    names = [trace["name"] for trace in json.loads(chart.proto.spec)["data"]]
+    assert names == ["Ana (ae)", "&lt;i&gt;Ben&lt;/i&gt; (vae)"]  # Plotly reads tags in names: escaped
+    assert "Ana: ae, after epoch 3" in texts(at)

@@ -81,10 +81,13 @@ def main_term(history: list[dict]) -> str:
 
 def build_tiles(listed: list[ListedJob], roster: ClassRoster, within_s: float = ACTIVE_WITHIN_S) -> list[Tile]:
     """One tile per student browser active within within_s (or with a training still queued or running), each
-    with its running training, else its newest one; in the order the students first came."""
+    with its running training, else its newest one; in the order the students first came. Only the Train page's
+    trainings count (they carry a card): a lesson's fit on the same lane is no student's model."""
     latest: dict[str, JobSnapshot] = {}
     for item in listed:  # oldest first: a later job replaces an earlier one, unless that one is still running
         browser, snap = browser_of(item.owner, item.group), item.snapshot
+        if CARD_KEY not in snap.state:
+            continue
         held = latest.get(browser)
         if held is None or not held.active or snap.active:
             latest[browser] = snap
