@@ -214,12 +214,14 @@ class JobManager:
             estimate = self._start_estimate(order[:position]) if position else None
         return _copy(job, position, estimate, keys)
 
-    def listing(self, keys: tuple[str, ...] = (), tails: tuple[str, ...] = ()) -> list[ListedJob]:
-        """Every job, oldest first, whoever submitted it: read-only, for an overseer (a class's teacher), never for a
-        session's own pages (jobs_for). keys: state entries copied whole; tails: list entries of which only the last
-        item is copied (a wall of 20 trainings polled every few seconds wants each one's latest frame, not all)."""
+    def listing(self, keys: tuple[str, ...] = (), tails: tuple[str, ...] = (),
+                ids: set[str] | frozenset[str] | None = None) -> list[ListedJob]:
+        """Every job (or those of ids), oldest first, whoever submitted it: read-only, for an overseer (a class's
+        teacher), never for a session's own pages (jobs_for). keys: state entries copied whole; tails: list entries
+        of which only the last item is copied (a wall of 20 trainings polled every few seconds wants each one's
+        latest frame, not all)."""
         with self._lock:
-            jobs = sorted(self._jobs.values(), key=lambda j: j.created)
+            jobs = sorted((j for j in self._jobs.values() if ids is None or j.id in ids), key=lambda j: j.created)
             order = self._queue_order()
         listed = []
         for job in jobs:

@@ -294,3 +294,21 @@ def test_compare_overlays_the_curves_of_the_students_picked():
     names = [trace["name"] for trace in json.loads(chart.proto.spec)["data"]]
     assert names == ["Ana (ae)", "&lt;i&gt;Ben&lt;/i&gt; (vae)"]  # Plotly reads tags in names: escaped
     assert "Ana: ae, after epoch 3" in texts(at)
+
+
+def test_a_refresh_with_nothing_new_copies_and_draws_no_pictures():
+    from ui.classroom.access import class_roster
+    from ui.classroom.tiles import LIGHT_KEYS, PICTURE_KEYS, PICTURE_TAILS, build_tiles, tile_pictures
+    from ui.train.lifecycle import job_manager
+
+    _training(ANA, "Ana")
+    asked = []
+
+    def fetch(ids):
+        asked.append(set(ids))
+        return {j.snapshot.id: j.snapshot.state for j in job_manager().listing(PICTURE_KEYS, PICTURE_TAILS, ids)}
+
+    tiles = build_tiles(job_manager().listing(LIGHT_KEYS), class_roster())
+    first = tile_pictures(tiles, fetch)
+    again = tile_pictures(build_tiles(job_manager().listing(LIGHT_KEYS), class_roster()), fetch)
+    assert len(asked) == 1 and first == again and first[tiles[0].job.id].recon.startswith("data:image/png;base64,")

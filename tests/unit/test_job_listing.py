@@ -28,6 +28,8 @@ def test_listing_shows_every_sessions_jobs_with_owner_group_and_only_the_last_fr
     assert set(state) == {"history", "frames"} and len(state["frames"]) == 1
     assert state["frames"][0][0, 0] == 2  # the latest frame
     assert listed[0].snapshot.status == DONE and listed[0].snapshot.result == "model"
+    (only,) = manager.listing(keys=(), ids={second})
+    assert only.snapshot.id == second and only.snapshot.state == {}
 
 
 def test_a_listed_snapshot_is_a_copy():

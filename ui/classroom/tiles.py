@@ -6,8 +6,9 @@ A tile shows the student's display name (escaped: it is their text), the trainin
 state and an epoch progress bar, the loss curve, and, for a training on a named source everyone has, the
 reconstructions of the same 8 test images (the Train form's first 8 test images) and a small latent map. A training
 on a student's own upload shows its curve and nothing of the images. Pictures are PNGs drawn with Pillow
-(aelab.analysis.sketches: no Plotly for twenty thumbnails) and cached per training and epoch, so a refresh that finds
-nothing new draws nothing again.
+(aelab.analysis.sketches: no Plotly for twenty thumbnails) and cached per training and epoch: a refresh copies each
+training's small state (LIGHT_KEYS), and copies the pictures' arrays and draws them only for a tile with something
+new (a new epoch, phase or status).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import html
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,8 +31,9 @@ from ui.classroom.cards import CARD_KEY
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR
 
 ACTIVE_WITHIN_S = 3600.0  # a student browser is on the wall if active within this, or while its training runs
-WALL_KEYS = ("progress", "history", "phase", "preview", "preview_input", "labels", CARD_KEY)
-WALL_TAILS = ("latent_frames",)  # only the latest frame of each training
+LIGHT_KEYS = ("progress", "history", "phase", CARD_KEY)  # copied for every training at every refresh
+PICTURE_KEYS = ("history", "preview", "preview_input", "labels")  # copied only to draw a tile's new pictures
+PICTURE_TAILS = ("latent_frames",)  # only the latest frame of each training
 MAIN_TERMS = ("recon", "total", "mse")
 PICTURE_CACHE = 256  # tiles' pictures kept (a class of 30, several trainings each)
 
@@ -123,26 +126,33 @@ def _data_uri(image: np.ndarray) -> str:
 
 
 def _version(snap: JobSnapshot) -> tuple:
-    state = snap.state
-    return (snap.id, len(state.get("history") or []), bool(state.get("latent_frames")),
-            state.get("preview") is not None, snap.finished)
+    """What changes whenever a training's pictures do: a new epoch, a new phase (its first pictures, its first
+    latent frame), its end."""
+    return snap.id, len(snap.state.get("history") or []), snap.state.get("phase"), snap.status
 
 
-def pictures(tile: Tile) -> Pictures:
-    """The tile's pictures, drawn once per training and epoch."""
-    if tile.job is None:
-        return Pictures()
-    key = _version(tile.job)
+def tile_pictures(tiles: list[Tile], fetch: Callable[[set[str]], dict[str, dict]]) -> dict[str, Pictures]:
+    """{job id: its pictures} for the tiles' trainings, drawn only where the cache has none for their version.
+    fetch(ids) -> {job id: its state with PICTURE_KEYS and PICTURE_TAILS} (the job manager's listing)."""
+    found, missing = {}, {}
     with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    drawn = _draw_pictures(tile.job.state, bool(tile.card.get("shared")))
-    with _CACHE_LOCK:
-        _CACHE[key] = drawn
-        while len(_CACHE) > PICTURE_CACHE:
-            _CACHE.popitem(last=False)
-    return drawn
+        for tile in tiles:
+            if tile.job is None:
+                continue
+            key = _version(tile.job)
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                found[tile.job.id] = _CACHE[key]
+            else:
+                missing[tile.job.id] = (key, tile)
+    states = fetch(set(missing)) if missing else {}
+    for job_id, (key, tile) in missing.items():
+        drawn = found[job_id] = _draw_pictures(states.get(job_id, {}), bool(tile.card.get("shared")))
+        with _CACHE_LOCK:
+            _CACHE[key] = drawn
+            while len(_CACHE) > PICTURE_CACHE:
+                _CACHE.popitem(last=False)
+    return found
 
 
 def _draw_pictures(state: dict, shared: bool) -> Pictures:
@@ -193,14 +203,14 @@ def _ago(seconds: float) -> str:
         f"{seconds / 3600:.1f} h ago"
 
 
-def tile_html(tile: Tile, now: float | None = None) -> str:
+def tile_html(tile: Tile, drawn: Pictures | None, now: float | None = None) -> str:
     """The tile's HTML: every text escaped (a display name is the student's own text), pictures as data URIs."""
     text, fraction = status_text(tile)
     card, snap = tile.card, tile.job
     what = f"{card['variant']}: {card['knobs']}; on {card['data']}" if card else ""
     loss = f"; test loss {tile.loss:.4g}" if tile.loss is not None else ""
     started = f", started {_ago((now or time.time()) - snap.created)}" if snap is not None else ""
-    drawn = pictures(tile)
+    drawn = drawn or Pictures()
     images = "".join(f'<img class="{cls}" alt="{alt}" src="{uri}">' for cls, alt, uri in (
         ("curve", "loss curve", drawn.curve), ("recon", "test images and their reconstructions", drawn.recon),
         ("map", "latent map", drawn.latent)) if uri)

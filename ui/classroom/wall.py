@@ -18,7 +18,19 @@ from aelab.models.variants import VARIANTS
 from aelab.views.pages import ClassView
 from ui.classroom import actions
 from ui.classroom.access import class_roster, lock
-from ui.classroom.tiles import STYLE, WALL_KEYS, WALL_TAILS, Tile, arrange, build_tiles, main_term, pictures, tile_html
+from ui.classroom.tiles import (
+    LIGHT_KEYS,
+    PICTURE_KEYS,
+    PICTURE_TAILS,
+    STYLE,
+    Pictures,
+    Tile,
+    arrange,
+    build_tiles,
+    main_term,
+    tile_html,
+    tile_pictures,
+)
 from ui.common import run_timing
 from ui.common.text import plain
 from ui.common.view_state import Bound
@@ -33,7 +45,11 @@ SORTS = {"start": "Start time", "loss": "Loss (lowest first)"}
 
 
 def current_tiles() -> list[Tile]:
-    return build_tiles(job_manager().listing(WALL_KEYS, WALL_TAILS), class_roster())
+    return build_tiles(job_manager().listing(LIGHT_KEYS), class_roster())
+
+
+def _picture_states(ids: set[str]) -> dict[str, dict]:
+    return {j.snapshot.id: j.snapshot.state for j in job_manager().listing(PICTURE_KEYS, PICTURE_TAILS, ids)}
 
 
 def draw_wall(view: Bound[ClassView]) -> None:
@@ -62,20 +78,21 @@ def _refresh(view: Bound[ClassView], busy: bool) -> None:
         if flash:
             (st.success if flash[0] else st.warning)(flash[1])
         shown = arrange(tiles, view.view.sort, view.view.variant)
+        drawn = tile_pictures(shown, _picture_states)
         if not shown:
             st.info("No student's browser has been active in the last hour" + (
                 "" if view.view.variant == "all" else f" with a {view.view.variant} training") + ".")
         for row in range(0, len(shown), COLUMNS):
             for column, tile in zip(st.columns(COLUMNS), shown[row:row + COLUMNS]):
                 with column:
-                    _draw_tile(tile, view.view.target)
+                    _draw_tile(tile, drawn.get(tile.job.id) if tile.job else None, view.view.target)
         _compare(view, tiles)
 
 
-def _draw_tile(tile: Tile, target: str) -> None:
+def _draw_tile(tile: Tile, drawn: Pictures | None, target: str) -> None:
     number = tile.member.number  # widget keys by the student's number: a tile keeps its buttons when the order moves
     with st.container(border=True, key=f"wall_tile_{number}"):
-        st.html(tile_html(tile))
+        st.html(tile_html(tile, drawn))
         with st.container(horizontal=True, gap="small"):  # (wraps on a narrow tile)
             _tile_buttons(tile, target, number)
 
@@ -111,7 +128,8 @@ def _compare(view: Bound[ClassView], tiles: list[Tile]) -> None:
     if not picked:
         return
     st.plotly_chart(_curves_figure(picked), key="compare_curves")
-    maps = [(t, pictures(t).latent_big) for t in picked]
+    drawn = tile_pictures(picked, _picture_states)  # (drawn already for the tiles shown)
+    maps = [(t, drawn[t.job.id].latent_big) for t in picked if t.job is not None and t.job.id in drawn]
     maps = [(t, uri) for t, uri in maps if uri]
     for column, (tile, uri) in zip(st.columns(max(1, len(maps))), maps):
         column.html(f'<img alt="latent map" src="{uri}" style="width:100%">')
