@@ -34,6 +34,7 @@ from ui.classroom.tiles import (
 from ui.common import run_timing
 from ui.common.text import plain
 from ui.common.view_state import Bound
+from ui.common.viewer import private_libraries
 from ui.common.widgets import PALETTE
 from ui.train.lifecycle import job_manager
 
@@ -59,6 +60,10 @@ def draw_wall(view: Bound[ClassView]) -> None:
                  "model full-size in presenter mode; **Publish** shares a copy with the class.")
     lock_column.button("Lock", key="class_lock", on_click=lock, icon=":material/lock:",
                        help="End this browser's access to the class wall (the key is needed again).")
+    if not private_libraries():
+        st.warning("This server has one library for everyone (AELAB_LIBRARIES=shared): browsers cannot be told "
+                   "apart, so each tab is a tile of its own and a reload adds one. A class server sets "
+                   "AELAB_LIBRARIES=private.", icon=":material/group_off:")
     sort_column, variant_column, target_column = st.columns(3)
     view.segmented_control("sort", "Sort by", list(SORTS), where=sort_column, format_func=SORTS.get)
     view.selectbox("variant", "Variant", ["all", *VARIANTS], where=variant_column)
