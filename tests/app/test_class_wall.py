@@ -139,6 +139,15 @@ def test_lock_ends_the_wall_and_the_token():
     assert at.session_state["class_token_write"][0] == ""  # the browser is told to forget its cookie
 
 
+def test_a_token_locked_elsewhere_closes_an_open_wall():
+    from ui.classroom.access import teacher_gate
+
+    at = _teacher()
+    teacher_gate().lock(at.session_state["class_token"])  # Lock pressed in another tab of the teacher's browser
+    at.run()
+    assert [t.label for t in at.text_input] == ["Teacher key"] and not _tiles(at)
+
+
 def test_a_server_without_a_key_has_no_wall(monkeypatch):
     from ui.classroom.access import teacher_gate
 

@@ -1,8 +1,8 @@
 """The class wall in Chromium, on a class server (private libraries and a teacher key): two students train under the
 names they chose; the teacher, with the key, sees both tiles with their names, curves and reconstructions, updating
 while they train; a student who opens /class sees a password field and nothing of anyone; the key and the token
-are in no URL, page or server log; Publish makes a copy both students see as published; Project opens the model in
-presenter mode."""
+are in no URL, page or server log; Publish makes a copy both students see as published; Lock in one tab closes the
+wall in another; Project opens the model in presenter mode."""
 from __future__ import annotations
 
 import time
@@ -115,6 +115,17 @@ def test_the_teacher_sees_both_students_live_publishes_and_projects(browser, tmp
         for page in (ana, ben, teacher):
             for secret in (KEY, token):
                 assert secret not in page.url and secret not in page.content() and secret not in log
+
+        # Lock in another tab of the teacher's browser (it opened unlocked, by its cookie): this open wall closes
+        other = contexts[2].new_page()
+        open_page(other, base, "class")
+        other.get_by_role("button", name="Lock").click()
+        other.get_by_label("Teacher key").wait_for(timeout=60_000)
+        teacher.get_by_label("Teacher key").wait_for(timeout=60_000)  # at the wall's next refresh
+        assert teacher.locator(TILE).count() == 0
+        key_field = teacher.get_by_label("Teacher key")
+        key_field.fill(KEY)
+        key_field.press("Enter")
 
         # Project: Ana's model, full-size in presenter mode on the Latent space page
         _tile_box(teacher, "Ana").get_by_role("button", name="Project").click()

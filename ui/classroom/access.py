@@ -83,6 +83,12 @@ def unlocked() -> bool:
     return False
 
 
+def still_unlocked() -> bool:
+    """For the wall's refreshes, which do not run the page: whether this session's token is still live (not locked
+    from another tab, not expired)."""
+    return teacher_gate().valid(st.session_state.get(TOKEN_KEY))
+
+
 def draw_unlock() -> None:
     """The password field, and only that (a wrong key, or too many: one line)."""
     if not has_teacher():

@@ -17,7 +17,7 @@ import streamlit as st
 from aelab.models.variants import VARIANTS
 from aelab.views.pages import ClassView
 from ui.classroom import actions
-from ui.classroom.access import class_roster, lock
+from ui.classroom.access import class_roster, lock, still_unlocked
 from ui.classroom.tiles import (
     LIGHT_KEYS,
     PICTURE_KEYS,
@@ -76,6 +76,8 @@ def draw_wall(view: Bound[ClassView]) -> None:
 
 def _refresh(view: Bound[ClassView], busy: bool) -> None:
     with run_timing.timed("class/refresh"):
+        if not still_unlocked():
+            st.rerun()  # locked from another tab, or expired: the page shows the password field again
         tiles = current_tiles()
         if any(t.job is not None and t.job.active for t in tiles) != busy:
             st.rerun()  # a training started or the last one ended: the wall's pace changes
