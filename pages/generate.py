@@ -7,13 +7,16 @@ from aelab.analysis.images import grid, png_bytes
 from aelab.analysis.latent import encode_dataset
 from aelab.views.pages import GenerateView
 from ui.common import cache, present
+from ui.common.lesson_file import lesson_controls
 from ui.common.selection import current_dataset, loadable, model_choices, model_configs
 from ui.common.session import session
 from ui.common.view_state import open_view
+from ui.components import live_decoder
 from ui.generate import HIGH, LOW, live_temperature, take_released_temperature
 from ui.variants import codebook_section, conditional_section
 
 view = open_view(GenerateView)  # what this page shows: kept across pages, and in its link
+live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 
 st.title("Generate: sampling from the prior")
 present.intro(
@@ -69,6 +72,7 @@ for key, reason in failed.items():  # a model that fails to load is named, not f
 if vae_key in failed or ae_key in failed:
     st.stop()  # (it is known to fail from now on: the pickers leave it out on the next run)
 take_released_temperature(view, records[vae_key])  # a temperature let go in the live grid below becomes the page's
+lesson_controls("generate", view, records[vae_key], dataset, model_key=vae_key)
 left, middle, right = st.columns(3)
 temperature = view.slider("temperature", "Temperature", LOW, HIGH, where=left, key="generate_temperature", step=0.01,
                           help="Scales the standard deviation of the random codes: lower gives clearer, less varied "

@@ -15,6 +15,7 @@ from aelab.cli import applications as application_commands
 from aelab.cli import data as data_commands
 from aelab.cli import encode as encode_commands
 from aelab.cli import export as export_commands
+from aelab.cli import lesson_file as lesson_file_commands
 from aelab.cli import lessons as lesson_commands
 from aelab.cli import models as model_commands
 from aelab.cli import publish as publish_commands
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     lesson_commands.register(subparsers, add_data_argument)  # build-lessons
     toy_commands.register(subparsers)  # toy list, toy train (the Playground's data and models)
     export_commands.register(subparsers)  # export MODEL --onnx DIR
+    lesson_file_commands.register(subparsers, add_data_argument)  # lesson MODEL --page PAGE --out FILE.html
     encode_commands.register(subparsers, add_data_argument)  # encode
     publish_commands.register(subparsers)  # publish NAME: shared read-only on a class server
     application_commands.register(subparsers)  # applications compression|superres|watermark|memorisation

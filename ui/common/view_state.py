@@ -15,7 +15,8 @@ A run of a page:
   defaults left out, so it is always a link to what is shown.
 - ``bound.value("z", ...)`` for what no Streamlit widget holds (a live decoder's released slider, a drawn mask, a
   selection): the view's value, or the link's text checked against the limits given then.
-- ``bound.set(...)`` from callbacks and components; ``reset_view(scope)`` puts a page back to its defaults.
+- ``bound.set(...)`` from callbacks and components; ``reset_view(scope)`` puts a page back to its defaults;
+  ``open_link(cls, text)`` opens a link's text as the address would (a lesson file's view, uploaded).
 
 A link's value that does not parse or fit gives one lasting line where its control is, until that control changes,
 and the default; link text is shown as plain text, never as Markdown or HTML.
@@ -30,10 +31,11 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qsl
 
 import streamlit as st
 
-from aelab.views.base import View, field_codec, field_default, field_param, param
+from aelab.views.base import MAX_QUERY, View, field_codec, field_default, field_param, param
 from aelab.views.codecs import Codec, LinkValueError
 from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.text import plain
@@ -48,10 +50,27 @@ from ui.common.view_store import (
     write_url,
 )
 
-__all__ = ["Bound", "PageState", "View", "kept_view", "open_view", "page_state", "param", "reset_view"]
+__all__ = ["Bound", "PageState", "View", "kept_view", "open_link", "open_view", "page_state", "param", "reset_view"]
 
 V = TypeVar("V")
 _UNSET: Any = object()
+
+
+def open_link(cls: type, query: str) -> list[str]:
+    """Open the view that a link's query text says (a lesson file's, read back) as the address would open it: on the
+    next run each of its fields comes from that text, checked when it is bound (a bad value gives its lasting line
+    and the default), every other field at its default. Returns a line for each parameter the page does not have."""
+    if len(query) > MAX_QUERY:
+        return [f"the view is longer than {MAX_QUERY} characters"]
+    state = page_state(cls)
+    fields, pending, unknown = cls.params(), {}, []
+    for name, raw in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+        if name in fields:
+            pending[fields[name]] = raw
+        else:
+            unknown.append(f"{name}= is not a setting of this page")
+    state.view, state.messages, state.pending, state.reset = cls(), {}, pending, True
+    return unknown
 
 
 def open_view(cls: type[V]) -> Bound[V]:
