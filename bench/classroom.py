@@ -18,9 +18,9 @@ student's time for that page, and RSS after the idle release against RSS after t
 Streamlit page when N browsers share its cores with the server.
 Then the server's own figures, apart from the browsers' (bench/class_server.py): its CPU per student per minute, the
 p95 of its own time per script run per page (measured inside it: AELAB_RUN_LOG), RSS per student. --wall: a teacher
-has the class wall open and refreshing through the run (AELAB_TEACHER_KEY set), and after the class the wall's cost
-per refresh is measured over two --window second windows (open, then closed; the idle timeout is raised to outlast
-them, so the tiles still have their trainings).
+has the class wall open and refreshing through the run (AELAB_TEACHER_KEY set): each refresh's thread CPU inside the
+server, and after the class, once the server is quiet (the new models' UMAPs done), its CPU over two --window second
+windows (open, then closed; the idle timeout is raised to outlast them, so the tiles still have their trainings).
 """
 from __future__ import annotations
 
@@ -200,7 +200,7 @@ def report(results: list[dict], rss: dict[str, float], cpu: dict[str, float], ar
 
 
 async def run(args) -> None:
-    idle = max(args.idle, 2 * args.window + 60) if args.wall else args.idle
+    idle = max(args.idle, 2 * args.window + 240) if args.wall else args.idle  # settle() waits up to 180 s
     with tempfile.TemporaryDirectory() as home:
         run_log = Path(home) / "runs.tsv"
         env = {"AELAB_LIBRARIES": "private", "AELAB_SESSION_IDLE_S": str(idle), "AELAB_RUN_LOG": str(run_log),
