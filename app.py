@@ -29,6 +29,7 @@ PAGES = [
     st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
     st.Page("pages/playground.py", title="Playground", icon=":material/grain:"),
     st.Page("pages/factors.py", title="Known factors", icon=":material/category:"),
+    st.Page("pages/class.py", title="Class", icon=":material/groups:", visibility="hidden"),  # the teacher's, by URL
 ]
 
 navigation = st.navigation(PAGES, position="top" if presenting else "sidebar")

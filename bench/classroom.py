@@ -5,6 +5,7 @@ Usage, from the repository root:
     AELAB_CHROMIUM=/usr/bin/chromium .venv/bin/python -m bench.classroom --students 5 [--arrival 60] [--idle 30]
         [--after 120] [--train-images 4000] [--epochs 3]
     AELAB_CHROMIUM=/usr/bin/chromium .venv/bin/python -m bench.classroom --students 20 --baseline
+    AELAB_CHROMIUM=/usr/bin/chromium .venv/bin/python -m bench.classroom --students 20 --wall [--window 60]
 
 One fresh server (as tests/app_server.py starts it) with private libraries (AELAB_LIBRARIES=private) and a short
 idle timeout (AELAB_SESSION_IDLE_S=--idle), so closed tabs are released within the run. Prints per page p50/p95 of
@@ -15,6 +16,11 @@ Ratios are against the first student, who is alone for the first arrival gap: a 
 student's time for that page, and RSS after the idle release against RSS after the first session.
 --baseline runs the same browsers against a one-line Streamlit app instead: the page times this machine allows any
 Streamlit page when N browsers share its cores with the server.
+Then the server's own figures, apart from the browsers' (bench/class_server.py): its CPU per student per minute, the
+p95 of its own time per script run per page (measured inside it: AELAB_RUN_LOG), RSS per student. --wall: a teacher
+has the class wall open and refreshing through the run (AELAB_TEACHER_KEY set): each refresh's thread CPU inside the
+server, and after the class, once the server is quiet (the new models' UMAPs done), its CPU over two --window second
+windows (open, then closed; the idle timeout is raised to outlast them, so the tiles still have their trainings).
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright
 
+from bench.class_server import TEACHER_KEY, Teacher, extrapolate, own_cpu_seconds, refresh_cost, report_server
 from tests.app_server import _SETTLED_JS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app
 
 PAGES = (("home", None), ("latent", "Latent space"), ("traverse", "Traverse"))
@@ -188,40 +195,62 @@ def report(results: list[dict], rss: dict[str, float], cpu: dict[str, float], ar
     print(f"after the idle release - after the first session: {rss['after release'] - rss['after 1st session']:+.0f} "
           f"MB (goal <= +150); released by the idle timeout: {rss['all tabs closed'] - rss['after release']:.0f} MB, "
           f"{(rss['all tabs closed'] - rss['after release']) / len(results):.0f} MB per idle session")
-    print("CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
+    print("CPU seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items() if k != "workers")
           + f" (wall {wall:.0f} s x {os.cpu_count()} cores = {wall * (os.cpu_count() or 1):.0f} core-seconds)")
 
 
 async def run(args) -> None:
-    env = {"AELAB_LIBRARIES": "private", "AELAB_SESSION_IDLE_S": str(args.idle)}
-    with tempfile.TemporaryDirectory() as home, running_app(Path(home), env=env, log_name="classroom.log") as base:
-        pid = server_pid(base)
-        sampler = RssSampler(pid)
-        sampler.start()
-        rss = {"before": rss_mb(pid)}
-        started, server_cpu0 = time.time(), cpu_seconds([pid])
-        async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            browser_pids = [q for q in descendants(os.getpid()) if q != pid and q not in descendants(pid)]
-            gap = args.arrival / max(1, args.students - 1) if args.students > 1 else 0.0
-            results = [{"index": i, "pages": {}} for i in range(args.students)]
-            await asyncio.gather(*(student(i, browser, base, started + i * gap, args, results[i],
-                                           lambda: rss_mb(pid)) for i in range(args.students)))
-            ours = set(descendants(os.getpid())) - {pid} - set(descendants(pid))
-            browser_cpu = cpu_seconds(sorted(ours | set(browser_pids)))
-            await browser.close()
-        first_end = min(results, key=lambda r: r["ended"])
-        rss["after 1st session"] = first_end["rss_at_end"]
-        rss["all tabs closed"] = rss_mb(pid)
-        closed = time.time()
-        time.sleep(args.after)
-        rss["after release"] = rss_mb(pid)
-        sampler.stopped.set()
-        rss["peak"] = max(v for _, v in sampler.samples) if sampler.samples else float("nan")
-        cpu = {"server": cpu_seconds([pid]) - server_cpu0, "browsers": browser_cpu}
-        print(f"(RSS {args.after:.0f} s after the last tab closed; sampled every second, "
-              f"{len(sampler.samples)} samples; closed at +{closed - started:.0f} s)")
-        report(results, rss, cpu, args, time.time() - started)
+    idle = max(args.idle, 2 * args.window + 240) if args.wall else args.idle  # settle() waits up to 180 s
+    with tempfile.TemporaryDirectory() as home:
+        run_log = Path(home) / "runs.tsv"
+        env = {"AELAB_LIBRARIES": "private", "AELAB_SESSION_IDLE_S": str(idle), "AELAB_RUN_LOG": str(run_log),
+               **({"AELAB_TEACHER_KEY": TEACHER_KEY} if args.wall else {})}
+        with running_app(Path(home), env=env, log_name="classroom.log") as base:
+            await _class(args, base, run_log, idle)
+
+
+async def _class(args, base: str, run_log: Path, idle: float) -> None:
+    pid = server_pid(base)
+    sampler = RssSampler(pid)
+    sampler.start()
+    rss = {"before": rss_mb(pid)}
+    started, server_cpu0 = time.time(), own_cpu_seconds(pid)
+    wall_cost, teacher = None, None
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if args.wall:
+            teacher = Teacher(browser, base)
+            await teacher.open()
+        browser_pids = [q for q in descendants(os.getpid()) if q != pid and q not in descendants(pid)]
+        gap = args.arrival / max(1, args.students - 1) if args.students > 1 else 0.0
+        results = [{"index": i, "pages": {}} for i in range(args.students)]
+        await asyncio.gather(*(student(i, browser, base, started + i * gap, args, results[i],
+                                       lambda: rss_mb(pid)) for i in range(args.students)))
+        class_minutes = (max(r["ended"] for r in results) - started) / 60
+        server_cpu = own_cpu_seconds(pid) - server_cpu0
+        if teacher is not None and teacher.error is None:
+            wall_cost = await refresh_cost(teacher, pid, run_log, args.window)
+        ours = set(descendants(os.getpid())) - {pid} - set(descendants(pid))
+        browser_cpu = cpu_seconds(sorted(ours | set(browser_pids)))
+        if teacher is not None:
+            await teacher.close()
+        await browser.close()
+    workers_cpu = cpu_seconds(descendants(pid))  # the training workers (alive: their own and reaped children's)
+    first_end = min(results, key=lambda r: r["ended"])
+    rss["after 1st session"] = first_end["rss_at_end"]
+    rss["all tabs closed"] = rss_mb(pid)
+    closed, last_end = time.time(), max(r["ended"] for r in results)
+    time.sleep(max(0.0, last_end + idle + args.after - args.idle - time.time()))  # as long past the release as ever
+    rss["after release"] = rss_mb(pid)
+    sampler.stopped.set()
+    rss["peak"] = max(v for _, v in sampler.samples) if sampler.samples else float("nan")
+    cpu = {"server": server_cpu, "browsers": browser_cpu, "workers": workers_cpu}
+    print(f"(RSS {time.time() - last_end:.0f} s after the last tab closed, idle timeout {idle:.0f} s; sampled "
+          f"every second, {len(sampler.samples)} samples; closed at +{closed - started:.0f} s)")
+    report(results, rss, cpu, args, time.time() - started)
+    report_server(args.students, class_minutes, cpu, rss, run_log, wall_cost, teacher)
+    further = (rss["peak"] - rss["after 1st session"]) / max(1, args.students - 1)
+    print(extrapolate(cpu["server"] / args.students / class_minutes, rss["after 1st session"], max(further, 1.0)))
 
 
 async def baseline(args) -> None:
@@ -270,6 +299,8 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=120.0, help="seconds to wait after the last tab closed")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-images", type=int, default=4000)
+    parser.add_argument("--wall", action="store_true", help="a teacher has the class wall open through the run")
+    parser.add_argument("--window", type=float, default=60.0, help="--wall: seconds of each window after the class")
     parser.add_argument("--baseline", action="store_true",
                         help="instead: the same browsers opening a one-line Streamlit app (the machine's floor)")
     args = parser.parse_args()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from aelab.errors import AelabError
 from aelab.views.pages import TrainView
+from ui.classroom.student import draw_wall_notice
 from ui.common.selection import current_dataset
 from ui.common.view_state import open_view
 from ui.train.form import build_request, draw_knobs, draw_variant_picker, knob_problem
@@ -24,6 +25,7 @@ dataset = current_dataset()
 st.caption(f"On **{dataset.name}** ({len(dataset.x_train):,} training images of {dataset.image_size[0]}x"
            f"{dataset.image_size[1]} pixels; change it in the sidebar). Each knob's **?** says what it does to the "
            "latent space. The finished model is saved to your library and selected on every page.")
+draw_wall_notice(view)  # a class server with a teacher key: the teacher sees trainings (ui/classroom/student.py)
 
 settings, live = st.columns([2, 3], gap="large")
 with settings:

@@ -7,6 +7,8 @@ made under the job's lock, so a page that polls twice a second never sees a half
 Access: a job id is a random UUID and is the capability to watch it; a reloaded tab re-attaches with the id it kept
 (never in a URL), and only within the job's group (e.g. the browser or library that started it), so an id alone
 does not let another group watch it. Listing is per viewer: a session sees only the jobs it started or attached to.
+The one exception is listing() and stop(): every job, for whoever oversees all sessions (a class's teacher, once the
+app has checked the key); the app never calls them for a session's own pages.
 
 Fairness: each viewer (a session) may have at most max_running_per_viewer jobs running and max_queued_per_viewer
 waiting (None: no limit); a job beyond that is refused (JobRefused) rather than queued. Waiting jobs are served
@@ -61,6 +63,15 @@ class JobSnapshot:
     @property
     def active(self) -> bool:
         return self.status in (QUEUED, RUNNING)
+
+
+@dataclass(frozen=True)
+class ListedJob:
+    """A job as listing() shows it to whoever oversees every session: who submitted it, who may attach, its state."""
+
+    owner: str  # the viewer who submitted it
+    group: str  # who may attach to it (e.g. the submitter's browser)
+    snapshot: JobSnapshot
 
 
 @dataclass
@@ -201,10 +212,22 @@ class JobManager:
             order = self._queue_order()
             position = order.index(job_id) + 1 if job_id in order else 0
             estimate = self._start_estimate(order[:position]) if position else None
-        with job.lock:
-            state = job.state if keys is None else {k: job.state[k] for k in keys if k in job.state}
-            return JobSnapshot(job.id, job.title, job.status, position, copy.deepcopy(state), job.result,
-                               job.error, job.created, job.started, job.finished, estimate)
+        return _copy(job, position, estimate, keys)
+
+    def listing(self, keys: tuple[str, ...] = (), tails: tuple[str, ...] = (),
+                ids: set[str] | frozenset[str] | None = None) -> list[ListedJob]:
+        """Every job (or those of ids), oldest first, whoever submitted it: read-only, for an overseer (a class's
+        teacher), never for a session's own pages (jobs_for). keys: state entries copied whole; tails: list entries
+        of which only the last item is copied (a wall of 20 trainings polled every few seconds wants each one's
+        latest frame, not all)."""
+        with self._lock:
+            jobs = sorted((j for j in self._jobs.values() if ids is None or j.id in ids), key=lambda j: j.created)
+            order = self._queue_order()
+        listed = []
+        for job in jobs:
+            position = order.index(job.id) + 1 if job.id in order else 0
+            listed.append(ListedJob(job.owner, job.group, _copy(job, position, None, keys, tails)))
+        return listed
 
     def _start_estimate(self, ahead_and_self: list[str]) -> float | None:
         """Seconds until the last job of ahead_and_self starts, if every slot frees as the running jobs' eta_s say
@@ -233,12 +256,25 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is None or viewer not in job.viewers:
                 return False
-            job.cancel_event.set()
-            if job_id in self._waiting.get(job.owner, ()):
-                self._unqueue(job)
-                with job.lock:
-                    job.status, job.finished = CANCELLED, time.time()
+            self._cancel(job)
         return True
+
+    def stop(self, job_id: str) -> bool:
+        """cancel() for an overseer (a class's teacher stopping a runaway training), whoever's job it is; False if
+        there is no such job or it has already finished."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status in FINISHED:
+                return False
+            self._cancel(job)
+        return True
+
+    def _cancel(self, job: Job) -> None:
+        job.cancel_event.set()
+        if job.id in self._waiting.get(job.owner, ()):
+            self._unqueue(job)
+            with job.lock:
+                job.status, job.finished = CANCELLED, time.time()
 
     def forget_viewer(self, viewer: str) -> int:
         """Forget viewer's finished jobs (a session that ended: their models and frames are freed) unless another
@@ -346,6 +382,21 @@ class JobManager:
         finished = [j for j in self._jobs.values() if j.status in FINISHED]
         for job in sorted(finished, key=lambda j: j.created)[:max(0, len(finished) - self.keep_finished)]:
             del self._jobs[job.id]
+
+
+def _copy(job: Job, position: int, estimate: float | None, keys: tuple[str, ...] | None,
+          tails: tuple[str, ...] = ()) -> JobSnapshot:
+    """A snapshot of job made under its lock: the state entries of keys (all for None) deep-copied, and of tails
+    only the last item of each list."""
+    with job.lock:
+        state = job.state if keys is None else {k: job.state[k] for k in keys if k in job.state}
+        state = copy.deepcopy(state)
+        for key in tails:
+            items = job.state.get(key)
+            if items:
+                state[key] = [copy.deepcopy(items[-1])]
+        return JobSnapshot(job.id, job.title, job.status, position, state, job.result, job.error, job.created,
+                           job.started, job.finished, estimate)
 
 
 def _limit(n: float) -> str:

@@ -172,6 +172,19 @@ class ApplicationsView(View):
 
 
 @dataclass(frozen=True)
+class ClassView(View):
+    """The teacher's class wall: how its tiles are sorted and which variant they show. Which students to compare
+    and the page a projected model opens on are kept across pages, never in a link (nor is anything about a
+    student)."""
+
+    scope = "class"
+    sort: str = param("sort", "start")  # "start" (first started first) or "loss" (lowest test loss first)
+    variant: str = param("variant", "all")
+    target: str = param(None, "latent")  # latent, traverse or generate
+    compare: tuple[int, ...] = param(None, ())  # the compared tiles' student numbers
+
+
+@dataclass(frozen=True)
 class PointsCodec(Codec):
     """Points drawn on the Playground's plane, '0.12~-1.3_1.5~2' (2 decimals); None past 900 characters."""
 
@@ -234,7 +247,8 @@ def _train_view() -> type:
     fields += [(k.field, "str | None", param(k.param, None, _KnobText(knob=k.field))) for k in KNOBS]
     # (choice knobs hold their choice as text too: "bce", "gaussian")
     fields += [("n_train", "str | None", param(N_TRAIN_PARAM, None, _KnobText(knob=N_TRAIN_PARAM))),
-               ("name", "str | None", param(None)), ("overwrite", "bool", param(None, False))]
+               ("name", "str | None", param(None)), ("overwrite", "bool", param(None, False)),
+               ("display_name", "str | None", param(None))]  # the student's name on the class wall
     view = dataclasses.make_dataclass("TrainView", fields, bases=(View,), frozen=True, namespace={"scope": "train"})
     view.__module__ = __name__
     return view
@@ -272,6 +286,6 @@ TrainView = _train_view()
 
 PAGE_VIEWS: tuple[type, ...] = (HomeView, TrainView, LatentView, TraverseView, InterpolateView, GenerateView,
                                 RestoreView, AnomaliesView, ApplicationsView, LessonsView, PlaygroundView,
-                                FactorsView)
+                                FactorsView, ClassView)
 VIEWS_BY_SCOPE = {view.scope: view for view in (AppView, *PAGE_VIEWS)}
 MULTI = Many()  # (the codec of the tuple[str, ...] fields, from their annotation)

@@ -46,6 +46,7 @@ ALLOWED = {
     "playground": {"set", "pts", "n", "noise", "seed", "variant", "epochs", "lr", "sigma", "beta", "contractive",
                    "view", "iterate"},
     "factors": {"start", "beta", "seed", "epochs"},
+    "class": {"sort", "variant"},
 }
 # What identifies a person or is a capability: never a link parameter (a browser id, a job id, a teacher's key or
 # token, a display name, a save name, a session).
@@ -70,8 +71,8 @@ def test_no_parameter_names_a_person_or_a_capability(view):
     for name in view.params():
         assert not names_a_person(name), (view.scope, name)
     fields = {f.name: f.metadata.get("param") for f in dataclasses.fields(view)}
-    if view is TrainView:  # the save name and the overwrite switch are kept across pages, never in a link
-        assert fields["name"] is None and fields["overwrite"] is None
+    if view is TrainView:  # the save name, the overwrite switch and the display name: kept, never in a link
+        assert fields["name"] is None and fields["overwrite"] is None and fields["display_name"] is None
 
 
 def test_no_page_parameter_shadows_the_sidebars():

@@ -11,6 +11,7 @@ import time
 import streamlit as st
 
 from aelab.runtime.sessions import SessionRegistry
+from ui.classroom.access import touch_roster
 from ui.common.cache import result_store
 from ui.common.session import session
 from ui.common.viewer import library_owner
@@ -84,3 +85,4 @@ def track_activity() -> None:
     viewer, manager = session.id, job_manager()
     registry().touch(viewer, owners, _release_actions(marker),
                      busy=lambda: any(job.active for job in manager.jobs_for(viewer, keys=())))
+    touch_roster()  # the class wall's list of browsers active lately (only with a teacher key)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.logger import get_logger
 
+from ui.common import run_timing
+
 _LOG = get_logger("aelab.ui.errors")  # Streamlit's console handler: the server's log
 
 
@@ -31,3 +33,5 @@ def run_page(run: Callable[[], object]) -> None:
         _LOG.error("error %s: %s: %s", error_id, type(err).__name__, err, exc_info=err)
         st.exception(PageError(f"Something went wrong on this page (error {error_id}). Try again, or tell whoever "
                                f"runs this server the error number: their log has the details."))
+    finally:  # (st.stop, st.rerun and st.switch_page too: their run's time is the server's as much)
+        run_timing.finished(getattr(getattr(run, "__self__", None), "url_path", None) or "home")

@@ -11,6 +11,8 @@ import os
 import sys
 import threading
 
+from ui.common import run_timing
+
 TORCH_THREADS = int(os.environ.get("AELAB_TORCH_THREADS", "0")) or max(1, (os.cpu_count() or 2) // 2)
 _lock = threading.Lock()
 _torch_set_up = False
@@ -18,6 +20,7 @@ _torch_set_up = False
 
 def set_up() -> None:
     """app.py, on every run (cheap after the first): torch's threads if torch is already loaded."""
+    run_timing.started()  # the run's own time, when a benchmark asks for it (AELAB_RUN_LOG)
     if "torch" in sys.modules:
         torch_ready()
 

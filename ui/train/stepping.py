@@ -13,6 +13,7 @@ import streamlit as st
 from aelab.errors import AelabError
 from aelab.runtime.jobs import DONE, JobSnapshot
 from aelab.train.job import TrainingRequest
+from ui.classroom.cards import CARD_KEY, job_card
 from ui.common.resume import RESUME_IDLE_S, remember_request, resumable_for
 from ui.common.selection import session_id
 from ui.train.lifecycle import job_group, job_manager, set_current_job, training_work
@@ -26,7 +27,8 @@ def submit_training(title: str, request: TrainingRequest, shown: dict | None = N
         "preview_input": request.preview_x[:, 0].numpy().copy(), "labels": request.latent_y.numpy().copy(),
         "class_names": tuple(request.class_names)}
     job_id = job_manager().submit(session_id(), title, training_work(request),
-                                  state={"phase": "waiting for its turn", **shown}, group=job_group())
+                                  state={"phase": "waiting for its turn", **shown, CARD_KEY: job_card(request)},
+                                  group=job_group())  # (the card: what the teacher's class wall says of it)
     remember_request(job_id, request)
     set_current_job(job_id)
     return job_id
