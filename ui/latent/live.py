@@ -35,7 +35,7 @@ def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.n
         axes[:reducer.components_.shape[0]] = reducer.components_
         return (reducer.mean_.astype(np.float32), axes,
                 "Hover the plane: it decodes the code mean + the PCA inverse of the hovered point "
-                "(mean + x PC1 + y PC2), in your browser.")
+                "(mean + x PC1 + y PC2).")
     a, b = projection.params["dims"]
     axes = np.zeros((2, latent_dim), np.float32)
     axes[0, a] = axes[1, b] = 1.0
@@ -43,9 +43,9 @@ def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.n
     origin[[a, b]] = 0.0
     if latent_dim == 2:
         return origin, axes, (f"Hover the plane: it decodes the hovered code ({latent_name(a)}, {latent_name(b)}) "
-                              "itself, in your browser.")
+                              "itself.")
     return origin, axes, (f"Hover the plane: it decodes {latent_name(a)} and {latent_name(b)} at the hovered point "
-                          "with every other dimension at the codes' mean, in your browser.")
+                          "with every other dimension at the codes' mean.")
 
 
 def live_plane(view: Bound, record, projection: Projection, z: np.ndarray, labels: np.ndarray,
@@ -86,4 +86,4 @@ def live_plane(view: Bound, record, projection: Projection, z: np.ndarray, label
         code = torch.from_numpy(origin + point[0] * axes[0] + point[1] * axes[1]).float()
         left, right = st.columns([1, 3], vertical_alignment="center")
         left.image(crisp(decode(record.model, code[None])[0, 0], 112), width="content")
-        right.caption(f"pinned: {titles[0]} = {point[0]:.3f}, {titles[1]} = {point[1]:.3f} (decoded on the server)")
+        right.caption(f"pinned: {titles[0]} = {point[0]:.3f}, {titles[1]} = {point[1]:.3f}, kept in the page's link")
