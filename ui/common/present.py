@@ -112,6 +112,13 @@ def main_picture():
         yield
 
 
+def picture_first():
+    """(where the main picture goes, where what the page shows before it goes): two containers in the page's order,
+    the picture's first while presenting (the numbers and tables that lead into it otherwise come after it)."""
+    first, second = st.container(), st.container()
+    return (first, second) if presenting() else (second, first)
+
+
 def picture_scale(normal: int, image_size, rows: int = 1, target_px: int = PICTURE_PX) -> int:
     """The whole-pixel enlargement of a picture `rows` images tall: `normal`, or while presenting one that makes it
     about target_px high."""
