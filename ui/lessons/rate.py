@@ -31,10 +31,10 @@ STYLE = {  # source -> (trace name, marker symbol, colour)
 INTRO = ("A VAE's loss has two terms. The **rate** is how many nats its code carries about each image (the KL from "
          "the prior); the **distortion** is how many nats its reconstruction gets wrong. beta sets the exchange rate "
          "between them, so each beta lands somewhere on one curve: no setting is free.")
-ELBO = (r"-\mathrm{ELBO}(x) = "
-        r"\underbrace{\mathbb{E}_{q(z\mid x)}\!\left[-\log p(x\mid z)\right]}_{\text{distortion } D}"
-        r" + \underbrace{\mathrm{KL}\!\left(q(z\mid x)\,\Vert\,\mathcal{N}(0, I)\right)}_{\text{rate } R}")
-BETA_LOSS = r"\mathcal{L}_\beta = D + \beta\,R"
+ELBO = (r"\begin{aligned} -\mathrm{ELBO} &= D + R \\ "
+        r"D &= \mathbb{E}_{q(z\mid x)}\left[-\log p(x\mid z)\right] && \text{distortion} \\ "
+        r"R &= \mathrm{KL}\left(q(z\mid x)\,\Vert\,\mathcal{N}(0, I)\right) && \text{rate} \\ "
+        r"\mathcal{L}_\beta &= D + \beta\,R && \text{the loss} \end{aligned}")
 TRADES = ("- **beta = 1**: the ELBO itself; training minimises D + R.\n"
           "- **beta < 1** buys sharper reconstructions (lower D) with a code that carries more and strays from the "
           "prior: random samples decode worse.\n"
@@ -91,7 +91,7 @@ def rate_figure(points: list[RatePoint], selected: str | None, height: int) -> g
             continue
         fig.add_scatter(x=[p.rate for p in mine], y=[p.distortion for p in mine], name=name,
                         mode="lines+markers+text" if source == "shipped sweep" else "markers+text",
-                        text=[f"β {p.beta:g}" for p in mine], textposition="top right",
+                        text=[_label(p) for p in mine], textposition="top right",
                         marker={"size": 13, "symbol": symbol, "color": colour}, line={"color": colour},
                         customdata=[p.name for p in mine],
                         hovertemplate="%{customdata}: rate %{x:.2f}, distortion %{y:.2f} nats<extra></extra>")
@@ -112,6 +112,13 @@ def rate_figure(points: list[RatePoint], selected: str | None, height: int) -> g
                       yaxis={"title": "distortion D: nats per image", "range": [low - pad, high + pad]},
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0})
     return fig
+
+
+def _label(point: RatePoint) -> str:
+    """A point's label on the chart: its beta; a model of the Model list's name too (several have beta 1)."""
+    if point.source == "library":
+        return f"{point.name.split('  (')[0]}, β {point.beta:g}"
+    return f"β {point.beta:g}"
 
 
 def kl_figure(point: RatePoint, height: int) -> go.Figure:
@@ -138,7 +145,6 @@ def render(view: Bound, dataset) -> None:
     picture, beside = st.columns([3, 2], gap="medium")
     with beside:  # drawn first, so the chart rings the point chosen in this very run
         st.latex(ELBO)
-        st.latex(BETA_LOSS)
         st.markdown(TRADES)
         chosen = _chosen(view, points, names) if points else None
     if chosen is None:
