@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.app_server, when run as a script
 
 from bench.startup import _settled_at, _start, _wait_health  # noqa: E402
-from tests.app_server import CHROMIUM, CHROMIUM_ARGS, REPO, _stop  # noqa: E402
+from tests.app_server import CHROMIUM, CHROMIUM_ARGS, PRESENTER_JS, REPO, _stop  # noqa: E402
 
 PROJECTOR = {"width": 1280, "height": 720}
 # The page, and the query that opens it as the issue's walk did (the default dataset and model).
@@ -32,34 +32,6 @@ PAGES = {"home": "", "train": "train", "latent": "latent", "traverse": "traverse
          "generate": "generate", "restore": "restore", "anomalies": "anomalies", "applications": "applications",
          "lessons": "lessons", "lessons (rate)": "lessons?section=rate", "playground": "playground",
          "factors": "factors"}
-
-MEASURE_JS = """() => {
-  const rect = (e) => e.getBoundingClientRect();
-  const box = document.querySelector('.st-key-main_picture');
-  const picture = box ? rect(box) : null;
-  const bar = document.querySelector('.st-key-present_exit');
-  let under = [];
-  if (bar) {
-    const b = rect(bar);
-    const content = 'p, h1, h2, h3, h4, img, canvas, iframe, button, input, label, a, svg, .js-plotly-plot, '
-      + '[data-testid="stMarkdownContainer"], [data-testid="stElementContainer"]';
-    for (const e of document.querySelectorAll(content)) {
-      if (bar.contains(e) || e.contains(bar)) continue;
-      const r = rect(e);
-      if (r.width < 1 || r.height < 1 || getComputedStyle(e).visibility === 'hidden') continue;
-      const w = Math.min(r.right, b.right) - Math.max(r.left, b.left);
-      const h = Math.min(r.bottom, b.bottom) - Math.max(r.top, b.top);
-      if (w > 0 && h > 0) under.push((e.getAttribute('data-testid') || e.tagName.toLowerCase())
-                                     + ':' + (e.innerText || e.getAttribute('alt') || '').slice(0, 30));
-    }
-  }
-  const nav = document.querySelector('[data-testid="stTopNav"]');
-  const links = nav ? Array.from(nav.querySelectorAll('a')).filter(a => rect(a).width > 0) : [];
-  const more = nav ? /\\d+ more/.test(nav.innerText) : false;
-  return {top: picture && picture.top, bottom: picture && picture.bottom, height: picture && picture.height,
-          scrollY: window.scrollY, under, links: links.length, more};
-}"""
-
 
 def measure(browser, base: str, path: str, timeout_ms: int) -> dict:
     """The page at base/path?present=1 in a fresh 1280x720 tab, once settled (and its main picture drawn, if it
@@ -74,7 +46,7 @@ def measure(browser, base: str, path: str, timeout_ms: int) -> dict:
             _settled_at(page)  # what the picture's run started (a component's first value) has ended too
         except Exception:  # Playwright's TimeoutError: a page without a main picture (Train before a training)
             pass
-        found = page.evaluate(MEASURE_JS)
+        found = page.evaluate(PRESENTER_JS)
         errors = page.locator('[data-testid="stException"]').count()
         return {**found, "errors": errors}
     finally:
@@ -98,7 +70,7 @@ def report(rows: dict[str, dict[str, dict]]) -> None:
             top = "-" if row["top"] is None else f"{row['top']:.0f}"
             shown = "-" if seen is None else f"{seen:.0f}"
             ok = "" if seen is None else ("yes" if row["top"] < PROJECTOR["height"] / 2 and seen >= 360 else "no")
-            bar = f"{row['links']} links" + (" +more" if row["more"] else "")
+            bar = f"{len(row['links'])} links" + (" +more" if row["more"] else "")
             notes = "; ".join(row["under"][:3]) + (f" (+{len(row['under']) - 3})" if len(row["under"]) > 3 else "")
             notes += f" {row['errors']} exception(s)" if row["errors"] else ""
             print(f"{name:16s} {checkout:9s} {top:>6s} {shown:>8s} {ok:>3s} {len(row['under']):>13d} {bar:>12s}  "
