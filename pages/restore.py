@@ -20,11 +20,10 @@ from ui.restore import (
     methods_params,
     row_kind_sentences,
     score_frame,
-    show_examples,
-    show_presented,
     styled_scores,
     sweep_figure,
 )
+from ui.restore_examples import show_examples, show_presented
 
 view = open_view(RestoreView)  # what this page shows: kept across pages, and in its link
 

@@ -8,7 +8,6 @@ choices (methods_params).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,11 +31,11 @@ from aelab.analysis.restoration import (
 from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
 from aelab.runtime.identity import CacheIdentity
 from aelab.views.values import Bitmap
-from ui.common import cache, present
+from ui.common import cache
 from ui.common.drawing_canvas import mask_canvas, remember
 from ui.common.selection import load_model_key, loadable, model_choices
 from ui.common.view_state import Bound
-from ui.common.widgets import PALETTE, show_rows
+from ui.common.widgets import PALETTE
 
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the functions that build tables import it
     import pandas as pd
@@ -182,44 +181,7 @@ def build_methods(model_keys: list[str], classic: dict[str, Method], keep_known:
     return applicable(methods, corruption)
 
 
-# -------------------------------------------------------------------------------------------------------- drawing
-def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, methods: dict[str, Method]) -> None:
-    """One row per image set: clean, the damaged pixels (white), corrupted, then each method's restoration."""
-    rows = {"clean": x} | ({} if mask.all() else {"damaged pixels": mask.float()}) | {"corrupted": x_corrupt}
-    for method in methods.values():
-        rows[method.name] = method.restore(x_corrupt, mask if method.needs_mask else None)
-    show_rows(rows, scale=2, label_ratio=(2, 5) if present.presenting() else (1, 4))
-
-
-PRESENTED_EXAMPLES = 6  # images per row while presenting: 6 at 3x fill the picture column at 1280 px
-
-
-def show_presented(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, methods: dict[str, Method],
-                   rows: list[dict]) -> None:
-    """Presenting: four rows of large images (clean, corrupted, the best autoencoder's and the best classic method's
-    restorations by PSNR, or the best two of whichever were chosen), each corrupted or restored row labelled with
-    its PSNR and SSIM over the scored images."""
-    scores = {row["method"]: row for row in rows}
-
-    def psnr(name: str) -> float:
-        value = scores[name]["PSNR (dB)"]
-        return -math.inf if math.isnan(value) else value
-
-    def label(name: str, shown: str) -> str:
-        row = scores.get(name)
-        return shown if row is None else f"{shown}  \nPSNR {row['PSNR (dB)']:.1f} dB, SSIM {row['SSIM']:.2f}"
-
-    ranked = sorted((m for m in methods.values() if m.name in scores), key=lambda m: -psnr(m.name))
-    best = [next((m for m in ranked if m.kind == kind), None) for kind in ("model", "classic")]
-    picked = [m for m in best if m is not None]
-    picked = picked if len(picked) == 2 else ranked[:2]
-    n = PRESENTED_EXAMPLES
-    shown = {"clean": x[:n], label(REFERENCE, "corrupted"): x_corrupt[:n]}
-    for method in picked:
-        shown[label(method.name, method.name)] = method.restore(x_corrupt[:n], mask[:n] if method.needs_mask else None)
-    show_rows(shown, scale=3, label_ratio=(2, 5))
-
-
+# -------------------------------------------------------------------------------------------------------- tables
 def score_frame(rows: list[dict], local: bool) -> pd.DataFrame:
     import pandas as pd
 
