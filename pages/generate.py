@@ -98,7 +98,7 @@ def resample() -> None:
 
 
 button_cell.button("Resample", on_click=resample, key="generate_resample", icon=":material/casino:",
-             help="Draw new random codes (moves the seed on by one).")
+                   help="Draw new random codes (moves the seed on by one).")
 if live:
     with picture_column, present.main_picture():
         live_temperature(records[vae_key], side, temperature, int(seed))
