@@ -10,7 +10,7 @@ Run from the repository root (AELAB_CHROMIUM=/usr/bin/chromium):
 Each checkout gets a fresh server (its own empty library and data cache); each page is opened with ?present=1 in a
 fresh 1280x720 tab and measured once it has settled. "top": the main picture's top edge (the container with CSS class
 st-key-main_picture) in viewport pixels, before any scrolling; "visible": how many of its pixels show in the
-viewport (the goal is top < 360 and visible >= 360); "under switch": page elements whose box meets the Presenter
+viewport, "bottom" where it ends (past 720: cut at the screen's edge) (the goal is top < 360 and visible >= 360); "under switch": page elements whose box meets the Presenter
 switch's bar; "top bar": page links shown in the top bar, and whether a "N more" menu hides the rest. Layout does not
 depend on the machine's load, so one run is enough; the timings of a loaded machine only make it slower.
 """
@@ -62,18 +62,20 @@ def visible(row: dict) -> float | None:
 def report(rows: dict[str, dict[str, dict]]) -> None:
     print(f"\npresenter mode at {PROJECTOR['width']}x{PROJECTOR['height']} (goal: top < {PROJECTOR['height'] // 2} "
           "and visible >= 360 px; nothing under the switch; every page in the top bar)")
-    print(f"{'page':16s} {'checkout':9s} {'top':>6s} {'visible':>8s} {'ok':>3s} {'under switch':>13s} "
+    print(f"{'page':16s} {'checkout':9s} {'top':>6s} {'bottom':>7s} {'visible':>8s} {'ok':>3s} {'under switch':>13s} "
           f"{'top bar':>12s}  notes")
     for name, by_checkout in rows.items():
         for checkout, row in by_checkout.items():
             seen = visible(row)
             top = "-" if row["top"] is None else f"{row['top']:.0f}"
+            bottom = "-" if row["bottom"] is None else f"{row['bottom']:.0f}"
             shown = "-" if seen is None else f"{seen:.0f}"
             ok = "" if seen is None else ("yes" if row["top"] < PROJECTOR["height"] / 2 and seen >= 360 else "no")
             bar = f"{len(row['links'])} links" + (" +more" if row["more"] else "")
-            notes = "; ".join(row["under"][:3]) + (f" (+{len(row['under']) - 3})" if len(row["under"]) > 3 else "")
+            under = [" ".join(item.split()) for item in row["under"]]  # (one line each)
+            notes = "; ".join(under[:2]) + (f" (+{len(under) - 2})" if len(under) > 2 else "")
             notes += f" {row['errors']} exception(s)" if row["errors"] else ""
-            print(f"{name:16s} {checkout:9s} {top:>6s} {shown:>8s} {ok:>3s} {len(row['under']):>13d} {bar:>12s}  "
+            print(f"{name:16s} {checkout:9s} {top:>6s} {bottom:>7s} {shown:>8s} {ok:>3s} {len(row['under']):>13d} {bar:>12s}  "
                   f"{notes}")
 
 

@@ -130,7 +130,7 @@ def render() -> None:
         if data_error:
             st.info(data_error, icon=":material/info:")
         _buttons(settings)
-    with right, present.main_picture():
+    with right:  # (the views mark their own main picture: the chart, not the words around it)
         run = _run()
         if run is None:
             if data is not None:
