@@ -9,10 +9,11 @@ Run from the repository root (AELAB_CHROMIUM=/usr/bin/chromium):
 
 Each checkout gets a fresh server (its own empty library and data cache); each page is opened with ?present=1 in a
 fresh 1280x720 tab and measured once it has settled. "top": the main picture's top edge (the container with CSS class
-st-key-main_picture) in viewport pixels, before any scrolling; "visible": how many of its pixels show in the
-viewport, "bottom" where it ends (past 720: cut at the screen's edge) (the goal is top < 360 and visible >= 360); "under switch": page elements whose box meets the Presenter
-switch's bar; "top bar": page links shown in the top bar, and whether a "N more" menu hides the rest. Layout does not
-depend on the machine's load, so one run is enough; the timings of a loaded machine only make it slower.
+st-key-main_picture) in viewport pixels, before any scrolling; "bottom": where it ends (past 720: cut at the screen's
+edge); "visible": how many of its pixels show in the viewport (the goal is top < 360 and visible >= 360); "under
+switch": page elements whose box meets the Presenter switch's bar; "top bar": page links shown in the top bar, and
+whether a "N more" menu hides the rest. Layout does not depend on the machine's load, so one run is enough; a loaded
+machine only makes it slower.
 """
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ def report(rows: dict[str, dict[str, dict]]) -> None:
             under = [" ".join(item.split()) for item in row["under"]]  # (one line each)
             notes = "; ".join(under[:2]) + (f" (+{len(under) - 2})" if len(under) > 2 else "")
             notes += f" {row['errors']} exception(s)" if row["errors"] else ""
-            print(f"{name:16s} {checkout:9s} {top:>6s} {bottom:>7s} {shown:>8s} {ok:>3s} {len(row['under']):>13d} {bar:>12s}  "
-                  f"{notes}")
+            print(f"{name:16s} {checkout:9s} {top:>6s} {bottom:>7s} {shown:>8s} {ok:>3s} {len(row['under']):>13d} "
+                  f"{bar:>12s}  {notes}")
 
 
 def main() -> None:
