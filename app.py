@@ -3,6 +3,7 @@ import streamlit as st
 
 from aelab.views.pages import VIEWS_BY_SCOPE
 from ui.common import present, process
+from ui.common.errors import run_page
 from ui.common.sidebar import app_view, render_sidebar, show_link_messages
 from ui.common.warmup import import_warmup
 from ui.components.history import one_entry_per_page_visit
@@ -35,5 +36,5 @@ one_entry_per_page_visit()  # the browser's Back and Forward step between page v
 render_sidebar(app)  # drawn while presenting too (hidden): its pickers keep the dataset and model chosen
 present.toggle(app, VIEWS_BY_SCOPE.get(navigation.url_path or "home"))  # with the page's Reset view
 show_link_messages(app)  # a link's dataset or model that is not here: one lasting line above the page
-navigation.run()
+run_page(navigation.run)  # an unexpected error: one line and an id, the traceback in the server's log
 import_warmup()  # once per process, after its first page: what later pages import lazily (ui/common/warmup.py)

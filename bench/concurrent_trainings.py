@@ -11,7 +11,6 @@ Torch runs one intra-op thread per training (as the app does on 2 cores: half th
 from __future__ import annotations
 
 import argparse
-import functools
 import statistics
 import time
 
@@ -21,8 +20,10 @@ from aelab.analysis.latent import encode_dataset
 from aelab.data.sources import load_dataset
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
+from aelab.runtime.executors import ThreadExecutor
 from aelab.runtime.jobs import FINISHED, JobManager
-from aelab.train.job import TrainingRequest, run_training
+from aelab.train.job import TrainingRequest
+from aelab.train.remote import training_work
 
 
 def _request(dataset, epochs: int, n_train: int, seed: int) -> TrainingRequest:
@@ -36,8 +37,8 @@ def _round(dataset, max_running: int, epochs: int, n_train: int) -> dict[str, fl
     manager = JobManager(max_running=max_running, niceness=10)
     page_model = create_model(make_configs("ae", dataset.image_size)[0], 0).eval()
     started, wall_start = time.perf_counter(), time.time()
-    jobs = [manager.submit(f"session {k}", f"training {k}", functools.partial(run_training,
-                                                                               _request(dataset, epochs, n_train, k)))
+    jobs = [manager.submit(f"session {k}", f"training {k}",
+                           training_work(_request(dataset, epochs, n_train, k), ThreadExecutor()))
             for k in range(2)]
     latencies, first_done = [], None
     while True:

@@ -5,8 +5,8 @@ Run from the repository root (AELAB_CHROMIUM=/usr/bin/chromium):
   .venv/bin/python -m bench.startup --rounds 1 --pages latent,restore
   .venv/bin/python -m bench.startup --fresh-model       # also: the Latent page of a model trained a minute ago
   .venv/bin/python -m bench.startup --pause 3           # 3 s on each page before clicking the next, as a reader
-  .venv/bin/python -m bench.startup --before /tmp/old   # also time another checkout (e.g. the last release) in the
-                                                        # same rounds: "before" rows beside the current ones
+  .venv/bin/python -m bench.startup --baseline 7c512d2  # also the app as it was at that commit, in the same rounds
+  .venv/bin/python -m bench.startup --pages "" --baseline 0cb72ad   # Home only, before (that commit) and after
   .venv/bin/python -m bench.startup imports             # import profile of what app.py and the pages import
   .venv/bin/python -m bench.startup idle-cpu --seconds 300   # CPU seconds of a server nobody visits
   .venv/bin/python -m bench.startup idle-cpu --visit home,latent   # ... after one visitor opened Home and Latent
@@ -15,7 +15,9 @@ Each round starts a fresh `streamlit run app.py` (the way ./run.sh app does; --w
 a fresh one-line app (`st.write("hello")`, from a temporary folder) and times, from the process start, how long until
 Chromium shows the page settled; then it clicks each page in the sidebar and times its first visit. "Settled":
 connected, no script running, no running indicator (stStatusWidget), no skeleton or spinner, no stale element, and
-every <img> loaded, for 300 ms; the time reported is when that quiet stretch began.
+every <img> loaded, for 300 ms; the time reported is when that quiet stretch began. With --baseline REF, each round
+also cold-starts the app as it was at git commit REF (exported with git archive into a temporary folder), so before
+and after are measured side by side, each against the same round's one-line app.
 Timings on a shared 2-core machine are noisy: read the medians and the ratios against the baseline of the same run.
 """
 from __future__ import annotations
@@ -95,6 +97,15 @@ def _settled_at(page) -> float:
     return page.evaluate("() => window.__quietSince") / 1000
 
 
+def export_tree(ref: str, folder: Path) -> Path:
+    """The repository's files at commit ref, in a folder of their own (git archive: no checkout, no worktree)."""
+    tree = folder / f"tree-{ref}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=REPO, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
 def cold_start(browser, script: Path, cwd: Path, home: Path, warmup: str, path: str = ""):
     """(seconds from process start to the settled page, the page, the server process, base URL)."""
     started = time.time()
@@ -133,6 +144,7 @@ def timings(args) -> None:
         (folder / "oneline").mkdir()
         one_line = folder / "oneline" / "hello.py"
         one_line.write_text(ONE_LINE_APP)
+        before = export_tree(args.baseline, folder) if args.baseline else None
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for round_ in range(args.rounds):
@@ -144,9 +156,12 @@ def timings(args) -> None:
                 rows.setdefault("one-line app", []).append(seconds)
                 if args.fresh_model:
                     train_library_model(home)
-                # the other checkout first, so the current one's page stays open for the fresh-model visit below
-                for repo, prefix in (*([(Path(args.before), "before: ")] if args.before else []), (REPO, "")):
-                    seconds, page, proc, base = cold_start(browser, repo / "app.py", repo, home, args.warmup)
+                # the app as it was first (on its own empty library), so the current one's page stays open for the
+                # fresh-model visit below
+                for repo, prefix in (*([(before, f"{args.baseline}: ")] if before is not None else []), (REPO, "")):
+                    library = home / "before" if prefix else home
+                    (library / "models").mkdir(parents=True, exist_ok=True)
+                    seconds, page, proc, base = cold_start(browser, repo / "app.py", repo, library, args.warmup)
                     rows.setdefault(f"{prefix}home (cold)", []).append(seconds)
                     try:
                         for stem in pages:
@@ -287,11 +302,12 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.0,
                         help="seconds spent on each page before clicking the next (0: at once, as soon as settled; "
                              "a reader takes a few, which the browser uses to load Plotly's code behind Home)")
+    parser.add_argument("--baseline", default="",
+                        help="git commit whose app is also timed in each round (Home and the pages), before and after")
     parser.add_argument("--fresh-model", action="store_true",
                         help="also time the Latent page of a model trained just before (3 epochs, CLI)")
     parser.add_argument("--modules", default="pages", help="imports mode: 'pages', or comma-separated modules")
     parser.add_argument("--seconds", type=float, default=300.0, help="idle-cpu mode: how long to watch")
-    parser.add_argument("--before", default="", help="another checkout of the app, timed in the same rounds")
     parser.add_argument("--visit", default="", help="idle-cpu mode: pages one visitor opens first (e.g. home,latent)")
     args = parser.parse_args()
     {"timings": timings, "imports": import_profile, "idle-cpu": idle_cpu}[args.mode](args)

@@ -34,7 +34,7 @@ def main() -> None:
     from aelab.analysis.conditional import class_grid, prior_samples_per_class, style_transfer
     from aelab.data.sources import load_dataset
     from aelab.library.store import PRETRAINED_ROOT, load_model
-    from aelab.train.loop import evaluate
+    from aelab.train.evaluation import evaluate
 
     torch.set_num_threads(1)
     data = load_dataset("mnist-5k")

@@ -9,13 +9,16 @@ from aelab.analysis.images import grid, png_bytes
 from aelab.analysis.latent import encode_dataset
 from aelab.views.pages import GenerateView
 from ui.common import cache, present
+from ui.common.lesson_file import lesson_controls
 from ui.common.selection import current_dataset, loadable, model_choices, model_configs
 from ui.common.session import session
 from ui.common.view_state import open_view
+from ui.components import live_decoder
 from ui.generate import HIGH, LOW, live_notice, live_reason, live_temperature, take_released_temperature
 from ui.variants import codebook_section, conditional_section
 
 view = open_view(GenerateView)  # what this page shows: kept across pages, and in its link
+live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 
 st.title("Generate: sampling from the prior")
 present.intro(
@@ -78,6 +81,7 @@ live = reason is None
 # One temperature control: the live grid's own slider (the samples follow it as it is dragged), or, where the grid
 # cannot run live, the page's.
 with controls:
+    lesson_controls("generate", view, records[vae_key], dataset, model_key=vae_key)  # (none while presenting)
     # (presenting, the controls' column is narrow: the seed and its button share it)
     cells = st.columns(2 if live and present.presenting() else 3, vertical_alignment="bottom")
     if live:

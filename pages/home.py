@@ -1,20 +1,14 @@
-"""Home: what each page teaches, each with a small live picture from the current data and model."""
+"""Home: what each page teaches, each with a small picture from the current data and model. Drawn without torch
+(ui/home/cards.py: the pictures are kept beside the models), so the app opens fast."""
 import streamlit as st
 
 from aelab.views.pages import HomeView
-from ui.anomalies import draw_home_card as draw_anomaly_card
-from ui.applications import draw_home_card as draw_applications_card
 from ui.common import present
-from ui.common.selection import current_dataset, current_model
+from ui.common.selection import current_data
+from ui.common.session import session
 from ui.common.view_state import open_view
 from ui.components.prefetch import prefetch_chunks
-from ui.home.generate_card import draw_home_card as draw_generate_card
-from ui.home.interpolate_card import draw_home_card as draw_interpolate_card
-from ui.home.traverse_card import draw_home_card as draw_traverse_card
-from ui.latent.view import draw_home_card as draw_latent_card
-from ui.lessons.common import draw_home_card as draw_lessons_card
-from ui.restore import draw_home_card as draw_restore_card
-from ui.train.view import draw_home_card as draw_train_card
+from ui.home import cards
 
 open_view(HomeView)  # (Home has nothing to set; opening its view leaves a fresh server's legacy mode too)
 
@@ -25,44 +19,57 @@ present.intro(
     "offline, on the bundled MNIST digits (or scikit-learn's small 8x8 digits) and their pretrained models; pick "
     "another dataset or model in the sidebar.")
 
-dataset = current_dataset()
-record = current_model()
+dataset = current_data()
+model = session.model_key  # the sidebar's choice ("pretrained/ae"), None when no model fits the data
 
 
-st.caption(f"Dataset **{dataset.name}**: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test "
+st.caption(f"Dataset **{dataset.name}**: {dataset.n_train:,} training and {dataset.n_test:,} test "
            f"images of {dataset.image_size[0]}x{dataset.image_size[1]} pixels. Model: "
-           f"**{record.name if record else 'none yet'}**.")
+           f"**{model.partition('/')[2] if model else 'none yet'}**.")
 
 
-# (page, title, what it teaches, a function drawing its small picture; pictures need a model)
+# (page, title, what it teaches, a function drawing its small picture)
 # Each page adds its card here when it is registered in app.py.
 CARDS = [
     ("pages/train.py", "Train", "Pick a variant and its knobs, train it here, and watch the loss fall, the "
-     "reconstructions sharpen and the classes sort themselves into clusters in the latent space.", draw_train_card),
+     "reconstructions sharpen and the classes sort themselves into clusters in the latent space.",
+     cards.draw_train_card),
     ("pages/latent.py", "Latent space", "Every test image as a point placed by its code (PCA, UMAP or two raw "
-     "dimensions): click or lasso points to see them, draw your own digit and see where it lands.", draw_latent_card),
+     "dimensions): click or lasso points to see them, draw your own digit and see where it lands.",
+     cards.draw_latent_card),
     ("pages/traverse.py", "Traverse", "Change one number of a digit's code, keep the others, and see what it "
      "controls (slant, width, which digit): one slider per dimension, a traversal grid and an animated sweep.",
-     draw_traverse_card),
+     cards.draw_traverse_card),
     ("pages/interpolate.py", "Interpolate", "Pixel space blends, latent space morphs: walk "
      "between two digits' codes and one turns into the other, while a pixel blend is two ghosts off the data "
      "manifold.",
-     draw_interpolate_card),
+     cards.draw_interpolate_card),
     ("pages/generate.py", "Generate", "Decode random codes: a VAE's prior samples look like digits, a plain "
-     "autoencoder's mostly do not. Why a VAE and not a plain AE, with a seed to show it twice.", draw_generate_card),
+     "autoencoder's mostly do not. Why a VAE and not a plain AE, with a seed to show it twice.",
+     cards.draw_generate_card),
     ("pages/restore.py", "Denoise and inpaint",
      "Damage digits with noise, holes or a box and compare how autoencoders and classic methods (OpenCV "
-     "inpainting, median, non-local means) restore them, scored by PSNR and SSIM.", draw_restore_card),
+     "inpainting, median, non-local means) restore them, scored by PSNR and SSIM.", cards.draw_restore_card),
     ("pages/anomalies.py", "Anomalies",
      "An autoencoder reconstructs only what it has seen: its reconstruction error tells test digits from noise, "
-     "inverted digits or another dataset, measured by ROC AUC.", draw_anomaly_card),
+     "inverted digits or another dataset, measured by ROC AUC.", cards.draw_anomalies_card),
     ("pages/applications.py", "Applications",
      "What autoencoders are for: compression against JPEG and WebP (and where it stops working), super-resolution, "
-     "watermark removal, and a 1-D code that memorises its training images.", draw_applications_card),
+     "watermark removal, and a 1-D code that memorises its training images.", cards.draw_applications_card),
     ("pages/lessons.py", "Lessons",
      "Classic facts shown live: PCA and k-means are autoencoders, how error falls with code size, why an "
-     "over-complete code copies noise, and what the first layer's units look at.", draw_lessons_card),
+     "over-complete code copies noise, and what the first layer's units look at.", cards.draw_lessons_card),
+    ("pages/playground.py", "Playground",
+     "Autoencoders on 2-D and 3-D points you can see whole, trained in seconds while you watch: the curve a code "
+     "learns beside PCA's line, the pull of the reconstruction back onto the data, a VAE's posteriors; draw your "
+     "own data with the mouse.", cards.draw_playground_card),
+    ("pages/factors.py", "Known factors",
+     "Shapes drawn from five known causes (shape, scale, rotation, position): how much each latent dimension "
+     "captures each cause, scored with MIG, DCI and SAP, and how a beta-VAE trades reconstruction for it.",
+     cards.draw_factors_card),
 ]
+# The cards that need no model (the rest are pictures of the current model)
+WITHOUT_MODEL = {cards.draw_applications_card, cards.draw_playground_card, cards.draw_factors_card}
 
 if present.presenting():  # the pictures, two a row, each under its page's link: the page's main picture
     with present.main_picture():
@@ -70,7 +77,7 @@ if present.presenting():  # the pictures, two a row, each under its page's link:
             for column, (page, title, _, draw) in zip(st.columns(2, gap="large"), CARDS[row:row + 2]):
                 with column:
                     st.page_link(page, label=f"**{title}**")
-                    if record is not None:
+                    if model is not None or draw in WITHOUT_MODEL:
                         draw()
     prefetch_chunks()
     st.stop()
@@ -82,7 +89,7 @@ for page, title, text, draw in CARDS:
             st.page_link(page, label=f"**{title}**")
             st.markdown(text)
         with right:
-            if record is not None:
+            if model is not None or draw in WITHOUT_MODEL:
                 draw()
 
 prefetch_chunks()  # Home has no charts: the browser loads Plotly now, for the pages that have them

@@ -2,14 +2,16 @@
 import streamlit as st
 import torch
 
+from aelab.analysis.paths import first_index_with_new_label
 from aelab.views.pages import InterpolateView
 from ui.common import present
+from ui.common.lesson_file import lesson_controls
 from ui.common.pickers import pick_image, selection_button
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.common.widgets import show_grid
+from ui.components import live_decoder
 from ui.interpolate import (
-    first_index_with_new_label,
     live_scrub,
     live_triangle,
     rows_section,
@@ -18,6 +20,7 @@ from ui.interpolate import (
 )
 
 view = open_view(InterpolateView)  # what this page shows: kept across pages, and in its link
+live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 
 st.title("Interpolate between two images")
 present.intro("Blend two digits **pixel by pixel** and you get two ghosts on top of each other. Encode them, walk in a "
@@ -26,6 +29,7 @@ present.intro("Blend two digits **pixel by pixel** and you get two ghosts on top
 
 dataset, record = current_dataset(), require_model()
 model = record.model
+lesson_controls("interpolate", view, record, dataset)
 
 with present.secondary("Images A and B"):
     pick_a, pick_b = st.columns(2, gap="large")

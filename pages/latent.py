@@ -10,9 +10,11 @@ from aelab.analysis.maps import coordinates_csv, transform_new
 from aelab.views.pages import LatentView
 from aelab.views.values import Selection, SelectionCodec
 from ui.common import cache, drawing_canvas, present
+from ui.common.lesson_file import lesson_controls
 from ui.common.pickers import drawn_input
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
+from ui.components import live_decoder
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
 from ui.latent.live import live_plane
 from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
@@ -26,6 +28,7 @@ from ui.latent.view import (
 )
 
 view = open_view(LatentView)  # what this page shows: kept across pages, and in its link
+live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 st.title("Latent space")
 present.intro("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "
               "see which digits the model confuses, what lies between clusters, and where your own digit lands.")
@@ -56,6 +59,7 @@ with left:
         labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
         kl = kl_dims(identity, n, record, dataset)
         method, params = map_controls(view, latent_dim, z, kl)
+    lesson_controls("latent", view, record, dataset)  # (after the map is bound: UMAP has none; none while presenting)
     try:
         projection = projection_for(method, params, z, record, dataset)
     except ValueError as err:

@@ -3,17 +3,20 @@ import streamlit as st
 import torch
 
 from aelab.analysis.latent import dimension_importance, importance_order, latent_name
-from aelab.analysis.paths import dimension_ranges, widen_to_include
+from aelab.analysis.paths import dimension_ranges, slider_bounds, widen_to_include
 from aelab.views.pages import TraverseView
 from ui.common import present
+from ui.common.lesson_file import lesson_controls
 from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.common.widgets import show_grid
-from ui.traverse import grid_exports, grid_picture, slider_bounds, slider_panel, sweep_frames
+from ui.components import live_decoder
+from ui.traverse import grid_exports, grid_picture, slider_panel, sweep_frames
 from ui.variants import VQ_NOT_SAMPLED
 
 view = open_view(TraverseView)  # what this page shows: kept across pages, and in its link
+live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 
 RANGE_MODES = {"std": "mean ± k std of the codes", "prior": "the prior's quantiles (VAE)",
                "minmax": "the data's min .. max"}
@@ -31,6 +34,7 @@ if record.model_config.quantized:
     st.info(f"{record.name} is a VQ-VAE: {VQ_NOT_SAMPLED} Its codebook is on the Generate page.")
     st.stop()
 model, variational = record.model, record.model_config.variational
+lesson_controls("traverse", view, record, dataset)
 codes = codes_for(record, dataset)
 kl = kl_for(record, dataset)
 scores = dimension_importance(codes, kl)

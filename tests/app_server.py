@@ -31,13 +31,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_PIDS: dict[str, int] = {}  # base URL -> the pid of the server process running_app started there
+
+
 @contextmanager
 def running_app(home: Path, env: dict[str, str] | None = None, umap_warmup: bool = False,
-                log_name: str = "server.log") -> Iterator[str]:
+                log_name: str = "server.log", repo: Path = REPO) -> Iterator[str]:
     """Start the app with AELAB_HOME / AELAB_DATA_DIR under `home` (so nothing touches the user's files) and yield
     its base URL, e.g. http://127.0.0.1:43121; pages are at BASE/<page file stem>. The server's output goes to
     home/log_name. The UMAP warm-up is off unless asked for: its minutes of background compiling on a 2-core machine
-    would compete with whatever is being tested or timed. `env` adds or overrides environment variables."""
+    would compete with whatever is being tested or timed. `env` adds or overrides environment variables; `repo` is
+    the checkout whose app.py runs (a benchmark compares another commit's); SERVER_PIDS[base] is its process."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     full_env = {**os.environ, "AELAB_HOME": str(home / "models"), "AELAB_DATA_DIR": str(home / "data"),
@@ -47,12 +51,14 @@ def running_app(home: Path, env: dict[str, str] | None = None, umap_warmup: bool
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
              str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=repo, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = proc.pid  # `python -m streamlit` runs in the process Popen started, not in a child
     try:
         _wait_healthy(base, proc, log_path)
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         _stop(proc)
 
 
@@ -79,6 +85,18 @@ def _stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=15)
+
+
+def resident_mib(pid: int) -> dict[str, float]:
+    """A process's memory from /proc/PID/status (Linux), in MiB: "rss" now and "peak" (VmHWM, its high-water mark)."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {"rss": int(fields["VmRSS"].split()[0]) / 1024, "peak": int(fields["VmHWM"].split()[0]) / 1024}
+
+
+def reset_peak(pid: int) -> None:
+    """Start the process's high-water mark (VmHWM) again from its current resident size: writing 5 to
+    /proc/PID/clear_refs (Linux 4.0+, the process's owner), so a later peak is what happened since."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 # Settled: connected, the script not running (the attribute Streamlit's own browser tests read), no "running" status
@@ -136,3 +154,30 @@ PRESENTER_JS = """() => {
   return {top: picture && picture.top, bottom: picture && picture.bottom, scrollY: window.scrollY, under,
           links: links.map(a => a.innerText.trim()), more: nav ? /\\d+ more/.test(nav.innerText) : false};
 }"""
+
+
+# The outcome of one upload: its name in the sidebar's error, or the Dataset picker showing it as "your upload".
+_UPLOAD_OUTCOME_JS = """([name]) => {
+  const side = document.querySelector('[data-testid="stSidebar"]');
+  if (!side) return null;
+  for (const alert of side.querySelectorAll('[data-testid="stAlert"]'))
+    if (alert.textContent.includes('Could not use ' + name) || alert.textContent.includes('Could not read ' + name))
+      return 'refused';
+  for (const box of side.querySelectorAll('[data-testid="stSelectbox"]'))  // the choice is its <input>'s value
+    if (Array.from(box.querySelectorAll('input')).some(i => i.value === name + ' (your upload)')) return 'accepted';
+  return null;
+}"""
+
+
+def upload_file(page, path: Path, timeout_ms: float = 120_000) -> tuple[str, float]:
+    """Drop one file on the sidebar's uploader (opening "Use your own data" if need be) and wait for the page to take
+    it: ("refused" or "accepted", seconds from the drop until the page said so)."""
+    # The file <input> itself is never visible (a drop zone stands for it): the expander's <details> says if it is open,
+    # and a second click would close it.
+    if page.locator('[data-testid="stSidebar"] details', has_text="Use your own data").get_attribute("open") is None:
+        page.get_by_text("Use your own data").click()
+    page.locator('[data-testid="stSidebar"] [data-testid="stFileUploaderDropzone"]').wait_for()
+    started = time.perf_counter()
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(path))
+    outcome = page.wait_for_function(_UPLOAD_OUTCOME_JS, arg=[path.name], timeout=timeout_ms, polling=250)
+    return outcome.json_value(), time.perf_counter() - started

@@ -14,17 +14,13 @@ from streamlit.testing.v1 import AppTest
 from aelab.views.pages import LatentView
 from aelab.views.values import Selection
 from ui.common.legacy_pages import navigation_only_in_apptest
+from ui.common.text import WORD_JOINER
 from ui.common.view_state import PageState
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 navigation_only_in_apptest()  # AppTest would run pages/ files alone, without app.py: see ui/common/legacy_pages.py
-
-
-def unescaped(markdown: str) -> str:
-    """A message's Markdown as it reads on the page: link text in it is backslash-escaped (ui/common/text.py)."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace("&lt;", "<").replace("&amp;", "&")
 
 
 def run_app(page: str | None = None, timeout: float = 60, **session_state) -> AppTest:
@@ -73,11 +69,20 @@ def rerun_until(at: AppTest, condition, timeout: float = 60, interval: float = 0
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+def shown(markdown: str) -> str:
+    """Markdown as a person reads it where ui.common.text.plain() made it literal: without its backslash escapes
+    and invisible word joiners (other Markdown, such as **bold**, is left as written)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(WORD_JOINER, "")
+
+
+unescaped = shown  # (the name the view tests use)
+
+
 def texts(at: AppTest) -> str:
-    """All markdown, captions, info/success/warning/error text of the page, joined, for assertions."""
+    """All markdown, captions, info/success/warning/error text of the page, joined, as shown, for assertions."""
     parts = []
     for kind in ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader"):
-        parts += [str(e.value) for e in getattr(at, kind)]
+        parts += [shown(str(e.value)) for e in getattr(at, kind)]
     return "\n".join(parts)
 
 

@@ -42,9 +42,10 @@ def write_synthetic_source(folder: Path, seed: int = 0) -> dict[str, str]:
 
 
 def register_test_source(monkeypatch, name: str, mirror: str, checksums: dict[str, str]) -> None:
-    """Point the registered source ``name`` at ``mirror`` with the synthetic files' checksums."""
+    """Point the registered source ``name`` at ``mirror`` with the synthetic files' checksums and sizes (what the
+    catalogue says of a source, e.g. Home's caption, without loading it)."""
     source = download_module.REMOTE_SOURCES[name]
-    patched = dataclasses.replace(source, mirror=mirror, checksums=dict(checksums))
+    patched = dataclasses.replace(source, mirror=mirror, checksums=dict(checksums), n_train=N_TRAIN, n_test=N_TEST)
     monkeypatch.setitem(download_module.REMOTE_SOURCES, name, patched)
 
 

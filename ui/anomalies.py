@@ -125,22 +125,3 @@ def typical_rows(errors: np.ndarray, x_test: torch.Tensor, model, k: int) -> dic
         out[which] = {"images": images, "reconstructions": reconstruct(model, images),
                       "errors": torch.as_tensor(errors[idx])}
     return out
-
-
-# ------------------------------------------------------------------------------------------------------ home card
-@st.cache_data(show_spinner=False, max_entries=16)
-def _card_images(identity: str, _model, _x_test: torch.Tensor) -> torch.Tensor:
-    from aelab.analysis.latent import reconstruction_errors
-
-    least, most = least_and_most_typical(reconstruction_errors(_model, _x_test), 6)
-    return torch.cat([_x_test[torch.as_tensor(least.copy())], _x_test[torch.as_tensor(most.copy())]])
-
-
-def draw_home_card() -> None:
-    """Home page picture: the 6 test images the current model rebuilds best (top) and worst (bottom)."""
-    from ui.common.selection import current_dataset, current_model
-    from ui.common.widgets import show_grid
-
-    record, dataset = current_model(), current_dataset()
-    show_grid(_card_images(cache.key(record, dataset), record.model, dataset.x_test), ncol=6, scale=2,
-              caption="the test images the model finds most typical (top) and least typical (bottom)")

@@ -16,7 +16,7 @@ from aelab.analysis import factor_scores as fs
 from aelab.analysis.disentanglement import best_factor
 from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import dimension_ranges, traversal_grid
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from aelab.views.pages import AppView, FactorsView
 from ui.common import cache, present
 from ui.common.pickers import codes_for
@@ -29,7 +29,6 @@ from ui.lessons.common import show_task, start_task, stored, task_button, task_f
 
 SHAPES = "shapes"
 SHOWCASE_MODEL = "shapes-beta-vae-16"  # the strongest beta shipped: the one to look at first
-EXAMPLE_BASE = (1, 3, 2, 6, 6)  # a mid-sized triangle near the centre: every factor's row starts from it
 CAPTURED = 0.1  # a dimension holding less than this share of any factor's entropy is said to capture none
 SWEEP_SLOT, SCORE_SLOT = "factors_sweep", "factors_score"
 
@@ -62,15 +61,11 @@ def shapes_here(sidebar_dataset):
 
 
 @st.cache_data(show_spinner=False)
-def _example_rows(base: tuple[int, ...]) -> dict[str, np.ndarray]:
+def _example_rows() -> dict[str, np.ndarray]:
+    """Each factor's row, from a mid-sized triangle near the centre (aelab.data.shapes.EXAMPLE)."""
     from aelab.data import shapes
 
-    rows = {}
-    for f, (name, size) in enumerate(zip(shapes.FACTOR_NAMES, shapes.FACTOR_SIZES)):
-        table = np.tile(np.array(base), (size, 1))
-        table[:, f] = np.arange(size)
-        rows[name] = shapes.render(table).astype(np.float32) / 255
-    return rows
+    return {name: images.astype(np.float32) / 255 for name, images in shapes.one_factor_at_a_time().items()}
 
 
 def factor_examples(dataset) -> None:
@@ -80,7 +75,7 @@ def factor_examples(dataset) -> None:
     with st.expander(f"The {len(factors.names)} factors of {dataset.name}, one at a time",
                      expanded=not present.presenting()):
         if dataset.name == SHAPES:
-            show_rows(_example_rows(EXAMPLE_BASE), scale=3 if present.presenting() else 2)
+            show_rows(_example_rows(), scale=3 if present.presenting() else 2)
         st.markdown("\n".join(f"- **{name}** ({size} values): {text}" for name, size, text in
                               zip(factors.names, factors.sizes, factors.descriptions or [""] * len(factors.names))))
 
@@ -162,7 +157,8 @@ def _table(rows: list[dict]) -> pd.DataFrame:
 
 def _score_row(record, dataset, on_progress, should_stop) -> dict | None:
     """Runs in a job thread: never st.* here."""
-    scores = fs.score_model(record.model, dataset, on_progress=on_progress, should_stop=should_stop)
+    # one core, as before DCI could use more: a server keeps the others for its pages
+    scores = fs.score_model(record.model, dataset, on_progress=on_progress, should_stop=should_stop, n_jobs=1)
     if scores is None:
         return None
     variational = record.model_config.variational

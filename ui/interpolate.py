@@ -45,16 +45,6 @@ def interpolation_rows(model, x_a: torch.Tensor, x_b: torch.Tensor, steps: int,
     return frames, codes
 
 
-def first_index_with_new_label(labels: torch.Tensor, taken: list[int]) -> int:
-    """The first test index whose label none of the `taken` indices has (so a default third image is another digit);
-    the first index not taken when every label is taken."""
-    used = {int(labels[i]) for i in taken}
-    for index, label in enumerate(labels.tolist()):
-        if label not in used:
-            return index
-    return next((i for i in range(len(labels)) if i not in taken), 0)
-
-
 def manifold_errors(model, frames: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
     """Each frame's reconstruction MSE, (steps,) per row: how far off the data manifold it is."""
     return {name: reconstruction_errors(model, x).numpy() for name, x in frames.items()}

@@ -274,24 +274,3 @@ on Gaussian noise and salt and pepper and loses on holes. Switch the corruption 
 places. *denoising_mixed* saw all five kinds (the "Mixed" corruption): never far behind the specialist on its own
 noise, and ahead of both on boxes and missing rows.
 """
-
-
-# ------------------------------------------------------------------------------------------------------ home card
-@st.cache_data(show_spinner=False, max_entries=16)
-def _card_images(identity: str, _record, _dataset) -> torch.Tensor:
-    from aelab.analysis.latent import reconstruct
-
-    x = _dataset.x_test[:6]
-    x_corrupt, mask = apply_corruption("box", x, strength_range("box", _dataset.image_size).default,
-                                       torch.Generator().manual_seed(0))
-    return torch.cat([x_corrupt, torch.where(mask, reconstruct(_record.model, x_corrupt), x_corrupt)])
-
-
-def draw_home_card() -> None:
-    """Home page picture: digits with a black box (top) and the current model's fill-in (bottom)."""
-    from ui.common.selection import current_dataset, current_model
-    from ui.common.widgets import show_grid
-
-    record, dataset = current_model(), current_dataset()
-    show_grid(_card_images(cache.key(record, dataset), record, dataset), ncol=6, scale=2,
-              caption="a box over each digit (top), filled in by the current model (bottom)")

@@ -7,8 +7,6 @@ sends one small PNG.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import streamlit as st
 import torch
@@ -29,13 +27,6 @@ FRAME_COLOUR = (204, 102, 119)  # the palette's rose: the original code's column
 def slider_key(dim: int) -> str:
     """The latent slider's widget key (and so its element's CSS class st-key-traverse_z3): named as its label."""
     return f"traverse_{latent_name(dim)}"
-
-
-def slider_bounds(low: torch.Tensor, high: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Slider limits rounded outwards to 3 decimals (what the slider shows), as plain floats."""
-    lows = [math.floor(float(v) * 1000) / 1000 for v in low]
-    highs = [math.ceil(float(v) * 1000) / 1000 for v in high]
-    return lows, highs
 
 
 def moved_within(lows: list[float], highs: list[float]):

@@ -7,6 +7,8 @@ row per image (disentanglement_lib keeps them transposed). Scores are numpy floa
 """
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -105,24 +107,40 @@ def dci_from_importance(importance: np.ndarray) -> tuple[float, float]:
             float(np.sum(per_factor * weights.sum(axis=0) / weights.sum())))
 
 
+def _boost_one_factor(make_classifier, codes_train: np.ndarray, labels_train: np.ndarray, codes_test: np.ndarray,
+                      labels_test: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """One factor's classifier: (its |feature_importances_| (D,), train accuracy, test accuracy)."""
+    model = make_classifier().fit(codes_train, labels_train)
+    return (np.abs(model.feature_importances_), float(np.mean(model.predict(codes_train) == labels_train)),
+            float(np.mean(model.predict(codes_test) == labels_test)))
+
+
 def dci(codes_train: np.ndarray, factors_train: np.ndarray, codes_test: np.ndarray, factors_test: np.ndarray,
-        seed: int = SEED, on_factor: Callable[[int], None] | None = None) -> DCI:
+        seed: int = SEED, on_factor: Callable[[int], None] | None = None, n_jobs: int | None = None) -> DCI:
     """Disentanglement, Completeness and Informativeness (Eastwood and Williams 2018, "A Framework for the
     Quantitative Evaluation of Disentangled Representations"), as disentanglement_lib's compute_importance_gbt: one
     scikit-learn GradientBoostingClassifier per factor with default settings (random_state fixed so a score is
-    repeatable), importance = its feature_importances_. on_factor(f) is called after each factor's classifier."""
-    from sklearn.ensemble import GradientBoostingClassifier
+    repeatable), importance = its feature_importances_. on_factor(f) is called after each factor's classifier.
+
+    The factors' classifiers are independent, so they are fitted in parallel, n_jobs processes (default: one per
+    core, at most one per factor; 1: here, one after another). Each is seeded alike wherever it runs: the scores do
+    not depend on n_jobs. A fit is one core's work for minutes (boosting is sequential inside one classifier)."""
+    import sklearn.ensemble
+    from joblib import Parallel, delayed
 
     _check(codes_train, factors_train)
     _check(codes_test, factors_test)
     n_factors = factors_train.shape[1]
-    importance = np.zeros((codes_train.shape[1], n_factors))
-    train_acc, test_acc = [], []
-    for f in range(n_factors):
-        model = GradientBoostingClassifier(random_state=seed).fit(codes_train, factors_train[:, f])
-        importance[:, f] = np.abs(model.feature_importances_)
-        train_acc.append(np.mean(model.predict(codes_train) == factors_train[:, f]))
-        test_acc.append(np.mean(model.predict(codes_test) == factors_test[:, f]))
+    n_jobs = max(1, min(n_factors, n_jobs or os.cpu_count() or 1))
+    # looked up when called and sent to the workers, so one that stands in for it (a test's) is the one they use
+    make = functools.partial(sklearn.ensemble.GradientBoostingClassifier, random_state=seed)
+    tasks = (delayed(_boost_one_factor)(make, codes_train, factors_train[:, f], codes_test, factors_test[:, f])
+             for f in range(n_factors))
+    importance, train_acc, test_acc = np.zeros((codes_train.shape[1], n_factors)), [], []
+    for f, (weights, train, test) in enumerate(Parallel(n_jobs=n_jobs, return_as="generator")(tasks)):
+        importance[:, f] = weights
+        train_acc.append(train)
+        test_acc.append(test)
         if on_factor is not None:
             on_factor(f)
     d, c = dci_from_importance(importance)

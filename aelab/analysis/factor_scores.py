@@ -84,10 +84,11 @@ def codes_and_factors(model, dataset, indices: np.ndarray) -> tuple[np.ndarray, 
 
 def score_model(model, dataset, *, which: tuple[str, ...] = ("mig", "dci", "sap"), n_train: int = N_TRAIN,
                 n_test: int = N_TEST, seed: int = SEED, on_progress: Progress | None = None,
-                should_stop: Callable[[], bool] = lambda: False) -> FactorScores | None:
+                should_stop: Callable[[], bool] = lambda: False, n_jobs: int | None = None) -> FactorScores | None:
     """MIG (always) and, if in which, DCI and SAP of model's codes on dataset's images, train and test splits pooled:
     n_train points (and n_test more for DCI and SAP) drawn with seed. None when should_stop() turned true.
-    on_progress(fraction, text) follows the work; DCI's gradient boosting is most of it."""
+    on_progress(fraction, text) follows the work; DCI's gradient boosting is most of it, its factors fitted in
+    n_jobs processes (aelab.analysis.disentanglement.dci: default one per core)."""
     if dataset.factors is None:
         raise DataError(f"{dataset.name} has no known factors to score against (the shapes source has).")
     report = on_progress or (lambda fraction, text: None)
@@ -106,12 +107,12 @@ def score_model(model, dataset, *, which: tuple[str, ...] = ("mig", "dci", "sap"
     mig_result, dci_result, sap_result = mig(z_train, v_train), None, None
     seconds["mig"], done = time.perf_counter() - clock, weights["mig"]
     if "dci" in supervised and not should_stop():
-        report(done / total, "DCI: gradient boosting, one factor at a time")
+        report(done / total, "DCI: gradient boosting, one classifier per factor")
         sizes = np.array(dataset.factors.sizes, dtype=float)
         share = sizes / sizes.sum() * weights["dci"]
         names = dataset.factors.names
         clock = time.perf_counter()
-        dci_result = dci(z_train, v_train, z_test, v_test, seed,
+        dci_result = dci(z_train, v_train, z_test, v_test, seed, n_jobs=n_jobs,
                          on_factor=lambda f: report((done + share[:f + 1].sum()) / total, f"DCI: {names[f]} done"))
         seconds["dci"], done = time.perf_counter() - clock, done + weights["dci"]
     if "sap" in supervised and not should_stop():
@@ -137,7 +138,8 @@ def factor_scores_artefact(model, dataset) -> dict[str, bytes]:
 
 def as_shipped(model):
     """A copy of model with its weights rounded to float16 as the shipped files keep them: the scores saved beside a
-    model are then exactly what the loaded model scores (the Factors page recomputes MIG and shows both)."""
+    model are then what the loaded model scores (the Factors page recomputes MIG and shows both), to the last digits
+    that floating point on another CPU moves (tests/unit/test_factor_models.py measured them)."""
     import copy
 
     import torch
@@ -195,7 +197,8 @@ def train_beta_point(dataset, beta: float, seed: int = 0, epochs: int = BETA_POI
     trained model), or None when stopped. Training is ~95% of the time."""
     from aelab.models.autoencoder import create_model
     from aelab.models.variants import make_configs
-    from aelab.train.loop import evaluate, fit
+    from aelab.train.evaluation import evaluate
+    from aelab.train.trainer import fit
 
     report = on_progress or (lambda fraction, text: None)
     model_config, train_config = make_configs("beta_vae", dataset.image_size, {"latent_dim": BETA_POINT_LATENT},

@@ -1,17 +1,27 @@
-"""Tensors to pictures: uint8 grids, PNG bytes and animated GIF bytes (Pillow; no torchvision)."""
+"""Tensors to pictures: uint8 grids, PNG bytes and animated GIF bytes (Pillow; no torchvision), and the label palette
+every picture of labelled points uses (the app's charts, a lesson file's plane). Tensors and numpy arrays alike,
+without importing torch (Home lays out its shipped pictures with these)."""
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
+
+if TYPE_CHECKING:
+    import torch
+
+# Paul Tol's "muted" scheme: ten colours distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
+           "#6e6e6e"]
+UNLABELLED_COLOUR = "#BBBBBB"
 
 
 def to_uint8(x: torch.Tensor | np.ndarray) -> np.ndarray:
     """x: (..., H, W) values in [0, 1] (clipped) -> uint8 array of the same shape."""
-    array = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    array = x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)  # a tensor, or anything numpy reads
     return (np.clip(array, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
 

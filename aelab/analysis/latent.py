@@ -23,7 +23,7 @@ def encode_dataset(model, x: torch.Tensor, batch_size: int = 1000, y: torch.Tens
     model.eval()
     if x.shape[0] == 0:
         return torch.zeros(0, model.latent_dim)
-    if getattr(model, "conditional", False):
+    if model.conditional:
         return torch.cat([model.encode(x[i:i + batch_size], y[i:i + batch_size])
                           for i in range(0, x.shape[0], batch_size)])
     return torch.cat([model.encode(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)])
@@ -102,6 +102,9 @@ def project_2d(z: torch.Tensor | np.ndarray, method: str = "pca", *, n_neighbors
             coords = np.hstack([coords, np.zeros_like(coords)])
         return Projection("pca", coords.astype(np.float32), {}, reducer)
     if method == "umap":
+        from aelab.runtime.numba_cache import use_numba_disk_cache
+
+        use_numba_disk_cache()  # before numba's import: its compiled kernels are reused across processes
         import umap
 
         n_neighbors = int(min(max(2, n_neighbors), max(2, z.shape[0] - 1)))

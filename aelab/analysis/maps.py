@@ -1,5 +1,6 @@
 """Maps of the latent space for the Latent Space page: precomputed (shipped) UMAP projections, placing new codes on
-a map that has no fitted reducer, the decoded manifold as one picture aligned to the plot's axes, and CSV export.
+a map that has no fitted reducer, the live plane's basis (which code a point of a PCA or raw map
+decodes), the decoded manifold as one picture aligned to the plot's axes, and CSV export.
 
 Kept apart from aelab.analysis.latent (the latent-space arithmetic) because these are about pictures of it.
 No streamlit.
@@ -33,6 +34,25 @@ def default_umap(model, x_test: torch.Tensor) -> Projection:
                       seed=UMAP_DEFAULTS["seed"])
 
 
+def needs_umap(model_config) -> bool:
+    """Whether a model's map is ever a UMAP worth computing ahead: not with 1 or 2 latent dimensions (the map is the
+    code plane itself, drawn as it is) nor for a conditional model (its codes depend on the label the page picks)."""
+    return model_config.latent_dim > 2 and not model_config.conditional
+
+
+def map_trained_model(model, x_test: torch.Tensor, dataset_name: str, data_identity: str,
+                      saved_path: str | Path | None = None) -> Projection:
+    """The default UMAP of a model just trained (default_umap), also written beside it when it was saved, keyed by
+    the data and weights it maps (umap_artefact_bytes), so a server started later finds it too."""
+    from aelab.library.store import write_artefact
+
+    projection = default_umap(model, x_test)
+    if saved_path is not None:
+        for file_name, data in umap_artefact_bytes(projection, model, dataset_name, data_identity).items():
+            write_artefact(saved_path, file_name, data)
+    return projection
+
+
 def umap_artefact_bytes(projection: Projection, model, dataset_name: str, data_identity: str) -> dict[str, bytes]:
     """{"umap_test.npz": bytes}: the projection's coords (N, 2) float32, its parameters, the dataset name and N, and
     the cache identity it was computed from (the data's identity and the weights' digest), so it is only ever used
@@ -52,7 +72,7 @@ def umap_artefact(model, dataset) -> dict[str, bytes]:
     """An ARTEFACT_BUILDERS entry: the default UMAP of dataset's test split (umap_artefact_bytes), written into a
     pretrained model's cache/; a training job writes the same file for the model it saves. None ({}) for a
     conditional model: its codes depend on the label the page picks."""
-    if getattr(model, "conditional", False):
+    if model.conditional:
         return {}
     return umap_artefact_bytes(default_umap(model, dataset.x_test), model, dataset.name, dataset.identity)
 
@@ -173,6 +193,28 @@ def plane_range(coords: np.ndarray, margin: float = 0.08, quantile: float = 0.00
     high = float(np.quantile(coords, 1 - quantile, axis=0).max())
     pad = (high - low) * margin or 1.0
     return low - pad, high + pad
+
+
+def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """(origin (d,), axes (2, d), what the page says): a point (u, v) decodes origin + u axes[0] + v axes[1]."""
+    latent_dim = z.shape[1]
+    if projection.method == "pca":
+        reducer = projection.reducer
+        axes = np.zeros((2, latent_dim), np.float32)
+        axes[:reducer.components_.shape[0]] = reducer.components_
+        return (reducer.mean_.astype(np.float32), axes,
+                "Hover the plane: it decodes the code mean + the PCA inverse of the hovered point "
+                "(mean + x PC1 + y PC2).")
+    a, b = projection.params["dims"]
+    axes = np.zeros((2, latent_dim), np.float32)
+    axes[0, a] = axes[1, b] = 1.0
+    origin = z.mean(0).astype(np.float32)
+    origin[[a, b]] = 0.0
+    if latent_dim == 2:
+        return origin, axes, (f"Hover the plane: it decodes the hovered code ({latent_name(a)}, {latent_name(b)}) "
+                              "itself.")
+    return origin, axes, (f"Hover the plane: it decodes {latent_name(a)} and {latent_name(b)} at the hovered point "
+                          "with every other dimension at the codes' mean.")
 
 
 # ----------------------------------------------------------------------------------------------------- CSV export

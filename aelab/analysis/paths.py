@@ -39,6 +39,13 @@ def widen_to_include(low: torch.Tensor, high: torch.Tensor, z: torch.Tensor,
     return torch.where(short, centre - min_width / 2, low), torch.where(short, centre + min_width / 2, high)
 
 
+def slider_bounds(low: torch.Tensor, high: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Slider limits rounded outwards to 3 decimals (what a slider shows), as plain floats: Traverse's sliders in the
+    app and in a lesson file."""
+    lows = [math.floor(float(v) * 1000) / 1000 for v in low]
+    highs = [math.ceil(float(v) * 1000) / 1000 for v in high]
+    return lows, highs
+
 def traverse(z: torch.Tensor, dim: int, values: torch.Tensor) -> torch.Tensor:
     """Copies of one code z: (latent_dim,) with dimension dim set to each of values: (S,) -> (S, latent_dim)."""
     codes = z.reshape(1, -1).repeat(len(values), 1)
@@ -124,6 +131,15 @@ def triangle_codes(z_a: torch.Tensor, z_b: torch.Tensor, z_c: torch.Tensor, step
     corners = torch.stack([z_a.reshape(-1), z_b.reshape(-1), z_c.reshape(-1)])
     return triangle_weights(steps) @ corners
 
+
+def first_index_with_new_label(labels: torch.Tensor, taken: list[int]) -> int:
+    """The first test index whose label none of the `taken` indices has (so a default third image of a triangle is
+    another digit); the first index not taken when every label is taken."""
+    used = {int(labels[i]) for i in taken}
+    for index, label in enumerate(labels.tolist()):
+        if label not in used:
+            return index
+    return next((i for i in range(len(labels)) if i not in taken), 0)
 
 # ---------------------------------------------------------------------------------------------------- sampling
 def sample_prior(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:

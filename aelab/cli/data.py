@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aelab.cli.common import add_data_dir_argument, add_mirror_argument, table_lines
+from aelab.cli.common import add_data_dir_argument, add_mirror_argument, check_output, table_lines
 from aelab.data import sources as data
 from aelab.data.download import REMOTE_SOURCES, missing_files, source_folder
 
@@ -52,6 +52,8 @@ def cmd_download(args: argparse.Namespace) -> int:
     if not pending:
         print(f"{args.name} is already downloaded in {source_folder(args.name, args.data_dir)}")
         return 0
+    # Only missing files are fetched (verified ones are never replaced), so no --overwrite is asked for.
+    check_output(source_folder(args.name, args.data_dir), "--data-dir", overwrite=True)
     with _ProgressBars(pending) as bars:
         folder = data.download(args.name, mirror=args.mirror, data_dir=args.data_dir, progress=bars.update)
     print(f"{args.name}: {len(REMOTE_SOURCES[args.name].checksums)} files verified in {folder}")

@@ -26,16 +26,15 @@ def cmd_encode(args) -> int:
     import torch
 
     from aelab.analysis.latent import encode_dataset
-    from aelab.cli.common import dataset_from_args
+    from aelab.cli.common import check_output, dataset_from_args
     from aelab.library.store import load_model, resolve_model_path
 
     out = Path(args.out)
     if out.suffix != ".npz":
         raise ConfigError(f"--out must name an .npz file, got {out}.")
-    if out.exists() and not args.overwrite:
-        raise ConfigError(f"{out} already exists; pass --overwrite to replace it.")
     if not out.parent.is_dir():
         raise ConfigError(f"The folder {out.parent} does not exist.")
+    check_output(out, "--out", overwrite=args.overwrite)
     record = load_model(resolve_model_path(args.model))
     dataset = dataset_from_args(args)
     if tuple(record.model_config.image_size) != tuple(dataset.image_size):

@@ -3,8 +3,11 @@ it)."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
+
+PARTS = ("sweep", "copy", "rate")  # what a build without --only recomputes
 
 
 def register(subparsers, add_data_argument) -> None:
@@ -12,8 +15,10 @@ def register(subparsers, add_data_argument) -> None:
                                                     "sweep, the under/over-complete demo models and the "
                                                     "rate-distortion sweep")
     add_data_argument(p)
-    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/_lessons)")
-    p.add_argument("--only", choices=("sweep", "copy", "rate"), default=None,
+    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/_lessons, rebuilt "
+                   "in place)")
+    p.add_argument("--overwrite", action="store_true", help="replace what an earlier build wrote in --out")
+    p.add_argument("--only", choices=PARTS, default=None,
                    help="rebuild only the bottleneck sweep, the copy-demo models or the rate-distortion sweep (on "
                         "mnist-5k it trains 7 VAEs; on shapes it measures the shipped beta-VAEs)")
     p.add_argument("--threads", type=int, default=1,
@@ -21,15 +26,37 @@ def register(subparsers, add_data_argument) -> None:
     p.set_defaults(handler=cmd_build_lessons)
 
 
+def _written(args) -> list[Path]:
+    """What a build into --out replaces: the sweep's two files, the rate sweep's file and the copy-demo model folders
+    of this dataset (named as load_dataset names it: a source's name, or the file or folder name of a path)."""
+    from aelab.data.sources import BUNDLED_SOURCES, REMOTE_SOURCES
+    from aelab.lessons.bottleneck import sweep_paths
+    from aelab.lessons.copying import COPY_MODELS, copy_models_folder
+    from aelab.lessons.rate import sweep_path as rate_sweep_path
+
+    name = args.data if args.data in BUNDLED_SOURCES or args.data in REMOTE_SOURCES else Path(args.data).name
+    parts = (args.only,) if args.only else PARTS
+    written = list(sweep_paths(name, args.out)) if "sweep" in parts else []
+    if "rate" in parts:
+        written.append(rate_sweep_path(name, args.out))
+    if "copy" in parts:
+        folder = copy_models_folder(name, Path(args.out) / "models")
+        written += [folder / f"copy-{spec.name}" for spec in COPY_MODELS]
+    return written
+
+
 def cmd_build_lessons(args) -> int:
     import torch
 
-    from aelab.cli.common import dataset_from_args
+    from aelab.cli.common import check_output, dataset_from_args
     from aelab.lessons.bottleneck import METHOD_LABELS
     from aelab.lessons.capacity import build_lessons
     from aelab.lessons.copying import COPY_MODELS
     from aelab.lessons.paths import LESSONS_ROOT
 
+    # --out checked before minutes of training; the package's own folder (no --out) is rebuilt in place, as ever.
+    out = check_output(args.out or LESSONS_ROOT, "--out", overwrite=args.overwrite or args.out is None,
+                       replaces=[] if args.out is None else _written(args))
     torch.set_num_threads(max(1, args.threads))
     dataset = dataset_from_args(args)
     with tqdm(total=1000, file=sys.stderr, bar_format="{l_bar}{bar}| {elapsed}<{remaining}") as bar:
@@ -37,8 +64,7 @@ def cmd_build_lessons(args) -> int:
             bar.update(max(0, int(fraction * 1000) - bar.n))
             bar.set_description(text[:70].ljust(70))
 
-        summary = build_lessons(dataset, args.out or LESSONS_ROOT, on_progress,
-                                (args.only,) if args.only else ("sweep", "copy", "rate"))
+        summary = build_lessons(dataset, out, on_progress, (args.only,) if args.only else PARTS)
     if "sweep" in summary:
         print(f"bottleneck sweep on {dataset.name} ({summary['sweep_seconds']:.0f} s), test MSE per pixel:")
         print(f"{'code size':<12}" + "".join(f"{s:>9}" for s in summary["sizes"]))

@@ -55,10 +55,14 @@ def register(subparsers, add_data_argument) -> None:
                               description="Prints mse (per pixel), psnr (dB: the mean over images of each image's "
                               "10 log10(1 / MSE), pixels in [0, 1]), bce (nats per image) and, for variational "
                               "models, kl and neg_elbo (nats per image); on a source with known factors also mig, "
-                              "dci and sap.")
+                              "dci and sap. --metrics chooses which (DCI's gradient boosting takes minutes: its "
+                              "factors are fitted in parallel, one process per core).")
     p.add_argument("model", help="a model folder, or the name of a library or pretrained model")
     add_data_argument(p)
     p.add_argument("--split", default="test", choices=("train", "test"))
+    p.add_argument("--metrics", help="comma-separated, the only ones computed and printed: "
+                   + ", ".join(IMAGE_METRICS + FACTOR_METRICS) + " (e.g. mse,psnr,mig,sap: no DCI, whose gradient "
+                   "boosting takes minutes); default: all that apply")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_evaluate)
 
@@ -69,14 +73,32 @@ def register(subparsers, add_data_argument) -> None:
     p.set_defaults(handler=cmd_models)
 
     p = subparsers.add_parser("build-pretrained", help="rebuild the shipped pretrained models deterministically")
-    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/)")
+    p.add_argument("--out", default=None, help="folder to write (default: the package's pretrained/, rebuilt in "
+                   "place)")
     p.add_argument("--only", default=None, help="comma-separated names to rebuild")
+    p.add_argument("--overwrite", action="store_true", help="replace model folders of the same names in --out")
     p.add_argument("--artefacts-only", action="store_true",
                    help="keep the trained weights; only recompute the precomputed artefacts (projections)")
     p.add_argument("--artefacts", default=None,
-                   help="with --artefacts-only: comma-separated artefacts to recompute (e.g. umap_test); the other "
-                        "cache/ files are kept")
+                   help="with --artefacts-only: comma-separated artefacts to recompute (e.g. umap_test, or cards: "
+                        "Home's pictures); the other cache/ files are kept")
     p.set_defaults(handler=cmd_build_pretrained)
+
+
+IMAGE_METRICS = ("mse", "psnr", "bce", "kl", "neg_elbo")  # aelab.train.evaluation.evaluate (kl, neg_elbo: VAEs)
+FACTOR_METRICS = ("mig", "dci", "sap")  # on a source with known factors (aelab.analysis.factor_scores)
+
+
+def _chosen_metrics(text: str | None) -> tuple[str, ...] | None:
+    """--metrics as a tuple of valid names in the order given, None when not given; an unknown name is refused."""
+    if text is None:
+        return None
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    unknown = [name for name in names if name not in IMAGE_METRICS + FACTOR_METRICS]
+    if unknown or not names:
+        raise ConfigError(f"Unknown metric {(unknown or [text])[0]!r} in --metrics; valid: "
+                          f"{', '.join(IMAGE_METRICS + FACTOR_METRICS)}.")
+    return names
 
 
 def _variant_names() -> list[str]:
@@ -88,20 +110,19 @@ def _variant_names() -> list[str]:
 def cmd_train(args) -> int:
     from pathlib import Path
 
-    from aelab.cli.common import dataset_from_args
+    from aelab.cli.common import check_output, dataset_from_args, sizes_argument
     from aelab.library.store import save_model, validate_name
     from aelab.models.autoencoder import create_model
     from aelab.models.conditional import check_training_data
-    from aelab.models.ranges import parse_sizes
     from aelab.models.variants import make_configs
-    from aelab.train.loop import evaluate, steps_per_epoch
+    from aelab.train.evaluation import evaluate
+    from aelab.train.loop import steps_per_epoch
     from aelab.train.trainer import Trainer
 
     out = Path(args.out)
     validate_name(out.name)
-    if out.exists() and not args.overwrite:
-        raise ConfigError(f"{out} already exists; pass --overwrite to replace it.")
-    hidden = None if args.hidden is None else parse_sizes("--hidden", args.hidden)
+    check_output(out, "--out", overwrite=args.overwrite)  # before the data is read and the model trained
+    hidden = sizes_argument("--hidden", args.hidden)
     model_changes = {k: v for k, v in {"latent_dim": _number("--latent-dim", args.latent_dim),
                                        "hidden": hidden,
                                        "codebook_size": _number("--codebook-size", args.codebook_size)}.items()
@@ -155,17 +176,22 @@ def cmd_evaluate(args) -> int:
     from aelab.cli.common import dataset_from_args
     from aelab.errors import ModelStoreError
     from aelab.library.store import load_model, resolve_model_path
-    from aelab.train.loop import evaluate
+    from aelab.train.evaluation import evaluate
 
+    chosen = _chosen_metrics(args.metrics)  # before anything is loaded: a typo costs nothing
     record = load_model(resolve_model_path(args.model))
     dataset = dataset_from_args(args)
     if tuple(record.model_config.image_size) != tuple(dataset.image_size):
         raise ModelStoreError(f"Model {record.name} was trained on {record.model_config.image_size} images but "
                               f"{dataset.name} has {dataset.image_size} images.")
+    _check_applies(chosen, record, dataset)
     x, y = dataset.split(args.split)
-    metrics = evaluate(record.model, x, y=y)
-    if dataset.factors is not None:  # known factors: how disentangled the codes are (both splits; DCI takes minutes)
-        metrics.update(_factor_scores(record.model, dataset))
+    metrics = evaluate(record.model, x, y=y) if chosen is None or set(chosen) & set(IMAGE_METRICS) else {}
+    factors = FACTOR_METRICS if chosen is None else tuple(m for m in FACTOR_METRICS if m in chosen)
+    if dataset.factors is not None and factors:  # how disentangled the codes are (both splits; DCI takes minutes)
+        metrics.update(_factor_scores(record.model, dataset, factors))
+    if chosen is not None:
+        metrics = {name: metrics[name] for name in chosen}
     if args.json:
         print(json.dumps({"model": record.name, "variant": record.variant, "data": dataset.name, "split": args.split,
                           **metrics}))
@@ -176,14 +202,26 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _factor_scores(model, dataset) -> dict:
-    """{"mig": float, "dci": [disentanglement, completeness, informativeness], "sap": float}, with a progress bar."""
+def _check_applies(chosen: tuple[str, ...] | None, record, dataset) -> None:
+    """Every metric asked for can be computed for this model on this data; else one message naming the first."""
+    for name in chosen or ():
+        if name in ("kl", "neg_elbo") and not record.model_config.variational:
+            raise ConfigError(f"{name} is defined for variational models only; {record.name} is a "
+                              f"{record.variant}.")
+        if name in FACTOR_METRICS and dataset.factors is None:
+            raise ConfigError(f"{name} needs a source with known factors (such as shapes); {dataset.name} has "
+                              "none.")
+
+
+def _factor_scores(model, dataset, which: tuple[str, ...]) -> dict:
+    """{"mig": float, "dci": [disentanglement, completeness, informativeness], "sap": float}, those of which, with
+    a progress bar (MIG is computed whatever which says: it takes seconds)."""
     from aelab.analysis.factor_scores import score_model
 
-    with tqdm(total=100, desc="MIG, DCI, SAP", unit="%", file=sys.stderr) as bar:
-        scores = score_model(model, dataset, on_progress=lambda fraction, text: (
+    with tqdm(total=100, desc=", ".join(name.upper() for name in which), unit="%", file=sys.stderr) as bar:
+        scores = score_model(model, dataset, which=which, on_progress=lambda fraction, text: (
             bar.update(round(fraction * 100) - bar.n), bar.set_postfix_str(text)))
-    return scores.summary()
+    return {name: value for name, value in scores.summary().items() if name in which}
 
 
 def cmd_models(args) -> int:
@@ -203,11 +241,26 @@ def cmd_models(args) -> int:
     return 0
 
 
+def _check_pretrained_out(args, names: list[str]) -> None:
+    """--out checked before hours of training: writable, not a shared folder. Rebuilding the package's own folder
+    (no --out) replaces its models, as it always has; another folder keeps its models unless --overwrite (and
+    --artefacts-only works on the models already there)."""
+    from pathlib import Path
+
+    from aelab.cli.common import check_output
+    from aelab.library.store import PRETRAINED_ROOT
+
+    out = Path(args.out or PRETRAINED_ROOT)
+    replaced = None if args.out is None or args.artefacts_only else [out / name for name in names]
+    check_output(out, "--out", overwrite=args.overwrite or replaced is None, replaces=replaced)
+
+
 def cmd_build_pretrained(args) -> int:
     from aelab.library.pretrained import PRETRAINED, build_all
     from aelab.library.store import PRETRAINED_ROOT
 
     names = [n.strip() for n in args.only.split(",")] if args.only else None
+    _check_pretrained_out(args, names or list(PRETRAINED))
     if args.artefacts_only:
         from aelab.library.pretrained import rebuild_artefacts
 

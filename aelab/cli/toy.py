@@ -10,8 +10,7 @@ import sys
 
 from tqdm import tqdm
 
-from aelab.cli.common import table_lines
-from aelab.models.ranges import parse_sizes
+from aelab.cli.common import sizes_argument, table_lines
 
 
 def register(subparsers, add_data_argument=None) -> None:
@@ -55,7 +54,7 @@ def cmd_toy_list(args) -> int:
 
 
 def _changes(args) -> tuple[dict, dict]:
-    hidden = None if args.hidden is None else parse_sizes("--hidden", args.hidden)
+    hidden = sizes_argument("--hidden", args.hidden)
     model = {k: v for k, v in (("latent_dim", args.latent_dim), ("hidden", hidden)) if v is not None}
     train = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("seed", args.seed),
                                ("noise_level", args.corruption)) if v is not None}

@@ -1,17 +1,22 @@
 """A Dataset (images and labels split into train and test, with the identity caches key on) and how arrays become
 one: images checked and scaled to [0, 1], labels numbered from the distinct values present, a seeded stratified split
-when there is no test split."""
+when there is no test split. torch is imported where tensors are made, not with the module: what the sources are
+(aelab.data.sources.list_sources, the sidebar) is told without it."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from aelab.data.factors import Factors
-from aelab.data.userdata import MAX_CLASSES, MAX_IMAGES, MAX_SIDE
+from aelab.data.validation import MAX_CLASSES, MAX_IMAGES, check_image_dtype, check_image_shape
 from aelab.errors import DataError
 from aelab.runtime.identity import content_identity, is_named_source
+
+if TYPE_CHECKING:
+    import torch
 
 SPLIT_SEED = 20_240_601  # fixed: changing it changes every split below, and the pinned hashes in the tests
 TEST_FRACTION = 0.2
@@ -42,6 +47,8 @@ class Dataset:
     factors: Factors | None = None
 
     def __post_init__(self) -> None:
+        import torch
+
         for x, y in ((self.x_train, self.y_train), (self.x_test, self.y_test)):
             if x.dtype != torch.float32 or x.ndim != 4 or x.shape[1] != 1 or x.shape[2:] != self.x_train.shape[2:]:
                 raise DataError(f"Dataset {self.name!r}: images must be (N, 1, H, W) float32 of one size, "
@@ -73,6 +80,13 @@ class Dataset:
         if which not in splits:
             raise DataError(f"Unknown split {which!r}; valid splits: {', '.join(splits)}.")
         return splits[which]
+
+
+def class_name(class_names: Sequence[str], label: int) -> str:
+    """What a page says of label: its class's name, its number past the named classes, or "unlabelled" (-1)."""
+    if label < 0:
+        return "unlabelled"
+    return class_names[label] if label < len(class_names) else str(label)
 
 
 def split_indices(
@@ -132,6 +146,8 @@ def build_dataset(name: str, x_train, y_train, x_test, y_test, *, class_names: t
         y_train, y_test, class_names = _index_labels(y_train, y_test, label)
     elif top_label >= len(class_names):
         raise DataError(f"{label}: label {top_label} has no class name; there are {len(class_names)} classes.")
+    import torch
+
     return Dataset(name, _to_tensor(x_train), torch.from_numpy(y_train), _to_tensor(x_test), torch.from_numpy(y_test),
                    tuple(class_names), identity)
 
@@ -156,28 +172,11 @@ def _index_labels(y_train: np.ndarray, y_test: np.ndarray, label: str
 
 
 def _as_images(x: np.ndarray, what: str) -> np.ndarray:
-    """Check and reshape to (N, H, W): uint8 unchanged, other ints in 0-255 as uint8, floats in [0, 1] as float32."""
+    """Check (aelab.data.validation: dtype, layout, count, sides) and reshape to (N, H, W): uint8 unchanged, other
+    ints in 0-255 as uint8, floats in [0, 1] as float32."""
     x = np.asarray(x)
-    if x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
-        raise DataError(f"{what} have dtype {x.dtype}; expected uint8 values 0-255 or floats in [0, 1].")
-    shape = x.shape
-    if x.ndim == 2 and shape[1] > 0 and round(shape[1] ** 0.5) ** 2 == shape[1]:
-        x = x.reshape(shape[0], round(shape[1] ** 0.5), round(shape[1] ** 0.5))
-    elif x.ndim == 4 and (shape[1] == 1 or shape[3] == 1):
-        x = x.reshape(shape[0], *(shape[2:] if shape[1] == 1 else shape[1:3]))
-    elif x.ndim != 3:
-        raise DataError(
-            f"{what} have shape {shape}; expected (N, H, W), (N, H*W) with H*W a square, "
-            "(N, 1, H, W) or (N, H, W, 1)."
-        )
-    if len(x) == 0 or x.size == 0:
-        raise DataError(f"{what} are empty (shape {shape}).")
-    if len(x) > MAX_IMAGES:
-        raise DataError(f"{what} number {len(x):,}, more than the {MAX_IMAGES:,} allowed.")
-    if max(x.shape[1:]) > MAX_SIDE:
-        raise DataError(
-            f"{what} are {x.shape[1]}x{x.shape[2]} pixels, larger than the {MAX_SIDE}-pixel side allowed."
-        )
+    check_image_dtype(x.dtype, what)
+    x = x.reshape(check_image_shape(x.shape, what))
     if np.issubdtype(x.dtype, np.floating):
         if not np.isfinite(x).all():
             raise DataError(f"{what} contain NaN or infinite values.")
@@ -207,7 +206,9 @@ def _as_labels(y: np.ndarray | None, count: int, what: str) -> np.ndarray:
 
 def _to_tensor(images: np.ndarray) -> torch.Tensor:
     """(N, H, W) uint8 0-255 or float32 0-1 -> (N, 1, H, W) float32 in [0, 1]."""
+    import torch
+
     tensor = torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1)
     if tensor.dtype == torch.uint8:
-        return tensor.to(torch.float32) / 255.0
+        return tensor.to(torch.float32).div_(255.0)  # in place: one float copy of the images at a time, not two
     return tensor.to(torch.float32).contiguous()

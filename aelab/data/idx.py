@@ -86,7 +86,9 @@ def _read_idx_stream(stream: BinaryIO, name: str, max_bytes: int,
         raise DataError(
             f"{name} is corrupt: data continues past the {expected:,} bytes its header declares for shape {shape}."
         )
-    return np.frombuffer(payload, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    # Bytes (uint8) need no conversion: the array keeps the buffer instead of copying it (frombuffer of a bytearray
+    # is writable); wider types are swapped to the machine's byte order, a copy.
+    return np.frombuffer(payload, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
 
 
 def _read_capped(stream: BinaryIO, limit: int) -> bytearray:

@@ -106,3 +106,17 @@ def sample_factors(n: int = N_IMAGES, seed: int = SAMPLE_SEED) -> np.ndarray:
     """n distinct combinations drawn by numpy.random.default_rng(seed), (n, 5) int64 in the order drawn."""
     chosen = np.random.default_rng(seed).choice(int(np.prod(FACTOR_SIZES)), size=n, replace=False)
     return np.stack(np.unravel_index(chosen, FACTOR_SIZES), axis=1).astype(np.int64)
+
+
+EXAMPLE = (1, 3, 2, 6, 6)  # a mid-sized triangle near the centre: where one_factor_at_a_time's rows start
+
+
+def one_factor_at_a_time(base: tuple[int, ...] = EXAMPLE) -> dict[str, np.ndarray]:
+    """For each factor, the images of its every value with the other factors at base (one index per factor, into
+    its values): factor name -> (its size, 28, 28) uint8, as render draws them."""
+    rows = {}
+    for f, (name, size) in enumerate(zip(FACTOR_NAMES, FACTOR_SIZES)):
+        table = np.tile(np.array(base), (size, 1))
+        table[:, f] = np.arange(size)
+        rows[name] = render(table)
+    return rows

@@ -1,12 +1,14 @@
 """Read a user's own images into numpy arrays: a folder of IDX files, an ``.npz``, or a ``.zip`` of PNG/JPEG.
 
-This module only reads; aelab.data.sources checks values and shapes and builds the Dataset. Archives are recognised
-by content, not by name, because uploads arrive as temporary files. Guards against hostile files, each checked from
-what a file declares before anything big is read or allocated: archives whose members declare more than
-MAX_UNPACKED_BYTES are refused before anything is unpacked; each .npy member's header (dtype, shape) is read before
-its data, so object arrays (pickle) and shapes beyond the limits are refused unread; IDX headers are checked the
-same way before their (possibly gzip) payload is inflated; an image member larger than MAX_IMAGE_FILE_BYTES is
-refused unread, and each image's size is read from its header before its pixels are decoded.
+This module only reads; aelab.data.dataset checks values and builds the Dataset. Archives are recognised by content,
+not by name, because uploads arrive as temporary files. Guards against hostile files, each checked from what a file
+declares before anything big is read or allocated: archives whose members declare more than MAX_UNPACKED_BYTES are
+refused before anything is unpacked; each .npy member's header (dtype, shape) is read before its data, so object
+arrays (pickle) are refused unread; IDX headers are checked the same way before their (possibly gzip) payload is
+inflated; an image member larger than MAX_IMAGE_FILE_BYTES is refused unread, and every image's size is read from its
+header before any pixels are decoded. Each declared image shape goes through the one validation
+(aelab.data.validation) and is charged to the caller's memory budget (aelab.data.budget) at that moment, before its
+data is read: data too small for the pages, or too big for the budget, costs the server almost nothing to refuse.
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from aelab.data.budget import UNLIMITED, Budget, Tally
 from aelab.data.idx import read_idx
+from aelab.data.validation import MAX_IMAGES, MAX_SIDE, check_label_shape
 from aelab.errors import DataError
 
-MAX_IMAGES = 200_000  # most images (train + test) a user's dataset may hold
-MAX_SIDE = 64  # largest height or width, in pixels, of a user's image
-MAX_CLASSES = 1000  # most distinct labels; class names are the labels' values, so those are otherwise free
 MAX_UNPACKED_BYTES = 1 << 30  # 1 GiB: fits MAX_IMAGES images of MAX_SIDE x MAX_SIDE uint8
 MAX_IMAGE_FILE_BYTES = 4 << 20  # one PNG/JPEG of at most MAX_SIDE x MAX_SIDE pixels is far smaller than 4 MiB
 IMAGE_ARRAYS, LABEL_ARRAYS = ("x", "x_train", "x_test"), ("y", "y_train", "y_test")
@@ -49,10 +50,12 @@ class RawImages:
     class_names: tuple[str, ...] | None = None
 
 
-def read_user_files(path: Path, label: str) -> RawImages:
-    """Read an IDX folder, an ``.npz`` or a ``.zip`` of images; ``label`` names the file in messages."""
+def read_user_files(path: Path, label: str, budget: Budget = UNLIMITED) -> RawImages:
+    """Read an IDX folder, an ``.npz`` or a ``.zip`` of images; ``label`` names the file in messages. Every image
+    array's declared shape is validated and charged to ``budget`` before its data is read."""
+    tally = Tally(budget)
     if path.is_dir():
-        return _read_idx_folder(path, label)
+        return _read_idx_folder(path, label, tally)
     if not path.is_file():
         raise DataError(f"{label} does not exist.")
     if not zipfile.is_zipfile(path):
@@ -70,13 +73,13 @@ def read_user_files(path: Path, label: str) -> RawImages:
             # An .npz is a zip of .npy members; an empty one still counts as .npz when so named.
             all_npy = bool(members) and all(m.filename.endswith(".npy") for m in members)
             if not (all_npy or path.suffix.lower() == ".npz"):
-                return _read_image_zip(archive, members, label)
+                return _read_image_zip(archive, members, label, tally)
     except _CORRUPT_ARCHIVE_ERRORS as err:
         raise DataError(f"{label} is a corrupt zip archive ({err}).") from None
-    return _read_npz(path, label)
+    return _read_npz(path, label, tally)
 
 
-def _read_idx_folder(folder: Path, label: str) -> RawImages:
+def _read_idx_folder(folder: Path, label: str, tally: Tally) -> RawImages:
     def find(stem: str) -> Path | None:
         # Also accept the "train-images.idx3-ubyte" spelling some re-distributions use.
         for base in (stem, stem.replace("-idx", ".idx")):
@@ -91,35 +94,17 @@ def _read_idx_folder(folder: Path, label: str) -> RawImages:
         raise DataError(f"{label} holds no train-images-idx3-ubyte[.gz] file, which an IDX folder needs.")
     if paths[2] is None and paths[3] is not None:
         raise DataError(f"{label} has t10k labels but no t10k-images-idx3-ubyte[.gz] file for them.")
-    checks = (_check_images, _check_labels, _check_images, _check_labels)
+    checks = (tally.images, check_label_shape, tally.images, check_label_shape)
     arrays = [None if p is None else read_idx(p, max_bytes=MAX_UNPACKED_BYTES,
                                               check_shape=lambda shape, name, check=check: check(shape, name))
               for p, check in zip(paths, checks)]
     return RawImages(*arrays)
 
 
-def _check_images(shape: tuple[int, ...], what: str) -> None:
-    """Refuse a declared image array larger than the limits allow, before its data is read: at most MAX_IMAGES
-    images of at most MAX_SIDE x MAX_SIDE values (any of the accepted layouts; sources.py checks the layout)."""
-    if not shape:
-        raise DataError(f"{what} are a single value (shape ()); expected images.")
-    if shape[0] > MAX_IMAGES:
-        raise DataError(f"{what} number {shape[0]:,}, more than the {MAX_IMAGES:,} allowed (declared shape {shape}).")
-    if math.prod(shape[1:]) > MAX_SIDE * MAX_SIDE:
-        raise DataError(f"{what} declares images of shape {shape[1:]}, more than the {MAX_SIDE}x{MAX_SIDE} "
-                        "values per image allowed.")
-
-
-def _check_labels(shape: tuple[int, ...], what: str) -> None:
-    if len(shape) != 1 or shape[0] > MAX_IMAGES:
-        raise DataError(f"{what} declares labels of shape {shape}; expected one label per image, at most "
-                        f"{MAX_IMAGES:,}.")
-
-
-def _read_npz(path: Path, label: str) -> RawImages:
+def _read_npz(path: Path, label: str, tally: Tally) -> RawImages:
     try:
         with zipfile.ZipFile(path) as archive:
-            arrays = _read_npy_members(archive, label)
+            arrays = _read_npy_members(archive, label, tally)
     except _CORRUPT_ARCHIVE_ERRORS as err:
         raise DataError(f"{label} is not a valid .npz file ({err}).") from None
     if "x" in arrays:
@@ -133,27 +118,27 @@ def _read_npz(path: Path, label: str) -> RawImages:
     )
 
 
-def _read_npy_members(archive: zipfile.ZipFile, label: str) -> dict[str, np.ndarray]:
-    """The image and label arrays of an .npz, each header read and checked before its data; other arrays are
-    named (for the message) but never read."""
+def _read_npy_members(archive: zipfile.ZipFile, label: str, tally: Tally) -> dict[str, np.ndarray]:
+    """The image and label arrays of an .npz, each header read, validated and charged before its data; other arrays
+    are named (for the message) but never read."""
     arrays: dict[str, np.ndarray] = {}
     for info in archive.infolist():
         key = info.filename.removesuffix(".npy")
         if key in IMAGE_ARRAYS or key in LABEL_ARRAYS:
             with archive.open(info) as stream:
-                arrays[key] = _read_npy(stream, info.file_size, label, key,
-                                        _check_images if key in IMAGE_ARRAYS else _check_labels)
+                arrays[key] = _read_npy(stream, info.file_size, label, key, key in IMAGE_ARRAYS, tally)
         elif not info.is_dir():
             arrays[key] = None
     return arrays
 
 
-def _read_npy(stream, declared_size: int, label: str, key: str, check_shape) -> np.ndarray:
-    """One .npy stream -> array: magic, then the header's (shape, order, dtype) checked, then exactly the bytes
-    the header promises (never more than the member declares), without pickle."""
+def _read_npy(stream, declared_size: int, label: str, key: str, images: bool, tally: Tally) -> np.ndarray:
+    """One .npy stream -> array: magic, then the header's (shape, order, dtype) checked (images: validated and
+    charged to the tally), then exactly the bytes the header promises (never more than the member declares), without
+    pickle."""
     from numpy.lib import format as npy
 
-    what = f"{label}: array {key!r}"
+    what = f"{label}: {'images in ' if images else ''}array {key!r}"
     try:
         version = npy.read_magic(stream)
         if version not in ((1, 0), (2, 0)):
@@ -165,7 +150,10 @@ def _read_npy(stream, declared_size: int, label: str, key: str, check_shape) -> 
     if dtype.hasobject:
         raise DataError(f"{label} holds an array aelab cannot read without pickle ({key!r} holds Python objects, "
                         f"dtype {dtype}); aelab never unpickles.")
-    check_shape(shape, what)
+    if images:
+        tally.images(shape, what, dtype)
+    else:
+        check_label_shape(shape, what)
     n_bytes = math.prod(shape) * dtype.itemsize
     if n_bytes > min(declared_size, MAX_UNPACKED_BYTES):
         raise DataError(f"{what} declares shape {shape} of {dtype} ({n_bytes:,} bytes), more than its "
@@ -188,8 +176,10 @@ def _fill(stream, view: memoryview) -> int:
     return filled
 
 
-def _read_image_zip(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], label: str) -> RawImages:
-    """Images -> x (N, H, W) uint8 at the most common size; labels from sub-folders, sorted by name."""
+def _read_image_zip(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], label: str,
+                    tally: Tally) -> RawImages:
+    """Images -> x (N, H, W) uint8 at the most common size; labels from sub-folders, sorted by name. Every image's
+    size is read from its header first, so the set is validated and charged before any pixels are decoded."""
     # Finder and Explorer add these to the zips they make; they are not the user's data.
     members = [m for m in members if not m.filename.startswith("__MACOSX/")
                and not PurePosixPath(m.filename).name.startswith(".")]
@@ -205,9 +195,10 @@ def _read_image_zip(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], la
         raise DataError(f"{label} holds {len(members):,} images, more than the {MAX_IMAGES:,} allowed.")
     members.sort(key=lambda member: member.filename)
     folders = _label_folders(members, label)
-    pixels = [_decode_image(archive, member, label) for member in members]
-    height, width = Counter(p.shape for p in pixels).most_common(1)[0][0]
-    images = np.stack([_resized(p, height, width) for p in pixels])
+    sizes = [_open_image(archive, member, label).size[::-1] for member in members]  # (height, width)
+    height, width = Counter(sizes).most_common(1)[0][0]
+    tally.images((len(members), height, width), f"{label}: images (most of them)")
+    images = np.stack([_resized(_decode_image(archive, member, label), height, width) for member in members])
     if folders is None:
         return RawImages(images)
     class_names = tuple(sorted(set(folders), key=_natural_key))
@@ -236,8 +227,8 @@ def _label_folders(members: list[zipfile.ZipInfo], label: str) -> list[str] | No
     return folders if len(set(folders)) > 1 else None
 
 
-def _decode_image(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str) -> np.ndarray:
-    """One zip member -> (H, W) uint8 greyscale; its size is checked before its pixels are decoded."""
+def _open_image(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str):
+    """One zip member as a PIL image whose header alone is read (its size checked); the pixels are not decoded."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -251,6 +242,12 @@ def _decode_image(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str)
         raise DataError(
             f"{label}: {member.filename!r} is {width}x{height} pixels, larger than the {MAX_SIDE}-pixel side allowed."
         )
+    return image
+
+
+def _decode_image(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str) -> np.ndarray:
+    """One zip member -> (H, W) uint8 greyscale (its header checked again: the member is read anew)."""
+    image = _open_image(archive, member, label)
     try:
         return np.asarray(image.convert("L"), dtype=np.uint8)
     except (OSError, SyntaxError) as err:

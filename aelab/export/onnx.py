@@ -19,6 +19,8 @@ import torch
 from torch import nn
 
 from aelab.errors import AelabError
+from aelab.models.config import ModelConfig
+from aelab.models.protocol import Model
 
 OPSET = 17
 SIDECAR_FORMAT = 1
@@ -34,6 +36,7 @@ class _Decode(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        self.train(model.training)  # _export restores this mode afterwards: the model's own, not a new module's
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.model.decode(z)
@@ -45,6 +48,7 @@ class _Encode(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        self.train(model.training)
 
     def forward(self, x: torch.Tensor):
         mu, logvar = self.model.encode_distribution(x)
@@ -74,16 +78,25 @@ def _export(module: nn.Module, example: torch.Tensor, inputs: list[str], outputs
     return buffer.getvalue()
 
 
-def _config(model: nn.Module):
+def _config(model: nn.Module) -> ModelConfig:
+    """The model's config; a module that is no aelab model (the export takes any nn.Module) is refused."""
     config = getattr(model, "config", None)
-    if config is None or not hasattr(config, "latent_dim"):
+    if not isinstance(config, ModelConfig):
         raise ExportError(f"{type(model).__name__} has no aelab ModelConfig; only aelab models can be exported.")
     return config
+
+
+def _refuse_unbound_label(model: nn.Module) -> None:
+    """A conditional model decodes nothing without its label, which the graph would not carry: bind one first."""
+    if isinstance(model, Model) and model.conditional:
+        raise ExportError("the model is conditional on a class label, which the export does not carry: bind one "
+                          "first (aelab.models.conditional.with_label).")
 
 
 def decoder_onnx(model: nn.Module) -> bytes:
     """The decoder as ONNX bytes: input "z" (B, latent_dim) float32 -> output "x_hat" (B, 1, H, W)."""
     config = _config(model)
+    _refuse_unbound_label(model)
     extra = _extra_inputs(model.decode)
     if extra:
         raise ExportError(f"the decoder takes extra inputs ({', '.join(extra)}) that the export does not carry.")
@@ -94,31 +107,38 @@ def encoder_onnx(model: nn.Module) -> bytes:
     """The encoder as ONNX bytes: input "x" (B, 1, H, W) float32 in [0, 1] -> "z" (B, latent_dim), plus "logvar"
     for a variational model."""
     config = _config(model)
+    _refuse_unbound_label(model)
     extra = _extra_inputs(model.encode_distribution)
     if extra:
         raise ExportError(f"the encoder takes extra inputs ({', '.join(extra)}) that the export does not carry.")
-    outputs = ["z", "logvar"] if getattr(config, "variational", False) else ["z"]
+    outputs = ["z", "logvar"] if config.variational else ["z"]
     return _export(_Encode(model), torch.zeros(2, 1, *config.image_size), ["x"], outputs)
+
+
+def file_names(name: str = "model") -> tuple[str, str, str]:
+    """The files export_files makes for a model called name: (decoder, encoder, JSON sidecar)."""
+    return f"{name}.decoder.onnx", f"{name}.encoder.onnx", f"{name}.json"
 
 
 def sidecar(model: nn.Module, name: str = "model") -> dict:
     """What a program needs to use the two files: sizes, the output activation, input and output names."""
     config = _config(model)
+    decoder_file, encoder_file, _ = file_names(name)
     return {"format": SIDECAR_FORMAT, "name": name, "arch": config.arch, "latent_dim": config.latent_dim,
             "image_size": list(config.image_size), "output_activation": config.output_activation,
-            "variational": bool(getattr(config, "variational", False)), "opset": OPSET,
-            "decoder": {"file": f"{name}.decoder.onnx", "inputs": {"z": ["batch", config.latent_dim]},
+            "variational": config.variational, "opset": OPSET,
+            "decoder": {"file": decoder_file, "inputs": {"z": ["batch", config.latent_dim]},
                         "outputs": {"x_hat": ["batch", 1, *config.image_size]}},
-            "encoder": {"file": f"{name}.encoder.onnx", "inputs": {"x": ["batch", 1, *config.image_size]},
+            "encoder": {"file": encoder_file, "inputs": {"x": ["batch", 1, *config.image_size]},
                         "outputs": {"z": ["batch", config.latent_dim],
                                     **({"logvar": ["batch", config.latent_dim]} if config.variational else {})}}}
 
 
 def export_files(model: nn.Module, name: str = "model") -> dict[str, bytes]:
     """{NAME.decoder.onnx, NAME.encoder.onnx, NAME.json: their bytes}: what the CLI writes and the app zips."""
-    meta = sidecar(model, name)
-    return {meta["decoder"]["file"]: decoder_onnx(model), meta["encoder"]["file"]: encoder_onnx(model),
-            f"{name}.json": json.dumps(meta, indent=2).encode()}
+    decoder_file, encoder_file, sidecar_file = file_names(name)
+    return {decoder_file: decoder_onnx(model), encoder_file: encoder_onnx(model),
+            sidecar_file: json.dumps(sidecar(model, name), indent=2).encode()}
 
 
 def export_zip(model: nn.Module, name: str = "model") -> bytes:

@@ -25,8 +25,9 @@ from torch import nn
 from aelab.analysis.linalg import principal_angles
 from aelab.models.autoencoder import create_model
 from aelab.models.baselines import PCA, KMeans, SoftKMeans
+from aelab.models.protocol import Model
 from aelab.models.variants import make_configs
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from aelab.train.trainer import Trainer
 
 ProgressCallback = Callable[[float, str], None]
@@ -72,16 +73,16 @@ def truncate_pca(pca: PCA, latent_dim: int) -> PCA:
     return smaller
 
 
-def decoder_columns(model: nn.Module) -> torch.Tensor:
+def decoder_columns(model: Model) -> torch.Tensor:
     """The images a linear decoder adds up, as columns: (n_pixels, latent_dim), x_hat = b + sum_j z_j column_j.
 
     PCA: its components; a linear AE: its decoder matrix (the encoder's, transposed, when the weights are tied)."""
     if isinstance(model, PCA):
         return model.components.detach().T
-    config = getattr(model, "config", None)
-    if config is None or config.arch != "linear" or config.variational:
+    config = model.config
+    if config.arch != "linear" or config.variational:
         raise ValueError("Decoder columns are defined for PCA and deterministic linear autoencoders only; "
-                         f"this model is {getattr(config, 'arch', type(model).__name__)!r}.")
+                         f"this model is {config.arch!r}.")
     if config.tied_weights:
         return model.encoder[1].weight.detach().T
     return model.decoder[0].weight.detach()

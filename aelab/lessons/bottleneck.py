@@ -23,7 +23,7 @@ from aelab.lessons.basics import epochs_for_steps, fit_pca, truncate_pca
 from aelab.lessons.paths import LESSONS_ROOT, ProgressCallback, safe_name
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from aelab.train.trainer import Trainer
 
 SIZES = (2, 4, 8, 16, 32, 64, 128)

@@ -106,7 +106,7 @@ class ToyRun:
             self.lock.release()
 
     def _one_epoch(self) -> None:
-        if self.model_config.is_baseline:  # closed form: one "epoch" is the whole fit (loop.fit would score it as
+        if self.model_config.is_baseline:  # closed form: one "epoch" is the whole fit (trainer.fit would score it as
             self.model.fit(self.x, seed=self.train_config.seed)  # images, in [0, 1])
             self.history, self.epoch = [{"epoch": 1, "train": {"recon": self.recon_error()}}], self.total_epochs
             return

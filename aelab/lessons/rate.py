@@ -93,7 +93,7 @@ def train_beta(x_train: torch.Tensor, beta: float, epochs: int = SWEEP_EPOCHS, s
     stopped. The shipped mnist-5k points, the lesson's "train one here" and the tests all train this way."""
     from aelab.models.autoencoder import create_model
     from aelab.models.variants import make_configs
-    from aelab.train.loop import fit
+    from aelab.train.trainer import fit
 
     report = on_progress or (lambda fraction, text: None)
     model_config, train_config = make_configs(SWEEP_VARIANT, tuple(x_train.shape[2:]), {},

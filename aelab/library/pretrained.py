@@ -4,6 +4,8 @@
 the digits-* models, so both bundled sources work offline) with its seed, evaluates it on the test split and writes
 pretrained/<name>/. Weights are stored as float16 to keep the whole set at a few MB. Pages may add
 artefacts for a model (precomputed projections, sweeps) through ARTEFACT_BUILDERS, so the first visit is instant.
+Home's card arrays (aelab.analysis.cards, the artefact "cards") are written after the model is saved, from the model
+as the app loads it, and keyed by the saved weights file.
 """
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from typing import Any
 
 import torch
 
+from aelab.analysis.cards import CARDS_FILE, card_arrays, kinds_for, write_cards
 from aelab.analysis.factor_scores import factor_scores_artefact
 from aelab.analysis.maps import umap_artefact
-from aelab.library.store import CACHE_DIR, PRETRAINED_ROOT, load_model, save_model
+from aelab.library.store import CACHE_DIR, PRETRAINED_ROOT, load_model, read_config, save_model
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from aelab.train.trainer import Trainer
 
 DATASET = "mnist-5k"
@@ -114,6 +117,20 @@ ARTEFACT_BUILDERS: dict[str, Callable[[Any, Any], dict[str, bytes]]] = {}
 ARTEFACT_BUILDERS["umap_test"] = umap_artefact
 # The Factors page's MIG, DCI and SAP of models trained on a source with known factors (a few minutes: DCI boosts).
 ARTEFACT_BUILDERS["factor_scores"] = factor_scores_artefact
+CARDS = "cards"  # Home's card arrays: not an ARTEFACT_BUILDERS entry, since they are keyed by the saved weights file
+
+
+def write_card_arrays(path: Path, dataset) -> list[str]:
+    """Home's card arrays of the model saved at path, on dataset, computed from the model as the app loads it (the
+    float16 weights back as float32), kept in its cache/. None for a conditional model: its pictures depend on the
+    class the sidebar picks, so Home computes them. Returns the files written."""
+    weights = str(read_config(path)["weights_sha256"])  # load_model checks the file against it
+    record = load_model(path)
+    if record.model_config.n_classes:
+        return []
+    arrays = card_arrays(record.model, dataset, kinds_for(record.model_config, record.train_config))
+    write_cards(path, arrays, dataset.identity, weights)
+    return [CARDS_FILE]
 
 
 def build_one(spec: PretrainedSpec, dataset, out: Path, on_progress=None) -> dict[str, Any]:
@@ -134,9 +151,10 @@ def build_one(spec: PretrainedSpec, dataset, out: Path, on_progress=None) -> dic
     extra: dict[str, bytes] = {}
     for builder in ARTEFACT_BUILDERS.values():
         extra.update(builder(model, dataset))
-    save_model(model, spec.name, variant=spec.variant, train_config=train_config, dataset=dataset.name,
-               metrics=metrics, history=thin_history(trainer.history), root=out, overwrite=True, extra_files=extra,
-               weights_dtype=torch.float16)
+    path = save_model(model, spec.name, variant=spec.variant, train_config=train_config, dataset=dataset.name,
+                      metrics=metrics, history=thin_history(trainer.history), root=out, overwrite=True,
+                      extra_files=extra, weights_dtype=torch.float16)
+    write_card_arrays(path, dataset)
     return {"name": spec.name, "variant": spec.variant, "latent_dim": model_config.latent_dim,
             "epochs": train_config.epochs, "train_seconds": seconds, **metrics}
 
@@ -168,7 +186,8 @@ def build_all(out: str | Path = PRETRAINED_ROOT, names: list[str] | None = None,
 def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None = None,
                       on_model=None, builders: list[str] | None = None) -> list[dict[str, Any]]:
     """Rewrite existing pretrained model folders with fresh ARTEFACT_BUILDERS output (all, or the builders named),
-    without retraining; the cache/ files of the builders not run are kept as they are.
+    without retraining; the cache/ files of the builders not run are kept as they are. The builder "cards" (Home's
+    card arrays) is run after the model is saved again, or alone without saving it again.
 
     The weights are unchanged bit for bit: they were saved as float16, load as float32 (exact) and are saved as
     float16 again (exact), so the recorded checksum is the same; config (metrics, train config) and history are kept."""
@@ -181,9 +200,10 @@ def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None
     if unknown:
         raise ConfigError(f"Unknown pretrained model(s) {', '.join(sorted(unknown))}; valid: "
                           f"{', '.join(s.name for s in PRETRAINED)}.")
-    if set(builders or []) - set(ARTEFACT_BUILDERS):
-        raise ConfigError(f"Unknown artefact(s) {', '.join(sorted(set(builders) - set(ARTEFACT_BUILDERS)))}; valid: "
-                          f"{', '.join(ARTEFACT_BUILDERS)}.")
+    valid = [*ARTEFACT_BUILDERS, CARDS]
+    if set(builders or []) - set(valid):
+        raise ConfigError(f"Unknown artefact(s) {', '.join(sorted(set(builders) - set(valid)))}; valid: "
+                          f"{', '.join(valid)}.")
     datasets = {name: load_dataset(name) for name in {spec.dataset for spec in specs.values()}}  # each loaded once
     rows = []
     for name, spec in specs.items():
@@ -193,13 +213,17 @@ def rebuild_artefacts(out: str | Path = PRETRAINED_ROOT, names: list[str] | None
         started = time.perf_counter()
         cache = Path(out) / name / CACHE_DIR
         extra: dict[str, bytes] = {f.name: f.read_bytes() for f in sorted(cache.glob("*"))} if builders else {}
-        for key, builder in ARTEFACT_BUILDERS.items():
-            if builders is None or key in builders:
-                extra.update(builder(record.model, datasets[spec.dataset]))
-        save_model(record.model, name, variant=record.variant, train_config=record.train_config,
-                   dataset=record.dataset, metrics=record.metrics, history=record.history, root=out, overwrite=True,
-                   extra_files=extra, weights_dtype=torch.float16)
-        rows.append({"name": name, "files": sorted(extra), "seconds": time.perf_counter() - started})
+        saved_again = [key for key in ARTEFACT_BUILDERS if builders is None or key in builders]
+        for key in saved_again:
+            extra.update(ARTEFACT_BUILDERS[key](record.model, datasets[spec.dataset]))
+        if saved_again:
+            save_model(record.model, name, variant=record.variant, train_config=record.train_config,
+                       dataset=record.dataset, metrics=record.metrics, history=record.history, root=out,
+                       overwrite=True, extra_files=extra, weights_dtype=torch.float16)
+        files = sorted(extra) if saved_again else []
+        if builders is None or CARDS in builders:
+            files = sorted({*files, *write_card_arrays(Path(out) / name, datasets[spec.dataset])})
+        rows.append({"name": name, "files": files, "seconds": time.perf_counter() - started})
         if on_model:
             on_model(rows[-1])
     return rows

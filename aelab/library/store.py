@@ -3,7 +3,8 @@
 Saving writes a hidden staging folder and renames it into place, so a crash never leaves half a model; a save killed
 while replacing a model is undone or finished at the next listing or save (aelab.library.staging). Loading reads only
 those files, never unpickles anything (a folder holding a pickle-capable file is refused outright), checks the
-format version and the weights' SHA-256 recorded in the config, and loads the weights strictly.
+format version and the weights' SHA-256 recorded in the config, and loads the weights strictly. Listing models and
+reading their configs and artefacts import no torch (Home lists them); saving and loading weights do.
 """
 from __future__ import annotations
 
@@ -13,28 +14,29 @@ import math
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import platformdirs
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from torch import nn
 
 import aelab
 from aelab.errors import AelabError, ModelStoreError
 from aelab.library.staging import recover, staging_folder, swap_into_place
-from aelab.models.autoencoder import create_model
 from aelab.models.config import ModelConfig, TrainConfig, from_dict, to_dict
 from aelab.resources import pretrained_root
 from aelab.runtime.identity import PUBLIC, weights_digest
 from aelab.train.history import upgrade as upgrade_history
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 FORMAT_VERSION = 1
 CONFIG_FILE, WEIGHTS_FILE, HISTORY_FILE = "config.json", "model.safetensors", "history.json"
@@ -114,10 +116,15 @@ def _sha256(path: Path) -> str:
 def save_model(model: nn.Module, name: str, *, variant: str, train_config: TrainConfig, dataset: str,
                metrics: dict[str, Any] | None = None, history: list[dict] | None = None,
                root: str | Path | None = None, overwrite: bool = False,
-               extra_files: dict[str, bytes] | None = None, weights_dtype: torch.dtype = torch.float32) -> Path:
+               extra_files: dict[str, bytes] | None = None, weights_dtype: torch.dtype | None = None) -> Path:
     """Write root/name atomically and return its path. extra_files: cache/<file> -> bytes (.npz or .json only).
 
-    weights_dtype=torch.float16 halves the file (the shipped pretrained models); loading always gives float32."""
+    weights_dtype: float32 by default; torch.float16 halves the file (the shipped pretrained models); loading always
+    gives float32."""
+    import torch
+    from safetensors.torch import save_file
+
+    weights_dtype = weights_dtype or torch.float32
     root = library_root(root)
     target = root / validate_name(name)
     root.mkdir(parents=True, exist_ok=True)
@@ -198,6 +205,42 @@ def read_artefact(path: str | Path, file_name: str) -> dict[str, Any] | None:
         raise ModelStoreError(f"Could not read {target}: {err}") from None
 
 
+def read_history(path: str | Path) -> list[dict]:
+    """A model folder's history.json (aelab.train.history's schema, older files upgraded), without its weights; []
+    when absent or unreadable (a history only draws a chart)."""
+    try:
+        return upgrade_history(json.loads((Path(path) / HISTORY_FILE).read_text()))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, AttributeError, KeyError):
+        return []
+
+
+def write_artefact(path: str | Path, file_name: str, data: bytes) -> Path:
+    """Write (or replace) cache/<file_name>, a plain .npz or .json, in an existing model folder: what is computed
+    after a model was saved (its latent map, its Home card pictures). Atomic: written beside it under a hidden name,
+    then renamed over it, so a reader finds the old file or the new one, never a part of one."""
+    path = Path(path)
+    if Path(file_name).name != file_name or Path(file_name).suffix not in (".npz", ".json"):
+        raise ModelStoreError(f"Artefact {file_name!r} must be a plain .npz or .json name.")
+    if not (path / CONFIG_FILE).is_file():
+        raise ModelStoreError(f"No model folder at {path}.")
+    folder = path / CACHE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        handle, partial = tempfile.mkstemp(prefix=f".{file_name}.", suffix=".partial", dir=folder)
+    except OSError as err:
+        raise ModelStoreError(f"Could not write {folder / file_name}: {err}") from None
+    partial = Path(partial)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(partial, folder / file_name)
+    except OSError as err:
+        raise ModelStoreError(f"Could not write {folder / file_name}: {err}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return folder / file_name
+
+
 def read_configs(path: str | Path) -> tuple[dict[str, Any], ModelConfig, TrainConfig]:
     """config.json parsed and its model and training configs validated (sizes bounded), no weights read."""
     config = read_config(path)
@@ -240,6 +283,10 @@ def load_model(path: str | Path, *, device: str | torch.device = "cpu", pretrain
 
     The config is read and bounded first, the weights' size and header are checked against it, and only then are
     the weights read and the network built: a hostile config or weights file costs nothing to refuse."""
+    from safetensors.torch import load_file
+
+    from aelab.models.autoencoder import create_model
+
     path = Path(path)
     _check_folder(path)
     config, model_config, train_config = read_configs(path)
@@ -283,6 +330,8 @@ class ModelInfo:
     test_mse: float | None
     error: str | None = None  # set when the model cannot load: listed, but marked, not hidden
     model_config: ModelConfig | None = None  # the validated architecture (None when the config is invalid)
+    weights_sha256: str = ""  # the weights file's SHA-256, as config.json records it (checked when listed)
+    train_config: TrainConfig | None = None
 
 
 # path -> (the stat of its config and weights, its ModelInfo). Pages list the models many times per rerun and every
@@ -322,7 +371,7 @@ def _read_info(path: Path, source: str) -> ModelInfo:
     """The folder's line; a model that cannot load (unreadable or invalid config, truncated, mismatched or changed
     weights: whatever can be told without building the network) is listed with its reason in error."""
     try:
-        config, model_config, _ = read_configs(path)
+        config, model_config, train_config = read_configs(path)
         check_weights_header(path, model_config)
         # The checksum too (a few ms for a model of this app; once per change of the files, see _info): a model
         # whose weights changed after saving is marked here, so no picker offers it and no page fails loading it.
@@ -331,7 +380,8 @@ def _read_info(path: Path, source: str) -> ModelInfo:
                                   "weights were changed or corrupted after saving.")
         return ModelInfo(path.name, path, source, str(config.get("variant", "?")), model_config.latent_dim,
                          model_config.image_size, str(config.get("dataset", "")), _metrics(config).get("mse"),
-                         model_config=model_config)
+                         model_config=model_config, weights_sha256=str(config["weights_sha256"]),
+                         train_config=train_config)
     except (ModelStoreError, KeyError, TypeError, ValueError) as err:
         return ModelInfo(path.name, path, source, "?", 0, (0, 0), "", None, str(err))
 

@@ -7,5 +7,6 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     ".variants": "VARIANTS Variant get_variant make_configs",
     ".autoencoder": "Autoencoder build_model create_model resolve_device",
     ".output": "Output",
+    ".protocol": "Model",
 })
 __all__ = __dir__()

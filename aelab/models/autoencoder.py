@@ -16,6 +16,7 @@ from aelab.models.baselines import BASELINE_CLASSES
 from aelab.models.config import ModelConfig
 from aelab.models.nets import BUILDERS
 from aelab.models.output import Output
+from aelab.models.protocol import Model
 from aelab.models.quantizer import VectorQuantizer
 
 # exp(logvar) beyond these bounds overflows or underflows float32 and turns the KL into inf/NaN.
@@ -23,6 +24,9 @@ LOGVAR_RANGE = (-30.0, 20.0)
 
 
 class Autoencoder(nn.Module):
+    """Every trained variant (aelab.models.variants), configured by its ModelConfig; satisfies
+    aelab.models.protocol.Model."""
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         if config.is_baseline:
@@ -38,7 +42,7 @@ class Autoencoder(nn.Module):
 
     @property
     def conditional(self) -> bool:
-        return self.config.n_classes > 0
+        return self.config.conditional
 
     def _one_hot(self, y, batch: int, like: torch.Tensor) -> torch.Tensor:
         """y: an int or (B,) class indices -> (B, n_classes); a conditional model refuses to guess a missing label."""
@@ -128,8 +132,8 @@ class Autoencoder(nn.Module):
         return Output(self._activate(out), z, mu if logvar is not None else None, logvar, logits, quantized)
 
 
-def build_model(config: ModelConfig) -> nn.Module:
-    """An Autoencoder, or a baseline (PCA / k-means) with the same encode / decode / forward interface."""
+def build_model(config: ModelConfig) -> Model:
+    """An Autoencoder, or a baseline (PCA / k-means): either satisfies aelab.models.protocol.Model."""
     if config.is_baseline:
         return BASELINE_CLASSES[config.arch](config)
     return Autoencoder(config)
@@ -138,7 +142,7 @@ def build_model(config: ModelConfig) -> nn.Module:
 _INIT_LOCK = threading.Lock()  # weight init draws from torch's global RNG, which concurrent jobs share
 
 
-def create_model(config: ModelConfig, seed: int = 0) -> nn.Module:
+def create_model(config: ModelConfig, seed: int = 0) -> Model:
     """A freshly initialised model; the same seed gives the same initial weights, whatever other threads do."""
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -4,7 +4,8 @@
   the optimal linear autoencoder spans exactly this subspace.
 - k-means: the code is the one-hot assignment q (1 x k), decode is q P with P the (k x pixels) centroids, so the data
   matrix is approximated by X ~ Q P. Soft k-means replaces the one-hot by responsibilities that sum to 1.
-Fitted state lives in buffers so safetensors can save it.
+Fitted state lives in buffers so safetensors can save it. Each satisfies aelab.models.protocol.Model (labels y are
+accepted and ignored: no baseline is conditional).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from aelab.models.output import Output
 
 
 class _Baseline(nn.Module):
+    conditional = False
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
@@ -31,10 +34,11 @@ class _Baseline(nn.Module):
         """(N, P) -> the input's shape: (N, 1, H, W) images, or (N, D) points for a vector config."""
         return flat.view(flat.shape[0], *self.config.input_shape)
 
-    def encode_distribution(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def encode_distribution(self, x: torch.Tensor, y=None) -> tuple[torch.Tensor, None]:
         return self.encode(x), None
 
-    def forward(self, x: torch.Tensor, sample: bool | None = None, generator: torch.Generator | None = None) -> Output:
+    def forward(self, x: torch.Tensor, sample: bool | None = None, generator: torch.Generator | None = None,
+                y=None) -> Output:
         z = self.encode(x)
         return Output(self.decode(z), z, None, None, None)
 
@@ -59,10 +63,10 @@ class PCA(_Baseline):
         self.explained_variance.copy_((s[:d] ** 2 / max(flat.shape[0] - 1, 1)).float())
         return self
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, y=None) -> torch.Tensor:
         return (self._flat(x) - self.mean) @ self.components.T
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, y=None) -> torch.Tensor:
         return self._image(z @ self.components + self.mean)
 
 
@@ -113,10 +117,10 @@ class KMeans(_Baseline):
                 break
         return self
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, y=None) -> torch.Tensor:
         return self.responsibilities(self._flat(x))
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, y=None) -> torch.Tensor:
         return self._image(z @ self.centroids)
 
 

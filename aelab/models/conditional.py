@@ -12,7 +12,9 @@ import torch
 from torch import nn
 
 from aelab.errors import ConfigError
+from aelab.models.config import ModelConfig
 from aelab.models.output import Output
+from aelab.models.protocol import Model
 
 
 class WithLabel(nn.Module):
@@ -38,41 +40,39 @@ class WithLabel(nn.Module):
     def conditional(self) -> bool:
         return False  # the label is bound: callers (the training loop included) need not give one
 
-    def encode_distribution(self, x: torch.Tensor):
+    # y is accepted for the protocol (aelab.models.protocol.Model) and ignored: the bound label is the label
+    def encode_distribution(self, x: torch.Tensor, y=None):
         return self.model.encode_distribution(x, self.label)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, y=None) -> torch.Tensor:
         return self.model.encode(x, self.label)
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def decode_logits(self, z: torch.Tensor, y=None) -> torch.Tensor:
         return self.model.decode_logits(z, self.label)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, y=None) -> torch.Tensor:
         return self.model.decode(z, self.label)
 
-    def forward(self, x: torch.Tensor, sample: bool | None = None, generator: torch.Generator | None = None) -> Output:
+    def forward(self, x: torch.Tensor, sample: bool | None = None, generator: torch.Generator | None = None,
+                y=None) -> Output:
         return self.model(x, sample, generator, y=self.label)
 
 
-def with_label(model: nn.Module, label: int) -> nn.Module:
+def with_label(model: Model, label: int) -> Model:
     """model bound to class label if it is conditional; any other model as it is."""
-    if getattr(model, "conditional", False):
+    if model.conditional:
         return WithLabel(model, label).eval()
     return model
 
 
-def is_conditional(model_config) -> bool:
-    return getattr(model_config, "n_classes", 0) > 0
-
-
-def check_training_data(model_config, n_train: int, y_train: torch.Tensor | None) -> None:
+def check_training_data(model_config: ModelConfig, n_train: int, y_train: torch.Tensor | None) -> None:
     """Refuse, with one message, a training that cannot work with this data, before anything is started: a
     codebook with more codes than training images (most could never be used), a conditional model on images
     without labels (or with more classes than it has outputs for)."""
     if model_config.quantized and model_config.codebook_size > n_train:
         raise ConfigError(f"The codebook has {model_config.codebook_size} codes but there are only {n_train} "
                           "training images: choose a codebook size at most the number of training images.")
-    if not is_conditional(model_config):
+    if not model_config.conditional:
         return
     if y_train is None or len(y_train) == 0 or bool((y_train < 0).any()):
         missing = "none" if y_train is None or len(y_train) == 0 else f"{int((y_train < 0).sum())} without one"

@@ -193,6 +193,11 @@ class ModelConfig:
         return self.codebook_size > 0
 
     @property
+    def conditional(self) -> bool:
+        """A model of this config needs a class label beside each image (a conditional VAE)."""
+        return self.n_classes > 0
+
+    @property
     def slots(self) -> int:
         """How many codebook indices make one image's code (VQ-VAE); 0 for other models."""
         return self.latent_dim // self.code_dim if self.quantized else 0

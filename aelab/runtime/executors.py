@@ -1,32 +1,35 @@
 """Where a job's heavy work runs: in the calling thread, in a warm worker process at a lower priority, or on Ray.
 
-An executor runs fn(arg, ctx) somewhere and returns its result in the calling thread, which is a JobManager job's
-thread: the job contract (JobContext.report / append / should_stop, the return value, the exception) is kept, only
-the computing moves. fn must be a module-level function (sent by reference) and arg picklable; what fn reports
-through its context is relayed to the job's real context as it happens, and a stop asked of the job is passed on.
+An executor (the Executor protocol) runs fn(arg, ctx) somewhere and returns its result in the calling thread, which
+is a JobManager job's thread: the job contract (JobContext.report / append / should_stop, the return value, the
+exception) is kept, only the computing moves. fn must be a module-level function (sent by reference) and arg
+picklable; what fn reports through its context is relayed to the job's real context as it happens, and a stop asked
+of the job is passed on. Whatever crosses to another process is pickled, so an argument or a result decides itself
+how it travels (aelab.train.job.TrainingOutcome sends its model as weights).
 
 - ThreadExecutor: fn runs right here (what every job did before; quick jobs keep doing it).
-- ProcessExecutor: a pool of warm worker processes (spawned, never forked from a threaded server), each having
-  imported torch and the preloaded modules once, at a lower priority (os.nice) with its own torch thread count: the
-  server's threads no longer share the GIL with a training, and the kernel gives the users' requests a core first.
-  A worker that dies (a crash, a kill) fails the job with a message and is replaced; one that ignores a stop for
+- ProcessExecutor: a pool of warm worker processes (aelab.runtime.worker: a fresh interpreter that imports aelab
+  only, never forked from a threaded server nor re-running the server's main script), each having imported torch
+  and the preloaded modules once, at a lower priority (os.nice) with its own torch thread count: the server's
+  threads no longer share the GIL with a training, and the kernel gives the users' requests a core first. A worker
+  that dies (a crash, a kill) fails the job with a message and is replaced; one that ignores a stop for
   STOP_GRACE_S is killed.
 - RayExecutor: fn runs in a Ray actor (one per job, a GPU asked for when the cluster has one); the job's thread polls
   the actor for reports. Ray is imported only here, only when used (aelab imports without it).
 """
 from __future__ import annotations
 
-import importlib
 import logging
-import multiprocessing
 import os
 import pickle
+import socket
+import subprocess
+import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
 
 from aelab.runtime.jobs import JobCancelled
 
@@ -41,45 +44,22 @@ class WorkerCrashed(RuntimeError):
     """The process or actor running a job went away without an answer (killed, out of memory, a crash in C)."""
 
 
-def _nice_to(target: int) -> None:
-    """Raise this process's nice value to target (it may have inherited more from a lowered job thread)."""
-    if hasattr(os, "nice"):
-        try:
-            os.nice(max(0, min(19, target) - os.getpriority(os.PRIO_PROCESS, 0)))
-        except OSError:
-            pass
-
-
-def _own_scheduling_group(target: int) -> None:
-    """Put this worker in a scheduling group of its own at nice target. Linux's autogroup (on by default on desktops
-    and here: /proc/sys/kernel/sched_autogroup_enabled) shares the CPU between sessions first and applies nice
-    values only inside a session, so a niced worker in the server's session still took its session's share from
-    a student's browser (bench/latent_under_training.py: the Latent page 1.83x slower during a training). A session
-    of its own (setsid) whose group is niced (/proc/self/autogroup) yields to everything else on the machine. Where
-    there is no autogroup, the per-process nice of _nice_to is all there is, and it is enough."""
-    try:
-        if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() != "1":
-            return
-        if not os.access("/proc/self/autogroup", os.W_OK):
-            return  # a group of its own at nice 0 would rank the worker level with the server: worse than staying
-        os.setsid()
-        Path("/proc/self/autogroup").write_text(str(max(0, min(19, target))))
-    except (OSError, AttributeError):
-        pass  # another platform, a container without it, or not allowed: the process's own nice stays
-
-
-def _set_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(max(1, threads))
-
-
 def _reraise(error: BaseException | None, kind: str, message: str, trace: str) -> None:
     """Raise the worker's exception in the job's thread (its own type when it came back), its traceback logged."""
     log.error("worker traceback:\n%s", trace)
     if isinstance(error, BaseException):
         raise error
     raise RuntimeError(f"{kind}: {message}")  # an exception that could not be pickled: its type and message
+
+
+class Executor(Protocol):
+    """Where a job's work runs: run(fn, arg, ctx) returns fn(arg, ctx) computed there; shutdown() stops its workers."""
+
+    name: str
+
+    def run(self, fn: Callable[[Any, Any], Any], arg: Any, ctx) -> Any: ...
+
+    def shutdown(self) -> None: ...
 
 
 class ThreadExecutor:
@@ -95,73 +75,32 @@ class ThreadExecutor:
 
 
 # ---------------------------------------------------------------------------------------------- worker processes
-class _PipeContext:
-    """The JobContext a function sees inside a worker process: reports go up the pipe, stops come from an Event."""
-
-    def __init__(self, send: Callable[[tuple], None], stop: Any):
-        self._send, self._stop = send, stop
-
-    def report(self, **fields: Any) -> None:
-        self._send(("report", fields))
-
-    def append(self, key: str, item: Any) -> None:
-        self._send(("append", key, item))
-
-    def should_stop(self) -> bool:
-        return self._stop.is_set()
-
-    def check_cancel(self) -> None:
-        if self.should_stop():
-            raise JobCancelled()
-
-
-def _worker_main(conn, stop, threads: int, nice: int, preload: tuple[str, ...]) -> None:
-    """A worker process's life: lower its priority, import once, then run one task after another until told to stop.
-    Messages are pickled with the standard pickler (tensors by value), never torch's shared-memory reductions."""
-    _nice_to(nice)
-    if nice > 0:
-        _own_scheduling_group(nice)
-    _set_threads(threads)
-    for module in preload:
-        importlib.import_module(module)
-    lock = threading.Lock()
-
-    def send(message: tuple) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        with lock:
-            conn.send_bytes(data)
-
-    send(("ready", os.getpid()))
-    while True:
-        try:
-            task = pickle.loads(conn.recv_bytes())
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        fn, arg = task
-        try:
-            send(("done", fn(arg, _PipeContext(send, stop))))
-        except BaseException as err:  # noqa: B036 -- everything goes back to the job; the worker lives on
-            trace = traceback.format_exc()
-            try:
-                send(("error", err, type(err).__name__, str(err), trace))
-            except Exception:  # an exception that does not pickle: its name and message
-                send(("error", None, type(err).__name__, str(err), trace))
+def _worker_environment() -> dict[str, str]:
+    """The worker's environment: this one, with this process's import path, so the worker finds aelab (and the
+    module of any function it is sent) where this process found them, installed or in a source checkout."""
+    paths = [os.path.abspath(p or os.curdir) for p in sys.path]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
 
 
 class _Worker:
-    """One worker process and the server's end of its pipe."""
+    """One worker process (aelab.runtime.worker) and the server's end of its socket."""
 
-    def __init__(self, mp, threads: int, niceness: int, preload: tuple[str, ...]):
-        self.conn, child = mp.Pipe(duplex=True)
-        self.stop = mp.Event()
+    def __init__(self, threads: int, niceness: int, preload: tuple[str, ...]):
+        ours, theirs = socket.socketpair()
+        self.conn = Connection(ours.detach())
         nice = (os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else 0) + niceness  # the server's
-        self.process = mp.Process(target=_worker_main, args=(child, self.stop, threads, nice, preload),
-                                  name="aelab-worker", daemon=True)
-        self.process.start()
-        child.close()
+        fd = theirs.fileno()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aelab.runtime.worker", str(fd), str(threads), str(nice), *preload],
+            pass_fds=(fd,), env=_worker_environment(), stdin=subprocess.DEVNULL)
+        theirs.close()
         self.ready = False
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def send(self, message: Any) -> None:
+        self.conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
     def receive(self, timeout: float) -> tuple | None:
         """The next message, None if none came within timeout; WorkerCrashed if the process is gone."""
@@ -170,10 +109,13 @@ class _Worker:
                 return pickle.loads(self.conn.recv_bytes())
             except (EOFError, OSError):
                 pass
-        elif self.process.is_alive():
+        elif self.alive():
             return None
-        self.process.join(1.0)
-        raise WorkerCrashed(f"The training worker process stopped unexpectedly (exit code {self.process.exitcode}).")
+        try:
+            code = self.process.wait(1.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        raise WorkerCrashed(f"The training worker process stopped unexpectedly (exit code {code}).")
 
     def wait_ready(self, ctx) -> None:
         """Until the worker has imported its modules; the job says so if that takes a while (a worker just started)."""
@@ -189,9 +131,12 @@ class _Worker:
                 raise WorkerCrashed(f"The worker process did not start within {READY_TIMEOUT_S:.0f} s.")
 
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.alive():
             self.process.kill()
-        self.process.join(5.0)
+        try:
+            self.process.wait(5.0)
+        except subprocess.TimeoutExpired:
+            pass
         self.conn.close()
 
     def close(self) -> None:
@@ -199,10 +144,10 @@ class _Worker:
             self.kill()
             return
         try:
-            self.conn.send_bytes(pickle.dumps(None))
-        except OSError:
+            self.send(None)
+            self.process.wait(2.0)
+        except (OSError, subprocess.TimeoutExpired):
             pass
-        self.process.join(2.0)
         self.kill()
 
 
@@ -212,10 +157,9 @@ class ProcessExecutor:
     name = "process"
 
     def __init__(self, warm: int = 1, threads: int | None = None, niceness: int = 10,
-                 preload: tuple[str, ...] = (), start_method: str = "spawn"):
+                 preload: tuple[str, ...] = ()):
         self.warm, self.niceness, self.preload = max(0, warm), niceness, tuple(preload)
         self.threads = threads or max(1, (os.cpu_count() or 2) // 2)
-        self._mp = multiprocessing.get_context(start_method)
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -223,7 +167,7 @@ class ProcessExecutor:
             self._idle.append(self._new_worker())
 
     def _new_worker(self) -> _Worker:
-        return _Worker(self._mp, self.threads, self.niceness, self.preload)
+        return _Worker(self.threads, self.niceness, self.preload)
 
     def _acquire(self) -> _Worker:
         with self._lock:
@@ -231,7 +175,7 @@ class ProcessExecutor:
                 raise RuntimeError("The worker pool has been shut down.")
             while self._idle:
                 worker = self._idle.pop(0)
-                if worker.process.is_alive():
+                if worker.alive():
                     return worker
                 worker.kill()
         return self._new_worker()
@@ -243,11 +187,11 @@ class ProcessExecutor:
                 if worker is not None:
                     worker.close()
                 return
-            if worker is not None and worker.process.is_alive() and len(self._idle) < self.warm:
+            if worker is not None and worker.alive() and len(self._idle) < self.warm:
                 self._idle.append(worker)
                 return
             if worker is not None:
-                worker.close() if worker.process.is_alive() else worker.kill()
+                worker.close() if worker.alive() else worker.kill()
             if len(self._idle) < self.warm:
                 self._idle.append(self._new_worker())
 
@@ -255,8 +199,7 @@ class ProcessExecutor:
         worker = self._acquire()
         try:
             worker.wait_ready(ctx)
-            worker.stop.clear()
-            worker.conn.send_bytes(pickle.dumps((fn, arg), protocol=pickle.HIGHEST_PROTOCOL))
+            worker.send(("task", fn, arg))
             return _relay(worker, ctx)
         except (WorkerCrashed, JobCancelled, OSError):  # dead, or deaf to a stop: replaced by a fresh one
             worker.kill()
@@ -278,7 +221,7 @@ def _relay(worker: _Worker, ctx) -> Any:
     asked_to_stop = None
     while True:
         if asked_to_stop is None and ctx.should_stop():
-            worker.stop.set()
+            worker.send(("stop",))
             asked_to_stop = time.time()
         if asked_to_stop is not None and time.time() - asked_to_stop > STOP_GRACE_S:
             raise JobCancelled()  # the caller kills the worker
@@ -399,17 +342,19 @@ def _deliver_result(message: tuple, ctx) -> Any:
 # ------------------------------------------------------------------------------------------------------ choosing
 def backend_name(name: str | None = None) -> str:
     """The backend asked for: name, else AELAB_TRAINING_BACKEND, else ray when AELAB_RAY_ADDRESS is set, else
-    process. An unknown name is an error that lists the valid ones."""
+    process (thread where a worker cannot be handed its socket: not POSIX). An unknown name is an error that lists
+    the valid ones."""
     from aelab.errors import ConfigError
 
-    chosen = name or os.environ.get("AELAB_TRAINING_BACKEND") or ("ray" if ray_address() else "process")
+    local = "process" if os.name == "posix" else "thread"  # (subprocess's pass_fds is POSIX only)
+    chosen = name or os.environ.get("AELAB_TRAINING_BACKEND") or ("ray" if ray_address() else local)
     if chosen not in BACKENDS:
         raise ConfigError(f"Unknown training backend {chosen!r}; valid: {', '.join(BACKENDS)}.")
     return chosen
 
 
 def make_executor(name: str | None = None, *, warm: int = 1, threads: int | None = None, niceness: int = 10,
-                  preload: tuple[str, ...] = ()) -> ThreadExecutor | ProcessExecutor | RayExecutor:
+                  preload: tuple[str, ...] = ()) -> Executor:
     chosen = backend_name(name)
     if chosen == "process":
         return ProcessExecutor(warm=warm, threads=threads, niceness=niceness, preload=preload)

@@ -32,7 +32,7 @@ def digest_arrays(named_arrays: Iterable[tuple[str, object]]) -> str:
     for name, array in named_arrays:
         values = np.ascontiguousarray(array.detach().cpu().numpy() if hasattr(array, "detach") else array)
         digest.update(f"{name}|{values.dtype.str}|{values.shape}|".encode())
-        digest.update(values.tobytes())
+        digest.update(values.reshape(-1).view(np.uint8) if values.size else b"")  # the bytes, not a copy of them
     return digest.hexdigest()
 
 

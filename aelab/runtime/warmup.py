@@ -69,6 +69,10 @@ def tiny_umap_fit(approximate: bool, n_points: int = 256, dims: int = 8, seed: i
     real fit and of a new point's placement. approximate forces NN-descent, the neighbour search of maps of
     UMAP_EXACT_BELOW points or more. The data types match the page's: float32 codes, 2 output dimensions."""
     import numpy as np
+
+    from aelab.runtime.numba_cache import use_numba_disk_cache
+
+    use_numba_disk_cache()
     import umap
 
     data = np.random.default_rng(seed).normal(size=(n_points, dims)).astype(np.float32)

@@ -3,8 +3,9 @@ training run packaged as a background job."""
 from aelab._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
-    ".loop": "Progress TrainResult train fit evaluate",
-    ".trainer": "Trainer EVENTS",
+    ".loop": "Progress train",
+    ".trainer": "Trainer EVENTS TrainResult fit",
+    ".evaluation": "evaluate",
     ".losses": "compute_losses",
 })
 __all__ = __dir__()

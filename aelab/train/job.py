@@ -1,4 +1,5 @@
-"""A training run packaged as a background job: trains, reports live pictures, saves to the library at the end.
+"""A training run packaged as a background job: a TrainingRequest in, live pictures reported as it trains, a typed
+TrainingOutcome back, saved to the library by save_outcome where the library is (aelab.train.remote runs the two).
 
 What it reports (JobContext state) is what the Train page draws: progress, per-epoch history, reconstructions of a
 fixed preview batch (the latest in "preview", one per epoch in "preview_frames" for the replay), and the 2-D latent
@@ -9,11 +10,14 @@ The untrained model's reconstructions are reported first, before anything slow (
 torch._dynamo, ~1-2 s once per process), so the page has something to show within a second of Start. A finished
 run's portable state (TrainingOutcome.resume) can be handed back as TrainingRequest.resume: the job then trains on
 from there ("one more epoch"), and the result equals one longer run with the same seed.
+
+The job computes no latent map: "Finished" and the saved model never wait for one. Whoever shows the model maps it
+afterwards (the app in the background: ui.common.cache), from the request's map_x.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +29,10 @@ from aelab.library.store import save_model, validate_name
 from aelab.models.autoencoder import create_model
 from aelab.models.conditional import check_training_data
 from aelab.models.config import ModelConfig, TrainConfig
+from aelab.models.protocol import Model
 from aelab.runtime.jobs import JobContext
-from aelab.train.loop import ResumeState, evaluate, labels_for
+from aelab.train.evaluation import evaluate
+from aelab.train.loop import ResumeState, labels_for
 from aelab.train.trainer import Trainer
 
 PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz
@@ -56,8 +62,8 @@ class TrainingRequest:
     # that run's last latent frame, so the new frames keep its orientation.
     resume: ResumeState | None = None
     resume_frame: np.ndarray | None = None
-    # The test split the Latent Space page maps, and its data identity: given, the job ends by computing its default
-    # UMAP (kept in the outcome and saved beside the model), so the page never waits for a fit of a new model.
+    # The test split the Latent Space page maps, and its data identity: read after the job by whoever maps the new
+    # model (the app computes its default UMAP in the background), never by the training, nor sent to a worker.
     map_x: torch.Tensor | None = None
     data_identity: str = ""
 
@@ -67,21 +73,46 @@ class TrainingRequest:
         check_training_data(self.model_config, len(self.x_train), self.y_train)
 
 
+@dataclass(frozen=True)
+class _PortableModel:
+    """A model's weights on the CPU and whether it was in training mode: how a model crosses a process boundary."""
+
+    state: dict[str, torch.Tensor]
+    training: bool
+
+
 @dataclass
 class TrainingOutcome:
-    model: Any
+    """What a training gives back. It crosses a process boundary whole (pickled by the executor), its model as CPU
+    weights rebuilt from model_config on the other side (__getstate__ / __setstate__): a live module never travels,
+    and every other field, added later or not, travels without the executor knowing it. saved_path and save_error
+    are filled where the library is (save_outcome)."""
+
+    model: Model
     history: list[dict]
     metrics: dict[str, float]
     cancelled: bool
+    variant: str
+    model_config: ModelConfig
+    train_config: TrainConfig
+    dataset: str
+    name: str = ""  # the name asked for (save_name): the session keeps the model under it if saving failed
+    resume: ResumeState | None = None  # where the run stands, to train on later; None if it cannot (see Trainer)
     saved_path: Path | None = None
     save_error: str | None = None
-    variant: str = ""
-    model_config: ModelConfig | None = None
-    train_config: TrainConfig | None = None
-    dataset: str = ""
-    name: str = ""  # the name asked for (save_name): the session keeps the model under it if saving failed
-    extra: dict[str, Any] = field(default_factory=dict)
-    resume: ResumeState | None = None  # where the run stands, to train on later; None if it cannot (see Trainer)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        model = state["model"]
+        state["model"] = _PortableModel({k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                                        model.training)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        portable: _PortableModel = state["model"]
+        model = create_model(state["model_config"], state["train_config"].seed)
+        model.load_state_dict(portable.state, strict=True)
+        self.__dict__.update(state, model=model.train(portable.training))
 
 
 def latent_axes(latent_dim: int, n_points: int) -> tuple[str, str]:
@@ -188,25 +219,9 @@ def _first_pictures(model, request: TrainingRequest, ctx: JobContext) -> None:
     ctx.report(phase=phase, **fields)
 
 
-def _default_map(model, request: TrainingRequest, ctx: JobContext, outcome: TrainingOutcome) -> dict[str, bytes]:
-    """The Latent Space page's default UMAP of the new model, as a last step of the job: kept in outcome.extra
-    ("umap": the fitted Projection, "umap_data": the data identity it maps) and returned as the cache/ file to save
-    beside the model. A failure costs only this shortcut: the page fits the map itself when asked."""
-    from aelab.analysis.maps import default_umap, umap_artefact_bytes  # (OpenCV, UMAP: only when a job gets here)
-
-    # progress off, so the page shows this phase instead of a finished bar: the first UMAP of a process compiles (~25 s)
-    ctx.report(progress=None, phase="computing the latent map (UMAP) for the Latent Space page")
-    try:
-        projection = default_umap(model, request.map_x)
-    except Exception as err:  # the model is trained; its map is an extra
-        outcome.extra["umap_error"] = f"{type(err).__name__}: {err}"
-        return {}
-    outcome.extra.update(umap=projection, umap_data=request.data_identity)
-    return umap_artefact_bytes(projection, model, request.dataset, request.data_identity)
-
-
 def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
-    """The work function of a training job (pass functools.partial(run_training, request) to JobManager.submit)."""
+    """The training itself, wherever an executor runs it: the model, trained, and what the page needs to show it.
+    Saves nothing (see save_outcome)."""
     model = create_model(request.model_config, request.train_config.seed)
     trainer = Trainer(model, request.x_train, request.train_config, request.x_val, should_stop=ctx.should_stop,
                       y_train=request.y_train, y_val=request.y_val)
@@ -219,26 +234,21 @@ def run_training(request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
     cancelled = trainer.cancelled or ctx.should_stop()  # as the job's status says, even if the stop came late
     metrics = evaluate(model, request.x_val, y=request.y_val)
     ctx.report(preview=_preview(model, request), history=list(history), metrics=metrics)
-    outcome = TrainingOutcome(model, history, metrics, cancelled, variant=request.variant,
-                              model_config=request.model_config, train_config=request.train_config,
-                              dataset=request.dataset, name=request.save_name or "",
-                              resume=None if cancelled else trainer.resumable())
-    if request.map_x is not None and not cancelled and not getattr(model, "conditional", False):
-        outcome.extra["cache_files"] = _default_map(model, request, ctx, outcome)  # saved beside the model
-    return save_outcome(outcome, request)
+    return TrainingOutcome(model, history, metrics, cancelled, request.variant, request.model_config,
+                           request.train_config, request.dataset, name=request.save_name or "",
+                           resume=None if cancelled else trainer.resumable())
 
 
 def save_outcome(outcome: TrainingOutcome, request: TrainingRequest) -> TrainingOutcome:
     """Save the trained model under request.save_name (if any) in the server's library; a failure is kept in
-    save_error, not raised. Run where the library is: after run_training here, or on the server when the training
-    ran in a worker (aelab.train.remote)."""
+    save_error, not raised. The one place a training is saved: run where the library is, after run_training came
+    back from wherever it ran (aelab.train.remote)."""
     if request.save_name:
         try:
             outcome.saved_path = save_model(outcome.model, request.save_name, variant=request.variant,
                                             train_config=request.train_config, dataset=request.dataset,
                                             metrics=outcome.metrics, history=outcome.history,
-                                            root=request.library_root, overwrite=request.overwrite,
-                                            extra_files=outcome.extra.get("cache_files") or None)
+                                            root=request.library_root, overwrite=request.overwrite)
         except Exception as err:  # keep the trained model: the page offers to save it under another name
             outcome.save_error = str(err)
     return outcome

@@ -14,13 +14,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from aelab.analysis.metrics import psnr
 from aelab.data.corruption import apply_corruption
 from aelab.data.point_noise import corrupt_points
 from aelab.errors import ConfigError, TrainingError
 from aelab.models.autoencoder import resolve_device
 from aelab.models.config import TrainConfig
-from aelab.train.losses import compute_losses, gaussian_kl, reconstruction_bce
+from aelab.train.losses import compute_losses
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,6 @@ class Progress:
     @property
     def eta_s(self) -> float:
         return self.elapsed_s * (1 - self.fraction) / self.fraction if self.fraction > 0 else math.nan
-
-
-@dataclass
-class TrainResult:
-    history: list[dict] = field(default_factory=list)  # one entry per epoch (aelab.train.history's schema)
-    cancelled: bool = False
 
 
 def steps_per_epoch(n_train: int, batch_size: int) -> int:
@@ -79,7 +72,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) 
 def labels_for(model: nn.Module, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
     """The keyword a conditional model's forward takes ({"y": labels}), or nothing for any other model. A
     conditional model without labels, or with unlabelled images (-1), is refused before anything is computed."""
-    if not getattr(model, "conditional", False):
+    if not model.conditional:
         return {}
     if y is None or bool((y < 0).any()):
         raise ConfigError("A conditional model needs a class label for every image, and these images have "
@@ -249,52 +242,3 @@ def train(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: t
         state.epoch, state.elapsed_s = epoch, time.perf_counter() - started
         yield Progress("epoch", epoch, epochs, state.step, total_steps, {k: v / n for k, v in sums.items()},
                        val, elapsed_s=state.elapsed_s)
-
-
-def fit(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: torch.Tensor | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-        on_progress: Callable[[Progress], None] | None = None, y_train: torch.Tensor | None = None,
-        y_val: torch.Tensor | None = None) -> TrainResult:
-    """Train (or, for a baseline, fit in closed form) in one call: a Trainer (aelab.train.trainer) with on_progress
-    called after each step and each epoch. Returns the per-epoch history and whether should_stop cut it short."""
-    from aelab.train.trainer import Trainer  # the trainer drives this module's loop: import it when called
-
-    trainer = Trainer(model, x_train, config, x_val, should_stop=should_stop, y_train=y_train, y_val=y_val)
-    if on_progress is not None:
-        trainer.add_progress_callback(on_progress)
-    trainer.run()
-    return TrainResult(trainer.history, trainer.cancelled)
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, batch_size: int = 1000, seed: int = 0,
-             y: torch.Tensor | None = None) -> dict[str, float]:
-    """Metrics on x: (N, 1, H, W) in [0, 1] (and y: (N,) its labels, which a conditional model needs).
-
-    mse: per pixel; psnr: mean over images of each image's PSNR, 10 log10(1 / mse_image) dB (aelab.analysis.metrics
-    .psnr, the one PSNR aelab reports everywhere); bce: nats per image; for variational models
-    kl (nats per image) and neg_elbo = bce + kl with one sample of z per image (nats per image).
-    """
-    model.eval()
-    device = next(iter(model.buffers()), next(iter(model.parameters()), torch.zeros(0))).device
-    generator = torch.Generator(device=device).manual_seed(seed)
-    sums = {"mse": 0.0, "psnr": 0.0, "bce": 0.0, "kl": 0.0, "neg_elbo": 0.0}
-    variational = bool(getattr(model.config, "variational", False))
-    for start in range(0, x.shape[0], batch_size):
-        xb = x[start:start + batch_size].to(device)
-        labels = labels_for(model, None if y is None else y[start:start + batch_size].to(device))
-        out = model(xb, **labels)
-        per_image_mse = (out.x_hat.clamp(0, 1) - xb).pow(2).flatten(1).mean(1)
-        sums["mse"] += per_image_mse.sum().item()
-        sums["psnr"] += psnr(out.x_hat, xb).sum().item()
-        sums["bce"] += reconstruction_bce(out, xb).item() * xb.shape[0]
-        if variational:
-            sampled = model(xb, sample=True, generator=generator, **labels)
-            kl = gaussian_kl(sampled.mu, sampled.logvar)
-            sums["kl"] += kl.item() * xb.shape[0]
-            sums["neg_elbo"] += (reconstruction_bce(sampled, xb) + kl).item() * xb.shape[0]
-    n = x.shape[0]
-    metrics = {"n": n, "mse": sums["mse"] / n, "psnr": sums["psnr"] / n, "bce": sums["bce"] / n}
-    if variational:
-        metrics.update(kl=sums["kl"] / n, neg_elbo=sums["neg_elbo"] / n)
-    return metrics

@@ -1,10 +1,9 @@
-"""A training job whose compute runs in a worker (a local process or a Ray actor) and whose model is saved here.
+"""A training's round trip, one level: the request goes to an executor (this thread, a warm worker process, a Ray
+actor: aelab.runtime.executors), the typed outcome comes back and is saved here, where the library is.
 
-The request goes to the worker whole, except its save_name: a worker never writes the library (it may be another
-machine), so the server saves. The outcome comes back whole, except its model, which travels as a state dict with
-its training flag and is rebuilt from the outcome's config: every other field (and any field added later) travels
-without this module knowing it. What the worker reports reaches the job's context as it happens (the executor
-relays it), so the Train page sees the same state keys, whichever backend ran the training.
+Nothing here knows which executor it has: what crosses a process boundary is pickled, and the outcome sends its
+model as weights (aelab.train.job.TrainingOutcome). What the training reports reaches the job's context as it
+happens (the executor relays it), so the Train page sees the same state keys, whichever backend ran it.
 """
 from __future__ import annotations
 
@@ -15,27 +14,16 @@ import os
 import threading
 from collections.abc import Callable
 
-import torch
-
-from aelab.models.autoencoder import create_model
-from aelab.runtime.executors import ThreadExecutor, backend_name, make_executor
+from aelab.runtime.executors import Executor, backend_name, make_executor
 from aelab.runtime.jobs import JobContext
 from aelab.train.job import TrainingOutcome, TrainingRequest, run_training, save_outcome
 
 PRELOAD = ("aelab.train.remote",)  # what a warm worker imports before its first job (torch, the trainer, ...)
-_shared: dict[str, object] = {}
+_shared: dict[str, Executor] = {}
 _shared_lock = threading.Lock()
 
 
-@dataclasses.dataclass
-class PortableModel:
-    """A model's weights on the CPU and whether it was in training mode: what crosses from worker to server."""
-
-    state: dict[str, torch.Tensor]
-    training: bool
-
-
-def training_executor(name: str | None = None, warm: int = 1, niceness: int | None = None):
+def training_executor(name: str | None = None, warm: int = 1, niceness: int | None = None) -> Executor:
     """The process's executor for trainings on backend name (default: backend_name()), made on first use and
     shared: a worker pool is started once per server, `warm` workers at once (the first job needs no start-up)."""
     chosen = backend_name(name)
@@ -61,38 +49,14 @@ def shutdown_executors() -> None:
 atexit.register(shutdown_executors)
 
 
-def training_work(request: TrainingRequest, executor=None) -> Callable[[JobContext], TrainingOutcome]:
-    """The work function to submit to a JobManager for request: run_training itself on the thread backend, else
-    the training on executor (default: the shared executor of the configured backend)."""
-    executor = executor or training_executor()
-    if isinstance(executor, ThreadExecutor):
-        return functools.partial(run_training, request)
-    return functools.partial(run_training_on, executor, request)
+def training_work(request: TrainingRequest,
+                  executor: Executor | None = None) -> Callable[[JobContext], TrainingOutcome]:
+    """The work function to submit to a JobManager for request, trained on executor (default: the shared executor
+    of the configured backend)."""
+    return functools.partial(train_on, executor or training_executor(), request)
 
 
-def run_training_on(executor, request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
-    """run_training on executor's worker, then the model rebuilt and saved here."""
-    outcome = executor.run(train_detached, dataclasses.replace(request, save_name=None), ctx)
-    outcome.model = rebuild_model(outcome)
-    outcome.name = request.save_name or ""
+def train_on(executor: Executor, request: TrainingRequest, ctx: JobContext) -> TrainingOutcome:
+    """run_training on executor (the map's images stay here: the training never reads them), then saved here."""
+    outcome = executor.run(run_training, dataclasses.replace(request, map_x=None), ctx)
     return save_outcome(outcome, request)
-
-
-def train_detached(request: TrainingRequest, ctx) -> TrainingOutcome:
-    """What the worker runs: run_training (it saves nothing: no save_name), its model made portable."""
-    outcome = run_training(request, ctx)
-    model = outcome.model
-    outcome.model = PortableModel({k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                                  model.training)
-    if outcome.extra.get("umap") is not None:  # the map's coordinates travel; its fitted UMAP object (numba, a
-        # neighbour graph: heavy to pickle) stays here, and the page places a drawn digit by its nearest codes instead
-        outcome.extra["umap"] = dataclasses.replace(outcome.extra["umap"], reducer=None)
-    return outcome
-
-
-def rebuild_model(outcome: TrainingOutcome) -> torch.nn.Module:
-    """The live model of a portable outcome: built from its config, then its weights loaded strictly."""
-    portable: PortableModel = outcome.model
-    model = create_model(outcome.model_config, outcome.train_config.seed if outcome.train_config else 0)
-    model.load_state_dict(portable.state, strict=True)
-    return model.train(portable.training)

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from aelab.models.config import TrainConfig
+from aelab.train.evaluation import evaluate
 from aelab.train.history import epoch_record
-from aelab.train.loop import LoopState, Progress, ResumeState, evaluate, export_state, resume_state, start_state, train
+from aelab.train.loop import LoopState, Progress, ResumeState, export_state, resume_state, start_state, train
 
 EVENTS = ("on_train_start", "on_step_end", "on_epoch_end", "on_train_end")
 Callback = Callable[["Trainer"], None]
@@ -51,7 +53,7 @@ class Trainer:
     @property
     def is_baseline(self) -> bool:
         """A model fitted in closed form (PCA, k-means): one fit, no steps."""
-        return bool(getattr(self.model.config, "is_baseline", False))
+        return self.model.config.is_baseline
 
     @property
     def epochs_done(self) -> int:
@@ -132,3 +134,22 @@ class Trainer:
         p = self.progress
         self.history.append(epoch_record(p.epoch, p.step, p.losses, p.val_losses, p.elapsed_s))
         self.trigger_callbacks("on_epoch_end")
+
+
+@dataclass
+class TrainResult:
+    history: list[dict] = field(default_factory=list)  # one entry per epoch (aelab.train.history's schema)
+    cancelled: bool = False
+
+
+def fit(model: nn.Module, x_train: torch.Tensor, config: TrainConfig, x_val: torch.Tensor | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[Progress], None] | None = None, y_train: torch.Tensor | None = None,
+        y_val: torch.Tensor | None = None) -> TrainResult:
+    """Train (or, for a baseline, fit in closed form) in one call: a Trainer with on_progress called after each
+    step and each epoch. Returns the per-epoch history and whether should_stop cut it short."""
+    trainer = Trainer(model, x_train, config, x_val, should_stop=should_stop, y_train=y_train, y_val=y_val)
+    if on_progress is not None:
+        trainer.add_progress_callback(on_progress)
+    trainer.run()
+    return TrainResult(trainer.history, trainer.cancelled)

@@ -1,7 +1,7 @@
 """AppTest of a class server (AELAB_LIBRARIES=private): a browser's secret id never reaches the URL, the page or the
-log; a tab cannot attach to another browser's training; a link to another student's model says it is private;
-published models are offered to everyone; and a session idle past the timeout gives its uploads, unsaved models and
-cached results back."""
+log; a tab cannot attach to another browser's training; a link to another student's model reads as one to a model
+that does not exist (it tells nobody who has a model of that name); published models are offered to everyone; and a
+session idle past the timeout gives its uploads, unsaved models and cached results back."""
 from __future__ import annotations
 
 import logging

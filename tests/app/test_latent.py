@@ -82,7 +82,7 @@ def test_pca_map_renders_with_one_trace_per_class_and_csv(media):
     assert "index %{customdata}" in spec["data"][0]["hovertemplate"]
     assert "dragmode" not in spec["layout"]  # COOKBOOK: a set dragmode stops click selection
     assert (spec["layout"]["xaxis"]["title"]["text"], spec["layout"]["yaxis"]["title"]["text"]) == ("PC1", "PC2")
-    csv = at.get("download_button")[0]
+    csv = at.download_button(key="download_csv")
     assert csv.proto.label.startswith("Download coordinates")
     header = media[csv.proto.url.rsplit("/", 1)[-1].split(".")[0]].decode().splitlines()[0]
     assert header == ",".join(["index", "label", "class", "PC1", "PC2", *[f"z{j}" for j in range(1, 17)]])

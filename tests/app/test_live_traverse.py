@@ -1,6 +1,7 @@
 """AppTest of Traverse with the live decoder (the browser's side is simulated by writing the component's value):
 the page hands the component the model's hash and no bytes until the browser asks, then the ONNX decoder once (which
-onnxruntime runs to the same pixels as torch); a released slider becomes the server's code; a browser without
+onnxruntime runs to the same pixels as torch); until the browser decodes, the server decodes the codes it sends (the
+pixels torch gives) and ignores malformed requests; a released slider becomes the server's code; a browser without
 WebAssembly, AELAB_LIVE=0 and a model that cannot be exported all fall back to the server path with one notice."""
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import onnxruntime as ort  # noqa: E402 (a test dependency: these tests must fai
 import pytest
 import torch
 
+from aelab.analysis.images import to_uint8
 from aelab.analysis.latent import decode, encode_dataset
 from aelab.data.sources import load_dataset
+from aelab.export import onnx
 from aelab.export.onnx import ExportError
 from aelab.library.store import load_model
 from aelab.runtime.identity import weights_digest
@@ -65,6 +68,34 @@ def test_the_model_travels_only_when_the_browser_asks_for_its_hash():
     assert not component(at)[1]
 
 
+def test_until_the_browser_decodes_the_server_decodes_what_it_sends():
+    at = run_app(PAGE, model_key="pretrained/vae")
+    args, extra = component(at)
+    assert args["decoded_seq"] is None and not extra
+    model = load_model(REPO / "pretrained" / "vae").model
+    codes = torch.randn(3, 16, generator=torch.Generator().manual_seed(2))
+    # A decode request that also still waits for the model's bytes (it replaced the "need" message): both answered
+    at.session_state[KEY] = {"event": "decode", "need": args["hash"], "n": "tab1-1",
+                             "decode": {"seq": 7, "batch": 3, "codes": codes.flatten().tolist()}}
+    at.run()
+    args, extra = component(at)
+    assert args["decoded_seq"] == 7 and "model" in extra
+    pixels = np.frombuffer(extra["pixels"], dtype=np.uint8).reshape(3, 28, 28)
+    assert np.array_equal(pixels, to_uint8(decode(model, codes)[:, 0]))
+
+    at.run()  # answered once
+    args, extra = component(at)
+    assert args["decoded_seq"] is None and not extra
+    for n, bad in enumerate([{"seq": 8, "batch": 2, "codes": codes.flatten().tolist()},  # 48 numbers for 2 x 16
+                             {"seq": 9, "batch": 1, "codes": [float("nan")] * 16},
+                             {"seq": 10, "batch": 10_000, "codes": [0.0] * 160_000},
+                             {"seq": "11", "batch": 1, "codes": [0.0] * 16},
+                             {"seq": 12, "batch": 1, "codes": ["0"] * 16}]):
+        at.session_state[KEY] = {"event": "decode", "decode": bad, "n": f"tab1-bad{n}"}
+        at.run()
+        assert not at.exception and component(at)[0]["decoded_seq"] is None, bad
+
+
 def test_a_released_slider_becomes_the_servers_code_and_reset_brings_z0_back():
     at = run_app(PAGE, model_key="pretrained/vae")
     args, _ = component(at)
@@ -109,7 +140,7 @@ def test_a_model_that_cannot_be_exported_takes_the_server_path(monkeypatch):
         raise ExportError("ONNX export failed: RuntimeError: an operator ONNX lacks")
 
     live_decoder._export.clear()
-    monkeypatch.setattr(live_decoder, "decoder_onnx", refuse)
+    monkeypatch.setattr(onnx, "decoder_onnx", refuse)
     try:
         at = run_app(PAGE, model_key="pretrained/ae")
         [notice] = notices(at)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import REPO, run_app, texts, unescaped
+from tests.apptest_helpers import REPO, run_app, shown, texts, unescaped
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +133,7 @@ def test_a_bad_upload_shows_its_message_and_keeps_the_current_dataset(name, cont
     at = run_app()
     at.sidebar.file_uploader[0].set_value((name, content, "application/octet-stream")).run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.sidebar.error)
+    errors = " ".join(shown(e.value) for e in at.sidebar.error)
     assert f"Could not use {name}" in errors or f"Could not read {name}" in errors
     assert message in errors
     assert sidebar_choice(at, "Dataset").value == "mnist-5k"

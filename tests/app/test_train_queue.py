@@ -3,13 +3,13 @@ refused with its message; "One more epoch" adds exactly one epoch, equal to one 
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import pytest
 
 from aelab.library.store import load_model
+from aelab.runtime.executors import ThreadExecutor
 from aelab.runtime.jobs import DONE, QUEUED, RUNNING, JobManager
-from aelab.train.job import run_training
+from aelab.train.remote import training_work
 from tests.app.test_train import job_status, model_picker, start_training
 from tests.apptest_helpers import rerun_until, run_app, texts
 from ui.train.lifecycle import job_manager
@@ -99,7 +99,7 @@ def test_one_more_epoch_adds_exactly_one_epoch_equal_to_one_longer_run(private_l
     config = dataclasses.replace(kept.request.train_config, epochs=3)
     one_run = dataclasses.replace(kept.request, train_config=config, resume=None, resume_frame=None, save_name=None)
     manager = JobManager(max_running=1)
-    job = manager.submit("test", "one run", functools.partial(run_training, one_run))
+    job = manager.submit("test", "one run", training_work(one_run, ThreadExecutor()))
     assert manager.wait(job, timeout=90) == DONE
     whole = manager.snapshot(job, "test").result.model.state_dict()
     weights = stepped.model.state_dict()

@@ -1,8 +1,16 @@
-"""Helpers for the live decoder in Chromium: find its frame, wait for its model, drag or hover and read the canvas.
+"""Helpers for the live decoder in Chromium: find its frame, wait for its model, drag or hover and read the canvas;
+open a lesson file offline.
 
 The component's page keeps its counters in window.aelabLive (frontend/live.js): inputSeq (codes asked for), drawnSeq
-(the last one drawn), frames, latencies and the cache outcome; tests and bench/live_decoder.py read them."""
+(the last one drawn), frames, latencies and the cache outcome; tests and bench/live_decoder.py read them. A lesson
+file's page keeps the same counters (aelab/export/viewer/lesson.js), so the same helpers read it."""
 from __future__ import annotations
+
+from contextlib import contextmanager
+
+from tests.app_server import VIEWPORT
+
+READY = "body[data-ready='1']"  # a lesson file's page once every view has drawn its first picture
 
 CANVAS_DIGEST_JS = """(selector) => {
   const canvas = document.querySelector(selector);
@@ -50,17 +58,42 @@ def canvas_greys(frame, scale: int, selector: str = "canvas.decoded") -> list[li
 
 
 def drag_frames(page, frame, start: tuple[float, float], end: tuple[float, float], moves: int = 30,
-                press: bool = True) -> tuple[int, list[int]]:
+                press: bool = True, selector: str = "canvas.decoded") -> tuple[int, list[int]]:
     """Move the mouse from start to end (page coordinates) in `moves` equal steps, button held if press; after each
-    step wait for the picture and read it. Returns (steps whose picture differs from the step before, digests)."""
+    step wait for the picture (the canvas `selector`) and read it. Returns (steps whose picture differs from the
+    step before, digests)."""
     page.mouse.move(*start)
     if press:
         page.mouse.down()
     wait_drawn(frame)
-    digests = [canvas_digest(frame)]
+    digests = [canvas_digest(frame, selector)]
     for k in range(1, moves + 1):
         page.mouse.move(start[0] + (end[0] - start[0]) * k / moves, start[1] + (end[1] - start[1]) * k / moves)
         wait_drawn(frame)
-        digests.append(canvas_digest(frame))
+        digests.append(canvas_digest(frame, selector))
     changed = sum(a != b for a, b in zip(digests[:-1], digests[1:]))
     return changed, digests
+
+
+@contextmanager
+def offline_page(browser, address: str):
+    """A page of an offline context in which every request is aborted but the navigation to `address`; yields the
+    page and the list of every request it made (routed or seen)."""
+    context = browser.new_context(offline=True, viewport=VIEWPORT)
+    requests: list[str] = []
+
+    def route(route):
+        requests.append(route.request.url)
+        if route.request.url == address and route.request.is_navigation_request():
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto(address)
+        yield page, requests
+    finally:
+        context.close()

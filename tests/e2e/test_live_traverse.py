@@ -1,7 +1,7 @@
 """The live decoder on Traverse in Chromium: dragging the top slider redraws the picture at (nearly) every mouse move
 before release and the server gets the last value on release; the picture is torch's decode, pixel for pixel within
-1/255; without WebAssembly (a Chromium started with --jitless) the page falls back to the server path with its
-notice."""
+1/255; before its runtime is ready the component answers through the server, then decodes in the page; without
+WebAssembly (a Chromium started with --jitless) the page falls back to the server path with its notice."""
 from __future__ import annotations
 
 import re
@@ -14,7 +14,7 @@ from aelab.analysis.images import to_uint8
 from aelab.library.store import load_model
 from tests.app_server import CHROMIUM_ARGS, REPO, VIEWPORT
 from tests.e2e.conftest import open_page, wait_idle
-from tests.e2e.live import canvas_greys, drag_frames, live_frame, wait_drawn
+from tests.e2e.live import canvas_digest, canvas_greys, drag_frames, live_frame, wait_drawn
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +64,50 @@ def test_the_canvas_shows_what_torch_decodes(page, app_server):
         assert shown.shape == (28, 28)
         assert np.abs(shown - expected).max() <= 1, f"after {presses} x {key} on {slider}"
         assert shown.std() > 10  # a digit, not a blank canvas
+
+
+def test_before_its_first_frame_the_component_answers_through_the_server_then_decodes_in_the_page(browser, app_server):
+    """The runtime's .wasm.gz is held back (its requests wait, from the page and from the frame) until the slider has
+    been moved: meanwhile the picture comes from the server and follows the slider; then it is let through, the
+    canvas says data-live="ready", and a move is decoded in the page, with no further server picture."""
+    context = browser.new_context(viewport=VIEWPORT)
+    held = []
+
+    def hold(route):  # each request waits in `held`
+        held.append(route)
+
+    context.route("**/ort-wasm-simd-threaded.wasm.gz", hold)
+    try:
+        page = context.new_page()
+        open_page(page, app_server, "traverse", "model=pretrained%2Fconv_ae")
+        frame = page.locator(f"{DECODED} iframe").first.element_handle().content_frame()
+        canvas = "canvas.decoded"
+        frame.wait_for_selector(f'{canvas}[data-live="server"]', timeout=60_000)  # the first picture, the server's
+        assert held and frame.evaluate("() => window.aelabLive.frames") == 0
+        top = frame.locator(".rank-0 input[type=range]")
+        before = canvas_digest(frame)
+        top.focus()
+        for _ in range(10):
+            top.press("ArrowRight")
+        frame.wait_for_function("() => window.aelabLive.serverFrames >= 2 && "
+                                "window.aelabLive.drawnSeq === window.aelabLive.inputSeq", timeout=60_000)
+        assert canvas_digest(frame) != before  # the picture followed the slider, decoded on the server
+        assert frame.evaluate("() => [window.aelabLive.frames, window.aelabLive.ready]") == [0, False]
+        assert frame.get_attribute(canvas, "data-live") == "server"
+
+        for route in held:
+            route.continue_()
+        context.unroute("**/ort-wasm-simd-threaded.wasm.gz")
+        frame.wait_for_selector(f'{canvas}[data-live="ready"]', timeout=120_000)
+        server_frames, after = frame.evaluate("() => window.aelabLive.serverFrames"), canvas_digest(frame)
+        for _ in range(10):
+            top.press("ArrowLeft")
+        wait_drawn(frame)
+        assert frame.evaluate("() => window.aelabLive.frames") >= 2  # decoded in the page...
+        assert frame.evaluate("() => window.aelabLive.serverFrames") == server_frames  # ...and not by the server
+        assert canvas_digest(frame) != after
+    finally:
+        context.close()
 
 
 def test_without_webassembly_the_page_uses_the_server_and_says_so(browser_type, browser_type_launch_args,

@@ -26,9 +26,10 @@ def _selected(page, label: str) -> str:
 
 
 def _upload(page, path) -> None:
-    expander = page.get_by_text("Use your own data")
-    if not page.locator('[data-testid="stSidebar"] input[type="file"]').is_visible():
-        expander.click()
+    # The file <input> is never visible (a drop zone stands for it), so it cannot tell whether the expander is open:
+    # its <details> can, and a second click would close it (hiding the message the test waits for).
+    if page.locator('[data-testid="stSidebar"] details', has_text="Use your own data").get_attribute("open") is None:
+        page.get_by_text("Use your own data").click()
     page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(path))
 
 
@@ -50,7 +51,7 @@ def test_a_link_opens_on_its_model_and_an_unknown_one_is_a_warning(page, app_ser
     assert "model=pretrained%2Fvae" in page.url or "model=pretrained/vae" in page.url
 
     open_page(page, app_server, "", "data=mnist-5k&model=library/nobody")
-    page.get_by_text("Model 'library/nobody' is not available").wait_for(timeout=30_000)
+    page.get_by_text("The link's model=library/nobody is not available here").wait_for(timeout=30_000)
     assert _selected(page, "Model").startswith("ae ")
     assert page.locator('[data-testid="stException"]').count() == 0
 

@@ -1,18 +1,25 @@
 """Real browser on the Train page: a training keeps going while the user moves other widgets, visits another page and
 reloads the tab (the tab keeps the job id in its sessionStorage, never in the URL, and re-attaches); it ends with a
 loss curve and its model selected. Cancel keeps the model trained so far; the replay slider goes back to the
-untrained model."""
+untrained model. A training, its worker process and its background map leave the server's log without a warning.
+
+Waits follow the page: a training is waited for as long as its progress bar moves (a loaded machine trains slowly,
+not wrongly), and fails when the bar stands still for STALL_S."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
+from tests.app_server import running_app
 from tests.e2e.conftest import open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 PROGRESS = '[data-testid="stProgress"]'
+STALL_S = 180  # a training whose progress bar has not moved for this long is stuck, however loaded the machine
+CEILING_S = 3600  # and one still going after this long would never end in a test run
 
 
 def _set_number(page, label: str, value, quiet_ms: int = 300) -> None:
@@ -62,6 +69,33 @@ def _tab_job(page) -> str:
     return page.evaluate("() => sessionStorage.getItem('aelab_job')")
 
 
+def _progress_text(page) -> str:
+    """What the page says about the training now: its progress bar's text, or "" between bars."""
+    bars = page.locator(PROGRESS)
+    try:
+        return bars.first.inner_text(timeout=1_000) if bars.count() else ""
+    except Exception:  # Playwright's TimeoutError: a rerun replaced the bar while it was read
+        return ""
+
+
+def _wait_while_training(page, done) -> None:
+    """Wait for the locator done (a finished training's message) as long as the training moves: each time the
+    progress bar's text changes (a step, an epoch, a phase) the stall clock starts again."""
+    started = last_change = time.monotonic()
+    seen = _progress_text(page)
+    while True:
+        try:
+            done.first.wait_for(timeout=5_000)
+            return
+        except Exception:  # Playwright's TimeoutError: not finished yet
+            pass
+        now, text = time.monotonic(), _progress_text(page)
+        if text != seen:
+            seen, last_change = text, now
+        assert now - last_change < STALL_S, f"the training stood still for {STALL_S} s at {seen!r}"
+        assert now - started < CEILING_S, f"the training was still going after {CEILING_S} s ({seen!r})"
+
+
 def _no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
@@ -71,7 +105,7 @@ def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
     _start(page, "e2e-live", epochs=60, n_train=2000)
     job = _tab_job(page)
     assert "job" not in page.url and job not in page.url
-    page.wait_for_function("() => /epoch [2-9]|epoch \\d\\d/.test(document.body.innerText)", timeout=60_000)
+    _wait_while_training(page, page.locator(PROGRESS).filter(has_text=re.compile(r"epoch ([2-9]|\d\d)/")))
     before = _epoch(page)
 
     # Move another widget while it runs: the page reruns, the training does not notice.
@@ -93,7 +127,7 @@ def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
     _wait_job_shown(page, "e2e-live")
     assert "job" not in page.url and _tab_job(page) == job
 
-    page.get_by_text("saved in your library as e2e-live").wait_for(timeout=180_000)
+    _wait_while_training(page, page.get_by_text("saved in your library as e2e-live"))
     wait_idle(page)
     legend = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="recon (train)")
     assert legend.count() >= 1 and "recon (test)" in legend.first.inner_text()
@@ -111,9 +145,9 @@ def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
 def test_cancel_stops_the_training_and_keeps_the_model(page, app_server):
     open_page(page, app_server, "train")
     _start(page, "e2e-cancel", epochs=300, n_train=1000)
-    page.wait_for_function("() => /epoch [2-9]/.test(document.body.innerText)", timeout=60_000)
+    _wait_while_training(page, page.locator(PROGRESS).filter(has_text=re.compile(r"epoch [2-9]/")))
     page.get_by_role("button", name="Cancel training").click()
-    page.get_by_text(re.compile(r"Cancelled after \d+ of 300 epochs")).wait_for(timeout=60_000)
+    _wait_while_training(page, page.get_by_text(re.compile(r"Cancelled after \d+ of 300 epochs")))
     assert page.get_by_text("saved in your library as e2e-cancel").count() == 1
     wait_idle(page)
     assert _selected_model(page).startswith("e2e-cancel")
@@ -124,9 +158,9 @@ def test_one_more_epoch_steps_a_finished_training(page, app_server):
     """The step button after a short training: one more epoch, queued and run like any job, saved over the model."""
     open_page(page, app_server, "train")
     _start(page, "e2e-step", epochs=1, n_train=200)
-    page.get_by_text("Finished: 1 epoch in all").wait_for(timeout=120_000)
+    _wait_while_training(page, page.get_by_text("Finished: 1 epoch in all"))
     page.get_by_role("button", name="One more epoch").click()
-    page.get_by_text("Finished: 2 epochs in all").wait_for(timeout=120_000)
+    _wait_while_training(page, page.get_by_text("Finished: 2 epochs in all"))
     assert page.get_by_text("saved in your library as e2e-step").count() == 1
     wait_idle(page)
     assert _selected_model(page).startswith("e2e-step")
@@ -160,3 +194,25 @@ def test_an_out_of_range_number_is_explained_as_soon_as_it_is_typed(page, app_se
     assert errors.count() == 0 and start.is_enabled()
     assert page.locator(PROGRESS).count() == 0 and "job=" not in page.url
     _no_exception(page)
+
+
+def test_a_training_leaves_the_servers_log_without_a_warning(page, tmp_path):
+    """A server of its own (its log holds this training only): a training in the worker process, then its model's
+    UMAP computed in the background and shown on the Latent page. Before, the worker re-ran app.py: 117 "missing
+    ScriptRunContext" warnings and "Session state does not function..." in the log of the first training."""
+    home = tmp_path / "quiet"
+    with running_app(home, log_name="server.log") as base:
+        open_page(page, base, "train")
+        _set_number(page, "Latent size", 6)
+        _start(page, "e2e-quiet", epochs=2, n_train=500)
+        _wait_while_training(page, page.get_by_text("saved in your library as e2e-quiet"))
+        wait_idle(page)
+        page.get_by_role("link", name="Latent space").click()
+        page.get_by_role("radiogroup", name="Map").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.get_by_role("radiogroup", name="Map").get_by_text("UMAP", exact=True).click()  # (the input is hidden)
+        page.locator('[data-testid="stPlotlyChart"]').filter(has_text="UMAP-1").first.wait_for(timeout=300_000)
+        _no_exception(page)
+    log = (home / "server.log").read_text(errors="replace")
+    noisy = [line for line in log.splitlines() if re.search(r"warn|ScriptRunContext|Traceback|error", line, re.I)]
+    assert noisy == [], "\n".join(noisy[:20])

@@ -6,6 +6,7 @@ in a browser: a drawn mask reset "Test images scored", and a drawn digit cleared
 from __future__ import annotations
 
 import io
+import time
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -26,19 +27,42 @@ def params(page) -> dict[str, str]:
 
 
 def menu(page, title: str) -> None:
-    """Another page through the sidebar's navigation (the session and its views stay)."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    """Another page through the sidebar's navigation (the session and its views stay), once it has opened."""
+    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+    target = urlparse(link.get_attribute("href")).path
+    link.click()
+    page.wait_for_function("(path) => location.pathname === path", arg=target, timeout=60_000)
     wait_idle(page)
 
 
-def picture(page) -> np.ndarray:
-    """The page's main picture as pixels (grey), once everything in it has loaded."""
+def picture(page, tries: int = 20) -> np.ndarray:
+    """The page's main picture as pixels (grey), once everything in it has loaded and it has stopped changing (a live
+    decoder draws its first frame a moment after the page settles)."""
     box = page.locator(MAIN_PICTURE).first
     box.scroll_into_view_if_needed()
     page.wait_for_function("(s) => [...document.querySelectorAll(s + ' img')].every(i => i.complete)",
                            arg=MAIN_PICTURE, timeout=30_000)
     wait_idle(page)
-    return np.asarray(Image.open(io.BytesIO(box.screenshot(animations="disabled"))).convert("L"), np.float32)
+    shot = None
+    for _ in range(tries):
+        page.wait_for_timeout(250)  # (between two looks at it: the condition is that they agree)
+        before, shot = shot, np.asarray(Image.open(io.BytesIO(box.screenshot(animations="disabled"))).convert("L"),
+                                        np.float32)
+        if before is not None and same_picture(before, shot):
+            return shot
+    return shot
+
+
+def becomes(page, expected: np.ndarray, timeout_s: float = 90) -> bool:
+    """Whether the main picture comes to look like `expected` within timeout_s (a condition, polled)."""
+    box = page.locator(MAIN_PICTURE).first
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        now = np.asarray(Image.open(io.BytesIO(box.screenshot(animations="disabled"))).convert("L"), np.float32)
+        if same_picture(expected, now):
+            return True
+        page.wait_for_timeout(500)
+    return False
 
 
 def same_picture(before: np.ndarray, after: np.ndarray) -> bool:
@@ -165,8 +189,8 @@ def test_a_view_comes_back_after_two_other_pages_opened_through_the_menu(page, a
     menu(page, title)
     assert params(page) == view  # the address says the same view
     assert widget_values(page) == widgets
-    if shown is not None:
-        assert same_picture(shown, picture(page))
+    if shown is not None:  # the same picture, once it is drawn (a live decoder's first frame comes after the page)
+        assert becomes(page, shown)
 
 
 def test_back_and_forward_step_between_two_page_visits(page, app_server):

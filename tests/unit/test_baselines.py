@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA as SklearnPCA
 from aelab.models.autoencoder import create_model
 from aelab.models.baselines import KMeans, SoftKMeans, kmeans_plus_plus
 from aelab.models.variants import make_configs
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 K = 10

@@ -78,3 +78,36 @@ def test_evaluate_json_adds_mig_dci_and_sap_on_shapes_only(monkeypatch, capsys, 
     assert "dci=" in capsys.readouterr().out
     assert main(["evaluate", "ae", "--json"]) == 0
     assert "mig" not in json.loads(capsys.readouterr().out)
+
+
+class _NoBoosting:
+    """Stands for scikit-learn's GradientBoostingClassifier: any use of it fails the test."""
+
+    def __init__(self, *args, **kwargs):
+        raise AssertionError("gradient boosting ran (DCI) although only MIG and SAP were asked for")
+
+
+def test_evaluate_metrics_mig_and_sap_runs_no_gradient_boosting(monkeypatch, capsys, single_thread):
+    import sklearn.ensemble
+
+    quick_factor_scores(monkeypatch)
+    monkeypatch.setattr(sklearn.ensemble, "GradientBoostingClassifier", _NoBoosting)
+    assert main(["evaluate", MODEL, "--data", "shapes", "--metrics", "mse,psnr,mig,sap", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert [k for k in metrics if k not in ("model", "variant", "data", "split")] == ["mse", "psnr", "mig", "sap"]
+    assert 0 <= metrics["mig"] <= 1 and 0 <= metrics["sap"] <= 1
+    assert main(["evaluate", MODEL, "--data", "shapes", "--metrics", "mig"]) == 0
+    out = capsys.readouterr().out
+    assert "mig=" in out and "mse=" not in out and "sap=" not in out
+
+
+@pytest.mark.parametrize("model, metrics, message", [
+    (MODEL, "mse,nope", "Unknown metric 'nope' in --metrics; valid: mse, psnr, bce, kl, neg_elbo, mig, dci, sap"),
+    (MODEL, ",", "Unknown metric ','"),
+    ("ae", "mig", "mig needs a source with known factors"),
+    ("ae", "kl", "kl is defined for variational models only"),
+])
+def test_evaluate_refuses_metrics_it_cannot_compute_in_one_line(capsys, model, metrics, message):
+    assert main(["evaluate", model, *(["--data", "shapes"] if model == MODEL else []), "--metrics", metrics]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err

@@ -22,7 +22,8 @@ from aelab.errors import ConfigError
 from aelab.models.autoencoder import create_model
 from aelab.models.config import NOISE_TYPES, TrainConfig
 from aelab.models.variants import make_configs
-from aelab.train.loop import _corrupt, fit
+from aelab.train.loop import _corrupt
+from aelab.train.trainer import fit
 
 
 @pytest.fixture

@@ -18,10 +18,11 @@ from aelab.data import userdata
 from aelab.data.download import BUNDLED_SOURCE_NAMES
 from aelab.data.sources import DataError, load_dataset, load_user_data, read_idx, write_idx
 
-# sha256 of mnist-5k's training index order (int64 little-endian) and of its x_train float32 bytes. They pin
-# the split: any change of seed, algorithm or numpy's generator shows up here, on every machine.
+# sha256 of mnist-5k's training index order (int64 little-endian) and of its training pixels (uint8, 0-255, in that
+# order). They pin the split: any change of seed, algorithm or numpy's generator shows up here, on every machine.
+# Integers only: the float32 images (pixels / 255) are compared with their computation on this machine instead.
 MNIST_5K_TRAIN_ORDER_SHA256 = "d3c820a61e2cb5273cf6a4252c42ff79d37d4c19dd64d1a5b761035563e27307"
-MNIST_5K_X_TRAIN_SHA256 = "ecef9bd5c5574cbd67e0f837239467b47afcf16102b2b59756d42eb06a43cc41"
+MNIST_5K_TRAIN_PIXELS_SHA256 = "1a2b0ad78cc64793828fd719f81e4fae60b26ff8f9b81eef231674b2046cbdd6"
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +57,7 @@ def test_mnist_5k_split_is_disjoint_and_pinned():
     assert torch.equal(ds.x_train, expected)
     assert torch.equal(ds.y_train, torch.from_numpy(labels[train_idx]))
     assert hashlib.sha256(train_idx.astype("<i8").tobytes()).hexdigest() == MNIST_5K_TRAIN_ORDER_SHA256
-    assert hashlib.sha256(ds.x_train.numpy().tobytes()).hexdigest() == MNIST_5K_X_TRAIN_SHA256
+    assert hashlib.sha256(pixels[train_idx].astype(np.uint8).tobytes()).hexdigest() == MNIST_5K_TRAIN_PIXELS_SHA256
 
 
 def test_bundled_sources_are_cached_and_listed_with_their_true_counts():
@@ -151,7 +152,7 @@ def test_idx_folder_loads_with_or_without_a_test_split(tmp_path):
 # ---- npz and zip inputs -----------------------------------------------------------------------------------
 
 RNG = np.random.default_rng(3)
-IMAGES = RNG.integers(0, 256, size=(30, 6, 6), dtype=np.uint8)  # 30 images of 6x6, three classes in order
+IMAGES = RNG.integers(0, 256, size=(30, 8, 8), dtype=np.uint8)  # 30 images of 8x8, three classes in order
 LABELS = np.repeat(np.arange(3), 10)
 
 
@@ -178,7 +179,7 @@ def _zip(path, members: dict[str, bytes]):
 def test_every_accepted_layout_loads_the_same_tensors(tmp_path, layout, labelled):
     reference = load_user_data(_npz(tmp_path / "ref.npz", x=IMAGES, **({"y": LABELS} if labelled else {})))
     as_float = IMAGES.astype(np.float32) / np.float32(255)
-    arrays = {"n_h_w_uint8": IMAGES, "n_hw_float": as_float.reshape(30, 36), "n_1_h_w": IMAGES[:, None]}
+    arrays = {"n_h_w_uint8": IMAGES, "n_hw_float": as_float.reshape(30, 64), "n_1_h_w": IMAGES[:, None]}
     if layout == "zip":
         names = [f"{label}/{i:03d}.png" if labelled else f"img_{i:03d}.png" for i, label in enumerate(LABELS)]
         source = _zip(tmp_path / "images.zip", {n: _png(im) for n, im in zip(names, IMAGES)})
@@ -188,7 +189,7 @@ def test_every_accepted_layout_loads_the_same_tensors(tmp_path, layout, labelled
     for mine, theirs in zip((ds.x_train, ds.y_train, ds.x_test, ds.y_test),
                             (reference.x_train, reference.y_train, reference.x_test, reference.y_test)):
         assert torch.equal(mine, theirs)
-    assert ds.x_train.shape == (24, 1, 6, 6) and ds.x_test.shape == (6, 1, 6, 6)
+    assert ds.x_train.shape == (24, 1, 8, 8) and ds.x_test.shape == (6, 1, 8, 8)
     assert ds.class_names == (("0", "1", "2") if labelled else ())
     assert (ds.y_train >= 0).all() if labelled else (ds.y_train == -1).all()
 
@@ -199,7 +200,7 @@ def test_zip_labels_come_from_sorted_folder_names_and_images_are_resized(tmp_pat
     members = {"shapes/cat/a.png": _png(IMAGES[0]), "shapes/dog/b.jpg": _png(IMAGES[1]),
                "shapes/dog/c.png": _png(IMAGES[2]), "shapes/ant/d.png": _png(rgb), "__MACOSX/._a.png": b"junk"}
     ds = load_user_data(_zip(tmp_path / "pets.zip", members))
-    assert ds.class_names == ("ant", "cat", "dog") and ds.image_size == (6, 6)
+    assert ds.class_names == ("ant", "cat", "dog") and ds.image_size == (8, 8)
     assert sorted(torch.cat([ds.y_train, ds.y_test]).tolist()) == [0, 1, 2, 2]
 
 
@@ -212,10 +213,10 @@ def test_npz_with_its_own_test_split_and_keras_keys(tmp_path):
 BAD_NPZ = [
     ({"images": IMAGES}, r"bad.npz has arrays \[images\]; expected 'x'"),
     ({"x": IMAGES, "y": LABELS[:29]}, "bad.npz: labels number 29 but there are 30 images"),
-    ({"x": np.full((3, 4, 4), np.nan)}, "contain NaN or infinite values"),
-    ({"x": np.full((3, 4, 4), 2.0)}, r"floats in \[2, 2\], outside \[0, 1\]"),
-    ({"x": np.full((3, 4, 4), 300)}, r"integers in \[300, 300\], outside 0-255"),
-    ({"x": np.zeros((0, 4, 4), np.uint8)}, "are empty"),
+    ({"x": np.full((3, 8, 8), np.nan)}, "contain NaN or infinite values"),
+    ({"x": np.full((3, 8, 8), 2.0)}, r"floats in \[2, 2\], outside \[0, 1\]"),
+    ({"x": np.full((3, 8, 8), 300)}, r"integers in \[300, 300\], outside 0-255"),
+    ({"x": np.zeros((0, 8, 8), np.uint8)}, "are empty"),
     ({"x": np.zeros((3, 65, 4), np.uint8)}, "65x4 pixels, larger than the 64-pixel side"),
     ({"x": np.zeros((data.MAX_IMAGES + 1, 1, 1), np.uint8)}, "200,001, more than the 200,000 allowed"),
     ({"x": np.zeros((3, 5), np.uint8)}, r"shape \(3, 5\); expected"),

@@ -123,3 +123,16 @@ def test_bad_input_is_one_clear_error():
 def test_a_dataset_without_factors_is_refused(mnist5k):
     with pytest.raises(DataError, match="no known factors"):
         factor_scores.score_model(object(), mnist5k)
+
+
+def test_dci_fitted_in_parallel_equals_dci_fitted_one_factor_at_a_time(cases, dci_scores):
+    """The same seeded classifiers, in worker processes of this machine: the same numbers (compared to 1e-12, not
+    bit for bit: a worker's floating point is this machine's, but the rule costs nothing here)."""
+    z, v = cases["factors"]
+    seen = []
+    parallel = dis.dci(z[:400], v[:400], z[400:], v[400:], n_jobs=2, on_factor=seen.append)
+    alone = dis.dci(z[:400], v[:400], z[400:], v[400:], n_jobs=1)
+    assert seen == [0, 1, 2, 3]  # progress in factor order, as the classifiers come back
+    assert np.allclose(parallel.importance, alone.importance, rtol=0, atol=1e-12)
+    for field in ("disentanglement", "completeness", "informativeness", "informativeness_train"):
+        assert getattr(parallel, field) == pytest.approx(getattr(alone, field), abs=1e-12), field

@@ -4,6 +4,7 @@ server saves; a crash or an exception in the worker becomes the job's error, nev
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def worker_pid(arg, ctx):
     return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0), torch.get_num_threads()
 
 
+def app_modules(arg, ctx):
+    """The modules of the app's layers (and the worker's main) that the worker process has loaded."""
+    return sorted(name for name in sys.modules if name.split(".")[0] in ("streamlit", "plotly", "ui", "pages")), \
+        getattr(sys.modules["__main__"], "__file__", "")
+
+
 def worker_group(arg, ctx):
     autogroup = Path("/proc/self/autogroup")
     return os.getsid(0), autogroup.read_text() if autogroup.exists() else None
@@ -82,6 +89,28 @@ def test_with_autogroup_a_worker_has_a_scheduling_group_of_its_own_at_its_nice_v
     assert session != os.getsid(0)
     wanted = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1)
     assert autogroup.strip().endswith(f"nice {wanted}"), autogroup
+
+
+def test_a_worker_started_by_a_streamlit_server_imports_aelab_only(monkeypatch):
+    """Streamlit runs app.py as this process's __main__, and multiprocessing's spawn re-ran that script in every
+    worker: Streamlit and the whole UI imported, the first page run without a session (117 "missing
+    ScriptRunContext" warnings in the server's log). The worker is a fresh interpreter running aelab's worker."""
+    import types
+
+    import streamlit  # noqa: F401 -- loaded here, as in a server
+
+    fake_main = types.ModuleType("__main__")  # what Streamlit's script runner puts in sys.modules["__main__"]
+    fake_main.__file__ = str(Path(__file__).resolve().parents[2] / "app.py")
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    executor = ProcessExecutor(warm=0, threads=1, niceness=0, preload=PRELOAD)
+    try:
+        manager = JobManager(max_running=1)
+        job = manager.submit("alice", "modules", lambda ctx: executor.run(app_modules, None, ctx))
+        assert manager.wait(job, timeout=120) == DONE, manager.snapshot(job, "alice").error
+    finally:
+        executor.shutdown()
+    loaded, main_file = manager.snapshot(job, "alice").result
+    assert loaded == [] and main_file.endswith("aelab/runtime/worker.py"), (loaded, main_file)
 
 
 def test_the_backend_comes_from_the_environment(monkeypatch):

@@ -14,6 +14,13 @@ from aelab.resources import pretrained_root
 # Measured on the shipped models (README, "Known factors"): MIG of shapes-ae 0.068; of the beta = 16 models 0.102
 # (seed 0) and 0.164 (seed 1). The margin leaves room for a rebuild on another CPU without hiding a reversal.
 MIG_MARGIN = 0.02
+# The shipped scores were computed on another machine. Recomputed here under ATEN_CPU_CAPABILITY default and avx2,
+# torch threads 1 and 2, MKL_CBWR COMPATIBLE / SSE4_2 / AVX, and on images drawn with sin and cos one ULP off (what
+# another CPU's libm may give; tests/unit/test_shapes.py): MIG differed from the shipped value by at most 3.8e-5
+# (shapes-ae: 0.067990 here against 0.067981 shipped), the mutual information by at most 1.8e-3 nats (1.2e-4
+# without the nudged images). The bounds leave a factor of 5 and 2.7.
+MIG_TOLERANCE = 2e-4
+MUTUAL_INFO_TOLERANCE = 5e-3
 
 
 @pytest.fixture(scope="module")
@@ -49,5 +56,5 @@ def test_reconstruction_blurs_as_beta_grows(shipped):
 def test_shipped_mig_is_what_the_loaded_model_scores(shipped, name, single_thread):
     model = load_model(pretrained_root() / name).model
     recomputed = factor_scores.score_model(model, load_dataset("shapes"), which=("mig",))
-    assert recomputed.mig.score == pytest.approx(shipped[name]["mig"], abs=1e-9)
-    assert np.allclose(recomputed.mig.mutual_info, shipped[name]["mutual_info"], atol=1e-9)
+    assert recomputed.mig.score == pytest.approx(shipped[name]["mig"], abs=MIG_TOLERANCE)
+    assert np.allclose(recomputed.mig.mutual_info, shipped[name]["mutual_info"], rtol=0, atol=MUTUAL_INFO_TOLERANCE)

@@ -3,13 +3,14 @@
 Each case runs ``python -m aelab evaluate`` (through aelab.cli.main) in a fresh subprocess and reports its peak RSS
 (``ru_maxrss``); a baseline subprocess imports the same modules and evaluates a small good file. A case passes when
 its refusal is one ``error:`` line with exit code 2 and its peak stays under the baseline's plus twice the file's
-size plus PEAK_MARGIN. Before these guards, the label case grew past 3 GB, the gzip bomb cost 2.2 GB and the huge
-config built a multi-GB network; an address-space limit cannot be used instead, torch reserves much virtual memory.
+size plus PEAK_MARGIN. Before these guards, the label case grew past 3 GB, the gzip bomb cost 2.2 GB, the huge
+config built a multi-GB network, and a 0.8 MB compressed file of blank images (as an .npz or an IDX .gz) became
+3.3 GB of floats (7.8 GB at peak in the app) until the memory budget (aelab.data.budget) refused it from its
+header; an address-space limit cannot be used instead, torch reserves much virtual memory.
 The hostile files are built small: the gzip bomb is 1,000 copies of one gzip member inflating 1 MiB of zeros.
 """
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
@@ -26,6 +27,7 @@ from numpy.lib import format as npy
 
 from aelab.data.sources import load_user_data
 from aelab.errors import DataError
+from tests.hostile_files import compressed_npz, idx_gz, npy_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 PEAK_MARGIN = 64 << 20  # bytes above the baseline allowed for any case, beyond twice the file's size
@@ -62,14 +64,9 @@ def _npz_with_header_only(path: Path, shape: tuple[int, ...], descr: str) -> Pat
 
 def _idx_bomb(folder: Path, shape: tuple[int, ...], inflated: int = 1 << 30) -> Path:
     """train-images-idx3-ubyte.gz: an IDX header declaring ``shape``, then ``inflated`` bytes of zeros as 1 MiB gzip
-    members (a stream of concatenated members is one valid gzip file): ~1 MB on disk."""
+    members: ~1 MB on disk."""
     folder.mkdir()
-    header = bytes([0, 0, 0x08, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
-    zeros = gzip.compress(bytes(1 << 20), compresslevel=9, mtime=0)
-    with open(folder / "train-images-idx3-ubyte.gz", "wb") as f:
-        f.write(gzip.compress(header, mtime=0))
-        for _ in range(inflated >> 20):
-            f.write(zeros)
+    idx_gz(folder / "train-images-idx3-ubyte.gz", shape, inflated)
     return folder
 
 
@@ -109,6 +106,12 @@ CASES = {
         2, "number 1,000,000, more than the 200,000 allowed"),
     "gzip IDX bomb (1 MB -> 1 GB), small header, the rest trailing zeros": (
         lambda t: (GOOD_MODEL, _idx_bomb(t / "bomb2", (10, 8, 8)), None), 2, "data continues past the 640 bytes"),
+    "compressed npz of 200,000 blank 64x64 images (0.8 MB; 3.3 GB as floats) over the memory budget": (
+        lambda t: (GOOD_MODEL, compressed_npz(t / "z.npz", (200_000, 64, 64), labels=200_000), None),
+        2, "more than the 256 MiB allowed per upload (AELAB_UPLOAD_BUDGET_MB)"),
+    "IDX .gz declaring 200,000 64x64 images (0.8 MB; 3.3 GB as floats) over the memory budget": (
+        lambda t: (GOOD_MODEL, _idx_bomb(t / "bomb3", (200_000, 64, 64), inflated=200_000 * 64 * 64), None),
+        2, "more than the 256 MiB allowed per upload (AELAB_UPLOAD_BUDGET_MB)"),
     "IDX header whose dimensions overflow int64": (
         lambda t: (GOOD_MODEL, _idx_plain(t / "overflow", (65536,) * 4), None), 2, "more than the 1,073,741,824"),
     "model config with 12 hidden layers of 8192": (
@@ -120,6 +123,7 @@ CASES = {
 
 def _start(model: Path, data: Path, home: Path) -> subprocess.Popen:
     env = {**os.environ, "AELAB_HOME": str(home), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    env.pop("AELAB_UPLOAD_BUDGET_MB", None)  # the default budget, which the messages name
     return subprocess.Popen([sys.executable, "-c", RUNNER, "evaluate", str(model), "--data", str(data)], cwd=REPO,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -171,7 +175,7 @@ def test_hostile_input_is_refused_within_the_memory_bound(runs, case):
     (lambda t: _npz(t / "c.npz", x=np.zeros((1100, 8, 8), np.uint8), y=np.arange(1100)),
      "1,100 distinct labels, more than the 1,000 classes allowed"),
     (lambda t: _npz_with_header_only(t / "b.npz", (150_000, 64, 64), "<f8"), "4,915,200,000 bytes"),
-    (lambda t: _npz_with_header_only(t / "w.npz", (10, 65, 65), "|u1"), "more than the 64x64 values per image"),
+    (lambda t: _npz_with_header_only(t / "w.npz", (10, 65, 65), "|u1"), "65x65 pixels, larger than the 64-pixel side"),
     (lambda t: _idx_plain(t / "o", (2**32 - 1,) * 3), "more than the 1,073,741,824 allowed"),
 ], ids=["too many classes", "npz 4.9 GB of float64", "npz images too large", "IDX uint32 dims"])
 def test_more_hostile_data_is_refused_with_its_reason(tmp_path, build, message):
@@ -241,7 +245,7 @@ def test_an_npz_member_shorter_than_its_header_is_refused(tmp_path):
     path = tmp_path / "short.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("x.npy", member.getvalue() + bytes(300))  # 256 bytes declared, 300 given: fine
-        archive.writestr("y.npy", _npy_bytes(np.arange(3)))  # 3 labels for 4 images
+        archive.writestr("y.npy", npy_bytes(np.arange(3)))  # 3 labels for 4 images
     with pytest.raises(DataError, match="labels number 3 but there are 4 images"):
         load_user_data(path)
     with zipfile.ZipFile(path, "w") as archive:
@@ -257,17 +261,15 @@ def test_fortran_ordered_and_big_endian_npz_arrays_read_as_numpy_does(tmp_path):
     assert sorted(together.sum(axis=(1, 2)).round(3)) == sorted(x.astype(np.float32).sum(axis=(1, 2)).round(3))
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
-
-
 def test_streamlit_refuses_uploads_larger_than_the_data_limits_allow():
-    import math
+    """maxUploadSize is in MB: the browser (on Linux and macOS) refuses a file over maxUploadSize * 10**6 bytes, the
+    server one over maxUploadSize * 2**20. The smallest value whose every reading admits the largest accepted file
+    (1 GiB of data plus 1 MiB of headers), and what the README says."""
     import tomllib
 
     from aelab.data.userdata import MAX_UNPACKED_BYTES
 
-    settings = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
-    assert settings["server"]["maxUploadSize"] == math.ceil(MAX_UNPACKED_BYTES / 2**20) + 1  # + headers
+    largest = MAX_UNPACKED_BYTES + 2**20
+    mb = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    assert mb * 10**6 >= largest > (mb - 1) * 10**6 and mb * 2**20 >= largest
+    assert f"`server.maxUploadSize = {mb}`" in (REPO / "README.md").read_text()

@@ -2,7 +2,6 @@
 isolation between viewers, and what a training job reports and keeps."""
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import time
@@ -15,9 +14,11 @@ from aelab.errors import ModelStoreError, TrainingError
 from aelab.library.store import load_model
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
+from aelab.runtime.executors import ThreadExecutor
 from aelab.runtime.jobs import CANCELLED, DONE, ERROR, QUEUED, RUNNING, JobManager
-from aelab.train.job import TrainingRequest, run_training
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
+from aelab.train.job import TrainingRequest
+from aelab.train.remote import training_work
 
 
 def _wait_for(condition, timeout: float = 20.0) -> None:
@@ -205,7 +206,7 @@ def _request(mnist5k, tmp_path, name="tiny", epochs=3, n=256, variant="ae", late
 
 def test_a_training_job_reports_every_epoch_and_saves_the_model(mnist5k, tmp_path, single_thread):
     manager = JobManager(max_running=1)
-    job = manager.submit("alice", "tiny", functools.partial(run_training, _request(mnist5k, tmp_path)))
+    job = manager.submit("alice", "tiny", training_work(_request(mnist5k, tmp_path), ThreadExecutor()))
     assert manager.wait(job, timeout=120) == DONE
     snap = manager.snapshot(job, "alice")
     state, outcome = snap.state, snap.result
@@ -228,7 +229,7 @@ def test_a_training_job_reports_every_epoch_and_saves_the_model(mnist5k, tmp_pat
 def test_latent_frames_are_aligned_from_one_epoch_to_the_next(mnist5k, tmp_path, single_thread):
     """Aligned frames move less between epochs than the raw projections would after a sign flip or rotation."""
     manager = JobManager(max_running=1)
-    job = manager.submit("alice", "tiny", functools.partial(run_training, _request(mnist5k, tmp_path, epochs=4)))
+    job = manager.submit("alice", "tiny", training_work(_request(mnist5k, tmp_path, epochs=4), ThreadExecutor()))
     manager.wait(job, timeout=120)
     frames = manager.snapshot(job, "alice").state["latent_frames"]
     for previous, current in zip(frames[1:], frames[2:]):
@@ -241,7 +242,7 @@ def test_a_2_latent_trainings_frames_are_its_codes_named_z1_z2(mnist5k, tmp_path
     """No projection and no turning for a 2-D code: the axes are the code's own, so they can be labelled z1, z2."""
     request = _request(mnist5k, tmp_path, epochs=2, n=128, latent_dim=2)
     manager = JobManager(max_running=1)
-    job = manager.submit("alice", "two", functools.partial(run_training, request))
+    job = manager.submit("alice", "two", training_work(request, ThreadExecutor()))
     assert manager.wait(job, timeout=120) == DONE
     snap = manager.snapshot(job, "alice")
     assert snap.state["latent_axes"] == ("z1", "z2")
@@ -252,7 +253,7 @@ def test_a_2_latent_trainings_frames_are_its_codes_named_z1_z2(mnist5k, tmp_path
 def test_cancelling_a_training_keeps_and_saves_the_model_trained_so_far(mnist5k, tmp_path, single_thread):
     manager = JobManager(max_running=1)
     request = _request(mnist5k, tmp_path, name="stopped", epochs=500, n=512)
-    job = manager.submit("alice", "long", functools.partial(run_training, request))
+    job = manager.submit("alice", "long", training_work(request, ThreadExecutor()))
     _wait_for(lambda: len(manager.snapshot(job, "alice").state.get("history") or []) >= 1, timeout=120)
     manager.cancel(job, "alice")
     assert manager.wait(job, timeout=60) == CANCELLED
@@ -265,8 +266,8 @@ def test_cancelling_a_training_keeps_and_saves_the_model_trained_so_far(mnist5k,
 def test_a_model_that_cannot_be_saved_is_still_returned(mnist5k, tmp_path, single_thread):
     (tmp_path / "taken").mkdir()  # a folder of that name already exists: saving without overwrite fails
     manager = JobManager(max_running=1)
-    job = manager.submit("alice", "clash", functools.partial(run_training,
-                                                             _request(mnist5k, tmp_path, name="taken", epochs=2)))
+    job = manager.submit("alice", "clash", training_work(_request(mnist5k, tmp_path, name="taken", epochs=2),
+                                                         ThreadExecutor()))
     assert manager.wait(job, timeout=120) == DONE
     outcome = manager.snapshot(job, "alice").result
     assert outcome.saved_path is None and "already exists" in outcome.save_error
@@ -287,7 +288,7 @@ def test_a_baseline_job_fits_once_and_reports_one_frame(mnist5k, tmp_path, singl
                               preview_x=mnist5k.x_test[:4], latent_x=mnist5k.x_test[:50],
                               latent_y=mnist5k.y_test[:50], save_name="pca3", library_root=tmp_path)
     manager = JobManager(max_running=1)
-    job = manager.submit("alice", "pca", functools.partial(run_training, request))
+    job = manager.submit("alice", "pca", training_work(request, ThreadExecutor()))
     assert manager.wait(job, timeout=60) == DONE
     state = manager.snapshot(job, "alice").state
     assert len(state["latent_frames"]) == len(state["preview_frames"]) == 1

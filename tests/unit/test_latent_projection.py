@@ -152,7 +152,7 @@ def test_umap_artefact_matches_a_fresh_fit_and_keeps_neighbourhoods(mnist5k, sin
     from aelab.data.sources import Dataset
     from aelab.models.autoencoder import create_model
     from aelab.models.variants import make_configs
-    from aelab.train.loop import fit
+    from aelab.train.trainer import fit
 
     model_config, train_config = make_configs("pca", (28, 28), {"latent_dim": 8}, {})
     model = create_model(model_config, 0)
@@ -189,7 +189,7 @@ def test_rebuild_artefacts_keeps_the_weights_and_adds_the_files(tmp_path, monkey
 
     monkeypatch.setattr(pretrained, "ARTEFACT_BUILDERS", {"probe": fake_builder})
     rows = pretrained.rebuild_artefacts(tmp_path, ["ae"])
-    assert rows[0]["name"] == "ae" and rows[0]["files"] == ["probe.json"]
+    assert rows[0]["name"] == "ae" and rows[0]["files"] == ["cards.npz", "probe.json"]  # + Home's, after saving
     assert seen == [("Autoencoder", "mnist-5k", 1000)]
     assert (folder / "model.safetensors").read_bytes() == weights_before  # fp16 -> fp32 -> fp16 is exact
     record = load_model(folder)

@@ -18,7 +18,7 @@ from aelab.lessons import bottleneck, copying
 from aelab.library.store import PRETRAINED_ROOT, load_model
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from aelab.train.losses import contractive_penalty
 
 

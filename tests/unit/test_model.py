@@ -1,5 +1,6 @@
-"""Every registered variant on 28x28 and 8x8 images: shapes, finite loss terms that fall with training, and a
-save -> load round trip with bit-identical outputs. Then the architecture details the variants rely on."""
+"""Every registered variant on 28x28 and 8x8 images: the model checks of tests/model_checks.py (the protocol, shapes,
+forward = decode(encode(x)), the ONNX export, a save -> load round trip), and finite loss terms that fall with
+training. Then the architecture details the variants rely on."""
 from __future__ import annotations
 
 import pytest
@@ -8,14 +9,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from aelab.errors import ConfigError
-from aelab.library.store import load_model, save_model
 from aelab.models.autoencoder import Autoencoder, build_model, create_model, resolve_device
 from aelab.models.baselines import BASELINE_CLASSES
 from aelab.models.conditional import with_label
 from aelab.models.config import ModelConfig
 from aelab.models.variants import VARIANTS, make_configs
-from aelab.train.loop import evaluate, fit
+from aelab.train.evaluation import evaluate
 from aelab.train.losses import compute_losses
+from aelab.train.trainer import fit
+from tests.model_checks import CHECKS, ModelCase
 
 SIZES = {"28x28": (28, 28), "8x8": (8, 8)}
 CASES = [pytest.param(name, size, id=f"{name}-{label}") for name in VARIANTS for label, size in SIZES.items()]
@@ -68,34 +70,19 @@ def trained(batches, labels, single_thread):
                 fit(model, x, train_config, y_train=labels)
                 after = _total_loss(with_label(model, 0), x, train_config)
             cache[name, size] = dict(model=with_label(model.eval(), 0), raw=model, model_config=model_config,
-                                     train_config=train_config, before=before, after=after, x=x)
+                                     train_config=train_config, before=before, after=after, x=x, labels=labels)
         return cache[name, size]
 
     return get
 
 
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
 @pytest.mark.parametrize("name, size", CASES)
-def test_output_shapes(name, size, trained):
+def test_every_variant_passes_every_model_check(name, size, check, trained, tmp_path):
+    """tests/model_checks.py: the protocol, shapes, forward = decode(encode(x)), the ONNX export, save and load."""
     case = trained(name, size)
-    model, config, x = case["model"], case["model_config"], case["x"]
-    batch, d = x.shape[0], config.latent_dim
-    with torch.no_grad():
-        out = model(x)
-        assert out.x_hat.shape == (batch, 1, *size) and out.z.shape == (batch, d)
-        assert model.encode(x).shape == (batch, d)
-        assert torch.equal(model.decode(model.encode(x)), out.x_hat)  # eval mode: forward = decode(encode(x))
-    if config.variational:
-        assert out.mu.shape == (batch, d) and out.logvar.shape == (batch, d)
-        assert torch.equal(out.z, out.mu)
-    else:
-        assert out.mu is None and out.logvar is None
-    if config.output_activation == "sigmoid":
-        assert out.logits is not None and out.x_hat.min() >= 0 and out.x_hat.max() <= 1
-    else:
-        assert out.logits is None
-    if config.quantized:
-        assert out.vq.indices.shape == (batch, config.slots) and 0 <= out.vq.indices.min()
-        assert out.vq.indices.max() < config.codebook_size
+    check(ModelCase(name, case["raw"], case["model_config"], case["train_config"], case["x"], case["labels"]),
+          tmp_path)
 
 
 @pytest.mark.parametrize("name, size", CASES)
@@ -113,28 +100,6 @@ def test_loss_terms_are_finite_and_the_total_falls(name, size, trained):
     assert set(before) == set(after) == expected
     assert all(torch.isfinite(torch.tensor(v)) for v in [*before.values(), *after.values()])
     assert after["total"] < MAX_LOSS_RATIO["autoencoder"] * before["total"], (before, after)
-
-
-@pytest.mark.parametrize("name, size", CASES)
-def test_save_then_load_gives_bit_identical_outputs(name, size, trained, tmp_path, monkeypatch):
-    monkeypatch.setenv("AELAB_HOME", str(tmp_path))
-    case = trained(name, size)
-    model, x = case["raw"], case["x"]
-    path = save_model(model, f"{name}-{size[0]}", variant=name, train_config=case["train_config"],
-                      dataset="mnist-5k")
-    assert path.parent == tmp_path
-    record = load_model(path)
-    assert not record.model.training
-    assert record.model_config == case["model_config"] and record.train_config == case["train_config"]
-    assert record.variant == name
-    saved, loaded = model.state_dict(), record.model.state_dict()
-    assert saved.keys() == loaded.keys()
-    assert all(torch.equal(saved[k], loaded[k]) for k in saved)
-    with torch.no_grad():
-        a, b = case["model"](x), with_label(record.model, 0)(x)
-    for field in ("x_hat", "z", "mu", "logvar", "logits"):
-        first, second = getattr(a, field), getattr(b, field)
-        assert (first is None and second is None) or torch.equal(first, second), field
 
 
 def test_every_variant_is_covered_and_the_names_are_those_of_the_design():

@@ -1,6 +1,7 @@
 """The wheel works on its own: built from the repository, installed into a bare folder and used from another directory
-with this environment's dependencies, it imports the public API, finds the shipped models inside the package, and
-gives the `aelab` command with its exit codes. Nothing is fetched: the build uses this venv's setuptools."""
+with this environment's dependencies, it imports the public API, finds the shipped models inside the package, gives
+the `aelab` command with its exit codes, and writes lesson files (the browser files they embed are its package data).
+Nothing is fetched: the build uses this venv's setuptools."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-WHEEL_SOURCES = ("pyproject.toml", "README.md", "aelab", "pretrained")  # all the build reads
+# all the build reads (the live decoder's browser files are mapped into the package as aelab/_live_decoder)
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "aelab", "pretrained", "ui/components/live_decoder/frontend")
 
 CHECK_API = r"""
 import json, sys
@@ -88,3 +90,22 @@ def test_the_aelab_command_lists_the_shipped_models_and_returns_exit_codes(insta
                    installed["env"])
     assert refused.returncode == 2 and refused.stderr.startswith("error: "), refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_installed_aelab_writes_the_same_lesson_file_as_the_checkout(installed, tmp_path):
+    """The wheel carries the viewer, modes.js and onnxruntime-web (checked against its vendoring manifest), and
+    nothing of the checkout: its lesson file is the checkout's, byte for byte."""
+    args = ["lesson", "conv_ae", "--page", "traverse", "--view", "start=test:3"]
+    wheel_file, checkout_file = tmp_path / "wheel.html", tmp_path / "checkout.html"
+    wrote = _run([str(installed["target"] / "bin" / "aelab"), *args, "--out", str(wheel_file)], installed["elsewhere"],
+                 installed["env"])
+    assert wrote.returncode == 0, wrote.stderr
+    checkout_env = {**installed["env"], "PYTHONPATH": str(REPO)}
+    ran = _run([sys.executable, "-m", "aelab", *args, "--out", str(checkout_file)], REPO, checkout_env)
+    assert ran.returncode == 0, ran.stderr
+    packaged = installed["target"] / "aelab" / "_live_decoder"
+    assert sorted(p.name for p in packaged.rglob("*") if p.is_file()) == [
+        "LICENSE", "live.css", "manifest.json", "modes.js", "ort-wasm-simd-threaded.mjs",
+        "ort-wasm-simd-threaded.wasm.gz", "ort.wasm.min.mjs"]
+    assert wheel_file.read_bytes() == checkout_file.read_bytes()

@@ -1,22 +1,27 @@
-"""Precomputed latent maps are used only for the data and weights they were computed from (the cache identity), and
-a training job ends with its model's default map ready, so the Latent Space page never fits one for a new model.
-The UMAP fit itself is replaced by a PCA labelled as the default map: these tests are about where maps are kept
-and when they are used, not about umap-learn (tests/unit/test_latent_projection.py fits real ones)."""
+"""Precomputed latent maps are used only for the data and weights they were computed from (the cache identity); a
+training job computes none (the app maps a new model after it, tests/app/test_latent_fresh_model.py), and a map
+computed later is saved beside the model it maps. The UMAP fit itself is replaced by a PCA labelled as the default
+map: these tests are about where maps are kept and when they are used, not about umap-learn
+(tests/unit/test_latent_projection.py fits real ones)."""
 from __future__ import annotations
 
 import functools
 
 import numpy as np
+import pytest
 
+import aelab.analysis.latent as latent
 import aelab.analysis.maps as maps
 from aelab.analysis.latent import Projection, encode_dataset, project_2d
 from aelab.analysis.maps import SHIPPED_UMAP_FILE, UMAP_DEFAULTS, shipped_umap, umap_artefact_bytes
 from aelab.library.store import CACHE_DIR, load_model, save_model
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
+from aelab.runtime.executors import ThreadExecutor
 from aelab.runtime.identity import weights_digest
 from aelab.runtime.jobs import DONE, JobManager
-from aelab.train.job import TrainingRequest, run_training
+from aelab.train.job import TrainingRequest
+from aelab.train.remote import training_work
 
 DATA = "source:mnist-5k@test"
 
@@ -63,52 +68,69 @@ def test_an_artefact_without_its_identity_is_stale(tmp_path):
     assert shipped_umap(folder, "mnist-5k", 50, 15, 0.1, data_identity=DATA, weights=weights_digest(model)) is None
 
 
-def _request(mnist5k, tmp_path, name: str | None, with_map: bool = True) -> TrainingRequest:
-    model_config, train_config = make_configs("ae", mnist5k.image_size, {"latent_dim": 4, "hidden": (16,)},
+def _request(mnist5k, tmp_path, name: str | None, latent_dim: int = 4) -> TrainingRequest:
+    model_config, train_config = make_configs("ae", mnist5k.image_size, {"latent_dim": latent_dim, "hidden": (16,)},
                                               {"epochs": 1, "batch_size": 64})
     return TrainingRequest(variant="ae", model_config=model_config, train_config=train_config, dataset=mnist5k.name,
                            x_train=mnist5k.x_train[:128], x_val=mnist5k.x_test[:64], preview_x=mnist5k.x_test[:4],
                            latent_x=mnist5k.x_test[:64], latent_y=mnist5k.y_test[:64], save_name=name,
-                           library_root=tmp_path, map_x=mnist5k.x_test[:300] if with_map else None,
-                           data_identity=mnist5k.identity)
+                           library_root=tmp_path, map_x=mnist5k.x_test[:300], data_identity=mnist5k.identity)
 
 
 def _run(request):
     manager = JobManager(max_running=1)
-    job = manager.submit("alice", "t", functools.partial(run_training, request))
+    job = manager.submit("alice", "t", training_work(request, ThreadExecutor()))
     assert manager.wait(job, timeout=120) == DONE
     return manager.snapshot(job, "alice").result
 
 
-def test_a_training_job_leaves_its_default_map_ready(mnist5k, tmp_path, monkeypatch, single_thread):
-    calls = []
-    monkeypatch.setattr(maps, "default_umap", lambda model, x: calls.append(len(x)) or _fake_default_umap(model, x))
+@pytest.mark.parametrize("latent_dim", [2, 4])
+def test_a_training_job_computes_no_map(mnist5k, tmp_path, monkeypatch, single_thread, latent_dim):
+    """Finished and saved without a map, even with the page's images in its request: the map is computed after the
+    job (in the app: ui.common.cache.map_later), and a 2-latent model's map is its code plane, never a UMAP."""
+    def no_umap(*args, **kwargs):
+        raise AssertionError("the training job computed a UMAP")
+
+    monkeypatch.setattr(maps, "default_umap", no_umap)
+    monkeypatch.setattr(latent, "project_2d", lambda z, method="pca", **params: no_umap() if method == "umap"
+                        else project_2d(z, method, **params))
+    outcome = _run(_request(mnist5k, tmp_path, "fresh", latent_dim))
+    assert outcome.saved_path is not None and not (outcome.saved_path / CACHE_DIR).exists()
+    assert maps.needs_umap(outcome.model_config) == (latent_dim > 2)
+
+
+def test_only_models_of_more_than_two_unconditional_latents_take_a_umap():
+    assert [maps.needs_umap(make_configs("ae", (28, 28), {"latent_dim": d})[0]) for d in (1, 2, 3, 16)] == [
+        False, False, True, True]
+    assert not maps.needs_umap(make_configs("cvae")[0])  # its codes depend on the label the page picks
+
+
+def test_a_trained_models_map_is_saved_beside_it_under_its_identity(mnist5k, tmp_path, monkeypatch, single_thread):
+    monkeypatch.setattr(maps, "default_umap", _fake_default_umap)
     outcome = _run(_request(mnist5k, tmp_path, "fresh"))
-    assert calls == [300]  # once, on the page's test images, after training
-    assert outcome.extra["umap"].method == "umap" and outcome.extra["umap"].coords.shape == (300, 2)
-    assert outcome.extra["umap_data"] == mnist5k.identity
+    projection = maps.map_trained_model(outcome.model, mnist5k.x_test[:300], mnist5k.name, mnist5k.identity,
+                                        outcome.saved_path)
+    assert projection.method == "umap" and projection.coords.shape == (300, 2)
     saved = load_model(outcome.saved_path)  # the saved model carries it, keyed by its own identity
-    assert (outcome.saved_path / CACHE_DIR / SHIPPED_UMAP_FILE).is_file()
     found = shipped_umap(outcome.saved_path, mnist5k.name, 300, 15, 0.1, data_identity=mnist5k.identity,
                          weights=saved.weights_digest)
-    assert found is not None and np.allclose(found.coords, outcome.extra["umap"].coords)
-
-    unsaved = _run(_request(mnist5k, tmp_path, None))  # kept in the session only: the map is in the outcome
-    assert unsaved.saved_path is None and unsaved.extra["umap"].coords.shape == (300, 2)
-    without = _run(_request(mnist5k, tmp_path, "plain", with_map=False))  # (the CLI and older callers)
-    assert "umap" not in without.extra and not (without.saved_path / CACHE_DIR).exists()
-    assert calls == [300, 300]
+    assert found is not None and np.allclose(found.coords, projection.coords)
+    unsaved = maps.map_trained_model(outcome.model, mnist5k.x_test[:300], mnist5k.name, mnist5k.identity)
+    assert np.array_equal(unsaved.coords, projection.coords)  # kept in a session only: nothing written
 
 
-def test_a_failed_map_costs_only_the_shortcut(mnist5k, tmp_path, monkeypatch, single_thread):
-    def broken(model, x):
-        raise RuntimeError("no numba here")
+def test_an_artefact_added_later_replaces_the_old_one_whole(tmp_path):
+    from aelab.errors import ModelStoreError
+    from aelab.library.store import read_artefact, write_artefact
 
-    monkeypatch.setattr(maps, "default_umap", broken)
-    outcome = _run(_request(mnist5k, tmp_path, "still-saved"))
-    assert outcome.saved_path is not None and "umap" not in outcome.extra
-    assert "no numba here" in outcome.extra["umap_error"]
-
+    folder = _saved(tmp_path, _model(), {"notes.json": b'{"v": 1}'})
+    write_artefact(folder, "notes.json", b'{"v": 2}')
+    assert read_artefact(folder, "notes.json") == {"v": 2}
+    assert sorted(p.name for p in (folder / CACHE_DIR).iterdir()) == ["notes.json"]  # no partial file left
+    with pytest.raises(ModelStoreError, match="plain .npz or .json"):
+        write_artefact(folder, "../escape.json", b"{}")
+    with pytest.raises(ModelStoreError, match="No model folder"):
+        write_artefact(tmp_path / "nothing-here", "notes.json", b"{}")
 
 
 def test_shipped_models_maps_carry_the_identity_of_their_weights_and_data():

@@ -10,7 +10,7 @@ import pytest
 
 from aelab.lessons import rate
 from aelab.train.collapse import COLLAPSE_KL, collapse_warning
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 N_TRAIN, EPOCHS = 1000, 3
@@ -21,7 +21,7 @@ def small_vaes(mnist5k, single_thread) -> dict:
     """beta -> (model, history): VAEs of the sweep's recipe, a few epochs on 1,000 images, with test losses."""
     from aelab.models.autoencoder import create_model
     from aelab.models.variants import make_configs
-    from aelab.train.loop import fit
+    from aelab.train.trainer import fit
 
     trained = {}
     for beta in (1.0, 500.0):

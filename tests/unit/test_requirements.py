@@ -112,9 +112,11 @@ def test_nothing_declared_goes_unused(pyproject):
 def test_the_wheel_lists_every_subpackage(pyproject):
     setuptools_config = pyproject["tool"]["setuptools"]
     on_disk = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "aelab").rglob("__init__.py")}
-    assert set(setuptools_config["packages"]) == on_disk | {"aelab._pretrained"}
-    assert setuptools_config["package-dir"] == {"aelab._pretrained": "pretrained"}
+    assert set(setuptools_config["packages"]) == on_disk | {"aelab._pretrained", "aelab._live_decoder"}
+    assert setuptools_config["package-dir"] == {"aelab._pretrained": "pretrained",
+                                                "aelab._live_decoder": "ui/components/live_decoder/frontend"}
     assert (REPO / "pretrained" / "vae" / "model.safetensors").is_file()
+    assert (REPO / "ui/components/live_decoder/frontend/vendor/manifest.json").is_file()
 
 
 def test_sync_script_check_mode(tmp_path, monkeypatch):

@@ -3,7 +3,6 @@ Ray would carry it (pickled), trains on to the same weights as one longer run wi
 from __future__ import annotations
 
 import dataclasses
-import functools
 import pickle
 import time
 
@@ -11,14 +10,16 @@ import pytest
 import torch
 
 from aelab.library.store import load_model
+from aelab.runtime.executors import ThreadExecutor
 from aelab.runtime.jobs import DONE, JobManager
-from aelab.train.job import TrainingOutcome, run_training
+from aelab.train.job import TrainingOutcome
+from aelab.train.remote import training_work
 from tests.unit.test_jobs import _request
 
 
 def _run(request) -> tuple[TrainingOutcome, dict]:
     manager = JobManager(max_running=1)
-    job = manager.submit("alice", request.save_name, functools.partial(run_training, request))
+    job = manager.submit("alice", request.save_name, training_work(request, ThreadExecutor()))
     assert manager.wait(job, timeout=120) == DONE, manager.snapshot(job, "alice").error
     snap = manager.snapshot(job, "alice")
     return snap.result, snap.state
@@ -57,7 +58,7 @@ def test_two_epochs_and_one_step_equal_three_epochs_in_one_run(mnist5k, tmp_path
 def test_a_cancelled_or_closed_form_run_offers_no_resume(mnist5k, tmp_path, single_thread):
     manager = JobManager(max_running=1)
     request = _request(mnist5k, tmp_path, name="cut", epochs=50, n=256)
-    job = manager.submit("alice", "cut", functools.partial(run_training, request))
+    job = manager.submit("alice", "cut", training_work(request, ThreadExecutor()))
     while not manager.snapshot(job, "alice").state.get("history"):
         time.sleep(0.01)
     manager.cancel(job, "alice")

@@ -12,10 +12,15 @@ from aelab.data import shapes
 from aelab.data.factors import Factors
 from aelab.data.sources import DataError, Dataset, load_dataset
 
-# sha256 of the dataset's 20,000 images (uint8, in sample order) and of the sampled factor table (int64 little-endian):
-# any change of seed, grid or drawing shows up here, on every machine.
-IMAGES_SHA256 = "bd7d3add722e96e954b70c3e23b8b7474b4b6577fcbda1e0d12bc7b25c4b9127"
+# sha256 of the sampled factor table (int64 little-endian): any change of seed or grid shows up here, on every machine.
 FACTORS_SHA256 = "41887104bfe71d7ba7297127dcf0f6e95ff31e510b1020f54759cf2af305013d"
+# The drawing is pinned by the pixel sum of each shape's images (uint8 summed as integers), not by a hash: the images
+# come from sin and cos, which another CPU's libm or SIMD path may give one ULP apart, and one ULP moves a
+# supersampled edge. Measured here with sin and cos nudged one ULP up or down: 164 of 20,000 images changed (3,224
+# pixels, at most 31 levels), the sums by at most 8.9e-4 of a shape's total (shape 0; the others by 0); disabling
+# numpy's AVX2 paths (NPY_DISABLE_CPU_FEATURES=X86_V3) changed nothing. The bound leaves a factor of 5.
+SHAPE_PIXEL_SUMS = (78_475_584, 51_787_921, 64_139_458, 86_214_017)
+SHAPE_SUM_TOLERANCE = 5e-3
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +77,9 @@ def test_seeded_output_is_identical_across_runs_and_pinned():
     images = shapes.render(first)
     assert np.array_equal(images, shapes.render(second))
     assert not np.array_equal(first, shapes.sample_factors(seed=1))
-    assert hashlib.sha256(images.tobytes()).hexdigest() == IMAGES_SHA256
     assert hashlib.sha256(first.astype("<i8").tobytes()).hexdigest() == FACTORS_SHA256
+    sums = [int(images[first[:, 0] == shape].astype(np.int64).sum()) for shape in range(len(SHAPE_PIXEL_SUMS))]
+    assert sums == pytest.approx(SHAPE_PIXEL_SUMS, rel=SHAPE_SUM_TOLERANCE)
 
 
 def test_the_source_keeps_factors_row_for_row_with_a_stated_split():

@@ -27,6 +27,7 @@ KILLED = 9
 
 FORKER = r"""
 import json, os, pathlib, shutil, sys, tempfile
+import safetensors.torch
 import torch
 torch.set_num_threads(1)  # no thread pool in the parent: forking is then safe
 from aelab.library import store
@@ -35,7 +36,8 @@ from aelab.models.config import ModelConfig, TrainConfig
 
 template, work, overwrite = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3] == "1"
 model = create_model(ModelConfig(image_size=(8, 8), hidden=(8,), latent_dim=2), seed=1)  # the new weights
-OPERATIONS = [(os, "replace"), (shutil, "rmtree"), (tempfile, "mkdtemp"), (store, "save_file"),
+# (the store imports safetensors' save_file when it saves, so the module's own is the one to patch)
+OPERATIONS = [(os, "replace"), (shutil, "rmtree"), (tempfile, "mkdtemp"), (safetensors.torch, "save_file"),
               (pathlib.Path, "write_text"), (pathlib.Path, "write_bytes"), (pathlib.Path, "mkdir")]
 
 def kill_at(k):

@@ -2,7 +2,6 @@
 for more epochs, and the one history schema whoever trains (CLI, job, lessons)."""
 from __future__ import annotations
 
-import functools
 import json
 
 import pytest
@@ -188,8 +187,10 @@ def test_the_history_has_one_schema_in_the_cli_the_job_and_the_lessons(mnist5k, 
     from aelab.cli.main import main
     from aelab.lessons import basics, copying
     from aelab.library.store import load_model
+    from aelab.runtime.executors import ThreadExecutor
     from aelab.runtime.jobs import DONE, JobManager
-    from aelab.train.job import TrainingRequest, run_training
+    from aelab.train.job import TrainingRequest
+    from aelab.train.remote import training_work
 
     monkeypatch.setenv("AELAB_HOME", str(tmp_path / "library"))
     assert main(["train", "--variant", "ae", "--data", "digits", "--out", str(tmp_path / "cli-ae"), "--latent-dim",
@@ -203,7 +204,7 @@ def test_the_history_has_one_schema_in_the_cli_the_job_and_the_lessons(mnist5k, 
                               preview_x=mnist5k.x_test[:2], latent_x=mnist5k.x_test[:20],
                               latent_y=mnist5k.y_test[:20], save_name="job-ae", library_root=tmp_path)
     manager = JobManager(max_running=1)
-    job_id = manager.submit("alice", "schema", functools.partial(run_training, request))
+    job_id = manager.submit("alice", "schema", training_work(request, ThreadExecutor()))
     assert manager.wait(job_id, timeout=120) == DONE
     snap = manager.snapshot(job_id, "alice")
     _check_schema(snap.state["history"], 2, with_val=True)

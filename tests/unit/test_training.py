@@ -13,8 +13,10 @@ from aelab.models.autoencoder import create_model
 from aelab.models.config import TrainConfig
 from aelab.models.variants import make_configs
 from aelab.train import loop as training
-from aelab.train.loop import _corrupt, evaluate, fit, train
+from aelab.train.evaluation import evaluate
+from aelab.train.loop import _corrupt, train
 from aelab.train.losses import gaussian_kl, reconstruction_bce
+from aelab.train.trainer import fit
 from tests.patches import diverge_at_step
 
 pytestmark = pytest.mark.usefixtures("single_thread")

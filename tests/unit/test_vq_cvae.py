@@ -101,7 +101,7 @@ def test_shipped_vq_vae_uses_its_codebook(shipped, mnist5k):
 
 def test_shipped_vq_vae_beats_kmeans_at_the_same_bits(shipped, mnist5k):
     from aelab.analysis.codebook import patch_kmeans_mse
-    from aelab.train.loop import evaluate
+    from aelab.train.evaluation import evaluate
 
     model = shipped["vq_vae"]
     config = model.config

@@ -3,7 +3,7 @@ memorisation (pages/applications.py calls them; aelab.lessons.applications compu
 from ui.applications.common import SECTIONS, section_picker
 from ui.applications.compression import compression_section
 from ui.applications.memorisation import memorisation_section
-from ui.applications.superres import draw_home_card, superres_section, watermark_section
+from ui.applications.superres import superres_section, watermark_section
 
-__all__ = ["SECTIONS", "compression_section", "draw_home_card", "memorisation_section", "section_picker",
+__all__ = ["SECTIONS", "compression_section", "memorisation_section", "section_picker",
            "superres_section", "watermark_section"]

@@ -122,14 +122,3 @@ def watermark_section() -> None:
     shown["original"] = x
     with images_box:
         _image_table(shown, x)
-
-
-def draw_home_card() -> None:
-    """The Home page's picture: one test digit at 14x14, the shipped super-resolver's 28x28, the original."""
-    found = records([apps.SUPERRES_MODEL])
-    if found is None:
-        return
-    x = dataset(apps.TRAINED_ON).x_test[:1]
-    outputs = superres_outputs(found[0].model, x, apps.SUPERRES_FACTOR)
-    show_grid(torch.cat([outputs["low-res"], outputs["autoencoder"], x]), ncol=3, scale=3,
-              caption="14x14 in, the autoencoder's 28x28 out, the original")

@@ -1,6 +1,8 @@
 """Every cached result of the app is keyed by one identity: which data, which weights, and whose (see
 aelab.runtime.identity). This module builds that identity for the current session and holds the one process-wide
-result store (aelab.runtime.results) for results that are objects or are computed with a progress bar.
+result store (aelab.runtime.results) for results that are objects or are computed with a progress bar, and it hands
+a trained model's default map over from its training to the Latent Space page (computed after the training, in the
+background, under the identity the page asks with).
 
 Rules the pages follow:
 - an st.cache_data / st.cache_resource function takes str(identity) as its key argument, never a name;
@@ -10,11 +12,15 @@ Rules the pages follow:
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from aelab.errors import JobRefused
 from aelab.runtime.identity import (
     DATA_ABSENT,
     PUBLIC,
@@ -24,8 +30,12 @@ from aelab.runtime.identity import (
     is_named_source,
     weights_digest,
 )
+from aelab.runtime.jobs import JobManager
 from aelab.runtime.results import ResultStore
 from ui.common.session import session
+
+if TYPE_CHECKING:  # torch's: imported by the functions that use them (Home is drawn without torch)
+    from aelab.train.job import TrainingOutcome, TrainingRequest
 
 RESULTS_MB = int(os.environ.get("AELAB_RESULTS_MB", "1024"))  # the store's memory bound, all sessions together
 
@@ -40,12 +50,6 @@ def result_store() -> ResultStore:
 def data_owner(dataset) -> str:
     """A named source is everyone's; any other data (an upload) belongs to the session that holds it."""
     return PUBLIC if dataset.named_source else session.id
-
-
-def identity_of_data(record, data_identity: str) -> CacheIdentity:
-    """identity(record, dataset) for a dataset known only by its identity (what a training job records)."""
-    owner = PUBLIC if is_named_source(data_identity) else session.id
-    return CacheIdentity(data_identity, record.weights_digest, _owner([record.owner, owner]))
 
 
 def _owner(owners: Iterable[str]) -> str:
@@ -77,13 +81,68 @@ def module_key(model, dataset) -> str:
     return str(CacheIdentity(dataset.identity, weights_digest(model), data_owner(dataset)))
 
 
-def remember_trained_map(record, extra: dict) -> None:
-    """A training job's default UMAP (aelab.train.job puts it in its outcome's extra) as this page's fitted map of
-    record on the data it was computed from, so the Latent Space page of a model trained a minute ago never waits
-    for a fit, and places a drawn digit with the fitted reducer."""
-    projection, data = extra.get("umap"), extra.get("umap_data")
-    if projection is None or not data:
+# ------------------------------------------------------------------------------------------- a trained model's map
+UMAP = "projection/umap"  # where the Latent Space page's fitted UMAPs are kept (ui.latent.view.projection_for)
+MAP_PENDING = "projection/umap:pending"  # True while a trained model's default UMAP is computed in the background
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MapHandoff:
+    """What a training's job thread needs to map its model once it has finished, taken in the session's thread
+    when the training is submitted: that thread calls no st.* function (one would print "missing
+    ScriptRunContext" into the server's log). lane: the quick jobs' lane, where the map waits its turn."""
+
+    store: ResultStore
+    lane: JobManager
+    session: str
+    group: str
+    library_owner: str  # whose a model saved in the library is (ui.common.selection.model_owner("library"))
+
+
+def map_handoff(lane: JobManager, group: str, library_owner: str) -> MapHandoff:
+    return MapHandoff(result_store(), lane, session.id, group, library_owner)
+
+
+def default_umap_key(n_points: int) -> tuple:
+    """The key the Latent Space page asks its default UMAP of n_points codes under."""
+    from aelab.analysis.maps import UMAP_DEFAULTS
+
+    return {"n_neighbors": UMAP_DEFAULTS["n_neighbors"], "min_dist": UMAP_DEFAULTS["min_dist"]}, n_points
+
+
+def map_later(handoff: MapHandoff, outcome: TrainingOutcome, request: TrainingRequest) -> None:
+    """After a training has finished (and been saved): its model's default UMAP, queued on the quick lane and put
+    in the result store under the identity the Latent Space page will ask with, and saved beside the model. None
+    for a model whose map is its code plane or depends on a label (aelab.analysis.maps.needs_umap), a cancelled
+    training, or a request without the page's images. Marked pending meanwhile: the page shows PCA until then."""
+    from aelab.analysis.maps import map_trained_model, needs_umap
+
+    if request.map_x is None or outcome.cancelled or not needs_umap(outcome.model_config):
         return
-    params = {"n_neighbors": projection.params["n_neighbors"], "min_dist": projection.params["min_dist"]}
-    result_store().put(identity_of_data(record, data), "projection/umap",
-                             (params, len(projection.coords)), projection)
+    saved = outcome.saved_path is not None
+    data_owner = PUBLIC if is_named_source(request.data_identity) else handoff.session
+    identity = CacheIdentity(request.data_identity, weights_digest(outcome.model),
+                             _owner([handoff.library_owner if saved else handoff.session, data_owner]))
+    key, store = default_umap_key(len(request.map_x)), handoff.store
+
+    def work(ctx) -> None:
+        try:
+            store.get_or_compute(identity, UMAP, key, lambda: map_trained_model(
+                outcome.model, request.map_x, request.dataset, request.data_identity, outcome.saved_path))
+        except Exception:  # the model is trained and saved; without this shortcut the page fits the map itself
+            log.exception("the default map of %s failed", outcome.name or outcome.variant)
+        finally:
+            store.put(identity, MAP_PENDING, key, False)
+
+    store.put(identity, MAP_PENDING, key, True)
+    try:
+        handoff.lane.submit(f"map:{handoff.session}", f"map of {outcome.name or outcome.variant}", work,
+                            group=handoff.group)
+    except JobRefused:  # the lane is full: the page fits the map when asked, as for any other model
+        store.put(identity, MAP_PENDING, key, False)
+
+
+def map_pending(identity: CacheIdentity, key: tuple) -> bool:
+    """Whether the result store's UMAP of identity under key is being computed in the background (map_later)."""
+    return bool(result_store().get(identity, MAP_PENDING, key))

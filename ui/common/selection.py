@@ -6,20 +6,24 @@ Caching: models and datasets are st.cache_resource (loaded once per process, sha
 dataset is ~12 MB of tensors that cache_data would copy on every rerun); results computed from them are keyed by
 their identity (ui.common.cache). A session's own uploads and unsaved models live in its session state
 (ui.common.session), invisible to other sessions; model_owner says whose a model is.
+
+Told without torch (Home and the sidebar import and call only these): the sources and models there are (listing
+reads configs), current_data (what the current data is, without loading a named source's images) and listed_model.
+Loading a dataset or a model imports torch.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
-from aelab.library.store import ModelRecord, load_model, published_root
+from aelab.library.store import ModelInfo, ModelRecord, load_model, published_root
 from aelab.library.store import list_models as _list_models
-from aelab.models.conditional import with_label
 from aelab.models.config import ModelConfig
 from aelab.runtime.identity import PUBLIC, combine_weights
 from aelab.views.pages import AppView
@@ -64,6 +68,40 @@ def cached_model(path: str, modified_ns: int, owner: str, pretrained: bool = Fal
     record = load_model(path, pretrained=pretrained)
     record.owner = owner
     return record
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSummary:
+    """The current data as Home and the sidebar tell it: a named source's from its catalogue line (nothing loaded),
+    an upload's from the upload."""
+
+    name: str
+    image_size: tuple[int, int]
+    n_train: int
+    n_test: int
+    class_names: tuple[str, ...]
+    identity: str
+
+
+def current_data() -> DataSummary:
+    """What current_dataset() gives, told without loading it (and without torch) for a named source."""
+    name = kept_view(AppView).data or DEFAULT_DATASET
+    if name.startswith(UPLOAD_PREFIX) and name in session.uploads:
+        upload = session.uploads[name]
+        return DataSummary(upload.name, upload.image_size, len(upload.x_train), len(upload.x_test),
+                           upload.class_names, upload.identity)
+    summary = source_summary(name)
+    if summary is None:  # as current_dataset: the default stands in for an unknown or undownloaded source
+        summary = source_summary(DEFAULT_DATASET)
+    return summary
+
+
+def source_summary(name: str) -> DataSummary | None:
+    """A named source's summary, or None when there is no such source or it is not on this machine yet."""
+    info = next((info for info in aedata.list_sources() if info.name == name), None)
+    if info is None or info.status == "needs download":
+        return None
+    return DataSummary(info.name, tuple(info.image_size), info.n_train, info.n_test, info.class_names, info.identity)
 
 
 def current_dataset() -> aedata.Dataset:
@@ -170,12 +208,40 @@ def bind_label(record: ModelRecord) -> ModelRecord:
     """A conditional model as every page uses it: bound to the sidebar's class (aelab.models.conditional), with a
     weights identity of its own per class so no cached result of one class is served for another. Others as they
     are."""
+    return _bound(record, kept_view(AppView).label)
+
+
+def _bound(record: ModelRecord, label: int) -> ModelRecord:
     n_classes = record.model_config.n_classes
     if n_classes == 0:
         return record
-    label = min(max(kept_view(AppView).label, 0), n_classes - 1)
+    from aelab.models.conditional import with_label  # (torch: a model is loaded already)
+
+    label = min(max(label, 0), n_classes - 1)
     return dataclasses.replace(record, model=with_label(record.model, label),
                                weights_digest=combine_weights([record.weights_digest, f"label:{label}"]))
+
+
+def listed_model(key: str) -> ModelInfo | None:
+    """The listing line of a pretrained, published or library model key (its config and weights checked, nothing
+    loaded); None for a session's model or a key no longer listed."""
+    source, _, name = key.partition("/")
+    return next((info for info in list_models() if info.source == source and info.name == name), None)
+
+
+def model_loader(key: str) -> Callable[[], ModelRecord]:
+    """A function that loads key's record as load_model_key would now (bound to the sidebar's class), for work done
+    outside the page's run, where there is no session (a download made when its button is clicked). KeyError or
+    AelabError when the model is gone."""
+    source, _, name = key.partition("/")
+    label = kept_view(AppView).label
+    if source == "session":
+        record = session_models()[name]
+        return lambda: _bound(record, label)
+    info = listed_model(key)
+    if info is None or info.error:
+        raise AelabError(f"The model {key!r} is not available.")
+    return lambda: _bound(load_model(info.path, pretrained=source == "pretrained"), label)
 
 
 def load_model_key(key: str) -> ModelRecord:

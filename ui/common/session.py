@@ -16,6 +16,7 @@ import streamlit as st
 SESSION_ID_KEY = "session_id"
 DATASET_KEY = "dataset"  # the sidebar's Dataset picker: a source name, or UPLOAD_PREFIX + an upload's name
 UPLOADS_KEY = "uploads"  # {UPLOAD_PREFIX + name: Dataset}
+UPLOAD_FILES_KEY = "upload_file_ids"  # {upload key: ids of the uploader's files it was read from}
 MODEL_KEY = "model_key"  # the sidebar's Model picker: "pretrained/NAME", "library/NAME" or "session/NAME"
 PENDING_MODEL_KEY = "pending_model_key"
 CONDITION_LABEL_KEY = "condition_label"  # the sidebar's class picker for a conditional model (one for every page)
@@ -82,6 +83,11 @@ class Session:
     def uploads(self) -> dict:
         """This session's uploaded datasets, {UPLOAD_PREFIX + name: Dataset}."""
         return self._state.setdefault(UPLOADS_KEY, {})
+
+    @property
+    def upload_files(self) -> dict:
+        """{upload key: frozenset of the uploader's file ids it was read from} (ui.common.uploads)."""
+        return self._state.setdefault(UPLOAD_FILES_KEY, {})
 
     @property
     def upload_error(self) -> str | None:

@@ -1,11 +1,14 @@
 """The sidebar every page shares: dataset (bundled, downloadable, uploaded), model and a conditional model's class,
 bound like any view (ui/common/view_state.py, the app's AppView), so a link opens on the same dataset and model
 (?data=...&model=...) and Back and Forward bring them back. The training job this tab watches is not in any link: the
-tab keeps it (ui.common.tab_job), so a reloaded tab re-attaches to it while no link carries it."""
+tab keeps it (ui.common.tab_job), so a reloaded tab re-attaches to it while no link carries it.
+
+Drawn from the listings alone (sources, configs): no dataset or model is loaded here, and torch is not imported, so
+Home opens without it. A model that lists fine but fails to load is named by the page that loads it, and left out of
+the picker from then on (ui.common.selection.broken_models)."""
 from __future__ import annotations
 
 import io
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import streamlit as st
 from aelab.data import sources as aedata
 from aelab.errors import AelabError
 from aelab.views.pages import AppView
+from ui.common import uploads as session_uploads
 from ui.common.activity import track_activity
 from ui.common.selection import (
     DEFAULT_DATASET,
@@ -21,10 +25,10 @@ from ui.common.selection import (
     UPLOAD_PREFIX,
     broken_models,
     bundled_or_cached_dataset,
-    current_dataset,
-    current_model,
-    loadable,
+    current_data,
     model_choices,
+    model_configs,
+    model_loader,
 )
 from ui.common.session import CONDITION_LABEL_KEY, DATASET_KEY, MODEL_KEY, session
 from ui.common.tab_job import keep_job, reattach_tab_job
@@ -79,7 +83,9 @@ def _files_to_read(files: list) -> list:
 
 
 def _handle_upload(files) -> None:
-    """Load an upload into this session's datasets; on bad input say why and keep the current dataset."""
+    """Load an upload into this session's datasets within its memory budget (ui.common.uploads); on bad input say
+    why and keep the current dataset."""
+    files = session_uploads.on_uploader(files)  # a file taken off the uploader takes its dataset along
     if not files:  # the user removed the file: forget the old complaint, so re-adding the same file is read again
         session.last_upload = None
         session.upload_error = None
@@ -92,12 +98,7 @@ def _handle_upload(files) -> None:
     archive = len(files) == 1 and _is_archive(files[0])
     name = files[0].name if archive or len(files) == 1 else f"{Path(files[0].name).stem.split('-')[0]} (IDX)"
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            for f in files:
-                (Path(folder) / Path(f.name).name).write_bytes(f.getvalue())
-            # An archive is read as a file; anything else is taken for IDX files, read as a folder.
-            target = Path(folder) / Path(files[0].name).name if archive else Path(folder)
-            dataset = aedata.load_user_data(target, name=name)
+        dataset = session_uploads.read(files, name, UPLOAD_PREFIX + name, archive)
     except AelabError as err:
         session.upload_error = f"Could not use {name}: {err}"
         return
@@ -134,18 +135,15 @@ def _dataset_picker(app: Bound[AppView]) -> None:
             # would refuse; the readers check the content and say what is wrong with any other file.
             accept_multiple_files=True,
             key=UPLOADER_KEY, on_change=lambda: _handle_upload(st.session_state.get(UPLOADER_KEY)),
-            help=f"Up to {aedata.MAX_IMAGES:,} greyscale images of at most "
-                               f"{aedata.MAX_SIDE}x{aedata.MAX_SIDE} pixels.")
+            help=session_uploads.limits_help())
         # Read in on_change, before the Dataset picker above exists in the next run, so a good upload can select it.
         if session.upload_error:
-            st.error(session.upload_error)
+            st.error(plain(session.upload_error))
 
 
 def _model_picker(app: Bound[AppView]) -> None:
-    dataset = current_dataset()
+    dataset = current_data()
     kept = app.view.model
-    if kept and not kept.startswith("session/"):
-        loadable([kept])  # a chosen model that fails to load is found here, before the picker offers it
     choices = model_choices(dataset.image_size)
     keys = list(choices.values())
     _name_broken_models()
@@ -159,49 +157,54 @@ def _model_picker(app: Bound[AppView]) -> None:
     default = next((k for k in keys if k.endswith("/" + DEFAULT_MODEL)), keys[0])
     if kept and kept not in keys and pending not in keys:
         # the user chose a dataset of another image size: a note in the sidebar, this once
-        st.sidebar.warning(f"Model {plain(kept[:80])} is not available for this dataset; showing {default}.")
+        st.sidebar.warning(f"Model {plain(kept[:80])} is not available for this dataset; showing {plain(default)}.")
     labels = {v: k for k, v in choices.items()}
     session.model_key = app.selectbox("model", "Model", keys, where=st.sidebar, key=MODEL_KEY, default=default,
                                       format_func=labels.get, refused=NOT_HERE, fallback_text=default,
                                       show_message=False,
                                       help="Pretrained models ship with the app; yours appear after training.")
-    record = current_model()
-    if record is not None and record.model_config.n_classes:
-        _label_picker(app, record, dataset)
-        record = current_model()  # bound to the class just picked
-    if record is not None:
-        _onnx_download(record)
+    config = model_configs(dataset.image_size).get(session.model_key)
+    if config is not None and config.n_classes:
+        _label_picker(app, session.model_key, config.n_classes, dataset)
+    if config is not None:
+        _onnx_download(session.model_key)
 
 
-def _label_picker(app: Bound[AppView], record, dataset) -> None:
+def _label_picker(app: Bound[AppView], key: str, n: int, dataset) -> None:
     """A conditional model encodes and decodes with a class label: chosen here, once, for every page."""
-    n = record.model_config.n_classes
     app.selectbox("label", "Class to encode and decode as", list(range(n)), where=st.sidebar, key=CONDITION_LABEL_KEY,
                   format_func=lambda k: class_name(dataset.class_names, k),
-                  help=f"{record.name} is a conditional VAE: its encoder and decoder read a class label "
+                  help=f"{key.partition('/')[2]} is a conditional VAE: its encoder and decoder read a class label "
                        "beside the image and the code. Every page uses this class.")
 
 
-def _onnx_download(record) -> None:
+def _onnx_download(key: str) -> None:
     """The chosen model's encoder and decoder as ONNX files with their JSON sidecar (what `python -m aelab export`
-    writes), zipped only when the button is clicked."""
+    writes), the model loaded and zipped only when the button is clicked (outside the page's run: model_loader)."""
+    try:
+        load = model_loader(key)
+    except (AelabError, KeyError):  # gone since it was listed: nothing to download
+        return
+    name = key.partition("/")[2]
+
     def build() -> bytes:
         from aelab.export.onnx import ExportError, export_zip
 
         try:
+            record = load()
             return export_zip(record.model, record.name)
-        except ExportError as err:  # the archive says why instead of failing silently
+        except (ExportError, AelabError) as err:  # the archive says why instead of failing silently
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w") as archive:
-                archive.writestr(f"{record.name}-onnx/EXPORT_FAILED.txt", f"{record.name}: {err}\n")
+                archive.writestr(f"{name}-onnx/EXPORT_FAILED.txt", f"{name}: {err}\n")
             return buffer.getvalue()
 
-    st.sidebar.download_button("Download as ONNX (encoder, decoder, JSON)", build, file_name=f"{record.name}-onnx.zip",
+    st.sidebar.download_button("Download as ONNX (encoder, decoder, JSON)", build, file_name=f"{name}-onnx.zip",
                                mime="application/zip", key="model_onnx_download", on_click="ignore",
                                icon=":material/download:",
                                help="Encoder and decoder as ONNX files with a JSON sidecar (latent size, image size, "
                                     "output activation), for onnxruntime or any ONNX tool.")
-    st.sidebar.caption(f"A zip of {record.name}'s encoder and decoder: run them outside aelab with onnxruntime "
+    st.sidebar.caption(f"A zip of {name}'s encoder and decoder: run them outside aelab with onnxruntime "
                        "(Python, JavaScript, C++...); the JSON gives the code and image sizes.")
 
 

@@ -15,7 +15,8 @@ A run of a page:
   defaults left out, so it is always a link to what is shown.
 - ``bound.value("z", ...)`` for what no Streamlit widget holds (a live decoder's released slider, a drawn mask, a
   selection): the view's value, or the link's text checked against the limits given then.
-- ``bound.set(...)`` from callbacks and components; ``reset_view(scope)`` puts a page back to its defaults.
+- ``bound.set(...)`` from callbacks and components; ``reset_view(scope)`` puts a page back to its defaults;
+  ``open_link(cls, text)`` opens a link's text as the address would (a lesson file's view, uploaded).
 
 A link's value that does not parse or fit gives one lasting line where its control is, until that control changes,
 and the default; link text is shown as plain text, never as Markdown or HTML.
@@ -28,95 +29,48 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qsl
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from aelab.views.base import View, field_codec, field_default, field_param, param
+from aelab.views.base import MAX_QUERY, View, field_codec, field_default, field_param, param
 from aelab.views.codecs import Codec, LinkValueError
 from ui.common.legacy_pages import leave_legacy_mode
 from ui.common.text import plain
+from ui.common.view_store import (
+    Message,
+    PageState,
+    fragment_run,
+    kept_view,
+    link_params,
+    page_state,
+    reset_view,
+    write_url,
+)
 
-__all__ = ["Bound", "View", "kept_view", "open_view", "param", "reset_view"]
+__all__ = ["Bound", "PageState", "View", "kept_view", "open_link", "open_view", "page_state", "param", "reset_view"]
 
 V = TypeVar("V")
-_STORE_KEY = "views"  # {scope: PageState}
 _UNSET: Any = object()
 
 
-# --------------------------------------------------------------------------------------------- the session's views
-@dataclass
-class Message:
-    """A lasting line about a link's value (Markdown with the link's own text escaped): shown while the field still
-    holds the value put in its place."""
-
-    text: str
-    fallback: Any
-
-
-@dataclass
-class PageState:
-    """One page's view in this session, and what binding it needs to remember between runs."""
-
-    view: Any
-    written: dict[str, str] = field(default_factory=dict)  # query parameter -> text this session put in the URL
-    pending: dict[str, str] = field(default_factory=dict)  # field -> a link's text, checked when the field is bound
-    synced: dict[str, Any] = field(default_factory=dict)  # widget key -> the view's value when it was last drawn
-    messages: dict[str, Message] = field(default_factory=dict)  # field -> lasting line about its link value
-    reset: bool = False  # Reset view was pressed: the next run gives every widget the view's value
-    force: bool = False  # this run gives every widget the view's value (a link won, or Reset)
-
-
-def _fragment_run() -> bool:
-    """Whether this is a rerun of fragments only (a link or Reset acted on the full run before it)."""
-    ctx = get_script_run_ctx()
-    return bool(ctx is not None and ctx.fragment_ids_this_run)
-
-
-def _store() -> dict[str, PageState]:
-    return st.session_state.setdefault(_STORE_KEY, {})
-
-
-def page_state(cls: type) -> PageState:
-    store = _store()
-    state = store.get(cls.scope)
-    if state is None or type(state.view) is not cls:
-        state = store[cls.scope] = PageState(cls())
-    return state
-
-
-def kept_view(cls: type[V]) -> V:
-    """The view this session keeps for cls's page (its defaults if the page was never opened)."""
-    return page_state(cls).view
-
-
-def reset_view(cls: type) -> None:
-    """Put the page's view back to its defaults (a button's callback: the widgets follow on the next run, and the
-    address loses the page's parameters)."""
+def open_link(cls: type, query: str) -> list[str]:
+    """Open the view that a link's query text says (a lesson file's, read back) as the address would open it: on the
+    next run each of its fields comes from that text, checked when it is bound (a bad value gives its lasting line
+    and the default), every other field at its default. Returns a line for each parameter the page does not have."""
+    if len(query) > MAX_QUERY:
+        return [f"the view is longer than {MAX_QUERY} characters"]
     state = page_state(cls)
-    state.view, state.pending, state.messages, state.reset = cls(), {}, {}, True
-
-
-# --------------------------------------------------------------------------------------------- the address bar
-def _link_params(cls: type) -> dict[str, str]:
-    names = cls.params()
-    return {name: st.query_params[name] for name in names if name in st.query_params}
-
-
-def _write_url(state: PageState, name: str | None, text: str | None) -> None:
-    """Put name=text in the URL (or take name out for None), and remember it as this session's own writing."""
-    if name is None:
-        return
-    if text is None:
-        if name in st.query_params:
-            del st.query_params[name]
-        state.written.pop(name, None)
-    else:
-        if st.query_params.get(name) != text:
-            st.query_params[name] = text
-        state.written[name] = text
+    fields, pending, unknown = cls.params(), {}, []
+    for name, raw in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+        if name in fields:
+            pending[fields[name]] = raw
+        else:
+            unknown.append(f"{name}= is not a setting of this page")
+    state.view, state.messages, state.pending, state.reset = cls(), {}, pending, True
+    return unknown
 
 
 def open_view(cls: type[V]) -> Bound[V]:
@@ -126,7 +80,7 @@ def open_view(cls: type[V]) -> Bound[V]:
     if cls.scope != "app":
         leave_legacy_mode()
     state = page_state(cls)
-    link = _link_params(cls)
+    link = link_params(cls)
     state.force, state.reset = state.reset, False
     if link and link != state.written and not state.force:
         fields = cls.params()
@@ -240,7 +194,7 @@ class Bound(Generic[V]):
         state = page_state(self.cls)
         for name in names:
             if state.pending.pop(name, None) is not None:
-                _write_url(state, field_param(self.cls, name), None)
+                write_url(state, field_param(self.cls, name), None)
 
     def set(self, **changes: Any) -> None:
         """Change fields of the view (callbacks, a component's released value); the URL follows."""
@@ -331,7 +285,7 @@ class Bound(Generic[V]):
         drawn (a link, Reset, a callback, another page), or the widget lost its state (the page was left). A choice
         the view does not record (a canvas chosen but not drawn on yet) is left alone."""
         state = page_state(self.cls)
-        forced = state.force and not _fragment_run()
+        forced = state.force and not fragment_run()
         # The person changed the widget (it holds another value than the view, which has not changed since it was
         # drawn), or a test gave it a value before its first draw: the widget keeps it and gives it to the view.
         changed_here = (key in st.session_state and st.session_state[key] != shown
@@ -354,7 +308,7 @@ class Bound(Generic[V]):
         """Whether the view's value for a control made of several widgets (an image picker) changed since the
         control was last drawn (call drew(key, value) after drawing it): then its widgets are set from the view."""
         state = page_state(self.cls)
-        return (state.force and not _fragment_run()) or state.synced.get(key, _UNSET) != value
+        return (state.force and not fragment_run()) or state.synced.get(key, _UNSET) != value
 
     def drew(self, key: str, value: Any) -> Any:
         """After drawing a widget whose value became the view's: remember that value as what the widget shows (so
@@ -390,7 +344,7 @@ class Bound(Generic[V]):
     def _write(self, name: str, value: Any, default: Any) -> None:
         codec = field_codec(self.cls, name)
         text = None if value is None or value == default else codec.format(value)
-        _write_url(page_state(self.cls), field_param(self.cls, name), text)
+        write_url(page_state(self.cls), field_param(self.cls, name), text)
 
     def _message(self, name: str, text: str, fallback: Any) -> None:
         page_state(self.cls).messages[name] = Message(text, fallback)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from aelab.library.namespaces import SECRET_PATTERN, namespace_of, private_elsewhere, student_root
+from aelab.library.namespaces import SECRET_PATTERN, namespace_of, student_root
 from aelab.library.store import library_root
 from ui.components.browser_id import COOKIE
 from ui.components.browser_id import keep_browser_id as remember_id
@@ -86,9 +86,3 @@ def library_owner() -> str | None:
     """The cache owner of this browser's library models with private libraries (None: they are everyone's)."""
     name = namespace()
     return None if name is None else f"library:{name}"
-
-
-def private_to_another(model_key: str) -> bool:
-    """Whether a model key from a link names a library model that is not this browser's but someone else's."""
-    source, _, name = model_key.partition("/")
-    return private_libraries() and source == "library" and private_elsewhere(name, own_library())

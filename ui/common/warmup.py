@@ -10,7 +10,7 @@ The UMAP warm-up, opt-in (AELAB_UMAP_WARMUP=1): on the first visit to the Latent
 small-map kernels in the background (aelab.runtime.warmup: bounded, lowest priority).
 
 Off by default because it is unnecessary for the maps the app shows first (shipped models' maps are precomputed and
-keyed by their identity; a model trained here gets its map at the end of its training job) and because a thread of
+keyed by their identity; a model trained here gets its map in the background after its training) and because a thread of
 the server's process holds the GIL while numba compiles: whatever its nice value, it slowed every page opened during
 its ~25-40 s (measured with bench/startup.py: the Latent page of a fresh model 2.3 s -> 4 s). A map that is not
 precomputed (an upload, other parameters) compiles on its own first fit, with a spinner saying so."""
@@ -36,9 +36,9 @@ WARMUP_DELAY_S = float(os.environ.get("AELAB_UMAP_WARMUP_DELAY", "5"))
 
 
 def real_server() -> bool:
-    """False under AppTest, which runs pages on a mocked Runtime: a 25 s UMAP compile (this warm-up, or the map a
-    training job computes at its end) in every test process would only slow the tests down (they use small subsets,
-    the shipped projections, or give a job its map themselves)."""
+    """False under AppTest, which runs pages on a mocked Runtime: a 25 s UMAP compile (this warm-up, or the map
+    computed after a training) in every test process would only slow the tests down (they use small subsets, the
+    shipped projections, or a stand-in for the fit)."""
     return Runtime.exists() and type(Runtime.instance()) is Runtime
 
 

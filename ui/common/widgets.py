@@ -1,29 +1,25 @@
-"""Small drawing helpers shared by pages: image grids, the label palette, loss charts."""
+"""Small drawing helpers shared by pages: image grids, the label palette (aelab's, re-exported), loss charts. Imports
+neither torch nor Plotly (Home and the sidebar use it): Plotly is imported where a chart is made."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-import torch
 
-from aelab.analysis.images import grid
+from aelab.analysis.images import PALETTE, UNLABELLED_COLOUR, grid
+from aelab.data.dataset import class_name
 
-# Paul Tol's "muted" scheme: ten colours distinguishable with the common colour-vision deficiencies.
-PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
-           "#6e6e6e"]
-UNLABELLED_COLOUR = "#BBBBBB"
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    import torch
+
+__all__ = ["PALETTE", "UNLABELLED_COLOUR", "class_name", "label_colour", "loss_figure", "show_grid", "show_rows"]
 
 
 def label_colour(label: int) -> str:
     return PALETTE[label % len(PALETTE)] if label >= 0 else UNLABELLED_COLOUR
-
-
-def class_name(class_names: Sequence[str], label: int) -> str:
-    if label < 0:
-        return "unlabelled"
-    return class_names[label] if label < len(class_names) else str(label)
 
 
 def show_grid(x: torch.Tensor | np.ndarray, ncol: int | None = None, caption: str | None = None,
@@ -48,6 +44,8 @@ def show_rows(rows: dict[str, torch.Tensor | np.ndarray], scale: int = 3, label_
 
 def loss_figure(history: list[dict], terms: Sequence[str] | None = None, height: int = 300) -> go.Figure:
     """Per-epoch curves: solid train, dashed validation, one colour per named term."""
+    import plotly.graph_objects as go
+
     fig = go.Figure()
     if history:
         names = terms or [k for k in history[0].get("train", {})]

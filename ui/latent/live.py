@@ -14,8 +14,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from aelab.analysis.latent import Projection, decode, latent_name
-from aelab.analysis.maps import plane_range
+from aelab.analysis.latent import Projection, decode
+from aelab.analysis.maps import plane_basis, plane_range
 from ui.common.view_state import Bound
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR
 from ui.components import live_decoder as live
@@ -24,28 +24,6 @@ from ui.latent.sections import crisp
 KEY = "latent_live"
 PLANE_PX = 280
 MAX_POINTS = 2000  # dots drawn on the live plane (the Plotly map keeps all of them)
-
-
-def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-    """(origin (d,), axes (2, d), what the page says): a point (u, v) decodes origin + u axes[0] + v axes[1]."""
-    latent_dim = z.shape[1]
-    if projection.method == "pca":
-        reducer = projection.reducer
-        axes = np.zeros((2, latent_dim), np.float32)
-        axes[:reducer.components_.shape[0]] = reducer.components_
-        return (reducer.mean_.astype(np.float32), axes,
-                "Hover the plane: it decodes the code mean + the PCA inverse of the hovered point "
-                "(mean + x PC1 + y PC2).")
-    a, b = projection.params["dims"]
-    axes = np.zeros((2, latent_dim), np.float32)
-    axes[0, a] = axes[1, b] = 1.0
-    origin = z.mean(0).astype(np.float32)
-    origin[[a, b]] = 0.0
-    if latent_dim == 2:
-        return origin, axes, (f"Hover the plane: it decodes the hovered code ({latent_name(a)}, {latent_name(b)}) "
-                              "itself.")
-    return origin, axes, (f"Hover the plane: it decodes {latent_name(a)} and {latent_name(b)} at the hovered point "
-                          "with every other dimension at the codes' mean.")
 
 
 def live_plane(view: Bound, record, projection: Projection, z: np.ndarray, labels: np.ndarray,

@@ -31,14 +31,12 @@ from aelab.analysis.latent import (
 )
 from aelab.analysis.maps import UMAP_DEFAULTS, plane_range, prior_cdf, prior_quantile, shipped_umap, tile_on_axes
 from aelab.analysis.paths import manifold_grid
-from aelab.analysis.sketches import scatter_sketch
 from aelab.data.drawing import DigitLayout, layout_like
 from aelab.library.store import ModelRecord
 from aelab.runtime.warmup import umap_step
 from ui.common import cache
 from ui.common.view_state import Bound
 from ui.common.warmup import umap_warmup
-from ui.common.widgets import label_colour
 
 METHODS = {"pca": "PCA", "umap": "UMAP", "raw": "Two latent dimensions"}
 
@@ -134,13 +132,18 @@ def shipped_projection(identity: str, model_path: str, data_name: str, n: int, n
 
 def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: ModelRecord, dataset) -> Projection:
     """The 2-D map of codes z: raw axes at once; PCA and UMAP from the result store; the default UMAP of a model that
-    ships one from its cache/ folder (unless this server has fitted it already: then new points are placed exactly)."""
+    ships one from its cache/ folder (unless this server has fitted it already: then new points are placed exactly).
+    A model trained a moment ago whose UMAP is still computed in the background shows PCA until it is ready."""
     if method == "raw":
         return project_2d(z, "raw", dims=params["dims"])
     identity, what, key = cache.identity(record, dataset), f"projection/{method}", (params, len(z))
     fitted = cache.result_store().get(identity, what, key)
     if fitted is not None:
         return fitted
+    if method == "umap" and cache.map_pending(identity, key):
+        st.caption("This model's UMAP is being computed in the background; PCA is shown until it is ready.")
+        st.fragment(run_every=1.0)(_rerun_when_mapped)(identity, key)
+        return projection_for("pca", {}, z, record, dataset)
     if method == "umap" and Path(record.path).is_dir() and dataset.named_source:
         shipped = shipped_projection(str(identity), str(record.path), dataset.name, len(z), params["n_neighbors"],
                                      params["min_dist"], identity.data, identity.weights)
@@ -157,6 +160,12 @@ def projection_for(method: str, params: dict[str, Any], z: np.ndarray, record: M
     with st.spinner(message, show_time=True):
         return cache.result_store().get_or_compute(
             identity, what, key, lambda: project_2d(z, method, **params, seed=UMAP_DEFAULTS["seed"]))
+
+
+def _rerun_when_mapped(identity, key: tuple) -> None:
+    """Polled while a background UMAP is computed: once it is ready, one full rerun draws it."""
+    if not cache.map_pending(identity, key):
+        st.rerun()
 
 
 def map_controls(view: Bound, latent_dim: int, z: np.ndarray, kl: np.ndarray | None) -> tuple[str, dict]:
@@ -201,22 +210,3 @@ def umap_status() -> None:
     if warmup is not None:
         st.caption(f"{warmup.describe()}. The default map of a pretrained model is precomputed; other parameters "
                    "are fitted here (a few seconds once warm).")
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _home_map(identity: str, _record: ModelRecord, _dataset) -> tuple[np.ndarray, np.ndarray]:
-    z = test_codes(identity, min(500, len(_dataset.x_test)), _record, _dataset)
-    return project_2d(z, "pca").coords, _dataset.y_test[:len(z)].numpy()
-
-
-def draw_home_card() -> None:
-    """The home page's picture: a small PCA map of 500 test codes of the current model, coloured by label."""
-    from ui.common.selection import current_dataset, current_model
-
-    record, dataset = current_model(), current_dataset()
-    if record is None:
-        return
-    coords, labels = _home_map(cache.key(record, dataset), record, dataset)
-    # A picture, not a Plotly chart: Home shows no Plotly at all (aelab.analysis.sketches says why)
-    st.image(scatter_sketch(coords, [label_colour(int(label)) for label in labels], width=480, height=260),
-             width="stretch", caption="500 test codes by PCA, one colour per class")

@@ -22,7 +22,7 @@ from aelab.errors import JobRefused
 from aelab.lessons.basics import first_layer, strongest_tiles, tile_grid
 from aelab.runtime.jobs import JobContext, JobManager
 from ui.common import cache
-from ui.common.selection import current_model, session_id
+from ui.common.selection import session_id
 from ui.common.session import session
 from ui.common.view_state import Bound
 from ui.train.lifecycle import job_manager, quick_job_manager
@@ -162,15 +162,3 @@ def weight_picture(model, n_tiles: int, diverging: bool, ncol: int = 8) -> tuple
     order = strongest_tiles(tiles, n_tiles)
     scale = max(1, 84 // max(tiles.shape[1:]))  # small kernels (3x3) enlarged more than 28x28 units
     return tile_grid(tiles[order], ncol=ncol, scale=scale, diverging=diverging), what, len(order)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _home_tiles(identity: str, _model) -> np.ndarray:
-    return weight_picture(_model, 16, diverging=True)[0]
-
-
-def draw_home_card() -> None:
-    """Home card: the current model's strongest first-layer units."""
-    record = current_model()
-    st.image(_home_tiles(cache.key(record), record.model), caption=f"{record.name}: its 16 strongest first-layer units "
-                                                            "(blue negative, orange positive)")

@@ -11,7 +11,7 @@ from aelab.lessons import basics as lessons
 from aelab.library.store import list_models
 from aelab.models.autoencoder import create_model
 from aelab.models.variants import make_configs
-from aelab.train.loop import evaluate
+from aelab.train.evaluation import evaluate
 from ui.common import cache, present
 from ui.common.selection import load_model_key
 from ui.common.view_state import Bound

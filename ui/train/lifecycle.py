@@ -2,26 +2,31 @@
 server's training executor, re-attaching after a reload, and collecting each finished training's outcome into the
 session's models (once, on whichever page the user is).
 
-A training is a request to an executor and a typed outcome back (aelab.train.job); this module is the only part of
-ui/ that knows about jobs' outcomes.
+A training is a request to an executor and a typed outcome back (aelab.train.remote, aelab.train.job); this module
+is the only part of ui/ that knows about jobs' outcomes. A finished training's default map is computed after it, in
+the background (ui.common.cache.map_later): "Finished" and the saved model never wait for it. The training modules
+(torch) are imported where a training is submitted or collected: the sidebar looks for finished trainings on every
+page, Home included, which draws without torch.
 """
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from aelab.library.store import ModelRecord
 from aelab.runtime.jobs import JobManager
 from aelab.runtime.lanes import QUICK, TRAININGS, lane_manager
-from aelab.train import remote
-from aelab.train.job import TrainingOutcome, TrainingRequest
-from ui.common.cache import remember_trained_map
-from ui.common.resume import keep_resumable
+from ui.common.cache import map_handoff, map_later
 from ui.common.selection import model_owner, select_model, session_id, session_models
 from ui.common.session import session
+
+if TYPE_CHECKING:
+    from aelab.train.job import TrainingOutcome, TrainingRequest
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,13 +50,29 @@ def quick_job_manager() -> JobManager:
 
 def training_work(request: TrainingRequest):
     """The work function of a training job for request, on the server's training backend (AELAB_TRAINING_BACKEND:
-    thread, process (the default) or ray; aelab.train.remote)."""
-    return remote.training_work(request, training_executor())
+    thread, process (the default) or ray; aelab.train.remote), then its map started in the background. Called in
+    the session's thread: what the job's thread needs of the session is taken here."""
+    from aelab.train import remote
+
+    train, handoff = remote.training_work(request, training_executor()), map_handoff(
+        quick_job_manager(), job_group(), model_owner("library"))
+
+    def train_then_map(ctx) -> TrainingOutcome:
+        outcome = train(ctx)
+        try:
+            map_later(handoff, outcome, request)
+        except Exception:  # the training is done and saved: a map that cannot start is fitted by the page instead
+            logging.getLogger(__name__).exception("could not start the map of %s", outcome.name)
+        return outcome
+
+    return train_then_map
 
 
 def training_executor():
     """The server's training executor, made (and its warm worker started, off the page's thread) on first use: the
     Train page calls it as it opens, so the worker is ready when Start is pressed."""
+    from aelab.train import remote
+
     return remote.training_executor(warm=int(os.environ.get("AELAB_WARM_WORKERS", "1")))
 
 
@@ -104,12 +125,15 @@ def collect_finished_trainings() -> list[str]:
         if snap.active or snap.id in handled:
             continue
         handled.add(snap.id)
+        from aelab.train.job import TrainingOutcome  # (a training ran in this process: torch is loaded)
+        from ui.common.resume import keep_resumable
+
         outcome = snap.result
         if isinstance(outcome, TrainingOutcome):
             keep_resumable(snap.id, outcome)
         else:
             session.train_requests.pop(snap.id, None)
-        if not isinstance(outcome, TrainingOutcome) or outcome.model is None:
+        if not isinstance(outcome, TrainingOutcome):
             if snap.error:  # (a job cancelled while queued has neither error nor model: nothing to say)
                 messages.append(f"Training {snap.title} stopped with an error: {snap.error}")
             continue
@@ -120,7 +144,6 @@ def collect_finished_trainings() -> list[str]:
         else:
             name = outcome.name or f"{outcome.variant}-{snap.id[:6]}"
             session_models()[name] = record_from_outcome(outcome, name)
-            remember_trained_map(session_models()[name], outcome.extra)  # its map is ready, not fitted on the page
             select_model(f"session/{name}")
             messages.append(f"Training {how}: {name} is kept in this session only and selected.")
     return messages

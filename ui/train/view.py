@@ -19,10 +19,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.analysis.images import grid
-from aelab.analysis.sketches import Curve, line_sketch
 from aelab.runtime.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
 from aelab.train.collapse import collapse_warning
-from ui.common.selection import current_model, session_id
+from ui.common.selection import session_id
 from ui.common.session import session
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
 from ui.train.lifecycle import job_manager, set_current_job, training_collected
@@ -312,20 +311,3 @@ def draw_job_list(current: str | None) -> None:
     st.selectbox("Your trainings", list(labels), format_func=labels.get, key="job_picker",
                  on_change=lambda: set_current_job(st.session_state["job_picker"]),
                  help="Trainings started in this tab; several can run or wait in the queue at once.")
-
-
-def draw_home_card() -> None:
-    """Home page card: how the current model's reconstruction loss fell while it trained (from its saved history)."""
-    record = current_model()
-    history = record.history if record is not None else []
-    terms = [t for t in ("recon", "mse") if history and t in history[0].get("train", {})][:1]
-    if not terms:
-        st.caption("This model has no training history to show.")
-        return
-    # A picture, not a Plotly chart: Home shows no Plotly at all (aelab.analysis.sketches says why)
-    term, epochs = terms[0], [h["epoch"] for h in history]
-    curves = [Curve(epochs, [h["train"].get(term) for h in history], PALETTE[0])]
-    if history[0].get("val"):
-        curves.append(Curve(epochs, [(h.get("val") or {}).get(term) for h in history], PALETTE[0], dashed=True))
-    st.image(line_sketch(curves, width=480, height=200), width="stretch")
-    st.caption(f"{record.name}: reconstruction loss per epoch, train (solid) and test (dashed)")

@@ -7,24 +7,31 @@ plus the export's version). The browser looks for it in its own memory and Index
 ("need"), and the next run sends the ONNX bytes as a bytes argument of this component, over the session's own
 connection. Never through a URL (Streamlit's static folder is public to every session), never on every rerun.
 
+Until the browser can decode (its runtime compiling, the model on its way), the server decodes what it asks for
+("decode": codes in, uint8 pixels out, answered in the component's own fragment), so a slider is never dead; its
+canvas says which is drawing (data-live="server", then "ready").
+
 Where live decoding cannot run (no WebAssembly in the browser, a model that cannot be exported), `unavailable_reason`
-says why in one line and the page uses its server path. The browser files (index.html, live.js, modes.js, and the
-vendored onnxruntime-web under frontend/vendor, re-vendored by scripts/vendor_frontend.sh) are served by Streamlit
-from frontend/ like any component's.
+says why in one line and the page uses its server path. The browser files (index.html, live.js, modes.js, runtime.js:
+the runtime and its loading, reusable on its own, and the vendored onnxruntime-web under frontend/vendor, re-vendored
+by scripts/vendor_frontend.sh) are served by Streamlit from frontend/ like any component's. Importing this module
+imports no torch (Home imports it to preload the runtime); exporting and decoding do.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import streamlit as st
 import streamlit.components.v1 as components
 
-from aelab.export.onnx import OPSET, ExportError, decoder_onnx
 from aelab.runtime.identity import weights_digest
 
 FRONTEND = Path(__file__).parent / "frontend"
@@ -33,8 +40,24 @@ NO_WASM_KEY = "live_decoder_unavailable"  # the browser's reason, once it said i
 FAILED_KEY = "live_decoder_failed"  # model hash -> why the browser could not load or run that model
 _HANDLED_KEY = "live_decoder_handled"  # component key -> id of the last browser message acted on
 _SEND_KEY = "live_decoder_send"  # component keys whose browser asked for the model's bytes in this run
+_DECODE_KEY = "live_decoder_decode"  # component key -> (seq, codes) the browser asked the server to decode
+MAX_BATCH = 256  # codes in one server decode (Generate's grid asks for its few dozen at once)
 DISPLAY_PX = 280  # the smallest side of a decoded picture, seen from the back of a room
 NOTICE = "Live decoding is off: {reason}. Each change is decoded on the server instead."
+
+# Runs in Streamlit's page itself (components.v2: no frame) and starts the runtime there (frontend/runtime.js
+# keepRuntime: kept on that window for every live decoder of the tab). Its URL is resolved as Streamlit resolves a
+# component's files: under the app's root, found from Streamlit's entry script (right under a baseUrlPath too).
+_PRELOAD_JS = """
+export default function(component) {
+  const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
+  const root = entry ? new URL("../../", entry.src) : new URL("./", document.baseURI);
+  import(new URL(component.data, root).href)
+    .then((runtime) => runtime.keepRuntime())
+    .catch(() => { /* the live decoder compiles it itself, and says so if it cannot */ });
+}
+"""
+_preload = st.components.v2.component("aelab_live_runtime", js=_PRELOAD_JS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +68,8 @@ class LiveModel:
     onnx: bytes
     latent_dim: int
     image_size: tuple[int, int]
+    # codes (B, latent_dim) float32 -> pixels (B, H, W) uint8: the server's decode, until the browser's is ready
+    decode: Callable[[np.ndarray], np.ndarray] = field(compare=False, repr=False, default=None)
 
 
 def model_digest(record) -> str:
@@ -58,20 +83,37 @@ def _export(digest: str, _model) -> tuple[bytes | None, str | None]:
     """The decoder's ONNX bytes, or the reason it could not be exported (kept too, so a failing model is not
     exported again on every rerun). Keyed by the weights digest: a process-wide cache that only a session holding
     those very weights can hit."""
+    from aelab.export import onnx  # (torch: only where a page decodes)
+
     try:
-        return decoder_onnx(_model), None
-    except ExportError as err:
+        return onnx.decoder_onnx(_model), None
+    except onnx.ExportError as err:
         return None, str(err)
+
+
+def _server_decode(model, codes: np.ndarray) -> np.ndarray:
+    """codes (B, latent_dim) -> (B, H, W) uint8, as the browser would draw them (aelab.analysis.images.to_uint8)."""
+    import torch
+
+    from aelab.analysis.images import to_uint8
+    from aelab.analysis.latent import decode
+
+    with torch.no_grad():
+        return to_uint8(decode(model, torch.from_numpy(codes))[:, 0])
 
 
 def live_model(record) -> LiveModel | str:
     """The record's decoder for the browser, or the one-line reason it cannot have one."""
+    from aelab.export.onnx import OPSET
+
     digest = model_digest(record)
     onnx, error = _export(digest, record.model)
     if onnx is None:
         return f"{record.name} could not be exported ({error})"
     config = record.model_config
-    return LiveModel(f"onnx{OPSET}-{digest}", onnx, config.latent_dim, tuple(config.image_size))
+    model = record.model
+    return LiveModel(f"onnx{OPSET}-{digest}", onnx, config.latent_dim, tuple(config.image_size),
+                     decode=lambda codes: _server_decode(model, codes))
 
 
 def unavailable_reason(record) -> str | None:
@@ -87,6 +129,16 @@ def unavailable_reason(record) -> str | None:
     return st.session_state.get(FAILED_KEY, {}).get(model.hash)
 
 
+def preload_runtime() -> None:
+    """Have the browser start the live decoder's runtime now (a page with a live decoder calls it first, so the
+    runtime compiles, and warms up on the model this browser used last, while the page computes; nothing is shown).
+    Once per tab: the runtime is kept across reruns and page changes. Drawn at the end of the sidebar, where its
+    empty element adds no gap to the page."""
+    if os.environ.get("AELAB_LIVE", "1") != "0":
+        with st.sidebar:
+            _preload(key="aelab_live_runtime", data=f"component/{_component.name}/runtime.js", height=0)
+
+
 def notice(reason: str) -> None:
     """The one line a page shows when it falls back to the server path."""
     st.caption(NOTICE.format(reason=reason.rstrip(".")), help="The live decoder runs the model in the browser with "
@@ -98,11 +150,35 @@ def display_scale(image_size: tuple[int, int], at_least: int = DISPLAY_PX) -> in
     return max(1, -(-at_least // max(image_size)))
 
 
+def _decode_request(request, model: LiveModel) -> tuple[int, np.ndarray] | None:
+    """A browser's "decode" field as (seq, codes (B, latent_dim) float32), or None when it is not a well-formed one
+    (the browser's message is input like any other: sizes are checked before anything is allocated)."""
+    if not isinstance(request, dict) or not isinstance(request.get("seq"), int):
+        return None
+    batch, codes = request.get("batch"), request.get("codes")
+    if not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH or not isinstance(codes, list):
+        return None
+    if len(codes) != batch * model.latent_dim or not all(isinstance(v, (int, float)) for v in codes):
+        return None
+    if not all(math.isfinite(v) for v in codes):
+        return None
+    return request["seq"], np.asarray(codes, dtype=np.float32).reshape(batch, model.latent_dim)
+
+
+def _take_requests(key: str, value: dict, model: LiveModel) -> None:
+    """What a browser message asks the component's next draw for: the model's bytes, a server decode."""
+    if value.get("need") == model.hash or (value.get("event") == "need" and value.get("hash") == model.hash):
+        st.session_state.setdefault(_SEND_KEY, set()).add(key)
+    request = _decode_request(value.get("decode"), model)
+    if request is not None:
+        st.session_state.setdefault(_DECODE_KEY, {})[key] = request
+
+
 def released(key: str, model: LiveModel) -> dict[str, Any] | None:
     """Read the browser's latest message for the component `key`, once (each has a fresh id "n"). Call it before
     drawing the component: returns what the user released (a dict: code, t, weights, temperature or point), for
-    the page to make its state; a request for the model's bytes is remembered for live_decoder to answer; a browser
-    that cannot decode switches the session to the server path (and reruns)."""
+    the page to make its state; a request for the model's bytes or a server decode is remembered for live_decoder to
+    answer; a browser that cannot decode switches the session to the server path (and reruns)."""
     value = st.session_state.get(key)
     if not isinstance(value, dict) or "n" not in value:
         return None
@@ -110,10 +186,9 @@ def released(key: str, model: LiveModel) -> dict[str, Any] | None:
     if handled.get(key) == value["n"]:
         return None
     handled[key] = value["n"]
+    _take_requests(key, value, model)
     event = value.get("event")
-    if event == "need" and value.get("hash") == model.hash:
-        st.session_state.setdefault(_SEND_KEY, set()).add(key)
-    elif event == "unavailable":
+    if event == "unavailable":
         reason = str(value.get("reason") or "the browser cannot run it")[:200]
         if value.get("hash"):  # this model only
             st.session_state.setdefault(FAILED_KEY, {})[str(value["hash"])] = reason
@@ -135,22 +210,27 @@ def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *,
 @st.fragment
 def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, scale: int | None) -> None:
     """The component in a fragment of its own, so that what the browser says reruns only this: a request for the
-    model's bytes (the first visit of a browser that lacks them) is answered here without running the whole page
-    again (measured: the page's second run was 0.15-0.25 s of a first visit); a release or a failure needs the
-    page (its state, its server path) and reruns the app. In a full run, released() has already read the message."""
+    model's bytes (the first visit of a browser that lacks them) or a server decode (before the browser decodes) is
+    answered here without running the whole page again (measured: the page's second run was 0.15-0.25 s of a first
+    visit); a release or a failure needs the page (its state, its server path) and reruns the app. In a full run,
+    released() has already read the message."""
     value = st.session_state.get(key)
     handled = st.session_state.setdefault(_HANDLED_KEY, {})
     if isinstance(value, dict) and "n" in value and handled.get(key) != value["n"]:
-        if value.get("event") == "need" and value.get("hash") == model.hash:
-            handled[key] = value["n"]
-            st.session_state.setdefault(_SEND_KEY, set()).add(key)
-        elif value.get("event") in ("release", "unavailable"):
+        if value.get("event") in ("release", "unavailable"):
             st.rerun()  # the page's released() acts on it
+        handled[key] = value["n"]
+        _take_requests(key, value, model)
     asked = st.session_state.get(_SEND_KEY, set())
     send = model.onnx if key in asked else None
     asked.discard(key)
+    seq, pixels = None, None
+    request = st.session_state.get(_DECODE_KEY, {}).pop(key, None)
+    if request is not None and model.decode is not None:
+        seq, pixels = request[0], model.decode(request[1]).tobytes()
     value_keys = {"code", "source", "t", "weights", "temperature", "pinned", "start"}
     layout = json.dumps({k: v for k, v in spec.items() if k not in value_keys}, sort_keys=True)
     _component(key=key, mode=mode, spec=spec, hash=model.hash, model=send, latent_dim=model.latent_dim,
                image_size=list(model.image_size), scale=scale or display_scale(model.image_size),
+               decoded_seq=seq, pixels=pixels,
                layout=f"{mode}|{model.hash}|{hashlib.sha1(layout.encode()).hexdigest()[:16]}", default=None)

@@ -1,20 +1,35 @@
 // The live decoder: runs an aelab decoder (ONNX) in this page with onnxruntime-web's single-threaded WebAssembly
-// build, decodes on every pointer move, and tells Streamlit only what the user released.
+// build (runtime.js: compiled once per tab), decodes on every pointer move, and tells Streamlit only what the user
+// released. Until the page can decode (the runtime compiling, the model on its way), the server decodes instead, so
+// a slider is never dead: the codes go to Streamlit, the pixels come back. Every decoded canvas carries data-live:
+// "server" while it shows the server's pictures, "ready" from the first picture decoded in this page.
 //
 // How the model arrives: Streamlit gives the model's content hash in every render; the bytes come (as a bytes
 // argument of this component, over the session's own connection) only after this page asked for them, because
-// neither this frame's memory nor the browser's IndexedDB held that hash. Nothing is fetched from a URL.
+// neither the browser's IndexedDB (models.js) nor the page's runtime held that hash. Nothing is fetched from a URL.
+// window.aelabLive keeps what tests and bench/live_decoder.py read: frames (decoded here), serverFrames, inputSeq
+// and drawnSeq, latencies, the epochs of the first render, runtime, model and frames, runtimeFrom ("page": the
+// page's runtime, kept across page changes; "frame": this frame's own) and cache ("hit", "miss" or "page").
 //
 // Messages to Streamlit (the component's value, JSON, each with a fresh id "n" so the server handles it once):
 //   {event: "need", hash}            send me the model's bytes
+//   {event: "decode"}                decode the codes of the "decode" field (below) on the server
 //   {event: "unavailable", reason}   no WebAssembly here, or the model would not load: use the server path
 //   {event: "release", ...}          what the user settled on (a slider let go, a click on the plane)
+// Any message also carries what this page still waits for, so one that replaces another before the server read it
+// loses nothing: need (the model's hash, until its bytes came) and decode ({seq, batch, codes}, until answered).
+// The server answers a decode with the arguments decoded_seq and pixels (uint8, batch x height x width).
+import { rememberLast, storedModel, storeModel } from "./models.js";
 import { MODES } from "./modes.js";
+import { keptRuntime, openRuntime } from "./runtime.js";
 
 const live = (window.aelabLive = {
-  status: "starting", ready: false, cache: null, frames: 0, inputSeq: 0, drawnSeq: 0, latencies: [],
-  firstFrameEpoch: null, modelReadyEpoch: null, lastRelease: null, mode: null, error: null,
+  status: "starting", ready: false, cache: null, frames: 0, serverFrames: 0, inputSeq: 0, drawnSeq: 0, latencies: [],
+  firstRenderEpoch: null, firstFrameEpoch: null, firstServerFrameEpoch: null, runtimeEpoch: null, bytesEpoch: null,
+  modelReadyEpoch: null,
+  lastRelease: null, mode: null, error: null,
 });
+const now = () => performance.timeOrigin + performance.now();
 
 // ------------------------------------------------------------------------------------------- Streamlit protocol
 function post(type, data) {
@@ -24,7 +39,10 @@ const instance = Math.random().toString(36).slice(2, 8);
 let counter = 0;
 function setValue(value) { // returns the message's id
   const n = `${instance}-${++counter}`;
-  post("streamlit:setComponentValue", { value: { ...value, n }, dataType: "json" });
+  const waiting = {};
+  if (asked.hash && !decoders.has(asked.hash)) waiting.need = asked.hash;
+  if (serverJob) waiting.decode = { seq: serverJob.seq, batch: serverJob.batch, codes: serverJob.codes };
+  post("streamlit:setComponentValue", { value: { ...waiting, ...value, n }, dataType: "json" });
   return n;
 }
 let lastHeight = -1;
@@ -38,104 +56,91 @@ function fitHeight() {
 new ResizeObserver(fitHeight).observe(document.getElementById("root"));
 
 // ------------------------------------------------------------------------------------------------ the runtime
-let ortPromise = null;
+// The page's (runtime.js: kept in Streamlit's window, started by the page's preloader), else this frame's own. Asked
+// for as this frame loads, before Streamlit's first render: it compiles while the model is found or fetched.
+let runtimePromise = null, runtimeNow = null;
 function runtime() {
   if (typeof WebAssembly !== "object") return Promise.reject(new Error("this browser has no WebAssembly"));
-  ortPromise ??= import("./vendor/ort.wasm.min.mjs").then((ort) => {
-    ort.env.wasm.numThreads = 1; // Streamlit sends no cross-origin-isolation headers, so no threads anyway
-    ort.env.wasm.proxy = false;
-    ort.env.wasm.wasmPaths = new URL("./vendor/", location.href).href;
-    return ort;
-  });
-  return ortPromise;
+  if (!runtimePromise) {
+    const kept = keptRuntime();
+    live.runtimeFrom = kept ? "page" : "frame"; // the page's runtime (kept across page changes), or this frame's
+    runtimePromise = Promise.resolve(kept ?? openRuntime()).then((rt) => {
+      live.runtimeEpoch = now();
+      runtimeNow = rt;
+      return rt;
+    });
+    runtimePromise.catch(() => { runtimePromise = null; }); // tried again with the next model
+  }
+  return runtimePromise;
 }
-
-// ------------------------------------------------------------------------- the browser's cache, keyed by hash
-const DB = "aelab-live", STORE = "models", KEEP = 24;
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-function inStore(mode, work) {
-  return openDb().then((db) => new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const result = work(tx.objectStore(STORE));
-    tx.oncomplete = () => { db.close(); resolve(result.result); };
-    tx.onerror = () => { db.close(); reject(tx.error); };
-  }));
-}
-async function cachedBytes(hash) {
-  try { return (await inStore("readonly", (store) => store.get(hash)))?.bytes; } catch { return undefined; }
-}
-async function keepBytes(hash, bytes) {
-  try {
-    await inStore("readwrite", (store) => store.put({ bytes, saved: Date.now() }, hash));
-    const keys = await inStore("readonly", (store) => store.getAllKeys());
-    if (keys.length > KEEP) { // forget the oldest models beyond KEEP
-      const all = await Promise.all(keys.map(async (k) => [k, (await inStore("readonly", (s) => s.get(k))).saved]));
-      all.sort((a, b) => a[1] - b[1]);
-      await inStore("readwrite", (store) => all.slice(0, all.length - KEEP).forEach(([k]) => store.delete(k)));
-    }
-  } catch { /* private windows may refuse IndexedDB: the model stays in this frame's memory only */ }
-}
+runtime().catch(() => { /* said by the first render (no WebAssembly) or by the model's session */ });
 
 // ---------------------------------------------------------------------------------------------- the model
-const sessions = new Map(); // hash -> Promise of an InferenceSession
-let current = null; // {hash, session, ort, latentDim}
+const decoders = new Map(); // hash -> Promise of a decoder (the runtime's session for that model)
+const fromPage = new Set(); // hashes whose session the page's runtime had (or was making) when this frame asked
+let current = null; // {hash, decoder, latentDim}
 let asked = { hash: null, at: 0 };
 
 // hash: the model that failed (that model takes the server path); none: this browser cannot decode at all
 function unavailable(reason, hash = null) {
+  serverJob = null; // the page's own server path takes over
   live.status = "unavailable";
   live.error = reason;
   setValue({ event: "unavailable", reason, ...(hash ? { hash } : {}) });
 }
 
-function startSession(hash, bytes) {
-  const created = runtime().then((ort) => ort.InferenceSession.create(new Uint8Array(bytes),
-    { executionProviders: ["wasm"], graphOptimizationLevel: "all" }).then((session) => ({ ort, session })));
-  sessions.set(hash, created);
-  return created;
+function startDecoder(hash, bytes = undefined) {
+  const made = runtime().then((rt) => rt.decoder(hash, bytes));
+  decoders.set(hash, made);
+  return made;
 }
 
 async function ensureModel(args) {
   const hash = args.hash;
-  if (!sessions.has(hash)) {
+  if (!decoders.has(hash)) {
     if (args.model) { // the bytes we asked for: keep them for next time
+      live.bytesEpoch ??= now();
       const bytes = args.model.slice().buffer;
       live.cache = live.cache ?? "miss";
-      startSession(hash, bytes);
-      keepBytes(hash, bytes);
+      startDecoder(hash, bytes);
+      storeModel(hash, bytes);
+    } else if (runtimeNow?.has(hash) && !fromPage.has(hash)) { // another page of this tab, or the page's warm-up
+      live.cache = live.cache ?? "page";
+      fromPage.add(hash);
+      startDecoder(hash);
     } else {
-      const stored = await cachedBytes(hash);
-      if (sessions.has(hash)) return; // another render started it meanwhile
-      if (!stored) {
+      const stored = await storedModel(hash);
+      if (decoders.has(hash)) return; // another render started it meanwhile
+      if (stored) {
+        live.cache = live.cache ?? "hit";
+        startDecoder(hash, stored);
+      } else {
         if (asked.hash !== hash || performance.now() - asked.at > 4000) { // ask once; again if the answer got lost
           asked = { hash, at: performance.now() };
           live.status = "fetching the model";
           setValue({ event: "need", hash });
-          setTimeout(() => { if (latestArgs?.hash === hash && !sessions.has(hash)) ensureModel(latestArgs); }, 4500);
+          setTimeout(() => { if (latestArgs?.hash === hash && !decoders.has(hash)) ensureModel(latestArgs); }, 4500);
         }
         return;
       }
-      live.cache = live.cache ?? "hit";
-      startSession(hash, stored);
     }
   }
   try {
-    const { ort, session } = await sessions.get(hash);
+    const decoder = await decoders.get(hash);
     if (latestArgs.hash !== hash || current?.hash === hash) return;
-    current = { hash, ort, session, latentDim: args.latent_dim };
+    current = { hash, decoder, latentDim: args.latent_dim };
+    serverJob = null; // a late answer is not drawn over the page's own pictures
+    rememberLast(hash, args.latent_dim);
     live.ready = true;
     live.status = "ready";
-    live.modelReadyEpoch ??= performance.timeOrigin + performance.now();
+    live.modelReadyEpoch ??= now();
     pump();
   } catch (err) {
-    sessions.delete(hash);
+    decoders.delete(hash);
+    if (fromPage.has(hash) && !args.model) { // the page's session failed (its bytes gone): find them as usual
+      ensureModel(latestArgs);
+      return;
+    }
     unavailable(`the model would not load in the browser (${String(err.message || err).slice(0, 160)})`, hash);
   }
 }
@@ -146,7 +151,17 @@ let wanted = null, busy = false;
 // codes: Float32Array (batch * latent_dim); draw(pixels: Float32Array) paints them; t: the pointer event's timeStamp
 function want(codes, batch, draw, t = null) {
   wanted = { codes, batch, draw, t, seq: ++live.inputSeq };
-  if (!busy) pump();
+  if (current) {
+    if (!busy) pump();
+  } else {
+    askServer();
+  }
+}
+
+function markCanvases(state) { // "server", then "ready" for good once this page has decoded
+  for (const canvas of document.querySelectorAll("canvas.decoded")) {
+    if (canvas.dataset.live !== "ready") canvas.dataset.live = state;
+  }
 }
 
 async function pump() {
@@ -156,21 +171,50 @@ async function pump() {
     while (wanted && current) {
       const job = wanted;
       wanted = null; // a newer code that arrives while this one decodes replaces any waiting one
-      const { ort, session, latentDim } = current;
-      const z = new ort.Tensor("float32", job.codes, [job.batch, latentDim]);
-      const out = await session.run({ z });
-      job.draw(out.x_hat.data);
+      job.draw(await current.decoder.run(job.codes, job.batch, current.latentDim));
+      markCanvases("ready");
       live.lastCodes = Array.from(job.codes); // what is on the canvas now (tests compare it with torch's decode)
       live.frames += 1;
       live.drawnSeq = job.seq;
       if (job.t !== null) live.latencies.push(performance.now() - job.t);
-      live.firstFrameEpoch ??= performance.timeOrigin + performance.now();
+      live.firstFrameEpoch ??= now();
     }
   } catch (err) {
     unavailable(`decoding failed in the browser (${String(err.message || err).slice(0, 160)})`, current?.hash);
   } finally {
     busy = false;
   }
+}
+
+// ------------------------------------------------------------------------ the server path, until this page decodes
+// One request at a time, for the newest codes wanted; its answer sends the next. A request whose answer does not
+// come (its message replaced before the server read it, and no later message carried it) is sent again.
+const SERVER_RETRY_MS = 3000;
+let serverJob = null; // {seq, batch, codes, draw, at}
+
+function askServer() {
+  if (current || !wanted || live.status === "unavailable") return;
+  if (serverJob && performance.now() - serverJob.at < SERVER_RETRY_MS) return;
+  const { seq, batch, codes, draw } = wanted;
+  serverJob = { seq, batch, codes: Array.from(codes), draw, at: performance.now() };
+  setValue({ event: "decode" });
+  setTimeout(askServer, SERVER_RETRY_MS + 50);
+}
+
+function serverAnswered(args) {
+  const job = serverJob;
+  if (!job || args.decoded_seq !== job.seq || !args.pixels) return;
+  serverJob = null;
+  if (job.seq > live.drawnSeq && !current) {
+    job.draw(Float32Array.from(args.pixels, (grey) => grey / 255)); // paint() turns them back into the same greys
+    markCanvases("server");
+    live.lastCodes = job.codes;
+    live.serverFrames += 1;
+    live.drawnSeq = job.seq;
+    live.firstServerFrameEpoch ??= now();
+    if (wanted?.seq === job.seq) wanted = null;
+  }
+  askServer(); // codes wanted since it was sent
 }
 
 // Pixel values -> grey levels exactly as aelab.analysis.images.to_uint8 does: clip to [0, 1], * 255 + 0.5, floor.
@@ -220,14 +264,17 @@ function applyTheme(theme) {
 }
 
 function render(args, theme) {
+  live.firstRenderEpoch ??= now();
   latestArgs = args;
   applyTheme(theme);
   live.mode = args.mode;
+  let built = false;
   if (layout !== args.layout || !view) { // a new layout (other dimensions, ranges, anchors): build it again
     layout = args.layout;
     const root = document.getElementById("root");
     root.replaceChildren();
     view = MODES[args.mode](root, args, api);
+    built = true;
   } else {
     view.update(args);
   }
@@ -236,6 +283,8 @@ function render(args, theme) {
     if (live.status !== "unavailable") unavailable("this browser has no WebAssembly");
     return;
   }
+  serverAnswered(args);
+  if (built && !current) view.redraw(); // its first picture from the server, unless this page decodes first
   ensureModel(args).then(() => { if (current) view.redraw(); });
 }
 
