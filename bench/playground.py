@@ -9,10 +9,16 @@ page's picture takes while a model trains in the background.
    run's lock, the Plotly figure, its JSON), idle against while a background thread trains the run.
 
     .venv/bin/python -m bench.playground [--repeats 5] [--threads 1]
+    .venv/bin/python -m bench.playground --load 2     # the same with 2 busy processes beside it (a loaded machine)
+
+Each part prints the machine's load average (1 minute) before and after it: on a shared machine "quiet" means no load
+of this script's making, and the numbers say what the rest of the machine was doing.
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import statistics
 import threading
 import time
@@ -93,7 +99,7 @@ def refresh_ms(run: ToyRun, n: int) -> list[float]:
     out = []
     for _ in range(n):
         started = time.perf_counter()
-        with run.lock:
+        with run.holding():  # as the page does
             field = views.vector_field(run.model, run.data.points)
         figures.field_figure(run.data.points, field, None, "bench", run.data.clean).to_json()
         out.append(1000 * (time.perf_counter() - started))
@@ -124,14 +130,41 @@ def refresh_times(repeats: int) -> None:
           f"{rate:.0f} epochs/s meanwhile")
 
 
+def _busy(stop) -> None:
+    """A process that keeps one core busy (a tight matrix product loop) until stop is set."""
+    torch.set_num_threads(1)
+    a = torch.randn(256, 256)
+    while not stop.is_set():
+        a = torch.tanh(a @ a)
+
+
+def _load_average() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--load", type=int, default=0, help="busy processes to run beside the benchmark")
+    parser.add_argument("--only", choices=("training", "refresh"), default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    training_times(args.repeats)
-    refresh_times(args.repeats)
+    stop = multiprocessing.Event()
+    burners = [multiprocessing.Process(target=_busy, args=(stop,), daemon=True) for _ in range(args.load)]
+    for burner in burners:
+        burner.start()
+    print(f"{args.load} busy process(es) beside it; load average {_load_average()} at the start")
+    try:
+        if args.only != "refresh":
+            training_times(args.repeats)
+        if args.only != "training":
+            refresh_times(args.repeats)
+    finally:
+        stop.set()
+        for burner in burners:
+            burner.join()
+    print(f"load average {_load_average()} at the end")
 
 
 if __name__ == "__main__":

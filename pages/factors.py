@@ -17,12 +17,12 @@ present.intro("Can a model find the true causes of its data by itself? On digits
             "**MIG** (Chen et al. 2018), **DCI** (Eastwood and Williams 2018) and **SAP** (Kumar et al. 2018).")
 
 dataset = current_dataset()
-if dataset.factors is None:
-    view.ask_for_factor_data(dataset)
-    st.stop()
+if dataset.factors is None:  # this page alone shows the shapes (the sidebar's dataset stays, and it says so)
+    dataset, record = view.shapes_here(dataset)
+else:
+    record = require_model()
+    view.check_model(record, dataset)
 view.factor_examples(dataset)
-record = require_model()
-view.check_model(record, dataset)
 view.information_section(record, dataset)
 view.scores_section(record, dataset)
 view.sweep_section(dataset)

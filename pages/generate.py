@@ -1,4 +1,6 @@
 """Generate: why a VAE and not a plain AE. Random codes decoded by each, side by side, reproducible by seed."""
+from contextlib import nullcontext
+
 import streamlit as st
 import torch
 
@@ -12,7 +14,7 @@ from ui.common.selection import current_dataset, loadable, model_choices, model_
 from ui.common.session import session
 from ui.common.view_state import open_view
 from ui.components import live_decoder
-from ui.generate import HIGH, LOW, live_temperature, take_released_temperature
+from ui.generate import HIGH, LOW, live_notice, live_reason, live_temperature, take_released_temperature
 from ui.variants import codebook_section, conditional_section
 
 view = open_view(GenerateView)  # what this page shows: kept across pages, and in its link
@@ -56,7 +58,9 @@ def data_codes(identity: str, _model, _x: torch.Tensor) -> torch.Tensor:
     return encode_dataset(_model, _x)
 
 
-with present.secondary("Models and grid size"):
+# Presenting, the live grid (the main picture) takes the left and the controls sit beside it; otherwise one column.
+picture_column, controls = st.columns([3, 2], gap="large") if present.presenting() else (st.container(),) * 2
+with controls, present.secondary("Models and grid size"):
     left, middle, right = st.columns(3)
     vae_key = view.selectbox("vae", "VAE", vae_keys, where=left, key="generate_vae",
                              default=default(vae_keys, "pretrained/vae"), format_func=labels.get)
@@ -71,25 +75,37 @@ for key, reason in failed.items():  # a model that fails to load is named, not f
     st.warning(f"{key} is left out: it could not be loaded ({reason}).", icon=":material/broken_image:")
 if vae_key in failed or ae_key in failed:
     st.stop()  # (it is known to fail from now on: the pickers leave it out on the next run)
-take_released_temperature(view, records[vae_key])  # a temperature let go in the live grid below becomes the page's
-lesson_controls("generate", view, records[vae_key], dataset, model_key=vae_key)
-left, middle, right = st.columns(3)
-temperature = view.slider("temperature", "Temperature", LOW, HIGH, where=left, key="generate_temperature", step=0.01,
-                          help="Scales the standard deviation of the random codes: lower gives clearer, less varied "
-                               "samples; higher wanders off where the decoder was never trained.")
-seed = view.number_input("seed", "Seed", 0, 2**31 - 1, where=middle, key="generate_seed", step=1,
-                         help="The same seed gives the same grids, so a class can see them twice.")
+take_released_temperature(view, records[vae_key])  # a temperature let go in the live grid becomes the page's
+reason = live_reason(records[vae_key])
+live = reason is None
+# One temperature control: the live grid's own slider (the samples follow it as it is dragged), or, where the grid
+# cannot run live, the page's.
+with controls:
+    lesson_controls("generate", view, records[vae_key], dataset, model_key=vae_key)  # (none while presenting)
+    # (presenting, the controls' column is narrow: the seed and its button share it)
+    cells = st.columns(2 if live and present.presenting() else 3, vertical_alignment="bottom")
+    if live:
+        temperature = view.value("temperature", low=LOW, high=HIGH)
+    else:
+        temperature = view.slider("temperature", "Temperature", LOW, HIGH, where=cells[0],
+                                  key="generate_temperature", step=0.01,
+                                  help="Scales the standard deviation of the random codes: lower gives clearer, less "
+                                       "varied samples; higher wanders off where the decoder was never trained.")
+        live_notice(reason)
+    seed_cell, button_cell = cells[-2:] if not live else cells[:2]
+    seed = view.number_input("seed", "Seed", 0, 2**31 - 1, where=seed_cell, key="generate_seed", step=1,
+                             help="The same seed gives the same grids, so a class can see them twice.")
 
 
 def resample() -> None:
     view.set(seed=int(view.view.seed) + 1)
 
 
-right.button("Resample", on_click=resample, key="generate_resample", icon=":material/casino:",
-             help="Draw new random codes (moves the seed on by one).")
-
-if not present.presenting():  # presenting, the three grids come first and the live grid after them
-    live_temperature(records[vae_key], side, temperature, int(seed))
+button_cell.button("Resample", on_click=resample, key="generate_resample", icon=":material/casino:",
+                   help="Draw new random codes (moves the seed on by one).")
+if live:
+    with picture_column, present.main_picture():
+        live_temperature(records[vae_key], side, temperature, int(seed))
 vae, ae = records[vae_key].model, records[ae_key].model
 ae_codes = data_codes(cache.key(records[ae_key], dataset), ae, dataset.x_train)
 n = side * side
@@ -97,14 +113,13 @@ grids = [vae_prior_samples(vae, n, temperature, int(seed)), ae_prior_samples(ae,
          ae_fitted_samples(ae, ae_codes, n, temperature, int(seed))]
 pictures = [grid(g.images, ncol=side, scale=2) for g in grids]
 
-with present.main_picture():
-    for column, generated, picture in zip(st.columns(3), grids, pictures):
-        with column:
-            st.subheader(generated.title, divider="gray")
-            st.image(picture, caption=f"{n} samples, seed {int(seed)}", width="stretch")
-            st.caption(generated.note)
-if present.presenting():
-    live_temperature(records[vae_key], side, temperature, int(seed))
+for i, (column, generated, picture) in enumerate(zip(st.columns(3), grids, pictures)):
+    with column:
+        st.subheader(generated.title, divider="gray")
+        with present.main_picture() if i == 0 and not live else nullcontext():  # without the live grid: the VAE's
+            st.image(picture, caption=f"{n} samples, seed {int(seed)}, temperature {temperature:.2f}",
+                     width="stretch")
+        st.caption(generated.note)
 
 scale = code_scale(ae_codes)
 st.markdown(

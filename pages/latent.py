@@ -51,14 +51,15 @@ x_in = None if digit is None else torch.from_numpy(digit.to_array())[None, None]
 
 with left:
     choices = sorted({n for n in (250, 500, 1000, 2000, 5000, 10000) if n < n_test} | {n_test})
-    n = view.select_slider("points", "Test images on the map", choices, key="latent_points",
-                           default=min(n_test, 5000), help="The first n images of the test split") \
-        if len(choices) > 1 else n_test
-    z = test_codes(identity, n, record, dataset)
-    labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
-    kl = kl_dims(identity, n, record, dataset)
-    method, params = map_controls(view, latent_dim, z, kl)
-    lesson_controls("latent", view, record, dataset)  # (after the map is bound: UMAP has none)
+    with present.secondary("Map and points"):  # presenting, folded away: the map comes first
+        n = view.select_slider("points", "Test images on the map", choices, key="latent_points",
+                               default=min(n_test, 5000), help="The first n images of the test split") \
+            if len(choices) > 1 else n_test
+        z = test_codes(identity, n, record, dataset)
+        labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
+        kl = kl_dims(identity, n, record, dataset)
+        method, params = map_controls(view, latent_dim, z, kl)
+    lesson_controls("latent", view, record, dataset)  # (after the map is bound: UMAP has none; none while presenting)
     try:
         projection = projection_for(method, params, z, record, dataset)
     except ValueError as err:

@@ -20,10 +20,10 @@ from ui.restore import (
     methods_params,
     row_kind_sentences,
     score_frame,
-    show_examples,
     styled_scores,
     sweep_figure,
 )
+from ui.restore_examples import show_examples, show_presented
 
 view = open_view(RestoreView)  # what this page shows: kept across pages, and in its link
 
@@ -34,7 +34,8 @@ present.intro("Damage test images, then restore them with **autoencoders** (whic
 dataset = current_dataset()
 x_test = dataset.x_test
 
-# Presenting: the corruption's controls in a narrow column, the examples (the main picture) beside them.
+# Presenting: the corruption's controls in a narrow column, the examples (the main picture) beside them: four rows
+# of large images, the two best restorations with their scores (the full table follows below).
 wide = present.presenting()
 left, right = st.columns([1, 3] if wide else 2, gap="large")
 with left:
@@ -60,12 +61,12 @@ with st.container():  # after the canvas: elements whose number changes live in 
         st.info("Choose at least one autoencoder or classic method.")
         st.stop()
 
-    with right if wide else st.container(), present.main_picture():
-        if not wide:
-            st.subheader("Examples")
-        examples = x_test[:N_EXAMPLES]
-        examples_corrupt, examples_mask = choice.apply(examples, seed)
-        show_examples(examples, examples_corrupt, examples_mask, methods)
+    examples = x_test[:N_EXAMPLES]
+    examples_corrupt, examples_mask = choice.apply(examples, seed)
+    if not wide:
+        st.subheader("Examples")
+        with present.main_picture():
+            show_examples(examples, examples_corrupt, examples_mask, methods)
 
     st.subheader("Scores")
     n = int(view.number_input("n", "Test images scored", 10, len(x_test), where=st.columns(3)[0], key="restore_batch",
@@ -81,6 +82,9 @@ with st.container():  # after the canvas: elements whose number changes live in 
         rows = results.get_or_compute(identity, "restore/table", table_params, lambda: score_table(
             x, x_corrupt, mask, methods, lambda f, text: bar.progress(f, text=text)))
         bar.empty()
+    if wide:  # presenting: four big rows beside the controls, the best restorations with their scores
+        with right, present.main_picture():
+            show_presented(examples, examples_corrupt, examples_mask, methods, rows)
     st.table(styled_scores(compact_frame(rows), rows))
     scored = rows[0]["images"]
     left_out = (f" ({n - scored} left out: the corruption changed nothing in them, e.g. a box on blank background, "

@@ -124,6 +124,38 @@ def wait_idle(page, timeout: float = 60_000, quiet_ms: int = QUIET_MS) -> None:
     page.wait_for_function(_SETTLED_JS, arg=[quiet_ms], timeout=timeout)
 
 
+# Presenter mode, measured in the page (the browser tests and bench/presenter.py): the main picture's box (the container
+# ui.common.present.main_picture marks), the page elements whose boxes meet the Presenter switch's bar (each
+# "testid-or-tag:text"), and the page links the top bar shows whole (not folded into its "N more" menu).
+PRESENTER_JS = """() => {
+  const rect = (e) => e.getBoundingClientRect();
+  const box = document.querySelector('.st-key-main_picture');
+  const picture = box ? rect(box) : null;
+  const bar = document.querySelector('.st-key-present_exit');
+  const under = [];
+  if (bar) {
+    const b = rect(bar);
+    const content = 'p, h1, h2, h3, h4, img, canvas, iframe, button, input, label, a, svg, .js-plotly-plot, '
+      + '[data-testid="stMarkdownContainer"], [data-testid="stElementContainer"]';
+    for (const e of document.querySelectorAll(content)) {
+      if (bar.contains(e) || e.contains(bar)) continue;
+      const r = rect(e);
+      if (r.width < 1 || r.height < 1 || getComputedStyle(e).visibility === 'hidden') continue;
+      const w = Math.min(r.right, b.right) - Math.max(r.left, b.left);
+      const h = Math.min(r.bottom, b.bottom) - Math.max(r.top, b.top);
+      if (w > 0 && h > 0) under.push((e.getAttribute('data-testid') || e.tagName.toLowerCase())
+                                     + ':' + (e.innerText || e.getAttribute('alt') || '').slice(0, 30));
+    }
+  }
+  const nav = document.querySelector('[data-testid="stTopNav"]');
+  const shown = (a) => { const item = a.closest('.rc-overflow-item'); const r = rect(a);
+    return r.width > 0 && r.right <= window.innerWidth && (!item || getComputedStyle(item).opacity !== '0'); };
+  const links = nav ? Array.from(nav.querySelectorAll('a[data-testid="stTopNavLink"]')).filter(shown) : [];
+  return {top: picture && picture.top, bottom: picture && picture.bottom, scrollY: window.scrollY, under,
+          links: links.map(a => a.innerText.trim()), more: nav ? /\\d+ more/.test(nav.innerText) : false};
+}"""
+
+
 # The outcome of one upload: its name in the sidebar's error, or the Dataset picker showing it as "your upload".
 _UPLOAD_OUTCOME_JS = """([name]) => {
   const side = document.querySelector('[data-testid="stSidebar"]');

@@ -13,8 +13,10 @@ from ui.common.widgets import PALETTE
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
-def heatmap_figure(mutual_info: np.ndarray, entropy: np.ndarray, factor_names: Sequence[str]) -> go.Figure:
-    """Factors (rows) x latent dimensions (columns): I(z_d; v_f) / H(v_f), 0 to 1, the value written in each cell."""
+def heatmap_figure(mutual_info: np.ndarray, entropy: np.ndarray, factor_names: Sequence[str],
+                   row_px: int = 45) -> go.Figure:
+    """Factors (rows) x latent dimensions (columns): I(z_d; v_f) / H(v_f), 0 to 1, the value written in each cell;
+    row_px pixels a factor."""
     share = (np.asarray(mutual_info) / np.asarray(entropy)[None, :]).T
     dims = [latent_name(d) for d in range(share.shape[1])]
     fig = go.Figure(go.Heatmap(z=share.tolist(), x=dims, y=list(factor_names),
@@ -22,7 +24,7 @@ def heatmap_figure(mutual_info: np.ndarray, entropy: np.ndarray, factor_names: S
                                texttemplate="%{text}",
                                colorbar={"title": {"text": "share of H(factor)"}},
                                hovertemplate="%{x} and %{y}: %{z:.3f} of the factor's entropy<extra></extra>"))
-    fig.update_layout(height=90 + 45 * share.shape[0], margin=MARGIN, yaxis={"autorange": "reversed"},
+    fig.update_layout(height=90 + row_px * share.shape[0], margin=MARGIN, yaxis={"autorange": "reversed"},
                       xaxis={"title": "latent dimension", "type": "category"})
     return fig
 
@@ -63,6 +65,8 @@ def sweep_figure(shipped: list[dict], added: list[dict]) -> go.Figure:
         for row in (r for r in shipped if r["beta"] == 0):  # after the traces: an empty subplot takes no line
             fig.add_hline(y=row[metric], line_dash="dash", line_color="#6e6e6e", row=1, col=col,
                           annotation_text=row["name"], annotation_position="top left")
-    fig.update_xaxes(type="log", title_text="beta")
+    # Ticks at the betas drawn: plotly's own log ticks between 1 and 16 labelled a minor tick "9" before the "1"
+    betas = sorted({r["beta"] for r in [*shipped, *added] if r["beta"] > 0})
+    fig.update_xaxes(type="log", title_text="beta", tickvals=betas, ticktext=[f"{b:g}" for b in betas])
     fig.update_layout(height=380, margin=MARGIN, legend={"orientation": "h", "y": -0.25})
     return fig

@@ -20,7 +20,7 @@ from aelab.train.evaluation import evaluate
 from aelab.views.pages import AppView, FactorsView
 from ui.common import cache, present
 from ui.common.pickers import codes_for
-from ui.common.selection import select_model
+from ui.common.selection import bundled_or_cached_dataset, load_model_key, select_model
 from ui.common.session import session
 from ui.common.view_state import Bound
 from ui.common.widgets import show_rows
@@ -47,11 +47,17 @@ def _use_showcase() -> None:
     select_model(f"pretrained/{SHOWCASE_MODEL}")
 
 
-def ask_for_factor_data(dataset) -> None:
-    st.info(f"{dataset.name} has no known factors: nobody knows what caused each image, so there is nothing to "
-            f"score a code against. The bundled **{SHAPES}** dataset is rendered from known factors.")
-    st.button(f"Switch to the {SHAPES} dataset", key="factors_use_shapes", on_click=_use_shapes,
-              icon=":material/category:")
+def shapes_here(sidebar_dataset):
+    """(dataset, record) for a sidebar dataset without factors: the bundled shapes and the showcase model, on this
+    page only, said in one line (with a button that makes them every page's)."""
+    text, button = st.columns([5, 1], vertical_alignment="center")
+    text.caption(f"{sidebar_dataset.name} has no known factors (nobody knows what caused each image), so this page "
+                 f"shows the bundled **{SHAPES}** dataset and **{SHOWCASE_MODEL}**; the other pages keep "
+                 f"{sidebar_dataset.name}.")
+    button.button(f"Use {SHAPES} everywhere", key="factors_use_shapes", on_click=_use_shapes,
+                  icon=":material/category:",
+                  help=f"Make {SHAPES} and {SHOWCASE_MODEL} the sidebar's dataset and model, on every page.")
+    return bundled_or_cached_dataset(SHAPES), load_model_key(f"pretrained/{SHOWCASE_MODEL}")
 
 
 @st.cache_data(show_spinner=False)
@@ -65,10 +71,11 @@ def _example_rows() -> dict[str, np.ndarray]:
 def factor_examples(dataset) -> None:
     """One row per factor, sweeping its grid with the others fixed (for the shapes source, which can draw any)."""
     factors = dataset.factors
-    with st.expander(f"The {len(factors.names)} factors of {dataset.name}, one at a time", expanded=True):
+    # Presenting, folded: the heatmap below is the main picture (the strips would fill the screen)
+    with st.expander(f"The {len(factors.names)} factors of {dataset.name}, one at a time",
+                     expanded=not present.presenting()):
         if dataset.name == SHAPES:
-            with present.main_picture():
-                show_rows(_example_rows(), scale=3 if present.presenting() else 2)
+            show_rows(_example_rows(), scale=3 if present.presenting() else 2)
         st.markdown("\n".join(f"- **{name}** ({size} values): {text}" for name, size, text in
                               zip(factors.names, factors.sizes, factors.descriptions or [""] * len(factors.names))))
 
@@ -94,10 +101,12 @@ def information_section(record, dataset) -> None:
     names = dataset.factors.names
     info = _information(cache.key(record, dataset), record.model, dataset)
     st.subheader("What each dimension tells about each factor")
-    st.markdown("Each cell is the **mutual information** between one latent dimension (binned into 20 bins) and "
-                "one factor, as a share of that factor's entropy: 1 means the dimension alone pins the factor down. "
-                "A disentangled code has one bright cell per row, each in its own column.")
-    st.plotly_chart(heatmap_figure(info["mutual_info"], info["entropy"], names), key="factors_heatmap")
+    present.intro("Each cell is the **mutual information** between one latent dimension (binned into 20 bins) and "
+                  "one factor, as a share of that factor's entropy: 1 means the dimension alone pins the factor "
+                  "down. A disentangled code has one bright cell per row, each in its own column.")
+    with present.main_picture():
+        st.plotly_chart(heatmap_figure(info["mutual_info"], info["entropy"], names,
+                                       row_px=present.chart_height(45, 62)), key="factors_heatmap")
     gaps = ", ".join(f"{name} {gap:.2f}" for name, gap in zip(names, info["per_factor"]))
     st.caption(f"MIG of {record.name} = **{info['mig']:.3f}**: for each factor, the best dimension's share minus the "
                f"second best's ({gaps}), averaged. 10,000 images, {info['seconds'].get('mig', 0):.1f} s.")

@@ -188,12 +188,12 @@ def live_scrub(view: Bound, record, x_a: torch.Tensor, x_b: torch.Tensor, names:
         view.set(t=round(min(max(float(released["t"]), 0.0), 1.0), 3))
     t = view.value("t", low=0.0, high=1.0, fallback_text="t = 0.5")
     spec = {"anchors": [z_a.tolist(), z_b.tolist()], "t": t, "label": f"t (0 = {names[0]}, 1 = {names[1]})",
-            "caption": "(1 - t) z_A + t z_B, decoded in your browser as you drag"}
+            "caption": "(1 - t) z_A + t z_B: the picture follows t as you drag"}
     with st.container(key="interpolate_live_scrub_box"), present.main_picture():
         live.live_decoder("interpolate_live_scrub", "scrub", spec, model,
                           scale=live.display_scale(model.image_size, present.chart_height(live.DISPLAY_PX)))
     view.show("t")
-    st.caption(f"t = {t:.2f} on the server", help="Sent when the slider is let go.")
+    st.caption(f"Where you let go: t = {t:.2f}, kept in the page's link.")
 
 
 def _weights_fit(weights) -> str | None:
@@ -216,8 +216,9 @@ def live_triangle(view: Bound, record, corners: torch.Tensor) -> None:
     weights = view.value("weights", default=(1 / 3, 1 / 3, 1 / 3), check=_weights_fit, fallback_text="the centre")
     weights = [w / sum(weights) for w in weights]
     spec = {"anchors": z_abc.tolist(), "weights": weights, "size": 280,
-            "caption": "w_A z_A + w_B z_B + w_C z_C, decoded in your browser as you drag"}
+            "caption": "w_A z_A + w_B z_B + w_C z_C: the picture follows the point as you drag"}
     with st.container(key="interpolate_live_triangle_box"):
         live.live_decoder("interpolate_live_triangle", "triangle", spec, model)
     view.show("weights")
-    st.caption("On the server: " + ", ".join(f"w_{n} = {w:.2f}" for n, w in zip("ABC", weights)))
+    st.caption("Where you let go: " + ", ".join(f"w_{n} = {w:.2f}" for n, w in zip("ABC", weights))
+               + ", kept in the page's link.")

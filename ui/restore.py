@@ -31,11 +31,11 @@ from aelab.analysis.restoration import (
 from aelab.data.corruption import CORRUPTION_INFO, apply_corruption, mask_from_drawing, strength_range
 from aelab.runtime.identity import CacheIdentity
 from aelab.views.values import Bitmap
-from ui.common import cache, present
+from ui.common import cache
 from ui.common.drawing_canvas import mask_canvas, remember
 from ui.common.selection import load_model_key, loadable, model_choices
 from ui.common.view_state import Bound
-from ui.common.widgets import PALETTE, show_rows
+from ui.common.widgets import PALETTE
 
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import: only the functions that build tables import it
     import pandas as pd
@@ -181,15 +181,7 @@ def build_methods(model_keys: list[str], classic: dict[str, Method], keep_known:
     return applicable(methods, corruption)
 
 
-# -------------------------------------------------------------------------------------------------------- drawing
-def show_examples(x: torch.Tensor, x_corrupt: torch.Tensor, mask: torch.Tensor, methods: dict[str, Method]) -> None:
-    """One row per image set: clean, the damaged pixels (white), corrupted, then each method's restoration."""
-    rows = {"clean": x} | ({} if mask.all() else {"damaged pixels": mask.float()}) | {"corrupted": x_corrupt}
-    for method in methods.values():
-        rows[method.name] = method.restore(x_corrupt, mask if method.needs_mask else None)
-    show_rows(rows, scale=2, label_ratio=(2, 5) if present.presenting() else (1, 4))
-
-
+# -------------------------------------------------------------------------------------------------------- tables
 def score_frame(rows: list[dict], local: bool) -> pd.DataFrame:
     import pandas as pd
 

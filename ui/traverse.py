@@ -104,7 +104,7 @@ def live_sliders(record, code: list[float], shown: list[int], scores: torch.Tens
     spec = {"dims": shown, "labels": [f"{latent_name(d)}  ({score_name} {float(scores[d]):.2f})" for d in shown],
             "lows": lows, "highs": highs, "steps": steps, "code": [float(v) for v in code],
             "source": st.session_state.get(SOURCE_KEY),
-            "caption": "decoded in your browser as you drag"}
+            "caption": "the picture follows the sliders as you drag"}
     with st.container(key="traverse_decoded"), present.main_picture():  # the keys name it for browser tests
         live.live_decoder("traverse_live", "sliders", spec, model,
                           scale=live.display_scale(model.image_size, present.chart_height(live.DISPLAY_PX)))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from aelab.train.losses import gaussian_kl
+from aelab.train.losses import ACTIVE_KL, gaussian_kl
 
 
 @torch.no_grad()
@@ -161,7 +161,7 @@ def kl_per_dimension(model, x: torch.Tensor, batch_size: int = 1000) -> torch.Te
     return totals / x.shape[0]
 
 
-def active_units(kl: torch.Tensor, threshold: float = 0.01) -> int:
+def active_units(kl: torch.Tensor, threshold: float = ACTIVE_KL) -> int:
     """Dimensions whose average KL exceeds threshold nats: the ones the model uses (Burda et al. 2016 use the
     variance of the posterior mean; KL > 0.01 picks the same units here and reads off the same chart)."""
     return int((kl > threshold).sum())

@@ -204,7 +204,7 @@ def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.n
         axes[:reducer.components_.shape[0]] = reducer.components_
         return (reducer.mean_.astype(np.float32), axes,
                 "Hover the plane: it decodes the code mean + the PCA inverse of the hovered point "
-                "(mean + x PC1 + y PC2), in your browser.")
+                "(mean + x PC1 + y PC2).")
     a, b = projection.params["dims"]
     axes = np.zeros((2, latent_dim), np.float32)
     axes[0, a] = axes[1, b] = 1.0
@@ -212,9 +212,9 @@ def plane_basis(projection: Projection, z: np.ndarray) -> tuple[np.ndarray, np.n
     origin[[a, b]] = 0.0
     if latent_dim == 2:
         return origin, axes, (f"Hover the plane: it decodes the hovered code ({latent_name(a)}, {latent_name(b)}) "
-                              "itself, in your browser.")
+                              "itself.")
     return origin, axes, (f"Hover the plane: it decodes {latent_name(a)} and {latent_name(b)} at the hovered point "
-                          "with every other dimension at the codes' mean, in your browser.")
+                          "with every other dimension at the codes' mean.")
 
 
 # ----------------------------------------------------------------------------------------------------- CSV export

@@ -8,9 +8,10 @@ show what the penalty changed.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -44,7 +45,8 @@ class ToyRun:
                               "everything; use a smaller code.")
         self.model = create_model(self.model_config, self.train_config.seed)
         self.x = torch.from_numpy(data.points)
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # held while the model changes (an epoch) or is read (a picture)
+        self._turnstile = threading.Lock()  # see holding()
         self.epoch, self.elapsed_s = 0, 0.0
         self.history: list[dict] = []
         # The loop's optimizer and data order, kept between epochs; STOPPED once the loop raised.
@@ -77,6 +79,8 @@ class ToyRun:
             if self.model_config.is_baseline and self.epoch:  # a closed-form fit has nothing more to do
                 break
             started = time.perf_counter()
+            with self._turnstile:  # a reader waiting for the model goes first (see holding)
+                pass
             with self.lock:
                 self._one_epoch()
                 if self.reference is not None:
@@ -86,6 +90,20 @@ class ToyRun:
                 if on_epoch is not None:
                     on_epoch(self)
         return done
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[ToyRun]:
+        """The run with its model held still, for a reader (a page drawing it): from the end of the epoch in
+        progress until the block ends. threading.Lock is not fair: a training that takes the lock again as soon as
+        it lets it go starved the reader for the whole training (the Playground's picture stayed blank, the page
+        stuck at "epoch 0/120", measured in Chromium on a loaded machine); the reader holds the turnstile while it
+        waits, so the training's next epoch waits for it."""
+        with self._turnstile:
+            self.lock.acquire()
+        try:
+            yield self
+        finally:
+            self.lock.release()
 
     def _one_epoch(self) -> None:
         if self.model_config.is_baseline:  # closed form: one "epoch" is the whole fit (trainer.fit would score it as
@@ -122,7 +140,7 @@ class ToyRun:
         """recon_error on the data; noisy_distance: mean distance to the clean manifold of the corrupted points,
         denoised_distance: of their reconstructions, iterated_distance: after ITERATIONS applications of g o f;
         the distances are None for a set with no manifold (the blob)."""
-        with self.lock:
+        with self.holding():
             out: dict[str, float | int | str | None] = {
                 "data": self.data.name, "variant": self.variant, "n": int(self.data.points.shape[0]),
                 "epochs": self.epoch, "train_seconds": round(self.elapsed_s, 3), "recon_error": self.recon_error(),
@@ -149,7 +167,7 @@ def contraction_at_matched_error(run: ToyRun, tolerance: float = 0.1) -> dict[st
     where its reconstruction error is within tolerance of run's: at equal reconstruction, which one ignores moves off
     the manifold more? The plain twin's ratio is None if it never gets that close."""
     data = run.data
-    with run.lock:
+    with run.holding():
         target = run.recon_error()
         ratio = views.jacobian_gains(run.model, data.clean, data.tangents).median_ratio
     twin = ToyRun(data, run.variant, run.changes[0], {**run.changes[1], **{name: 0.0 for name in PENALTIES}},

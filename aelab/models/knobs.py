@@ -21,6 +21,14 @@ def _trained(v: Variant) -> bool:
     return not v.is_baseline
 
 
+def _deterministic(v: Variant) -> bool:
+    """A trained autoencoder whose code is not a distribution. A VAE is left out of the L1, contractive and input
+    noise knobs: its objective is the ELBO (its own pull on the code is the KL term, and it already trains on noisy
+    codes), and every VAE view of the app (KL per unit, rate and distortion, the collapse alarm) reads the ELBO's
+    two terms; an extra penalty or corrupted inputs would change what those show without their saying so."""
+    return _trained(v) and not v.is_variational
+
+
 @dataclass(frozen=True)
 class Knob:
     """One config field as a form field. target: the config it sets ("model" | "train"); param: its name in a link;
@@ -73,15 +81,15 @@ KNOBS = [
          lambda v: v.is_variational),
     Knob("noise", "train", "noise", "Input noise",
          "Corrupt the input while the target stays clean (denoising): the code must ignore the noise, so "
-         "corrupted and clean versions of an image land on the same point.", _trained, NOISE_TYPES),
+         "corrupted and clean versions of an image land on the same point.", _deterministic, NOISE_TYPES),
     Knob("noise_level", "train", "level", "Noise level",
-         "How hard the noise hits (its meaning depends on the noise type, see the label).", _trained),
+         "How hard the noise hits (its meaning depends on the noise type, see the label).", _deterministic),
     Knob("sparsity_weight", "train", "l1", "L1 weight (sparsity)",
          "Penalty on the code's absolute values: most code units become 0 for each image, so each unit tends to "
-         "stand for one feature.", _trained),
+         "stand for one feature.", _deterministic),
     Knob("contractive_weight", "train", "contractive", "Contractive weight",
          "Penalty on how much the code moves when the input moves slightly: flattens the latent space around "
-         "each training image (slow: one extra backward pass per latent unit).", _trained),
+         "each training image (slow: one extra backward pass per latent unit).", _deterministic),
     Knob("seed", "train", "seed", "Seed",
          "Starting weights and batch order: the same seed and settings give the same model.", lambda v: True),
 ]

@@ -59,6 +59,15 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, reduce: bool = True) -> 
     return per_unit.sum(1).mean() if reduce else per_unit
 
 
+ACTIVE_KL = 0.01  # nats: a latent unit whose mean KL is above this is in use (aelab.analysis.latent.active_units)
+
+
+def active_unit_count(mu: torch.Tensor, logvar: torch.Tensor, threshold: float = ACTIVE_KL) -> torch.Tensor:
+    """How many latent units have a mean KL over the batch above threshold: a tracker, not optimised (its gradient is
+    none), recorded so a training can say when the code stops carrying anything (posterior collapse)."""
+    return (gaussian_kl(mu.detach(), logvar.detach(), reduce=False).mean(0) > threshold).sum().float()
+
+
 def l1_sparsity(z: torch.Tensor) -> torch.Tensor:
     """sum_j |z_j|, averaged over the batch: pushes most code units to exactly 0 for each input."""
     return z.abs().sum(1).mean()
@@ -90,6 +99,7 @@ def compute_losses(model, output: Output, x_clean: torch.Tensor, x_input: torch.
     if output.logvar is not None:
         terms["kl"] = gaussian_kl(output.mu, output.logvar)
         total = total + config.beta * terms["kl"]
+        terms["active_units"] = active_unit_count(output.mu, output.logvar)  # tracked, not in the total
     if config.sparsity_weight > 0:
         terms["sparsity"] = l1_sparsity(output.z)
         total = total + config.sparsity_weight * terms["sparsity"]

@@ -149,6 +149,8 @@ class LessonsView(View):
     weights_other: str | None = param("other")
     weights_tiles: int = param("units", 64)
     weights_colours: str = param("colours", "diverging")
+    rate_beta: float = param("beta", 3.0)  # the beta trained on demand in "What beta trades"
+    rate_point: str | None = param("point")  # the point whose KL per dimension is shown; None: beta 1's
 
 
 @dataclass(frozen=True)

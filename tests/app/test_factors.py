@@ -26,13 +26,23 @@ def chart(at, key: str) -> dict:
     return json.loads(next(c for c in at.get("plotly_chart") if key in c.proto.id).proto.spec)
 
 
-def test_a_dataset_without_factors_offers_the_shapes_and_its_showcase_model():
+def test_a_dataset_without_factors_shows_the_shapes_on_this_page_only_and_can_make_them_everyones():
     at = run_app(PAGE)
-    assert "mnist-5k has no known factors" in texts(at) and not at.get("plotly_chart")
+    said = texts(at)
+    assert "mnist-5k has no known factors" in said and "the other pages keep mnist-5k" in said
+    assert chart(at, "factors_heatmap")["data"][0]["type"] == "heatmap"  # the shapes' heatmap, at once
+    assert "MIG of shapes-beta-vae-16 = **" in said
+    assert "data" not in at.query_params and at.session_state["model_key"] != SHOWCASE  # the sidebar's own
     at.button(key="factors_use_shapes").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["dataset"] == "shapes" and at.session_state["model_key"] == SHOWCASE
-    assert "What each dimension tells about each factor" in texts(at)
+    assert at.query_params["data"] == "shapes" and "the other pages keep" not in texts(at)
+
+
+def test_the_beta_sweeps_log_axis_is_ticked_at_the_betas():
+    at = run_app(PAGE, dataset="shapes", model_key=SHOWCASE)
+    axis = chart(at, "factors_sweep_chart")["layout"]["xaxis"]
+    assert axis["type"] == "log" and axis["ticktext"] == ["1", "4", "16"] and axis["tickvals"] == [1, 4, 16]
 
 
 def test_a_shipped_model_shows_its_information_traversals_and_every_shipped_score_without_computing():

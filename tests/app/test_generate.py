@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -35,7 +36,8 @@ def test_three_grids_with_their_notes_and_resample_changes_them(media):
     assert all(np.array_equal(a, b) for a, b in zip(first, _pictures(at, media)))
 
 
-def test_grid_side_and_temperature_change_the_grids(media):
+def test_grid_side_and_temperature_change_the_grids(media, monkeypatch):
+    monkeypatch.setenv("AELAB_LIVE", "0")  # the server's own temperature slider: the page's one control then
     at = run_app("pages/generate.py")
     small = _pictures(at, media)[0]
     at.slider(key="generate_side").set_value(4).run()
@@ -43,6 +45,18 @@ def test_grid_side_and_temperature_change_the_grids(media):
     before = _pictures(at, media)[0]
     at.slider(key="generate_temperature").set_value(0.3).run()
     assert not np.array_equal(before, _pictures(at, media)[0]) and not at.exception
+
+
+def test_the_page_has_one_temperature_control_the_live_grids_where_it_runs(monkeypatch):
+    monkeypatch.delenv("AELAB_LIVE", raising=False)
+    at = run_app("pages/generate.py")
+    [grid] = [e for e in at.get("component_instance") if e.proto.id.endswith("generate_live")]
+    assert json.loads(grid.proto.json_args)["spec"]["label"] == "Temperature"
+    assert not [s for s in at.slider if "emperature" in s.label]  # no second slider on the server's side
+    monkeypatch.setenv("AELAB_LIVE", "0")
+    off = run_app("pages/generate.py")
+    assert [s.label for s in off.slider if "emperature" in s.label] == ["Temperature"]
+    assert not [e for e in off.get("component_instance") if e.proto.id.endswith("generate_live")]
 
 
 def test_choosing_the_two_latent_models():

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 
 import pytest
 
-from aelab.lessons import bottleneck
+from aelab.lessons import bottleneck, rate
 from tests.apptest_helpers import rerun_until, run_app, texts, unmodelled_dataset
 
 PAGE = "pages/lessons.py"
@@ -187,5 +188,53 @@ def test_every_section_explains_what_a_tiny_upload_cannot_show():
     at = run_app(PAGE, uploads={"upload:tiny.npz": tiny}, dataset="upload:tiny.npz")
     assert "too few images or pixels" in texts(at)
     for section, message in (("kmeans", "too few training images"), ("bottleneck", "No sweep for upload:tiny.npz"),
-                             ("copy", "No demo models for upload:tiny.npz"), ("weights", "No model fits")):
+                             ("copy", "No demo models for upload:tiny.npz"), ("weights", "No model fits"),
+                             ("rate", "No VAE trained on upload:tiny.npz yet")):
         assert message in texts(switch(at, section)), section
+
+
+# ------------------------------------------------------------------------------------------ rate and distortion
+def figure(at, key: str) -> dict:
+    return json.loads(next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key)).proto.spec)
+
+
+def traces(at) -> dict[str, dict]:
+    return {trace.get("name"): trace for trace in figure(at, "lessons_rate_chart")["data"]}
+
+
+@pytest.mark.parametrize("dataset", ["mnist-5k", "shapes"])
+def test_the_rate_section_draws_one_point_per_shipped_beta(dataset):
+    at = run_app()
+    at.query_params.update({"section": "rate", "data": dataset})  # a lesson's own link
+    at.switch_page(PAGE).run()
+    assert not at.exception and "What beta trades: rate and distortion" in texts(at)
+    shipped = rate.load_sweep(dataset).points
+    sweep = traces(at)["shipped beta sweep"]
+    assert sweep["x"] == pytest.approx([p.rate for p in sorted(shipped, key=lambda p: (p.beta, p.name))])
+    assert sweep["text"] == [f"β {p.beta:g}" for p in sorted(shipped, key=lambda p: (p.beta, p.name))]
+    assert any(r"\mathcal{L}_\beta &= D + \beta\,R" in latex.value for latex in at.latex)
+
+
+def test_the_rate_section_measures_the_model_lists_vaes_and_shows_the_selected_points_kl():
+    at = run_app()
+    at.query_params["section"] = "rate"
+    at.switch_page(PAGE).run()
+    listed = traces(at)["models in the Model list"]
+    assert sorted(listed["customdata"]) == ["vae  (vae, pretrained)", "vae-2d  (vae, pretrained)"]
+    assert "1 conditional VAE left out" in texts(at)
+    assert metrics(at)["Active units"] == "16 of 16"  # the shipped sweep's beta 1, chosen first
+    at.selectbox(key="lessons_rate_point").set_value("vae-2d  (vae, pretrained)").run()
+    assert metrics(at)["Active units"] == "2 of 2" and len(figure(at, "lessons_rate_kl")["data"][0]["x"]) == 2
+    ringed = traces(at)["selected: vae-2d  (vae, pretrained)"]  # the chart rings it in the same run
+    assert ringed["x"] == pytest.approx([listed["x"][listed["customdata"].index("vae-2d  (vae, pretrained)")]])
+
+
+def test_the_rate_section_trains_one_more_beta_on_demand(monkeypatch):
+    monkeypatch.setattr(rate, "SWEEP_EPOCHS", 1)  # the recipe, one epoch (the page reads it when it trains)
+    at = run_app(PAGE, dataset="digits")
+    at = switch(at, "rate")
+    at.number_input(key="lessons_rate_beta").set_value(0.5).run()
+    at.button(key="lessons_rate_train").click().run()
+    rerun_until(at, lambda a: "trained here" in traces(a) if a.get("plotly_chart") else False, timeout=180)
+    point = traces(at)["trained here"]
+    assert point["text"] == ["β 0.5"] and not at.exception

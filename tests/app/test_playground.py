@@ -122,3 +122,15 @@ def test_drawn_points_too_few_then_on_one_spot_then_enough():
     at.button(key="pg_train").click().run()
     at = rerun_until(at, lambda a: a.session_state["playground"].run.finished, timeout=120)
     assert at.session_state["playground"].run.data.name == "drawn"
+
+
+def test_a_click_on_the_plane_shown_narrower_than_its_picture_lands_where_it_was_clicked():
+    """At 1280 px with the sidebar open the plane is shown ~300 px wide: a click is read in the pixels shown."""
+    at = run_app(PAGE, timeout=120)
+    at.selectbox(key="pg_set").set_value("drawn").run()
+    at.session_state["pg_draw"] = {"x": 264, "y": 1, "unix_time": 1, "width": 265, "height": 265}
+    at.run()
+    no_exception(at)
+    [(x, y)] = at.session_state["views"]["playground"].view.points
+    assert x == pytest.approx(1.98, abs=0.01) and y == pytest.approx(1.98, abs=0.01)  # the top right corner
+    assert "sidebar's dataset and model" in texts(at)

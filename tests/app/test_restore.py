@@ -138,3 +138,20 @@ def test_the_bundled_8x8_digits_are_restored_by_their_shipped_models():
     assert not at.exception and {"digits-ae", "digits-ae + known pixels"} <= set(_methods(at))
     table = at.table[1].value  # SSIM with its window shrunk to the 8x8 images
     assert table["SSIM"].between(-1, 1).all() and table["SSIM in mask"].notna().any()
+
+
+def test_presenting_shows_four_big_rows_the_best_restorations_with_their_scores():
+    at = run_app()
+    at.query_params["present"] = "1"
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [str(m.value) for m in at.markdown if "dB, SSIM" in str(m.value) or m.value == "**clean**"]
+    assert len(labels) == 4 and labels[0] == "**clean**" and labels[1].startswith("**corrupted")
+    table = at.table[0].value
+    models = [m for m in table.index if table.loc[m, "kind"] in ("autoencoder", "AE + known pixels")]
+    best_model = max(models, key=lambda m: table.loc[m, "PSNR (dB)"])
+    best_classic = table[table["kind"] == "classic"]["PSNR (dB)"].idxmax()
+    assert labels[2].startswith(f"**{best_model}") and labels[3].startswith(f"**{best_classic}")
+    assert f"PSNR {table.loc[best_model, 'PSNR (dB)']:.1f} dB" in labels[2]
+    pictures = [image for element in at.get("image") for image in element.proto.imgs]
+    assert len(pictures) == 4  # one row of 6 images each, nothing else drawn before the table

@@ -225,3 +225,11 @@ def test_the_legacy_pages_work_around_was_checked_on_this_streamlit():
     from ui.common.legacy_pages import CHECKED_ON
 
     assert streamlit.__version__ == CHECKED_ON
+
+
+def test_the_onnx_download_says_what_the_zip_holds_and_what_to_do_with_it():
+    at = run_app()
+    [button] = [b for b in at.sidebar.get("download_button") if b.proto.label.startswith("Download as ONNX")]
+    assert button.proto.label == "Download as ONNX (encoder, decoder, JSON)"
+    said = " ".join(c.value for c in at.sidebar.caption)
+    assert "encoder and decoder: run them outside aelab with onnxruntime" in said

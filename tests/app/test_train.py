@@ -81,6 +81,8 @@ def test_the_form_shows_each_variants_knobs_and_only_those():
         assert ("knob_beta" in keys) == variant.is_variational, name
         assert ("knob_hidden" in keys) == (variant.model.arch in ("mlp", "conv")), name
         assert ("knob_epochs" in keys) == (not variant.is_baseline), name
+        for knob in ("knob_sparsity_weight", "knob_contractive_weight", "knob_noise", "knob_noise_level"):
+            assert (knob in keys) == (not variant.is_baseline and not variant.is_variational), (name, knob)
         assert {"knob_latent_dim", "knob_seed", "knob_n_train"} <= keys
         # Defaults come from the variant: e.g. the denoising AE starts with its dropout noise.
         if "knob_noise" in keys:
@@ -113,6 +115,19 @@ def test_a_short_training_completes_and_its_model_is_saved_and_selected(private_
     # Other pages now use it.
     at.switch_page("pages/home.py").run()
     assert "Model: **class-demo**" in texts(at)
+
+
+@pytest.mark.parametrize("beta, alarm", [(1000, True), (1, False)])
+def test_the_collapse_alarm_warns_when_a_vaes_code_goes_unused(beta, alarm):
+    at = run_app("pages/train.py")
+    # Measured with these settings: beta 1 has a test KL of 0.41 then 2.7 nats and all 4 units active; beta 1000
+    # 0.005 nats and none active. (After only 2 steps, on 200 images, beta 1 was still at 0.09 nats: too early to
+    # have learnt a code, and the alarm says so.)
+    start_training(at, "vae", beta=beta, epochs=2, n_train=1000, latent_dim=4, name=f"vae-beta-{beta}")
+    at = rerun_until(at, lambda a: f"saved in your library as **vae-beta-{beta}**" in texts(a), timeout=120)
+    said = [w.value for w in at.warning if "Posterior collapse" in w.value]
+    assert bool(said) == alarm, said
+    assert not alarm or ("after epoch 2" in said[0] and "no latent units are active" in said[0])
 
 
 def test_cancel_stops_the_training_and_keeps_the_model_trained_so_far():

@@ -1,5 +1,6 @@
-"""Real browser: the Known factors page from a dataset without factors to the shapes, its heatmap, labelled
-traversals, shipped scores and beta sweep; a new point trained in the background appears on the sweep."""
+"""Real browser: the Known factors page on a dataset without factors shows the shapes by itself (its heatmap, labelled
+traversals, shipped scores and beta sweep) and can make them every page's; a new point trained in the background
+appears on the sweep."""
 from __future__ import annotations
 
 import pytest
@@ -9,13 +10,12 @@ from tests.e2e.conftest import open_page, wait_idle
 pytestmark = pytest.mark.e2e
 
 
-def test_the_page_leads_to_the_shapes_and_shows_the_shipped_results(page, app_server):
+def test_the_page_shows_the_shapes_by_itself_and_their_shipped_results(page, app_server):
     open_page(page, app_server, "factors")
-    page.get_by_text("mnist-5k has no known factors").wait_for(timeout=60_000)
-    page.get_by_role("button", name="Switch to the shapes dataset").click()
+    page.get_by_text("mnist-5k has no known factors", exact=False).wait_for(timeout=60_000)
     page.get_by_text("What each dimension tells about each factor").wait_for(timeout=120_000)
     wait_idle(page)
-    assert "data=shapes" in page.url and "shapes-beta-vae-16" in page.url
+    assert "data=shapes" not in page.url  # this page only
     page.locator('[data-testid="stPlotlyChart"] .heatmaplayer').first.wait_for(timeout=60_000)
     page.get_by_text("MIG of shapes-beta-vae-16 =").wait_for(timeout=30_000)
     labels = page.locator('[data-testid="stMarkdownContainer"] strong').filter(has_text="z")
@@ -25,6 +25,10 @@ def test_the_page_leads_to_the_shapes_and_shows_the_shipped_results(page, app_se
     assert page.get_by_role("button", name="Score shapes-beta-vae-16").count() == 0  # shipped: nothing to compute
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 3  # heatmap, scores, sweep
     assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_role("button", name="Use shapes everywhere").click()
+    page.wait_for_function("() => location.search.includes('data=shapes')", timeout=60_000)
+    wait_idle(page)
+    assert "shapes-beta-vae-16" in page.url
 
 
 def test_a_beta_point_trains_in_the_background_and_joins_the_sweep(page, app_server):

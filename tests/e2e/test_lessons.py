@@ -36,6 +36,10 @@ def test_switching_sections_draws_each_lesson(page, app_server):
     page.get_by_text("256 first-layer units: the 64 with the largest weights").nth(1).wait_for(timeout=30_000)
     assert page.locator('[data-testid="stMain"] [data-testid="stImage"]').count() == 2
     assert "section=weights" in page.url  # a link to this lesson
+    _section(page, "Rate and distortion", "What beta trades: rate and distortion")
+    sweep = page.locator('[data-testid="stPlotlyChart"] .scatterlayer .trace').first.locator(".points path")
+    sweep.first.wait_for(timeout=30_000)
+    assert sweep.count() == 7  # the shipped mnist-5k sweep: one point per beta
 
 
 def test_training_a_linear_ae_replaces_the_pretrained_angles(page, app_server):

@@ -21,7 +21,7 @@ import onnxruntime as ort  # noqa: E402 (a test dependency: these tests must fai
 def test_the_sidebar_downloads_the_models_onnx_files(page, app_server):
     open_page(page, app_server, "", "model=pretrained%2Fvae-2d")  # the home page
     with page.expect_download(timeout=60_000) as info:
-        page.get_by_test_id("stSidebar").get_by_role("button", name="Download as ONNX").click()
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Download as ONNX (encoder, decoder, JSON)").click()
     download = info.value
     assert download.suggested_filename == "vae-2d-onnx.zip"
     archive = zipfile.ZipFile(io.BytesIO(open(download.path(), "rb").read()))

@@ -1,6 +1,6 @@
 """The live plane of Latent Space in Chromium, with the shipped vae-2d: hovering across the plane redraws the decoded
-picture at (nearly) every mouse move, and a click pins that very point on the server; the Plotly map beside it keeps
-its selection (tests/e2e/test_latent.py)."""
+picture at (nearly) every mouse move, and a click pins that very point in the page's view; the Plotly map beside it
+keeps its selection (tests/e2e/test_latent.py)."""
 from __future__ import annotations
 
 import re
@@ -34,5 +34,5 @@ def test_hovering_the_vae_2d_plane_decodes_at_each_move_and_a_click_pins_the_poi
     assert re.fullmatch(r"z1 = -?\d+\.\d{3}, z2 = -?\d+\.\d{3}", hovered), hovered
     page.mouse.down()
     page.mouse.up()
-    page.locator(STATE).get_by_text(f"pinned: {hovered} (decoded on the server)").wait_for(timeout=30_000)
+    page.locator(STATE).get_by_text(f"pinned: {hovered}, kept in the page's link").wait_for(timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -54,8 +54,9 @@ def test_draw_points_on_the_plane_and_train_on_them(page, app_server):
     wait_idle(page)
     plane = page.frame_locator(PLANE_FRAME).locator("img")
     plane.wait_for(timeout=60_000)
+    side = plane.bounding_box()["width"]  # the plane is shown at its column's width
     for i in range(11):  # a zigzag from left to right
-        plane.click(position={"x": 30 + 28 * i, "y": 150 + (40 if i % 2 else -40)})
+        plane.click(position={"x": side * (0.08 + 0.078 * i), "y": side * (0.42 + (0.11 if i % 2 else -0.11))})
         page.get_by_text(f"{i + 1} point{'s' if i else ''} drawn").wait_for(timeout=60_000)
         wait_idle(page)
         if i == 2:
@@ -67,3 +68,26 @@ def test_draw_points_on_the_plane_and_train_on_them(page, app_server):
     wait_idle(page)
     _chart_title(page, "epoch 5")
     _no_exception(page)
+
+
+def test_the_drawing_plane_fits_its_column_at_1280_px_and_its_far_corner_takes_a_point(browser, app_server):
+    """At 1280 px with the sidebar open, the plane's column is ~300 px wide: the 360 px picture is shown at the
+    column's width (it showed its left 265 px, the rest cut off), and a click in its top right corner lands there."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    open_page(page, app_server, "playground", "set=drawn")
+    frame = page.locator(PLANE_FRAME)
+    plane = page.frame_locator(PLANE_FRAME).locator("img")
+    plane.wait_for(timeout=60_000)
+    page.wait_for_function(f"() => document.querySelector('{PLANE_FRAME}').getBoundingClientRect().height > 200",
+                           timeout=30_000)
+    shown, box = plane.bounding_box(), frame.bounding_box()  # (the picture's box is in page coordinates)
+    assert shown["width"] <= box["width"] + 0.5 and shown["height"] <= box["height"] + 0.5, (shown, box)
+    assert box["x"] + box["width"] <= page.viewport_size["width"]
+    plane.click(position={"x": shown["width"] - 2, "y": 2})
+    page.get_by_text("1 point drawn").wait_for(timeout=60_000)
+    page.wait_for_function("() => location.search.includes('pts=')", timeout=30_000)
+    x, y = (float(v) for v in page.url.split("pts=")[1].split("&")[0].split("~"))
+    assert x > 1.9 and y > 1.9, page.url  # the plane's top right corner is (2, 2)
+    _no_exception(page)
+    context.close()

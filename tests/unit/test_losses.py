@@ -118,7 +118,8 @@ def test_compute_losses_names_its_terms_and_weights_them_into_the_total():
     output = Output(torch.sigmoid(logits), mu, mu, logvar, logits)
     config = TrainConfig(beta=4.0, sparsity_weight=0.5)
     terms = compute_losses(None, output, x, x, config)
-    assert set(terms) == {"recon", "kl", "sparsity", "total"}
+    assert set(terms) == {"recon", "kl", "active_units", "sparsity", "total"}
+    assert terms["active_units"].item() == (gaussian_kl(mu, logvar, reduce=False).mean(0) > 0.01).sum().item()
     assert torch.allclose(terms["recon"], reconstruction_bce(output, x))
     assert torch.allclose(terms["kl"], gaussian_kl(mu, logvar))
     assert torch.allclose(terms["total"], terms["recon"] + 4.0 * terms["kl"] + 0.5 * terms["sparsity"])

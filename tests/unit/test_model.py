@@ -93,7 +93,7 @@ def test_loss_terms_are_finite_and_the_total_falls(name, size, trained):
         assert after["mse"] < MAX_LOSS_RATIO["baseline"] * before["mse"], (before, after)
         return
     expected = {"recon", "total"}
-    expected |= {"kl"} if case["model_config"].variational else set()
+    expected |= {"kl", "active_units"} if case["model_config"].variational else set()  # (a count, tracked only)
     expected |= {"sparsity"} if train.sparsity_weight > 0 else set()
     expected |= {"contractive"} if train.contractive_weight > 0 else set()
     expected |= {"codebook", "commitment", "perplexity", "dead_codes"} if case["model_config"].quantized else set()

@@ -95,3 +95,46 @@ def test_stepping_past_a_finished_run_trains_the_same_model_on_as_one_longer_run
     whole.step_epochs(10)
     for (name, a), b in zip(stepped.model.state_dict().items(), whole.model.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+
+def test_a_reader_waiting_for_the_model_goes_before_the_trainings_next_epoch(monkeypatch):
+    """The page draws the model while a job trains it: holding() waits for the epoch in progress, never for the
+    whole training. A plain threading.Lock is not fair: the training took it back as soon as it let it go, and the
+    Playground's picture stayed blank until the training ended (seen in Chromium on a loaded machine). Ordered with
+    events, not timed: epoch 1 holds the model until a reader is waiting; a later epoch waits for that reader to
+    have looked (a 10 s guard). With a training that does not stop at the turnstile, the reader saw epoch 2 (3 runs
+    of 3)."""
+    import threading
+    import time
+
+    in_epoch, go, looked = threading.Event(), threading.Event(), threading.Event()
+
+    def one_epoch(self) -> None:
+        in_epoch.set()
+        go.wait()
+        self.epoch += 1
+        if self.epoch > 1:
+            looked.wait(timeout=10)
+
+    monkeypatch.setattr(ToyRun, "_one_epoch", one_epoch)
+    run = ToyRun(make_toy("moons", n=50, seed=0), "linear_ae", train={"epochs": 3})
+    trainer = threading.Thread(target=run.step_epochs, args=(3,))
+    trainer.start()
+    in_epoch.wait()
+    seen: list[int] = []
+
+    def look() -> None:
+        with run.holding():
+            seen.append(run.epoch)
+        looked.set()
+
+    reader = threading.Thread(target=look)
+    reader.start()
+    guard = time.monotonic() + 10  # (only a guard against waiting for ever, never asserted on)
+    while not run._turnstile.locked() and time.monotonic() < guard:  # the reader waits for the epoch to end
+        pass
+    go.set()
+    reader.join()
+    trainer.join()
+    assert seen == [1] and run.epoch == 3

@@ -42,7 +42,7 @@ ALLOWED = {
     "anomalies": {"sets", "log", "percentile", "k"},
     "applications": {"section", "bits", "qualities", "n", "bytes", "thumb", "tbits", "strip", "steps", "code",
                      "factor", "sn", "opacity", "wn", "wseed"},
-    "lessons": {"section", "d", "epochs", "k", "t", "size", "noise", "other", "units", "colours"},
+    "lessons": {"section", "d", "epochs", "k", "t", "size", "noise", "other", "units", "colours", "beta", "point"},
     "playground": {"set", "pts", "n", "noise", "seed", "variant", "epochs", "lr", "sigma", "beta", "contractive",
                    "view", "iterate"},
     "factors": {"start", "beta", "seed", "epochs"},

@@ -20,7 +20,7 @@ from aelab.analysis.latent import encode_dataset
 from aelab.errors import ConfigError
 from aelab.lessons import applications as apps
 from ui.applications.common import cached, dataset, page_view, parse_list, records
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.widgets import PALETTE, show_rows
 
 COLOURS = {"JPEG": PALETTE[6], "WebP": PALETTE[4]}
@@ -32,10 +32,11 @@ CAVEAT = ("The autoencoder's bytes are its quantised code only (d numbers of b b
 
 
 def compression_section() -> None:
-    st.markdown("**Autoencoders are data-specific and lossy.** Each image's code is quantised to *b* bits per "
-                "number (a uniform quantiser over each number's range on the training split) and decoded; JPEG and "
-                "WebP (Pillow) compress the same test images at a range of qualities.")
-    choice = _controls()
+    present.intro("**Autoencoders are data-specific and lossy.** Each image's code is quantised to *b* bits per "
+                  "number (a uniform quantiser over each number's range on the training split) and decoded; JPEG and "
+                  "WebP (Pillow) compress the same test images at a range of qualities.")
+    with present.secondary("Bits, qualities and test images"):
+        choice = _controls()
     if choice is None:
         return
     bits, qualities, n, column = choice
@@ -50,8 +51,9 @@ def compression_section() -> None:
                                                       mnist.x_train, n, bits, qualities, progress),
                     "Compressing test images...")
     rows = result.rows[mnist.name]
-    st.plotly_chart(rd_figure(rows, column, f"{mnist.name} test images (the AEs' own kind of data)"),
-                    key="apps_rd_chart")
+    with present.main_picture():
+        st.plotly_chart(rd_figure(rows, column, f"{mnist.name} test images (the AEs' own kind of data)"),
+                        key="apps_rd_chart")
     _advantage_caption(mnist.name, column, rows)
     st.caption(CAVEAT)
     _thumbnails(found, models, mnist)
@@ -93,8 +95,8 @@ def rd_figure(rows: list[dict], column: str, title: str) -> go.Figure:
                         mode="lines+markers", line={"color": colour, "dash": "solid" if method in COLOURS else "dot"},
                         text=[r["setting"] for r in points], hovertemplate="%{text}: %{x:.1f} bytes, %{y:.2f} dB")
     label = "payload bytes per image" if column == "payload_bytes" else "file bytes per image"
-    fig.update_layout(title=title, xaxis={"title": label, "type": "log"}, yaxis={"title": "PSNR (dB)"}, height=380,
-                      margin={"t": 40, "b": 40})
+    fig.update_layout(title=title, xaxis={"title": label, "type": "log"}, yaxis={"title": "PSNR (dB)"},
+                      height=present.chart_height(380, 420), margin={"t": 40, "b": 40})
     return fig
 
 

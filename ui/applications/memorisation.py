@@ -19,7 +19,7 @@ from aelab.lessons.memorisation import (
     memorised_images,
 )
 from ui.applications.common import cached, dataset, page_view, records
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.widgets import show_grid, show_rows
 
 QUOTE = ("\"An autoencoder with a one-dimensional code and a very powerful nonlinear encoder can learn to map x(i) "
@@ -27,7 +27,7 @@ QUOTE = ("\"An autoencoder with a one-dimensional code and a very powerful nonli
 
 
 def memorisation_section() -> None:
-    st.markdown(f"**Memorisation with a 1-D code.** {QUOTE}")
+    present.intro(f"**Memorisation with a 1-D code.** {QUOTE}")
     found = records([MEMORISE_MODEL])
     if found is None:
         return
@@ -36,15 +36,27 @@ def memorisation_section() -> None:
     report = cached(cache.identity(record, mnist), "apps/memorisation", (),
                     lambda progress: apps.memorisation(mnist, model), "Measuring...")
     hidden = "-".join(map(str, record.model_config.hidden))
-    a, b, c = st.columns(3)
-    a.metric(f"MSE on its {report.n_train} training images", f"{report.train_mse:.4f}")
-    b.metric(f"MSE on {report.n_test} test images", f"{report.test_mse:.4f}")
-    c.metric("ratio", f"{report.ratio:.2f}")
-    st.caption(f"An MLP 784-{hidden}-1 and back, trained for {record.train_config.epochs} epochs on the first "
-               f"{report.n_train} images of {mnist.name}'s train split only. Near-zero error on those, a test error "
-               "like a blurry average's elsewhere: it memorised, it did not learn digits.")
     x_train = memorised_images(mnist.x_train, report.n_train)
-    st.plotly_chart(line_figure(report.codes.numpy(), x_train), key="apps_memo_line")
+    line, numbers = present.picture_first()  # the numbers, then the line of images; presenting, the line first
+    with line, present.main_picture():
+        st.plotly_chart(line_figure(report.codes.numpy(), x_train), key="apps_memo_line")
+    _numbers(report, record, mnist, hidden, numbers)
+    _strip(model, report, x_train)
+
+
+def _numbers(report, record, mnist, hidden: str, where) -> None:
+    with where:
+        a, b, c = st.columns(3)
+        a.metric(f"MSE on its {report.n_train} training images", f"{report.train_mse:.4f}")
+        b.metric(f"MSE on {report.n_test} test images", f"{report.test_mse:.4f}")
+        c.metric("ratio", f"{report.ratio:.2f}")
+        st.caption(f"An MLP 784-{hidden}-1 and back, trained for {record.train_config.epochs} epochs on the first "
+                   f"{report.n_train} images of {mnist.name}'s train split only. Near-zero error on those, a test "
+                   "error like a blurry average's elsewhere: it memorised, it did not learn digits.")
+
+
+def _strip(model, report, x_train) -> None:
+    """The line between the training images' codes, decoded: halfway between neighbours or evenly spaced."""
     low, high = line_range(report.codes)
     st.markdown("**The line between them, decoded.**")
     view = page_view()
@@ -90,7 +102,7 @@ def line_figure(codes: np.ndarray, x_train) -> go.Figure:
                              sizex=width, sizey=1.4, xanchor="center", yanchor="middle", layer="above")
         fig.add_shape(type="line", x0=float(codes[i]), x1=float(slots[rank]), y0=0, y1=0.9 * np.sign(y),
                       line={"width": 0.6, "color": "#999"})
-    fig.update_layout(height=380, showlegend=False, xaxis={"title": "code z (1-D)"},
+    fig.update_layout(height=present.chart_height(380, 420), showlegend=False, xaxis={"title": "code z (1-D)"},
                       yaxis={"visible": False, "range": [-2.5, 2.5]}, margin={"t": 20, "b": 40})
     return fig
 

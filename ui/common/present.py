@@ -1,6 +1,7 @@
 """Presenter mode, for a projector: ?present=1 (or the "Presenter mode" toggle) hides the sidebar (its pickers still
-run, hidden, so the dataset and model stay chosen), moves the page list to the top bar, drops the pages' intro text,
-folds the controls a view does not need into expanders, and enlarges the main picture and the text.
+run, hidden, so the dataset and model stay chosen), moves the page list to the top bar (every page by its full name),
+drops the pages' intro text, folds the controls a view does not need into expanders, and puts each page's main
+picture first: at 1280x720 it starts in the top half of the screen and shows at least 360 px of itself.
 
 One place for every page: app.py calls setup() before anything is drawn and toggle() after the sidebar; pages ask
 presenting(), and draw through intro(), secondary(), main_picture(), picture_scale() and chart_height(). Presenter mode
@@ -30,9 +31,21 @@ _CSS = """<style>
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li, [data-testid="stCaptionContainer"]
   { font-size: 1.12rem; }
 [data-testid="stWidgetLabel"] p { font-size: 1.05rem; }
-.st-key-present_exit { position: fixed; bottom: 0.8rem; right: 1rem; z-index: 1000; width: auto !important;
-  background: rgba(255, 255, 255, 0.9); border-radius: 0.5rem; padding: 0.2rem 0.6rem; }
+.st-key-present_exit { position: fixed !important; top: 0.55rem; right: 3.25rem; z-index: 999991; height: 2.6rem;
+  width: auto !important; flex-wrap: nowrap !important; gap: 0.75rem; }
+.st-key-present_exit button { min-height: 2rem; padding: 0.1rem 0.2rem; }
+.st-key-present_exit p { font-size: 1rem !important; }
+[data-testid="stTopNav"] { max-width: calc(100vw - 17.5rem) !important; padding-left: 0 !important; }
+[data-testid="stTopNavLink"] > span:not([label]) { display: none !important; }
+[data-testid="stTopNavLink"] { padding: 0 0.35rem !important; gap: 0 !important; }
+[data-testid="stTopNavLink"] [data-testid="stMarkdownContainer"] p { font-size: 0.92rem !important; }
+[data-testid="stAppDeployButton"] { display: none !important; }
 </style>"""
+# The Presenter switch and Reset view sit in the top bar, in a space kept for them at its right (the page links may
+# take all but 17.5rem), so they never cover the page; the page starts right under the bar. The top bar shows every
+# page's full name at 1280 px: the links lose their icons, their padding shrinks, the text is 0.92rem and the Deploy
+# button (a local server's, not the class's) goes. With icons, all twelve need ~1,450 px and Streamlit folds the
+# last four into a "4 more" menu; so, they need ~970 px of the ~1,000 kept for them.
 
 
 def presenting() -> bool:
@@ -57,7 +70,7 @@ def toggle(app: Bound[AppView], page_view: type | None) -> None:
     if presenting():
         st.html(_CSS)
         with st.container(key="present_exit", horizontal=True, vertical_alignment="center"):
-            app.toggle("present", "Presenter mode", key=KEY, help=help_text)
+            app.toggle("present", "Presenter", key=KEY)  # (short, and no help icon: it shares the top bar)
             _reset_button(page_view)
     else:
         _reset_button(page_view, where=st.sidebar)
@@ -69,6 +82,7 @@ def _reset_button(page_view: type | None, where=st) -> None:
     if page_view is None or not page_view.params():
         return
     where.button("Reset view", key="reset_view", on_click=reset_view, args=(page_view,), icon=":material/restart_alt:",
+                 type="tertiary" if presenting() else "secondary",
                  help="Put this page's controls back to their defaults (the dataset and model stay).")
 
 
@@ -96,6 +110,13 @@ def main_picture():
     """Where a page draws its main picture (the browser tests measure it)."""
     with st.container(key=MAIN_PICTURE_KEY):
         yield
+
+
+def picture_first():
+    """(where the main picture goes, where what the page shows before it goes): two containers in the page's order,
+    the picture's first while presenting (the numbers and tables that lead into it otherwise come after it)."""
+    first, second = st.container(), st.container()
+    return (first, second) if presenting() else (second, first)
 
 
 def picture_scale(normal: int, image_size, rows: int = 1, target_px: int = PICTURE_PX) -> int:

@@ -30,6 +30,7 @@ LAST_UPLOAD_KEY = "last_upload"
 TASKS_KEY = "tasks"  # {slot: Task}: the Lessons' and Known factors' background computations
 PLAYGROUND_KEY = "playground"  # the Playground's toy model and its job
 BETA_POINTS_KEY = "beta_points"
+RATE_POINTS_KEY = "rate_points"
 RESOLVED_MODEL_KEY = "resolved_model"
 URL_JOB_MISSING_KEY = "url_job_missing"
 
@@ -169,6 +170,11 @@ class Session:
     def beta_points(self) -> list:
         """The Known factors page's beta-VAE points this session asked for (their result-store keys)."""
         return self._state.setdefault(BETA_POINTS_KEY, [])
+
+    @property
+    def rate_points(self) -> list:
+        """The Lessons' rate-distortion points this session trained (their result-store keys)."""
+        return self._state.setdefault(RATE_POINTS_KEY, [])
 
     @property
     def playground(self) -> Playground:

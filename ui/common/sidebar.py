@@ -199,10 +199,13 @@ def _onnx_download(key: str) -> None:
                 archive.writestr(f"{name}-onnx/EXPORT_FAILED.txt", f"{name}: {err}\n")
             return buffer.getvalue()
 
-    st.sidebar.download_button("Download as ONNX", build, file_name=f"{name}-onnx.zip", mime="application/zip",
-                               key="model_onnx_download", on_click="ignore", icon=":material/download:",
+    st.sidebar.download_button("Download as ONNX (encoder, decoder, JSON)", build, file_name=f"{name}-onnx.zip",
+                               mime="application/zip", key="model_onnx_download", on_click="ignore",
+                               icon=":material/download:",
                                help="Encoder and decoder as ONNX files with a JSON sidecar (latent size, image size, "
                                     "output activation), for onnxruntime or any ONNX tool.")
+    st.sidebar.caption(f"A zip of {name}'s encoder and decoder: run them outside aelab with onnxruntime "
+                       "(Python, JavaScript, C++...); the JSON gives the code and image sizes.")
 
 
 def _name_broken_models() -> None:

@@ -64,4 +64,4 @@ def live_plane(view: Bound, record, projection: Projection, z: np.ndarray, label
         code = torch.from_numpy(origin + point[0] * axes[0] + point[1] * axes[1]).float()
         left, right = st.columns([1, 3], vertical_alignment="center")
         left.image(crisp(decode(record.model, code[None])[0, 0], 112), width="content")
-        right.caption(f"pinned: {titles[0]} = {point[0]:.3f}, {titles[1]} = {point[1]:.3f} (decoded on the server)")
+        right.caption(f"pinned: {titles[0]} = {point[0]:.3f}, {titles[1]} = {point[1]:.3f}, kept in the page's link")

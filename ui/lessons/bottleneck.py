@@ -39,24 +39,25 @@ def current_sweep(dataset):
 def render(view: Bound, dataset) -> None:
     st.subheader("How big should the code be?")
     present.intro(INTRO)
-    st.latex(FORMULA)
-    if not present.presenting():
-        st.caption("The encoder f keeps d numbers of the p pixels; each method minimises the same squared error over "
-                   "its family of f and g. PCA's minimum over linear maps is the variance of the components it "
-                   "drops (λ_j: the eigenvalues of the pixels' covariance), so its curve falls as fast as the "
-                   "spectrum does; a nonlinear autoencoder may go lower.")
     result, origin = current_sweep(dataset)
     sizes = sweep_sizes(dataset.image_size)
 
     def compute(on_progress, should_stop):
         return bottleneck_sweep(dataset, on_progress=on_progress, should_stop=should_stop)
 
-    label = "Recompute" if result is not None else "Compute"
-    task_button("sweep", f"{label} the sweep for {dataset.name} ({len(SWEEP_METHODS)} methods x {len(sizes)} "
-                         "sizes)", "bottleneck sweep", dataset, ("sweep", ()), compute,
-                help="Several minutes on a CPU: 3 autoencoders trained at each size, a fixed number of steps "
-                     "each.",
-                icon=":material/refresh:")
+    with present.secondary("The formula, and computing the sweep here"):
+        st.latex(FORMULA)
+        if not present.presenting():
+            st.caption("The encoder f keeps d numbers of the p pixels; each method minimises the same squared error "
+                       "over its family of f and g. PCA's minimum over linear maps is the variance of the "
+                       "components it drops (λ_j: the eigenvalues of the pixels' covariance), so its curve falls as "
+                       "fast as the spectrum does; a nonlinear autoencoder may go lower.")
+        label = "Recompute" if result is not None else "Compute"
+        task_button("sweep", f"{label} the sweep for {dataset.name} ({len(SWEEP_METHODS)} methods x {len(sizes)} "
+                             "sizes)", "bottleneck sweep", dataset, ("sweep", ()), compute,
+                    help="Several minutes on a CPU: 3 autoencoders trained at each size, a fixed number of steps "
+                         "each.",
+                    icon=":material/refresh:")
     if result is None:
         st.info(f"No sweep for {dataset.name} yet: compute it with the button above (it trains "
                 f"{3 * len(sizes)} small models: several minutes on a CPU).")

@@ -33,6 +33,7 @@ SECTIONS = {
     "bottleneck": "Bottleneck size",
     "copy": "Under/over-complete",
     "weights": "First-layer weights",
+    "rate": "Rate and distortion",
 }
 
 QUICK_SLOTS = ("linear", "tied")  # tasks of a few seconds: the quick lane

@@ -40,28 +40,35 @@ def autoencoder_error(dataset, k: int) -> float | None:
 def render(view: Bound, dataset) -> None:
     st.subheader("k-means and soft k-means are autoencoders")
     present.intro(INTRO)
-    st.latex(r"\text{k-means: } q_{ik} = [\,k = \arg\min_j \lVert x_i - p_j \rVert^2\,], \qquad \hat x_i = q_i P, "
-             r"\qquad X \approx Q P")
-    st.latex(r"\text{soft k-means: } q_{ik} = \frac{\exp(-\lVert x_i - p_k \rVert^2 / T)}"
-             r"{\sum_j \exp(-\lVert x_i - p_j \rVert^2 / T)}")
     sizes = [s for s in SIZES if s <= len(dataset.x_train)]
     if not sizes:
         st.info(f"{dataset.name} has too few training images for 2 centroids or more.")
         return
-    c1, c2 = st.columns(2)
-    k = view.select_slider("kmeans_k", "Number of centroids k (the code size)", sizes, where=c1,
-                           default=16 if 16 in sizes else sizes[-1], key="lessons_k")
-    temperature = view.select_slider("kmeans_t", "Soft k-means temperature T", TEMPERATURES, where=c2,
-                                     key="lessons_temperature",
-                                     help="Squared distances between digits are tens of units: T of a few is soft.")
+    with present.secondary("Formulas and settings"):
+        st.latex(r"\text{k-means: } q_{ik} = [\,k = \arg\min_j \lVert x_i - p_j \rVert^2\,], \qquad \hat x_i = q_i P, "
+                 r"\qquad X \approx Q P")
+        st.latex(r"\text{soft k-means: } q_{ik} = \frac{\exp(-\lVert x_i - p_k \rVert^2 / T)}"
+                 r"{\sum_j \exp(-\lVert x_i - p_j \rVert^2 / T)}")
+        c1, c2 = st.columns(2)
+        k = view.select_slider("kmeans_k", "Number of centroids k (the code size)", sizes, where=c1,
+                               default=16 if 16 in sizes else sizes[-1], key="lessons_k")
+        temperature = view.select_slider("kmeans_t", "Soft k-means temperature T", TEMPERATURES, where=c2,
+                                         key="lessons_temperature",
+                                         help="Squared distances between digits are tens of units: T of a few is "
+                                              "soft.")
     lesson = cached_lesson(cache.key(dataset=dataset), k, temperature, dataset.x_train, dataset.x_test)
-    _errors(dataset, lesson, k)
-    ncol = min(k, 16)
-    st.markdown("**The decoders**: the centroids $P$, one image per code unit")
-    show_grid(lesson.kmeans.centroids.view(k, 1, *dataset.image_size), ncol=ncol, scale=2,
-              caption=f"k-means: {k} centroids")
-    show_grid(lesson.soft.centroids.view(k, 1, *dataset.image_size), ncol=ncol, scale=2,
-              caption=f"soft k-means (T = {temperature:g}): {k} centroids")
+    centroids, errors = present.picture_first()  # presenting, the centroids first
+    with errors:
+        _errors(dataset, lesson, k)
+    ncol = min(k, 8 if present.presenting() else 16)  # presenting: fewer, larger tiles a row
+    with centroids:
+        st.markdown("**The decoders**: the centroids $P$, one image per code unit")
+        with present.main_picture():
+            scale = 3 if present.presenting() and k <= 32 else 2
+            show_grid(lesson.kmeans.centroids.view(k, 1, *dataset.image_size), ncol=ncol, scale=scale,
+                      caption=f"k-means: {k} centroids")
+            show_grid(lesson.soft.centroids.view(k, 1, *dataset.image_size), ncol=ncol, scale=scale,
+                      caption=f"soft k-means (T = {temperature:g}): {k} centroids")
     _examples(dataset, lesson)
 
 

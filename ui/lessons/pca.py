@@ -76,29 +76,33 @@ def _formulas() -> None:
 def render(view: Bound, dataset) -> None:
     st.subheader("PCA is a linear autoencoder")
     present.intro(INTRO)
-    _formulas()
     # Below the pixel count (a code as large as the image is a copy: every angle trivially 0), and at most one
     # component per training image.
     sizes = [s for s in SIZES if s < dataset.x_train[0].numel() and s <= len(dataset.x_train)]
     if not sizes:
         st.info(f"{dataset.name} has too few images or pixels for a code of 2 numbers or more.")
         return
-    d = view.select_slider("pca_d", "Code size d", sizes, key="lessons_pca_d", default=16 if 16 in sizes else sizes[-1])
-    pca = cached_pca(dataset, d, sizes[-1])
-    n = len(dataset.x_train)
-    epochs = int(view.number_input("pca_epochs", "Epochs", 1, 2000,
-                                   default=lessons.epochs_for_steps(lessons.LINEAR_AE_STEPS, n, 128),
-                                   key="lessons_pca_epochs", help="Defaults to about 1,300 steps of 128 images."))
-    result_key = ("linear", (d, epochs))
+    with present.secondary("Formulas, code size and training"):
+        _formulas()
+        d_col, epochs_col = st.columns([3, 1], gap="large")
+        d = view.select_slider("pca_d", "Code size d", sizes, where=d_col, key="lessons_pca_d",
+                               default=16 if 16 in sizes else sizes[-1])
+        n = len(dataset.x_train)
+        epochs = int(view.number_input("pca_epochs", "Epochs", 1, 2000, where=epochs_col,
+                                       default=lessons.epochs_for_steps(lessons.LINEAR_AE_STEPS, n, 128),
+                                       key="lessons_pca_epochs", help="Defaults to about 1,300 steps of 128 images."))
+        pca = cached_pca(dataset, d, sizes[-1])
+        result_key = ("linear", (d, epochs))
 
-    def compute(on_progress, should_stop):
-        model, history = lessons.train_linear_ae(dataset.x_train, d, pca,
-                                                 train_changes={**lessons.LINEAR_AE_TRAIN, "epochs": epochs},
-                                                 on_progress=on_progress, should_stop=should_stop)
-        return {"model": model, "history": history}
+        def compute(on_progress, should_stop):
+            model, history = lessons.train_linear_ae(dataset.x_train, d, pca,
+                                                     train_changes={**lessons.LINEAR_AE_TRAIN, "epochs": epochs},
+                                                     on_progress=on_progress, should_stop=should_stop)
+            return {"model": model, "history": history}
 
-    task_button("linear", f"Train a linear AE with d = {d} here and watch the angles fall", "linear AE",
-                dataset, result_key, compute, help="Seconds on mnist-5k; the angles are recorded after every epoch.")
+        task_button("linear", f"Train a linear AE with d = {d} here and watch the angles fall", "linear AE",
+                    dataset, result_key, compute,
+                    help="Seconds on mnist-5k; the angles are recorded after every epoch.")
     trained = stored(dataset, *result_key)
     model, name = (trained["model"], None) if trained else _pretrained_linear(dataset, d)
     if model is None:
@@ -113,17 +117,21 @@ def _compare(model, pca, dataset, source: str, history: list | None) -> None:
     angles = lessons.subspace_angles(model, pca).numpy()
     untrained = create_model(make_configs("linear_ae", dataset.image_size, {"latent_dim": pca.latent_dim})[0], 0)
     random_angles = lessons.subspace_angles(untrained, pca).numpy()
-    st.caption(f"Linear AE: **{source}**. PCA fitted on the same {len(dataset.x_train):,} training images; errors "
-               f"on the {len(dataset.x_test):,} test images.")
-    columns = st.columns(4)
-    columns[0].metric("Linear AE test MSE", f"{test_mse(cache.module_key(model, dataset), model, dataset.x_test):.5f}")
-    columns[1].metric("PCA test MSE", f"{test_mse(cache.module_key(pca, dataset), pca, dataset.x_test):.5f}")
-    columns[2].metric("Largest principal angle", f"{angles.max():.2f}°")
-    columns[3].metric("Median principal angle", f"{np.median(angles):.2f}°",
-                      help=f"An untrained linear AE: median {np.median(random_angles):.0f}°")
-    st.plotly_chart(bar_figure({f"linear AE ({source})": angles, "untrained linear AE": random_angles},
-                               "principal angle (smallest first)", "degrees",
-                               colours=[PALETTE[0], "#BBBBBB"]), key="lessons_angles")
+    chart, numbers = present.picture_first()  # presenting, the angles come first
+    with numbers:
+        st.caption(f"Linear AE: **{source}**. PCA fitted on the same {len(dataset.x_train):,} training images; "
+                   f"errors on the {len(dataset.x_test):,} test images.")
+        columns = st.columns(4)
+        columns[0].metric("Linear AE test MSE",
+                          f"{test_mse(cache.module_key(model, dataset), model, dataset.x_test):.5f}")
+        columns[1].metric("PCA test MSE", f"{test_mse(cache.module_key(pca, dataset), pca, dataset.x_test):.5f}")
+        columns[2].metric("Largest principal angle", f"{angles.max():.2f}°")
+        columns[3].metric("Median principal angle", f"{np.median(angles):.2f}°",
+                          help=f"An untrained linear AE: median {np.median(random_angles):.0f}°")
+    with chart, present.main_picture():
+        st.plotly_chart(bar_figure({f"linear AE ({source})": angles, "untrained linear AE": random_angles},
+                                   "principal angle (smallest first)", "degrees", colours=[PALETTE[0], "#BBBBBB"],
+                                   height=present.chart_height(300, 420)), key="lessons_angles")
     if history:
         st.plotly_chart(_history_figure(np.stack(history)), key="lessons_angle_history")
         st.caption("Each principal angle after each epoch (epoch 0: the random start). The last angles fall "

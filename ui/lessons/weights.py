@@ -23,31 +23,35 @@ FORMULA = (r"h_j = \sigma\big(w_j^\top x + b_j\big) = \sigma\Big(\sum_{u,v} W_j(
 def render(view: Bound, dataset) -> None:
     st.subheader("What the encoder's first layer learned")
     present.intro(INTRO)
-    st.latex(FORMULA)
-    if not present.presenting():
-        st.caption("Each tile is one unit's weights W_j (a dense layer's row of w_j reshaped to the image, or a "
-                   "conv layer's kernel K_c), drawn where the unit looks; units are shown strongest first, by "
-                   "the norm of their weights ||w_j||.")
     record = current_model()
     if record is None:
+        st.latex(FORMULA)
         st.info("No model fits this dataset yet: train one on the Train page, or choose another dataset.")
         return
     choices = model_choices(dataset.image_size)
     keys = list(choices.values())
     labels = {v: k for k, v in choices.items()}
-    c1, c2, c3 = st.columns([2, 1, 1])
-    default = DEFAULT_OTHER if DEFAULT_OTHER in keys else keys[0]
-    other_key = view.selectbox("weights_other", "Compare with", keys, where=c1, key="lessons_other_model",
-                               default=default, format_func=labels.get)
-    n_tiles = view.select_slider("weights_tiles", "Units shown", (16, 32, 64, 128), where=c2, key="lessons_n_tiles")
-    diverging = view.radio("weights_colours", "Colours", ["diverging", "grey"], where=c3, key="lessons_tile_colours",
-                           horizontal=True) == "diverging"
+    with present.secondary("The formula, and what is shown"):
+        st.latex(FORMULA)
+        if not present.presenting():
+            st.caption("Each tile is one unit's weights W_j (a dense layer's row of w_j reshaped to the image, or a "
+                       "conv layer's kernel K_c), drawn where the unit looks; units are shown strongest first, by "
+                       "the norm of their weights ||w_j||.")
+        c1, c2, c3 = st.columns([2, 1, 1])
+        default = DEFAULT_OTHER if DEFAULT_OTHER in keys else keys[0]
+        other_key = view.selectbox("weights_other", "Compare with", keys, where=c1, key="lessons_other_model",
+                                   default=default, format_func=labels.get)
+        n_tiles = view.select_slider("weights_tiles", "Units shown", (16, 32, 64, 128), where=c2,
+                                     key="lessons_n_tiles")
+        diverging = view.radio("weights_colours", "Colours", ["diverging", "grey"], where=c3,
+                               key="lessons_tile_colours", horizontal=True) == "diverging"
     try:
         other = load_model_key(other_key)
     except (AelabError, KeyError) as err:
         st.error(f"Could not load {other_key}: {err}")
         return
-    left, right = st.columns(2, gap="large")
+    with present.main_picture():  # (the columns are filled below, inside it)
+        left, right = st.columns(2, gap="large")
     for column, shown, note in ((left, record, "the sidebar's model"), (right, other, "chosen above")):
         with column:
             picture, what, count = weight_picture(shown.model, n_tiles, diverging)

@@ -12,14 +12,14 @@ from aelab.data.toy import PLANE
 from ui.common.session import session
 from ui.common.view_state import Bound
 
-SIDE = 360  # pixels
+SIDE = 360  # pixels of the picture; shown at its column's width when that is narrower (see draw_plane)
 WIDGET_KEY = "pg_draw"
 
 
-def to_plane(x: float, y: float, side: int = SIDE) -> tuple[float, float]:
-    """Pixel (x right, y down) -> plane coordinates (y up)."""
+def to_plane(x: float, y: float, width: float = SIDE, height: float = SIDE) -> tuple[float, float]:
+    """Pixel (x right, y down) of the picture as shown, width x height pixels -> plane coordinates (y up)."""
     low, high = PLANE
-    return low + (high - low) * x / side, high - (high - low) * y / side
+    return low + (high - low) * x / width, high - (high - low) * y / height
 
 
 def to_pixel(point, side: int = SIDE) -> tuple[float, float]:
@@ -47,11 +47,15 @@ def plane_image(clicks: list[tuple[float, float]], side: int = SIDE) -> Image.Im
 def draw_plane(view: Bound) -> None:
     """The clickable plane, and Undo / Clear. A new click is added once (the component repeats its last value)."""
     points = list(view.value("points"))
-    value = streamlit_image_coordinates(plane_image(points), key=WIDGET_KEY, cursor="crosshair")
+    # width="stretch": the picture at its column's width (at 1280 px with the sidebar open the column is ~265 px
+    # wide, and the 360 px picture showed its left 265 px only: the component's "content" width does not shrink it);
+    # a click comes back in the pixels shown, with the width and height shown
+    value = streamlit_image_coordinates(plane_image(points), key=WIDGET_KEY, cursor="crosshair", width="stretch")
     click = (value.get("x"), value.get("y"), value.get("unix_time")) if value else None
     if click is not None and click != session.playground.last_click:
         session.playground.last_click = click
-        x, y = to_plane(float(value["x"]), float(value["y"]))
+        x, y = to_plane(float(value["x"]), float(value["y"]), float(value.get("width") or SIDE),
+                        float(value.get("height") or SIDE))
         view.set(points=(*points, (round(x, 2), round(y, 2))))
         st.rerun()  # draw the image again with the new point on it
     with st.container():  # after the iframe: its elements can change without remounting the plane blank

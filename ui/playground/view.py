@@ -112,16 +112,16 @@ def _live(view: str) -> None:
     snap = _job_snapshot()
     if snap is not None and snap.status == ERROR:
         st.error(f"Training stopped: {snap.error}", icon=":material/error:")
-    _status(run, training)
-    with run.lock:
+    with run.holding():  # (waits for the epoch in progress, never for the whole training)
+        _status(run, training)
         sections.draw(view, run)
 
 
 def render() -> None:
     st.title("Playground")
-    present.intro("Autoencoders on points you can see whole: a curve in the plane or in space, a model that trains "
-                  "in seconds, and where every point goes. Pick data and a model, press **Train**, and watch (or "
-                  "**Step** one epoch at a time).")
+    present.intro("Autoencoders on points you can see whole: a curve in the plane or in space, a small model, and "
+                  "where every point goes. Pick data and a model, press **Train**, and watch (or **Step** one epoch "
+                  "at a time). This page has its own data and models: it ignores the sidebar's dataset and model.")
     left, right = st.columns([1.25, 2.2], gap="large")
     with left:
         data, data_error = data_controls()
@@ -130,7 +130,7 @@ def render() -> None:
         if data_error:
             st.info(data_error, icon=":material/info:")
         _buttons(settings)
-    with right, present.main_picture():
+    with right:  # (the views mark their own main picture: the chart, not the words around it)
         run = _run()
         if run is None:
             if data is not None:

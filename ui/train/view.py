@@ -20,6 +20,7 @@ import streamlit as st
 
 from aelab.analysis.images import grid
 from aelab.runtime.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
+from aelab.train.collapse import collapse_warning
 from ui.common.selection import session_id
 from ui.common.session import session
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
@@ -35,6 +36,7 @@ PICTURES_REFRESH_S = 1.0  # the pictures: an epoch of a small model takes about 
 LIVE_KEYS = ("latent_frames", "preview_frames", "preview", "preview_input", "labels", "class_names", "history",
              "latent_axes")
 MAIN_TERMS = ("recon", "total", "mse")  # in nats (or squared error) per image; the penalties get their own chart
+COUNTS = ("active_units",)  # a VAE's count of units in use: no loss, said by the collapse alarm instead
 
 
 def latent_figure(coords: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], title: str,
@@ -128,7 +130,7 @@ def _loss_figures(history: list[dict]) -> list[tuple[str | None, go.Figure]]:
         return []
     names = list(history[0]["train"])
     main = [n for n in names if n in MAIN_TERMS]
-    penalties = [n for n in names if n not in MAIN_TERMS]
+    penalties = [n for n in names if n not in MAIN_TERMS and n not in COUNTS]
     figures: list[tuple[str | None, go.Figure]] = [(None, _tidy(loss_figure(history, main, height=260)))]
     if penalties:
         what = "the KL term pulls codes to the prior" if "kl" in penalties else "the penalty"
@@ -224,10 +226,19 @@ def _live_status(job_id: str) -> None:
     if not snap.active:
         st.rerun()  # once: the full rerun stops the polling and lets the sidebar select the new model
     _draw_status(snap)
+    history = snap.state.get("history")
+    _collapse_alarm(history)
     progress = snap.state.get("progress")
-    if progress and not snap.state.get("history"):
+    if progress and not history:
         terms = ", ".join(f"{k} {v:.3g}" for k, v in progress["losses"].items())
         st.caption(f"First epoch in progress; this step's losses: {terms}. Curves appear after each epoch.")
+
+
+def _collapse_alarm(history: list[dict] | None) -> None:
+    """A VAE whose code went unused (aelab.train.collapse), said from the end of its first epoch on."""
+    alarm = collapse_warning(history[-1]) if history else None
+    if alarm:
+        st.warning(alarm, icon=":material/warning:")
 
 
 def _queued_status(job_id: str) -> None:
@@ -275,6 +286,7 @@ def draw_job(job_id: str) -> None:
     else:
         snap = job_manager().snapshot(job_id, session_id())
         _draw_status(snap)
+        _collapse_alarm(snap.state.get("history"))  # the finished model's last epoch
         draw_step_control(snap, LIVE_KEYS)
         st.fragment(_replay)(snap)  # the slider reruns only the pictures
         _draw_losses(_epoch_view({"history": snap.state.get("history")}))
