@@ -52,6 +52,14 @@ def test_presenter_mode_puts_the_main_picture_first_and_nothing_under_the_switch
     if path != "train":
         projector.wait_for_function(f"() => ({PRESENTER_JS})().bottom > ({PRESENTER_JS})().top", timeout=60_000)
         wait_idle(projector)  # (a component's first value reruns the page once more)
+        # A live component grows to its full height once the browser's decoder is up (it shows the server's frame
+        # first): wait for the picture to be whole, then check it (a picture that never fits still fails below).
+        fits = (f"() => {{ const s = ({PRESENTER_JS})(); "
+                f"return Math.min(s.bottom, {PROJECTOR['height']}) - Math.max(s.top, 0) >= 360; }}")
+        try:
+            projector.wait_for_function(fits, timeout=30_000)
+        except Exception:
+            pass
     shown = projector.evaluate(PRESENTER_JS)
     assert shown["under"] == [], shown["under"]  # the switch covers nothing
     assert shown["links"] == PAGE_NAMES and not shown["more"], shown["links"]  # every page, by its full name
