@@ -19,13 +19,13 @@ import numpy as np
 import torch
 from torch import nn
 
-INVERSE_DEFAULTS = {"hidden": 128, "steps": 600, "lr": 3e-3, "holdout": 0.1, "seed": 0}
+INVERSE_DEFAULTS = {"hidden": 64, "steps": 600, "lr": 3e-3, "holdout": 0.1, "seed": 0}
 
 
 class MapInverse(nn.Module):
     """uv: (B, 2) map coordinates -> z: (B, latent_dim) codes."""
 
-    def __init__(self, latent_dim: int, hidden: int = 128):
+    def __init__(self, latent_dim: int, hidden: int = INVERSE_DEFAULTS["hidden"]):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(2, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
                                  nn.Linear(hidden, latent_dim))
