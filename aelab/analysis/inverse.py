@@ -89,11 +89,19 @@ def fit_inverse(coords: np.ndarray, z: np.ndarray, *, hidden: int = INVERSE_DEFA
     x = (uv - inverse.uv_mean) / inverse.uv_std
     start = time.perf_counter()
     inverse.train()
-    for _ in range(steps):
-        optimiser.zero_grad()
-        loss = ((inverse.net(x) - scaled) ** 2).mean()
-        loss.backward()
-        optimiser.step()
+    # One thread: these matrices are small, and torch's thread pool meets at a barrier after every op (~6 per step).
+    # Measured on the 2-core machine under load: 1.4-2.0 s with one thread, 17-32 s with two (bench/map_inverse.py).
+    # torch's thread count is the process's: it is restored at once after the fit.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for _ in range(steps):
+            optimiser.zero_grad()
+            loss = ((inverse.net(x) - scaled) ** 2).mean()
+            loss.backward()
+            optimiser.step()
+    finally:
+        torch.set_num_threads(threads)
     inverse.eval()
     fit_seconds = time.perf_counter() - start
     error = float("nan")
