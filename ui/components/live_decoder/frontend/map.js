@@ -41,7 +41,10 @@ export function map(root, args, api) {
   const spec = args.spec, dim = args.latent_dim, [height, width] = args.image_size;
   const reason = webglReason();
   if (reason) { // the page draws its Plotly map instead, and says so
-    api.release({ nowebgl: reason });
+    // Said again every 3 s while this frame is still shown: a message sent while a fresh session's first runs
+    // replace the component can be lost (seen in the browser tests), and the server's answer removes this frame.
+    const say = () => { api.release({ nowebgl: reason }); setTimeout(say, 3000); };
+    say();
     root.append(el("div", { className: "status", textContent: `${reason}: the page falls back to its Plotly map.` }));
     return { update() {}, redraw() {} };
   }
