@@ -53,7 +53,7 @@ case "${1:-}" in
     install_python_packages
     install_chromium
     # Two test processes, each taking whole files (a file's browser server and fixtures stay in one process): the
-    # browser tests wait on a server and a browser much of the time, so two processes fill 2 cores (~8 min, not ~13).
+    # browser tests wait on a server and a browser much of the time, so two processes fill 2 cores (measured with the suite of that time: ~8 min, not ~13).
     # AELAB_TEST_WORKERS=0 runs everything in one process.
     workers="${AELAB_TEST_WORKERS:-2}"
     if [ "$workers" = 0 ]; then
