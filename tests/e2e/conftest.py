@@ -12,7 +12,7 @@ import pytest
 
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle
 
-__all__ = ["choose_option", "open_page", "wait_idle"]  # what the browser tests import from here
+__all__ = ["choose_option", "model_options", "open_page", "wait_idle"]  # what the browser tests import from here
 
 _SERVER_LOG: list[Path] = []  # the running server's log, shown under a failed browser test
 
@@ -65,6 +65,19 @@ def open_page(page, app_server: str, path: str = "", query: str = "") -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
 
+
+
+def model_options(page, typed: str) -> list[str]:
+    """The labels the sidebar's Model picker offers when typed is typed in it ("name (variant, source)": the
+    browser shows one space where the label has two). The list is virtual: typing filters it."""
+    box = page.get_by_role("combobox", name="Model")
+    box.click()
+    box.press_sequentially(typed)
+    page.wait_for_timeout(300)
+    options = [" ".join(o.split()) for o in page.get_by_role("option").all_inner_texts()]
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    return options
 
 
 def choose_option(page, selectbox, option: str, exact: bool = True, tries: int = 3) -> None:

@@ -11,22 +11,10 @@ import pytest
 
 from aelab.library.store import PRETRAINED_ROOT
 from tests.app_server import VIEWPORT, running_app
-from tests.e2e.conftest import open_page, wait_idle
+from tests.e2e.conftest import model_options, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
-
-def _model_options(page, typed: str) -> list[str]:
-    """The labels the sidebar's Model picker offers when typed is typed in it ("name (variant, source)": the
-    browser shows one space where the label has two). The list is virtual: typing filters it."""
-    box = page.get_by_role("combobox", name="Model")
-    box.click()
-    box.press_sequentially(typed)
-    page.wait_for_timeout(300)
-    options = [" ".join(o.split()) for o in page.get_by_role("option").all_inner_texts()]
-    page.keyboard.press("Escape")
-    wait_idle(page)
-    return options
 
 
 def _train(page, name: str) -> None:
@@ -53,13 +41,13 @@ def test_two_students_have_separate_libraries_and_share_the_published_model(brow
         a, b = alice.new_page(), bob.new_page()
         for page in (a, b):
             open_page(page, base, "train")
-            assert "teacher-model (linear_ae, published)" in _model_options(page, "teacher")
+            assert "teacher-model (linear_ae, published)" in model_options(page, "teacher")
 
         _train(a, "mine")
-        assert "mine (ae, library)" in _model_options(a, "mine")
+        assert "mine (ae, library)" in model_options(a, "mine")
         b.reload()
         wait_idle(b)
-        assert not any(o.startswith("mine") for o in _model_options(b, "mine"))
+        assert not any(o.startswith("mine") for o in model_options(b, "mine"))
 
         (alices,) = (home / "models" / ".students").iterdir()
         before = (alices / "mine" / "model.safetensors").stat()
@@ -72,11 +60,11 @@ def test_two_students_have_separate_libraries_and_share_the_published_model(brow
 
         a.reload()  # a new session of the same browser: its library again, by its cookie
         wait_idle(a)
-        assert "mine (ae, library)" in _model_options(a, "mine")
+        assert "mine (ae, library)" in model_options(a, "mine")
         for context, page in ((alice, a), (bob, b)):
             secret = next(c["value"] for c in context.cookies() if c["name"] == "aelab_id")
             assert secret not in page.url and all(secret not in s.name for s in students)
-            assert "teacher-model (linear_ae, published)" in _model_options(page, "teacher")
+            assert "teacher-model (linear_ae, published)" in model_options(page, "teacher")
         assert _digest(home / "models" / ".published" / "teacher-model") == _digest(PRETRAINED_ROOT / "linear_ae")
         alice.close()
         bob.close()

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.app_server import VIEWPORT, running_app
-from tests.e2e.conftest import open_page, wait_idle
+from tests.e2e.conftest import model_options, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -58,16 +58,6 @@ def _wait(condition, timeout_s: float, what: str, interval_s: float = 0.5) -> No
     raise AssertionError(f"not seen within {timeout_s:.0f} s: {what}")
 
 
-def _model_options(page, typed: str) -> list[str]:
-    box = page.get_by_role("combobox", name="Model")
-    box.click()
-    box.press_sequentially(typed)
-    page.wait_for_timeout(300)
-    options = [" ".join(o.split()) for o in page.get_by_role("option").all_inner_texts()]
-    page.keyboard.press("Escape")
-    wait_idle(page)
-    return options
-
 
 def test_the_teacher_sees_both_students_live_publishes_and_projects(browser, tmp_path):
     home = tmp_path / "home"
@@ -111,7 +101,7 @@ def test_the_teacher_sees_both_students_live_publishes_and_projects(browser, tmp
         assert ben.get_by_text("Ana").count() == 0
         # ... and on his Train page, his own model and nothing of Ana's (her name, her model)
         open_page(ben, base, "train")
-        options = _model_options(ben, "-net")
+        options = model_options(ben, "-net")
         assert "ben-net" in " ".join(options) and "ana-net" not in " ".join(options), options
         assert not re.search(r"\bAna\b", ben.locator("body").inner_text())
 
@@ -120,7 +110,7 @@ def test_the_teacher_sees_both_students_live_publishes_and_projects(browser, tmp
         teacher.get_by_text("Published Ben's model as class-ae-1").wait_for(timeout=60_000)
         for page in (ana, ben):
             open_page(page, base, "train")
-            assert "class-ae-1 (ae, published)" in _model_options(page, "class")
+            assert "class-ae-1 (ae, published)" in model_options(page, "class")
 
         # Neither the key nor the token in a URL, a page or the server's log
         token = next(c["value"] for c in contexts[2].cookies() if c["name"] == "aelab_class")
