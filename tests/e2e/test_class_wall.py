@@ -76,7 +76,7 @@ def test_the_teacher_sees_both_students_live_publishes_and_projects(browser, tmp
         key_field.fill(KEY)
         key_field.press("Enter")
         teacher.get_by_role("button", name="Lock").wait_for(timeout=60_000)
-        _wait(lambda: _tile(teacher, "Ana").count() == 1 and _tile(teacher, "Ben").count() == 1, 120, "two tiles")
+        _wait(lambda: _tile(teacher, "Ana").count() == 1 and _tile(teacher, "Ben").count() == 1, 240, "two tiles")
         assert teacher.locator(TILE).count() == 2
 
         # Live: Ana's tile's epochs go up while her training runs, with its curve and reconstructions
