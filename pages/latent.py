@@ -1,6 +1,7 @@
-"""Latent Space: the encoded test images as a map (PCA, UMAP or two raw dimensions); select points to see them and
-their reconstructions; draw a digit and see where it lands; for 2-latent models the decoded plane under the map; a
-live plane beside the map decodes wherever the mouse hovers (in the browser)."""
+"""Latent Space: the encoded test images as a map (PCA, UMAP or two raw dimensions): a WebGL map that decodes the
+point under the cursor in the browser (ui/latent/map.py), or the Plotly map where it cannot run; select points to see
+them and their reconstructions; draw a digit and see where it lands; on the Plotly map, for 2-latent models the
+decoded plane under the map, and a live plane beside it that decodes wherever the mouse hovers."""
 import numpy as np
 import streamlit as st
 import torch
@@ -17,6 +18,7 @@ from ui.common.view_state import open_view
 from ui.components import live_decoder
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
 from ui.latent.live import live_plane
+from ui.latent.map import MapPoints, browser_has_webgl, fallback_reason, latent_map
 from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
 from ui.latent.view import (
     kl_dims,
@@ -67,7 +69,8 @@ with left:
         st.stop()
     coords, to_plot, plane = projection.coords, (lambda xy: xy), None
     manifold = plane_grid = None
-    if latent_dim == 2 and method == "raw":  # the whole latent plane: decoded images under it, clickable anywhere
+    webgl_off = fallback_reason(record, projection)  # None: the WebGL map, which decodes under the cursor itself
+    if latent_dim == 2 and method == "raw" and webgl_off:  # the whole latent plane: decoded images under it
         plane, manifold, plane_grid = plane_controls(view, record, coords, params["dims"])
         to_plot = plane.to_plot
     marks, placement, z_in = [], None, None
@@ -79,31 +82,39 @@ with left:
             placement = ("This UMAP map was precomputed (no fitted UMAP in this server yet), so your digit is placed "
                          "at the distance-weighted mean of its 5 nearest codes' positions, which is how UMAP itself "
                          "starts placing a new point. PCA and the raw axes place it exactly.")
-    # The selection is the view's (it survives other pages, a drawn digit, links): the chart shows it, and a new one
-    # made on the chart replaces it. A redrawn chart (another map, a digit's mark) starts with no selection of its
-    # own, which is not the person clearing theirs.
-    selection = view.value("selection", check=lambda s: (
+    titles = plane.titles() if plane else projection.axes  # PC1/PC2, UMAP-1/UMAP-2 or the raw axes z1..zd
+    # The selection is the view's (it survives other pages, a drawn digit, links): the map shows it, and a new one
+    # made on the map replaces it. A redrawn Plotly chart (another map, a digit's mark) starts with no selection of
+    # its own, which is not the person clearing theirs.
+    view.value("selection", check=lambda s: (
         f"was made on {s.dataset}, not on {dataset.name}" if s.dataset != dataset.name
         else None if max(s.indices) < n_test else f"names images past the {n_test:,} test images"),
         fallback_text="no selection")
+    points = MapPoints(coords, labels, test_errors(identity, n, record, dataset), indices, dataset.class_names)
+    webgl = webgl_off is None and latent_map(view, record, dataset, projection, z, points, titles,
+                                             present.chart_height(560, 470))
+    selection = view.view.selection  # (a lasso on the WebGL map has just replaced it)
     selected = [i for i in selection.indices if i < n] if selection else []
-    titles = plane.titles() if plane else projection.axes  # PC1/PC2, UMAP-1/UMAP-2 or the raw axes z1..zd
-    revision = ui_revision(identity, method, params, plane)
-    figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
-                            revision=revision, plane_grid=plane_grid, marks=marks, selected=selected,
-                            height=present.chart_height(560, 470))
-    with present.main_picture():
-        event = st.plotly_chart(figure.figure, key="scatter", on_select="rerun",
-                                selection_mode=("points", "box", "lasso"), config=CHART_CONFIG, width="stretch")
-    chosen, plane_click = selection_from(event, figure.grid_curve)
-    chart = ui_revision(revision, n, [(m.x, m.y) for m in marks], selected, manifold is not None)
-    if view.event("scatter", chart, tuple(chosen)):  # the person selected on this very chart
-        view.put("selection", Selection(dataset.name, tuple(int(i) for i in chosen)) if chosen else None)
-        st.rerun()  # the chart as the view now says (the next selection is made on that chart)
+    plane_click = None
+    if not webgl:
+        if webgl_off:
+            st.caption(f"The WebGL map is off ({webgl_off}): this is the Plotly map.")
+        revision = ui_revision(identity, method, params, plane)
+        figure = scatter_figure(to_plot(coords), labels, indices, dataset.class_names, titles, manifold=manifold,
+                                revision=revision, plane_grid=plane_grid, marks=marks, selected=selected,
+                                height=present.chart_height(560, 470), webgl=browser_has_webgl())
+        with present.main_picture():
+            event = st.plotly_chart(figure.figure, key="scatter", on_select="rerun",
+                                    selection_mode=("points", "box", "lasso"), config=CHART_CONFIG, width="stretch")
+        chosen, plane_click = selection_from(event, figure.grid_curve)
+        chart = ui_revision(revision, n, [(m.x, m.y) for m in marks], selected, manifold is not None)
+        if view.event("scatter", chart, tuple(chosen)):  # the person selected on this very chart
+            view.put("selection", Selection(dataset.name, tuple(int(i) for i in chosen)) if chosen else None)
+            st.rerun()  # the chart as the view now says (the next selection is made on that chart)
+        st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
+                   "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."
+                   + (" Click anywhere on the plane to decode that point." if plane else ""))
     view.show("selection")
-    st.caption("Click a point, or pick **Box Select** / **Lasso Select** in the chart's toolbar and drag. Click a "
-               "label in the legend to hide it. The camera icon in the toolbar saves the chart as a PNG."
-               + (" Click anywhere on the plane to decode that point." if plane else ""))
     if selected and st.button("Clear the selection", key="latent_clear_selection", icon=":material/deselect:"):
         view.put("selection", None)
         st.rerun()
@@ -117,7 +128,8 @@ with left:
     st.download_button("Download coordinates (CSV)", csv, file_name=f"latent_{record.name}_{method}.csv",
                        mime="text/csv", key="download_csv",
                        help="index, label, the map's two coordinates and the full code z1..zd")
-    live_plane(view, record, projection, z, labels, titles)
+    if not webgl:  # (the WebGL map decodes under the cursor itself)
+        live_plane(view, record, projection, z, labels, titles)
     with st.container():
         if selected:
             show_selection(selected, z, dataset, record)

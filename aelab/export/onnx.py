@@ -42,6 +42,19 @@ class _Decode(nn.Module):
         return self.model.decode(z)
 
 
+class _DecodeMapPoint(nn.Module):
+    """uv: (B, 2) map coordinates -> x_hat: (B, 1, H, W): a map's learned inverse (aelab.analysis.inverse), then the
+    model's decoder, as one graph."""
+
+    def __init__(self, inverse: nn.Module, model: nn.Module):
+        super().__init__()
+        self.inverse, self.model = inverse, model
+        self.train(model.training)
+
+    def forward(self, uv: torch.Tensor) -> torch.Tensor:
+        return self.model.decode(self.inverse(uv))
+
+
 class _Encode(nn.Module):
     """x: (B, 1, H, W) -> z (the posterior mean for a VAE) and, for a VAE, logvar."""
 
@@ -101,6 +114,16 @@ def decoder_onnx(model: nn.Module) -> bytes:
     if extra:
         raise ExportError(f"the decoder takes extra inputs ({', '.join(extra)}) that the export does not carry.")
     return _export(_Decode(model), torch.zeros(2, config.latent_dim), ["z"], ["x_hat"])
+
+
+def map_decoder_onnx(model: nn.Module, inverse: nn.Module) -> bytes:
+    """A map's learned inverse chained with the decoder, as ONNX bytes: input "z" (B, 2) float32, here the map's
+    coordinates (the name the live decoder's runtime feeds) -> output "x_hat" (B, 1, H, W)."""
+    _config(model)
+    _refuse_unbound_label(model)
+    if _extra_inputs(model.decode):
+        raise ExportError("the decoder takes extra inputs that the export does not carry.")
+    return _export(_DecodeMapPoint(inverse, model), torch.zeros(2, 2), ["z"], ["x_hat"])
 
 
 def encoder_onnx(model: nn.Module) -> bytes:

@@ -29,7 +29,7 @@ from aelab.views.values import (
 )
 
 IMAGE, BITMAP, MOVED = ImageRefCodec(), BitmapCodec(), MovedCodec()
-POINT, WEIGHTS = FloatsCodec(2), FloatsCodec(3)
+POINT, WEIGHTS, CAMERA = FloatsCodec(2), FloatsCodec(3), FloatsCodec(3)
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ class LatentView(View):
     quantiles: bool = param("quantiles", False)
     selection: Selection | None = param("sel", None, SelectionCodec())
     pinned: tuple[float, float] | None = param("pin", None, POINT)  # the live plane's pinned point
+    colour: str = param("colour", "label")  # what colours the WebGL map's points (ui/latent/map.py COLOURINGS)
+    camera: tuple[float, float, float] | None = param("cam", None, CAMERA)  # the WebGL map's centre (x, y) and zoom
     digit: Bitmap | None = param("digit", None, BITMAP)  # the drawn digit, as the model's input
 
 

@@ -14,8 +14,12 @@ from streamlit.elements.plotly_chart import PlotlySelectionState
 from streamlit.typing import PlotlyState
 
 from tests.apptest_helpers import run_app, texts
+from ui.latent.map import NO_WEBGL_KEY
 
 PAGE = "pages/latent.py"
+# These tests read the Plotly map: the page's path where the browser said it has no WebGL (the WebGL map and its
+# messages are tests/app/test_latent_map.py's)
+PLOTLY = {NO_WEBGL_KEY: "this browser has no WebGL"}
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +77,7 @@ def stroke_seven(size: int = 240) -> np.ndarray:
 
 
 def test_pca_map_renders_with_one_trace_per_class_and_csv(media):
-    at = run_app(PAGE, model_key="pretrained/ae")
+    at = run_app(PAGE, **PLOTLY, model_key="pretrained/ae")
     assert at.radio(key="latent_method").value == "pca"
     names = trace_names(at)
     assert names == [str(d) for d in range(10)]
@@ -91,7 +95,7 @@ def test_pca_map_renders_with_one_trace_per_class_and_csv(media):
 
 
 def test_the_bundled_8x8_digits_open_on_their_shipped_model_and_name_its_vae():
-    at = run_app(PAGE, dataset="digits")
+    at = run_app(PAGE, **PLOTLY, dataset="digits")
     assert at.session_state["model_key"] == "pretrained/digits-ae" and not at.exception
     assert point_count(at) == 359  # the test split, one point per image
     assert "Choose a VAE (digits-vae) in the sidebar" in texts(at)
@@ -100,7 +104,7 @@ def test_the_bundled_8x8_digits_open_on_their_shipped_model_and_name_its_vae():
 
 
 def test_umap_uses_the_shipped_projection_and_raw_dims_render():
-    at = run_app(PAGE, model_key="pretrained/vae")
+    at = run_app(PAGE, **PLOTLY, model_key="pretrained/vae")
     at.radio(key="latent_method").set_value("umap").run()
     assert not at.exception
     assert "precomputed when this model was built" in texts(at)
@@ -119,7 +123,7 @@ def test_umap_uses_the_shipped_projection_and_raw_dims_render():
 
 
 def test_selected_point_shows_its_image_and_neighbours_and_lasso_shows_a_grid():
-    at = run_app(PAGE, model_key="pretrained/ae")
+    at = run_app(PAGE, **PLOTLY, model_key="pretrained/ae")
     assert not image_captions(at)
     select(at, [{"curve_number": 1, "point_index": 0, "x": 0.0, "y": 0.0, "customdata": 17}])
     assert not at.exception
@@ -135,7 +139,7 @@ def test_selected_point_shows_its_image_and_neighbours_and_lasso_shows_a_grid():
 
 
 def test_drawing_gives_a_reconstruction_a_percentile_and_a_star():
-    at = run_app(PAGE, model_key="pretrained/ae")
+    at = run_app(PAGE, **PLOTLY, model_key="pretrained/ae")
     at.session_state["canvas"] = canvas_state(stroke_seven())
     at.run()
     assert not at.exception
@@ -147,7 +151,7 @@ def test_drawing_gives_a_reconstruction_a_percentile_and_a_star():
 
 
 def test_empty_canvas_asks_for_a_drawing():
-    at = run_app(PAGE, model_key="pretrained/ae")
+    at = run_app(PAGE, **PLOTLY, model_key="pretrained/ae")
     blank = np.zeros((240, 240, 4), np.uint8)
     blank[..., 3] = 255
     at.session_state["canvas"] = canvas_state(blank)
@@ -158,7 +162,7 @@ def test_empty_canvas_asks_for_a_drawing():
 
 
 def test_two_latent_vae_shows_the_manifold_under_the_points_and_decodes_a_clicked_spot():
-    at = run_app(PAGE, model_key="pretrained/vae-2d")
+    at = run_app(PAGE, **PLOTLY, model_key="pretrained/vae-2d")
     assert at.radio(key="latent_method").value == "raw"
     spec = chart_spec(at)
     images = spec["layout"]["images"]
@@ -186,7 +190,7 @@ def test_two_latent_vae_shows_the_manifold_under_the_points_and_decodes_a_clicke
 
 
 def test_two_latent_ae_has_manifold_and_no_vae_toggle():
-    at = run_app(PAGE, model_key="pretrained/ae-2d")
+    at = run_app(PAGE, **PLOTLY, model_key="pretrained/ae-2d")
     assert chart_spec(at)["layout"]["images"]
     assert "manifold_quantiles" not in [t.key for t in at.toggle]
     assert "deterministic autoencoder" in texts(at)
@@ -205,7 +209,7 @@ def test_a_one_latent_session_model_on_8x8_digits(monkeypatch, tmp_path):
     model_config, train_config = make_configs("ae", (8, 8), {"latent_dim": 1, "hidden": (16,)}, {})
     record = ModelRecord(create_model(model_config, 0), "line", Path("session") / "line", "ae", model_config,
                          train_config, "digits")
-    at = run_app(PAGE, dataset="digits", model_key="session/line", session_models={"line": record})
+    at = run_app(PAGE, **PLOTLY, dataset="digits", model_key="session/line", session_models={"line": record})
     assert at.session_state["model_key"] == "session/line"
     assert at.radio(key="latent_method").options == ["PCA", "UMAP"]
     ys = np.concatenate([values(t["y"]) for t in chart_spec(at)["data"]])

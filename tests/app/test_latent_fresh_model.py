@@ -16,6 +16,7 @@ from aelab.analysis.latent import Projection, encode_dataset, project_2d
 from aelab.runtime.jobs import DONE
 from tests.app.test_train import job_status, start_training
 from tests.apptest_helpers import rerun_until, run_app, texts
+from ui.latent.map import NO_WEBGL_KEY
 from ui.train.lifecycle import quick_job_manager
 
 PENDING_LINE = "UMAP is being computed in the background; PCA is shown until it is ready"
@@ -47,7 +48,7 @@ def map_jobs(at) -> list:
 
 
 def test_finished_comes_before_the_umap_and_the_page_shows_pca_until_it_is_ready(held_umap, monkeypatch):
-    at = run_app("pages/train.py")
+    at = run_app("pages/train.py", **{NO_WEBGL_KEY: "no WebGL"})  # the Plotly map, whose axis titles are read here
     job_id = start_training(at, latent_dim=6, epochs=1, name="fresh")
     at = rerun_until(at, lambda a: "Finished: 1 epoch" in texts(a), timeout=120)
     assert job_status(at, job_id) == DONE and not held_umap.is_set()  # finished, its map not computed yet

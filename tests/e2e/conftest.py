@@ -12,7 +12,7 @@ import pytest
 
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle
 
-__all__ = ["choose_option", "model_options", "open_page", "wait_idle"]  # what the browser tests import from here
+__all__ = ["choose_option", "model_options", "open_page", "wait_idle", "without_webgl"]  # what the browser tests import from here
 
 _SERVER_LOG: list[Path] = []  # the running server's log, shown under a failed browser test
 
@@ -56,6 +56,17 @@ def app_server(tmp_path_factory):
         yield base
 
 
+# Every frame of the page (the map's iframe included) gets no WebGL context, as a browser without WebGL would
+NO_WEBGL_JS = """(() => { const get = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    return /^(webgl|webgl2|experimental-webgl)$/.test(kind) ? null : get.call(this, kind, ...rest); }; })();"""
+
+
+def without_webgl(page) -> None:
+    """Make `page` a browser without WebGL (before it opens anything): the Latent page draws its Plotly map."""
+    page.add_init_script(NO_WEBGL_JS)
+
+
 def open_page(page, app_server: str, path: str = "", query: str = "") -> None:
     """Go to a page (e.g. "train") and wait until it has rendered without an exception."""
     page.goto(f"{app_server}/{path}{('?' + query) if query else ''}")
@@ -64,7 +75,6 @@ def open_page(page, app_server: str, path: str = "", query: str = "") -> None:
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
-
 
 
 def model_options(page, typed: str) -> list[str]:

@@ -6,6 +6,7 @@ The component's page keeps its counters in window.aelabLive (frontend/live.js): 
 file's page keeps the same counters (aelab/export/viewer/lesson.js), so the same helpers read it."""
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 from tests.app_server import VIEWPORT
@@ -97,3 +98,37 @@ def offline_page(browser, address: str):
         yield page, requests
     finally:
         context.close()
+
+
+# ------------------------------------------------------------------------------------ the Latent page's WebGL map
+MAP_FRAME = ".st-key-latent_map_frame"
+MAP_SURFACE = "[data-testid='latent-map']"
+
+
+def map_frame(page, timeout: float = 60_000):
+    """The Latent page's map frame (frontend/map.js), once its points are drawn and its decoder loaded."""
+    iframe = page.locator(f"{MAP_FRAME} iframe").first
+    iframe.wait_for(timeout=timeout)
+    frame = iframe.element_handle().content_frame()
+    frame.wait_for_function(f"() => window.aelabLive?.ready && document.querySelector(\"{MAP_SURFACE}\")"
+                            "?.dataset.points", timeout=timeout)
+    frame.locator(MAP_SURFACE).scroll_into_view_if_needed()
+    return frame
+
+
+def lasso_map(page, frame, radius: float = 0.3, moves: int = 40) -> None:
+    """Lasso a circle of `radius` (a fraction of the map's height) around the map's centre with the map's Lasso
+    button. Each move waits until the lasso has taken it (regl-scatterplot samples the pointer, throttled): the
+    first starts the lasso (the surface's data-lasso appears), each later one adds a vertex (data-lasso counts)."""
+    frame.get_by_role("button", name="Lasso select").click()
+    box = frame.locator(MAP_SURFACE).bounding_box()
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, radius * box["height"]
+    vertices = f"Number(document.querySelector(\"{MAP_SURFACE}\").dataset.lasso ?? -1)"
+    page.mouse.move(cx + r, cy)
+    page.mouse.down()
+    for k in range(1, moves + 1):
+        before = frame.evaluate(f"() => {vertices}")
+        angle = 2 * math.pi * k / moves
+        page.mouse.move(cx + r * math.cos(angle), cy + r * math.sin(angle))
+        frame.wait_for_function(f"() => {vertices} > {before}", timeout=10_000)
+    page.mouse.up()

@@ -1,13 +1,13 @@
-"""The Latent Space page in a real browser: click a point and see its images, lasso a cluster and see the grid,
-click empty latent plane and see the decoded image, draw a digit on the canvas and see its reconstruction, switch to
-the bundled 8x8 digits and their shipped model."""
+"""The Latent Space page's Plotly map (its path without WebGL) in a real browser: click a point and see its images,
+lasso a cluster and see the grid, click empty latent plane and see the decoded image, draw a digit on the canvas and
+see its reconstruction, switch to the bundled 8x8 digits and their shipped model."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from tests.e2e.conftest import open_page, wait_idle
+from tests.e2e.conftest import open_page, wait_idle, without_webgl
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +28,12 @@ POSITION_JS = """([trace, i, fx, fy]) => {
 
 
 def open_latent(page, app_server, model: str) -> None:
+    """The Latent page with its Plotly map: the page's path in a browser without WebGL, which it says in one line
+    (the WebGL map's tests are tests/e2e/test_latent_map.py)."""
+    without_webgl(page)
     open_page(page, app_server, "latent", f"model=pretrained/{model}")
     page.wait_for_selector(CHART, timeout=60_000)
+    page.get_by_text("The WebGL map is off (this browser has no WebGL): this is the Plotly map.").wait_for()
     page.locator(CHART).scroll_into_view_if_needed()
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import open_page
+from tests.e2e.conftest import open_page, without_webgl
 from tests.e2e.live import drag_frames, live_frame
 
 pytestmark = pytest.mark.e2e
@@ -18,6 +18,7 @@ MOVES, MIN_CHANGED = 30, 27
 
 
 def test_hovering_the_vae_2d_plane_decodes_at_each_move_and_a_click_pins_the_point(page, app_server):
+    without_webgl(page)  # the live plane sits beside the Plotly map (with WebGL, the map decodes under the cursor)
     open_page(page, app_server, "latent", "model=pretrained%2Fvae-2d")
     page.get_by_text("it decodes the hovered code (z1, z2) itself").wait_for(timeout=30_000)
     frame = live_frame(page, PLANE)

@@ -1,6 +1,6 @@
 """Page views in a real browser (ui/common/view_state.py): a view set on any page comes back after two other pages
 opened through the menu (its widgets and its main picture), Back and Forward step between page visits, and a copied
-address reproduces a whole view in a fresh browser: a drawn mask, a triangle point, a box selection and a drawn
+address reproduces a whole view in a fresh browser: a drawn mask, a triangle point, a lasso selection and a drawn
 digit included. Every link these tests see stays under 2,000 characters. Also two bugs of the same family, seen only
 in a browser: a drawn mask reset "Test images scored", and a drawn digit cleared a box or lasso selection."""
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.e2e.conftest import choose_option, open_page, wait_idle
+from tests.e2e.live import MAP_SURFACE, lasso_map, map_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -265,23 +266,9 @@ def test_a_triangle_point_comes_back_from_the_address(page, app_server, browser)
     assert not said.startswith("Where you let go: w_A = 0.33, w_B = 0.33, w_C = 0.33")
 
 
-CHART = ".st-key-scatter .js-plotly-plot"
-
-
-def test_a_box_selection_survives_a_drawn_digit_and_both_come_back_from_the_address(page, app_server, browser):
+def test_a_lasso_selection_survives_a_drawn_digit_and_both_come_back_from_the_address(page, app_server, browser):
     open_page(page, app_server, "latent")
-    page.wait_for_selector(CHART, timeout=60_000)
-    chart = page.locator(CHART)
-    chart.scroll_into_view_if_needed()
-    chart.hover()
-    page.locator(".st-key-scatter [data-title='Box Select']").click()
-    area = page.evaluate("""() => { const gd = document.querySelector('.st-key-scatter .js-plotly-plot');
-        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
-        return [box.left + xa._offset, box.top + ya._offset, xa._length, ya._length]; }""")
-    page.mouse.move(area[0] + 0.35 * area[2], area[1] + 0.35 * area[3])
-    page.mouse.down()
-    page.mouse.move(area[0] + 0.65 * area[2], area[1] + 0.65 * area[3], steps=10)
-    page.mouse.up()
+    lasso_map(page, map_frame(page))  # on the WebGL map (its frame's Lasso button)
     summary = page.locator("p", has_text="points selected").first
     summary.wait_for(timeout=60_000)
     wait_idle(page)
@@ -302,5 +289,5 @@ def test_a_box_selection_survives_a_drawn_digit_and_both_come_back_from_the_addr
     wait_idle(fresh)
     assert fresh.locator("p", has_text="points selected").first.inner_text() == selected
     assert params(fresh) == view
-    names = fresh.locator(CHART).evaluate("gd => gd.data.map(t => t.name)")
-    assert "your digit" in names
+    shown = map_frame(fresh).locator(MAP_SURFACE)  # the map in the fresh page draws the address's selection
+    assert shown.evaluate("c => Number(c.dataset.selected)") == int(selected.split()[0])

@@ -33,7 +33,7 @@ ALLOWED = {
     "home": set(),
     "train": {"variant", "latent", "hidden", "temp", "epochs", "batch", "lr", "loss", "codes", "commit", "beta",
               "noise", "level", "l1", "contractive", "seed", "images"},
-    "latent": {"points", "map", "nn", "md", "dims", "under", "quantiles", "sel", "pin", "digit"},
+    "latent": {"points", "map", "nn", "md", "dims", "under", "quantiles", "sel", "pin", "digit", "colour", "cam"},
     "traverse": {"start", "range", "k", "z", "all", "rows", "cols", "gif"},
     "interpolate": {"a", "b", "c", "steps", "side", "t", "w"},
     "generate": {"vae", "ae", "side", "temperature", "seed", "vq", "vqimg", "cvae", "codes", "cseed", "cimg"},
@@ -191,7 +191,8 @@ def test_the_longest_links_stay_under_2000_characters():
     longest = {
         "latent": LatentView(points=1000, map="raw", neighbors=99, min_dist=0.99, dims=(11, 12), manifold=False,
                              quantiles=True, selection=Selection("fashion-mnist", tuple(range(0, 300, 3))),
-                             pinned=(-12.3456, 7.8912), digit=digit),
+                             pinned=(-12.3456, 7.8912), digit=digit, colour="error",
+                             camera=(-12.3456, 7.8912, 123.456)),
         "restore": RestoreView(kind="user_mask", strength=0.45, fill="grey", place="chosen", top=12, left=13,
                                mask=mask, brush=55, models=tuple(f"library/my-denoising-ae-{i}" for i in range(4)),
                                known=False, radius=9, nlm_auto=False, nlm_h=115, classic=("median", "telea", "ns"),

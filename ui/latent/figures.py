@@ -61,21 +61,21 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, 
                    axis_titles: tuple[str, str], *, revision: str, height: int = 560,
                    manifold: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
                    plane_grid: tuple[np.ndarray, np.ndarray] | None = None,
-                   marks: Sequence[Mark] = (), selected: Sequence[int] = ()) -> ScatterFigure:
+                   marks: Sequence[Mark] = (), selected: Sequence[int] = (), webgl: bool = True) -> ScatterFigure:
     """coords (N, 2) of the points with labels (N,) (-1: unlabelled) and their dataset indices (N,).
 
     manifold: (uint8 picture, (x0, x1, y0, y1)) drawn under the points, aligned to the axes.
     plane_grid: (xs, ys) of invisible points under everything, so a click on empty plane still selects something
     (Plotly reports clicks only on points). revision: Plotly's uirevision, so zoom and hidden classes survive reruns
     of the same map and reset when the map changes. selected: dataset indices shown selected (the others dimmed), as
-    Plotly shows a selection made on the chart."""
+    Plotly shows a selection made on the chart. webgl=False (a browser that said it has none) draws SVG only."""
     fig = go.Figure()
     point_indices: list[np.ndarray | None] = []
     grid_curve = None
     n_points = len(coords) + (len(plane_grid[0]) if plane_grid is not None else 0)
     # WebGL only where SVG would be slow: a browser's first WebGL context costs ~1 s without a GPU (software GL,
     # measured in Chromium on 2 cores), and SVG draws a few thousand points as fast. Clicks and lassos work in both.
-    points_trace = go.Scattergl if n_points > SVG_MAX_POINTS else go.Scatter
+    points_trace = go.Scattergl if webgl and n_points > SVG_MAX_POINTS else go.Scatter
     if plane_grid is not None:
         grid_curve = 0
         fig.add_trace(points_trace(

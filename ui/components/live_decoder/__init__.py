@@ -91,7 +91,7 @@ def _export(digest: str, _model) -> tuple[bytes | None, str | None]:
         return None, str(err)
 
 
-def _server_decode(model, codes: np.ndarray) -> np.ndarray:
+def server_decode(model, codes: np.ndarray) -> np.ndarray:
     """codes (B, latent_dim) -> (B, H, W) uint8, as the browser would draw them (aelab.analysis.images.to_uint8)."""
     import torch
 
@@ -113,7 +113,7 @@ def live_model(record) -> LiveModel | str:
     config = record.model_config
     model = record.model
     return LiveModel(f"onnx{OPSET}-{digest}", onnx, config.latent_dim, tuple(config.image_size),
-                     decode=lambda codes: _server_decode(model, codes))
+                     decode=lambda codes: server_decode(model, codes))
 
 
 def unavailable_reason(record) -> str | None:
@@ -201,9 +201,10 @@ def released(key: str, model: LiveModel) -> dict[str, Any] | None:
 def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *, scale: int | None = None) -> None:
     """Draw the component (call `released(key, model)` first in the same run).
 
-    mode: sliders | plane | scrub | triangle | grid (see frontend/modes.js); spec: that view's JSON-ready settings.
-    A change of spec other than its current value (code, source, t, weights, temperature, pinned, start) rebuilds
-    the view; a change of the value moves the view there."""
+    mode: sliders | plane | scrub | triangle | grid (see frontend/modes.js) | map (frontend/map.js); spec: that
+    view's JSON-ready settings.
+    A change of spec other than its current value (code, source, t, weights, temperature, pinned, start, selected,
+    camera) rebuilds the view; a change of the value moves the view there."""
     _live_fragment(key, mode, spec, model, scale)
 
 
@@ -228,7 +229,7 @@ def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, 
     request = st.session_state.get(_DECODE_KEY, {}).pop(key, None)
     if request is not None and model.decode is not None:
         seq, pixels = request[0], model.decode(request[1]).tobytes()
-    value_keys = {"code", "source", "t", "weights", "temperature", "pinned", "start"}
+    value_keys = {"code", "source", "t", "weights", "temperature", "pinned", "start", "selected", "camera"}
     layout = json.dumps({k: v for k, v in spec.items() if k not in value_keys}, sort_keys=True)
     _component(key=key, mode=mode, spec=spec, hash=model.hash, model=send, latent_dim=model.latent_dim,
                image_size=list(model.image_size), scale=scale or display_scale(model.image_size),

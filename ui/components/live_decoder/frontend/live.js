@@ -20,6 +20,7 @@
 // loses nothing: need (the model's hash, until its bytes came) and decode ({seq, batch, codes}, until answered).
 // The server answers a decode with the arguments decoded_seq and pixels (uint8, batch x height x width).
 import { rememberLast, storedModel, storeModel } from "./models.js";
+import { map } from "./map.js";
 import { MODES } from "./modes.js";
 import { keptRuntime, openRuntime } from "./runtime.js";
 
@@ -273,7 +274,7 @@ function render(args, theme) {
     layout = args.layout;
     const root = document.getElementById("root");
     root.replaceChildren();
-    view = MODES[args.mode](root, args, api);
+    view = (args.mode === "map" ? map : MODES[args.mode])(root, args, api); // map.js: not in lessons
     built = true;
   } else {
     view.update(args);

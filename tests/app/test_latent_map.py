@@ -1,0 +1,98 @@
+"""AppTest of the Latent page's WebGL map (ui/latent/map.py): what the page sends the map (every point, its colour,
+the affine decode of a map point), what it does with the map's messages as the browser sends them (a lasso becomes
+the view's selection and fills the panels, a settled camera is kept, no WebGL switches to the Plotly map, drawn in
+SVG), and that UMAP decodes through its learned inverse chained with the decoder."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from aelab.analysis.latent import encode_dataset
+from aelab.data.sources import load_dataset
+from aelab.library.store import PRETRAINED_ROOT, load_model
+from tests.apptest_helpers import run_app, texts
+from ui.latent.map import KEY, NO_WEBGL_KEY, VIRIDIS
+
+PAGE = "pages/latent.py"
+
+
+@pytest.fixture(autouse=True)
+def private_library(monkeypatch, tmp_path):
+    monkeypatch.setenv("AELAB_HOME", str(tmp_path / "models"))
+
+
+def map_args(at) -> dict | None:
+    """The map component's arguments in this run (mode, spec...), or None when the page drew no map."""
+    for element in at.get("component_instance"):
+        args = json.loads(element.proto.json_args)
+        if args.get("mode") == "map":
+            return args
+    return None
+
+
+def message(at, n: str, **value):
+    """A message of the map as its frame sends it (frontend/map.js through live.js: a release with a fresh id)."""
+    at.session_state[KEY] = {"n": n, "event": "release", **value}
+    return at.run()
+
+
+def test_the_pca_map_draws_every_point_and_decodes_a_map_point_as_the_pca_inverse():
+    at = run_app(PAGE, model_key="pretrained/vae")
+    spec = map_args(at)["spec"]
+    assert len(spec["x"]) == len(spec["y"]) == len(spec["c"]) == len(spec["index"]) == 1000
+    assert not any("scatter" in str(c.proto.id) for c in at.get("plotly_chart"))  # no Plotly map beside it
+    assert [name for name, _ in spec["legend"]] == [str(d) for d in range(10)]
+    # a map point (u, v) decodes origin + u axes[0] + v axes[1]: scikit-learn's PCA inverse of (u, v)
+    model = load_model(PRETRAINED_ROOT / "vae").model  # the model the page shows, read here too
+    z = encode_dataset(model, load_dataset("mnist-5k").x_test[:1000]).numpy()
+    reducer = PCA(n_components=2).fit(z)  # scikit-learn's, which aelab's PCA matches (signs included)
+    u, v = 1.25, -0.5
+    code = np.asarray(spec["origin"]) + u * np.asarray(spec["axes"][0]) + v * np.asarray(spec["axes"][1])
+    assert np.allclose(code, reducer.inverse_transform([[u, v]])[0], atol=1e-4)
+    assert np.allclose(spec["x"], reducer.transform(z)[:, 0], atol=1e-3)
+    assert "code mean + the PCA inverse" in texts(at)
+
+
+def test_a_lasso_becomes_the_views_selection_fills_the_panels_and_travels_in_the_link():
+    at = run_app(PAGE, model_key="pretrained/ae")
+    message(at, "t-1", selection=[3, 5, 8, 5, 5000, "x"])  # repeats, past the map, not a number: left out
+    assert not at.exception, [e.value for e in at.exception]
+    assert "3 points selected" in texts(at)
+    assert map_args(at)["spec"]["selected"] == [3, 5, 8]  # the map shows the view's selection
+    assert "sel" in at.query_params
+    message(at, "t-2", selection=[])  # a deselect on the map clears it
+    assert "points selected" not in texts(at) and "sel" not in at.query_params
+
+
+def test_the_camera_and_the_colouring_are_view_state():
+    at = run_app(PAGE, model_key="pretrained/ae")
+    message(at, "t-1", camera=[0.5, -1.25, 3.0])
+    assert map_args(at)["spec"]["camera"] == [0.5, -1.25, 3.0]
+    assert at.query_params["cam"] == "0.5,-1.25,3"
+    message(at, "t-2", camera=[0.5, float("nan"), 3.0])  # not a camera: the kept one stays
+    assert map_args(at)["spec"]["camera"] == [0.5, -1.25, 3.0]
+    at.radio(key="latent_map_colour").set_value("error").run()
+    spec = map_args(at)["spec"]
+    assert spec["colours"] == VIRIDIS and set(spec["c"]) <= set(range(len(VIRIDIS))) and len(set(spec["c"])) >= 4
+    assert spec["legend"][-1][0].endswith("(MSE)") and at.query_params["colour"] == "error"
+    at.switch_page("pages/traverse.py").run()
+    at.switch_page(PAGE).run()  # another page and back: the view comes back as it was left
+    spec = map_args(at)["spec"]
+    assert spec["camera"] == [0.5, -1.25, 3.0] and spec["colours"] == VIRIDIS
+
+
+def test_umap_decodes_through_its_learned_inverse_and_a_browser_without_webgl_gets_plotly():
+    at = run_app(PAGE, model_key="pretrained/vae")
+    at.radio(key="latent_method").set_value("umap").run()
+    args = map_args(at)
+    assert not at.exception and args is not None and args["latent_dim"] == 2  # the chain takes (u, v)
+    assert args["spec"]["origin"] == [0.0, 0.0] and args["spec"]["axes"] == [[1.0, 0.0], [0.0, 1.0]]
+    assert "-map-" in args["hash"]  # its own model in the browser, not the plain decoder
+    assert "a small network learned from this map's 900 points" in texts(at)
+    message(at, "t-1", nowebgl="this browser has no WebGL")
+    assert map_args(at) is None and at.session_state[NO_WEBGL_KEY] == "this browser has no WebGL"
+    assert "The WebGL map is off (this browser has no WebGL): this is the Plotly map." in texts(at)
+    assert all("gl" not in json.loads(c.proto.spec)["data"][0].get("type", "") for c in at.get("plotly_chart"))

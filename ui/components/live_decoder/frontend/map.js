@@ -1,0 +1,181 @@
+// The Latent page's map as a view of the live decoder: every encoded image drawn with WebGL (regl-scatterplot,
+// vendored under scatter/ by scripts/vendor_scatter.sh), pan and zoom, lasso selection sent to the server, and a
+// floating panel that decodes whatever point of the map the cursor is over, in this page, with the live decoder's
+// runtime and model (live.js: api.want). What a map point (u, v) decodes is the server's spec:
+//   code = origin + u * axes[0] + v * axes[1]
+// raw axes and PCA are that affine map themselves; a UMAP map's model is the learned inverse chained with the
+// decoder, so its code is (u, v) itself (origin 0, axes the identity).
+// Messages (api.release): {selection: [dataset indices]} after a lasso or a deselect; {camera: [cx, cy, zoom]} when
+// a pan or zoom settles (the page keeps it in its view); {nowebgl: reason} once when this browser has no WebGL.
+const el = (tag, props = {}, children = []) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+const fmt = (v) => Number(v).toFixed(3);
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+let library = null; // the scatterplot module, loaded once per frame
+function loadLibrary() {
+  library ??= new Promise((resolve, reject) => { // regl first, as a classic script (regl.js hands it on)
+    if (globalThis.createREGL) { resolve(); return; }
+    const script = el("script", { src: "./scatter/regl.min.js" });
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("regl.min.js did not load"));
+    document.head.append(script);
+  }).then(() => import("./scatter/regl-scatterplot.esm.js"));
+  return library;
+}
+
+export function webglReason() {
+  try {
+    const gl = document.createElement("canvas").getContext("webgl");
+    return gl ? null : "this browser has no WebGL";
+  } catch (err) {
+    return `WebGL failed (${String(err.message || err).slice(0, 120)})`;
+  }
+}
+
+// The map's view: (root, args, api) -> {update(args), redraw()}, as every live decoder view.
+export function map(root, args, api) {
+  const spec = args.spec, dim = args.latent_dim, [height, width] = args.image_size;
+  const reason = webglReason();
+  if (reason) { // the page draws its Plotly map instead, and says so
+    // Said again every 3 s while this frame is still shown: a message sent while a fresh session's first runs
+    // replace the component can be lost (seen in the browser tests), and the server's answer removes this frame.
+    const say = () => { api.release({ nowebgl: reason }); setTimeout(say, 3000); };
+    say();
+    root.append(el("div", { className: "status", textContent: `${reason}: the page falls back to its Plotly map.` }));
+    return { update() {}, redraw() {} };
+  }
+  const [x0, x1, y0, y1] = spec.extent; // the data's box, drawn on regl-scatterplot's [-1, 1] square
+  const toNorm = (u, v) => [-1 + (2 * (u - x0)) / (x1 - x0), -1 + (2 * (v - y0)) / (y1 - y0)];
+  const fromNorm = (a, b) => [x0 + ((a + 1) / 2) * (x1 - x0), y0 + ((b + 1) / 2) * (y1 - y0)];
+
+  // ---------------------------------------------------------------------------------------------- the elements
+  const mapWidth = Math.max(320, Math.floor(root.getBoundingClientRect().width || spec.height));
+  const surface = el("canvas", { className: "map" });
+  surface.dataset.testid = "latent-map";
+  surface.style.width = `${mapWidth}px`;
+  surface.style.height = `${spec.height}px`;
+  const decoded = el("canvas", { className: "decoded", width: width * args.scale, height: height * args.scale });
+  decoded.dataset.testid = "hover-decoded";
+  const ctx = decoded.getContext("2d");
+  const where = el("div", { className: "caption" });
+  const panel = el("div", { className: "hover-panel", hidden: true }, [decoded, where]);
+  const stage = el("div", { className: "map-stage" }, [surface, panel]);
+  stage.style.height = `${spec.height}px`;
+  const modeButtons = ["panZoom", "lasso"].map((mode) => {
+    const button = el("button", { type: "button", textContent: mode === "lasso" ? "Lasso select" : "Pan / zoom" });
+    button.dataset.mode = mode;
+    return button;
+  });
+  const legend = el("div", { className: "legend" }, spec.legend.map(([name, colour]) =>
+    el("span", {}, [el("i", { style: `background:${colour}` }), name])));
+  const status = el("div", { className: "status", textContent: "loading the map..." });
+  root.append(el("div", { className: "map-bar" }, [...modeButtons, legend]), stage, status);
+
+  // ------------------------------------------------------------------------------------------------- decoding
+  const draw = (pixels) => api.paint(ctx, pixels, 0, height, width, args.scale);
+  const codeAt = ([u, v]) => {
+    const z = new Float32Array(dim);
+    for (let k = 0; k < dim; k++) z[k] = spec.origin[k] + u * spec.axes[0][k] + v * spec.axes[1][k];
+    return z;
+  };
+  let plot = null, view = null, hovered = null, selected = spec.selected ?? [], lassoing = false, dragging = false;
+  const toData = (e) => { // the cursor -> map coordinates, through the camera (scale s, translation t; no rotation)
+    const box = surface.getBoundingClientRect();
+    const ndcX = -1 + (2 * (e.clientX - box.left)) / box.width, ndcY = 1 - (2 * (e.clientY - box.top)) / box.height;
+    const s = view[0], aspect = box.width / box.height; // projection: x / aspect; the data's aspect ratio is 1
+    return fromNorm((ndcX * aspect - view[12]) / s, (ndcY - view[13]) / s);
+  };
+  surface.addEventListener("pointerdown", () => { dragging = true; });
+  window.addEventListener("pointerup", () => { dragging = false; });
+  surface.addEventListener("pointermove", (e) => {
+    if (!view || lassoing || (dragging && plot.get("mouseMode") === "lasso")) return;
+    hovered = toData(e);
+    const box = stage.getBoundingClientRect(), px = e.clientX - box.left, py = e.clientY - box.top;
+    panel.hidden = false;
+    panel.style.left = `${px + 16 + panel.offsetWidth > box.width ? px - 16 - panel.offsetWidth : px + 16}px`;
+    panel.style.top = `${Math.max(0, Math.min(py - panel.offsetHeight / 2, box.height - panel.offsetHeight))}px`;
+    where.textContent = `${spec.xlabel} = ${fmt(hovered[0])}, ${spec.ylabel} = ${fmt(hovered[1])}`;
+    api.want(codeAt(hovered), 1, draw, e.timeStamp);
+  });
+  stage.addEventListener("pointerleave", () => { panel.hidden = true; });
+  // A lasso that closes where it began ends in a click that regl-scatterplot reads as a click on the nearest point,
+  // replacing the lasso's selection with that one point: the click that ends a lasso is not passed on.
+  let lassoed = false;
+  stage.addEventListener("click", (e) => { if (lassoed) e.stopPropagation(); lassoed = false; }, true);
+
+  // ---------------------------------------------------------------------------------------------- the scatter
+  let settle = null, moved = false; // moved: the person panned or zoomed (the map's own first view is not news)
+  for (const type of ["pointerdown", "wheel"]) surface.addEventListener(type, () => { moved = true; }, true);
+  const sendCamera = () => { // once a pan or zoom has settled: the page keeps it in its view
+    if (!moved) return;
+    clearTimeout(settle);
+    settle = setTimeout(() => {
+      const [cx, cy] = fromNorm(-view[12] / view[0], -view[13] / view[0]);
+      const camera = [+cx.toPrecision(6), +cy.toPrecision(6), +view[0].toPrecision(6)];
+      if (!same(camera, spec.camera)) api.release({ camera });
+    }, 400);
+  };
+  const setMode = (mode) => {
+    plot?.set({ mouseMode: mode });
+    for (const b of modeButtons) b.classList.toggle("active", b.dataset.mode === mode);
+  };
+  modeButtons.forEach((b) => b.addEventListener("click", () => setMode(b.dataset.mode)));
+  const select = (indices) => { // dataset indices -> the points drawn, without telling the server back
+    const position = new Map(spec.index.map((d, i) => [d, i]));
+    const points = indices.map((d) => position.get(d)).filter((i) => i !== undefined);
+    if (points.length) plot.select(points, { preventEvent: true });
+    else plot.deselect({ preventEvent: true });
+    surface.dataset.selected = String(points.length); // how many points the map shows selected (tests read it)
+  };
+  loadLibrary().then(({ default: createScatterplot }) => {
+    const ratio = window.devicePixelRatio || 1;
+    surface.width = mapWidth * ratio;
+    surface.height = spec.height * ratio;
+    plot = createScatterplot({ canvas: surface, width: mapWidth, height: spec.height, pointSize: spec.point_size,
+      pointColor: spec.colours, colorBy: "valueA", opacity: 0.8, pointOutlineWidth: 2, lassoColor: [0.2, 0.2, 0.2, 1],
+      backgroundColor: [1, 1, 1, 0], lassoInitiator: false, cameraDistance: 1 / (spec.camera?.[2] ?? 1) });
+    const points = spec.x.map((u, i) => [...toNorm(u, spec.y[i]), spec.c[i], 0]);
+    plot.subscribe("view", ({ view: v }) => { view = v; if (!lassoing) sendCamera(); });
+    // The point under the cursor, if any (data-over: its dataset index), so a test can tell empty map from a point
+    plot.subscribe("pointover", (i) => { surface.dataset.over = String(spec.index[i]); });
+    plot.subscribe("pointout", () => { delete surface.dataset.over; });
+    plot.subscribe("lassoStart", () => { lassoing = true; panel.hidden = true; surface.dataset.lasso = "0"; lassoed = true; });
+    plot.subscribe("lassoEnd", () => { lassoing = false; });
+    // the lasso's vertices so far (data-lasso), so a scripted drag can wait for each of its moves to be taken
+    plot.subscribe("lassoExtend", ({ coordinates }) => { surface.dataset.lasso = String(coordinates.length); });
+    plot.subscribe("select", ({ points: chosen }) => {
+      selected = chosen.map((i) => spec.index[i]);
+      surface.dataset.selected = String(chosen.length);
+      api.release({ selection: selected });
+    });
+    plot.subscribe("deselect", () => {
+      if (selected.length) api.release({ selection: [] });
+      selected = [];
+      surface.dataset.selected = "0";
+    });
+    return plot.draw(points).then(() => {
+      if (spec.camera) {
+        const [cx, cy, zoom] = spec.camera, [a, b] = toNorm(cx, cy);
+        plot.lookAt([zoom, 0, 0, 0, 0, zoom, 0, 0, 0, 0, 1, 0, -a * zoom, -b * zoom, 0, 1]);
+      }
+      view = plot.get("cameraView");
+      select(selected);
+      setMode("panZoom");
+      surface.dataset.points = String(points.length);
+      status.textContent = spec.hint;
+    });
+  }).catch((err) => {
+    api.release({ nowebgl: `the WebGL map failed (${String(err.message || err).slice(0, 160)})` });
+  });
+
+  return {
+    update(next) {
+      if (plot && !same(next.spec.selected, selected)) { selected = next.spec.selected ?? []; select(selected); }
+    },
+    redraw() { if (hovered) api.want(codeAt(hovered), 1, draw); },
+  };
+}

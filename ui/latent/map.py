@@ -1,0 +1,166 @@
+"""The Latent page's WebGL map: every encoded test image drawn by the live decoder's "map" view (frontend/map.js,
+regl-scatterplot), coloured by label or reconstruction error, with pan, zoom and lasso, and a panel that decodes
+the point under the cursor in the browser. What a map point decodes: on raw axes and PCA the same affine map as the
+live plane's (aelab.analysis.maps.plane_basis: the code itself; the code mean + the PCA inverse); on UMAP, which
+has no inverse, a small network learned from the map's points to their codes when the map is first shown
+(aelab.analysis.inverse, seconds), exported to ONNX chained with the decoder, so the browser feeds it (u, v).
+
+`latent_map` returns False when the page should draw its Plotly map instead (no live decoding on this server or
+browser, no WebGL): the page then says why in one line. The map's colouring,
+camera and selection are the Latent view's fields, so they survive other pages and travel in links.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from aelab.analysis.latent import Projection
+from aelab.analysis.maps import plane_basis, plane_range
+from aelab.views.values import Selection
+from ui.common import cache
+from ui.common.view_state import Bound
+from ui.common.widgets import PALETTE, UNLABELLED_COLOUR
+from ui.components import live_decoder as live
+
+KEY = "latent_map"
+NO_WEBGL_KEY = "latent_map_no_webgl"  # the browser's reason, once it said it has no WebGL (this session)
+COLOURINGS = {"label": "Label", "error": "Reconstruction MSE"}
+# Viridis at 8 even steps: a sequential scale that stays ordered for the common colour-vision deficiencies and in grey
+VIRIDIS = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]
+
+
+@dataclass(frozen=True)
+class MapPoints:
+    """What the map draws: coords (n, 2) on the map's axes, labels (n,), errors (n,) per image, indices (n,)."""
+
+    coords: np.ndarray
+    labels: np.ndarray
+    errors: np.ndarray
+    indices: np.ndarray
+    class_names: tuple[str, ...]
+
+
+def browser_has_webgl() -> bool:
+    """False once this session's browser said it has no WebGL (the Plotly map then draws SVG only)."""
+    return not st.session_state.get(NO_WEBGL_KEY)
+
+
+def fallback_reason(record, projection: Projection) -> str | None:
+    """Why the page draws its Plotly map instead of the WebGL one, or None when the WebGL map can be drawn."""
+    if st.session_state.get(NO_WEBGL_KEY):
+        return st.session_state[NO_WEBGL_KEY]
+    return live.unavailable_reason(record)
+
+
+def colour_codes(colouring: str, points: MapPoints) -> tuple[list[int], list[str], list[list[str]]]:
+    """Each point's colour index, the colours, and the legend [(name, colour)]: labels on the palette (Paul Tol's
+    muted, colour-blind safe; unlabelled grey), or errors in 8 viridis bins of equal width between their 1st and
+    99th percentiles (a few outliers do not squash the scale)."""
+    if colouring == "error":
+        low, high = np.quantile(points.errors, [0.01, 0.99]) if len(points.errors) else (0.0, 1.0)
+        edges = np.linspace(low, high, len(VIRIDIS) + 1)
+        bins = np.clip(np.searchsorted(edges, points.errors, side="right") - 1, 0, len(VIRIDIS) - 1)
+        legend = [[f"{edges[i]:.3g}", VIRIDIS[i]] for i in range(0, len(VIRIDIS), 2)] + \
+                 [[f"{edges[-1]:.3g} (MSE)", VIRIDIS[-1]]]
+        return bins.astype(int).tolist(), VIRIDIS, legend
+    codes = [int(v) % len(PALETTE) if v >= 0 else len(PALETTE) for v in points.labels]
+    present = sorted({int(v) for v in points.labels})
+    names = points.class_names
+    legend = [[names[v] if 0 <= v < len(names) else ("unlabelled" if v < 0 else str(v)),
+               PALETTE[v % len(PALETTE)] if v >= 0 else UNLABELLED_COLOUR] for v in present]
+    return codes, [*PALETTE, UNLABELLED_COLOUR], legend
+
+
+def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints, titles: tuple[str, str],
+             height: int) -> dict:
+    """The map view's JSON: points, colours, legend, what a map point (u, v) gives the model (origin + u axes[0] +
+    v axes[1]), the kept camera and selection."""
+    low, high = plane_range(points.coords)
+    colours, palette, legend = colour_codes(view_state.colour, points)
+    chosen = set(view_state.selection.indices) if view_state.selection else set()
+    return {"height": height, "extent": [low, high, low, high], "origin": origin.tolist(), "axes": axes.tolist(),
+            "x": np.round(points.coords[:, 0], 5).tolist(), "y": np.round(points.coords[:, 1], 5).tolist(),
+            "c": colours, "colours": palette, "legend": legend, "index": points.indices.tolist(),
+            "point_size": 4 if len(points.coords) > 2000 else 6, "xlabel": titles[0], "ylabel": titles[1],
+            "selected": [int(i) for i in points.indices if int(i) in chosen],
+            "camera": list(view_state.camera) if view_state.camera else None,
+            "hint": "Drag to pan, scroll to zoom; hover anywhere to decode that point. Lasso select: the button, "
+                    "or shift + drag."}
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _map_decoder(key: str, _record, _inverse) -> bytes:
+    """The inverse chained with the decoder, as ONNX (keyed by the weights digest and the map's own digest)."""
+    from aelab.export.onnx import map_decoder_onnx
+
+    return map_decoder_onnx(_record.model, _inverse)
+
+
+def learned_inverse(record, dataset, projection: Projection, z: np.ndarray):
+    """The map's learned inverse (aelab.analysis.inverse.InverseFit), fitted once per map in the process-wide result
+    store (a map's coordinates and codes name it)."""
+    from aelab.analysis.inverse import fit_inverse
+
+    identity = cache.identity(record, dataset)
+    key = (projection.method, hashlib.sha256(np.ascontiguousarray(projection.coords).tobytes()).hexdigest()[:16])
+    with st.spinner("Learning this map's inverse (map point -> code)...", show_time=True):
+        return cache.result_store().get_or_compute(identity, "map_inverse", key,
+                                                   lambda: fit_inverse(projection.coords, z))
+
+
+def map_model(record, dataset, projection: Projection, z: np.ndarray):
+    """(the LiveModel the map decodes with, origin, axes, what the page says): the decoder itself on raw axes and PCA;
+    on UMAP the learned inverse chained with it, fed (u, v) as its 2-number "code"."""
+    model = live.live_model(record)
+    if projection.method != "umap":
+        origin, axes, says = plane_basis(projection, z)
+        return model, origin, axes, says.replace("Hover the plane", "Hover the map")
+    fit = learned_inverse(record, dataset, projection, z)
+    digest = hashlib.sha256(np.ascontiguousarray(projection.coords).tobytes()).hexdigest()[:16]
+    key = f"{model.hash}-map-{digest}"
+    inverse, decoder = fit.inverse, record.model
+
+    def server_decode(uv: np.ndarray) -> np.ndarray:
+        from aelab.analysis.inverse import invert
+        return live.server_decode(decoder, invert(inverse, uv))
+
+    chained = live.LiveModel(key, _map_decoder(key, record, inverse), 2, model.image_size, decode=server_decode)
+    says = (f"UMAP has no inverse of its own: a small network learned from this map's {fit.n_train:,} points to "
+            f"their codes (it leaves {fit.heldout_error:.0%} of the codes' variance on {fit.n_heldout} held-out "
+            "points) turns the hovered point into a code, decoded in your browser.")
+    return chained, np.zeros(2, np.float32), np.eye(2, dtype=np.float32), says
+
+
+def latent_map(view: Bound, record, dataset, projection: Projection, z: np.ndarray, points: MapPoints,
+               titles: tuple[str, str], height: int) -> bool:
+    """Draw the WebGL map; False when the page must draw its Plotly map instead (fallback_reason says why). A lasso
+    made on it becomes the view's selection at once (this run's panels show it)."""
+    if fallback_reason(record, projection) is not None:
+        return False
+    dataset_name = dataset.name
+    model, origin, axes, says = map_model(record, dataset, projection, z)
+    view.value("camera", check=lambda c: None if c[2] > 0 else "is not a zoom (it must be above 0)",
+               fallback_text="the whole map")  # (a link's camera is checked here, before the map reads it)
+    message = live.released(KEY, model)
+    if message is not None:
+        if isinstance(message.get("nowebgl"), str):
+            st.session_state[NO_WEBGL_KEY] = message["nowebgl"][:200]
+            st.rerun()  # the Plotly map, with the one line that says why
+        if isinstance(message.get("selection"), list):
+            chosen = tuple(dict.fromkeys(int(i) for i in message["selection"] if isinstance(i, int)
+                                         and 0 <= i < len(points.indices)))
+            view.put("selection", Selection(dataset_name, chosen) if chosen else None)
+        camera = message.get("camera")
+        if isinstance(camera, list) and len(camera) == 3 and all(isinstance(v, (int, float)) for v in camera) \
+                and all(np.isfinite(camera)) and camera[2] > 0:
+            view.put("camera", tuple(float(v) for v in camera))
+    view.radio("colour", "Colour by", list(COLOURINGS), key="latent_map_colour", format_func=COLOURINGS.get,
+               horizontal=True)
+    spec = map_spec(view.view, origin, axes, points, titles, height)
+    with st.container(key="latent_map_frame"):
+        live.live_decoder(KEY, "map", spec, model)
+    st.caption(says.replace("in your browser", "in your browser (the panel by the cursor)"))
+    return True
