@@ -92,7 +92,7 @@ with left:
         fallback_text="no selection")
     points = MapPoints(coords, labels, test_errors(identity, n, record, dataset), indices, dataset.class_names)
     webgl = webgl_off is None and latent_map(view, record, dataset, projection, z, points, titles,
-                                             present.chart_height(560, 470))
+                                             present.chart_height(560, 470), tuple(marks))
     selection = view.view.selection  # (a lasso on the WebGL map has just replaced it)
     selected = [i for i in selection.indices if i < n] if selection else []
     plane_click = None

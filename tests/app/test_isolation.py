@@ -52,9 +52,13 @@ def anomaly_table(at: AppTest):
 
 
 def map_points(at: AppTest, page: str, chart_key: str, trace: int = 0) -> list[float]:
-    """x of one trace of a page's plotly chart (a map of the test codes)."""
+    """x of the points of a page's map of the test codes: the WebGL map's, or one trace of its Plotly chart."""
     at.switch_page(page).run()
     assert not at.exception
+    for element in at.get("component_instance"):  # the WebGL map (the live decoder's "map" view) sends its points
+        args = json.loads(element.proto.json_args)
+        if args.get("mode") == "map":
+            return args["spec"]["x"]
     chart = next(c for c in at.get("plotly_chart") if c.proto.id and chart_key in c.proto.id)
     return json.loads(chart.proto.spec)["data"][trace]["x"]
 

@@ -17,6 +17,7 @@ from aelab.library.store import load_model
 from tests.app.test_generate import _pictures as received_grids
 from tests.apptest_helpers import REPO, run_app, texts
 from ui.latent.live import plane_basis
+from ui.latent.map import NO_WEBGL_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +56,9 @@ def test_a_raw_plane_of_a_larger_code_keeps_the_other_dimensions_at_the_mean():
 
 
 def test_latent_page_live_plane_and_a_pinned_point():
-    at = run_app("pages/latent.py", model_key="pretrained/ae")
+    # the live plane beside the Plotly map: the page's path where the browser has no WebGL (tests/app/test_latent_map.py
+    # tests the WebGL map, which decodes under the cursor itself)
+    at = run_app("pages/latent.py", model_key="pretrained/ae", **{NO_WEBGL_KEY: "no WebGL"})
     spec = component(at, "latent_live")["spec"]
     assert "code mean + the PCA inverse of the hovered point" in texts(at)
     assert len(spec["origin"]) == 16 and np.asarray(spec["axes"]).shape == (2, 16) and len(spec["x"]) == 1000

@@ -16,6 +16,8 @@ from streamlit.testing.v1 import AppTest
 from streamlit.typing import PlotlyState
 
 from tests.apptest_helpers import REPO, unescaped
+from ui.latent.map import KEY as MAP_KEY
+from ui.latent.map import NO_WEBGL_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -123,11 +125,25 @@ def test_drawing_a_mask_on_denoise_keeps_the_number_of_test_images_scored():
     assert "n" not in at.query_params and at.query_params["kind"] == "user_mask" and "mask" in at.query_params
 
 
-def test_drawing_a_digit_on_latent_keeps_the_selection():
-    at = open_app("pages/latent.py")
-    lasso = [{"curve_number": 1, "point_index": i, "x": 0.0, "y": 0.0, "customdata": i} for i in range(30)]
-    at.session_state["scatter"] = PlotlyState({"selection": PlotlySelectionState(
-        {"points": lasso, "point_indices": list(range(30)), "box": [], "lasso": []})})
+def map_spec(at: AppTest) -> dict:
+    """The WebGL map's spec in this run (the live decoder's "map" view)."""
+    return next(json.loads(e.proto.json_args)["spec"] for e in at.get("component_instance")
+                if json.loads(e.proto.json_args).get("mode") == "map")
+
+
+@pytest.mark.parametrize("webgl", [True, False], ids=["webgl-map", "plotly-map"])
+def test_drawing_a_digit_on_latent_keeps_the_selection(webgl):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    if not webgl:  # the browser said it has no WebGL: the Plotly map
+        at.session_state[NO_WEBGL_KEY] = "no WebGL"
+    at.switch_page("pages/latent.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    if webgl:  # a lasso on the map, as its frame sends it
+        at.session_state[MAP_KEY] = {"n": "t-1", "event": "release", "selection": list(range(30))}
+    else:
+        lasso = [{"curve_number": 1, "point_index": i, "x": 0.0, "y": 0.0, "customdata": i} for i in range(30)]
+        at.session_state["scatter"] = PlotlyState({"selection": PlotlySelectionState(
+            {"points": lasso, "point_indices": list(range(30)), "box": [], "lasso": []})})
     at.run()
     assert "30 points selected" in texts(at) and at.query_params["sel"] == "mnist-5k~0-29"
     rgba = np.zeros((240, 240, 4), np.uint8)
@@ -136,8 +152,13 @@ def test_drawing_a_digit_on_latent_keeps_the_selection():
     at.session_state["canvas"] = canvas_state(rgba)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    assert "your digit" in [trace.get("name") for trace in traces]
+    assert "30 points selected" in texts(at) and at.query_params["sel"] == "mnist-5k~0-29"
+    if webgl:  # the map keeps the selection and marks the digit
+        spec = map_spec(at)
+        assert spec["selected"] == list(range(30)) and [m[2] for m in spec["marks"]] == ["your digit"]
+    else:
+        traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+        assert "your digit" in [trace.get("name") for trace in traces]
     assert "30 points selected" in texts(at) and at.query_params["sel"] == "mnist-5k~0-29"
     assert at.query_params["digit"].startswith("28x28.4.")
 

@@ -12,7 +12,8 @@ import pytest
 
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, running_app, wait_idle
 
-__all__ = ["choose_option", "model_options", "open_page", "wait_idle", "without_webgl"]  # what the browser tests import from here
+# what the browser tests import from here
+__all__ = ["choose_option", "model_options", "open_page", "wait_idle", "without_webgl"]
 
 _SERVER_LOG: list[Path] = []  # the running server's log, shown under a failed browser test
 

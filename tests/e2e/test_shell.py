@@ -79,14 +79,15 @@ def test_bad_uploads_give_their_message_and_the_app_keeps_running(page, app_serv
 
 def test_home_draws_its_cards_as_pictures_and_prefetches_chart_and_widget_code_for_the_next_pages(page, app_server):
     """Home shows no Plotly chart (its cards are pictures), yet the browser loads Plotly's and the widgets' code while
-    Home is open (ui/components/prefetch), and the Latent page's own imports find it: each file fetched once."""
+    Home is open (ui/components/prefetch), and the Anomalies page's own imports find it: each file fetched once."""
     open_page(page, app_server, "")
     wait_idle(page)
     main = page.locator('[data-testid="stMainBlockContainer"]')
     assert main.locator(".js-plotly-plot").count() == 0 and main.locator("img").count() >= 8
     page.wait_for_function("() => { const done = Object.entries(window.__aelabPrefetched || {}); "
                            "return done.length >= 8 && done.every(([, ok]) => ok === true); }", timeout=60_000)
-    page.locator('[data-testid="stSidebarNav"] a[href$="/latent"]').click()
+    # Anomalies draws a Plotly histogram and a slider (Latent's map is WebGL, in the live decoder's frame)
+    page.locator('[data-testid="stSidebarNav"] a[href$="/anomalies"]').click()
     page.locator('[data-testid="stMainBlockContainer"] .js-plotly-plot').first.wait_for(timeout=60_000)
     wait_idle(page)
     for chunk in ("PlotlyChart", "Slider"):

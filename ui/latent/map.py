@@ -20,7 +20,7 @@ import streamlit as st
 from aelab.analysis.latent import Projection
 from aelab.analysis.maps import plane_basis, plane_range
 from aelab.views.values import Selection
-from ui.common import cache
+from ui.common import cache, present
 from ui.common.view_state import Bound
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR
 from ui.components import live_decoder as live
@@ -75,9 +75,9 @@ def colour_codes(colouring: str, points: MapPoints) -> tuple[list[int], list[str
 
 
 def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints, titles: tuple[str, str],
-             height: int) -> dict:
+             height: int, marks: tuple = ()) -> dict:
     """The map view's JSON: points, colours, legend, what a map point (u, v) gives the model (origin + u axes[0] +
-    v axes[1]), the kept camera and selection."""
+    v axes[1]), the kept camera and selection, and marks drawn over the points ([u, v, name]: a drawn digit)."""
     low, high = plane_range(points.coords)
     colours, palette, legend = colour_codes(view_state.colour, points)
     chosen = set(view_state.selection.indices) if view_state.selection else set()
@@ -87,6 +87,7 @@ def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints
             "point_size": 4 if len(points.coords) > 2000 else 6, "xlabel": titles[0], "ylabel": titles[1],
             "selected": [int(i) for i in points.indices if int(i) in chosen],
             "camera": list(view_state.camera) if view_state.camera else None,
+            "marks": [[round(float(m.x), 5), round(float(m.y), 5), m.name] for m in marks],
             "hint": "Drag to pan, scroll to zoom; hover anywhere to decode that point. Lasso select: the button, "
                     "or shift + drag."}
 
@@ -135,7 +136,7 @@ def map_model(record, dataset, projection: Projection, z: np.ndarray):
 
 
 def latent_map(view: Bound, record, dataset, projection: Projection, z: np.ndarray, points: MapPoints,
-               titles: tuple[str, str], height: int) -> bool:
+               titles: tuple[str, str], height: int, marks: tuple = ()) -> bool:
     """Draw the WebGL map; False when the page must draw its Plotly map instead (fallback_reason says why). A lasso
     made on it becomes the view's selection at once (this run's panels show it)."""
     if fallback_reason(record, projection) is not None:
@@ -159,8 +160,8 @@ def latent_map(view: Bound, record, dataset, projection: Projection, z: np.ndarr
             view.put("camera", tuple(float(v) for v in camera))
     view.radio("colour", "Colour by", list(COLOURINGS), key="latent_map_colour", format_func=COLOURINGS.get,
                horizontal=True)
-    spec = map_spec(view.view, origin, axes, points, titles, height)
-    with st.container(key="latent_map_frame"):
+    spec = map_spec(view.view, origin, axes, points, titles, height, marks)
+    with present.main_picture(), st.container(key="latent_map_frame"):  # (presenting: the picture measured first)
         live.live_decoder(KEY, "map", spec, model)
     st.caption(says.replace("in your browser", "in your browser (the panel by the cursor)"))
     return True

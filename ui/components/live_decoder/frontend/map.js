@@ -63,7 +63,14 @@ export function map(root, args, api) {
   const ctx = decoded.getContext("2d");
   const where = el("div", { className: "caption" });
   const panel = el("div", { className: "hover-panel", hidden: true }, [decoded, where]);
-  const stage = el("div", { className: "map-stage" }, [surface, panel]);
+  // Marks over the points (a drawn digit: a star and its name), placed through the camera on every view change
+  const marks = (spec.marks ?? []).map(([u, v, name]) => {
+    const mark = el("div", { className: "mark", title: name }, [el("span", { textContent: "\u2605" }), name]);
+    mark.dataset.testid = "map-mark";
+    mark.dataset.u = u; mark.dataset.v = v;
+    return mark;
+  });
+  const stage = el("div", { className: "map-stage" }, [surface, ...marks, panel]);
   stage.style.height = `${spec.height}px`;
   const modeButtons = ["panZoom", "lasso"].map((mode) => {
     const button = el("button", { type: "button", textContent: mode === "lasso" ? "Lasso select" : "Pan / zoom" });
@@ -88,6 +95,17 @@ export function map(root, args, api) {
     const ndcX = -1 + (2 * (e.clientX - box.left)) / box.width, ndcY = 1 - (2 * (e.clientY - box.top)) / box.height;
     const s = view[0], aspect = box.width / box.height; // projection: x / aspect; the data's aspect ratio is 1
     return fromNorm((ndcX * aspect - view[12]) / s, (ndcY - view[13]) / s);
+  };
+  const toScreen = (u, v) => { // map coordinates -> pixels on the surface (toData's inverse)
+    const box = surface.getBoundingClientRect(), [a, b] = toNorm(u, v), s = view[0], aspect = box.width / box.height;
+    return [((((a * s + view[12]) / aspect) + 1) / 2) * box.width, ((1 - (b * s + view[13])) / 2) * box.height];
+  };
+  const placeMarks = () => {
+    for (const mark of marks) {
+      const [px, py] = toScreen(+mark.dataset.u, +mark.dataset.v);
+      mark.style.left = `${px}px`;
+      mark.style.top = `${py}px`;
+    }
   };
   surface.addEventListener("pointerdown", () => { dragging = true; });
   window.addEventListener("pointerup", () => { dragging = false; });
@@ -139,7 +157,7 @@ export function map(root, args, api) {
       pointColor: spec.colours, colorBy: "valueA", opacity: 0.8, pointOutlineWidth: 2, lassoColor: [0.2, 0.2, 0.2, 1],
       backgroundColor: [1, 1, 1, 0], lassoInitiator: false, cameraDistance: 1 / (spec.camera?.[2] ?? 1) });
     const points = spec.x.map((u, i) => [...toNorm(u, spec.y[i]), spec.c[i], 0]);
-    plot.subscribe("view", ({ view: v }) => { view = v; if (!lassoing) sendCamera(); });
+    plot.subscribe("view", ({ view: v }) => { view = v; placeMarks(); if (!lassoing) sendCamera(); });
     // The point under the cursor, if any (data-over: its dataset index), so a test can tell empty map from a point
     plot.subscribe("pointover", (i) => { surface.dataset.over = String(spec.index[i]); });
     plot.subscribe("pointout", () => { delete surface.dataset.over; });
@@ -163,6 +181,7 @@ export function map(root, args, api) {
         plot.lookAt([zoom, 0, 0, 0, 0, zoom, 0, 0, 0, 0, 1, 0, -a * zoom, -b * zoom, 0, 1]);
       }
       view = plot.get("cameraView");
+      placeMarks();
       select(selected);
       setMode("panZoom");
       surface.dataset.points = String(points.length);
