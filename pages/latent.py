@@ -90,7 +90,7 @@ with left:
         f"was made on {s.dataset}, not on {dataset.name}" if s.dataset != dataset.name
         else None if max(s.indices) < n_test else f"names images past the {n_test:,} test images"),
         fallback_text="no selection")
-    points = MapPoints(coords, labels, test_errors(identity, n, record, dataset), indices, dataset.class_names)
+    points = MapPoints(coords, labels, test_errors(identity, n, record, dataset), indices, dataset.class_names, z)
     webgl = webgl_off is None and latent_map(view, record, dataset, projection, z, points, titles,
                                              present.chart_height(560, 470), tuple(marks))
     selection = view.view.selection  # (a lasso on the WebGL map has just replaced it)

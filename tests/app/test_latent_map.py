@@ -9,12 +9,13 @@ import json
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
+from streamlit.testing.v1 import AppTest
 
 from aelab.analysis.latent import encode_dataset
 from aelab.data.sources import load_dataset
 from aelab.library.store import PRETRAINED_ROOT, load_model
-from tests.apptest_helpers import run_app, texts
-from ui.latent.map import KEY, NO_WEBGL_KEY, VIRIDIS
+from tests.apptest_helpers import REPO, run_app, texts
+from ui.latent.map import FIND_KEY, FIND_ZOOM, KEY, NO_WEBGL_KEY, VIRIDIS
 
 PAGE = "pages/latent.py"
 
@@ -31,6 +32,15 @@ def map_args(at) -> dict | None:
         if args.get("mode") == "map":
             return args
     return None
+
+
+def linked(query: dict) -> AppTest:
+    """The page opened from a link carrying query."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def message(at, n: str, **value):
@@ -74,7 +84,7 @@ def test_the_camera_and_the_colouring_are_view_state():
     assert at.query_params["cam"] == "0.5,-1.25,3"
     message(at, "t-2", camera=[0.5, float("nan"), 3.0])  # not a camera: the kept one stays
     assert map_args(at)["spec"]["camera"] == [0.5, -1.25, 3.0]
-    at.radio(key="latent_map_colour").set_value("error").run()
+    at.selectbox(key="latent_map_colour").set_value("error").run()
     spec = map_args(at)["spec"]
     assert spec["colours"] == VIRIDIS and set(spec["c"]) <= set(range(len(VIRIDIS))) and len(set(spec["c"])) >= 4
     assert spec["legend"][-1][0].endswith("(MSE)") and at.query_params["colour"] == "error"
@@ -82,6 +92,32 @@ def test_the_camera_and_the_colouring_are_view_state():
     at.switch_page(PAGE).run()  # another page and back: the view comes back as it was left
     spec = map_args(at)["spec"]
     assert spec["camera"] == [0.5, -1.25, 3.0] and spec["colours"] == VIRIDIS
+
+
+def test_colouring_by_one_latent_dimension_orders_the_points_by_its_value():
+    at = linked({"model": "pretrained/ae", "colour": "z3"})  # a link's colouring
+    spec = map_args(at)["spec"]
+    assert at.selectbox(key="latent_map_colour").value == "z3" and spec["colours"] == VIRIDIS
+    assert spec["legend"][-1][0].endswith("(z3)") and len(set(spec["c"])) == len(VIRIDIS)
+    model = load_model(PRETRAINED_ROOT / "ae").model
+    z3 = encode_dataset(model, load_dataset("mnist-5k").x_test[:len(spec["c"])]).numpy()[:, 2]
+    bins = np.asarray(spec["c"])
+    # a higher bin never holds a lower value than a lower bin's (up to the outliers clipped into the end bins)
+    assert all(np.median(z3[bins == b]) < np.median(z3[bins == b + 1]) for b in range(len(VIRIDIS) - 1))
+    at = linked({"model": "pretrained/ae", "colour": "z99"})  # no such dimension: the default
+    assert at.selectbox(key="latent_map_colour").value == "label" and map_args(at)["spec"]["colours"] != VIRIDIS
+
+
+def test_finding_an_image_by_its_index_selects_it_and_centres_the_map_on_it():
+    at = run_app(PAGE, model_key="pretrained/ae")
+    spec = map_args(at)["spec"]
+    at.number_input(key=FIND_KEY).set_value(417).run()
+    assert not at.exception, [e.value for e in at.exception]
+    found = map_args(at)["spec"]
+    assert found["selected"] == [417] and "Point #417" in texts(at)  # the panel of one image and its neighbours
+    assert found["camera"] == pytest.approx([spec["x"][417], spec["y"][417], FIND_ZOOM], abs=1e-4)
+    assert at.number_input(key=FIND_KEY).value is None  # the box is ready for the next index
+    assert "cam" in at.query_params and at.query_params["sel"] == "mnist-5k~417"
 
 
 def test_umap_decodes_through_its_learned_inverse_and_a_browser_without_webgl_gets_plotly():

@@ -27,7 +27,9 @@ from ui.components import live_decoder as live
 
 KEY = "latent_map"
 NO_WEBGL_KEY = "latent_map_no_webgl"  # the browser's reason, once it said it has no WebGL (this session)
-COLOURINGS = {"label": "Label", "error": "Reconstruction MSE"}
+COLOURINGS = {"label": "Label", "error": "Reconstruction MSE"}  # and "z1".."zd": one latent dimension's value
+FIND_KEY = "latent_map_find"  # the "Find image" box (an action, not view state: it sets the selection and camera)
+FIND_ZOOM = 6.0  # the camera's zoom on a found image: its neighbourhood fills the map
 # Viridis at 8 even steps: a sequential scale that stays ordered for the common colour-vision deficiencies and in grey
 VIRIDIS = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]
 
@@ -41,6 +43,7 @@ class MapPoints:
     errors: np.ndarray
     indices: np.ndarray
     class_names: tuple[str, ...]
+    codes: np.ndarray | None = None  # (n, d): what "colour by one latent dimension" reads
 
 
 def browser_has_webgl() -> bool:
@@ -55,23 +58,55 @@ def fallback_reason(record, projection: Projection) -> str | None:
     return live.unavailable_reason(record)
 
 
+def colourings(latent_dim: int) -> dict[str, str]:
+    """What the map can be coloured by: label, reconstruction error, or one latent dimension's value (z1..zd)."""
+    return {**COLOURINGS, **{f"z{k + 1}": f"Latent dimension z{k + 1}" for k in range(latent_dim)}}
+
+
+def _binned(values: np.ndarray, unit: str) -> tuple[list[int], list[str], list[list[str]]]:
+    """Values in 8 viridis bins of equal width between their 1st and 99th percentiles (a few outliers do not squash
+    the scale), with a legend of every other edge and the last one, which names the unit."""
+    low, high = np.quantile(values, [0.01, 0.99]) if len(values) else (0.0, 1.0)
+    if high <= low:
+        high = low + 1e-6
+    edges = np.linspace(low, high, len(VIRIDIS) + 1)
+    bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(VIRIDIS) - 1)
+    legend = [[f"{edges[i]:.3g}", VIRIDIS[i]] for i in range(0, len(VIRIDIS), 2)] + \
+             [[f"{edges[-1]:.3g} ({unit})", VIRIDIS[-1]]]
+    return bins.astype(int).tolist(), VIRIDIS, legend
+
+
 def colour_codes(colouring: str, points: MapPoints) -> tuple[list[int], list[str], list[list[str]]]:
     """Each point's colour index, the colours, and the legend [(name, colour)]: labels on the palette (Paul Tol's
-    muted, colour-blind safe; unlabelled grey), or errors in 8 viridis bins of equal width between their 1st and
-    99th percentiles (a few outliers do not squash the scale)."""
+    muted, colour-blind safe; unlabelled grey); reconstruction errors or one latent dimension's values (z3) on
+    viridis, a sequential scale that stays ordered for the common colour-vision deficiencies and in grey."""
     if colouring == "error":
-        low, high = np.quantile(points.errors, [0.01, 0.99]) if len(points.errors) else (0.0, 1.0)
-        edges = np.linspace(low, high, len(VIRIDIS) + 1)
-        bins = np.clip(np.searchsorted(edges, points.errors, side="right") - 1, 0, len(VIRIDIS) - 1)
-        legend = [[f"{edges[i]:.3g}", VIRIDIS[i]] for i in range(0, len(VIRIDIS), 2)] + \
-                 [[f"{edges[-1]:.3g} (MSE)", VIRIDIS[-1]]]
-        return bins.astype(int).tolist(), VIRIDIS, legend
+        return _binned(points.errors, "MSE")
+    if colouring.startswith("z") and colouring[1:].isdigit() and points.codes is not None \
+            and 1 <= int(colouring[1:]) <= points.codes.shape[1]:
+        return _binned(points.codes[:, int(colouring[1:]) - 1], colouring)
     codes = [int(v) % len(PALETTE) if v >= 0 else len(PALETTE) for v in points.labels]
     present = sorted({int(v) for v in points.labels})
     names = points.class_names
     legend = [[names[v] if 0 <= v < len(names) else ("unlabelled" if v < 0 else str(v)),
                PALETTE[v % len(PALETTE)] if v >= 0 else UNLABELLED_COLOUR] for v in present]
     return codes, [*PALETTE, UNLABELLED_COLOUR], legend
+
+
+def find_image(view: Bound, dataset_name: str, points: MapPoints) -> None:
+    """The "Find image" box: a test image's index selects it (today's panels show it) and centres the map on it,
+    zoomed in. The box empties itself afterwards, so the same index can be found again after panning away."""
+    last = len(points.indices) - 1
+    found = st.number_input(f"Find image (index 0-{last:,})", min_value=0, max_value=last, value=None, step=1,
+                            key=FIND_KEY, placeholder="an index, then Enter",
+                            help="Selects that image and centres the map on it")
+    if found is None:
+        return
+    del st.session_state[FIND_KEY]
+    row = int(np.flatnonzero(points.indices == int(found))[0])
+    view.put("selection", Selection(dataset_name, (int(points.indices[row]),)))
+    view.put("camera", (float(points.coords[row, 0]), float(points.coords[row, 1]), FIND_ZOOM))
+    st.rerun()
 
 
 def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints, titles: tuple[str, str],
@@ -158,8 +193,12 @@ def latent_map(view: Bound, record, dataset, projection: Projection, z: np.ndarr
         if isinstance(camera, list) and len(camera) == 3 and all(isinstance(v, (int, float)) for v in camera) \
                 and all(np.isfinite(camera)) and camera[2] > 0:
             view.put("camera", tuple(float(v) for v in camera))
-    view.radio("colour", "Colour by", list(COLOURINGS), key="latent_map_colour", format_func=COLOURINGS.get,
-               horizontal=True)
+    options = colourings(z.shape[1])
+    left, right = st.columns([3, 2])
+    view.selectbox("colour", "Colour by", list(options), key="latent_map_colour", format_func=options.get,
+                   where=left)
+    with right:
+        find_image(view, dataset_name, points)
     spec = map_spec(view.view, origin, axes, points, titles, height, marks)
     with present.main_picture(), st.container(key="latent_map_frame"):  # (presenting: the picture measured first)
         live.live_decoder(KEY, "map", spec, model)

@@ -126,6 +126,12 @@ export function map(root, args, api) {
   stage.addEventListener("click", (e) => { if (lassoed) e.stopPropagation(); lassoed = false; }, true);
 
   // ---------------------------------------------------------------------------------------------- the scatter
+  // sent: the cameras this map told the page (their echo in a later spec is not a move to make)
+  const sent = new Set();
+  const lookAt = ([cx, cy, zoom]) => {
+    const [a, b] = toNorm(cx, cy);
+    plot.lookAt([zoom, 0, 0, 0, 0, zoom, 0, 0, 0, 0, 1, 0, -a * zoom, -b * zoom, 0, 1]);
+  };
   let settle = null, moved = false; // moved: the person panned or zoomed (the map's own first view is not news)
   for (const type of ["pointerdown", "wheel"]) surface.addEventListener(type, () => { moved = true; }, true);
   const sendCamera = () => { // once a pan or zoom has settled: the page keeps it in its view
@@ -134,7 +140,7 @@ export function map(root, args, api) {
     settle = setTimeout(() => {
       const [cx, cy] = fromNorm(-view[12] / view[0], -view[13] / view[0]);
       const camera = [+cx.toPrecision(6), +cy.toPrecision(6), +view[0].toPrecision(6)];
-      if (!same(camera, spec.camera)) api.release({ camera });
+      if (!same(camera, spec.camera)) { sent.add(JSON.stringify(camera)); api.release({ camera }); }
     }, 400);
   };
   const setMode = (mode) => {
@@ -176,10 +182,7 @@ export function map(root, args, api) {
       surface.dataset.selected = "0";
     });
     return plot.draw(points).then(() => {
-      if (spec.camera) {
-        const [cx, cy, zoom] = spec.camera, [a, b] = toNorm(cx, cy);
-        plot.lookAt([zoom, 0, 0, 0, 0, zoom, 0, 0, 0, 0, 1, 0, -a * zoom, -b * zoom, 0, 1]);
-      }
+      if (spec.camera) lookAt(spec.camera);
       view = plot.get("cameraView");
       placeMarks();
       select(selected);
@@ -194,6 +197,10 @@ export function map(root, args, api) {
   return {
     update(next) {
       if (plot && !same(next.spec.selected, selected)) { selected = next.spec.selected ?? []; select(selected); }
+      // a camera the page chose (Find image), not the echo of one this map sent
+      const camera = next.spec.camera;
+      if (plot && camera && !same(camera, spec.camera) && !sent.has(JSON.stringify(camera))) lookAt(camera);
+      spec.camera = camera;
     },
     redraw() { if (hovered) api.want(codeAt(hovered), 1, draw); },
   };
