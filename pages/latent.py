@@ -16,6 +16,7 @@ from ui.common.pickers import drawn_input
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.components import live_decoder
+from ui.latent.attributes import attribute_section
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
 from ui.latent.live import live_plane
 from ui.latent.map import MapPoints, browser_has_webgl, fallback_reason, latent_map
@@ -140,4 +141,5 @@ if z_in is not None:
     with drawn_box:
         show_drawn(x_in, z_in, z, test_errors(identity, n, record, dataset), dataset, record, placement)
 
+attribute_section(view, record, dataset, z, labels, z_in)
 vae_diagnostics(kl, record)

@@ -64,6 +64,15 @@ class LatentView(View):
     colour: str = param("colour", "label")  # what colours the WebGL map's points (ui/latent/map.py COLOURINGS)
     camera: tuple[float, float, float] | None = param("cam", None, CAMERA)  # the WebGL map's centre (x, y) and zoom
     digit: Bitmap | None = param("digit", None, BITMAP)  # the drawn digit, as the model's input
+    # attribute vectors: two groups (two labels, or two sets taken from selections), the image moved along B - A
+    # (None: the drawn digit, else the first image of group A) and how far (alpha)
+    groups: str = param("groups", "labels")  # labels | sets
+    label_a: int | None = param("la")
+    label_b: int | None = param("lb")
+    set_a: Selection | None = param("ga", None, SelectionCodec())
+    set_b: Selection | None = param("gb", None, SelectionCodec())
+    apply_to: int | None = param("to")
+    alpha: float = param("alpha", 1.0, Float(3))
 
 
 @dataclass(frozen=True)

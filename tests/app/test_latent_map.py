@@ -132,3 +132,22 @@ def test_umap_decodes_through_its_learned_inverse_and_a_browser_without_webgl_ge
     assert map_args(at) is None and at.session_state[NO_WEBGL_KEY] == "this browser has no WebGL"
     assert "The WebGL map is off (this browser has no WebGL): this is the Plotly map." in texts(at)
     assert all("gl" not in json.loads(c.proto.spec)["data"][0].get("type", "") for c in at.get("plotly_chart"))
+
+
+def test_the_maps_images_travel_only_when_the_browser_asks_for_them():
+    at = run_app(PAGE, model_key="pretrained/ae")
+    element = next(e for e in at.get("component_instance") if json.loads(e.proto.json_args).get("mode") == "map")
+    args = json.loads(element.proto.json_args)
+    thumbs = args["spec"]["thumbs"]
+    assert args["blob_hash"] == thumbs["hash"] and not {s.key: s.bytes for s in element.proto.special_args}.get("blob")
+    assert 0 < args["spec"]["spacing"] < 1 and args["spec"]["thumb_min_px"] > 0
+    at.session_state[KEY] = {"n": "t-1", "event": "need_blob", "blob": thumbs["hash"]}  # as live.js asks
+    at.run()
+    element = next(e for e in at.get("component_instance") if json.loads(e.proto.json_args).get("mode") == "map")
+    sent = {s.key: s.bytes for s in element.proto.special_args}["blob"]
+    pixels = np.frombuffer(sent, np.uint8).reshape(thumbs["n"], thumbs["height"], thumbs["width"])
+    expected = (load_dataset("mnist-5k").x_test[:thumbs["n"], 0].numpy() * 255).round()
+    assert np.abs(pixels.astype(int) - expected).max() <= 1  # the map's images, in the map's order
+    at.run()  # the next run sends them no more
+    element = next(e for e in at.get("component_instance") if json.loads(e.proto.json_args).get("mode") == "map")
+    assert not {s.key: s.bytes for s in element.proto.special_args}.get("blob")

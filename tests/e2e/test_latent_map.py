@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import open_page, wait_idle
-from tests.e2e.live import MAP_SURFACE, canvas_digest, lasso_map, map_frame, wait_drawn
+from tests.e2e.live import MAP_SURFACE, canvas_digest, drag_frames, lasso_map, live_frame, map_frame, wait_drawn
 
 pytestmark = pytest.mark.e2e
 
@@ -70,3 +70,79 @@ def test_a_lasso_on_the_map_fills_the_selection_panels(page, app_server):
     assert "sel=" in page.url  # the selection is the view's: it travels in the link
     assert page.get_by_test_id("stImageCaption").get_by_text("originals", exact=True).count() >= 1
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+THUMBS = "[data-testid='map-thumbnails']"
+NEAREST = "[data-testid='hover-nearest']"
+
+
+def zoom_until_images(page, frame, most_steps: int = 40) -> int:
+    """Wheel-zoom at the map's centre, each step waiting for the camera to have moved, until the images are the
+    marks (the thumbnail layer drew some). Returns how many it drew."""
+    box = frame.locator(SURFACE).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    spacing = f"Number(document.querySelector(\"{THUMBS}\").dataset.spacingPx ?? 0)"
+    for _ in range(most_steps):
+        drawn = int(frame.locator(THUMBS).get_attribute("data-drawn"))
+        if drawn:
+            return drawn
+        before = frame.evaluate(f"() => {spacing}")
+        page.mouse.wheel(0, -240)
+        frame.wait_for_function(f"() => {spacing} > {before}", timeout=10_000)
+    return int(frame.locator(THUMBS).get_attribute("data-drawn"))
+
+
+def test_zoomed_in_the_images_are_the_marks_and_the_hover_shows_the_nearest_image(page, app_server):
+    frame = open_map(page, app_server, "ae")
+    frame.wait_for_function("() => Object.keys(window.aelabLive.blobFrom ?? {}).length > 0", timeout=60_000)
+    assert frame.locator(THUMBS).get_attribute("data-drawn") == "0"  # the whole map: dots
+    drawn = zoom_until_images(page, frame)
+    assert 5 <= drawn <= 3000, drawn  # images over the points in view, not over the whole map
+    # over a point, the nearest real image beside the decoded one is that point's image
+    box = frame.locator(SURFACE).bounding_box()
+    found = None
+    for k in range(60):  # across the middle until the cursor is over a point (data-over: its index)
+        page.mouse.move(box["x"] + box["width"] * (0.2 + 0.6 * k / 60), box["y"] + box["height"] / 2)
+        wait_drawn(frame)
+        found = frame.locator(SURFACE).get_attribute("data-over")
+        if found is not None:
+            break
+    assert found is not None, "no point under the cursor along the middle of the zoomed map"
+    frame.wait_for_function(f"() => document.querySelector(\"{NEAREST}\").dataset.index === '{found}'",
+                            timeout=10_000)
+    assert frame.locator(NEAREST).is_visible()
+
+
+def test_find_an_image_by_index_selects_it_and_centres_the_map_on_it(page, app_server):
+    frame = open_map(page, app_server, "ae")
+    frame.wait_for_function("() => Object.keys(window.aelabLive.blobFrom ?? {}).length > 0", timeout=60_000)
+    page.get_by_label("Find image", exact=False).fill("417")
+    page.get_by_label("Find image", exact=False).press("Enter")
+    page.get_by_text("Point #417", exact=False).first.wait_for(timeout=30_000)
+    wait_idle(page)
+    assert "sel=mnist-5k~417" in page.url.replace("%7E", "~") and "cam=" in page.url
+    frame = map_frame(page)
+    frame.wait_for_function(f"() => document.querySelector(\"{SURFACE}\").dataset.selected === '1'", timeout=30_000)
+    frame.wait_for_function(f"() => Number(document.querySelector(\"{THUMBS}\").dataset.drawn) > 0", timeout=30_000)
+    box = frame.locator(SURFACE).bounding_box()  # the map's centre is the found image
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_drawn(frame)
+    frame.wait_for_function(f"() => document.querySelector(\"{NEAREST}\").dataset.index === '417'", timeout=10_000)
+
+
+def test_the_attribute_slider_changes_the_decoded_image_while_dragged(page, app_server):
+    """Ones -> sevens (the page's default labels are the first two; here 1 and 7 from the link): dragging alpha
+    redraws the moved image at (nearly) every move, decoded in the page, and the released alpha reaches the server."""
+    open_page(page, app_server, "latent", "model=pretrained%2Fae&la=1&lb=7")
+    frame = live_frame(page, ".st-key-latent_attribute_box")
+    track = frame.locator("input[type=range]").first
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    changed, _ = drag_frames(page, frame, (box["x"] + 0.05 * box["width"], y), (box["x"] + 0.95 * box["width"], y),
+                             MOVES)
+    alpha = float(track.input_value())
+    page.mouse.up()
+    assert changed >= MIN_CHANGED, f"the picture changed at {changed} of {MOVES} moves"
+    assert frame.evaluate("() => window.aelabLive.frames") >= MIN_CHANGED  # decoded in the page
+    page.get_by_text(f"Where you let go: alpha = {alpha:.2f}", exact=False).wait_for(timeout=30_000)

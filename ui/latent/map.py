@@ -123,8 +123,39 @@ def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints
             "selected": [int(i) for i in points.indices if int(i) in chosen],
             "camera": list(view_state.camera) if view_state.camera else None,
             "marks": [[round(float(m.x), 5), round(float(m.y), 5), m.name] for m in marks],
+            "spacing": typical_spacing(points.coords), "thumb_min_px": THUMB_MIN_PX,
             "hint": "Drag to pan, scroll to zoom; hover anywhere to decode that point. Lasso select: the button, "
                     "or shift + drag."}
+
+
+THUMB_MIN_PX = 14  # images replace the dots once the points' typical spacing is this many pixels on screen
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _thumbnails(key: str, _images) -> live.Blob:
+    """The map's images as uint8 pixels (n, H, W), named by their content (the same images give the same hash in
+    any session, so a browser that has them never gets them again)."""
+    data = np.ascontiguousarray((_images[:, 0].numpy().clip(0, 1) * 255).round().astype(np.uint8)).tobytes()
+    return live.Blob(f"thumbs-{hashlib.sha256(data).hexdigest()[:24]}", data)
+
+
+def thumbnails(dataset, points: MapPoints) -> live.Blob:
+    """The thumbnails of the map's points, in the map's order (the test images it draws)."""
+    images = dataset.x_test[points.indices]
+    return _thumbnails(f"{dataset.identity}|{len(points.indices)}|{points.indices[-1] if len(points.indices) else 0}",
+                       images)
+
+
+def typical_spacing(coords: np.ndarray) -> float:
+    """The median distance from a point to its nearest neighbour on the map (map units): how far the map must be
+    zoomed before images fit as marks without hiding each other."""
+    if len(coords) < 2:
+        return 1.0
+    from scipy.spatial import cKDTree
+
+    distances, _ = cKDTree(coords).query(coords, k=2)
+    spacing = float(np.median(distances[:, 1]))
+    return spacing if spacing > 0 else float(np.mean(distances[:, 1])) or 1.0
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -200,7 +231,10 @@ def latent_map(view: Bound, record, dataset, projection: Projection, z: np.ndarr
     with right:
         find_image(view, dataset_name, points)
     spec = map_spec(view.view, origin, axes, points, titles, height, marks)
+    blob = thumbnails(dataset, points)
+    spec["thumbs"] = {"hash": blob.hash, "n": len(points.indices), "height": int(dataset.x_test.shape[2]),
+                      "width": int(dataset.x_test.shape[3])}
     with present.main_picture(), st.container(key="latent_map_frame"):  # (presenting: the picture measured first)
-        live.live_decoder(KEY, "map", spec, model)
+        live.live_decoder(KEY, "map", spec, model, blob=blob)
     st.caption(says.replace("in your browser", "in your browser (the panel by the cursor)"))
     return True

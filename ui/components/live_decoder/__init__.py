@@ -41,6 +41,7 @@ FAILED_KEY = "live_decoder_failed"  # model hash -> why the browser could not lo
 _HANDLED_KEY = "live_decoder_handled"  # component key -> id of the last browser message acted on
 _SEND_KEY = "live_decoder_send"  # component keys whose browser asked for the model's bytes in this run
 _DECODE_KEY = "live_decoder_decode"  # component key -> (seq, codes) the browser asked the server to decode
+_BLOB_KEY = "live_decoder_blob"  # component key -> the hash of the Blob its browser asked for in this run
 MAX_BATCH = 256  # codes in one server decode (Generate's grid asks for its few dozen at once)
 DISPLAY_PX = 280  # the smallest side of a decoded picture, seen from the back of a room
 NOTICE = "Live decoding is off: {reason}. Each change is decoded on the server instead."
@@ -70,6 +71,15 @@ class LiveModel:
     image_size: tuple[int, int]
     # codes (B, latent_dim) float32 -> pixels (B, H, W) uint8: the server's decode, until the browser's is ready
     decode: Callable[[np.ndarray], np.ndarray] = field(compare=False, repr=False, default=None)
+
+
+@dataclass(frozen=True)
+class Blob:
+    """Bytes a view needs beside the model (the map's thumbnails), sent like the model: the browser keeps them by
+    hash (IndexedDB) and asks for them only when it lacks them, so they travel once per browser, not per rerun."""
+
+    hash: str
+    data: bytes = field(repr=False)
 
 
 def model_digest(record) -> str:
@@ -169,6 +179,8 @@ def _take_requests(key: str, value: dict, model: LiveModel) -> None:
     """What a browser message asks the component's next draw for: the model's bytes, a server decode."""
     if value.get("need") == model.hash or (value.get("event") == "need" and value.get("hash") == model.hash):
         st.session_state.setdefault(_SEND_KEY, set()).add(key)
+    if isinstance(value.get("blob"), str):  # (answered only when it names this run's Blob)
+        st.session_state.setdefault(_BLOB_KEY, {})[key] = value["blob"]
     request = _decode_request(value.get("decode"), model)
     if request is not None:
         st.session_state.setdefault(_DECODE_KEY, {})[key] = request
@@ -198,18 +210,21 @@ def released(key: str, model: LiveModel) -> dict[str, Any] | None:
     return value if event == "release" else None
 
 
-def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *, scale: int | None = None) -> None:
-    """Draw the component (call `released(key, model)` first in the same run).
+def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *, scale: int | None = None,
+                 blob: Blob | None = None) -> None:
+    """Draw the component (call `released(key, model)` first in the same run). blob: bytes the view needs beside
+    the model (its hash goes in every render as blob_hash; the bytes only when the browser asked for them).
 
     mode: sliders | plane | scrub | triangle | grid (see frontend/modes.js) | map (frontend/map.js); spec: that
     view's JSON-ready settings.
     A change of spec other than its current value (code, source, t, weights, temperature, pinned, start, selected,
     camera) rebuilds the view; a change of the value moves the view there."""
-    _live_fragment(key, mode, spec, model, scale)
+    _live_fragment(key, mode, spec, model, scale, blob)
 
 
 @st.fragment
-def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, scale: int | None) -> None:
+def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, scale: int | None,
+                   blob: Blob | None = None) -> None:
     """The component in a fragment of its own, so that what the browser says reruns only this: a request for the
     model's bytes (the first visit of a browser that lacks them) or a server decode (before the browser decodes) is
     answered here without running the whole page again (measured: the page's second run was 0.15-0.25 s of a first
@@ -225,6 +240,8 @@ def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, 
     asked = st.session_state.get(_SEND_KEY, set())
     send = model.onnx if key in asked else None
     asked.discard(key)
+    blob_asked = st.session_state.get(_BLOB_KEY, {}).pop(key, None)
+    blob_bytes = blob.data if blob is not None and blob_asked == blob.hash else None
     seq, pixels = None, None
     request = st.session_state.get(_DECODE_KEY, {}).pop(key, None)
     if request is not None and model.decode is not None:
@@ -233,5 +250,5 @@ def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, 
     layout = json.dumps({k: v for k, v in spec.items() if k not in value_keys}, sort_keys=True)
     _component(key=key, mode=mode, spec=spec, hash=model.hash, model=send, latent_dim=model.latent_dim,
                image_size=list(model.image_size), scale=scale or display_scale(model.image_size),
-               decoded_seq=seq, pixels=pixels,
+               decoded_seq=seq, pixels=pixels, blob_hash=None if blob is None else blob.hash, blob=blob_bytes,
                layout=f"{mode}|{model.hash}|{hashlib.sha1(layout.encode()).hexdigest()[:16]}", default=None)

@@ -13,11 +13,13 @@
 //
 // Messages to Streamlit (the component's value, JSON, each with a fresh id "n" so the server handles it once):
 //   {event: "need", hash}            send me the model's bytes
+//   {event: "need_blob", blob}       send me those bytes a view needs beside the model (the map's thumbnails)
 //   {event: "decode"}                decode the codes of the "decode" field (below) on the server
 //   {event: "unavailable", reason}   no WebAssembly here, or the model would not load: use the server path
 //   {event: "release", ...}          what the user settled on (a slider let go, a click on the plane)
 // Any message also carries what this page still waits for, so one that replaces another before the server read it
-// loses nothing: need (the model's hash, until its bytes came) and decode ({seq, batch, codes}, until answered).
+// loses nothing: need (the model's hash, until its bytes came), blob (likewise) and decode ({seq, batch, codes},
+// until answered).
 // The server answers a decode with the arguments decoded_seq and pixels (uint8, batch x height x width).
 import { rememberLast, storedModel, storeModel } from "./models.js";
 import { map } from "./map.js";
@@ -38,10 +40,13 @@ function post(type, data) {
 }
 const instance = Math.random().toString(36).slice(2, 8);
 let counter = 0;
+const blobs = new Map(), blobWaiters = new Map(); // (the blobs section below)
+let blobAsked = null;
 function setValue(value) { // returns the message's id
   const n = `${instance}-${++counter}`;
   const waiting = {};
   if (asked.hash && !decoders.has(asked.hash)) waiting.need = asked.hash;
+  if (blobAsked && !blobs.has(blobAsked)) waiting.blob = blobAsked;
   if (serverJob) waiting.decode = { seq: serverJob.seq, batch: serverJob.batch, codes: serverJob.codes };
   post("streamlit:setComponentValue", { value: { ...waiting, ...value, n }, dataType: "json" });
   return n;
@@ -248,10 +253,38 @@ function pointerTime(event) {
   return performance.now() - lastPointer.at < 50 ? lastPointer.t : event.timeStamp;
 }
 
+// ------------------------------------------------------------------------------------------------ blobs
+// Bytes a view needs beside the model (the map's thumbnails), kept like models: this tab's memory, then IndexedDB,
+// else asked for once ({event: "need_blob", blob: hash}; again if the answer got lost) and kept when they come.
+function blob(hash) {
+  if (blobs.has(hash)) return Promise.resolve(blobs.get(hash));
+  return new Promise((resolve) => {
+    blobWaiters.set(hash, [...(blobWaiters.get(hash) ?? []), resolve]);
+    storedModel(hash).then((stored) => {
+      if (stored) return received(hash, new Uint8Array(stored), false);
+      const ask = () => {
+        if (blobs.has(hash)) return;
+        blobAsked = hash;
+        setValue({ event: "need_blob", blob: hash });
+        setTimeout(ask, 4500);
+      };
+      ask();
+    });
+  });
+}
+function received(hash, bytes, keep) {
+  if (blobs.has(hash)) return;
+  blobs.set(hash, bytes);
+  live.blobFrom = { ...live.blobFrom, [hash]: keep ? "server" : "store" }; // (tests: did it travel again?)
+  if (keep) storeModel(hash, bytes.slice().buffer);
+  for (const resolve of blobWaiters.get(hash) ?? []) resolve(bytes);
+  blobWaiters.delete(hash);
+}
+
 // ------------------------------------------------------------------------------------------------ rendering
 let latestArgs = null, view = null, layout = null;
 const api = {
-  want, paint, fitHeight, pointerTime,
+  want, paint, fitHeight, pointerTime, blob,
   release(payload) { live.lastRelease = payload; return setValue({ event: "release", ...payload }); },
   get ready() { return live.ready; },
 };
@@ -267,6 +300,7 @@ function applyTheme(theme) {
 function render(args, theme) {
   live.firstRenderEpoch ??= now();
   latestArgs = args;
+  if (args.blob && args.blob_hash) received(args.blob_hash, new Uint8Array(args.blob), true);
   applyTheme(theme);
   live.mode = args.mode;
   let built = false;

@@ -62,7 +62,17 @@ export function map(root, args, api) {
   decoded.dataset.testid = "hover-decoded";
   const ctx = decoded.getContext("2d");
   const where = el("div", { className: "caption" });
-  const panel = el("div", { className: "hover-panel", hidden: true }, [decoded, where]);
+  // the real image nearest the cursor, beside the decoded one (once the thumbnails are here)
+  const nearest = el("canvas", { className: "decoded", width: width * args.scale, height: height * args.scale });
+  nearest.dataset.testid = "hover-nearest";
+  nearest.hidden = true;
+  const nearCtx = nearest.getContext("2d");
+  const panel = el("div", { className: "hover-panel", hidden: true },
+    [el("div", { className: "pair" }, [decoded, nearest]), where]);
+  // the images as marks once zoomed in far enough (a 2-D canvas over the WebGL points; the cursor passes through)
+  const thumbLayer = el("canvas", { className: "thumbs" });
+  thumbLayer.dataset.testid = "map-thumbnails";
+  thumbLayer.dataset.drawn = "0";
   // Marks over the points (a drawn digit: a star and its name), placed through the camera on every view change
   const marks = (spec.marks ?? []).map(([u, v, name]) => {
     const mark = el("div", { className: "mark", title: name }, [el("span", { textContent: "\u2605" }), name]);
@@ -70,7 +80,7 @@ export function map(root, args, api) {
     mark.dataset.u = u; mark.dataset.v = v;
     return mark;
   });
-  const stage = el("div", { className: "map-stage" }, [surface, ...marks, panel]);
+  const stage = el("div", { className: "map-stage" }, [surface, thumbLayer, ...marks, panel]);
   stage.style.height = `${spec.height}px`;
   const modeButtons = ["panZoom", "lasso"].map((mode) => {
     const button = el("button", { type: "button", textContent: mode === "lasso" ? "Lasso select" : "Pan / zoom" });
@@ -100,6 +110,80 @@ export function map(root, args, api) {
     const box = surface.getBoundingClientRect(), [a, b] = toNorm(u, v), s = view[0], aspect = box.width / box.height;
     return [((((a * s + view[12]) / aspect) + 1) / 2) * box.width, ((1 - (b * s + view[13])) / 2) * box.height];
   };
+  // ------------------------------------------------------------------------------------------ thumbnails
+  // The map's images (uint8, n x height x width, the map's order) come once per browser (api.blob: IndexedDB, else
+  // the server); each becomes a small canvas when first drawn, framed in its point's colour.
+  let thumbs = null, thumbFrame = 0;
+  const tiles = new Map();
+  const tile = (i) => {
+    let made = tiles.get(i);
+    if (!made) {
+      const { height: th, width: tw } = spec.thumbs, size = th * tw;
+      made = document.createElement("canvas");
+      made.width = tw; made.height = th;
+      const image = made.getContext("2d").createImageData(tw, th);
+      for (let p = 0; p < size; p++) { // grey as the data is, as the decoded picture beside it
+        const g = thumbs[i * size + p];
+        image.data[4 * p] = g; image.data[4 * p + 1] = g; image.data[4 * p + 2] = g; image.data[4 * p + 3] = 255;
+      }
+      made.getContext("2d").putImageData(image, 0, 0);
+      if (tiles.size > 6000) tiles.clear(); // (a bound on memory after much panning)
+      tiles.set(i, made);
+    }
+    return made;
+  };
+  const MAX_TILES = 3000; // drawn in one frame: beyond it the view is too far out for images to read anyway
+  const drawThumbs = () => {
+    thumbFrame = 0;
+    const box = surface.getBoundingClientRect(), ratio = window.devicePixelRatio || 1;
+    if (thumbLayer.width !== Math.round(box.width * ratio)) {
+      thumbLayer.width = Math.round(box.width * ratio); thumbLayer.height = Math.round(box.height * ratio);
+      thumbLayer.style.width = `${box.width}px`; thumbLayer.style.height = `${box.height}px`;
+    }
+    const g = thumbLayer.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, box.width, box.height);
+    const spacingPx = view ? (view[0] * spec.spacing * box.height) / (y1 - y0) : 0;
+    let drawn = 0;
+    if (thumbs && spacingPx >= spec.thumb_min_px) {
+      const size = Math.min(72, spacingPx * 0.95), half = size / 2;
+      g.imageSmoothingEnabled = false;
+      for (let i = 0; i < spec.x.length && drawn < MAX_TILES; i++) {
+        const [px, py] = toScreen(spec.x[i], spec.y[i]);
+        if (px < -half || py < -half || px > box.width + half || py > box.height + half) continue;
+        g.drawImage(tile(i), px - half, py - half, size, size);
+        g.strokeStyle = spec.colours[spec.c[i]];
+        g.lineWidth = 2;
+        g.strokeRect(px - half, py - half, size, size);
+        drawn++;
+      }
+    }
+    thumbLayer.dataset.drawn = String(drawn);
+    thumbLayer.dataset.spacingPx = spacingPx.toFixed(1);
+  };
+  const redrawThumbs = () => { if (!thumbFrame) thumbFrame = requestAnimationFrame(drawThumbs); };
+  const showNearest = ([u, v]) => { // the real image whose point is nearest the cursor (map units)
+    if (!thumbs) return;
+    let best = -1, bestD = Infinity;
+    for (let i = 0; i < spec.x.length; i++) {
+      const du = spec.x[i] - u, dv = spec.y[i] - v, d = du * du + dv * dv;
+      if (d < bestD) { bestD = d; best = i; }
+    }
+    if (best < 0) return;
+    nearest.hidden = false;
+    nearCtx.imageSmoothingEnabled = false;
+    nearCtx.drawImage(tile(best), 0, 0, nearest.width, nearest.height);
+    nearest.dataset.index = String(spec.index[best]);
+    where.textContent += ` \u00b7 nearest image #${spec.index[best]}`;
+  };
+  if (spec.thumbs) {
+    api.blob(spec.thumbs.hash).then((bytes) => {
+      if (bytes.length !== spec.thumbs.n * spec.thumbs.height * spec.thumbs.width) return; // not this map's images
+      thumbs = bytes;
+      redrawThumbs();
+    });
+  }
+
   const placeMarks = () => {
     for (const mark of marks) {
       const [px, py] = toScreen(+mark.dataset.u, +mark.dataset.v);
@@ -118,6 +202,7 @@ export function map(root, args, api) {
     panel.style.top = `${Math.max(0, Math.min(py - panel.offsetHeight / 2, box.height - panel.offsetHeight))}px`;
     where.textContent = `${spec.xlabel} = ${fmt(hovered[0])}, ${spec.ylabel} = ${fmt(hovered[1])}`;
     api.want(codeAt(hovered), 1, draw, e.timeStamp);
+    showNearest(hovered);
   });
   stage.addEventListener("pointerleave", () => { panel.hidden = true; });
   // A lasso that closes where it began ends in a click that regl-scatterplot reads as a click on the nearest point,
@@ -163,7 +248,7 @@ export function map(root, args, api) {
       pointColor: spec.colours, colorBy: "valueA", opacity: 0.8, pointOutlineWidth: 2, lassoColor: [0.2, 0.2, 0.2, 1],
       backgroundColor: [1, 1, 1, 0], lassoInitiator: false, cameraDistance: 1 / (spec.camera?.[2] ?? 1) });
     const points = spec.x.map((u, i) => [...toNorm(u, spec.y[i]), spec.c[i], 0]);
-    plot.subscribe("view", ({ view: v }) => { view = v; placeMarks(); if (!lassoing) sendCamera(); });
+    plot.subscribe("view", ({ view: v }) => { view = v; placeMarks(); redrawThumbs(); if (!lassoing) sendCamera(); });
     // The point under the cursor, if any (data-over: its dataset index), so a test can tell empty map from a point
     plot.subscribe("pointover", (i) => { surface.dataset.over = String(spec.index[i]); });
     plot.subscribe("pointout", () => { delete surface.dataset.over; });
@@ -185,6 +270,7 @@ export function map(root, args, api) {
       if (spec.camera) lookAt(spec.camera);
       view = plot.get("cameraView");
       placeMarks();
+      redrawThumbs();
       select(selected);
       setMode("panZoom");
       surface.dataset.points = String(points.length);

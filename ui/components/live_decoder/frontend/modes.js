@@ -2,7 +2,7 @@
 // decode them. Every view: MODES[name](root, args, api) -> {update(args), redraw()}.
 //   sliders   (Traverse)    one range input per latent dimension; the code is the sliders' values
 //   plane     (Latent)      hover a 2-D plane: code = origin + u * axes[0] + v * axes[1]
-//   scrub     (Interpolate) t in [0, 1]: code = (1 - t) A + t B
+//   scrub     (Interpolate) t in [0, 1]: code = (1 - t) A + t B (Latent's attribute vector: t in [low, high])
 //   triangle  (Interpolate) a point dragged in the triangle ABC: code = wA A + wB B + wC C
 //   grid      (Generate)    temperature T for fixed noise vectors: codes = T * eps
 const el = (tag, props = {}, children = []) => {
@@ -157,7 +157,8 @@ function scrub(root, args, api) {
   let spec = args.spec, t = spec.t;
   const canvas = decodedCanvas(args);
   const draw = single(canvas, args, api);
-  const input = el("input", { type: "range", min: 0, max: 1, step: 0.01, value: t });
+  // t from 0 to 1 by default (Interpolate); a spec's low and high widen it (the Latent page's attribute vector)
+  const input = el("input", { type: "range", min: spec.low ?? 0, max: spec.high ?? 1, step: 0.01, value: t });
   input.setAttribute("aria-label", "t");
   const label = el("span", { className: "value", textContent: fmt(t, 2) });
   const codes = () => mix(spec.anchors, [1 - t, t], args.latent_dim);
