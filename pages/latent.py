@@ -17,13 +17,16 @@ from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.components import live_decoder
 from ui.latent.attributes import attribute_section
+from ui.latent.compare import compared_keys, compared_maps
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
 from ui.latent.live import live_plane
 from ui.latent.map import MapPoints, browser_has_webgl, fallback_reason, latent_map
 from ui.latent.sections import selection_from, show_drawn, show_plane_click, show_selection, vae_diagnostics
 from ui.latent.view import (
+    SPLITS,
     kl_dims,
     map_controls,
+    map_dataset,
     plane_controls,
     projection_for,
     test_codes,
@@ -53,15 +56,23 @@ with right:  # drawn first in the script (the map needs the drawing), shown on t
 x_in = None if digit is None else torch.from_numpy(digit.to_array())[None, None].float()
 
 with left:
-    choices = sorted({n for n in (250, 500, 1000, 2000, 5000, 10000) if n < n_test} | {n_test})
     with present.secondary("Map and points"):  # presenting, folded away: the map comes first
-        n = view.select_slider("points", "Test images on the map", choices, key="latent_points",
-                               default=min(n_test, 5000), help="The first n images of the test split") \
+        if len(dataset.x_train):
+            split = view.radio("split", "Images on the map", list(SPLITS), key="latent_split", format_func=SPLITS.get,
+                               horizontal=True, help="Every image of the dataset on one map: the test images, then "
+                                                     "the training images")
+            dataset = map_dataset(dataset, split)
+            identity, n_test = cache.key(record, dataset), len(dataset.x_test)
+        choices = sorted({n for n in (250, 500, 1000, 2000, 5000, 10000, 20000, 50000) if n < n_test} | {n_test})
+        n = view.select_slider("points", "Images on the map", choices, key="latent_points",
+                               default=min(n_test, 5000),
+                               help="The first n images (the test images, then any training images)") \
             if len(choices) > 1 else n_test
         z = test_codes(identity, n, record, dataset)
         labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
         kl = kl_dims(identity, n, record, dataset)
         method, params = map_controls(view, latent_dim, z, kl)
+        compare = compared_keys(view, tuple(dataset.x_test.shape[-2:]))
     lesson_controls("latent", view, record, dataset)  # (after the map is bound: UMAP has none; none while presenting)
     try:
         projection = projection_for(method, params, z, record, dataset)
@@ -89,11 +100,13 @@ with left:
     # its own, which is not the person clearing theirs.
     view.value("selection", check=lambda s: (
         f"was made on {s.dataset}, not on {dataset.name}" if s.dataset != dataset.name
-        else None if max(s.indices) < n_test else f"names images past the {n_test:,} test images"),
+        else None if max(s.indices) < n_test else f"names images past the {n_test:,} on the map"),
         fallback_text="no selection")
     points = MapPoints(coords, labels, test_errors(identity, n, record, dataset), indices, dataset.class_names, z)
     webgl = webgl_off is None and latent_map(view, record, dataset, projection, z, points, titles,
-                                             present.chart_height(560, 470), tuple(marks))
+                                             present.chart_height(560, 470), tuple(marks), linked=bool(compare))
+    if webgl:  # other models' maps of the same images, linked to this one
+        compared_maps(view, compare, dataset, n, method, params, labels, indices)
     selection = view.view.selection  # (a lasso on the WebGL map has just replaced it)
     selected = [i for i in selection.indices if i < n] if selection else []
     plane_click = None

@@ -115,3 +115,33 @@ def invert(inverse: MapInverse, coords: np.ndarray) -> np.ndarray:
     """Codes (N, d) float32 of map points coords (N, 2)."""
     with torch.no_grad():
         return inverse(torch.as_tensor(np.asarray(coords, np.float32))).numpy()
+
+
+INVERSE_PREFIX = "inverse."  # the inverse's arrays inside a map artefact (aelab.analysis.maps.umap_artefact_bytes)
+
+
+def inverse_arrays(fit: InverseFit) -> dict[str, np.ndarray]:
+    """The fit as plain arrays (its tensors, error and sizes) to store beside the map it inverts: no pickle, read
+    back with numpy's allow_pickle=False by inverse_from_arrays."""
+    arrays = {f"{INVERSE_PREFIX}{name}": tensor.detach().numpy().astype(np.float32)
+              for name, tensor in fit.inverse.state_dict().items()}
+    arrays.update({f"{INVERSE_PREFIX}heldout_error": np.float64(fit.heldout_error),
+                   f"{INVERSE_PREFIX}n_train": np.int64(fit.n_train),
+                   f"{INVERSE_PREFIX}n_heldout": np.int64(fit.n_heldout)})
+    return arrays
+
+
+def inverse_from_arrays(arrays: dict) -> InverseFit | None:
+    """The InverseFit stored by inverse_arrays (in a dict of a map artefact's arrays), or None when there is none or
+    it does not fit together (shapes, a missing tensor): then the inverse is fitted again."""
+    state = {name[len(INVERSE_PREFIX):]: value for name, value in arrays.items() if name.startswith(INVERSE_PREFIX)}
+    try:
+        weights = {k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in state.items()
+                   if k not in ("heldout_error", "n_train", "n_heldout")}
+        last = weights["net.4.weight"]
+        inverse = MapInverse(last.shape[0], last.shape[1])
+        inverse.load_state_dict(weights, strict=True)
+        inverse.eval()
+        return InverseFit(inverse, float(state["heldout_error"]), 0.0, int(state["n_train"]), int(state["n_heldout"]))
+    except (KeyError, RuntimeError, ValueError, TypeError, IndexError):
+        return None

@@ -48,19 +48,24 @@ def map_trained_model(model, x_test: torch.Tensor, dataset_name: str, data_ident
 
     projection = default_umap(model, x_test)
     if saved_path is not None:
-        for file_name, data in umap_artefact_bytes(projection, model, dataset_name, data_identity).items():
+        codes = encode_dataset(model, x_test).numpy()
+        for file_name, data in umap_artefact_bytes(projection, model, dataset_name, data_identity, codes).items():
             write_artefact(saved_path, file_name, data)
     return projection
 
 
-def umap_artefact_bytes(projection: Projection, model, dataset_name: str, data_identity: str) -> dict[str, bytes]:
+def umap_artefact_bytes(projection: Projection, model, dataset_name: str, data_identity: str,
+                        codes: np.ndarray | None = None) -> dict[str, bytes]:
     """{"umap_test.npz": bytes}: the projection's coords (N, 2) float32, its parameters, the dataset name and N, and
     the cache identity it was computed from (the data's identity and the weights' digest), so it is only ever used
-    for the same data and the same weights."""
+    for the same data and the same weights. With the points' codes, also the map's learned inverse
+    (aelab.analysis.inverse, a second or two), so the Latent page decodes under the cursor on its first visit."""
+    from aelab.analysis.inverse import fit_inverse, inverse_arrays
     from aelab.runtime.identity import weights_digest
 
+    inverse = {} if codes is None else inverse_arrays(fit_inverse(projection.coords, codes))
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, coords=projection.coords.astype(np.float32),
+    np.savez_compressed(buffer, **inverse, coords=projection.coords.astype(np.float32),
                         n_neighbors=np.int64(projection.params["n_neighbors"]),
                         min_dist=np.float64(projection.params["min_dist"]), seed=np.int64(UMAP_DEFAULTS["seed"]),
                         dataset=np.str_(dataset_name), n_points=np.int64(len(projection.coords)),
@@ -74,7 +79,8 @@ def umap_artefact(model, dataset) -> dict[str, bytes]:
     conditional model: its codes depend on the label the page picks."""
     if model.conditional:
         return {}
-    return umap_artefact_bytes(default_umap(model, dataset.x_test), model, dataset.name, dataset.identity)
+    return umap_artefact_bytes(default_umap(model, dataset.x_test), model, dataset.name, dataset.identity,
+                               encode_dataset(model, dataset.x_test).numpy())
 
 
 def shipped_umap(model_path: str | Path, dataset_name: str, n_points: int, n_neighbors: int,
@@ -102,8 +108,9 @@ def shipped_umap(model_path: str | Path, dataset_name: str, n_points: int, n_nei
     coords = np.asarray(saved["coords"], dtype=np.float32)
     if not matches or coords.ndim != 2 or coords.shape[1] != 2 or len(coords) < n_points:
         return None
+    inverse = {name: value for name, value in saved.items() if name.startswith("inverse.")}  # fitted on every point
     return Projection("umap", coords[:n_points].copy(), {"n_neighbors": int(n_neighbors), "min_dist": float(min_dist),
-                                                         "shipped": True})
+                                                         "shipped": True, **({"inverse": inverse} if inverse else {})})
 
 
 def place_by_neighbours(z_data: torch.Tensor | np.ndarray, coords: np.ndarray, z_query: torch.Tensor | np.ndarray,

@@ -52,7 +52,8 @@ class HomeView(View):
 @dataclass(frozen=True)
 class LatentView(View):
     scope = "latent"
-    points: int | None = param("points")  # test images on the map
+    split: str = param("split", "test")  # the images on the map: test, or all (test then training)
+    points: int | None = param("points")  # images on the map (the first n)
     map: str | None = param("map")  # pca, umap, raw; None: the model's natural map (raw for 2 latents, else pca)
     neighbors: int = param("nn", 15)
     min_dist: float = param("md", 0.1)
@@ -73,6 +74,7 @@ class LatentView(View):
     set_b: Selection | None = param("gb", None, SelectionCodec())
     apply_to: int | None = param("to")
     alpha: float = param("alpha", 1.0, Float(3))
+    compare: tuple[str, ...] = param("cmp", (), Many(max_items=3))  # models whose maps sit beside this one, linked
 
 
 @dataclass(frozen=True)

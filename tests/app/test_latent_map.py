@@ -139,15 +139,58 @@ def test_the_maps_images_travel_only_when_the_browser_asks_for_them():
     element = next(e for e in at.get("component_instance") if json.loads(e.proto.json_args).get("mode") == "map")
     args = json.loads(element.proto.json_args)
     thumbs = args["spec"]["thumbs"]
-    assert args["blob_hash"] == thumbs["hash"] and not {s.key: s.bytes for s in element.proto.special_args}.get("blob")
+    assert args["blob_hashes"] == [] and not {s.key: s.bytes for s in element.proto.special_args}.get("blob_0")
     assert 0 < args["spec"]["spacing"] < 1 and args["spec"]["thumb_min_px"] > 0
-    at.session_state[KEY] = {"n": "t-1", "event": "need_blob", "blob": thumbs["hash"]}  # as live.js asks
+    at.session_state[KEY] = {"n": "t-1", "event": "need_blob", "blob": [thumbs["hash"]]}  # as live.js asks
     at.run()
     element = next(e for e in at.get("component_instance") if json.loads(e.proto.json_args).get("mode") == "map")
-    sent = {s.key: s.bytes for s in element.proto.special_args}["blob"]
+    assert json.loads(element.proto.json_args)["blob_hashes"] == [thumbs["hash"]]
+    sent = {s.key: s.bytes for s in element.proto.special_args}["blob_0"]
     pixels = np.frombuffer(sent, np.uint8).reshape(thumbs["n"], thumbs["height"], thumbs["width"])
     expected = (load_dataset("mnist-5k").x_test[:thumbs["n"], 0].numpy() * 255).round()
     assert np.abs(pixels.astype(int) - expected).max() <= 1  # the map's images, in the map's order
     at.run()  # the next run sends them no more
     element = next(e for e in at.get("component_instance") if json.loads(e.proto.json_args).get("mode") == "map")
-    assert not {s.key: s.bytes for s in element.proto.special_args}.get("blob")
+    assert not {s.key: s.bytes for s in element.proto.special_args}.get("blob_0")
+
+
+def map_specs(at) -> dict[str, dict]:
+    """Every WebGL map's spec in this run, by its component key."""
+    return {e.proto.id: json.loads(e.proto.json_args)["spec"] for e in at.get("component_instance")
+            if json.loads(e.proto.json_args).get("mode") == "map"}
+
+
+def test_models_side_by_side_share_the_selection_and_travel_in_the_link():
+    at = run_app(PAGE, model_key="pretrained/ae")
+    at.multiselect(key="latent_compare").set_value(["pretrained/vae", "pretrained/pca"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = map_specs(at)
+    assert len(specs) == 3 and all(s["link"] == "latent" and s["recons"]["hash"] for s in specs.values())
+    assert len({s["recons"]["hash"] for s in specs.values()}) == 3  # each model's own reconstructions
+    assert len({s["thumbs"]["hash"] for s in specs.values()}) == 1  # the same images
+    compared = next(key for key in specs if key.endswith("latent_map_cmp0"))
+    assert not np.allclose(specs[compared]["x"], next(s for k, s in specs.items() if k != compared)["x"])
+    at.session_state["latent_map_cmp0"] = {"n": "t-1", "event": "release", "selection": [4, 9, 12]}  # a lasso there
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert all(s["selected"] == [4, 9, 12] for s in map_specs(at).values())  # every map shows it
+    assert "3 points selected" in texts(at) and at.query_params["cmp"] == "pretrained/vae,pretrained/pca"
+    linked = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)  # the link brings the maps back
+    linked.query_params.update({"model": "pretrained/ae", "cmp": "pretrained/vae,pretrained/pca"})
+    linked.switch_page(PAGE).run()
+    assert len(map_specs(linked)) == 3
+
+
+def test_every_image_of_the_dataset_on_one_map():
+    at = linked({"model": "pretrained/ae", "split": "all", "points": "5000"})  # 1,000 test then 4,000 training
+    spec = map_args(at)["spec"]
+    data = load_dataset("mnist-5k")
+    assert len(spec["x"]) == 5000 and spec["index"] == list(range(5000)) and spec["thumbs"]["n"] == 5000
+    labels = np.concatenate([data.y_test.numpy(), data.y_train.numpy()])
+    assert spec["c"] == labels.tolist()  # coloured by label, in the map's order: test first, then training
+    assert spec["point_size"] < 6  # smaller marks for a crowded map
+    message(at, "t-1", selection=[1200])  # a training image
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Point #1200" in texts(at) and at.query_params["sel"] == "mnist-5k~1200"
+    at.radio(key="latent_split").set_value("test").run()  # back to the test images: that selection is not on it
+    assert len(map_args(at)["spec"]["x"]) == 1000 and map_args(at)["spec"]["selected"] == []

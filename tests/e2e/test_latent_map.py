@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.app_server import running_app
 from tests.e2e.conftest import open_page, wait_idle
 from tests.e2e.live import MAP_SURFACE, canvas_digest, drag_frames, lasso_map, live_frame, map_frame, wait_drawn
 
@@ -146,3 +147,82 @@ def test_the_attribute_slider_changes_the_decoded_image_while_dragged(page, app_
     assert changed >= MIN_CHANGED, f"the picture changed at {changed} of {MOVES} moves"
     assert frame.evaluate("() => window.aelabLive.frames") >= MIN_CHANGED  # decoded in the page
     page.get_by_text(f"Where you let go: alpha = {alpha:.2f}", exact=False).wait_for(timeout=30_000)
+
+
+def _frame_of(page, container: str):
+    """The map frame inside a keyed container, once its points are drawn."""
+    iframe = page.locator(f"{container} iframe").first
+    iframe.wait_for(timeout=60_000)
+    frame = iframe.element_handle().content_frame()
+    frame.wait_for_function(f"() => document.querySelector(\"{SURFACE}\")?.dataset.points", timeout=60_000)
+    return frame
+
+
+def test_a_lasso_on_one_models_map_highlights_the_same_images_on_the_other(page, app_server):
+    open_page(page, app_server, "latent", "model=pretrained%2Fae&cmp=pretrained%2Fvae")
+    main = map_frame(page)
+    other = _frame_of(page, ".st-key-latent_map_cmp0_frame")
+    for frame in (main, other):  # the reconstructions arrive once per browser
+        frame.wait_for_function("() => Object.keys(window.aelabLive.blobFrom ?? {}).length >= 2", timeout=60_000)
+    other.locator(SURFACE).scroll_into_view_if_needed()
+    lasso_map(page, other, radius=0.25)
+    page.get_by_text("points selected", exact=False).first.wait_for(timeout=30_000)
+    wait_idle(page)
+    main, other = map_frame(page), _frame_of(page, ".st-key-latent_map_cmp0_frame")
+    count = int(other.locator(SURFACE).get_attribute("data-selected"))
+    assert count >= 10
+    main.wait_for_function(f"() => document.querySelector(\"{SURFACE}\").dataset.selected === '{count}'",
+                           timeout=30_000)  # the same images light up on the page's own map
+    assert "cmp=pretrained" in page.url and "sel=" in page.url
+    # hovering an image on one map shows the other model's reconstruction of it, on the other map
+    main.locator(SURFACE).scroll_into_view_if_needed()
+    box = main.locator(SURFACE).bounding_box()
+    found = None
+    for k in range(80):
+        page.mouse.move(box["x"] + box["width"] * (0.1 + 0.8 * k / 80), box["y"] + box["height"] * 0.5)
+        found = main.locator(SURFACE).get_attribute("data-over")
+        if found is not None:
+            break
+    assert found is not None, "no point along the middle of the map"
+    other.wait_for_function(f"() => document.querySelector(\"[data-testid='linked-recon']\")"
+                            f".closest('.echo').dataset.index === '{found}'", timeout=10_000)
+
+
+def _fake_mnist(folder) -> None:
+    """70,000 MNIST-sized images for the "mnist" source, offline: the bundled 5,000 repeated 14 times with noise
+    (the cache holds only verified downloads; these files stand in for them in a home of the test's own)."""
+    import numpy as np
+
+    from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+    from aelab.data.idx import write_idx
+    from aelab.data.sources import load_dataset
+
+    data = load_dataset("mnist-5k")
+    x = (np.concatenate([data.x_train[:, 0].numpy(), data.x_test[:, 0].numpy()]) * 255).round()
+    y = np.concatenate([data.y_train.numpy(), data.y_test.numpy()]).astype(np.uint8)
+    rng = np.random.default_rng(0)
+    x = np.clip(np.tile(x, (14, 1, 1)) + rng.integers(-24, 25, size=(70_000, 28, 28)), 0, 255).astype(np.uint8)
+    y = np.tile(y, 14)
+    folder.mkdir(parents=True)
+    for name, array in ((TRAIN_IMAGES, x[:60_000]), (TRAIN_LABELS, y[:60_000]), (TEST_IMAGES, x[60_000:]),
+                        (TEST_LABELS, y[60_000:])):
+        write_idx(folder / name, array)
+
+
+def test_a_map_of_70000_images_loads_and_pans(page, tmp_path):
+    home = tmp_path / "big"
+    _fake_mnist(home / "data" / "mnist")
+    with running_app(home) as base:
+        open_page(page, base, "latent", "data=mnist&model=pretrained%2Fae&split=all&points=70000")
+        frame = map_frame(page, timeout=180_000)
+        assert frame.locator(SURFACE).get_attribute("data-points") == "70000"
+        box = frame.locator(SURFACE).bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        page.mouse.down()
+        for k in range(1, 21):  # a pan of a fifth of the map
+            page.mouse.move(box["x"] + box["width"] * (0.5 + 0.01 * k), box["y"] + box["height"] * 0.5)
+        page.mouse.up()
+        page.wait_for_function("() => location.search.includes('cam=')", timeout=60_000)  # the pan reached the view
+        frame = map_frame(page)
+        assert frame.locator(SURFACE).get_attribute("data-points") == "70000"
+        assert page.locator('[data-testid="stException"]').count() == 0

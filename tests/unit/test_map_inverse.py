@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from aelab.analysis.inverse import fit_inverse, invert, unexplained
-from aelab.analysis.latent import decode, encode_dataset
-from aelab.analysis.maps import shipped_umap
+from aelab.analysis.inverse import fit_inverse, inverse_from_arrays, invert, unexplained
+from aelab.analysis.latent import Projection, decode, encode_dataset
+from aelab.analysis.maps import SHIPPED_UMAP_FILE, shipped_umap, umap_artefact_bytes
 from aelab.data.sources import load_dataset
 from aelab.library.store import PRETRAINED_ROOT, load_model
 
@@ -56,3 +56,28 @@ def test_bad_points_are_refused():
         fit_inverse(np.zeros((20, 2)), np.zeros((19, 4)))
     with pytest.raises(ValueError, match="at least 10"):
         fit_inverse(np.zeros((5, 2)), np.zeros((5, 4)))
+
+
+def test_every_shipped_umap_carries_its_inverse_and_it_reads_back(vae_map):
+    _, coords, z = vae_map
+    projection = shipped_umap(PRETRAINED_ROOT / "vae", "mnist-5k", len(z), 15, 0.1)
+    fit = inverse_from_arrays(projection.params["inverse"])  # fitted by build-pretrained: the page fits nothing
+    assert fit is not None and fit.heldout_error < MAX_HELDOUT_ERROR and fit.n_train == 900
+    assert unexplained(z, invert(fit.inverse, coords)) < MAX_HELDOUT_ERROR
+    shipped = sorted(p.parent.parent.name for p in PRETRAINED_ROOT.glob("*/cache/umap_test.npz"))
+    assert shipped and all(any(k.startswith("inverse.") for k in np.load(PRETRAINED_ROOT / name / "cache" /
+                                                                         "umap_test.npz").files) for name in shipped)
+    assert inverse_from_arrays({"inverse.net.0.weight": np.zeros((3, 3))}) is None  # not a whole inverse: refit
+
+
+def test_a_map_artefact_written_with_its_codes_holds_the_inverse_fitted_on_them(vae_map, tmp_path):
+    model, coords, z = vae_map
+    projection = Projection("umap", coords, {"n_neighbors": 15, "min_dist": 0.1})
+    data = umap_artefact_bytes(projection, model, "mnist-5k", "source:x@1", z)[SHIPPED_UMAP_FILE]
+    (tmp_path / "a.npz").write_bytes(data)
+    with np.load(tmp_path / "a.npz", allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    read = inverse_from_arrays(arrays)
+    fitted = fit_inverse(coords, z)
+    assert read.heldout_error == pytest.approx(fitted.heldout_error)
+    assert np.allclose(invert(read.inverse, coords[:50]), invert(fitted.inverse, coords[:50]), atol=1e-5)

@@ -34,7 +34,7 @@ ALLOWED = {
     "train": {"variant", "latent", "hidden", "temp", "epochs", "batch", "lr", "loss", "codes", "commit", "beta",
               "noise", "level", "l1", "contractive", "seed", "images"},
     "latent": {"points", "map", "nn", "md", "dims", "under", "quantiles", "sel", "pin", "digit", "colour", "cam",
-               "groups", "la", "lb", "ga", "gb", "to", "alpha"},
+               "groups", "la", "lb", "ga", "gb", "to", "alpha", "cmp", "split"},
     "traverse": {"start", "range", "k", "z", "all", "rows", "cols", "gif"},
     "interpolate": {"a", "b", "c", "steps", "side", "t", "w"},
     "generate": {"vae", "ae", "side", "temperature", "seed", "vq", "vqimg", "cvae", "codes", "cseed", "cimg"},

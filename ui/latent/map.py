@@ -11,6 +11,8 @@ camera and selection are the Latent view's fields, so they survive other pages a
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -28,6 +30,7 @@ from ui.components import live_decoder as live
 KEY = "latent_map"
 NO_WEBGL_KEY = "latent_map_no_webgl"  # the browser's reason, once it said it has no WebGL (this session)
 COLOURINGS = {"label": "Label", "error": "Reconstruction MSE"}  # and "z1".."zd": one latent dimension's value
+LINK = "latent"  # the BroadcastChannel of the page's maps (a hover shows each model's reconstruction of that image)
 FIND_KEY = "latent_map_find"  # the "Find image" box (an action, not view state: it sets the selection and camera)
 FIND_ZOOM = 6.0  # the camera's zoom on a found image: its neighbourhood fills the map
 # Viridis at 8 even steps: a sequential scale that stays ordered for the common colour-vision deficiencies and in grey
@@ -109,6 +112,11 @@ def find_image(view: Bound, dataset_name: str, points: MapPoints) -> None:
     st.rerun()
 
 
+def point_size(n: int) -> float:
+    """Pixels per point: smaller as the map fills, so clusters keep their shape at 70,000 points."""
+    return 6 if n <= 2000 else 4 if n <= 20000 else 2.5
+
+
 def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints, titles: tuple[str, str],
              height: int, marks: tuple = ()) -> dict:
     """The map view's JSON: points, colours, legend, what a map point (u, v) gives the model (origin + u axes[0] +
@@ -119,7 +127,7 @@ def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints
     return {"height": height, "extent": [low, high, low, high], "origin": origin.tolist(), "axes": axes.tolist(),
             "x": np.round(points.coords[:, 0], 5).tolist(), "y": np.round(points.coords[:, 1], 5).tolist(),
             "c": colours, "colours": palette, "legend": legend, "index": points.indices.tolist(),
-            "point_size": 4 if len(points.coords) > 2000 else 6, "xlabel": titles[0], "ylabel": titles[1],
+            "point_size": point_size(len(points.coords)), "xlabel": titles[0], "ylabel": titles[1],
             "selected": [int(i) for i in points.indices if int(i) in chosen],
             "camera": list(view_state.camera) if view_state.camera else None,
             "marks": [[round(float(m.x), 5), round(float(m.y), 5), m.name] for m in marks],
@@ -131,19 +139,38 @@ def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints
 THUMB_MIN_PX = 14  # images replace the dots once the points' typical spacing is this many pixels on screen
 
 
+def _pixels_blob(kind: str, images) -> live.Blob:
+    """Images (n, 1, H, W) in [0, 1] as uint8 pixels (n, H, W), named by their content (the same images give the same
+    hash in any session, so a browser that has them never gets them again)."""
+    data = np.ascontiguousarray((images[:, 0].numpy().clip(0, 1) * 255).round().astype(np.uint8)).tobytes()
+    return live.Blob(f"{kind}-{hashlib.sha256(data).hexdigest()[:24]}", data)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _thumbnails(key: str, _images) -> live.Blob:
-    """The map's images as uint8 pixels (n, H, W), named by their content (the same images give the same hash in
-    any session, so a browser that has them never gets them again)."""
-    data = np.ascontiguousarray((_images[:, 0].numpy().clip(0, 1) * 255).round().astype(np.uint8)).tobytes()
-    return live.Blob(f"thumbs-{hashlib.sha256(data).hexdigest()[:24]}", data)
+    return _pixels_blob("thumbs", _images)
+
+
+@st.cache_resource(show_spinner="Reconstructing the map's images...", max_entries=8)
+def _reconstructions(key: str, _record, _images) -> live.Blob:
+    from aelab.analysis.latent import reconstruct
+
+    return _pixels_blob("recons", reconstruct(_record.model, _images))
 
 
 def thumbnails(dataset, points: MapPoints) -> live.Blob:
     """The thumbnails of the map's points, in the map's order (the test images it draws)."""
-    images = dataset.x_test[points.indices]
-    return _thumbnails(f"{dataset.identity}|{len(points.indices)}|{points.indices[-1] if len(points.indices) else 0}",
-                       images)
+    return _thumbnails(_points_key(dataset, points), dataset.x_test[points.indices])
+
+
+def reconstructions(record, dataset, points: MapPoints) -> live.Blob:
+    """The model's reconstructions of the map's points, in the map's order (what a linked hover shows)."""
+    return _reconstructions(f"{cache.key(record, dataset)}|{_points_key(dataset, points)}", record,
+                            dataset.x_test[points.indices])
+
+
+def _points_key(dataset, points: MapPoints) -> str:
+    return f"{dataset.identity}|{len(points.indices)}|{points.indices[-1] if len(points.indices) else 0}"
 
 
 def typical_spacing(coords: np.ndarray) -> float:
@@ -169,8 +196,11 @@ def _map_decoder(key: str, _record, _inverse) -> bytes:
 def learned_inverse(record, dataset, projection: Projection, z: np.ndarray):
     """The map's learned inverse (aelab.analysis.inverse.InverseFit), fitted once per map in the process-wide result
     store (a map's coordinates and codes name it)."""
-    from aelab.analysis.inverse import fit_inverse
+    from aelab.analysis.inverse import fit_inverse, inverse_from_arrays
 
+    shipped = inverse_from_arrays(projection.params["inverse"]) if "inverse" in projection.params else None
+    if shipped is not None:  # fitted when the map was built (build-pretrained, a training job): nothing to wait for
+        return shipped
     identity = cache.identity(record, dataset)
     key = (projection.method, hashlib.sha256(np.ascontiguousarray(projection.coords).tobytes()).hexdigest()[:16])
     with st.spinner("Learning this map's inverse (map point -> code)...", show_time=True):
@@ -202,16 +232,23 @@ def map_model(record, dataset, projection: Projection, z: np.ndarray):
 
 
 def latent_map(view: Bound, record, dataset, projection: Projection, z: np.ndarray, points: MapPoints,
-               titles: tuple[str, str], height: int, marks: tuple = ()) -> bool:
+               titles: tuple[str, str], height: int, marks: tuple = (), *, key: str = KEY, title: str | None = None,
+               linked: bool = False) -> bool:
     """Draw the WebGL map; False when the page must draw its Plotly map instead (fallback_reason says why). A lasso
-    made on it becomes the view's selection at once (this run's panels show it)."""
+    made on it becomes the view's selection at once (this run's panels show it).
+
+    key: KEY for the page's own map (its colouring, camera and Find box are the view's); another key draws a map
+    of a compared model (title: its name) that shares the view's selection and colouring. linked: the page shows
+    several maps: each also gets its model's reconstructions of the images, and a hover on one map shows every
+    map's model's reconstruction of that image (the frames talk over a BroadcastChannel, in the browser)."""
     if fallback_reason(record, projection) is not None:
         return False
-    dataset_name = dataset.name
+    main, dataset_name = key == KEY, dataset.name
     model, origin, axes, says = map_model(record, dataset, projection, z)
-    view.value("camera", check=lambda c: None if c[2] > 0 else "is not a zoom (it must be above 0)",
-               fallback_text="the whole map")  # (a link's camera is checked here, before the map reads it)
-    message = live.released(KEY, model)
+    if main:
+        view.value("camera", check=lambda c: None if c[2] > 0 else "is not a zoom (it must be above 0)",
+                   fallback_text="the whole map")  # (a link's camera is checked here, before the map reads it)
+    message = live.released(key, model)
     if message is not None:
         if isinstance(message.get("nowebgl"), str):
             st.session_state[NO_WEBGL_KEY] = message["nowebgl"][:200]
@@ -220,21 +257,30 @@ def latent_map(view: Bound, record, dataset, projection: Projection, z: np.ndarr
             chosen = tuple(dict.fromkeys(int(i) for i in message["selection"] if isinstance(i, int)
                                          and 0 <= i < len(points.indices)))
             view.put("selection", Selection(dataset_name, chosen) if chosen else None)
+            if not main:
+                st.rerun()  # every map, the page's first, shows the new selection
         camera = message.get("camera")
-        if isinstance(camera, list) and len(camera) == 3 and all(isinstance(v, (int, float)) for v in camera) \
+        if main and isinstance(camera, list) and len(camera) == 3 and all(isinstance(v, (int, float)) for v in camera) \
                 and all(np.isfinite(camera)) and camera[2] > 0:
             view.put("camera", tuple(float(v) for v in camera))
-    options = colourings(z.shape[1])
-    left, right = st.columns([3, 2])
-    view.selectbox("colour", "Colour by", list(options), key="latent_map_colour", format_func=options.get,
-                   where=left)
-    with right:
-        find_image(view, dataset_name, points)
-    spec = map_spec(view.view, origin, axes, points, titles, height, marks)
-    blob = thumbnails(dataset, points)
-    spec["thumbs"] = {"hash": blob.hash, "n": len(points.indices), "height": int(dataset.x_test.shape[2]),
+    if main:
+        options = colourings(z.shape[1])
+        left, right = st.columns([3, 2])
+        view.selectbox("colour", "Colour by", list(options), key="latent_map_colour", format_func=options.get,
+                       where=left)
+        with right:
+            find_image(view, dataset_name, points)
+    shown = view.view if main else dataclasses.replace(view.view, camera=None)
+    spec = map_spec(shown, origin, axes, points, titles, height, marks)
+    blobs = [thumbnails(dataset, points)]
+    spec["thumbs"] = {"hash": blobs[0].hash, "n": len(points.indices), "height": int(dataset.x_test.shape[2]),
                       "width": int(dataset.x_test.shape[3])}
-    with present.main_picture(), st.container(key="latent_map_frame"):  # (presenting: the picture measured first)
-        live.live_decoder(KEY, "map", spec, model, blob=blob)
-    st.caption(says.replace("in your browser", "in your browser (the panel by the cursor)"))
+    if linked:
+        blobs.append(reconstructions(record, dataset, points))
+        spec.update(link=LINK, recons={"hash": blobs[1].hash}, title=title)
+    frame = present.main_picture() if main else contextlib.nullcontext()
+    with frame, st.container(key=f"{key}_frame"):  # (presenting: the page's map is the picture measured first)
+        live.live_decoder(key, "map", spec, model, blobs=tuple(blobs))
+    if main:
+        st.caption(says.replace("in your browser", "in your browser (the panel by the cursor)"))
     return True

@@ -10,6 +10,7 @@ read-only.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,35 @@ from ui.common.view_state import Bound
 from ui.common.warmup import umap_warmup
 
 METHODS = {"pca": "PCA", "umap": "UMAP", "raw": "Two latent dimensions"}
+SPLITS = {"test": "Test images", "all": "Test and training images"}  # what the map draws (test first, then train)
+_ALL_IMAGES_KEY = "latent_all_images"  # a session's own data with its training images appended (never shared)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _with_training_images(identity: str, _dataset):
+    return _appended(_dataset)
+
+
+def _appended(dataset):
+    """The dataset whose "test" images are its test images followed by its training images (every image on one
+    map: 70,000 for MNIST), under its own data identity; its training split is left as it was."""
+    return dataclasses.replace(dataset, x_test=torch.cat([dataset.x_test, dataset.x_train]),
+                               y_test=torch.cat([dataset.y_test, dataset.y_train]),
+                               identity=f"{dataset.identity}+train", factors=None)
+
+
+def map_dataset(dataset, split: str):
+    """The images the map draws as the dataset's test split: the test images, or ("all") test then training images.
+    A named source's is kept for every session; a session's own data only in that session."""
+    if split != "all" or len(dataset.x_train) == 0:
+        return dataset
+    if dataset.named_source:
+        return _with_training_images(dataset.identity, dataset)
+    kept = st.session_state.get(_ALL_IMAGES_KEY)
+    if kept is None or kept[0] != dataset.identity:
+        kept = (dataset.identity, _appended(dataset))
+        st.session_state[_ALL_IMAGES_KEY] = kept
+    return kept[1]
 
 
 # ------------------------------------------------------------------------------------------------- cached arrays

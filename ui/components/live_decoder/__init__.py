@@ -179,8 +179,10 @@ def _take_requests(key: str, value: dict, model: LiveModel) -> None:
     """What a browser message asks the component's next draw for: the model's bytes, a server decode."""
     if value.get("need") == model.hash or (value.get("event") == "need" and value.get("hash") == model.hash):
         st.session_state.setdefault(_SEND_KEY, set()).add(key)
-    if isinstance(value.get("blob"), str):  # (answered only when it names this run's Blob)
-        st.session_state.setdefault(_BLOB_KEY, {})[key] = value["blob"]
+    wanted = value.get("blob")
+    wanted = [wanted] if isinstance(wanted, str) else wanted
+    if isinstance(wanted, list):  # (answered only for the hashes of this run's Blobs)
+        st.session_state.setdefault(_BLOB_KEY, {})[key] = tuple(h for h in wanted[:8] if isinstance(h, str))
     request = _decode_request(value.get("decode"), model)
     if request is not None:
         st.session_state.setdefault(_DECODE_KEY, {})[key] = request
@@ -211,20 +213,21 @@ def released(key: str, model: LiveModel) -> dict[str, Any] | None:
 
 
 def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *, scale: int | None = None,
-                 blob: Blob | None = None) -> None:
-    """Draw the component (call `released(key, model)` first in the same run). blob: bytes the view needs beside
-    the model (its hash goes in every render as blob_hash; the bytes only when the browser asked for them).
+                 blobs: tuple[Blob, ...] = ()) -> None:
+    """Draw the component (call `released(key, model)` first in the same run). blobs: bytes the view needs beside
+    the model, named by hash in its spec; sent (as blob_0, blob_1... with their blob_hashes) only in the render
+    after the browser asked for them.
 
     mode: sliders | plane | scrub | triangle | grid (see frontend/modes.js) | map (frontend/map.js); spec: that
     view's JSON-ready settings.
     A change of spec other than its current value (code, source, t, weights, temperature, pinned, start, selected,
     camera) rebuilds the view; a change of the value moves the view there."""
-    _live_fragment(key, mode, spec, model, scale, blob)
+    _live_fragment(key, mode, spec, model, scale, blobs)
 
 
 @st.fragment
 def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, scale: int | None,
-                   blob: Blob | None = None) -> None:
+                   blobs: tuple[Blob, ...] = ()) -> None:
     """The component in a fragment of its own, so that what the browser says reruns only this: a request for the
     model's bytes (the first visit of a browser that lacks them) or a server decode (before the browser decodes) is
     answered here without running the whole page again (measured: the page's second run was 0.15-0.25 s of a first
@@ -240,8 +243,8 @@ def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, 
     asked = st.session_state.get(_SEND_KEY, set())
     send = model.onnx if key in asked else None
     asked.discard(key)
-    blob_asked = st.session_state.get(_BLOB_KEY, {}).pop(key, None)
-    blob_bytes = blob.data if blob is not None and blob_asked == blob.hash else None
+    asked_blobs = st.session_state.get(_BLOB_KEY, {}).pop(key, ())
+    sending = [blob for blob in blobs if blob.hash in asked_blobs]
     seq, pixels = None, None
     request = st.session_state.get(_DECODE_KEY, {}).pop(key, None)
     if request is not None and model.decode is not None:
@@ -250,5 +253,6 @@ def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, 
     layout = json.dumps({k: v for k, v in spec.items() if k not in value_keys}, sort_keys=True)
     _component(key=key, mode=mode, spec=spec, hash=model.hash, model=send, latent_dim=model.latent_dim,
                image_size=list(model.image_size), scale=scale or display_scale(model.image_size),
-               decoded_seq=seq, pixels=pixels, blob_hash=None if blob is None else blob.hash, blob=blob_bytes,
+               decoded_seq=seq, pixels=pixels, blob_hashes=[blob.hash for blob in sending],
+               **{f"blob_{i}": blob.data for i, blob in enumerate(sending)},
                layout=f"{mode}|{model.hash}|{hashlib.sha1(layout.encode()).hexdigest()[:16]}", default=None)

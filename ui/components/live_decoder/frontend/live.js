@@ -13,7 +13,7 @@
 //
 // Messages to Streamlit (the component's value, JSON, each with a fresh id "n" so the server handles it once):
 //   {event: "need", hash}            send me the model's bytes
-//   {event: "need_blob", blob}       send me those bytes a view needs beside the model (the map's thumbnails)
+//   {event: "need_blob", blob}       send me these bytes a view needs beside the model (hashes: the map's images)
 //   {event: "decode"}                decode the codes of the "decode" field (below) on the server
 //   {event: "unavailable", reason}   no WebAssembly here, or the model would not load: use the server path
 //   {event: "release", ...}          what the user settled on (a slider let go, a click on the plane)
@@ -40,13 +40,13 @@ function post(type, data) {
 }
 const instance = Math.random().toString(36).slice(2, 8);
 let counter = 0;
-const blobs = new Map(), blobWaiters = new Map(); // (the blobs section below)
-let blobAsked = null;
+const blobs = new Map(), blobWaiters = new Map(), blobsAsked = new Set(); // (the blobs section below)
+const missingBlobs = () => [...blobsAsked].filter((h) => !blobs.has(h));
 function setValue(value) { // returns the message's id
   const n = `${instance}-${++counter}`;
   const waiting = {};
   if (asked.hash && !decoders.has(asked.hash)) waiting.need = asked.hash;
-  if (blobAsked && !blobs.has(blobAsked)) waiting.blob = blobAsked;
+  if (missingBlobs().length) waiting.blob = missingBlobs();
   if (serverJob) waiting.decode = { seq: serverJob.seq, batch: serverJob.batch, codes: serverJob.codes };
   post("streamlit:setComponentValue", { value: { ...waiting, ...value, n }, dataType: "json" });
   return n;
@@ -264,8 +264,8 @@ function blob(hash) {
       if (stored) return received(hash, new Uint8Array(stored), false);
       const ask = () => {
         if (blobs.has(hash)) return;
-        blobAsked = hash;
-        setValue({ event: "need_blob", blob: hash });
+        blobsAsked.add(hash);
+        setValue({ event: "need_blob", blob: missingBlobs() });
         setTimeout(ask, 4500);
       };
       ask();
@@ -300,7 +300,9 @@ function applyTheme(theme) {
 function render(args, theme) {
   live.firstRenderEpoch ??= now();
   latestArgs = args;
-  if (args.blob && args.blob_hash) received(args.blob_hash, new Uint8Array(args.blob), true);
+  (args.blob_hashes ?? []).forEach((hash, i) => {
+    if (args[`blob_${i}`]) received(hash, new Uint8Array(args[`blob_${i}`]), true);
+  });
   applyTheme(theme);
   live.mode = args.mode;
   let built = false;

@@ -67,8 +67,18 @@ export function map(root, args, api) {
   nearest.dataset.testid = "hover-nearest";
   nearest.hidden = true;
   const nearCtx = nearest.getContext("2d");
+  // with linked maps: this model's reconstruction of that nearest image, too
+  const recon = el("canvas", { className: "decoded", width: width * args.scale, height: height * args.scale });
+  recon.dataset.testid = "hover-recon";
+  recon.hidden = true;
+  const reconCtx = recon.getContext("2d");
   const panel = el("div", { className: "hover-panel", hidden: true },
-    [el("div", { className: "pair" }, [decoded, nearest]), where]);
+    [el("div", { className: "pair" }, [decoded, nearest, recon]), where]);
+  // another map's hovered image, reconstructed by this map's model, where it lies on this map
+  const echoCanvas = el("canvas", { className: "decoded", width: width * args.scale, height: height * args.scale });
+  echoCanvas.dataset.testid = "linked-recon";
+  const echoCtx = echoCanvas.getContext("2d"), echoCaption = el("div", { className: "caption" });
+  const echo = el("div", { className: "hover-panel echo", hidden: true }, [echoCanvas, echoCaption]);
   // the images as marks once zoomed in far enough (a 2-D canvas over the WebGL points; the cursor passes through)
   const thumbLayer = el("canvas", { className: "thumbs" });
   thumbLayer.dataset.testid = "map-thumbnails";
@@ -80,7 +90,7 @@ export function map(root, args, api) {
     mark.dataset.u = u; mark.dataset.v = v;
     return mark;
   });
-  const stage = el("div", { className: "map-stage" }, [surface, thumbLayer, ...marks, panel]);
+  const stage = el("div", { className: "map-stage" }, [surface, thumbLayer, ...marks, echo, panel]);
   stage.style.height = `${spec.height}px`;
   const modeButtons = ["panZoom", "lasso"].map((mode) => {
     const button = el("button", { type: "button", textContent: mode === "lasso" ? "Lasso select" : "Pan / zoom" });
@@ -113,25 +123,26 @@ export function map(root, args, api) {
   // ------------------------------------------------------------------------------------------ thumbnails
   // The map's images (uint8, n x height x width, the map's order) come once per browser (api.blob: IndexedDB, else
   // the server); each becomes a small canvas when first drawn, framed in its point's colour.
-  let thumbs = null, thumbFrame = 0;
-  const tiles = new Map();
-  const tile = (i) => {
-    let made = tiles.get(i);
-    if (!made) {
+  let thumbs = null, recons = null, thumbFrame = 0;
+  const tiles = new Map(), reconTiles = new Map();
+  const tileOf = (pixels, made, i) => { // image i of pixels (uint8, n x h x w) as a small canvas, kept in made
+    let canvas = made.get(i);
+    if (!canvas) {
       const { height: th, width: tw } = spec.thumbs, size = th * tw;
-      made = document.createElement("canvas");
-      made.width = tw; made.height = th;
-      const image = made.getContext("2d").createImageData(tw, th);
+      canvas = document.createElement("canvas");
+      canvas.width = tw; canvas.height = th;
+      const image = canvas.getContext("2d").createImageData(tw, th);
       for (let p = 0; p < size; p++) { // grey as the data is, as the decoded picture beside it
-        const g = thumbs[i * size + p];
+        const g = pixels[i * size + p];
         image.data[4 * p] = g; image.data[4 * p + 1] = g; image.data[4 * p + 2] = g; image.data[4 * p + 3] = 255;
       }
-      made.getContext("2d").putImageData(image, 0, 0);
-      if (tiles.size > 6000) tiles.clear(); // (a bound on memory after much panning)
-      tiles.set(i, made);
+      canvas.getContext("2d").putImageData(image, 0, 0);
+      if (made.size > 6000) made.clear(); // (a bound on memory after much panning)
+      made.set(i, canvas);
     }
-    return made;
+    return canvas;
   };
+  const tile = (i) => tileOf(thumbs, tiles, i);
   const MAX_TILES = 3000; // drawn in one frame: beyond it the view is too far out for images to read anyway
   const drawThumbs = () => {
     thumbFrame = 0;
@@ -175,7 +186,40 @@ export function map(root, args, api) {
     nearCtx.drawImage(tile(best), 0, 0, nearest.width, nearest.height);
     nearest.dataset.index = String(spec.index[best]);
     where.textContent += ` \u00b7 nearest image #${spec.index[best]}`;
+    if (recons) { // and this model's reconstruction of it
+      recon.hidden = false;
+      reconCtx.imageSmoothingEnabled = false;
+      reconCtx.drawImage(tileOf(recons, reconTiles, best), 0, 0, recon.width, recon.height);
+    }
   };
+  if (spec.recons) api.blob(spec.recons.hash).then((bytes) => { recons = bytes; });
+
+  // ----------------------------------------------------------------------------------------- linked maps
+  // The page's maps of other models (spec.link) tell each other which image the cursor is over; each shows its own
+  // model's reconstruction of that image where the image lies on its own map.
+  const me = Math.random().toString(36).slice(2);
+  const channel = spec.link && typeof BroadcastChannel === "function"
+    ? new BroadcastChannel(`aelab-map-${spec.link}`) : null;
+  const rowOf = new Map(spec.index.map((d, i) => [d, i]));
+  const tell = (index) => channel?.postMessage({ from: me, index });
+  const showEcho = (index) => {
+    const row = index === null ? undefined : rowOf.get(index);
+    if (row === undefined || !recons || !view) { echo.hidden = true; delete echo.dataset.index; return; }
+    echoCtx.imageSmoothingEnabled = false;
+    echoCtx.drawImage(tileOf(recons, reconTiles, row), 0, 0, echoCanvas.width, echoCanvas.height);
+    echoCaption.textContent = `image #${index}: this model's reconstruction`;
+    const [px, py] = toScreen(spec.x[row], spec.y[row]), box = stage.getBoundingClientRect();
+    echo.hidden = false;
+    echo.style.left = `${Math.min(Math.max(0, px + 12), box.width - echo.offsetWidth)}px`;
+    echo.style.top = `${Math.min(Math.max(0, py - echo.offsetHeight / 2), box.height - echo.offsetHeight)}px`;
+    echo.dataset.index = String(index);
+  };
+  if (channel) {
+    channel.onmessage = ({ data }) => {
+      if (!stage.isConnected) { channel.close(); return; } // this view was rebuilt: its successor listens
+      if (data?.from !== me) showEcho(data?.index ?? null);
+    };
+  }
   if (spec.thumbs) {
     api.blob(spec.thumbs.hash).then((bytes) => {
       if (bytes.length !== spec.thumbs.n * spec.thumbs.height * spec.thumbs.width) return; // not this map's images
@@ -246,12 +290,12 @@ export function map(root, args, api) {
     surface.height = spec.height * ratio;
     plot = createScatterplot({ canvas: surface, width: mapWidth, height: spec.height, pointSize: spec.point_size,
       pointColor: spec.colours, colorBy: "valueA", opacity: 0.8, pointOutlineWidth: 2, lassoColor: [0.2, 0.2, 0.2, 1],
-      backgroundColor: [1, 1, 1, 0], lassoInitiator: false, cameraDistance: 1 / (spec.camera?.[2] ?? 1) });
+      backgroundColor: [1, 1, 1, 0], lassoInitiator: false, opacityInactiveScale: 0.25, // a selection dims the rest cameraDistance: 1 / (spec.camera?.[2] ?? 1) });
     const points = spec.x.map((u, i) => [...toNorm(u, spec.y[i]), spec.c[i], 0]);
     plot.subscribe("view", ({ view: v }) => { view = v; placeMarks(); redrawThumbs(); if (!lassoing) sendCamera(); });
     // The point under the cursor, if any (data-over: its dataset index), so a test can tell empty map from a point
-    plot.subscribe("pointover", (i) => { surface.dataset.over = String(spec.index[i]); });
-    plot.subscribe("pointout", () => { delete surface.dataset.over; });
+    plot.subscribe("pointover", (i) => { surface.dataset.over = String(spec.index[i]); tell(spec.index[i]); });
+    plot.subscribe("pointout", () => { delete surface.dataset.over; tell(null); });
     plot.subscribe("lassoStart", () => { lassoing = true; panel.hidden = true; surface.dataset.lasso = "0"; lassoed = true; });
     plot.subscribe("lassoEnd", () => { lassoing = false; });
     // the lasso's vertices so far (data-lasso), so a scripted drag can wait for each of its moves to be taken
