@@ -45,6 +45,7 @@ latent_dim = record.model_config.latent_dim
 n_test = len(dataset.x_test)
 
 left, right = st.columns([3, 2], gap="large")
+side_by_side = st.container()  # under both columns: the compared models' maps get the page's whole width
 with right:  # drawn first in the script (the map needs the drawing), shown on the right
     st.subheader("Draw a digit")
     size = tuple(dataset.image_size)
@@ -58,7 +59,7 @@ x_in = None if digit is None else torch.from_numpy(digit.to_array())[None, None]
 with left:
     with present.secondary("Map and points"):  # presenting, folded away: the map comes first
         if len(dataset.x_train):
-            split = view.radio("split", "Images on the map", list(SPLITS), key="latent_split", format_func=SPLITS.get,
+            split = view.radio("split", "Which images", list(SPLITS), key="latent_split", format_func=SPLITS.get,
                                horizontal=True, help="Every image of the dataset on one map: the test images, then "
                                                      "the training images")
             dataset = map_dataset(dataset, split)
@@ -106,7 +107,8 @@ with left:
     webgl = webgl_off is None and latent_map(view, record, dataset, projection, z, points, titles,
                                              present.chart_height(560, 470), tuple(marks), linked=bool(compare))
     if webgl:  # other models' maps of the same images, linked to this one
-        compared_maps(view, compare, dataset, n, method, params, labels, indices)
+        with side_by_side:
+            compared_maps(view, compare, dataset, n, method, params, labels, indices)
     selection = view.view.selection  # (a lasso on the WebGL map has just replaced it)
     selected = [i for i in selection.indices if i < n] if selection else []
     plane_click = None

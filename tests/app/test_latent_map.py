@@ -15,7 +15,7 @@ from aelab.analysis.latent import encode_dataset
 from aelab.data.sources import load_dataset
 from aelab.library.store import PRETRAINED_ROOT, load_model
 from tests.apptest_helpers import REPO, run_app, texts
-from ui.latent.map import FIND_KEY, FIND_ZOOM, KEY, NO_WEBGL_KEY, VIRIDIS
+from ui.latent.map import FIND_KEY, FIND_PX, KEY, NO_WEBGL_KEY, VIRIDIS, typical_spacing
 
 PAGE = "pages/latent.py"
 
@@ -115,7 +115,11 @@ def test_finding_an_image_by_its_index_selects_it_and_centres_the_map_on_it():
     assert not at.exception, [e.value for e in at.exception]
     found = map_args(at)["spec"]
     assert found["selected"] == [417] and "Point #417" in texts(at)  # the panel of one image and its neighbours
-    assert found["camera"] == pytest.approx([spec["x"][417], spec["y"][417], FIND_ZOOM], abs=1e-4)
+    assert found["camera"][:2] == pytest.approx([spec["x"][417], spec["y"][417]], abs=1e-4)
+    # zoomed until the typical spacing between points is FIND_PX pixels: the images are the marks there
+    low, high = spec["extent"][:2]
+    spacing = typical_spacing(np.column_stack([spec["x"], spec["y"]]))
+    assert found["camera"][2] * spacing * spec["height"] / (high - low) == pytest.approx(FIND_PX, rel=1e-3)
     assert at.number_input(key=FIND_KEY).value is None  # the box is ready for the next index
     assert "cam" in at.query_params and at.query_params["sel"] == "mnist-5k~417"
 

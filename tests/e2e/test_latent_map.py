@@ -117,8 +117,9 @@ def test_zoomed_in_the_images_are_the_marks_and_the_hover_shows_the_nearest_imag
 def test_find_an_image_by_index_selects_it_and_centres_the_map_on_it(page, app_server):
     frame = open_map(page, app_server, "ae")
     frame.wait_for_function("() => Object.keys(window.aelabLive.blobFrom ?? {}).length > 0", timeout=60_000)
-    page.get_by_label("Find image", exact=False).fill("417")
-    page.get_by_label("Find image", exact=False).press("Enter")
+    find = page.get_by_role("spinbutton", name="Find image", exact=False)
+    find.fill("417")
+    find.press("Enter")
     page.get_by_text("Point #417", exact=False).first.wait_for(timeout=30_000)
     wait_idle(page)
     assert "sel=mnist-5k~417" in page.url.replace("%7E", "~") and "cam=" in page.url

@@ -32,20 +32,22 @@ def compared_keys(view: Bound, image_size: tuple[int, int]) -> list[str]:
 
 def compared_maps(view: Bound, keys: list[str], dataset, n: int, method: str, params: dict,
                   labels: np.ndarray, indices: np.ndarray) -> None:
-    """The compared models' maps, two to a row, with the page's method (raw axes: each model's first two; a model
-    with one latent dimension: PCA)."""
+    """The compared models' maps in one row under the page's columns, with the page's method (raw axes: each model's
+    first two; a model with one latent dimension: PCA)."""
     if not keys:
         return
     records, _ = loadable(keys)
     names = {key: label for label, key in model_choices(dataset.x_test.shape[-2:]).items()}
-    st.caption("The same test images on each model's map. Lasso on any map: the images light up on all of them. "
-               "Hover an image: each map shows its model's reconstruction of it, where it lies on that map.")
-    columns = st.columns(2)
+    st.subheader("Models side by side")
+    st.caption("The same images on each model's map. Lasso on any map (the page's own above too): the images light "
+               "up on all of them. Hover an image: each map shows its model's reconstruction of it, where it lies on "
+               "that map.")
+    columns = st.columns(max(2, len(records)))  # (one compared map takes half the width, not all of it)
     for slot, (key, record) in enumerate(records.items()):
         z = test_codes(cache.key(record, dataset), n, record, dataset)
         own_method = "pca" if method == "raw" and z.shape[1] < 2 else method
         own_params = {"dims": (0, 1)} if own_method == "raw" else (params if own_method == "umap" else {})
-        with columns[slot % 2]:
+        with columns[slot]:
             st.markdown(f"**{names.get(key, key)}**")
             projection = projection_for(own_method, own_params, z, record, dataset)
             points = MapPoints(projection.coords, labels, test_errors(cache.key(record, dataset), n, record, dataset),

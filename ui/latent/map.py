@@ -31,8 +31,9 @@ KEY = "latent_map"
 NO_WEBGL_KEY = "latent_map_no_webgl"  # the browser's reason, once it said it has no WebGL (this session)
 COLOURINGS = {"label": "Label", "error": "Reconstruction MSE"}  # and "z1".."zd": one latent dimension's value
 LINK = "latent"  # the BroadcastChannel of the page's maps (a hover shows each model's reconstruction of that image)
+THUMB_MIN_PX = 14  # images replace the dots once the points' typical spacing is this many pixels on screen
+FIND_PX = 2.5 * THUMB_MIN_PX  # Find image zooms until that spacing is this many pixels: the images are the marks
 FIND_KEY = "latent_map_find"  # the "Find image" box (an action, not view state: it sets the selection and camera)
-FIND_ZOOM = 6.0  # the camera's zoom on a found image: its neighbourhood fills the map
 # Viridis at 8 even steps: a sequential scale that stays ordered for the common colour-vision deficiencies and in grey
 VIRIDIS = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]
 
@@ -96,7 +97,13 @@ def colour_codes(colouring: str, points: MapPoints) -> tuple[list[int], list[str
     return codes, [*PALETTE, UNLABELLED_COLOUR], legend
 
 
-def find_image(view: Bound, dataset_name: str, points: MapPoints) -> None:
+def find_zoom(points: MapPoints, height: int) -> float:
+    """The zoom at which the map's typical spacing between points is FIND_PX on screen (images are the marks)."""
+    low, high = plane_range(points.coords)
+    return max(2.0, FIND_PX * (high - low) / (typical_spacing(points.coords) * height))
+
+
+def find_image(view: Bound, dataset_name: str, points: MapPoints, height: int) -> None:
     """The "Find image" box: a test image's index selects it (today's panels show it) and centres the map on it,
     zoomed in. The box empties itself afterwards, so the same index can be found again after panning away."""
     last = len(points.indices) - 1
@@ -108,7 +115,7 @@ def find_image(view: Bound, dataset_name: str, points: MapPoints) -> None:
     del st.session_state[FIND_KEY]
     row = int(np.flatnonzero(points.indices == int(found))[0])
     view.put("selection", Selection(dataset_name, (int(points.indices[row]),)))
-    view.put("camera", (float(points.coords[row, 0]), float(points.coords[row, 1]), FIND_ZOOM))
+    view.put("camera", (float(points.coords[row, 0]), float(points.coords[row, 1]), find_zoom(points, height)))
     st.rerun()
 
 
@@ -136,7 +143,6 @@ def map_spec(view_state, origin: np.ndarray, axes: np.ndarray, points: MapPoints
                     "or shift + drag."}
 
 
-THUMB_MIN_PX = 14  # images replace the dots once the points' typical spacing is this many pixels on screen
 
 
 def _pixels_blob(kind: str, images) -> live.Blob:
@@ -269,7 +275,7 @@ def latent_map(view: Bound, record, dataset, projection: Projection, z: np.ndarr
         view.selectbox("colour", "Colour by", list(options), key="latent_map_colour", format_func=options.get,
                        where=left)
         with right:
-            find_image(view, dataset_name, points)
+            find_image(view, dataset_name, points, height)
     shown = view.view if main else dataclasses.replace(view.view, camera=None)
     spec = map_spec(shown, origin, axes, points, titles, height, marks)
     blobs = [thumbnails(dataset, points)]

@@ -53,7 +53,8 @@ export function map(root, args, api) {
   const fromNorm = (a, b) => [x0 + ((a + 1) / 2) * (x1 - x0), y0 + ((b + 1) / 2) * (y1 - y0)];
 
   // ---------------------------------------------------------------------------------------------- the elements
-  const mapWidth = Math.max(320, Math.floor(root.getBoundingClientRect().width || spec.height));
+  // the frame's width (a map in a narrow column stays inside it), else a square
+  const mapWidth = Math.max(200, Math.floor(root.getBoundingClientRect().width || spec.height));
   const surface = el("canvas", { className: "map" });
   surface.dataset.testid = "latent-map";
   surface.style.width = `${mapWidth}px`;
@@ -290,7 +291,8 @@ export function map(root, args, api) {
     surface.height = spec.height * ratio;
     plot = createScatterplot({ canvas: surface, width: mapWidth, height: spec.height, pointSize: spec.point_size,
       pointColor: spec.colours, colorBy: "valueA", opacity: 0.8, pointOutlineWidth: 2, lassoColor: [0.2, 0.2, 0.2, 1],
-      backgroundColor: [1, 1, 1, 0], lassoInitiator: false, opacityInactiveScale: 0.25, // a selection dims the rest cameraDistance: 1 / (spec.camera?.[2] ?? 1) });
+      backgroundColor: [1, 1, 1, 0], lassoInitiator: false, cameraDistance: 1 / (spec.camera?.[2] ?? 1),
+      opacityInactiveScale: 0.25 }); // (a selection dims the rest)
     const points = spec.x.map((u, i) => [...toNorm(u, spec.y[i]), spec.c[i], 0]);
     plot.subscribe("view", ({ view: v }) => { view = v; placeMarks(); redrawThumbs(); if (!lassoing) sendCamera(); });
     // The point under the cursor, if any (data-over: its dataset index), so a test can tell empty map from a point
