@@ -243,11 +243,12 @@ export function map(root, args, api) {
     hovered = toData(e);
     const box = stage.getBoundingClientRect(), px = e.clientX - box.left, py = e.clientY - box.top;
     panel.hidden = false;
-    panel.style.left = `${px + 16 + panel.offsetWidth > box.width ? px - 16 - panel.offsetWidth : px + 16}px`;
-    panel.style.top = `${Math.max(0, Math.min(py - panel.offsetHeight / 2, box.height - panel.offsetHeight))}px`;
     where.textContent = `${spec.xlabel} = ${fmt(hovered[0])}, ${spec.ylabel} = ${fmt(hovered[1])}`;
     api.want(codeAt(hovered), 1, draw, e.timeStamp);
-    showNearest(hovered);
+    showNearest(hovered); // (before placing the panel: its pictures set its width)
+    const w = panel.offsetWidth; // right of the cursor, else left of it; never past the map's edges
+    panel.style.left = `${Math.max(0, Math.min(px + 16 + w > box.width ? px - 16 - w : px + 16, box.width - w))}px`;
+    panel.style.top = `${Math.max(0, Math.min(py - panel.offsetHeight / 2, box.height - panel.offsetHeight))}px`;
   });
   stage.addEventListener("pointerleave", () => { panel.hidden = true; });
   // A lasso that closes where it began ends in a click that regl-scatterplot reads as a click on the nearest point,
@@ -258,10 +259,7 @@ export function map(root, args, api) {
   // ---------------------------------------------------------------------------------------------- the scatter
   // sent: the cameras this map told the page (their echo in a later spec is not a move to make)
   const sent = new Set();
-  const lookAt = ([cx, cy, zoom]) => {
-    const [a, b] = toNorm(cx, cy);
-    plot.lookAt([zoom, 0, 0, 0, 0, zoom, 0, 0, 0, 0, 1, 0, -a * zoom, -b * zoom, 0, 1]);
-  };
+  const lookAt = ([cx, cy, zoom]) => plot.zoomToLocation(toNorm(cx, cy), 1 / zoom); // (the camera's distance)
   let settle = null, moved = false; // moved: the person panned or zoomed (the map's own first view is not news)
   for (const type of ["pointerdown", "wheel"]) surface.addEventListener(type, () => { moved = true; }, true);
   const sendCamera = () => { // once a pan or zoom has settled: the page keeps it in its view
