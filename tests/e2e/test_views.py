@@ -214,8 +214,9 @@ def test_back_and_forward_step_between_two_page_visits(page, app_server):
 
 # ------------------------------------------------------------------------------------------------ copied addresses
 def draw(page, canvas, points: list[tuple[float, float]]) -> None:
-    """A stroke through points given as fractions of the canvas."""
-    canvas.scroll_into_view_if_needed()
+    """A stroke through points given as fractions of the canvas (scrolled to the middle of the view first: at the
+    view's top edge Streamlit's header would take the stroke's first points)."""
+    canvas.evaluate("c => c.scrollIntoView({block: 'center'})")
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
     page.mouse.down()

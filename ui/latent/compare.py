@@ -20,7 +20,7 @@ MAX_COMPARED = 3
 def compared_keys(view: Bound, image_size: tuple[int, int]) -> list[str]:
     """The models chosen to sit beside the page's own (keys that load; one that does not is named and left out)."""
     choices = {key: label for label, key in model_choices(image_size).items() if key != session.model_key}
-    keys = view.multiselect("compare", "Models side by side (up to 3 more maps, linked)", list(choices),
+    keys = view.multiselect("compare", "Compare with (up to 3 more maps of the same images, linked)", list(choices),
                             key="latent_compare", format_func=choices.get, max_selections=MAX_COMPARED,
                             help="Each model's map of the same images. A lasso on any map selects them on all; "
                                  "hovering an image shows each model's reconstruction of it.")
