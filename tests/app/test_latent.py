@@ -47,8 +47,9 @@ def trace_names(at) -> list[str]:
 
 
 def image_captions(at) -> list[str]:
-    """The caption of every picture st.image drew (one st.image call may draw several)."""
-    return [caption for element in at.get("image") for caption in element.captions]
+    """The caption of every picture st.image drew (one st.image call may draw several), but the attribute vector's
+    strip, which the page always draws under them (tests/app/test_latent_attributes.py)."""
+    return [caption for element in at.get("image") for caption in element.captions if not caption.startswith("alpha =")]
 
 
 def select(at, points: list[dict]):
