@@ -132,3 +132,24 @@ def lasso_map(page, frame, radius: float = 0.3, moves: int = 40) -> None:
         page.mouse.move(cx + r * math.cos(angle), cy + r * math.sin(angle))
         frame.wait_for_function(f"() => {vertices} > {before}", timeout=10_000)
     page.mouse.up()
+
+
+def write_big_mnist(folder) -> None:
+    """70,000 MNIST-sized images for the "mnist" source, offline: the bundled 5,000 repeated 14 times with noise
+    (the cache holds only verified downloads; these files stand in for them in a home of the test's own)."""
+    import numpy as np
+
+    from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+    from aelab.data.idx import write_idx
+    from aelab.data.sources import load_dataset
+
+    data = load_dataset("mnist-5k")
+    x = (np.concatenate([data.x_train[:, 0].numpy(), data.x_test[:, 0].numpy()]) * 255).round()
+    y = np.concatenate([data.y_train.numpy(), data.y_test.numpy()]).astype(np.uint8)
+    rng = np.random.default_rng(0)
+    x = np.clip(np.tile(x, (14, 1, 1)) + rng.integers(-24, 25, size=(70_000, 28, 28)), 0, 255).astype(np.uint8)
+    y = np.tile(y, 14)
+    folder.mkdir(parents=True)
+    for name, array in ((TRAIN_IMAGES, x[:60_000]), (TRAIN_LABELS, y[:60_000]), (TEST_IMAGES, x[60_000:]),
+                        (TEST_LABELS, y[60_000:])):
+        write_idx(folder / name, array)

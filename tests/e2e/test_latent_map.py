@@ -8,7 +8,16 @@ import pytest
 
 from tests.app_server import running_app
 from tests.e2e.conftest import open_page, wait_idle
-from tests.e2e.live import MAP_SURFACE, canvas_digest, drag_frames, lasso_map, live_frame, map_frame, wait_drawn
+from tests.e2e.live import (
+    MAP_SURFACE,
+    canvas_digest,
+    drag_frames,
+    lasso_map,
+    live_frame,
+    map_frame,
+    wait_drawn,
+    write_big_mnist,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -189,30 +198,9 @@ def test_a_lasso_on_one_models_map_highlights_the_same_images_on_the_other(page,
                             f".closest('.echo').dataset.index === '{found}'", timeout=10_000)
 
 
-def _fake_mnist(folder) -> None:
-    """70,000 MNIST-sized images for the "mnist" source, offline: the bundled 5,000 repeated 14 times with noise
-    (the cache holds only verified downloads; these files stand in for them in a home of the test's own)."""
-    import numpy as np
-
-    from aelab.data.download import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
-    from aelab.data.idx import write_idx
-    from aelab.data.sources import load_dataset
-
-    data = load_dataset("mnist-5k")
-    x = (np.concatenate([data.x_train[:, 0].numpy(), data.x_test[:, 0].numpy()]) * 255).round()
-    y = np.concatenate([data.y_train.numpy(), data.y_test.numpy()]).astype(np.uint8)
-    rng = np.random.default_rng(0)
-    x = np.clip(np.tile(x, (14, 1, 1)) + rng.integers(-24, 25, size=(70_000, 28, 28)), 0, 255).astype(np.uint8)
-    y = np.tile(y, 14)
-    folder.mkdir(parents=True)
-    for name, array in ((TRAIN_IMAGES, x[:60_000]), (TRAIN_LABELS, y[:60_000]), (TEST_IMAGES, x[60_000:]),
-                        (TEST_LABELS, y[60_000:])):
-        write_idx(folder / name, array)
-
-
 def test_a_map_of_70000_images_loads_and_pans(page, tmp_path):
     home = tmp_path / "big"
-    _fake_mnist(home / "data" / "mnist")
+    write_big_mnist(home / "data" / "mnist")
     with running_app(home) as base:
         open_page(page, base, "latent", "data=mnist&model=pretrained%2Fae&split=all&points=70000")
         frame = map_frame(page, timeout=180_000)
