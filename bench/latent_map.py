@@ -15,7 +15,7 @@ noise, tests/e2e/live.py write_big_mnist: nothing is downloaded), and measures o
 - hover to decoded image: --moves pointer moves 25 ms apart across the map; each latency measured in the frame, from
   the pointer event's timeStamp to the return of putImageData (frontend/live.js), median and p95 (goal: median
   <= 16 ms, p95 <= 33 ms);
-- a lasso around the 5,000-point map (every point) to the server's panels drawn ("points selected" shown, the page
+- a lasso around most of the 5,000-point map to the server's panels drawn ("points selected" shown, the page
   settled);
 - the map frame's JS heap (performance.memory after a forced GC) with the 70,000 thumbnails in it and images drawn
   as marks (zoomed in).
@@ -103,7 +103,7 @@ def hover_latencies(page, frame, moves: int) -> list[float]:
 
 def lasso_to_panels(page, frame) -> tuple[float, int]:
     """A lasso around the whole map, from the mouse let go to the page's panels drawn: (seconds, points)."""
-    lasso_map(page, frame, radius=0.49, moves=40)  # (lasso_map lets go at its end)
+    lasso_map(page, frame, radius=0.45, moves=40)  # (lasso_map lets go at its end; at 0.49 a move left the map)
     start = time.perf_counter()
     summary = page.locator("p", has_text="points selected").first
     summary.wait_for(timeout=300_000)
