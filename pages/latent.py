@@ -17,7 +17,7 @@ from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.components import live_decoder
 from ui.latent.attributes import attribute_section
-from ui.latent.compare import compared_keys, compared_maps
+from ui.latent.compare import compared_maps, compared_models
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
 from ui.latent.live import live_plane
 from ui.latent.map import MapPoints, browser_has_webgl, fallback_reason, latent_map
@@ -73,7 +73,7 @@ with left:
         labels, indices = dataset.y_test[:n].numpy(), np.arange(n)
         kl = kl_dims(identity, n, record, dataset)
         method, params = map_controls(view, latent_dim, z, kl)
-        compare = compared_keys(view, tuple(dataset.x_test.shape[-2:]))
+        compare = compared_models(view, tuple(dataset.x_test.shape[-2:]))
     lesson_controls("latent", view, record, dataset)  # (after the map is bound: UMAP has none; none while presenting)
     try:
         projection = projection_for(method, params, z, record, dataset)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from aelab.analysis.latent import encode_dataset
 from aelab.data.sources import load_dataset
 from aelab.library.store import PRETRAINED_ROOT, load_model
-from tests.app.test_views import canvas_state
+from tests.app.test_views import drawn_one
 from tests.apptest_helpers import REPO, run_app, texts
 from ui.latent.attributes import KEY
 from ui.latent.map import KEY as MAP_KEY
@@ -80,10 +80,7 @@ def test_two_lassoed_sets_make_the_vector_and_travel_in_the_link(codes):
 
 def test_the_drawn_digit_is_what_moves_when_one_is_drawn():
     at = run_app(PAGE, model_key="pretrained/ae")
-    rgba = np.zeros((240, 240, 4), np.uint8)
-    rgba[..., 3] = 255
-    rgba[40:200, 110:130, :3] = 255  # a one
-    at.session_state["canvas"] = canvas_state(rgba)
+    at.session_state["canvas"] = drawn_one()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert scrub_spec(at)["label"].startswith("alpha: your digit")

@@ -51,6 +51,14 @@ def canvas_state(rgba: np.ndarray) -> dict:
     return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
 
 
+def drawn_one() -> dict:
+    """The Latent page's drawing canvas after a one is drawn (a white bar on black, as the canvas sends it)."""
+    rgba = np.zeros((240, 240, 4), np.uint8)
+    rgba[..., 3] = 255
+    rgba[40:200, 110:130, :3] = 255
+    return canvas_state(rgba)
+
+
 def texts(at: AppTest) -> str:
     return " ".join(unescaped(e.value) for kind in ("markdown", "caption", "info", "warning")
                     for e in at.get(kind))
@@ -146,10 +154,7 @@ def test_drawing_a_digit_on_latent_keeps_the_selection(webgl):
             {"points": lasso, "point_indices": list(range(30)), "box": [], "lasso": []})})
     at.run()
     assert "30 points selected" in texts(at) and at.query_params["sel"] == "mnist-5k~0-29"
-    rgba = np.zeros((240, 240, 4), np.uint8)
-    rgba[..., 3] = 255
-    rgba[40:200, 110:130, :3] = 255  # a one
-    at.session_state["canvas"] = canvas_state(rgba)
+    at.session_state["canvas"] = drawn_one()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert "30 points selected" in texts(at) and at.query_params["sel"] == "mnist-5k~0-29"
