@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 from pathlib import Path
@@ -84,6 +85,21 @@ def texts(at: AppTest) -> str:
     for kind in ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader"):
         parts += [shown(str(e.value)) for e in getattr(at, kind)]
     return "\n".join(parts)
+
+
+def component_args(at: AppTest, mode: str) -> dict | None:
+    """The arguments (mode, spec, hash...) of this run's live decoder drawn in `mode` ("map", "plane"...), or None
+    when the page drew none."""
+    for element in at.get("component_instance"):
+        args = json.loads(element.proto.json_args)
+        if args.get("mode") == mode:
+            return args
+    return None
+
+
+def map_args(at: AppTest) -> dict | None:
+    """The WebGL map component's arguments in this run, or None when the page drew no map."""
+    return component_args(at, "map")
 
 
 @pytest.fixture

@@ -115,12 +115,21 @@ def project_2d(z: torch.Tensor | np.ndarray, method: str = "pca", *, n_neighbors
     raise ValueError(f"Unknown projection {method!r}; valid: pca, umap, raw.")
 
 
-def align_to(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """Orthogonal Procrustes: rotate/reflect and shift current (N, 2) onto previous (N, 2) so that a projection
-    recomputed each epoch keeps its orientation and clusters do not jump between frames."""
+def procrustes(previous: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Orthogonal Procrustes: (rotation (2, 2), shift (2,)) with current @ rotation + shift the closest rotation or
+    reflection of current (N, 2), shifted, onto previous (N, 2). The two numbers are what a caller needs to undo the
+    turn (a replayed map point back to its PCA coordinates: (p - shift) @ rotation.T)."""
     prev_centre, cur_centre = previous.mean(0), current.mean(0)
     u, _, vt = np.linalg.svd((current - cur_centre).T @ (previous - prev_centre))
-    return (current - cur_centre) @ (u @ vt) + prev_centre
+    rotation = u @ vt
+    return rotation, prev_centre - cur_centre @ rotation
+
+
+def align_to(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Rotate/reflect and shift current (N, 2) onto previous (N, 2) (procrustes) so that a projection recomputed each
+    epoch keeps its orientation and clusters do not jump between frames."""
+    rotation, shift = procrustes(previous, current)
+    return current @ rotation + shift
 
 
 # ------------------------------------------------------------------------------------------------- traversal

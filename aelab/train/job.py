@@ -4,7 +4,9 @@ TrainingOutcome back, saved to the library by save_outcome where the library is 
 What it reports (JobContext state) is what the Train page draws: progress, per-epoch history, reconstructions of a
 fixed preview batch (the latest in "preview", one per epoch in "preview_frames" for the replay), and the 2-D latent
 view of a fixed test sample per epoch ("latent_frames", epoch 0 = the untrained model), each frame aligned to the
-previous one (Procrustes) so clusters can be watched forming without the axes flipping between epochs.
+previous one (Procrustes) so clusters can be watched forming without the axes flipping between epochs. Beside each
+frame: its plane ("latent_planes": what a point of the frame decodes) and that epoch's decoder weights
+("replay_decoders", float16), so the replay's map decodes under the cursor with the model as it was at that epoch.
 
 The untrained model's reconstructions are reported first, before anything slow (the optimiser's first build imports
 torch._dynamo, ~1-2 s once per process), so the page has something to show within a second of Start. A finished
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from aelab.analysis.latent import PROJECTION_AXES, align_to, encode_dataset, latent_name
+from aelab.analysis.latent import PROJECTION_AXES, encode_dataset, latent_name, procrustes
 from aelab.library.store import save_model, validate_name
 from aelab.models.autoencoder import create_model
 from aelab.models.conditional import check_training_data
@@ -36,6 +38,9 @@ from aelab.train.loop import ResumeState, labels_for
 from aelab.train.trainer import Trainer
 
 PROGRESS_INTERVAL_S = 0.2  # a report per step would make the job lock hot for nothing: the page polls at 2 Hz
+# What a job keeps of its epochs' decoders for the replay's hover (float16): a class server keeps up to 200 finished
+# jobs (JobManager.keep_finished), so a very long training keeps every k-th epoch's instead (replay_stride)
+REPLAY_DECODER_BYTES = 24 * 2**20
 
 
 @dataclass(frozen=True)
@@ -122,25 +127,50 @@ def latent_axes(latent_dim: int, n_points: int) -> tuple[str, str]:
     return PROJECTION_AXES["pca"]
 
 
-def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) -> np.ndarray:
-    """(N, 2): the codes themselves for a latent space of 1 or 2 dimensions (a 1-D code along x), else their PCA
-    plane, turned to match previous so clusters do not flip between epochs. Codes are never turned: their axes are
-    z1 and z2, and they do not jump from epoch to epoch the way a recomputed projection can."""
+def _latent_frame(model, request: TrainingRequest, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(coords (N, 2), plane (3, d)): the codes themselves for a latent space of 1 or 2 dimensions (a 1-D code along
+    x), else their PCA plane, turned to match previous so clusters do not flip between epochs; and what a point
+    (u, v) of that frame decodes: plane[0] + u plane[1] + v plane[2] (the code itself on raw axes; the codes' mean
+    plus the turned PCA inverse), which the replay's map feeds the epoch's decoder under the cursor. Codes are never
+    turned: their axes are z1 and z2, and they do not jump from epoch to epoch the way a recomputed projection can."""
     z = encode_dataset(model, _on_device_of(model, request.latent_x), y=request.latent_y)
     z = z.cpu().numpy().astype(np.float32)
-    if latent_axes(z.shape[1], z.shape[0])[0] == latent_name(0):
+    dim = z.shape[1]
+    if latent_axes(dim, z.shape[0])[0] == latent_name(0):
         # PCA needs two points: a one-image test split (a tiny upload) shows the first two code units too
-        return np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - z.shape[1]))))
-    coords = _pca_plane(z)
-    return coords if previous is None else align_to(previous, coords).astype(np.float32)
+        plane = np.zeros((3, dim), np.float32)
+        plane[1, 0] = 1.0
+        if dim >= 2:
+            plane[2, 1] = 1.0
+        if dim > 2:  # (the units beyond the first two at their mean)
+            plane[0, 2:] = z[:, 2:].mean(0)
+        return np.pad(z[:, :2], ((0, 0), (0, max(0, 2 - dim)))), plane
+    mean = z.mean(0)
+    # (an SVD here: scikit-learn's PCA costs a 1-2 s import in a fresh process, before the first picture)
+    components = np.linalg.svd(z - mean, full_matrices=False)[2][:2]
+    coords = ((z - mean) @ components.T).astype(np.float32)
+    rotation, shift = (np.eye(2), np.zeros(2)) if previous is None else procrustes(previous, coords)
+    # p = c @ R + s  =>  c = (p - s) @ R.T  =>  z = mean + c @ V = (mean - s @ R.T @ V) + p @ (R.T @ V)
+    axes = rotation.T @ components
+    plane = np.vstack([mean - shift @ axes, axes]).astype(np.float32)
+    return (coords @ rotation + shift).astype(np.float32), plane
 
 
-def _pca_plane(z: np.ndarray) -> np.ndarray:
-    """(N, 2): z's first two principal components (an SVD here: scikit-learn's PCA costs a 1-2 s import in a fresh
-    process, before the first picture; the frames are turned onto each other anyway)."""
-    centred = z - z.mean(0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return (centred @ vt[:2].T).astype(np.float32)
+def decoder_weights(model) -> dict[str, np.ndarray]:
+    """The decoder's weights and buffers (what model.decode reads: the state entries under "decoder."), as float16
+    arrays: an epoch's snapshot for the replay's hover. Half precision halves what a finished job keeps in memory
+    (an MLP decoder: ~0.23 MB an epoch) and moves a decoded pixel by well under one grey level of 255."""
+    return {name: value.detach().cpu().numpy().astype(np.float16) for name, value in model.state_dict().items()
+            if name.startswith("decoder.") and value.is_floating_point()}
+
+
+def replay_stride(epochs: int, snapshot_bytes: int) -> int:
+    """Keep every stride-th epoch's decoder (and the last: the saved model's), so a job's snapshots stay within
+    REPLAY_DECODER_BYTES however long it trains; 1 for any training a class runs (a few dozen epochs)."""
+    if snapshot_bytes <= 0:
+        return 1
+    kept = max(2, REPLAY_DECODER_BYTES // snapshot_bytes)
+    return max(1, -(-(epochs + 1) // kept))
 
 
 def _on_device_of(model, x: torch.Tensor) -> torch.Tensor:
@@ -153,6 +183,11 @@ def _preview(model, request: TrainingRequest) -> np.ndarray:
     with torch.no_grad():
         x_hat = model(_on_device_of(model, request.preview_x), **labels_for(model, request.preview_y)).x_hat
         return x_hat.clamp(0, 1)[:, 0].cpu().numpy().astype(np.float16)
+
+
+def _latent_images(request: TrainingRequest) -> np.ndarray:
+    """(N, H, W) uint8: the latent view's test images, the replay map's "nearest real image" beside a decoded point."""
+    return (request.latent_x[:, 0].clamp(0, 1) * 255).round().to(torch.uint8).numpy()
 
 
 def _progress_fields(progress) -> dict[str, Any]:
@@ -181,9 +216,22 @@ class _LiveReport:
         if trainer.is_baseline or self.request.resume is not None:
             return
         trainer.model.eval()
-        self.frame = _latent_frame(trainer.model, self.request, None)
-        self.ctx.append("latent_frames", self.frame)  # epoch 0: the untrained model's codes (its reconstructions
+        self._frame(trainer.model, 0, None)  # epoch 0: the untrained model's codes (its reconstructions
         self.ctx.report(phase="preparing the first epoch")  # were reported before the trainer was built)
+
+    def _frame(self, model, epoch: int, previous: np.ndarray | None) -> None:
+        """Epoch `epoch`'s latent frame, its plane and (every stride-th epoch, and the last) its decoder: the
+        three lists stay aligned, one entry per frame (None: that epoch's decoder was not kept)."""
+        self.frame, plane = _latent_frame(model, self.request, previous)
+        weights = None
+        if not self.request.model_config.is_baseline:
+            weights = decoder_weights(model)
+            stride = replay_stride(self.request.train_config.epochs, sum(w.nbytes for w in weights.values()))
+            if epoch % stride and epoch != self.request.train_config.epochs:
+                weights = None
+        self.ctx.append("latent_frames", self.frame)
+        self.ctx.append("latent_planes", plane)
+        self.ctx.append("replay_decoders", weights)
 
     def on_step_end(self, trainer: Trainer) -> None:
         now = time.perf_counter()
@@ -193,9 +241,8 @@ class _LiveReport:
             self.last_report = now
 
     def on_epoch_end(self, trainer: Trainer) -> None:
-        self.frame = _latent_frame(trainer.model, self.request, self.frame)
+        self._frame(trainer.model, trainer.progress.epoch, self.frame)
         preview = _preview(trainer.model, self.request)
-        self.ctx.append("latent_frames", self.frame)
         self.ctx.append("preview_frames", preview)
         fields = {} if trainer.is_baseline else {"progress": _progress_fields(trainer.progress)}
         self.ctx.report(history=list(trainer.history), preview=preview, **fields)
@@ -211,7 +258,8 @@ def _first_pictures(model, request: TrainingRequest, ctx: JobContext) -> None:
                               "preview": preview}
     baseline = request.model_config.is_baseline
     if request.resume is None:  # epoch 0's reconstructions (a closed-form fit has no epoch 0: it shows its one fit)
-        fields.update(history=[], latent_frames=[], preview_frames=[] if baseline else [preview])
+        fields.update(history=[], latent_frames=[], latent_planes=[], replay_decoders=[],
+                      preview_frames=[] if baseline else [preview], latent_images=_latent_images(request))
         phase = "fitting in closed form" if baseline else "building the optimiser"
     else:
         fields["history"] = [dict(r) for r in request.resume.history]

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from aelab.analysis.latent import encode_dataset
 from aelab.data.sources import load_dataset
 from aelab.library.store import PRETRAINED_ROOT, load_model
-from tests.apptest_helpers import REPO, run_app, texts
+from tests.apptest_helpers import REPO, map_args, run_app, texts
 from ui.latent.map import FIND_KEY, FIND_PX, KEY, NO_WEBGL_KEY, VIRIDIS, typical_spacing
 
 PAGE = "pages/latent.py"
@@ -23,15 +23,6 @@ PAGE = "pages/latent.py"
 @pytest.fixture(autouse=True)
 def private_library(monkeypatch, tmp_path):
     monkeypatch.setenv("AELAB_HOME", str(tmp_path / "models"))
-
-
-def map_args(at) -> dict | None:
-    """The map component's arguments in this run (mode, spec...), or None when the page drew no map."""
-    for element in at.get("component_instance"):
-        args = json.loads(element.proto.json_args)
-        if args.get("mode") == "map":
-            return args
-    return None
 
 
 def linked(query: dict) -> AppTest:

@@ -11,7 +11,7 @@ from aelab.runtime.executors import ThreadExecutor
 from aelab.runtime.jobs import DONE, QUEUED, RUNNING, JobManager
 from aelab.train.remote import training_work
 from tests.app.test_train import job_status, model_picker, start_training
-from tests.apptest_helpers import rerun_until, run_app, texts
+from tests.apptest_helpers import map_args, rerun_until, run_app, texts
 from ui.train.lifecycle import job_manager
 
 
@@ -92,6 +92,11 @@ def test_one_more_epoch_adds_exactly_one_epoch_equal_to_one_longer_run(private_l
     assert [r["epoch"] for r in stepped.history] == [1, 2, 3]  # history length + 1
     assert model_picker(at).value == "library/stepper"
     assert at.slider(key="replay_epoch").max == 3  # the replay covers all three epochs and the untrained model
+    # and its map decodes each of them with that epoch's decoder: the earlier run's kept ones came along
+    state = job_manager().snapshot(step_job, at.session_state["session_id"]).state
+    assert len(state["replay_decoders"]) == len(state["latent_planes"]) == len(state["latent_frames"]) == 4
+    assert all(weights is not None for weights in state["replay_decoders"])
+    assert map_args(at)["spec"]["xlabel"] == "z1"
     assert at.button(key="train_one_more_epoch")  # and it can step again
 
     # The same request trained for three epochs in one go, with the same seed, gives the same weights.

@@ -105,15 +105,34 @@ MAP_FRAME = ".st-key-latent_map_frame"
 MAP_SURFACE = "[data-testid='latent-map']"
 
 
-def map_frame(page, timeout: float = 60_000):
-    """The Latent page's map frame (frontend/map.js), once its points are drawn and its decoder loaded."""
-    iframe = page.locator(f"{MAP_FRAME} iframe").first
+def map_frame(page, timeout: float = 60_000, container: str = MAP_FRAME):
+    """The Latent page's map frame (frontend/map.js; or the one in another keyed container), once its points are
+    drawn and its decoder loaded."""
+    iframe = page.locator(f"{container} iframe").first
     iframe.wait_for(timeout=timeout)
     frame = iframe.element_handle().content_frame()
     frame.wait_for_function(f"() => window.aelabLive?.ready && document.querySelector(\"{MAP_SURFACE}\")"
                             "?.dataset.points", timeout=timeout)
     frame.locator(MAP_SURFACE).scroll_into_view_if_needed()
     return frame
+
+
+def hover_across(page, frame, row: float, moves: int = 30) -> tuple[int, int]:
+    """`moves` steps across a map (frontend/map.js) at height `row` (a fraction of it from the top), waiting at each
+    for the decoded picture. Returns (steps whose picture changed, steps that were over a point)."""
+    surface, decoded = frame.locator(MAP_SURFACE), "[data-testid='hover-decoded']"
+    box = surface.bounding_box()
+    y = box["y"] + row * box["height"]
+    start, end = box["x"] + 0.03 * box["width"], box["x"] + 0.97 * box["width"]
+    page.mouse.move(start, y)
+    wait_drawn(frame)
+    digests, over = [canvas_digest(frame, decoded)], 0
+    for k in range(1, moves + 1):
+        page.mouse.move(start + (end - start) * k / moves, y)
+        wait_drawn(frame)
+        digests.append(canvas_digest(frame, decoded))
+        over += surface.evaluate("c => 'over' in c.dataset")
+    return sum(a != b for a, b in zip(digests[:-1], digests[1:])), over
 
 
 def lasso_map(page, frame, radius: float = 0.3, moves: int = 40) -> None:

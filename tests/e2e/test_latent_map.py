@@ -12,6 +12,7 @@ from tests.e2e.live import (
     MAP_SURFACE,
     canvas_digest,
     drag_frames,
+    hover_across,
     lasso_map,
     live_frame,
     map_frame,
@@ -32,23 +33,6 @@ def open_map(page, app_server: str, model: str, query: str = ""):
     return map_frame(page)
 
 
-def hover_across(page, frame, row: float) -> tuple[int, int]:
-    """30 steps across the map at height `row` (a fraction of it from the top), waiting at each for the decoded
-    picture. Returns (steps whose picture changed, steps that were over a point)."""
-    box = frame.locator(SURFACE).bounding_box()
-    y = box["y"] + row * box["height"]
-    start, end = box["x"] + 0.03 * box["width"], box["x"] + 0.97 * box["width"]
-    page.mouse.move(start, y)
-    wait_drawn(frame)
-    digests, over = [canvas_digest(frame, DECODED)], 0
-    for k in range(1, MOVES + 1):
-        page.mouse.move(start + (end - start) * k / MOVES, y)
-        wait_drawn(frame)
-        digests.append(canvas_digest(frame, DECODED))
-        over += frame.locator(SURFACE).evaluate("c => 'over' in c.dataset")
-    return sum(a != b for a, b in zip(digests[:-1], digests[1:])), over
-
-
 @pytest.mark.parametrize("model, query, says", [
     ("vae", "", "mean + x PC1 + y PC2"),
     ("vae-2d", "", "decodes the hovered code"),
@@ -60,7 +44,7 @@ def test_hovering_empty_map_decodes_under_the_cursor(page, app_server, model, qu
     # the data's square sits in the middle of the map: its top and bottom margins are empty but for outliers,
     # so the first row along which no step is over a point is the empty region hovered
     for row in EMPTY_ROWS:
-        changed, over = hover_across(page, frame, row)
+        changed, over = hover_across(page, frame, row, MOVES)
         if over == 0:
             break
     assert over == 0, f"no row of {EMPTY_ROWS} was free of points"

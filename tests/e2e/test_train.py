@@ -14,11 +14,13 @@ import pytest
 
 from tests.app_server import running_app
 from tests.e2e.conftest import open_page, wait_idle
-from tests.e2e.live import map_frame
+from tests.e2e.live import MAP_SURFACE, canvas_digest, hover_across, map_frame, wait_drawn
 
 pytestmark = pytest.mark.e2e
 
 PROGRESS = '[data-testid="stProgress"]'
+REPLAY_FRAME = ".st-key-train_replay_frame"  # the replay's map (ui/train/replay.py)
+DECODED = "[data-testid='hover-decoded']"
 STALL_S = 180  # a training whose progress bar has not moved for this long is stuck, however loaded the machine
 CEILING_S = 3600  # and one still going after this long would never end in a test run
 
@@ -140,6 +142,37 @@ def test_training_goes_on_across_widgets_pages_and_a_reload(page, app_server):
     slider.focus()
     slider.press("Home")
     page.get_by_text("untrained model").first.wait_for(timeout=30_000)
+    _no_exception(page)
+
+
+def test_the_replay_map_decodes_under_the_cursor_with_each_epochs_model(page, app_server):
+    """After a training the replay is a map: 30 steps across it decode in the page at 27 or more of them (the PCA
+    plane of a 16-D code through the last epoch's decoder), and the same spot decodes otherwise once the replay is
+    back at the untrained model (its own decoder, sent to the page)."""
+    open_page(page, app_server, "train")
+    _start(page, "e2e-replay", epochs=3, n_train=2000)
+    _wait_while_training(page, page.get_by_text("saved in your library as e2e-replay"))
+    wait_idle(page)
+    frame = map_frame(page, container=REPLAY_FRAME)
+    page.get_by_text(re.compile(r"Codes of [\d,]+ test images, after epoch 3")).wait_for(timeout=30_000)
+    changed, _ = hover_across(page, frame, 0.5, moves=30)
+    assert changed >= 27, f"the decoded picture changed at {changed} of 30 steps"
+    assert frame.evaluate("() => window.aelabLive.frames") >= 30  # decoded in the page, not by the server
+    trained_model = frame.evaluate("() => window.aelabLive.model")
+    trained = canvas_digest(frame, DECODED)  # the last step's spot, as the trained model decodes it
+
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    slider.press("Home")
+    page.get_by_text(re.compile(r"Codes of [\d,]+ test images, untrained model")).wait_for(timeout=30_000)
+    frame = map_frame(page, container=REPLAY_FRAME)
+    frame.wait_for_function("(before) => window.aelabLive.model && window.aelabLive.model !== before",
+                            arg=trained_model, timeout=60_000)
+    box = frame.locator(MAP_SURFACE).bounding_box()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"])  # (away, then back)
+    page.mouse.move(box["x"] + 0.97 * box["width"], box["y"] + 0.5 * box["height"])
+    wait_drawn(frame)
+    assert canvas_digest(frame, DECODED) != trained
     _no_exception(page)
 
 

@@ -238,6 +238,47 @@ def test_latent_frames_are_aligned_from_one_epoch_to_the_next(mnist5k, tmp_path,
         assert aligned_gap <= flipped_gap
 
 
+def test_each_frame_keeps_the_plane_and_decoder_its_replay_decodes_with(mnist5k, tmp_path, single_thread):
+    """The replay's hover: a point (u, v) of frame e decodes plane[0] + u plane[1] + v plane[2] with epoch e's decoder.
+    The last frame's plane turns its points back into the final codes' PCA projection (scikit-learn's, computed here
+    apart), epoch 0's decoder is the untrained model's and the last one the saved model's (float16: within 1e-3)."""
+    from sklearn.decomposition import PCA
+
+    request = _request(mnist5k, tmp_path, epochs=3)
+    manager = JobManager(max_running=1)
+    job = manager.submit("alice", "tiny", training_work(request, ThreadExecutor()))
+    assert manager.wait(job, timeout=120) == DONE
+    snap = manager.snapshot(job, "alice")
+    frames, planes, decoders = (snap.state[k] for k in ("latent_frames", "latent_planes", "replay_decoders"))
+    assert len(frames) == len(planes) == len(decoders) == 4 and all(p.shape == (3, 4) for p in planes)
+    z = encode_dataset(snap.result.model, request.latent_x).numpy()
+    pca = PCA(2).fit(z)
+    projected = pca.inverse_transform(pca.transform(z))
+    back = planes[-1][0] + frames[-1] @ planes[-1][1:]
+    assert np.abs(back - projected).max() < 1e-4 * np.abs(projected).max()
+    # frame 1's plane is its own (turned onto frame 0): its points do not decode frame 3's projection
+    assert np.abs(planes[1][0] + frames[1] @ planes[1][1:] - projected).max() > 1e-2
+    untrained = create_model(request.model_config, request.train_config.seed).state_dict()
+    final = snap.result.model.state_dict()
+    assert set(decoders[0]) == {k for k in final if k.startswith("decoder.")}
+    for name, weights in decoders[0].items():
+        assert weights.dtype == np.float16 and np.allclose(weights, untrained[name].numpy(), atol=1e-3)
+        assert np.allclose(decoders[-1][name], final[name].numpy(), atol=1e-3)
+        assert not np.allclose(weights, final[name].numpy(), atol=1e-3)  # it trained between the two
+    assert snap.state["latent_images"].shape == (150, 28, 28) and snap.state["latent_images"].dtype == np.uint8
+
+
+def test_a_long_trainings_replay_keeps_every_kth_decoder_within_its_budget():
+    from aelab.train.job import REPLAY_DECODER_BYTES, replay_stride
+
+    snapshot = 250_000  # an MLP decoder in float16
+    assert replay_stride(30, snapshot) == 1  # every epoch of a class's training
+    for epochs in (30, 500, 5000):
+        stride = replay_stride(epochs, snapshot)
+        kept = len(range(0, epochs + 1, stride)) + 1  # every stride-th epoch and the last
+        assert kept * snapshot <= REPLAY_DECODER_BYTES + 2 * snapshot
+
+
 def test_a_2_latent_trainings_frames_are_its_codes_named_z1_z2(mnist5k, tmp_path, single_thread):
     """No projection and no turning for a 2-D code: the axes are the code's own, so they can be labelled z1, z2."""
     request = _request(mnist5k, tmp_path, epochs=2, n=128, latent_dim=2)
@@ -248,6 +289,8 @@ def test_a_2_latent_trainings_frames_are_its_codes_named_z1_z2(mnist5k, tmp_path
     assert snap.state["latent_axes"] == ("z1", "z2")
     codes = encode_dataset(snap.result.model, request.latent_x).numpy()
     assert np.allclose(snap.state["latent_frames"][-1], codes, atol=1e-6)
+    plane = snap.state["latent_planes"][-1]  # the replay's hover decodes the point itself
+    assert np.array_equal(plane, np.array([[0, 0], [1, 0], [0, 1]], np.float32))
 
 
 def test_cancelling_a_training_keeps_and_saves_the_model_trained_so_far(mnist5k, tmp_path, single_thread):

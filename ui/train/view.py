@@ -1,5 +1,6 @@
 """The Train page's live view of a training job: status and progress, loss curves, reconstructions, the latent view,
-and after training a slider that replays the latent view and the reconstructions epoch by epoch.
+and after training a slider that replays the latent view and the reconstructions epoch by epoch (the latent view
+then a map that decodes under the cursor with the model as it was at that epoch: ui/train/replay.py).
 
 Everything is drawn from a JobSnapshot (a copy taken under the job's lock), never from the training thread's objects.
 A job is submitted with its test images in its state, so the reconstructions panel shows them from the first run
@@ -11,6 +12,7 @@ ends it triggers one full rerun, so the polling stops and the sidebar picks up t
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ from ui.common.selection import session_id
 from ui.common.session import session
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
 from ui.train.lifecycle import job_manager, set_current_job, training_collected
+from ui.train.replay import replay_map
 from ui.train.stepping import draw_step_control
 
 REFRESH_S = 0.5  # the progress bar
@@ -35,6 +38,7 @@ QUEUED_REFRESH_S = 2.0
 PICTURES_REFRESH_S = 1.0  # the pictures: an epoch of a small model takes about a second
 LIVE_KEYS = ("latent_frames", "preview_frames", "preview", "preview_input", "labels", "class_names", "history",
              "latent_axes")
+REPLAY_KEYS = ("latent_planes", "replay_decoders", "latent_images")  # the replay map's, copied by "One more epoch"
 MAIN_TERMS = ("recon", "total", "mse")  # in nats (or squared error) per image; the penalties get their own chart
 COUNTS = ("active_units",)  # a VAE's count of units in use: no loss, said by the collapse alarm instead
 
@@ -166,7 +170,7 @@ def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True)
         return EpochView(None, *_first_pictures(state), losses)
     index = len(frames) - 1 if frame is None else frame
     ranges = frame_ranges(frames) if frame is not None else None
-    title = "untrained model" if index == 0 and len(frames) > 1 else f"after epoch {index}"
+    title = frame_title(index, len(frames))
     latent = latent_figure(frames[index], state["labels"], state.get("class_names", ()),
                            f"Codes of {len(state['labels'])} test images, {title}", ranges,
                            axes=state.get("latent_axes", ("", "")))
@@ -175,6 +179,11 @@ def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True)
     if preview is not None:
         recon = grid(np.concatenate([state["preview_input"], preview.astype(np.float32)]), ncol=len(preview), scale=3)
     return EpochView(latent, recon, f"Test images (top) and their reconstructions ({title})", losses)
+
+
+def frame_title(index: int, n_frames: int) -> str:
+    """What latent frame `index` of n_frames shows: the untrained model (frame 0 of a run with epochs), or an epoch."""
+    return "untrained model" if index == 0 and n_frames > 1 else f"after epoch {index}"
 
 
 def _first_pictures(state: dict) -> tuple[np.ndarray | None, str]:
@@ -214,8 +223,12 @@ def _replay(snap: JobSnapshot) -> None:
         st.session_state["replay_epoch"] = last
     st.session_state["replay_epoch"] = min(st.session_state.get("replay_epoch", last), last)
     epoch = st.slider("Replay: epoch", 0, last, key="replay_epoch",
-                      help="Watch the classes separate in the latent space as training went on (0 = untrained).")
-    _draw_pictures(_epoch_view(snap.state, epoch, with_losses=False))
+                      help="Watch the classes separate in the latent space as training went on (0 = untrained); "
+                           "hover the map to decode any point with the model as it was then.")
+    view = _epoch_view(snap.state, epoch, with_losses=False)
+    if replay_map(snap, epoch, frame_title(epoch, len(frames))):  # the map, decoding under the cursor
+        view = dataclasses.replace(view, latent=None)
+    _draw_pictures(view)
 
 
 def _live_status(job_id: str) -> None:
@@ -287,7 +300,7 @@ def draw_job(job_id: str) -> None:
         snap = job_manager().snapshot(job_id, session_id())
         _draw_status(snap)
         _collapse_alarm(snap.state.get("history"))  # the finished model's last epoch
-        draw_step_control(snap, LIVE_KEYS)
+        draw_step_control(snap, LIVE_KEYS + REPLAY_KEYS)
         st.fragment(_replay)(snap)  # the slider reruns only the pictures
         _draw_losses(_epoch_view({"history": snap.state.get("history")}))
 

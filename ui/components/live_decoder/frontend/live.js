@@ -7,7 +7,7 @@
 // How the model arrives: Streamlit gives the model's content hash in every render; the bytes come (as a bytes
 // argument of this component, over the session's own connection) only after this page asked for them, because
 // neither the browser's IndexedDB (models.js) nor the page's runtime held that hash. Nothing is fetched from a URL.
-// window.aelabLive keeps what tests and bench/live_decoder.py read: frames (decoded here), serverFrames, inputSeq
+// window.aelabLive keeps what tests and bench/live_decoder.py read: model (the hash decoding), frames (decoded here), serverFrames, inputSeq
 // and drawnSeq, latencies, the epochs of the first render, runtime, model and frames, runtimeFrom ("page": the
 // page's runtime, kept across page changes; "frame": this frame's own) and cache ("hit", "miss" or "page").
 //
@@ -30,7 +30,7 @@ const live = (window.aelabLive = {
   status: "starting", ready: false, cache: null, frames: 0, serverFrames: 0, inputSeq: 0, drawnSeq: 0, latencies: [],
   firstRenderEpoch: null, firstFrameEpoch: null, firstServerFrameEpoch: null, runtimeEpoch: null, bytesEpoch: null,
   modelReadyEpoch: null,
-  lastRelease: null, mode: null, error: null,
+  lastRelease: null, mode: null, error: null, model: null,
 });
 const now = () => performance.timeOrigin + performance.now();
 
@@ -135,6 +135,7 @@ async function ensureModel(args) {
     const decoder = await decoders.get(hash);
     if (latestArgs.hash !== hash || current?.hash === hash) return;
     current = { hash, decoder, latentDim: args.latent_dim };
+    live.model = hash; // the model now decoding (a test waits for a replayed epoch's own)
     serverJob = null; // a late answer is not drawn over the page's own pictures
     rememberLast(hash, args.latent_dim);
     live.ready = true;
