@@ -10,7 +10,6 @@ from tests.app_server import running_app
 from tests.e2e.conftest import open_page, wait_idle
 from tests.e2e.live import (
     MAP_SURFACE,
-    canvas_digest,
     drag_frames,
     hover_across,
     lasso_map,
