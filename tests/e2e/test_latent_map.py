@@ -172,13 +172,19 @@ def test_a_lasso_on_one_models_map_highlights_the_same_images_on_the_other(page,
     box = main.locator(SURFACE).bounding_box()
     found = None
     for k in range(80):
-        page.mouse.move(box["x"] + box["width"] * (0.1 + 0.8 * k / 80), box["y"] + box["height"] * 0.5)
+        spot = (box["x"] + box["width"] * (0.1 + 0.8 * k / 80), box["y"] + box["height"] * 0.5)
+        page.mouse.move(*spot)
         found = main.locator(SURFACE).get_attribute("data-over")
         if found is not None:
             break
     assert found is not None, "no point along the middle of the map"
     other.wait_for_function(f"() => document.querySelector(\"[data-testid='linked-recon']\")"
                             f".closest('.echo').dataset.index === '{found}'", timeout=10_000)
+    # a click on that point selects it alone (the map finds hovered points itself; the library still takes clicks)
+    page.mouse.click(*spot)
+    main.wait_for_function(f"() => document.querySelector(\"{SURFACE}\").dataset.selected === '1'", timeout=30_000)
+    other = _frame_of(page, ".st-key-latent_map_cmp0_frame")
+    other.wait_for_function(f"() => document.querySelector(\"{SURFACE}\").dataset.selected === '1'", timeout=60_000)
 
 
 def test_a_map_of_70000_images_loads_and_pans(page, tmp_path):

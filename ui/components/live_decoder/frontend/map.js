@@ -36,6 +36,15 @@ export function webglReason() {
   }
 }
 
+// A mouse move with no button down goes to the map's own pointer handlers only (see overPoint in map below); once
+// per frame, however often the view is rebuilt.
+let hoverKept = false;
+function keepHoverFromTheLibrary() {
+  if (hoverKept) return;
+  hoverKept = true;
+  window.addEventListener("mousemove", (e) => { if (e.buttons === 0) e.stopPropagation(); }, true);
+}
+
 // The map's view: (root, args, api) -> {update(args), redraw()}, as every live decoder view.
 export function map(root, args, api) {
   const spec = args.spec, dim = args.latent_dim, [height, width] = args.image_size;
@@ -174,14 +183,16 @@ export function map(root, args, api) {
     thumbLayer.dataset.spacingPx = spacingPx.toFixed(1);
   };
   const redrawThumbs = () => { if (!thumbFrame) thumbFrame = requestAnimationFrame(drawThumbs); };
-  const showNearest = ([u, v]) => { // the real image whose point is nearest the cursor (map units)
-    if (!thumbs) return;
+  const nearestRow = ([u, v]) => { // the point nearest (u, v) in map units, -1 on an empty map
     let best = -1, bestD = Infinity;
     for (let i = 0; i < spec.x.length; i++) {
       const du = spec.x[i] - u, dv = spec.y[i] - v, d = du * du + dv * dv;
       if (d < bestD) { bestD = d; best = i; }
     }
-    if (best < 0) return;
+    return best;
+  };
+  const showNearest = (best) => { // the real image whose point is nearest the cursor
+    if (!thumbs || best < 0) return;
     nearest.hidden = false;
     nearCtx.imageSmoothingEnabled = false;
     nearCtx.drawImage(tile(best), 0, 0, nearest.width, nearest.height);
@@ -238,6 +249,22 @@ export function map(root, args, api) {
   };
   surface.addEventListener("pointerdown", () => { dragging = true; });
   window.addEventListener("pointerup", () => { dragging = false; });
+  // The point under the cursor, found here rather than by regl-scatterplot: its hover outlines that point by
+  // drawing every point again on each move, ~100 ms a move at 70,000 points in software WebGL, which held the
+  // decoded picture back (bench/latent_map.py). The library sees only moves with a button down (pan, lasso).
+  let over = null;
+  const overPoint = (row, e) => { // data-over: that point's dataset index (tests tell empty map from a point)
+    let index = null;
+    if (row >= 0) {
+      const [px, py] = toScreen(spec.x[row], spec.y[row]), box = surface.getBoundingClientRect();
+      const reach = spec.point_size * Math.max(1, view[0]) ** 0.5 + 4; // its drawn radius and a little more
+      if (Math.hypot(px - (e.clientX - box.left), py - (e.clientY - box.top)) <= reach) index = spec.index[row];
+    }
+    if (index === over) return;
+    over = index;
+    if (index === null) delete surface.dataset.over; else surface.dataset.over = String(index);
+    tell(index);
+  };
   surface.addEventListener("pointermove", (e) => {
     if (!view || lassoing || (dragging && plot.get("mouseMode") === "lasso")) return;
     hovered = toData(e);
@@ -245,12 +272,14 @@ export function map(root, args, api) {
     panel.hidden = false;
     where.textContent = `${spec.xlabel} = ${fmt(hovered[0])}, ${spec.ylabel} = ${fmt(hovered[1])}`;
     api.want(codeAt(hovered), 1, draw, e.timeStamp);
-    showNearest(hovered); // (before placing the panel: its pictures set its width)
+    const row = nearestRow(hovered);
+    overPoint(row, e);
+    showNearest(row); // (before placing the panel: its pictures set its width)
     const w = panel.offsetWidth; // right of the cursor, else left of it; never past the map's edges
     panel.style.left = `${Math.max(0, Math.min(px + 16 + w > box.width ? px - 16 - w : px + 16, box.width - w))}px`;
     panel.style.top = `${Math.max(0, Math.min(py - panel.offsetHeight / 2, box.height - panel.offsetHeight))}px`;
   });
-  stage.addEventListener("pointerleave", () => { panel.hidden = true; });
+  stage.addEventListener("pointerleave", (e) => { panel.hidden = true; overPoint(-1, e); });
   // A lasso that closes where it began ends in a click that regl-scatterplot reads as a click on the nearest point,
   // replacing the lasso's selection with that one point: the click that ends a lasso is not passed on.
   let lassoed = false;
@@ -283,6 +312,7 @@ export function map(root, args, api) {
     else plot.deselect({ preventEvent: true });
     surface.dataset.selected = String(points.length); // how many points the map shows selected (tests read it)
   };
+  keepHoverFromTheLibrary();
   loadLibrary().then(({ default: createScatterplot }) => {
     const ratio = window.devicePixelRatio || 1;
     surface.width = mapWidth * ratio;
@@ -293,9 +323,6 @@ export function map(root, args, api) {
       opacityInactiveScale: 0.25 }); // (a selection dims the rest)
     const points = spec.x.map((u, i) => [...toNorm(u, spec.y[i]), spec.c[i], 0]);
     plot.subscribe("view", ({ view: v }) => { view = v; placeMarks(); redrawThumbs(); if (!lassoing) sendCamera(); });
-    // The point under the cursor, if any (data-over: its dataset index), so a test can tell empty map from a point
-    plot.subscribe("pointover", (i) => { surface.dataset.over = String(spec.index[i]); tell(spec.index[i]); });
-    plot.subscribe("pointout", () => { delete surface.dataset.over; tell(null); });
     plot.subscribe("lassoStart", () => { lassoing = true; panel.hidden = true; surface.dataset.lasso = "0"; lassoed = true; });
     plot.subscribe("lassoEnd", () => { lassoing = false; });
     // the lasso's vertices so far (data-lasso), so a scripted drag can wait for each of its moves to be taken
