@@ -1,7 +1,7 @@
 """The Latent page's WebGL map in headless Chromium (software WebGL: SwiftShader) against the Plotly map it replaced.
 
 Usage: .venv/bin/python -m bench.latent_map [--model pretrained/ae] [--sizes 1000,5000,70000] [--rounds 2]
-       [--moves 60]
+       [--moves 60] [--hover-baseline REF [--hover-only]]
 
 Starts its own Streamlit server whose data folder holds a 70,000-image "mnist" (the bundled 5,000 repeated with
 noise, tests/e2e/live.py write_big_mnist: nothing is downloaded), and measures on the model's PCA map:
@@ -19,6 +19,9 @@ noise, tests/e2e/live.py write_big_mnist: nothing is downloaded), and measures o
   settled);
 - the map frame's JS heap (performance.memory after a forced GC) with the 70,000 thumbnails in it and images drawn
   as marks (zoomed in).
+With --hover-baseline REF (e.g. 7d829ab, before the map found the hovered point itself), the app at that commit is
+served beside this one and its hover latencies are measured in the same run, rounds interleaved, with the ratio
+(REF median / this median); --hover-only measures nothing else.
 bench/map_libraries.py measures the scatter libraries themselves (regl-scatterplot, deck.gl, Plotly scattergl) on
 the same synthetic points, outside the app.
 """
@@ -127,17 +130,53 @@ def heap_with_thumbnails(page, frame) -> tuple[float, int]:
     return frame.evaluate("() => performance.memory.usedJSHeapSize") / 2**20, frame.evaluate(f"() => {thumbs}")
 
 
+def hover_against(browser, bases: dict[str, str], model: str, sizes: list[int], rounds: int, moves: int) -> None:
+    """Hover to decoded image on each app of bases ({name: base URL}), rounds interleaved, per size; prints medians,
+    p95s and the first app's median over each other's."""
+    for size in sizes:
+        latencies: dict[str, list[float]] = {name: [] for name in bases}
+        for base in bases.values():  # warm-up: each server encodes the images once
+            _, page, _ = open_webgl(browser, f"{base}/latent?{model}{QUERIES[size]}", timeout=600_000)
+            page.context.close()
+        for _ in range(rounds):
+            for name, base in bases.items():
+                _, page, frame = open_webgl(browser, f"{base}/latent?{model}{QUERIES[size]}")
+                latencies[name] += hover_latencies(page, frame, moves)
+                page.context.close()
+        medians = {name: statistics.median(values) for name, values in latencies.items()}
+        first = next(iter(bases))
+        for name, values in latencies.items():
+            ratio = "" if name == first else f"  ({name} / {first} median: {medians[first] / medians[name]:.2f}x)"
+            print(f"{size:>6,} points, {name}: hover to decoded image median {medians[name]:.1f} ms, p95 "
+                  f"{percentile(values, 0.95):.1f} ms ({len(values)} frames){ratio}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="pretrained/ae")
     parser.add_argument("--sizes", default="1000,5000,70000")
     parser.add_argument("--moves", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--hover-baseline", default="", help="git commit whose hover latencies are measured beside")
+    parser.add_argument("--hover-only", action="store_true", help="with --hover-baseline: measure nothing else")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     home = Path(tempfile.mkdtemp())
     if 70000 in sizes:
         write_big_mnist(home / "data" / "mnist")
+    if args.hover_baseline:
+        from bench.startup import export_tree
+
+        tree = export_tree(args.hover_baseline, home)
+        model = f"model={args.model.replace('/', '%2F')}"
+        with running_app(home) as base, running_app(home, repo=tree, log_name="baseline.log") as before, \
+                sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            hover_against(browser, {"this tree": base, f"before ({args.hover_baseline})": before}, model, sizes,
+                          args.rounds, args.moves)
+            browser.close()
+        if args.hover_only:
+            return
     results: dict[int, dict] = {}
     launch = [*CHROMIUM_ARGS, "--enable-precise-memory-info", "--js-flags=--expose-gc"]
     with running_app(home) as base, sync_playwright() as playwright:
