@@ -21,7 +21,7 @@ noise, tests/e2e/live.py write_big_mnist: nothing is downloaded), and measures o
   as marks (zoomed in).
 With --hover-baseline REF (e.g. 7d829ab, before the map found the hovered point itself), the app at that commit is
 served beside this one and its hover latencies are measured in the same run, rounds interleaved, with the ratio
-(REF median / this median); --hover-only measures nothing else.
+(REF median / this tree's); --hover-only measures nothing else.
 bench/map_libraries.py measures the scatter libraries themselves (regl-scatterplot, deck.gl, Plotly scattergl) on
 the same synthetic points, outside the app.
 """
@@ -132,7 +132,7 @@ def heap_with_thumbnails(page, frame) -> tuple[float, int]:
 
 def hover_against(browser, bases: dict[str, str], model: str, sizes: list[int], rounds: int, moves: int) -> None:
     """Hover to decoded image on each app of bases ({name: base URL}), rounds interleaved, per size; prints medians,
-    p95s and the first app's median over each other's."""
+    p95s and each other app's median over the first's."""
     for size in sizes:
         latencies: dict[str, list[float]] = {name: [] for name in bases}
         for base in bases.values():  # warm-up: each server encodes the images once
@@ -146,7 +146,7 @@ def hover_against(browser, bases: dict[str, str], model: str, sizes: list[int], 
         medians = {name: statistics.median(values) for name, values in latencies.items()}
         first = next(iter(bases))
         for name, values in latencies.items():
-            ratio = "" if name == first else f"  ({name} / {first} median: {medians[first] / medians[name]:.2f}x)"
+            ratio = "" if name == first else f"  ({name} / {first} median: {medians[name] / medians[first]:.2f}x)"
             print(f"{size:>6,} points, {name}: hover to decoded image median {medians[name]:.1f} ms, p95 "
                   f"{percentile(values, 0.95):.1f} ms ({len(values)} frames){ratio}", flush=True)
 
