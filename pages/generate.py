@@ -13,12 +13,10 @@ from ui.common.lesson_file import lesson_controls
 from ui.common.selection import current_dataset, loadable, model_choices, model_configs
 from ui.common.session import session
 from ui.common.view_state import open_view
-from ui.components import live_decoder
 from ui.generate import HIGH, LOW, live_notice, live_reason, live_temperature, take_released_temperature
 from ui.variants import codebook_section, conditional_section
 
 view = open_view(GenerateView)  # what this page shows: kept across pages, and in its link
-live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 
 st.title("Generate: sampling from the prior")
 present.intro(

@@ -10,7 +10,6 @@ from ui.common.pickers import pick_image, selection_button
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.common.widgets import show_grid
-from ui.components import live_decoder
 from ui.interpolate import (
     live_scrub,
     live_triangle,
@@ -20,7 +19,6 @@ from ui.interpolate import (
 )
 
 view = open_view(InterpolateView)  # what this page shows: kept across pages, and in its link
-live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 
 st.title("Interpolate between two images")
 present.intro("Blend two digits **pixel by pixel** and you get two ghosts on top of each other. Encode them, walk in a "

@@ -15,7 +15,6 @@ from ui.common.lesson_file import lesson_controls
 from ui.common.pickers import drawn_input
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
-from ui.components import live_decoder
 from ui.latent.attributes import attribute_section
 from ui.latent.compare import compared_maps, compared_models
 from ui.latent.figures import CHART_CONFIG, Mark, scatter_figure, ui_revision
@@ -34,7 +33,6 @@ from ui.latent.view import (
 )
 
 view = open_view(LatentView)  # what this page shows: kept across pages, and in its link
-live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 st.title("Latent space")
 present.intro("Each dot is a test image, placed by its **code** (what the encoder keeps). Similar codes sit together: "
               "see which digits the model confuses, what lies between clusters, and where your own digit lands.")

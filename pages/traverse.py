@@ -11,12 +11,10 @@ from ui.common.pickers import codes_for, kl_for, pick_image, selection_button
 from ui.common.selection import current_dataset, require_model
 from ui.common.view_state import open_view
 from ui.common.widgets import show_grid
-from ui.components import live_decoder
 from ui.traverse import grid_exports, grid_picture, slider_panel, sweep_frames
 from ui.variants import VQ_NOT_SAMPLED
 
 view = open_view(TraverseView)  # what this page shows: kept across pages, and in its link
-live_decoder.preload_runtime()  # the browser compiles the live decoder's runtime while this page computes
 
 RANGE_MODES = {"std": "mean ± k std of the codes", "prior": "the prior's quantiles (VAE)",
                "minmax": "the data's min .. max"}

@@ -100,3 +100,17 @@ def test_generate_live_grid_uses_the_pages_noise_and_a_released_temperature_beco
     at_1 = grid(vae_prior_samples(vae, 64, 1.0, 0).images, ncol=8, scale=2).astype(float)
     # within one grey level of the 0.37 grid (float rounding of a batched decode), far from the temperature-1 grid
     assert np.abs(picture - at_037).max() <= 1 and np.abs(picture - at_1).mean() > 5
+
+
+@pytest.mark.parametrize("page, preloads", [("traverse", True), ("latent", True), ("interpolate", True),
+                                            ("generate", True), ("train", True), ("home", False),
+                                            ("anomalies", False)])
+def test_a_live_page_starts_the_browsers_runtime_before_its_sidebar_computes(page, preloads):
+    """The runtime's preloader is the sidebar's first element on a page with a live decoder (app.py LIVE_PAGES), so
+    the browser compiles it while the pickers and the page compute; a page without one does not pay for it."""
+    at = run_app(f"pages/{page}.py")
+    elements = list(at.sidebar)[1:3]  # (the sidebar block itself first, then its elements in order)
+    first = elements[0]
+    preloader = getattr(first, "type", "") == "bidi_component" and first.proto.id.endswith("aelab_live_runtime")
+    assert preloader == preloads, [getattr(e, "type", type(e).__name__) for e in elements]
+    assert getattr(elements[1 if preloads else 0], "type", "") == "selectbox"  # then the dataset picker

@@ -59,6 +59,8 @@ export default function(component) {
 }
 """
 _preload = st.components.v2.component("aelab_live_runtime", js=_PRELOAD_JS)
+# The preloader's empty element takes no room (a style-only st.html takes none either)
+_PRELOAD_CSS = "<style>.st-key-aelab_live_runtime { display: none !important; }</style>"
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,13 @@ def unavailable_reason(record) -> str | None:
 
 
 def preload_runtime() -> None:
-    """Have the browser start the live decoder's runtime now (a page with a live decoder calls it first, so the
-    runtime compiles, and warms up on the model this browser used last, while the page computes; nothing is shown).
-    Once per tab: the runtime is kept across reruns and page changes. Drawn at the end of the sidebar, where its
-    empty element adds no gap to the page."""
+    """Have the browser start the live decoder's runtime now (app.py calls it as a page with a live decoder begins,
+    so the runtime compiles, and warms up on the model this browser used last, while the sidebar and the page
+    compute; nothing is shown). Once per tab: the runtime is kept across reruns and page changes. Drawn in the
+    sidebar, not the page, whose layout its empty element would shift."""
     if os.environ.get("AELAB_LIVE", "1") != "0":
         with st.sidebar:
+            st.html(_PRELOAD_CSS)
             _preload(key="aelab_live_runtime", data=f"component/{_component.name}/runtime.js", height=0)
 
 
