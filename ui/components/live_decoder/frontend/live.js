@@ -141,6 +141,12 @@ async function ensureModel(args) {
     live.ready = true;
     live.status = "ready";
     live.modelReadyEpoch ??= now();
+    // Draw the view with it now, not only what was wanted (pump): this call may come from the re-ask timer above (the
+    // bytes asked for had not come, and meanwhile another frame's session for this hash appeared) rather than from a
+    // render, whose redraw would follow; and the server may already have drawn, and cleared, the only code wanted.
+    // Without this the canvas kept the server's picture (data-live="server") until the next render, which on an idle
+    // page never came (tests/e2e/test_latent_map.py's attribute slider, 1 load in 8).
+    view?.redraw();
     pump();
   } catch (err) {
     decoders.delete(hash);

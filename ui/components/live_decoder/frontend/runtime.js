@@ -105,11 +105,27 @@ export function openRuntime({ ort, emscripten, ...options } = {}) {
 
 // Decoders by model hash on one onnxruntime. Arrays may come from another window (a component frame): they are
 // copied into this realm's types, which onnxruntime checks with instanceof.
+//
+// One call into onnxruntime at a time (create, run, release), whoever asks: its WebAssembly backend is not re-entrant.
+// A session.run keeps its tensors' pointers on Emscripten's stack across its awaits, and a call that starts meanwhile
+// and ends first restores that stack under it, so an overlapping run can read back a null output ("Cannot read
+// properties of null (reading '3')") or wrong pixels. The page's runtime is shared, so overlaps happen: Latent leaves
+// its model as this browser's last one, and on Interpolate the warm-up's decode and the first decodes of the scrub and
+// the triangle (both finding that session already made) all start at once; the failed one switched the model to the
+// server path for the session (the presenter test's 306 px picture). Each frame's own pump() is one at a time, but
+// not the frames and the warm-up together: hence this queue, one per runtime (the frames' and the warm-up's calls all
+// reach the page's through this object). The bytes (a Promise, e.g. from IndexedDB) are awaited outside it.
 function decoders(ort) {
   const sessions = new Map(); // hash -> Promise of an InferenceSession, the most recently used last
+  let queue = Promise.resolve(); // the last call into onnxruntime; the next one starts when it has settled
+  const serial = (call) => {
+    const done = queue.then(call);
+    queue = done.catch(() => {}); // a failed call does not stop the ones after it
+    return done;
+  };
   const run = async (session, codes, batch, latentDim) => {
     const z = new ort.Tensor("float32", Float32Array.from(codes), [batch, latentDim]);
-    return (await session.run({ z })).x_hat.data;
+    return (await serial(() => session.run({ z }))).x_hat.data;
   };
   return {
     has: (hash) => sessions.has(hash),
@@ -118,15 +134,15 @@ function decoders(ort) {
       let session = sessions.get(hash);
       if (!session) {
         if (!bytes) return Promise.reject(new Error("the model's bytes are needed"));
-        session = Promise.resolve(bytes).then((b) => ort.InferenceSession.create(new Uint8Array(b),
-          { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
+        session = Promise.resolve(bytes).then((b) => serial(() => ort.InferenceSession.create(new Uint8Array(b),
+          { executionProviders: ["wasm"], graphOptimizationLevel: "all" })));
         session.catch(() => { if (sessions.get(hash) === session) sessions.delete(hash); });
       }
       sessions.delete(hash);
       sessions.set(hash, session);
       for (const [old, gone] of [...sessions].slice(0, Math.max(0, sessions.size - SESSIONS))) {
         sessions.delete(old);
-        gone.then((s) => s.release()).catch(() => {});
+        gone.then((s) => serial(() => s.release())).catch(() => {});
       }
       return session.then((s) => ({ run: (codes, batch, latentDim) => run(s, codes, batch, latentDim) }));
     },
