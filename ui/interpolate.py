@@ -22,6 +22,7 @@ from aelab.analysis.paths import interpolate, pixel_blend, triangle_codes
 from ui.common import cache, present
 from ui.common.pickers import codes_for
 from ui.common.view_state import Bound
+from ui.common.view_store import fragment
 from ui.common.widgets import PALETTE
 from ui.components import live_decoder as live
 from ui.latent.figures import SVG_MAX_POINTS
@@ -136,7 +137,7 @@ def errors_figure(errors: dict[str, np.ndarray], height: int = 260) -> go.Figure
     return fig
 
 
-@st.fragment
+@fragment
 def rows_section(view: Bound, record, dataset, x_a: torch.Tensor, x_b: torch.Tensor, names: tuple[str, str]) -> None:
     """The step slider and everything it changes (a fragment: moving it does not rerun the pickers)."""
     model, variational = record.model, record.model_config.variational

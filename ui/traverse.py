@@ -16,6 +16,7 @@ from aelab.analysis.latent import decode, latent_name
 from aelab.analysis.paths import traversal_grid, traversal_values, traverse
 from ui.common import present
 from ui.common.view_state import Bound
+from ui.common.view_store import fragment
 from ui.components import live_decoder as live
 
 SHOWN_AT_FIRST = 8
@@ -55,7 +56,7 @@ def moved_of(code: list[float], z0: torch.Tensor) -> tuple[tuple[int, float], ..
     return moved or None
 
 
-@st.fragment
+@fragment
 def slider_panel(view: Bound, record, z0: torch.Tensor, order: list[int], scores: torch.Tensor, score_name: str,
                  lows: list[float], highs: list[float]) -> None:
     """One slider per dimension (most important first; the first 8 unless "show all"), the decoded image beside.

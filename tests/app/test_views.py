@@ -174,3 +174,13 @@ def test_a_dataset_that_needs_a_download_says_so_above_the_page_while_presenting
     assert "fashion-mnist is not on this machine yet" in main and "shows mnist-5k" in main
     assert any(b.label == "Download fashion-mnist" for b in at.main.button)
     assert at.query_params["data"] == "fashion-mnist"  # the address says what was asked, the page what it shows
+
+
+def test_the_page_remembers_which_fragment_drew_each_widget():
+    """What view_store.fragment checks when a fragment reruns alone: Interpolate's steps slider was drawn by its rows
+    fragment, the sidebar's dataset picker by the page itself, each with the value it showed."""
+    at = open_app("pages/interpolate.py")
+    drawn = {key: where for state in at.session_state["views"].values() for key, where in state.drawn.items()}
+    fragment, steps = drawn["interpolate_steps"]
+    assert fragment and steps == at.slider(key="interpolate_steps").value
+    assert drawn["dataset"][0] is None and drawn["dataset"][1] == at.selectbox(key="dataset").value

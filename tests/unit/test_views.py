@@ -219,3 +219,18 @@ def test_every_fields_codec_reads_back_what_it_writes():
     for (view, name), value in samples.items():
         codec = field_codec(view, name)
         assert codec.parse(codec.format(value)) == value, (view.scope, name)
+
+
+def test_a_fragment_rerun_sees_a_widget_changed_outside_it():
+    """ui.common.view_store.changed_elsewhere: what a fragment's rerun alone would leave unshown (Streamlit batches
+    widget changes and reruns the first one's fragment): a widget the page or another fragment drew that now holds
+    another value. The rerunning fragment's own widgets, unchanged widgets and widgets no longer drawn are not."""
+    from ui.common.view_store import PageState, changed_elsewhere
+
+    page = PageState(view=None, drawn={"interpolate_steps": ("rows", 10), "traverse_show_all": ("sliders", False),
+                                       "dataset": (None, "mnist-5k")})
+    session = {"interpolate_steps": 11, "traverse_show_all": False, "dataset": "mnist-5k"}
+    assert changed_elsewhere(session, [page], "live") == ["interpolate_steps"]  # the live decoder's rerun
+    assert changed_elsewhere(session, [page], "rows") == []  # its own fragment reruns: it redraws it
+    assert changed_elsewhere({**session, "dataset": "digits"}, [page], "rows") == ["dataset"]  # the page's own
+    assert changed_elsewhere({"traverse_show_all": False}, [page], "live") == []  # the others not drawn any more

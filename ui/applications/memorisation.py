@@ -20,6 +20,7 @@ from aelab.lessons.memorisation import (
 )
 from ui.applications.common import cached, dataset, page_view, records
 from ui.common import cache, present
+from ui.common.view_store import fragment
 from ui.common.widgets import show_grid, show_rows
 
 QUOTE = ("\"An autoencoder with a one-dimensional code and a very powerful nonlinear encoder can learn to map x(i) "
@@ -78,7 +79,7 @@ def _strip(model, report, x_train) -> None:
     _scrub(model, low, high)
 
 
-@st.fragment
+@fragment
 def _scrub(model, low: float, high: float) -> None:
     code = page_view().slider("code", "Code", float(low), float(high), key="apps_memo_code",
                               default=float((low + high) / 2), step=(high - low) / 200, format="%.3f")

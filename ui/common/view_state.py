@@ -42,6 +42,7 @@ from ui.common.text import plain
 from ui.common.view_store import (
     Message,
     PageState,
+    current_fragment,
     fragment_run,
     kept_view,
     link_params,
@@ -230,6 +231,7 @@ class Bound(Generic[V]):
         key = key or f"{self.scope}_{name}"
         self.seed(key, to_widget(value) if to_widget else value)
         result = self.drew(key, draw(*args, key=key, **kwargs))
+        page_state(self.cls).drawn[key] = (current_fragment(), result)  # (view_store.fragment reads it)
         new = from_widget(result) if from_widget else result
         if new != value:
             self._store(name, new, self._default(name, default))

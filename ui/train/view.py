@@ -25,6 +25,7 @@ from aelab.runtime.jobs import CANCELLED, ERROR, QUEUED, JobSnapshot
 from aelab.train.collapse import collapse_warning
 from ui.common.selection import session_id
 from ui.common.session import session
+from ui.common.view_store import fragment
 from ui.common.widgets import PALETTE, UNLABELLED_COLOUR, class_name, loss_figure
 from ui.train.lifecycle import job_manager, set_current_job, training_collected
 from ui.train.replay import replay_map
@@ -301,7 +302,7 @@ def draw_job(job_id: str) -> None:
         _draw_status(snap)
         _collapse_alarm(snap.state.get("history"))  # the finished model's last epoch
         draw_step_control(snap, LIVE_KEYS + REPLAY_KEYS)
-        st.fragment(_replay)(snap)  # the slider reruns only the pictures
+        fragment(_replay)(snap)  # the slider reruns only the pictures
         _draw_losses(_epoch_view({"history": snap.state.get("history")}))
 
 

@@ -33,6 +33,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from aelab.runtime.identity import weights_digest
+from ui.common.view_store import fragment
 
 FRONTEND = Path(__file__).parent / "frontend"
 _component = components.declare_component("live_decoder", path=str(FRONTEND))
@@ -228,7 +229,7 @@ def live_decoder(key: str, mode: str, spec: dict[str, Any], model: LiveModel, *,
     _live_fragment(key, mode, spec, model, scale, blobs)
 
 
-@st.fragment
+@fragment
 def _live_fragment(key: str, mode: str, spec: dict[str, Any], model: LiveModel, scale: int | None,
                    blobs: tuple[Blob, ...] = ()) -> None:
     """The component in a fragment of its own, so that what the browser says reruns only this: a request for the
