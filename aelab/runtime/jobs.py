@@ -276,6 +276,19 @@ class JobManager:
             with job.lock:
                 job.status, job.finished = CANCELLED, time.time()
 
+    def discard_state(self, job_id: str, viewer: str, keys: tuple[str, ...]) -> bool:
+        """Drop entries of a finished job's reported state that no one will draw again (a session's earlier training
+        once it has started another: its epochs' decoders), keeping the job and the rest of its state. False if it is
+        not viewer's job or has not finished (what a running job still appends would no longer line up)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or viewer not in job.viewers or job.status not in FINISHED:
+                return False
+        with job.lock:
+            for key in keys:
+                job.state.pop(key, None)
+        return True
+
     def forget_viewer(self, viewer: str) -> int:
         """Forget viewer's finished jobs (a session that ended: their models and frames are freed) unless another
         viewer still watches them; returns how many of viewer's jobs are still queued or running (call again later)."""

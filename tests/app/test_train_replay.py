@@ -80,3 +80,17 @@ def test_without_live_decoding_the_replay_is_the_plotly_view(monkeypatch):
     assert map_args(at) is None
     at.slider(key="replay_epoch").set_value(0).run()
     assert "untrained model" in latent_view_title(at)
+
+
+def test_a_sessions_earlier_training_drops_its_decoders_once_another_starts():
+    """A class server keeps 200 finished jobs: the page's earlier training, no longer drawn, keeps its frames but not
+    its epochs' decoders."""
+    at, first = trained("first-run")
+    manager, me = job_manager(), at.session_state["session_id"]
+    assert len(manager.snapshot(first, me).state["replay_decoders"]) == 4
+    second = start_training(at, name="second-run", n_train=2000, epochs=3)
+    assert second != first
+    at = rerun_until(at, lambda a: manager.snapshot(second, me).status == DONE, timeout=90)
+    assert "replay_decoders" not in manager.snapshot(first, me).state
+    assert manager.snapshot(first, me).state["latent_frames"]  # (the rest stays)
+    assert len(manager.snapshot(second, me).state["replay_decoders"]) == 4

@@ -194,6 +194,20 @@ def test_old_finished_jobs_are_forgotten_beyond_keep_finished():
     assert ids[0] not in remaining and ids[1] not in remaining and ids[3] in remaining
 
 
+def test_a_finished_jobs_heavy_state_can_be_dropped_by_its_viewer_only():
+    manager = JobManager(max_running=1)
+    gate = Gate()
+    job = manager.submit("alice", "one", lambda ctx: (ctx.report(frames=[1], decoders=[b"x" * 100]), gate(ctx)))
+    gate.started.wait(10)
+    assert not manager.discard_state(job, "alice", ("decoders",))  # still running: what it appends must line up
+    gate.release_event.set()
+    manager.wait(job, timeout=10)
+    assert not manager.discard_state(job, "bob", ("decoders",))  # not bob's
+    assert manager.discard_state(job, "alice", ("decoders",))
+    state = manager.snapshot(job, "alice").state
+    assert "decoders" not in state and state["frames"] == [1]
+
+
 # ------------------------------------------------------------------------------------------------ training job
 def _request(mnist5k, tmp_path, name="tiny", epochs=3, n=256, variant="ae", latent_dim=4, **train):
     model_config, train_config = make_configs(variant, mnist5k.image_size, {"latent_dim": latent_dim, "hidden": (32,)},

@@ -16,7 +16,9 @@ from aelab.train.job import TrainingRequest
 from ui.classroom.cards import CARD_KEY, job_card
 from ui.common.resume import RESUME_IDLE_S, remember_request, resumable_for
 from ui.common.selection import session_id
-from ui.train.lifecycle import job_group, job_manager, set_current_job, training_work
+from ui.train.lifecycle import current_job_id, job_group, job_manager, set_current_job, training_work
+
+DISCARDED_KEYS = ("replay_decoders",)  # what a session's earlier training drops once another one starts
 
 
 def submit_training(title: str, request: TrainingRequest, shown: dict | None = None) -> str:
@@ -26,11 +28,15 @@ def submit_training(title: str, request: TrainingRequest, shown: dict | None = N
     shown = shown if shown is not None else {
         "preview_input": request.preview_x[:, 0].numpy().copy(), "labels": request.latent_y.numpy().copy(),
         "class_names": tuple(request.class_names)}
+    previous = current_job_id()
     job_id = job_manager().submit(session_id(), title, training_work(request),
                                   state={"phase": "waiting for its turn", **shown, CARD_KEY: job_card(request)},
                                   group=job_group())  # (the card: what the teacher's class wall says of it)
     remember_request(job_id, request)
     set_current_job(job_id)
+    if previous is not None:  # the page shows the new job now: the earlier one's replay is not drawn again, and a
+        # class server keeps 200 finished jobs (its epochs' decoders: ~2.5 MB for ten epochs of the MLP)
+        job_manager().discard_state(previous, session_id(), DISCARDED_KEYS)
     return job_id
 
 
