@@ -9,8 +9,8 @@ from aelab.runtime.executors import ProcessExecutor
 from aelab.runtime.jobs import DONE
 from aelab.train.remote import shutdown_executors
 from tests.app.test_train import job_status, model_picker, start_training
-from tests.apptest_helpers import rerun_until, run_app, texts
-from ui.train.lifecycle import training_executor
+from tests.apptest_helpers import map_args, rerun_until, run_app, texts
+from ui.train.lifecycle import job_manager, training_executor
 
 
 @pytest.fixture
@@ -31,4 +31,7 @@ def test_the_train_page_trains_in_a_worker_process_and_saves_here(worker_backend
     assert not at.exception and job_status(at, job_id) == DONE
     assert model_picker(at).value == "library/from-worker"
     assert load_model(worker_backend / "from-worker").history[-1]["epoch"] == 2
-    assert len(at.get("plotly_chart")) >= 2  # the latent view and the loss curves, from the relayed reports
+    # the loss curves and the replay's map (its planes and epochs' decoders relayed from the worker)
+    assert len(at.get("plotly_chart")) >= 1 and map_args(at)["spec"]["xlabel"] == "z1"
+    state = job_manager().snapshot(job_id, at.session_state["session_id"]).state
+    assert all(weights is not None for weights in state["replay_decoders"]) and len(state["latent_planes"]) == 3
