@@ -12,7 +12,6 @@ ends it triggers one full rerun, so the polling stops and the sidebar picks up t
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -163,18 +162,22 @@ class EpochView:
     losses: list[tuple[str | None, go.Figure]]
 
 
-def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True) -> EpochView:
-    """The view after epoch `frame` (None: the latest, with axes free; a replayed frame keeps every frame's axes)."""
+def _epoch_view(state: dict, frame: int | None = None, with_losses: bool = True,
+                with_latent: bool = True) -> EpochView:
+    """The view after epoch `frame` (None: the latest, with axes free; a replayed frame keeps every frame's axes).
+    with_latent=False: no latent figure (the replay's map shows that frame)."""
     frames, previews = state.get("latent_frames") or [], state.get("preview_frames") or []
     losses = _loss_figures(state.get("history") or []) if with_losses else []
     if not frames:
         return EpochView(None, *_first_pictures(state), losses)
     index = len(frames) - 1 if frame is None else frame
-    ranges = frame_ranges(frames) if frame is not None else None
     title = frame_title(index, len(frames))
-    latent = latent_figure(frames[index], state["labels"], state.get("class_names", ()),
-                           f"Codes of {len(state['labels'])} test images, {title}", ranges,
-                           axes=state.get("latent_axes", ("", "")))
+    latent = None
+    if with_latent:
+        ranges = frame_ranges(frames) if frame is not None else None
+        latent = latent_figure(frames[index], state["labels"], state.get("class_names", ()),
+                               f"Codes of {len(state['labels'])} test images, {title}", ranges,
+                               axes=state.get("latent_axes", ("", "")))
     preview = previews[min(index, len(previews) - 1)] if previews else state.get("preview")
     recon = None
     if preview is not None:
@@ -226,10 +229,8 @@ def _replay(snap: JobSnapshot) -> None:
     epoch = st.slider("Replay: epoch", 0, last, key="replay_epoch",
                       help="Watch the classes separate in the latent space as training went on (0 = untrained); "
                            "hover the map to decode any point with the model as it was then.")
-    view = _epoch_view(snap.state, epoch, with_losses=False)
-    if replay_map(snap, epoch, frame_title(epoch, len(frames))):  # the map, decoding under the cursor
-        view = dataclasses.replace(view, latent=None)
-    _draw_pictures(view)
+    mapped = replay_map(snap, epoch, frame_title(epoch, len(frames)))  # the map, decoding under the cursor
+    _draw_pictures(_epoch_view(snap.state, epoch, with_losses=False, with_latent=not mapped))
 
 
 def _live_status(job_id: str) -> None:
