@@ -155,6 +155,7 @@ def test_the_replay_map_decodes_under_the_cursor_with_each_epochs_model(page, ap
     wait_idle(page)
     frame = map_frame(page, container=REPLAY_FRAME)
     page.get_by_text(re.compile(r"Codes of [\d,]+ test images, after epoch 3")).wait_for(timeout=30_000)
+    assert frame.locator("button[data-mode='lasso']").count() == 0  # (the replay keeps no selection)
     changed, _ = hover_across(page, frame, 0.5, moves=30)
     assert changed >= 27, f"the decoded picture changed at {changed} of 30 steps"
     assert frame.evaluate("() => window.aelabLive.frames") >= 30  # decoded in the page, not by the server

@@ -96,7 +96,7 @@ def replay_map(snap: JobSnapshot, epoch: int, title: str) -> bool:
     if record is None or live.unavailable_reason(record) is not None:
         return False
     model = live.live_model(record)
-    message = live.released(KEY, model)  # (a lasso or a camera means nothing here: the replay keeps no view)
+    message = live.released(KEY, model)  # (the map sends no lasso or camera here: the replay keeps no view)
     if message is not None and isinstance(message.get("nowebgl"), str):
         st.session_state[NO_WEBGL_KEY] = message["nowebgl"][:200]
         st.rerun()
@@ -108,6 +108,7 @@ def replay_map(snap: JobSnapshot, epoch: int, title: str) -> bool:
     low, high = plane_range(np.concatenate(frames))  # one square for every epoch: the axes stay still
     spec["extent"] = [low, high, low, high]
     spec["hint"] = f"Hover anywhere: the model as it was {title} decodes that point. Drag to pan, scroll to zoom."
+    spec["keeps_view"] = False  # (no camera or selection sent back: each would rerun the whole Train page)
     thumbs = _thumbnails(snap.id, images)
     spec["thumbs"] = {"hash": thumbs.hash, "n": len(images), "height": int(images.shape[1]),
                       "width": int(images.shape[2])}

@@ -7,9 +7,10 @@
 // How the model arrives: Streamlit gives the model's content hash in every render; the bytes come (as a bytes
 // argument of this component, over the session's own connection) only after this page asked for them, because
 // neither the browser's IndexedDB (models.js) nor the page's runtime held that hash. Nothing is fetched from a URL.
-// window.aelabLive keeps what tests and bench/live_decoder.py read: model (the hash decoding), frames (decoded here), serverFrames, inputSeq
-// and drawnSeq, latencies, the epochs of the first render, runtime, model and frames, runtimeFrom ("page": the
-// page's runtime, kept across page changes; "frame": this frame's own) and cache ("hit", "miss" or "page").
+// window.aelabLive keeps what tests and bench/live_decoder.py read: model (the hash decoding), frames (decoded
+// here), serverFrames, inputSeq and drawnSeq, latencies, the epochs of the first render, runtime, model and frames,
+// runtimeFrom ("page": the page's runtime, kept across page changes; "frame": this frame's own) and cache ("hit",
+// "miss" or "page").
 //
 // Messages to Streamlit (the component's value, JSON, each with a fresh id "n" so the server handles it once):
 //   {event: "need", hash}            send me the model's bytes

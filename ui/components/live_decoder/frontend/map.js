@@ -7,6 +7,8 @@
 // decoder, so its code is (u, v) itself (origin 0, axes the identity).
 // Messages (api.release): {selection: [dataset indices]} after a lasso or a deselect; {camera: [cx, cy, zoom]} when
 // a pan or zoom settles (the page keeps it in its view); {nowebgl: reason} once when this browser has no WebGL.
+// spec.keeps_view false (the Train page's replay, which keeps no view): no selection or camera is sent, no lasso button
+// (each message would rerun the whole page for nothing).
 const el = (tag, props = {}, children = []) => {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
@@ -102,7 +104,8 @@ export function map(root, args, api) {
   });
   const stage = el("div", { className: "map-stage" }, [surface, thumbLayer, ...marks, echo, panel]);
   stage.style.height = `${spec.height}px`;
-  const modeButtons = ["panZoom", "lasso"].map((mode) => {
+  const keeps = spec.keeps_view !== false;
+  const modeButtons = (keeps ? ["panZoom", "lasso"] : ["panZoom"]).map((mode) => {
     const button = el("button", { type: "button", textContent: mode === "lasso" ? "Lasso select" : "Pan / zoom" });
     button.dataset.mode = mode;
     return button;
@@ -292,7 +295,7 @@ export function map(root, args, api) {
   let settle = null, moved = false; // moved: the person panned or zoomed (the map's own first view is not news)
   for (const type of ["pointerdown", "wheel"]) surface.addEventListener(type, () => { moved = true; }, true);
   const sendCamera = () => { // once a pan or zoom has settled: the page keeps it in its view
-    if (!moved) return;
+    if (!moved || !keeps) return;
     clearTimeout(settle);
     settle = setTimeout(() => {
       const [cx, cy] = fromNorm(-view[12] / view[0], -view[13] / view[0]);
@@ -330,10 +333,10 @@ export function map(root, args, api) {
     plot.subscribe("select", ({ points: chosen }) => {
       selected = chosen.map((i) => spec.index[i]);
       surface.dataset.selected = String(chosen.length);
-      api.release({ selection: selected });
+      if (keeps) api.release({ selection: selected });
     });
     plot.subscribe("deselect", () => {
-      if (selected.length) api.release({ selection: [] });
+      if (selected.length && keeps) api.release({ selection: [] });
       selected = [];
       surface.dataset.selected = "0";
     });
